@@ -1,0 +1,1 @@
+"""Adapters of the ledger: the HTTP API, the command line, configuration."""

@@ -1,0 +1,220 @@
+"""The HTTP API: `create_app(settings)` builds it; its lifespan opens the ledger, the views'
+queries, the group commit and (optionally) the view runner, and closes them again."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import problems
+from api.dashboard import routes as dashboard
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import (
+    allocations,
+    balances,
+    expenditures,
+    findings,
+    funds,
+    imports,
+    schools,
+    system,
+)
+from api.schemas import PROBLEM_RESPONSES
+from api.settings import Settings
+from api.store import open_ledger
+from domain.group_commit import GroupCommit
+from domain.ledger import FundLedger, bureau_today
+
+log = logging.getLogger("fundledger.api")
+RUNNER_STOP_WAIT_SECONDS_MAX = 10.0
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = bureau_today,
+               run_views: bool = True, group_commit: bool = True,
+               ledger: FundLedger | None = None) -> FastAPI:
+    """The API over the configured store.
+
+    `run_views` runs the view runner in a background thread of this process (one uvicorn
+    worker); with several workers it runs as its own process instead. `group_commit` lets
+    concurrent writes share one atomic save. A `ledger` given by the caller is used as is and
+    not closed (tests).
+    """
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_ledger = ledger is None
+        app.state.ledger = ledger or open_ledger(settings, clock)
+        app.state.queries = _open_queries(settings)
+        app.state.group_commit = GroupCommit(app.state.ledger) if group_commit else None
+        runner = _start_view_runner(settings, app.state.ledger) if run_views else None
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner()
+            if app.state.group_commit is not None:
+                app.state.group_commit.close()
+            _close(app.state.queries)
+            if own_ledger:
+                app.state.ledger.close()
+
+    app = FastAPI(
+        title="fundledger",
+        version="1",
+        summary="An education bureau's funds: schools, funds, allocations, expenditures, balances.",
+        description="Amounts are integers in the unit's minor unit (fen for CNY). Errors are "
+                    "RFC 9457 problem details. See docs/api.md.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.ledger = ledger
+    app.state.queries = None
+    app.state.group_commit = None
+    problems.install(app)
+    for router in (schools.router, funds.router, allocations.router, expenditures.router,
+                   balances.router, findings.router, imports.router, *_audit_routers()):
+        app.include_router(router, responses=PROBLEM_RESPONSES)
+    app.include_router(system.router)
+    app.include_router(dashboard.router)
+    metrics = Metrics(lambda: _positions(app))
+    app.state.metrics = metrics
+    # Outermost first: metrics see every answer, including the last resort's 500 and the 413.
+    app.add_middleware(BodySizeLimit, body_bytes_max=settings.request_body_bytes_max)
+    app.add_middleware(LastResort)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+def _audit_routers() -> list[Any]:
+    """The auditor's journal, history, verify and digests (api/routes/audit.py), once it exists."""
+    audit = _optional_module("api.routes.audit")
+    return [audit.router] if audit is not None else []
+
+
+def _open_queries(settings: Settings) -> Any:
+    queries = _optional_module("projections.queries")
+    if queries is None:
+        log.warning("projections.queries is not available: lists, balances and reports answer 503")
+        return None
+    return queries.BureauQueries(settings)
+
+
+def _start_view_runner(settings: Settings, ledger: FundLedger) -> Callable[[], None] | None:
+    """Starts the view runner in a daemon thread of this process; returns how to stop it."""
+    runner_module = _optional_module("projections.runner")
+    if runner_module is None:
+        log.warning("projections.runner is not available: the views are not kept up to date")
+        return None
+    runner = runner_module.ViewRunner(settings, ledger=ledger)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run_forever, args=(stop,), name="view-runner",
+                              daemon=True)
+    thread.start()
+
+    def stop_runner() -> None:
+        stop.set()
+        thread.join(RUNNER_STOP_WAIT_SECONDS_MAX)
+        _close(runner)
+
+    return stop_runner
+
+
+def _optional_module(name: str) -> Any:
+    """A module of the views that may not exist yet in this build; None if it does not."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith(("projections.", "api.routes.")):
+            raise
+        return None
+
+
+def _close(resource: Any) -> None:
+    close = getattr(resource, "close", None)
+    if callable(close):
+        close()
+
+
+def _positions(app: FastAPI) -> tuple[int, int | None]:
+    ledger: FundLedger | None = app.state.ledger
+    if ledger is None:
+        return 0, None
+    queries = app.state.queries
+    return ledger.last_position(), (queries.position() if queries is not None else None)
+
+
+class BodySizeLimit:
+    """Refuses a body above `Settings.request_body_bytes_max` with 413, whether it announces
+    its length or streams in chunks."""
+
+    def __init__(self, app: ASGIApp, body_bytes_max: int) -> None:
+        self.app = app
+        self.body_bytes_max = body_bytes_max
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.body_bytes_max):
+            response = problems.api_problem(
+                "body_too_large", f"the body may be at most {self.body_bytes_max} bytes")
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.body_bytes_max:
+                    msg = f"the body may be at most {self.body_bytes_max} bytes"
+                    raise HTTPException(413, msg)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+class LastResort:
+    """An unexpected exception becomes a 500 problem without its stack trace; the trace goes
+    to the log. A store that does not answer becomes 503."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def noting_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_send)
+        except Exception as error:
+            if started:
+                raise
+            if problems.is_store_unavailable(error):
+                response = problems.store_unavailable_problem(error)
+            else:
+                log.exception("unexpected error answering %s %s", scope.get("method"),
+                              scope.get("path"))
+                response = problems.api_problem("internal_error",
+                                                "the request failed; the error has been logged")
+            await response(scope, receive, send)

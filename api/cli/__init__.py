@@ -1,0 +1,25 @@
+"""The `fundledger` command line. Each verb group lives in its own module and registers here."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import audit, bench, findings, imports, server, users, views
+
+app = typer.Typer(
+    name="fundledger",
+    help="An event-sourced ledger of an education bureau's funds and resources.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+users.register(app)
+findings.register(app)
+views.register(app)
+audit.register(app)
+server.register(app)
+imports.register(app)
+bench.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,46 @@
+"""`fundledger bench [--quick] [--events N] [--database-url URL]`: the side-by-side benchmark
+(scripts/bench), printed as one table and written to docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli.errors import cli_command
+from domain.errors import InvalidInput
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/fundledger_bench"
+
+
+@cli_command
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="A few minutes, about 60,000 events")] = False,
+    events: Annotated[int | None, typer.Option("--events", min=1_000, max=20_000_000,
+                                               help="Events to generate (about)")] = None,
+    database_url: Annotated[str, typer.Option(
+        "--database-url", help="Scratch PostgreSQL database, created and dropped by the run; "
+                               "its name must start with fundledger_bench")] = DEFAULT_URL,
+    postgres: Annotated[bool, typer.Option("--postgres/--no-postgres")] = True,
+    sqlite: Annotated[bool, typer.Option("--sqlite/--no-sqlite")] = True,
+    out: Annotated[Path, typer.Option("--out", help="Markdown file for the table")] = Path(
+        "docs/benchmarks.md"),
+    profile: Annotated[Path | None, typer.Option("--profile",
+                                                 help="Write py-spy profiles here")] = None,
+) -> None:
+    """Measure writes (group commit or not, in-process and HTTP), raw PostgreSQL, bulk import,
+    rebuild, reads, verify and beancount, side by side on PostgreSQL and SQLite."""
+    from scripts.bench import BenchOptions, run_bench  # noqa: PLC0415  (heavy; only this verb)
+    from scripts.bench.scratch import ScratchRefused  # noqa: PLC0415
+
+    try:
+        run_bench(BenchOptions(quick=quick, events=events,
+                               postgres_url=database_url if postgres else None, sqlite=sqlite,
+                               out=out, profile_dir=profile))
+    except ScratchRefused as error:
+        raise InvalidInput(str(error)) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)

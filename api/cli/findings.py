@@ -1,0 +1,145 @@
+"""`fundledger findings --year Y [--as-of D] [--rule R] [--format table|csv|xlsx] [--out FILE]`:
+the auditor's findings for a fiscal year, as of any day."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.cli.errors import cli_command
+from api.settings import Settings
+from domain.errors import InvalidInput
+from projections.findings.registry import UnknownRule, run_findings
+from projections.findings.rule import Scope
+from projections.runner import ViewRunner
+
+if TYPE_CHECKING:
+    from projections.findings.rule import Finding
+
+COLUMNS = (
+    "rule",
+    "fiscal_year",
+    "key",
+    "measure",
+    "threshold",
+    "amount_minor",
+    "unit",
+    "message",
+    "evidence",
+)
+
+
+def load_findings(
+    settings: Settings, fiscal_year: int, as_of: date | None, rule: str | None
+) -> list[Finding]:
+    """Brings the views (the audit-facts view among them) up to date, then runs the rules."""
+    with ViewRunner(settings) as runner:
+        runner.run_until_caught_up()
+        try:
+            return run_findings(runner.db, Scope.year_end(fiscal_year, as_of), rule)
+        except UnknownRule as error:
+            raise InvalidInput(str(error)) from None
+
+
+def rows(findings: list[Finding]) -> list[list[object]]:
+    return [
+        [
+            f.rule,
+            f.fiscal_year,
+            json.dumps(dict(f.key), ensure_ascii=False, sort_keys=True),
+            f.measure,
+            f.threshold,
+            f.amount_minor,
+            f.unit,
+            f.message,
+            " ".join(map(str, f.evidence)),
+        ]
+        for f in findings
+    ]
+
+
+def as_csv(findings: list[Finding]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerows(rows(findings))
+    return buffer.getvalue()
+
+
+def write_xlsx(findings: list[Finding], path: Path) -> None:
+    from openpyxl import Workbook  # noqa: PLC0415  (only this format needs it)
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "findings"
+    sheet.append(COLUMNS)
+    for row in rows(findings):
+        sheet.append(row)
+    book.save(path)
+
+
+def findings(
+    year: Annotated[int, typer.Option("--year", help="Fiscal year, e.g. 2025")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: year end)")
+    ] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="One rule, e.g. maker_checker")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table|csv|xlsx")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (required for xlsx)")] = None,
+) -> None:
+    """List audit findings for a fiscal year as of a date: each with its rule, measure and evidence."""
+    _run(year, as_of, rule, output_format, out)
+
+
+@cli_command
+def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out: Path | None) -> None:
+    if output_format not in ("table", "csv", "xlsx"):
+        msg = "--format must be table, csv or xlsx"
+        raise InvalidInput(msg)
+    if output_format == "xlsx" and out is None:
+        msg = "--format xlsx needs --out FILE"
+        raise InvalidInput(msg)
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        msg = f"--as-of must be a date YYYY-MM-DD, not {as_of!r}"
+        raise InvalidInput(msg) from None
+    found = load_findings(Settings(), year, day, rule)
+    if output_format == "xlsx":
+        assert out is not None
+        write_xlsx(found, out)
+        typer.echo(f"{len(found)} findings written to {out}")
+    elif output_format == "csv":
+        text = as_csv(found)
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"{len(found)} findings written to {out}")
+    else:
+        table = Table(title=f"Findings {year} as of {day or date(year, 12, 31)}")
+        for column in ("rule", "key", "measure", "threshold", "message", "evidence"):
+            table.add_column(column)
+        for f in found:
+            table.add_row(
+                f.rule,
+                json.dumps(dict(f.key), ensure_ascii=False),
+                str(f.measure),
+                str(f.threshold),
+                f.message,
+                " ".join(map(str, f.evidence)),
+            )
+        Console(soft_wrap=True).print(table)
+        typer.echo(f"{len(found)} findings")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("findings")(findings)

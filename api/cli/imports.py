@@ -1,0 +1,87 @@
+"""`fundledger import FILE`: a CSV of allocations or expenditures, all rows or none, with a
+progress bar; a refused file prints each bad row with its line and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.cli.errors import cli_command
+from api.imports import IMPORT_BYTES_MAX, ImportKind, ImportRecords, import_csv, template_csv
+from api.settings import Settings
+from api.store import open_ledger
+from domain.errors import InvalidInput
+from projections.database import ViewDatabase
+
+ERRORS_PRINTED_MAX = 50
+stdout = Console()
+
+
+@cli_command
+def import_file(
+    file: Annotated[Path, typer.Argument(help="The CSV to import (or to write, with --template)")],
+    token: Annotated[str, typer.Option(envvar="FUNDLEDGER_TOKEN", help="An officer's token",
+                                       show_default=False)] = "",
+    kind: Annotated[ImportKind | None, typer.Option(help="Default: read from the header")] = None,
+    idempotency_key: Annotated[str | None, typer.Option(
+        help="Importing the same file again with the same key writes nothing")] = None,
+    template: Annotated[ImportKind | None, typer.Option(
+        help="Write a template of this kind to FILE instead of importing")] = None,
+    lang: Annotated[str, typer.Option(help="Template headers: zh or en")] = "zh",
+) -> None:
+    """Import allocations (as proposals) or expenditures from a CSV: every row or none."""
+    if template is not None:
+        file.write_text(template_csv(template, lang), encoding="utf-8")
+        stdout.print(f"wrote a {template} template to {file}")
+        return
+    if not file.is_file():
+        msg = f"{file} is not a file"
+        raise InvalidInput(msg)
+    if file.stat().st_size > IMPORT_BYTES_MAX:
+        msg = f"{file} is larger than {IMPORT_BYTES_MAX} bytes; split it"
+        raise InvalidInput(msg)
+    settings = Settings()
+    ledger = open_ledger(settings)
+    records = ImportRecords(ViewDatabase.open(settings))
+    try:
+        actor = ledger.authenticate(token.strip()) if token.strip() else None
+        if actor is None:
+            msg = "give an officer's token with --token or FUNDLEDGER_TOKEN"
+            raise InvalidInput(msg)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), transient=True) as bar:
+            task = bar.add_task("checking rows", total=None)
+
+            def progress(phase: str, done: int, total: int) -> None:
+                label = "checking rows" if phase == "checking" else "saving in one write"
+                bar.update(task, description=label, completed=done, total=total)
+
+            result = import_csv(ledger, actor, file.read_bytes(), filename=file.name, kind=kind,
+                                idempotency_key=idempotency_key, records=records,
+                                progress=progress)
+    finally:
+        records.close()
+        ledger.close()
+    if result.status == "applied":
+        again = " (a repeat: nothing new written)" if result.replayed else ""
+        stdout.print(f"applied {result.applied} {result.kind} rows{again}; import {result.id}, "
+                     f"position {result.position}")
+        return
+    table = Table("line", "code", "reason", title=f"{result.bad_rows} of {result.rows} rows refused; "
+                  "nothing was written")
+    for error in result.errors[:ERRORS_PRINTED_MAX]:
+        table.add_row(str(error.line), error.code, error.detail)
+    stdout.print(table)
+    if result.bad_rows > ERRORS_PRINTED_MAX:
+        stdout.print(f"… and {result.bad_rows - ERRORS_PRINTED_MAX} more "
+                     f"(GET /v1/imports/{result.id})")
+    raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_file)

@@ -1,0 +1,111 @@
+"""`fundledger serve` and `fundledger demo`: the HTTP API (uvicorn on uvloop + httptools) with
+the view runner beside it — a thread of the one worker, or its own process for several."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.cli.errors import cli_command
+from api.settings import Settings
+from api.store import open_ledger
+from domain.actors import Role
+from domain.ledger import bureau_today
+
+# Set for the workers of a multi-worker server, whose views are kept by a separate process.
+RUNNER_ELSEWHERE_ENV = "FUNDLEDGER_VIEWS_RUN_ELSEWHERE"
+WORKERS_MAX = 64
+RUNNER_STOP_WAIT_SECONDS = 10
+
+Host = Annotated[str, typer.Option(help="Interface to listen on")]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
+Workers = Annotated[int, typer.Option(min=1, max=WORKERS_MAX, help="uvicorn worker processes")]
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one uvicorn worker, configured from the environment."""
+    return create_app(Settings(), run_views=os.environ.get(RUNNER_ELSEWHERE_ENV) != "1")
+
+
+def run_server(host: str, port: int, workers: int) -> None:
+    # uvloop + httptools: with several workers the plain asyncio loop has a flat ~44 ms
+    # latency floor on this kind of machine (reference/baselines.md).
+    options = {"host": host, "port": port, "loop": "uvloop", "http": "httptools",
+               "log_level": "info", "proxy_headers": False}
+    if workers == 1:
+        uvicorn.run(app_from_environment(), **options)  # type: ignore[arg-type]
+        return
+    _create_tables(Settings())
+    os.environ[RUNNER_ELSEWHERE_ENV] = "1"
+    runner = subprocess.Popen(  # our own interpreter running our own verb
+        [sys.executable, "-c", "from api.cli import main; main()", "project"])
+    try:
+        uvicorn.run("api.cli.server:app_from_environment", factory=True, workers=workers,
+                    **options)  # type: ignore[arg-type]
+    finally:
+        runner.terminate()
+        try:
+            runner.wait(RUNNER_STOP_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            runner.kill()
+
+
+def _create_tables(settings: Settings) -> None:
+    """Creates the store's tables once, before several workers would race to create them."""
+    ledger = open_ledger(settings)
+    ledger.close()
+    from projections.queries import BureauQueries  # noqa: PLC0415 — creates the views' tables
+
+    BureauQueries(settings).close()
+
+
+@cli_command
+def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+    """Serve the HTTP API (and keep the views up to date) on the configured store."""
+    Settings()  # a bad configuration is one line before uvicorn starts
+    run_server(host, port, workers)
+
+
+@cli_command
+def demo(
+    host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1,
+    preset: Annotated[str, typer.Option(help="xuzhou or laishan")] = "xuzhou",
+    seed: Annotated[int, typer.Option(help="Same seed, same data")] = 20250101,
+    fiscal_year: Annotated[int | None, typer.Option(help="Default: last year")] = None,
+    scale: Annotated[float, typer.Option(min=0.001, max=1.0,
+                                         help="Share of the preset's schools")] = 0.1,
+) -> None:
+    """Fill an empty store with a realistic fiscal year, print a token per role, and serve."""
+    from scripts.generator import generate  # noqa: PLC0415 — only the demo needs the generator
+
+    settings = Settings()
+    ledger = open_ledger(settings)
+    try:
+        if ledger.last_position() == 0:
+            year = fiscal_year or bureau_today().year - 1
+            typer.echo(f"generating the {preset} preset's fiscal year {year} (scale {scale}) …")
+            summary = generate(ledger, preset=preset, seed=seed, fiscal_year=year, scale=scale)
+            for line in summary.lines():
+                typer.echo(f"  {line}")
+        else:
+            typer.echo(f"the store already holds {ledger.last_position()} events; not generating")
+        typer.echo("demo tokens (shown once):")
+        for role in Role:
+            token = ledger.add_user(f"demo.{role.value}", [role.value])
+            typer.echo(f"  {role.value:<9} {token}")
+    finally:
+        ledger.close()
+    typer.echo(f"serving http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    run_server(host, port, workers)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("demo")(demo)

@@ -1,0 +1,45 @@
+"""`fundledger users add|revoke`: access tokens for the bureau's staff and clients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.cli.errors import cli_command
+from api.settings import Settings
+from api.store import open_ledger
+
+users = typer.Typer(help="Issue and revoke access tokens.", no_args_is_help=True)
+
+
+@users.command("add")
+@cli_command
+def add(
+    name: Annotated[str, typer.Argument(help="User name, e.g. wang.li")],
+    role: Annotated[list[str], typer.Option("--role", help="officer|approver|auditor|reader|admin; repeat")],
+) -> None:
+    """Add a user (or give an existing one new roles) and print a new token on the last line."""
+    ledger = open_ledger(Settings())
+    try:
+        token = ledger.add_user(name, role)
+    finally:
+        ledger.close()
+    typer.echo(f"user {name} ({', '.join(sorted(set(role)))}); the token is shown once:")
+    typer.echo(token)
+
+
+@users.command("revoke")
+@cli_command
+def revoke(name: Annotated[str, typer.Argument(help="User name")]) -> None:
+    """Revoke every token of a user, effective immediately."""
+    ledger = open_ledger(Settings())
+    try:
+        count = ledger.revoke_user(name)
+    finally:
+        ledger.close()
+    typer.echo(f"revoked {count} token(s) of {name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users, name="users")

@@ -1,0 +1,83 @@
+"""`fundledger rebuild | reconcile | project`: keeping and checking the views."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from api.cli.errors import cli_command
+from api.settings import Settings
+from projections.reconcile import reconcile as reconcile_views
+from projections.runner import PAGE_SIZE, ViewRunner
+
+console = Console()
+
+PageSize = Annotated[int, typer.Option("--page-size", min=1, max=10_000,
+                                       help="Events per transaction")]
+
+
+def _progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console)
+
+
+@cli_command
+def rebuild(page_size: PageSize = PAGE_SIZE) -> None:
+    """Drop every view and build it again from the event store."""
+    with ViewRunner(Settings(), page_size=page_size) as runner, _progress_bar() as bar:
+        total = runner.log_position()
+        task = bar.add_task("rebuilding views", total=total or 1, rate="")
+        started = time.perf_counter()
+
+        def advance(done: int, end: int) -> None:
+            elapsed = time.perf_counter() - started
+            bar.update(task, completed=done, total=max(end, 1),
+                       rate=f"{done / elapsed:,.0f} events/s" if elapsed else "")
+
+        applied = runner.rebuild(advance)
+        elapsed = time.perf_counter() - started
+    rate = applied / elapsed if elapsed > 0 else 0.0
+    console.print(f"rebuilt views from {applied:,} events in {elapsed:.1f} s "
+                  f"({rate:,.0f} events/s)")
+
+
+@cli_command
+def reconcile() -> None:
+    """Compare the views, row for row, with an independent in-memory replay."""
+    with ViewRunner(Settings()) as runner, _progress_bar() as bar:
+        task = bar.add_task("replaying", total=max(runner.position(), 1), rate="")
+        position, lines = reconcile_views(runner.ledger, runner.db,
+                                          progress=lambda done: bar.update(task, completed=done))
+    for line in lines:
+        console.print(f"[red]difference[/red] {line}", highlight=False)
+    if lines:
+        console.print(f"{len(lines)} difference(s) between the views and the replay "
+                      f"up to position {position}")
+        raise typer.Exit(1)
+    console.print(f"views reconcile with the replay up to position {position}")
+
+
+@cli_command
+def project(page_size: PageSize = PAGE_SIZE) -> None:
+    """Keep the views up to date until interrupted (Ctrl-C)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with ViewRunner(Settings(), page_size=page_size) as runner:
+        console.print(f"views at position {runner.position()}; following the ledger")
+        try:
+            runner.run_forever(stop)
+        except KeyboardInterrupt:
+            stop.set()
+        console.print(f"stopped at position {runner.position()}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rebuild")(rebuild)
+    app.command("reconcile")(reconcile)
+    app.command("project")(project)

@@ -1,0 +1,55 @@
+"""The write path shared by every POST: idempotency keys, If-Match versions, the group commit,
+and the answer's position and ETag."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Header, Request, Response
+
+from api.problems import ApiProblem
+from domain.group_commit import GroupCommit
+from domain.ledger import Outcome
+from domain.limits import IDEMPOTENCY_KEY_LENGTH_MAX
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=IDEMPOTENCY_KEY_LENGTH_MAX,
+           description="Same key and same body: the original answer, nothing written again. "
+                       "Same key, different body: 422."),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=64,
+           description="The aggregate's version (its ETag); a mismatch is 412."),
+]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """`If-Match: "3"`, `W/"3"` or `3` → 3; `*` or no header → no check."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 18:
+        msg = f"If-Match must be an aggregate version such as \"3\", not {if_match!r}"
+        raise ApiProblem("invalid_header", msg)
+    return int(text)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def execute(request: Request, response: Response, command: Callable[[], Outcome], *,
+            created: bool = False) -> Outcome:
+    """Runs a ledger command (through the group commit when the app has one) and marks the
+    answer: 201 for a creation, the ETag of the first subject, and whether it was a replay."""
+    group: GroupCommit | None = request.app.state.group_commit
+    outcome = group.submit(command) if group is not None else command()
+    if created:
+        response.status_code = 201
+    response.headers["ETag"] = etag(outcome.subject.version)
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return outcome

@@ -1,0 +1,154 @@
+"""What the dashboard reads beyond BureauQueries: totals as of a date for charts, schools with
+their balances, the journal with filters. Read-only SQL over the views' tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from projections.database import ViewDatabase
+from projections.journal import JOURNAL_TABLE
+
+MONEY_UNIT = "CNY"
+PAGE_ROWS_MAX = 200
+
+
+@dataclass(frozen=True)
+class FundTotals:
+    fund: str
+    name: str
+    unit: str
+    category: str
+    earmark: str
+    appropriated: int
+    allocated: int
+    spent: int
+
+    @property
+    def remaining(self) -> int:
+        return self.allocated - self.spent
+
+
+def fund_totals(db: ViewDatabase, fiscal_year: int, as_of: date | None) -> list[FundTotals]:
+    """Each fund of the year: appropriation (as it stands now), and what was allocated and
+    spent by `as_of` (by effective date) or now."""
+    with db.snapshot():
+        funds = db.dicts("SELECT fund_code, name, unit, category, earmark, appropriated, "
+                         "allocated, spent FROM funds WHERE fiscal_year = ? ORDER BY fund_code",
+                         (fiscal_year,))
+        dated: dict[str, tuple[int, int]] = {}
+        if as_of is not None:
+            for fund, allocated, spent in db.rows(
+                    "SELECT fund_code, SUM(CASE WHEN kind = 'allocated' THEN delta ELSE 0 END), "
+                    "SUM(CASE WHEN kind = 'spent' THEN delta ELSE 0 END) FROM ledger_entries "
+                    "WHERE fiscal_year = ? AND effective_date <= ? GROUP BY fund_code",
+                    (fiscal_year, as_of.isoformat())):
+                dated[fund] = (int(allocated), int(spent))
+    totals = []
+    for row in funds:
+        allocated, spent = (dated.get(row["fund_code"], (0, 0)) if as_of is not None
+                            else (row["allocated"], row["spent"]))
+        totals.append(FundTotals(row["fund_code"], row["name"], row["unit"], row["category"],
+                                 row["earmark"], int(row["appropriated"]), allocated, spent))
+    return totals
+
+
+def monthly_remaining(db: ViewDatabase, fiscal_year: int, as_of: date | None
+                      ) -> list[tuple[str, int, int]]:
+    """(month, allocated so far, spent so far) at each month's end, in yuan's minor unit."""
+    last = as_of.isoformat() if as_of is not None else f"{fiscal_year}-12-31"
+    by_month = {month: (int(a), int(s)) for month, a, s in db.rows(
+        "SELECT SUBSTR(effective_date, 1, 7), "
+        "SUM(CASE WHEN kind = 'allocated' THEN delta ELSE 0 END), "
+        "SUM(CASE WHEN kind = 'spent' THEN delta ELSE 0 END) FROM ledger_entries "
+        "WHERE fiscal_year = ? AND unit = ? AND effective_date <= ? "
+        "GROUP BY SUBSTR(effective_date, 1, 7)", (fiscal_year, MONEY_UNIT, last))}
+    allocated = spent = 0
+    months = []
+    last_month = int(last[5:7]) if last.startswith(str(fiscal_year)) else 12
+    for number in range(1, last_month + 1):
+        month = f"{fiscal_year}-{number:02d}"
+        a, s = by_month.get(month, (0, 0))
+        allocated += a
+        spent += s
+        months.append((month, allocated, spent))
+    return months
+
+
+def districts(db: ViewDatabase) -> list[str]:
+    return [d for (d,) in db.rows("SELECT DISTINCT district FROM schools ORDER BY district")]
+
+
+def fiscal_years(db: ViewDatabase) -> list[int]:
+    return [int(y) for (y,) in db.rows("SELECT DISTINCT fiscal_year FROM funds ORDER BY fiscal_year")]
+
+
+def schools_with_balances(db: ViewDatabase, fiscal_year: int, as_of: date | None, *,
+                          search: str = "", district: str = "", locale: str = "",
+                          level: str = "", after: str = "", limit: int = 50
+                          ) -> tuple[list[dict[str, Any]], str | None]:
+    """Schools by code, filtered, each with its yuan allocated and spent in the year (as of a
+    date, or now). Filters are on the school as it is now."""
+    limit = max(1, min(limit, PAGE_ROWS_MAX))
+    clauses, params = ["1 = 1"], []
+    for column, value in (("district", district), ("locale", locale), ("level", level)):
+        if value:
+            clauses.append(f"s.{column} = ?")
+            params.append(value)
+    if search:
+        clauses.append("(LOWER(s.school_code) LIKE ? OR s.name LIKE ?)")
+        params += [f"%{search.lower()}%", f"%{search}%"]
+    if after:
+        clauses.append("s.school_code > ?")
+        params.append(after)
+    if as_of is None:
+        money = ("SELECT school_code, SUM(allocated) AS allocated, SUM(spent) AS spent "
+                 "FROM school_balances WHERE fiscal_year = ? AND unit = ? GROUP BY school_code")
+        money_params: list[Any] = [fiscal_year, MONEY_UNIT]
+    else:
+        money = ("SELECT school_code, SUM(CASE WHEN kind = 'allocated' THEN delta ELSE 0 END) "
+                 "AS allocated, SUM(CASE WHEN kind = 'spent' THEN delta ELSE 0 END) AS spent "
+                 "FROM ledger_entries WHERE fiscal_year = ? AND unit = ? AND effective_date <= ? "
+                 "GROUP BY school_code")
+        money_params = [fiscal_year, MONEY_UNIT, as_of.isoformat()]
+    rows = db.dicts(
+        "SELECT s.school_code AS code, s.name, s.district, s.level, s.locale, s.poverty_area, "  # noqa: S608
+        "s.students, s.status, COALESCE(m.allocated, 0) AS allocated, "
+        f"COALESCE(m.spent, 0) AS spent FROM schools s LEFT JOIN ({money}) m "
+        f"ON m.school_code = s.school_code WHERE {' AND '.join(clauses)} "
+        "ORDER BY s.school_code LIMIT ?", [*money_params, *params, limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1]["code"] if more else None)
+
+
+def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = "",
+                     event: str = "", as_of: date | None = None, after: int = 0,
+                     limit: int = 50) -> tuple[list[dict[str, Any]], int | None]:
+    """Journal rows after a position, newest filters first applied; oldest first."""
+    limit = max(1, min(limit, PAGE_ROWS_MAX))
+    clauses, params = ["position > ?"], [after]
+    for column, value in (("entity_type", entity_type), ("actor", actor), ("event", event)):
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if as_of is not None:
+        clauses.append("(effective_date IS NULL OR effective_date <= ?)")
+        params.append(as_of.isoformat())
+    rows = db.dicts(
+        "SELECT position, recorded_at, actor, actor_role, entity_id, entity_type, event, "  # noqa: S608
+        f"amount, unit, reason, effective_date, hash FROM {JOURNAL_TABLE} "
+        f"WHERE {' AND '.join(clauses)} ORDER BY position LIMIT ?", [*params, limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (int(rows[-1]["position"]) if more else None)
+
+
+def journal_choices(db: ViewDatabase) -> tuple[list[str], list[str]]:
+    """The entity types and event names present, for the filter menus."""
+    types = [t for (t,) in db.rows(f"SELECT DISTINCT entity_type FROM {JOURNAL_TABLE} "  # noqa: S608
+                                   "ORDER BY entity_type")]
+    events = [e for (e,) in db.rows(f"SELECT DISTINCT event FROM {JOURNAL_TABLE} "  # noqa: S608
+                                    "ORDER BY event")]
+    return types, events

@@ -1,0 +1,398 @@
+"""The dashboard's pages: overview, schools, a school, rural support, audit, import.
+
+Every page is rendered on the server from the same views the API reads, and every page
+takes `as_of=YYYY-MM-DD` to show the books as they stood on that date. Login stores the
+API token in an HttpOnly, SameSite=Strict cookie; each page checks it with the ledger's own
+`authenticate`, as the API checks a Bearer token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import UploadFile
+
+from api.dashboard import charts, reads
+from api.dashboard.i18n import DEFAULT_LANGUAGE, LABELS, LANGUAGES, translate
+from api.imports import ImportKind, ImportRecords, import_csv, template_csv
+from domain.actors import Actor, Role
+from domain.errors import LedgerError, UnknownToken
+from domain.ledger import FundLedger, bureau_today
+from domain.units import unit_of
+from projections import digests, exports
+from projections.database import ViewDatabase
+from projections.journal import entity_history, verify_journal
+
+HERE = Path(__file__).parent
+TOKEN_COOKIE = "fundledger_token"  # noqa: S105  (the cookie's name, not a secret)
+LANGUAGE_COOKIE = "fundledger_lang"
+COOKIE_MAX_AGE_SECONDS = 8 * 3600
+TOKEN_LENGTH_MAX = 200
+SCHOOL_ROWS_PER_PAGE = 50
+SCHOOL_LIST_ROWS_MAX = 500
+TIMELINE_ALLOCATIONS_MAX = 40
+STATIC_FILES = frozenset({"dashboard.css"})
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def _money(amount: int | None, unit: str = "CNY") -> str:
+    """An amount for reading: `1,234.50` yuan; counts of resource units as whole numbers."""
+    if amount is None:
+        return "—"
+    text = unit_of(unit).format(amount)
+    whole, _, minor = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    grouped = f"{int(whole.lstrip('-')):,}"
+    return f"{sign}{grouped}.{minor}" if minor else f"{sign}{grouped}"
+
+
+templates.env.filters["money"] = _money
+
+
+def _views_db(request: Request) -> Iterator[ViewDatabase]:
+    db = ViewDatabase.open(request.app.state.settings)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+ViewsDb = Annotated[ViewDatabase, Depends(_views_db)]
+AsOf = Annotated[str, Query(max_length=10)]
+
+
+# ------------------------------------------------------------------ context
+
+def _language(request: Request) -> str:
+    chosen = request.cookies.get(LANGUAGE_COOKIE, DEFAULT_LANGUAGE)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _actor(request: Request) -> Actor | None:
+    token = request.cookies.get(TOKEN_COOKIE, "")
+    if not token or len(token) > TOKEN_LENGTH_MAX:
+        return None
+    ledger: FundLedger = request.app.state.ledger
+    try:
+        return ledger.authenticate(token)
+    except UnknownToken:
+        return None
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/dashboard/login?{urlencode({'next': target})}", status_code=303)
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _year(db: ViewDatabase, text: str | None, as_of: date | None) -> tuple[int, list[int]]:
+    years = reads.fiscal_years(db)
+    if text and text.isdigit() and int(text) in years:
+        return int(text), years
+    if as_of is not None and as_of.year in years:
+        return as_of.year, years
+    return (years[-1] if years else bureau_today().year), years
+
+
+def _render(request: Request, template: str, actor: Actor, db: ViewDatabase, page: str,
+            as_of_text: str, year_text: str | None, **context: Any) -> HTMLResponse:
+    language = _language(request)
+    as_of = _day(as_of_text)
+    year, years = _year(db, year_text, as_of)
+    labels = {key: translate(key, language) for key in LABELS}
+    keep = {k: v for k, v in request.query_params.items() if k not in ("as_of", "year", "after")}
+    return templates.TemplateResponse(request, template, {
+        "page": page, "lang": language, "L": labels, "t": lambda key: translate(key, language),
+        "actor": actor, "is_auditor": Role.AUDITOR in actor.roles,
+        "is_officer": Role.OFFICER in actor.roles, "as_of": as_of, "year": year,
+        "years": years, "keep": keep, "position": _position(request),
+        "url": request.url.path, **context})
+
+
+def _position(request: Request) -> int:
+    queries = request.app.state.queries
+    return queries.position() if queries is not None else 0
+
+
+def _page_context(request: Request, db: ViewDatabase, as_of_text: str, year_text: str | None
+                  ) -> tuple[date | None, int]:
+    as_of = _day(as_of_text)
+    return as_of, _year(db, year_text, as_of)[0]
+
+
+# ------------------------------------------------------------------ login, language, static
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/dashboard", failed: bool = False) -> HTMLResponse:  # noqa: A002
+    language = _language(request)
+    return templates.TemplateResponse(request, "login.html", {
+        "L": {key: translate(key, language) for key in LABELS}, "lang": language,
+        "next": _safe_next(next), "failed": failed})
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    token = str(form.get("token", "")).strip()
+    target = _safe_next(str(form.get("next", "/dashboard")))
+    ledger: FundLedger = request.app.state.ledger
+    try:
+        if not token or len(token) > TOKEN_LENGTH_MAX:
+            raise UnknownToken("no token")
+        await run_in_threadpool(ledger.authenticate, token)
+    except UnknownToken:
+        return RedirectResponse(f"/dashboard/login?{urlencode({'next': target, 'failed': 1})}",
+                                status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(TOKEN_COOKIE, token, max_age=COOKIE_MAX_AGE_SECONDS, httponly=True,
+                        samesite="strict", path="/dashboard",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(TOKEN_COOKIE, path="/dashboard")
+    return response
+
+
+@router.get("/lang/{language}")
+def switch_language(language: str, next: str = "/dashboard") -> Response:  # noqa: A002
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    if language in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax",
+                            path="/dashboard")
+    return response
+
+
+def _safe_next(target: str) -> str:
+    """Only back into the dashboard: never an open redirect."""
+    return target if target.startswith("/dashboard") and "//" not in target else "/dashboard"
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    if name not in STATIC_FILES:
+        return Response(status_code=404)
+    return FileResponse(HERE / "static" / name, headers={"Cache-Control": "max-age=3600"})
+
+
+# ------------------------------------------------------------------ pages
+
+@router.get("", response_class=HTMLResponse)
+def overview(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    day, fiscal_year = _page_context(request, db, as_of, year)
+    language = _language(request)
+    labels = {key: translate(key, language) for key in LABELS}
+    funds = reads.fund_totals(db, fiscal_year, day)
+    months = reads.monthly_remaining(db, fiscal_year, day)
+    return _render(request, "overview.html", actor, db, "overview", as_of, year, funds=funds,
+                   bars=charts.funds_bars(funds, labels) if funds else "",
+                   burn=charts.burn_down(months, labels) if months else "")
+
+
+@router.get("/schools", response_class=HTMLResponse)
+def schools(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
+            q: Annotated[str, Query(max_length=100)] = "",
+            district: Annotated[str, Query(max_length=200)] = "",
+            locale: Annotated[str, Query(max_length=20)] = "",
+            level: Annotated[str, Query(max_length=20)] = "",
+            after: Annotated[str, Query(max_length=64)] = "") -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    day, fiscal_year = _page_context(request, db, as_of, year)
+    rows, cursor = reads.schools_with_balances(
+        db, fiscal_year, day, search=q.strip(), district=district, locale=locale, level=level,
+        after=after, limit=SCHOOL_ROWS_PER_PAGE)
+    next_query = None
+    if cursor is not None:
+        next_query = urlencode({**request.query_params, "after": cursor})
+    return _render(request, "schools.html", actor, db, "schools", as_of, year, rows=rows,
+                   districts=reads.districts(db), q=q, district=district, locale=locale,
+                   level=level, next_query=next_query,
+                   locales=("urban", "town", "rural"),
+                   levels=("kindergarten", "primary", "junior", "senior", "nine_year",
+                           "complete", "vocational", "college", "special", "adult"))
+
+
+@router.get("/schools/{code}", response_class=HTMLResponse)
+def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
+           year: str | None = None) -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    queries = request.app.state.queries
+    day, fiscal_year = _page_context(request, db, as_of, year)
+    try:
+        found = queries.get_school(code)
+        balances = queries.school_balances(code, fiscal_year, as_of=day)
+    except LedgerError:
+        return Response(status_code=404, content=f"school {code} not found")
+    allocations, _ = queries.list_allocations(school=code, fiscal_year=fiscal_year,
+                                              limit=SCHOOL_LIST_ROWS_MAX)
+    expenditures, _ = queries.list_expenditures(school=code, fiscal_year=fiscal_year,
+                                                limit=SCHOOL_LIST_ROWS_MAX)
+    if day is not None:
+        allocations = [a for a in allocations if a.effective_date <= day]
+        expenditures = [e for e in expenditures if e.spent_on <= day]
+    timeline = list(entity_history(db, code))
+    for allocation in allocations[:TIMELINE_ALLOCATIONS_MAX]:
+        timeline += entity_history(db, allocation.id)
+    timeline = sorted((e for e in timeline if day is None or not e["effective_date"]
+                       or e["effective_date"] <= day.isoformat()),
+                      key=lambda e: e["position"])
+    return _render(request, "school.html", actor, db, "schools", as_of, year, school=found,
+                   balances=balances, allocations=sorted(allocations,
+                                                         key=lambda a: a.effective_date),
+                   expenditures=sorted(expenditures, key=lambda e: (e.spent_on, e.voucher)),
+                   timeline=timeline)
+
+
+@router.get("/rural", response_class=HTMLResponse)
+def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    day, fiscal_year = _page_context(request, db, as_of, year)
+    report = request.app.state.queries.rural_support(fiscal_year, as_of=day)
+    by_district: dict[str, dict[str, int | None]] = {}
+    for row in report.rows:
+        if row.unit == reads.MONEY_UNIT:
+            by_district.setdefault(row.district, {})[row.locale] = row.per_student_allocated
+    language = _language(request)
+    locale_labels = {k: translate(k, language) for k in ("urban", "town", "rural")}
+    chart = charts.per_student_by_locale(sorted(by_district.items()), locale_labels) \
+        if by_district else ""
+    return _render(request, "rural.html", actor, db, "rural", as_of, year, report=report,
+                   by_district=sorted(by_district.items()), chart=chart)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
+          entity_type: Annotated[str, Query(max_length=40)] = "",
+          actor_name: Annotated[str, Query(alias="actor", max_length=64)] = "",
+          event: Annotated[str, Query(max_length=60)] = "",
+          after: Annotated[int, Query(ge=0)] = 0) -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    if Role.AUDITOR not in actor.roles:
+        return _render(request, "denied.html", actor, db, "audit", as_of, year,
+                       message_key="not_auditor")
+    day = _day(as_of)
+    verification = verify_journal(db)
+    try:
+        digest = digests.digest_of_journal(
+            db, digests.signing_key(request.app.state.settings.signing_key_path))
+    except digests.DigestInvalid:
+        digest = None
+    rows, cursor = reads.journal_filtered(db, entity_type=entity_type, actor=actor_name,
+                                          event=event, as_of=day, after=after)
+    types, events = reads.journal_choices(db)
+    next_query = (urlencode({**request.query_params, "after": cursor})
+                  if cursor is not None else None)
+    return _render(request, "audit.html", actor, db, "audit", as_of, year,
+                   verification=verification, digest=digest, rows=rows, types=types,
+                   events=events, entity_type=entity_type, actor_name=actor_name, event=event,
+                   next_query=next_query)
+
+
+@router.get("/audit/export/{kind}")
+def export(request: Request, kind: str, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
+           output_format: Annotated[str, Query(alias="format")] = "csv") -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    if Role.AUDITOR not in actor.roles or kind not in ("balances", "journal", "rural") or \
+            output_format not in ("csv", "xlsx"):
+        return Response(status_code=403 if Role.AUDITOR not in actor.roles else 404)
+    day, fiscal_year = _page_context(request, db, as_of, year)
+    built = exports.build_export(kind, db, request.app.state.queries, fiscal_year, day)
+    media = exports.XLSX_MEDIA_TYPE if output_format == "xlsx" else exports.CSV_MEDIA_TYPE
+    return Response(built.render(output_format), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{built.filename(output_format)}"'})
+
+
+@router.get("/audit/digest.json")
+def digest_file(request: Request, db: ViewsDb) -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    if Role.AUDITOR not in actor.roles:
+        return Response(status_code=403)
+    digest = digests.digest_of_journal(
+        db, digests.signing_key(request.app.state.settings.signing_key_path))
+    return Response(digest.to_json(), media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="digest-{digest.position}.json"'})
+
+
+# ------------------------------------------------------------------ import
+
+@router.get("/imports", response_class=HTMLResponse)
+def import_form(request: Request, db: ViewsDb, as_of: AsOf = "",
+                year: str | None = None) -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    return _render(request, "imports.html", actor, db, "imports", as_of, year, result=None)
+
+
+@router.post("/imports", response_class=HTMLResponse)
+async def import_upload(request: Request, db: ViewsDb) -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    if Role.OFFICER not in actor.roles:
+        return _render(request, "denied.html", actor, db, "imports", "", None,
+                       message_key="not_officer")
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read() if isinstance(upload, UploadFile) else b""
+    filename = upload.filename or "" if isinstance(upload, UploadFile) else ""
+    records = ImportRecords(ViewDatabase.open(request.app.state.settings))
+    try:
+        result = await run_in_threadpool(import_csv, request.app.state.ledger, actor, data,
+                                         filename=filename, records=records)
+        problem = None
+    except LedgerError as error:
+        result, problem = None, f"{error.code}: {error.detail}"
+    finally:
+        records.close()
+    return _render(request, "imports.html", actor, db, "imports", "", None, result=result,
+                   problem=problem)
+
+
+@router.get("/imports/template/{kind}")
+def import_template(request: Request, kind: ImportKind) -> Response:
+    language = _language(request)
+    return Response(template_csv(kind, language).encode("utf-8"), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'})
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+templates.env.filters["json"] = as_json

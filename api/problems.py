@@ -1,0 +1,230 @@
+"""RFC 9457 problem details: every refusal the API gives, with one stable `type` per kind.
+
+`STATUS_BY_CODE` is the one table from an error code (the domain's `LedgerError.code`, or one
+of the API's own below) to an HTTP status. A test checks that every `LedgerError` subclass has
+a row, so a new domain rule cannot silently fall back to a generic status.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import LedgerError
+
+PROBLEM_TYPE_BASE = "https://fundledger.example/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+STORE_RETRY_AFTER_SECONDS = 1
+
+log = logging.getLogger("fundledger.api")
+
+# code → status. Domain codes first (domain/errors.py), then the API's own.
+STATUS_BY_CODE: dict[str, int] = {
+    # Input that can never be right.
+    "ledger_error": 400,
+    "invalid_input": 422,
+    "amount_out_of_range": 422,
+    "unknown_unit": 422,
+    "unit_mismatch": 422,
+    "date_outside_fiscal_year": 422,
+    "date_in_future": 422,
+    # Access.
+    "unknown_token": 401,
+    "role_not_allowed": 403,
+    "maker_checker": 403,
+    # Unknown things.
+    "not_found": 404,
+    "school_not_found": 404,
+    "fund_not_found": 404,
+    "allocation_not_found": 404,
+    "expenditure_not_found": 404,
+    "user_not_found": 404,
+    # Things that already exist: a conflict with the books as they are.
+    "already_exists": 409,
+    "school_already_registered": 409,
+    "fund_already_opened": 409,
+    "duplicate_voucher": 409,
+    # Rules of the books.
+    "rule_violation": 409,
+    "overspend": 409,
+    "over_allocation": 409,
+    "below_spent": 409,
+    "appropriation_below_allocated": 409,
+    "not_approved": 409,
+    "not_proposed": 409,
+    "closed": 409,
+    "school_closed": 409,
+    "fund_closed": 409,
+    "allocation_closed": 409,
+    "earmark_violation": 409,
+    "level_not_eligible": 409,
+    "expenditure_class_not_allowed": 409,
+    "spent_before_approval": 409,
+    "already_reversed": 409,
+    "transfer_not_allowed": 409,
+    "carry_over_target_invalid": 409,
+    # Idempotency and concurrency.
+    "idempotency_key_reused": 422,
+    "concurrency_conflict": 409,
+    "version_mismatch": 412,
+    # The API's own.
+    "malformed_json": 400,
+    "invalid_header": 400,
+    "validation_error": 422,
+    "route_not_found": 404,
+    "method_not_allowed": 405,
+    "not_acceptable": 406,
+    "body_too_large": 413,
+    "unsupported_media_type": 415,
+    "store_unavailable": 503,
+    "views_behind": 503,
+    "internal_error": 500,
+}
+
+_TITLES = {
+    "malformed_json": "The body is not valid JSON",
+    "invalid_header": "A request header is malformed",
+    "validation_error": "The request does not match the schema",
+    "route_not_found": "No such resource",
+    "method_not_allowed": "Method not allowed",
+    "body_too_large": "Request body too large",
+    "store_unavailable": "The event store is unavailable; retry shortly",
+    "views_behind": "The views have not yet reached the requested position",
+    "internal_error": "Internal error",
+}
+
+
+class ApiProblem(Exception):
+    """A refusal the API itself gives (not a rule of the books)."""
+
+    def __init__(self, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        assert code in STATUS_BY_CODE, code
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def status_for(code: str) -> int:
+    return STATUS_BY_CODE[code]
+
+
+def status_for_error(error: LedgerError) -> int:
+    return status_for_kind(type(error))
+
+
+def status_for_kind(error_kind: type[LedgerError]) -> int:
+    """The status of a kind of domain error: its code's row, else its nearest ancestor's."""
+    for kind in error_kind.__mro__:
+        code = getattr(kind, "code", None)
+        if code in STATUS_BY_CODE:
+            return STATUS_BY_CODE[code]
+    return STATUS_BY_CODE["ledger_error"]
+
+
+def problem(status: int, code: str, title: str, detail: str, *,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": status,
+            "detail": detail, "code": code, **extra}
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def api_problem(code: str, detail: str, headers: dict[str, str] | None = None,
+                **extra: Any) -> JSONResponse:
+    return problem(STATUS_BY_CODE[code], code, _TITLES.get(code, code.replace("_", " ")),
+                   detail, headers=headers, **extra)
+
+
+def is_store_unavailable(error: BaseException) -> bool:
+    """Failures of the store that a retry may cure, as opposed to bugs."""
+    if isinstance(error, OperationalError | InterfaceError | psycopg.OperationalError | PoolTimeout):
+        return True
+    if isinstance(error, sqlite3.OperationalError):
+        text = str(error).lower()
+        return "locked" in text or "busy" in text or "unable to open" in text
+    # The library wraps the driver's error; look at the cause too.
+    cause = error.__cause__
+    return cause is not None and cause is not error and is_store_unavailable(cause)
+
+
+def store_unavailable_problem(error: BaseException) -> JSONResponse:
+    log.warning("store unavailable: %s", error)
+    return api_problem("store_unavailable", "the event store did not answer; retry shortly",
+                       headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
+
+
+def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Location, message and type of each error; never the input itself (it may be huge)."""
+    return [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
+             "type": str(e.get("type", ""))} for e in errors]
+
+
+async def _on_ledger_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, LedgerError)
+    status = status_for_error(error)
+    headers = {"WWW-Authenticate": 'Bearer realm="fundledger"'} if status == 401 else None
+    return problem(status, error.code, error.title, error.detail, headers=headers)
+
+
+async def _on_api_problem(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiProblem)
+    return api_problem(error.code, error.detail, headers=error.headers)
+
+
+async def _on_validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = list(error.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return api_problem("malformed_json", "the request body is not valid JSON",
+                           errors=_validation_errors(errors))
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    detail = f"{where}: {first.get('msg', 'invalid')}" if first else "invalid request"
+    return api_problem("validation_error", detail, errors=_validation_errors(errors))
+
+
+async def _on_http_exception(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = {404: "route_not_found", 405: "method_not_allowed", 413: "body_too_large",
+            415: "unsupported_media_type", 406: "not_acceptable"}.get(error.status_code)
+    headers = dict(error.headers or {})
+    if code is None:
+        return problem(error.status_code, f"http_{error.status_code}", str(error.detail),
+                       str(error.detail), headers=headers)
+    return api_problem(code, str(error.detail), headers=headers)
+
+
+async def _on_store_error(_: Request, error: Exception) -> JSONResponse:
+    if is_store_unavailable(error):
+        return store_unavailable_problem(error)
+    log.error("store error", exc_info=error)
+    return api_problem("internal_error", "the request failed; the error has been logged")
+
+
+async def _on_overflow(request: Request, error: Exception) -> JSONResponse:
+    # A query number beyond what the store can hold (SQLite: 64-bit) that a route's bounds
+    # let through: the client's mistake, never a 500.
+    log.warning("number too large for the store in %s: %s", request.url.path, error)
+    return api_problem("validation_error", "a number in the request is too large")
+
+
+def install(app: FastAPI) -> None:
+    """Maps every refusal to a problem response; the last-resort 500 is api.app's middleware."""
+    app.add_exception_handler(LedgerError, _on_ledger_error)
+    app.add_exception_handler(ApiProblem, _on_api_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(OverflowError, _on_overflow)
+    for kind in (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout,
+                 sqlite3.OperationalError):
+        app.add_exception_handler(kind, _on_store_error)

@@ -1,0 +1,83 @@
+"""The read path shared by lists, balances and reports: the views, read-your-writes waits,
+and cursor pagination.
+
+A read with `min_position=N` waits (at most `Settings.read_wait_seconds_max`) until the views
+have processed event N. If they have not got there in time the answer is 503 `views_behind`
+with `Retry-After`: the books are fine, the views are catching up, and the same request will
+succeed shortly. A position beyond the last event written is a client mistake (422).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+
+from api.problems import ApiProblem
+from api.settings import Settings
+
+PAGE_SIZE_MAX = 1000
+PAGE_SIZE_DEFAULT = 100
+POSITION_MAX = 2**62
+CURSOR_LENGTH_MAX = 500
+VIEWS_RETRY_AFTER_SECONDS = 1
+
+MinPosition = Annotated[
+    int | None,
+    Query(ge=0, le=POSITION_MAX,
+          description="Wait (bounded) until the views have processed this position"),
+]
+Limit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Page size, at most 1000")]
+After = Annotated[
+    str | None,
+    Query(min_length=1, max_length=CURSOR_LENGTH_MAX,
+          description="The cursor from the previous page's `next` link"),
+]
+
+
+def queries_of(request: Request) -> Any:
+    queries = getattr(request.app.state, "queries", None)
+    if queries is None:
+        msg = "the views are not available in this process"
+        raise ApiProblem("views_behind", msg,
+                         headers={"Retry-After": str(VIEWS_RETRY_AFTER_SECONDS)})
+    return queries
+
+
+def views_at(request: Request, min_position: int | None) -> Any:
+    """The views, once they have processed `min_position` (if given)."""
+    queries = queries_of(request)
+    if min_position is None or min_position == 0:
+        return queries
+    if queries.position() >= min_position:
+        return queries
+    last = request.app.state.ledger.last_position()
+    if min_position > last:
+        msg = f"min_position {min_position} is beyond the last event written ({last})"
+        raise ApiProblem("validation_error", msg)
+    settings: Settings = request.app.state.settings
+    queries.wait_for(min_position, settings.read_wait_seconds_max)
+    reached = queries.position()
+    if reached < min_position:
+        msg = (f"the views are at position {reached}, not yet {min_position}, after "
+               f"{settings.read_wait_seconds_max} s; retry shortly")
+        raise ApiProblem("views_behind", msg,
+                         headers={"Retry-After": str(VIEWS_RETRY_AFTER_SECONDS)})
+    return queries
+
+
+def next_link(request: Request, cursor: str | None) -> str | None:
+    """The same request with `after` set to the cursor, or nothing on the last page."""
+    if cursor is None:
+        return None
+    return str(request.url.include_query_params(after=cursor))
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    """A view row (a dataclass, a mapping or a plain object) as a dict for a response model."""
+    if isinstance(row, dict):
+        return row
+    if is_dataclass(row) and not isinstance(row, type):
+        return asdict(row)
+    return dict(vars(row))

@@ -1,0 +1,165 @@
+"""The auditor's API: the journal, an entity's history, the chain check, signed digests and
+exports. Every route needs the auditor role; none writes to the books.
+
+GET /v1/audit/journal?after=&limit= · GET /v1/audit/history/{entity_id} ·
+GET /v1/audit/verify · POST /v1/audit/digests · GET /v1/audit/public-key ·
+GET /v1/audit/exports/{kind}?fiscal_year=&as_of=&format=
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from api.auth import Auditor
+from api.reads import queries_of
+from api.settings import Settings
+from domain.errors import InvalidInput, NotFound
+from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
+from projections import digests, exports
+from projections.database import ViewDatabase
+from projections.journal import JOURNAL_PAGE_LIMIT_MAX, entity_history, journal_page, verify_journal
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+ENTITY_LENGTH_MAX = 64
+
+
+class JournalItem(BaseModel):
+    position: int
+    recorded_at: str
+    actor: str | None
+    actor_role: str | None
+    entity_id: str
+    entity_type: str
+    entity_version: int
+    event: str
+    amount: int | None
+    unit: str | None
+    reason: str | None
+    effective_date: str | None
+    idempotency_key: str | None
+    hash: str
+
+
+class JournalPage(BaseModel):
+    items: list[JournalItem]
+    next: str | None
+
+
+class History(BaseModel):
+    entity: str
+    items: list[JournalItem]
+
+
+class VerifyAnswer(BaseModel):
+    ok: bool
+    checked: int
+    head_hash: str
+    first_bad_position: int | None
+    head_position: int
+    problem: str | None
+    pending: int
+
+
+class DigestAnswer(BaseModel):
+    algorithm: str
+    position: int
+    head_hash: str
+    events: int
+    signed_at: str
+    public_key: str
+    signature: str
+    public_key_pem: str
+
+
+def _views_db(request: Request) -> Iterator[ViewDatabase]:
+    """A connection of this request's own: verifying streams the whole store."""
+    db = ViewDatabase.open(request.app.state.settings)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+ViewsDb = Annotated[ViewDatabase, Depends(_views_db)]
+
+
+@router.get("/journal", response_model=JournalPage)
+def journal(_: Auditor, request: Request, db: ViewsDb,
+            after: Annotated[int, Query(ge=0, description="The position after which to start")] = 0,
+            limit: Annotated[int, Query(ge=1, le=JOURNAL_PAGE_LIMIT_MAX)] = 100) -> JournalPage:
+    """Every event flattened, oldest first, each with its hash-chain link."""
+    items, next_after = journal_page(db, after, limit)
+    next_link = (None if next_after is None
+                 else str(request.url.include_query_params(after=next_after, limit=limit)))
+    return JournalPage(items=[JournalItem(**item) for item in items], next=next_link)
+
+
+@router.get("/history/{entity_id}", response_model=History)
+def history(_: Auditor, db: ViewsDb,
+            entity_id: Annotated[str, Path(min_length=1, max_length=ENTITY_LENGTH_MAX)]) -> History:
+    """Every event of one school, fund, allocation or expenditure (by id, or a school's or
+    fund's code), in order, with who did it, when and why."""
+    items = entity_history(db, entity_id)
+    if not items:
+        msg = f"no events of {entity_id} are in the journal"
+        raise NotFound(msg)
+    return History(entity=entity_id, items=[JournalItem(**item) for item in items])
+
+
+@router.get("/verify", response_model=VerifyAnswer)
+def verify(_: Auditor, db: ViewsDb) -> VerifyAnswer:
+    """Recomputes the hash chain from the event store and compares it with the journal."""
+    result = verify_journal(db)
+    return VerifyAnswer(ok=result.ok, checked=result.checked, head_hash=result.head_hash,
+                        first_bad_position=result.first_bad_position,
+                        head_position=result.head_position, problem=result.problem,
+                        pending=result.pending)
+
+
+@router.post("/digests", response_model=DigestAnswer, status_code=201)
+def take_digest(_: Auditor, request: Request, db: ViewsDb) -> DigestAnswer:
+    """The journal's head (position, link, time), signed with the bureau's Ed25519 key. Keep
+    it: `fundledger verify --digest FILE` later proves history up to it is unchanged."""
+    settings: Settings = request.app.state.settings
+    key = digests.signing_key(settings.signing_key_path)
+    try:
+        digest = digests.digest_of_journal(db, key)
+    except digests.DigestInvalid as error:
+        raise InvalidInput(str(error)) from None
+    pem = digests.public_pem(key.public_key()).decode()
+    return DigestAnswer(**digest.__dict__, public_key_pem=pem)
+
+
+@router.get("/public-key", response_class=Response,
+            responses={200: {"content": {"application/x-pem-file": {}}}})
+def public_key(_: Auditor, request: Request) -> Response:
+    """The bureau's public key (PEM), which digests are verified against."""
+    settings: Settings = request.app.state.settings
+    key = digests.signing_key(settings.signing_key_path)
+    return Response(digests.public_pem(key.public_key()), media_type="application/x-pem-file")
+
+
+@router.get("/exports/{kind}", response_class=Response,
+            responses={200: {"content": {exports.CSV_MEDIA_TYPE: {}, exports.XLSX_MEDIA_TYPE: {}}}})
+def export(_: Auditor, request: Request, db: ViewsDb,
+           kind: Literal["balances", "journal", "rural"],
+           fiscal_year: Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)],
+           as_of: date | None = None,
+           output_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+           ) -> Response:
+    """Balances, journal or rural-support report of a year (as of a date) as CSV or XLSX."""
+    try:
+        built = exports.build_export(kind, db, queries_of(request), fiscal_year, as_of)
+    except exports.ExportTooLarge as error:
+        raise InvalidInput(str(error)) from None
+    media_type = exports.XLSX_MEDIA_TYPE if output_format == "xlsx" else exports.CSV_MEDIA_TYPE
+    filename = built.filename(output_format)
+    return Response(built.render(output_format), media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+

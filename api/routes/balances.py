@@ -1,0 +1,46 @@
+"""Balances and reports from the views, as of any day or position:
+GET /v1/schools/{code}/balances and GET /v1/reports/rural-support."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from api.auth import Reader
+from api.reads import MinPosition, row_dict, views_at
+from api.schemas import CODE_PATTERN, IsoDate, RuralSupportReport, SchoolBalances
+from domain.errors import SchoolNotFound
+from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
+
+router = APIRouter(tags=["balances and reports"])
+FiscalYearQuery = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
+AsOf = Annotated[IsoDate | None, Query(description="Business date: the books as they stood then")]
+
+
+@router.get("/v1/schools/{code}/balances", response_model=SchoolBalances)
+def school_balances(
+    code: Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)],
+    _: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of: AsOf = None,
+    min_position: MinPosition = None,
+) -> SchoolBalances:
+    """Per-fund allocated, spent and remaining of one school in one fiscal year."""
+    request.app.state.ledger.get_school(code)  # the books decide whether the school exists
+    views = views_at(request, min_position)
+    try:
+        balances = views.school_balances(code, fiscal_year, as_of=as_of)
+    except SchoolNotFound:  # registered, but the views have not reached it yet: nothing to show
+        return SchoolBalances(school=code, fiscal_year=fiscal_year, as_of=as_of,
+                              position=views.position(), balances=[])
+    return SchoolBalances.model_validate(row_dict(balances))
+
+
+@router.get("/v1/reports/rural-support", response_model=RuralSupportReport)
+def rural_support(_: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of: AsOf = None,
+                  min_position: MinPosition = None) -> RuralSupportReport:
+    """Allocated and spent per district × locale, per student; rural/urban ratio; and each
+    county's difference coefficient against the balanced-development thresholds."""
+    views = views_at(request, min_position)
+    report = views.rural_support(fiscal_year, as_of=as_of)
+    return RuralSupportReport.model_validate(row_dict(report))
+

@@ -1,0 +1,77 @@
+"""/v1/expenditures: record, list, read; reverse."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from api.auth import Officer, Reader, ledger_of
+from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
+from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
+from api.schemas import (
+    CODE_PATTERN,
+    ExpenditurePublic,
+    Page,
+    RecordExpenditure,
+    ReverseExpenditure,
+    expenditure_public,
+)
+from domain.ledger import FundLedger
+from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
+
+router = APIRouter(prefix="/v1/expenditures", tags=["expenditures"])
+Ledger = Annotated[FundLedger, Depends(ledger_of)]
+ExpenditureId = Annotated[UUID, Path(alias="id")]
+CodeFilter = Annotated[str | None, Query(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
+
+
+@router.post("", status_code=201, response_model=ExpenditurePublic)
+def record_expenditure(body: RecordExpenditure, actor: Officer, ledger: Ledger, request: Request,
+                       response: Response,
+                       idempotency_key: IdempotencyKey = None) -> ExpenditurePublic:
+    """Record spending against an approved allocation; the voucher is unique per school and
+    year (officer)."""
+    outcome = execute(request, response, lambda: ledger.record_expenditure(
+        actor, **body.model_dump(), idempotency_key=idempotency_key), created=True)
+    return expenditure_public(outcome.subject, outcome.position)
+
+
+@router.get("", response_model=Page[ExpenditurePublic])
+def list_expenditures(
+    _: Reader, request: Request, limit: Limit = 100, after: After = None,
+    allocation: UUID | None = None, school: CodeFilter = None, fund: CodeFilter = None,
+    fiscal_year: Annotated[int | None, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)] = None,
+    min_position: MinPosition = None,
+) -> Page[ExpenditurePublic]:
+    """Expenditures filtered by allocation, school, fund and fiscal year, in pages."""
+    views = views_at(request, min_position)
+    rows, cursor = views.list_expenditures(allocation=allocation and str(allocation),
+                                           school=school, fund=fund, fiscal_year=fiscal_year,
+                                           after=after, limit=limit)
+    return Page[ExpenditurePublic](
+        items=[ExpenditurePublic.model_validate(row_dict(r)) for r in rows],
+        next=next_link(request, cursor), position=views.position())
+
+
+@router.get("/{id}", response_model=ExpenditurePublic)
+def get_expenditure(expenditure_id: ExpenditureId, _: Reader, ledger: Ledger,
+                    response: Response) -> ExpenditurePublic:
+    """One expenditure as the books hold it now."""
+    expenditure = ledger.get_expenditure(expenditure_id)
+    response.headers["ETag"] = etag(expenditure.version)
+    return expenditure_public(expenditure)
+
+
+@router.post("/{id}/reverse", response_model=ExpenditurePublic)
+def reverse_expenditure(expenditure_id: ExpenditureId, body: ReverseExpenditure, actor: Officer,
+                        ledger: Ledger, request: Request, response: Response,
+                        idempotency_key: IdempotencyKey = None,
+                        if_match: IfMatch = None) -> ExpenditurePublic:
+    """Reverse an expenditure; the allocation's remainder is restored (officer)."""
+    version = expected_version(if_match)
+    outcome = execute(request, response, lambda: ledger.reverse_expenditure(
+        actor, expenditure_id, **body.model_dump(), expected_version=version,
+        idempotency_key=idempotency_key))
+    return expenditure_public(outcome.subject, outcome.position)

@@ -1,0 +1,79 @@
+"""GET /v1/audit/findings?fiscal_year=&as_of=&rule= — the auditor's findings, as of any day."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from api.auth import Auditor
+from api.problems import ApiProblem
+from api.reads import views_at
+from api.settings import Settings
+from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
+from projections.database import ViewDatabase
+from projections.findings.facts import AuditFactsView
+from projections.findings.registry import RULES, UnknownRule, run_findings
+from projections.findings.rule import Scope
+from projections.tracking import ViewTrackingRecorder
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+class FindingPublic(BaseModel):
+    rule: str
+    fiscal_year: int
+    key: dict[str, Any]
+    measure: float
+    threshold: float
+    message: str
+    evidence: list[int]
+    amount_minor: int | None
+    unit: str | None
+
+
+class RulePublic(BaseModel):
+    name: str
+    title: str
+    basis: str
+    params: dict[str, Any]
+    exactly_defined: bool
+
+
+class FindingsPublic(BaseModel):
+    fiscal_year: int
+    as_of: date
+    position: int
+    count: int
+    items: list[FindingPublic]
+    rules: list[RulePublic]
+
+
+@router.get("/findings", response_model=FindingsPublic)
+def list_findings(
+    request: Request,
+    actor: Auditor,
+    fiscal_year: Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)],
+    as_of: date | None = None,
+    rule: str | None = None,
+    min_position: Annotated[int | None, Query(ge=0)] = None,
+) -> FindingsPublic:
+    """Audit findings of a fiscal year as of a business date (default: its year end), with evidence."""
+    views_at(request, min_position)
+    settings: Settings = request.app.state.settings
+    db = ViewDatabase.open(settings)
+    try:
+        AuditFactsView().create_tables(db)  # the runner may not have reached this view yet
+        position = ViewTrackingRecorder(db).max_tracking_id(request.app.state.ledger.name) or 0
+        findings = run_findings(db, Scope.year_end(fiscal_year, as_of), rule)
+    except UnknownRule as error:
+        raise ApiProblem("validation_error", str(error)) from None
+    finally:
+        db.close()
+    return FindingsPublic(
+        fiscal_year=fiscal_year, as_of=as_of or date(fiscal_year, 12, 31), position=position,
+        count=len(findings), items=[FindingPublic(**f.as_dict()) for f in findings],
+        rules=[RulePublic(name=r.name, title=r.title, basis=r.basis, params=dict(r.params),
+                          exactly_defined=r.exactly_defined) for r in RULES if rule in (None, r.name)])

@@ -1,0 +1,101 @@
+"""/v1/funds: open, list with balances, read; adjust the appropriation, close the year."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from api.auth import Approver, Officer, Reader, ledger_of
+from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
+from api.reads import After, Limit, MinPosition, next_link, queries_of, row_dict, views_at
+from api.schemas import (
+    CODE_PATTERN,
+    AdjustFund,
+    CloseFund,
+    FundPublic,
+    OpenFund,
+    Page,
+    fund_public,
+)
+from domain.fund import Fund
+from domain.ledger import FundLedger
+from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
+
+router = APIRouter(prefix="/v1/funds", tags=["funds"])
+Ledger = Annotated[FundLedger, Depends(ledger_of)]
+FundCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
+
+
+def _spent(request: Request, fund: Fund, views: Any | None = None) -> int:
+    """What the fund's allocations have spent, from the views (spending never loads the fund)."""
+    if fund.version == 1:
+        return 0  # nothing can have been spent from a fund that has just been opened
+    views = views or queries_of(request)
+    balance = views.fund_balance(fund.code)
+    if balance is None:
+        return 0
+    return int(row_dict(balance).get("spent", 0))
+
+
+def _listed(row: dict[str, Any]) -> FundPublic:
+    """A row of the fund-balances view, in the same shape as a single fund."""
+    return FundPublic(code=row["fund"], closed=row.get("status") == "closed",
+                      **{k: v for k, v in row.items() if k in FundPublic.model_fields})
+
+
+@router.post("", status_code=201, response_model=FundPublic)
+def open_fund(body: OpenFund, actor: Officer, ledger: Ledger, request: Request,
+              response: Response, idempotency_key: IdempotencyKey = None) -> FundPublic:
+    """Open a fund (an appropriation or programme budget line) of one fiscal year (officer)."""
+    fields = body.model_dump()
+    outcome = execute(request, response, lambda: ledger.open_fund(
+        actor, **fields, idempotency_key=idempotency_key), created=True)
+    return fund_public(outcome.subject, _spent(request, outcome.subject), outcome.position)
+
+
+@router.get("", response_model=Page[FundPublic])
+def list_funds(
+    _: Reader, request: Request, limit: Limit = 100, after: After = None,
+    fiscal_year: Annotated[int | None, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)] = None,
+    min_position: MinPosition = None,
+) -> Page[FundPublic]:
+    """Funds with their balances (appropriated, allocated, spent, available), in pages."""
+    views = views_at(request, min_position)
+    rows, cursor = views.list_funds(fiscal_year=fiscal_year, after=after, limit=limit)
+    return Page[FundPublic](items=[_listed(row_dict(r)) for r in rows],
+                            next=next_link(request, cursor), position=views.position())
+
+
+@router.get("/{code}", response_model=FundPublic)
+def get_fund(code: FundCode, _: Reader, ledger: Ledger, request: Request, response: Response,
+             min_position: MinPosition = None) -> FundPublic:
+    """One fund: its appropriation and allocations from the books, its spending from the views."""
+    fund = ledger.get_fund(code)
+    views = views_at(request, min_position) if fund.version > 1 else None
+    response.headers["ETag"] = etag(fund.version)
+    return fund_public(fund, _spent(request, fund, views))
+
+
+@router.post("/{code}/adjust", response_model=FundPublic)
+def adjust_fund(code: FundCode, body: AdjustFund, actor: Approver, ledger: Ledger,
+                request: Request, response: Response, idempotency_key: IdempotencyKey = None,
+                if_match: IfMatch = None) -> FundPublic:
+    """Change the appropriation by a delta, with a reason (approver)."""
+    version = expected_version(if_match)
+    outcome = execute(request, response, lambda: ledger.adjust_fund(
+        actor, code, **body.model_dump(), expected_version=version,
+        idempotency_key=idempotency_key))
+    return fund_public(outcome.subject, _spent(request, outcome.subject), outcome.position)
+
+
+@router.post("/{code}/close", response_model=FundPublic)
+def close_fund(code: FundCode, body: CloseFund, actor: Approver, ledger: Ledger,
+               request: Request, response: Response, idempotency_key: IdempotencyKey = None,
+               if_match: IfMatch = None) -> FundPublic:
+    """Year-end close: each allocation's remainder lapses or is carried over (approver)."""
+    version = expected_version(if_match)
+    outcome = execute(request, response, lambda: ledger.close_fund(
+        actor, code, **body.model_dump(), expected_version=version,
+        idempotency_key=idempotency_key))
+    return fund_public(outcome.subject, _spent(request, outcome.subject), outcome.position)

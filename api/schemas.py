@@ -1,0 +1,394 @@
+"""Request and response bodies of the HTTP API (DESIGN §6).
+
+Requests are strict: amounts are JSON integers within the domain's bounds ("12.5", 1.5, 1e30
+or true are refused, never coerced), text is text, dates are ISO 8601 strings, and a field
+the API does not know is an error rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from domain.allocation import Allocation
+from domain.classification import Category, Earmark, ExpenditureClass, Level, Locale, Source
+from domain.expenditure import Expenditure
+from domain.fund import Fund
+from domain.limits import (
+    AMOUNT_MINOR_MAX,
+    CODE_LENGTH_MAX,
+    DESCRIPTION_LENGTH_MAX,
+    FISCAL_YEAR_MAX,
+    FISCAL_YEAR_MIN,
+    NAME_LENGTH_MAX,
+    PAYEE_LENGTH_MAX,
+    REASON_LENGTH_MAX,
+    STUDENTS_MAX,
+    VOUCHER_LENGTH_MAX,
+)
+from domain.school import School
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+UNIT_PATTERN = r"^[A-Z][A-Z0-9_]{1,31}$"
+T = TypeVar("T")
+
+
+def _iso_date_text(value: Any) -> Any:
+    """Dates come as 'YYYY-MM-DD' text; a number is not a date (pydantic would read a timestamp)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        msg = "a date is ISO 8601 text, e.g. 2025-03-01"
+        raise ValueError(msg)  # pydantic turns a ValueError into one entry of the 422
+    return value
+
+
+Amount = Annotated[StrictInt, Field(ge=1, le=AMOUNT_MINOR_MAX,
+                                    description="Positive integer in the unit's minor unit")]
+Delta = Annotated[StrictInt, Field(ge=-AMOUNT_MINOR_MAX, le=AMOUNT_MINOR_MAX,
+                                   description="Non-zero integer in the unit's minor unit")]
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+Code = Annotated[StrictStr, Field(min_length=1, max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
+Name = Annotated[StrictStr, Field(min_length=1, max_length=NAME_LENGTH_MAX)]
+Reason = Annotated[StrictStr, Field(min_length=1, max_length=REASON_LENGTH_MAX)]
+OptionalReason = Annotated[StrictStr, Field(max_length=REASON_LENGTH_MAX)]
+Students = Annotated[StrictInt, Field(ge=0, le=STUDENTS_MAX)]
+FiscalYear = Annotated[StrictInt, Field(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
+UnitCode = Annotated[StrictStr, Field(pattern=UNIT_PATTERN)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ requests
+
+
+class RegisterSchool(Command):
+    code: Code
+    name: Name
+    district: Name
+    level: Level
+    locale: Locale
+    poverty_area: StrictBool = False
+    students: Students
+    effective_date: IsoDate | None = None
+
+
+class ReclassifySchool(Command):
+    locale: Locale
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+class ReportEnrolment(Command):
+    students: Students
+    reason: OptionalReason = ""
+    effective_date: IsoDate | None = None
+
+
+class CloseSchool(Command):
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+class OpenFund(Command):
+    code: Code
+    name: Name
+    fiscal_year: FiscalYear
+    unit: UnitCode
+    amount: Amount
+    source: Source
+    category: Category
+    earmark: Earmark = Earmark.NONE
+    levels: Annotated[list[Level], Field(max_length=len(Level))] = []
+    expenditure_classes: Annotated[list[ExpenditureClass],
+                                   Field(max_length=len(ExpenditureClass))] = []
+    effective_date: IsoDate | None = None
+
+
+class AdjustFund(Command):
+    delta: Delta
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+class CloseFund(Command):
+    disposition: Literal["lapse", "carry_over"] = "lapse"
+    carry_to: Code | None = None
+    reason: Reason = "year-end close"
+    effective_date: IsoDate | None = None
+
+
+class ProposeAllocation(Command):
+    fund: Code
+    school: Code
+    amount: Amount
+    purpose: Annotated[StrictStr, Field(min_length=1, max_length=DESCRIPTION_LENGTH_MAX)]
+    unit: UnitCode | None = None
+    effective_date: IsoDate | None = None
+
+
+class ApproveAllocation(Command):
+    reason: OptionalReason = ""
+    effective_date: IsoDate | None = None
+
+
+class RejectAllocation(Command):
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+class AdjustAllocation(Command):
+    delta: Delta
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+class CancelAllocation(Command):
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+class TransferAllocation(Command):
+    """Name the receiving school (a new allocation opens) or an existing allocation of the fund."""
+
+    to_school: Code | None = None
+    to_allocation: UUID | None = None
+    amount: Amount
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+class RecordExpenditure(Command):
+    allocation: UUID
+    amount: Amount
+    payee: Annotated[StrictStr, Field(min_length=1, max_length=PAYEE_LENGTH_MAX)]
+    voucher: Annotated[StrictStr, Field(min_length=1, max_length=VOUCHER_LENGTH_MAX,
+                                        pattern=CODE_PATTERN)]
+    spent_on: IsoDate
+    description: Annotated[StrictStr, Field(max_length=DESCRIPTION_LENGTH_MAX)] = ""
+    economic_class: ExpenditureClass | None = None
+    unit: UnitCode | None = None
+
+
+class ReverseExpenditure(Command):
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+# ----------------------------------------------------------------- responses
+
+
+class SchoolPublic(BaseModel):
+    code: str
+    name: str
+    district: str
+    level: str
+    locale: str
+    poverty_area: bool
+    students: int
+    closed_on: date | None
+    version: int
+    position: int | None = Field(None, description="Position of the write's last event")
+
+
+class FundPublic(BaseModel):
+    code: str
+    name: str
+    fiscal_year: int
+    unit: str
+    source: str
+    category: str
+    earmark: str
+    levels: list[str] = []
+    expenditure_classes: list[str] = []
+    appropriated: int
+    allocated: int
+    spent: int
+    available: int
+    proposed: int | None = Field(None, description="Awaiting approval (lists only)")
+    closed: bool
+    version: int | None = Field(None, description="The fund aggregate's version (also the ETag)")
+    position: int | None = None
+
+
+class AllocationPublic(BaseModel):
+    id: UUID
+    status: str
+    fund: str
+    school: str
+    fiscal_year: int
+    unit: str
+    category: str
+    purpose: str
+    origin: str
+    amount: int
+    allocated: int
+    spent: int
+    remaining: int
+    effective_date: date | None = None
+    proposed_by: str | None = None
+    approved_by: str | None = None
+    approved_on: date | None = None
+    version: int | None = None
+    position: int | None = None
+
+
+class TransferPublic(BaseModel):
+    source: AllocationPublic
+    target: AllocationPublic
+    position: int
+
+
+class ExpenditurePublic(BaseModel):
+    id: UUID
+    allocation: UUID
+    fund: str
+    school: str
+    fiscal_year: int
+    unit: str
+    amount: int
+    payee: str
+    voucher: str
+    spent_on: date
+    description: str
+    economic_class: str
+    status: str
+    version: int | None = None
+    position: int | None = None
+
+
+class BalanceRow(BaseModel):
+    fund: str
+    unit: str
+    allocated: int
+    spent: int
+    remaining: int
+
+
+class SchoolBalances(BaseModel):
+    school: str
+    fiscal_year: int
+    as_of: date | None
+    position: int
+    balances: list[BalanceRow]
+
+
+class RuralSupportRow(BaseModel):
+    district: str
+    locale: str
+    unit: str
+    schools: int
+    students: int
+    allocated: int
+    spent: int
+    per_student_allocated: int | None = Field(description="Minor units per student")
+    per_student_spent: int | None = None
+
+
+class CountyEquity(BaseModel):
+    district: str
+    level: str
+    unit: str | None = None
+    schools: int | None = None
+    students: int | None = None
+    difference_coefficient: float | None
+    threshold: float
+    within_threshold: bool | None
+
+
+class RuralSupportReport(BaseModel):
+    fiscal_year: int
+    as_of: date | None
+    position: int
+    rows: list[RuralSupportRow]
+    rural_to_urban_per_student_ratio: float | None
+    counties: list[CountyEquity]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next: str | None = Field(None, description="URL of the next page, absent on the last")
+    position: int = Field(description="The views' position the page was read at")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    position: int
+    views_position: int | None
+
+
+# ---------------------------------------------------------------- presenters
+
+
+def school_public(school: School, position: int | None = None) -> SchoolPublic:
+    return SchoolPublic(code=school.code, name=school.name, district=school.district,
+                        level=school.level, locale=school.locale,
+                        poverty_area=school.poverty_area, students=school.students,
+                        closed_on=school.closed_on, version=school.version, position=position)
+
+
+def fund_public(fund: Fund, spent: int, position: int | None = None) -> FundPublic:
+    """`spent` is not the fund aggregate's (spending never touches the fund): it is the views'."""
+    return FundPublic(code=fund.code, name=fund.name, fiscal_year=fund.fiscal_year,
+                      unit=fund.unit, source=fund.source, category=fund.category,
+                      earmark=fund.earmark, levels=list(fund.levels),
+                      expenditure_classes=list(fund.expenditure_classes),
+                      appropriated=fund.appropriated, allocated=fund.allocated, spent=spent,
+                      available=fund.available, closed=fund.closed, version=fund.version,
+                      position=position)
+
+
+def allocation_public(allocation: Allocation, position: int | None = None) -> AllocationPublic:
+    return AllocationPublic(
+        id=allocation.id, status=allocation.status, fund=allocation.fund_code,
+        school=allocation.school_code, fiscal_year=allocation.fiscal_year, unit=allocation.unit,
+        category=allocation.category, purpose=allocation.purpose, origin=allocation.origin,
+        amount=allocation.amount, allocated=allocation.allocated, spent=allocation.spent,
+        remaining=allocation.remaining, effective_date=allocation.effective_date,
+        proposed_by=allocation.proposed_by, approved_by=allocation.approved_by,
+        approved_on=allocation.approved_on, version=allocation.version, position=position)
+
+
+def expenditure_public(expenditure: Expenditure, position: int | None = None) -> ExpenditurePublic:
+    return ExpenditurePublic(
+        id=expenditure.id, allocation=expenditure.allocation_id, fund=expenditure.fund_code,
+        school=expenditure.school_code, fiscal_year=expenditure.fiscal_year,
+        unit=expenditure.unit, amount=expenditure.amount, payee=expenditure.payee,
+        voucher=expenditure.voucher, spent_on=expenditure.spent_on,
+        description=expenditure.description, economic_class=expenditure.economic_class,
+        status=expenditure.status, version=expenditure.version, position=position)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `code` is the stable error code, `type` its URI."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, Any]] | None = None
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": Problem.model_json_schema()}}}
+
+
+# Documented on every /v1 route, so clients (and schemathesis) know every refusal's shape.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("Malformed request (e.g. not JSON, bad header)"),
+    401: _problem_response("No, unknown or revoked token"),
+    403: _problem_response("Role not allowed, or maker-checker"),
+    404: _problem_response("Unknown school, fund, allocation or expenditure"),
+    409: _problem_response("A rule of the books, or a concurrent update"),
+    412: _problem_response("If-Match does not match the aggregate's version"),
+    413: _problem_response("Request body too large"),
+    422: _problem_response("Invalid input, or an idempotency key reused for another body"),
+    503: _problem_response("Store unavailable, or views behind min_position; retry"),
+}

@@ -1,0 +1,59 @@
+"""Configuration, read once from the environment into one typed object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/fundledger.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FUNDLEDGER_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    postgres_pool_size: int = Field(default=10, ge=1, le=200)
+    postgres_schema: str = ""
+    signing_key_path: Path = Path("./var/bureau-signing-key.pem")
+    request_body_bytes_max: int = Field(default=10 * 1024 * 1024, ge=1024)
+    read_wait_seconds_max: float = Field(default=5.0, ge=0, le=60)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        scheme = urlsplit(url).scheme
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            msg = "FUNDLEDGER_DATABASE_URL must start with sqlite:/// or postgresql://"
+            raise ValueError(msg)
+        return url
+
+    @property
+    def is_postgres(self) -> bool:
+        return urlsplit(self.database_url).scheme in ("postgresql", "postgres")
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The one place where the eventsourcing library's configuration keys appear."""
+        parts = urlsplit(self.database_url)
+        if not self.is_postgres:
+            # sqlite:///relative/path or sqlite:////absolute/path, as SQLAlchemy spells them.
+            path = Path(unquote(self.database_url.split(":///", 1)[1]))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
+                    "SQLITE_LOCK_TIMEOUT": "30"}
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.removeprefix("/")) or "postgres",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+        }
+        if self.postgres_schema:
+            env["POSTGRES_SCHEMA"] = self.postgres_schema
+        return env

@@ -1,0 +1,1 @@
+"""The bureau's books: schools, funds, allocations and expenditures as event-sourced aggregates."""

@@ -1,0 +1,256 @@
+"""An allocation: part of a fund assigned to one school for a purpose.
+
+Lifecycle: proposed → approved | rejected; approved → adjusted, transferred (in part),
+cancelled, or closed at year end with its remainder lapsed or carried over.
+Invariants: spent ≤ allocated at all times; nothing is spent before approval or after
+close; an adjustment never takes allocated below spent; the approver is not the proposer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.actors import Stamp
+from domain.errors import (
+    AllocationClosed,
+    BelowSpent,
+    MakerCheckerViolation,
+    NotApproved,
+    NotProposed,
+    Overspend,
+    SpentBeforeApproval,
+)
+
+
+class Status(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+
+
+class Origin(StrEnum):
+    PROPOSAL = "proposal"
+    TRANSFER = "transfer"
+    CARRY_OVER = "carry_over"
+
+
+class Allocation(Aggregate):
+    class Opened(Aggregate.Created):
+        """The fields every way of opening an allocation records."""
+
+        fund_id: UUID
+        fund_code: str
+        school_id: UUID
+        school_code: str
+        fiscal_year: int
+        unit: str
+        category: str
+        expenditure_classes: list[str]
+        purpose: str
+        amount: int
+        origin: str
+        stamp: Stamp
+
+    class Proposed(Opened):
+        """An officer asks for part of a fund to go to a school; an approver decides."""
+
+    class OpenedByTransfer(Opened):
+        """Part of another allocation's remainder opens this one, already approved."""
+
+    class OpenedByCarryOver(Opened):
+        """Last year's remainder of the same school opens this one, already approved."""
+
+    def __init__(
+        self,
+        fund_id: UUID,
+        fund_code: str,
+        school_id: UUID,
+        school_code: str,
+        fiscal_year: int,
+        unit: str,
+        category: str,
+        expenditure_classes: list[str],
+        purpose: str,
+        amount: int,
+        origin: str,
+        stamp: Stamp,
+    ) -> None:
+        self.fund_id = fund_id
+        self.fund_code = fund_code
+        self.school_id = school_id
+        self.school_code = school_code
+        self.fiscal_year = fiscal_year
+        self.unit = unit
+        self.category = category
+        self.expenditure_classes = expenditure_classes
+        self.purpose = purpose
+        self.amount = amount
+        self.origin = origin
+        self.effective_date = stamp.effective_date
+        self.proposed_by = stamp.actor_id
+        self.approved_by: str | None = None
+        self.approved_on: date | None = None
+        self.spent = 0
+        if origin == Origin.PROPOSAL:
+            self.status = Status.PROPOSED.value
+            self.allocated = 0
+        else:
+            self.status = Status.APPROVED.value
+            self.allocated = amount
+            self.approved_on = stamp.effective_date
+
+    @classmethod
+    def propose(cls, allocation_id: UUID, **fields: object) -> Allocation:
+        return cls._create(cls.Proposed, id=allocation_id, origin=Origin.PROPOSAL.value, **fields)
+
+    @classmethod
+    def open_by_transfer(cls, allocation_id: UUID, **fields: object) -> Allocation:
+        return cls._create(
+            cls.OpenedByTransfer, id=allocation_id, origin=Origin.TRANSFER.value, **fields
+        )
+
+    @classmethod
+    def open_by_carry_over(cls, allocation_id: UUID, **fields: object) -> Allocation:
+        return cls._create(
+            cls.OpenedByCarryOver, id=allocation_id, origin=Origin.CARRY_OVER.value, **fields
+        )
+
+    @property
+    def remaining(self) -> int:
+        return self.allocated - self.spent
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (Status.PROPOSED, Status.APPROVED)
+
+    def check_approved(self) -> None:
+        if self.status == Status.PROPOSED:
+            msg = f"allocation {self.id} is proposed and not yet approved"
+            raise NotApproved(msg)
+        if self.status != Status.APPROVED:
+            msg = f"allocation {self.id} is {self.status}"
+            raise AllocationClosed(msg)
+
+    def _check_proposed(self) -> None:
+        if self.status != Status.PROPOSED:
+            msg = f"allocation {self.id} is {self.status}, not awaiting approval"
+            raise NotProposed(msg)
+
+    def approve(self, stamp: Stamp) -> None:
+        self._check_proposed()
+        if stamp.actor_id == self.proposed_by:
+            msg = f"{stamp.actor_id} proposed allocation {self.id} and cannot also approve it"
+            raise MakerCheckerViolation(msg)
+        self._approve(stamp=stamp)
+
+    @event("Approved")
+    def _approve(self, stamp: Stamp) -> None:
+        self.status = Status.APPROVED.value
+        self.allocated = self.amount
+        self.approved_by = stamp.actor_id
+        self.approved_on = stamp.effective_date
+
+    def reject(self, stamp: Stamp) -> None:
+        self._check_proposed()
+        if stamp.actor_id == self.proposed_by:
+            msg = f"{stamp.actor_id} proposed allocation {self.id} and cannot also decide on it"
+            raise MakerCheckerViolation(msg)
+        self._reject(stamp=stamp)
+
+    @event("Rejected")
+    def _reject(self, stamp: Stamp) -> None:
+        self.status = Status.REJECTED.value
+
+    def adjust(self, delta: int, stamp: Stamp) -> None:
+        self.check_approved()
+        if self.allocated + delta < self.spent:
+            msg = (
+                f"allocation {self.id} has {self.spent} spent; allocated cannot fall to "
+                f"{self.allocated + delta}"
+            )
+            raise BelowSpent(msg)
+        self._adjust(delta=delta, stamp=stamp)
+
+    @event("Adjusted")
+    def _adjust(self, delta: int, stamp: Stamp) -> None:
+        self.allocated += delta
+
+    def cancel(self, stamp: Stamp) -> int:
+        """Withdraws a proposal, or cancels an approved allocation; returns what goes back to the fund."""
+        if not self.is_open:
+            msg = f"allocation {self.id} is {self.status}"
+            raise AllocationClosed(msg)
+        released = self.remaining if self.status == Status.APPROVED else 0
+        self._cancel(released=released, stamp=stamp)
+        return released
+
+    @event("Cancelled")
+    def _cancel(self, released: int, stamp: Stamp) -> None:
+        self.allocated -= released
+        self.status = Status.CANCELLED.value
+
+    def transfer_out(self, to_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
+        self.check_approved()
+        self._check_affords(amount)
+        self._transfer_out(to_allocation_id=to_allocation_id, amount=amount, stamp=stamp)
+
+    @event("TransferredOut")
+    def _transfer_out(self, to_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
+        self.allocated -= amount
+
+    def transfer_in(self, from_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
+        self.check_approved()
+        self._transfer_in(from_allocation_id=from_allocation_id, amount=amount, stamp=stamp)
+
+    @event("TransferredIn")
+    def _transfer_in(self, from_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
+        self.allocated += amount
+
+    def spend(self, expenditure_id: UUID, amount: int, spent_on: date, stamp: Stamp) -> None:
+        self.check_approved()
+        assert self.approved_on is not None
+        if spent_on < self.approved_on:
+            msg = f"spent on {spent_on}, before allocation {self.id} was approved on {self.approved_on}"
+            raise SpentBeforeApproval(msg)
+        self._check_affords(amount)
+        self._spend(expenditure_id=expenditure_id, amount=amount, stamp=stamp)
+
+    @event("Spent")
+    def _spend(self, expenditure_id: UUID, amount: int, stamp: Stamp) -> None:
+        self.spent += amount
+
+    def restore(self, expenditure_id: UUID, amount: int, stamp: Stamp) -> None:
+        """A reversed expenditure gives its amount back to the allocation's remainder."""
+        self.check_approved()
+        self._restore(expenditure_id=expenditure_id, amount=amount, stamp=stamp)
+
+    @event("SpendingReversed")
+    def _restore(self, expenditure_id: UUID, amount: int, stamp: Stamp) -> None:
+        self.spent -= amount
+
+    def close_year(self, disposition: str, carry_to_allocation_id: UUID | None,
+                   stamp: Stamp) -> int:
+        """Year-end: the remainder lapses or is carried over; returns the remainder."""
+        remainder = self.remaining if self.status == Status.APPROVED else 0
+        self._close_year(disposition=disposition, remainder=remainder,
+                         carry_to_allocation_id=carry_to_allocation_id, stamp=stamp)
+        return remainder
+
+    @event("YearClosed")
+    def _close_year(self, disposition: str, remainder: int,
+                    carry_to_allocation_id: UUID | None, stamp: Stamp) -> None:
+        self.allocated -= remainder
+        self.status = Status.CLOSED.value
+
+    def _check_affords(self, amount: int) -> None:
+        if amount > self.remaining:
+            msg = f"allocation {self.id} has {self.remaining} {self.unit} remaining; {amount} was asked"
+            raise Overspend(msg)
+        # Spent never exceeds allocated: a bug elsewhere must stop here, not corrupt the books.
+        assert 0 <= self.spent <= self.allocated

@@ -1,0 +1,222 @@
+"""One error per rule of the books, each with a stable `code` that clients can rely on.
+
+The HTTP layer maps these codes to statuses in one table; the domain knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Root of every refusal the ledger can give. `code` never changes once published."""
+
+    code = "ledger_error"
+    title = "The ledger refused the command"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+# Input that can never be right, whatever the state of the books.
+class InvalidInput(LedgerError):
+    code = "invalid_input"
+    title = "Invalid input"
+
+
+class AmountOutOfRange(InvalidInput):
+    code = "amount_out_of_range"
+    title = "Amount out of range"
+
+
+class UnknownUnit(InvalidInput):
+    code = "unknown_unit"
+    title = "Unknown unit"
+
+
+class UnitMismatch(LedgerError):
+    code = "unit_mismatch"
+    title = "Unit does not match the fund's unit"
+
+
+class DateOutsideFiscalYear(LedgerError):
+    code = "date_outside_fiscal_year"
+    title = "Date outside the fund's fiscal year"
+
+
+class DateInFuture(LedgerError):
+    code = "date_in_future"
+    title = "Date in the future"
+
+
+# Access.
+class RoleNotAllowed(LedgerError):
+    code = "role_not_allowed"
+    title = "Role not allowed"
+
+
+class MakerCheckerViolation(LedgerError):
+    code = "maker_checker"
+    title = "The approver must not be the proposer"
+
+
+class UnknownToken(LedgerError):
+    code = "unknown_token"
+    title = "Unknown or revoked token"
+
+
+# Things that do not exist, or already do.
+class NotFound(LedgerError):
+    code = "not_found"
+    title = "Not found"
+
+
+class SchoolNotFound(NotFound):
+    code = "school_not_found"
+    title = "School not found"
+
+
+class FundNotFound(NotFound):
+    code = "fund_not_found"
+    title = "Fund not found"
+
+
+class AllocationNotFound(NotFound):
+    code = "allocation_not_found"
+    title = "Allocation not found"
+
+
+class ExpenditureNotFound(NotFound):
+    code = "expenditure_not_found"
+    title = "Expenditure not found"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    title = "User not found"
+
+
+class AlreadyExists(LedgerError):
+    code = "already_exists"
+    title = "Already exists"
+
+
+class SchoolAlreadyRegistered(AlreadyExists):
+    code = "school_already_registered"
+    title = "A school with this code is already registered"
+
+
+class FundAlreadyOpened(AlreadyExists):
+    code = "fund_already_opened"
+    title = "A fund with this code is already open"
+
+
+class DuplicateVoucher(AlreadyExists):
+    code = "duplicate_voucher"
+    title = "Voucher number already used by this school in this fiscal year"
+
+
+# Rules of the books (conflicts with the current state).
+class RuleViolation(LedgerError):
+    code = "rule_violation"
+    title = "Rule of the books violated"
+
+
+class Overspend(RuleViolation):
+    code = "overspend"
+    title = "Expenditure exceeds the allocation's remainder"
+
+
+class OverAllocation(RuleViolation):
+    code = "over_allocation"
+    title = "Allocations would exceed the fund's appropriation"
+
+
+class BelowSpent(RuleViolation):
+    code = "below_spent"
+    title = "Adjustment would take the allocation below what is already spent"
+
+
+class AppropriationBelowAllocated(RuleViolation):
+    code = "appropriation_below_allocated"
+    title = "Appropriation would fall below what is already allocated"
+
+
+class NotApproved(RuleViolation):
+    code = "not_approved"
+    title = "Allocation is not approved"
+
+
+class NotProposed(RuleViolation):
+    code = "not_proposed"
+    title = "Allocation is not awaiting approval"
+
+
+class Closed(RuleViolation):
+    code = "closed"
+    title = "Closed"
+
+
+class SchoolClosed(Closed):
+    code = "school_closed"
+    title = "School is closed"
+
+
+class FundClosed(Closed):
+    code = "fund_closed"
+    title = "Fund is closed"
+
+
+class AllocationClosed(Closed):
+    code = "allocation_closed"
+    title = "Allocation is cancelled, rejected or closed"
+
+
+class EarmarkViolation(RuleViolation):
+    code = "earmark_violation"
+    title = "Rural-support funds only go to town, rural or poverty-area schools"
+
+
+class LevelNotEligible(RuleViolation):
+    code = "level_not_eligible"
+    title = "The fund is restricted to other school levels"
+
+
+class ExpenditureClassNotAllowed(RuleViolation):
+    code = "expenditure_class_not_allowed"
+    title = "The fund may not pay for this economic class"
+
+
+class SpentBeforeApproval(RuleViolation):
+    code = "spent_before_approval"
+    title = "Expenditure dated before the allocation was approved"
+
+
+class AlreadyReversed(RuleViolation):
+    code = "already_reversed"
+    title = "Expenditure already reversed"
+
+
+class TransferNotAllowed(RuleViolation):
+    code = "transfer_not_allowed"
+    title = "Transfer not allowed"
+
+
+class CarryOverTargetInvalid(RuleViolation):
+    code = "carry_over_target_invalid"
+    title = "Carry-over target must be an open fund of the next fiscal year in the same unit"
+
+
+# Idempotency and concurrency.
+class IdempotencyKeyReused(LedgerError):
+    code = "idempotency_key_reused"
+    title = "Idempotency key already used for a different request"
+
+
+class ConcurrencyConflict(LedgerError):
+    code = "concurrency_conflict"
+    title = "Concurrent update; retry the request"
+
+
+class VersionMismatch(LedgerError):
+    code = "version_mismatch"
+    title = "The aggregate's version does not match If-Match"

@@ -1,0 +1,99 @@
+"""Spending against one approved allocation, and the voucher-number register.
+
+A voucher number is unique per school and fiscal year. A reversal restores the
+allocation's remainder and frees the voucher number for a corrected entry.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.actors import Stamp
+from domain.errors import AlreadyReversed, DuplicateVoucher
+
+
+class Expenditure(Aggregate):
+    @event("Recorded")
+    def __init__(
+        self,
+        id: UUID,
+        allocation_id: UUID,
+        fund_code: str,
+        school_code: str,
+        fiscal_year: int,
+        unit: str,
+        amount: int,
+        payee: str,
+        voucher: str,
+        spent_on: date,
+        description: str,
+        economic_class: str,
+        stamp: Stamp,
+    ) -> None:
+        self.allocation_id = allocation_id
+        self.fund_code = fund_code
+        self.school_code = school_code
+        self.fiscal_year = fiscal_year
+        self.unit = unit
+        self.amount = amount
+        self.payee = payee
+        self.voucher = voucher
+        self.spent_on = spent_on
+        self.description = description
+        self.economic_class = economic_class
+        self.recorded_by = stamp.actor_id
+        self.reversed = False
+
+    @property
+    def status(self) -> str:
+        return "reversed" if self.reversed else "recorded"
+
+    def reverse(self, stamp: Stamp) -> None:
+        if self.reversed:
+            msg = f"expenditure {self.id} is already reversed"
+            raise AlreadyReversed(msg)
+        self._reverse(stamp=stamp)
+
+    @event("Reversed")
+    def _reverse(self, stamp: Stamp) -> None:
+        self.reversed = True
+
+
+class VoucherNumber(Aggregate):
+    """The register entry of one voucher number at one school in one fiscal year."""
+
+    @staticmethod
+    def id_for(school_code: str, fiscal_year: int, voucher: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"fundledger:voucher:{school_code}:{fiscal_year}:{voucher}")
+
+    @staticmethod
+    def create_id(school_code: str, fiscal_year: int, voucher: str, **_: object) -> UUID:
+        return VoucherNumber.id_for(school_code, fiscal_year, voucher)
+
+    @event("Claimed")
+    def __init__(self, school_code: str, fiscal_year: int, voucher: str,
+                 expenditure_id: UUID) -> None:
+        self.school_code = school_code
+        self.fiscal_year = fiscal_year
+        self.voucher = voucher
+        self.expenditure_id: UUID | None = expenditure_id
+
+    def claim_again(self, expenditure_id: UUID) -> None:
+        if self.expenditure_id is not None:
+            msg = (
+                f"voucher {self.voucher} of school {self.school_code} in {self.fiscal_year} "
+                f"is already used by expenditure {self.expenditure_id}"
+            )
+            raise DuplicateVoucher(msg)
+        self._claim_again(expenditure_id=expenditure_id)
+
+    @event("ClaimedAgain")
+    def _claim_again(self, expenditure_id: UUID) -> None:
+        self.expenditure_id = expenditure_id
+
+    @event("Freed")
+    def free(self) -> None:
+        self.expenditure_id = None

@@ -1,0 +1,128 @@
+"""Group commit: concurrent commands share one atomic write.
+
+The event store serialises writers (the PostgreSQL recorder locks the table per write), so
+one save per request caps throughput however many clients wait. Here requests queue up; a
+single committer thread takes whatever is queued (up to `batch_size_max`, waiting at most
+`batch_wait_ms` for more), applies the commands one after another inside one ledger batch,
+so two commands on the same allocation see each other, and saves them in one transaction.
+Each caller is answered only once its batch is durable. A refused command fails alone; if
+the batch's save itself meets a concurrent writer, its commands are taken again one by one,
+so one conflict never fails its neighbours.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from domain.errors import ConcurrencyConflict, LedgerError
+from domain.ledger import FundLedger, Outcome
+
+BATCH_SIZE_MAX = 256
+BATCH_WAIT_MS = 1.0
+SUBMIT_WAIT_SECONDS_MAX = 30.0
+
+
+@dataclass
+class _Request:
+    command: Callable[[], Outcome]
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    def __init__(self, ledger: FundLedger, *, batch_size_max: int = BATCH_SIZE_MAX,
+                 batch_wait_ms: float = BATCH_WAIT_MS) -> None:
+        assert 1 <= batch_size_max <= 10_000
+        assert 0 <= batch_wait_ms <= 100
+        self.ledger = ledger
+        self.batch_size_max = batch_size_max
+        self.batch_wait_ms = batch_wait_ms
+        self.batches = 0
+        self.commands = 0
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._commit_forever, name="group-commit",
+                                        daemon=True)
+        self._thread.start()
+
+    def submit(self, command: Callable[[], Outcome],
+               timeout_seconds: float = SUBMIT_WAIT_SECONDS_MAX) -> Outcome:
+        """Runs a ledger command in the next group; returns once it is durable."""
+        request = _Request(command)
+        self._queue.put(request)
+        if not request.done.wait(timeout_seconds):
+            msg = f"the write was not confirmed within {timeout_seconds} s"
+            raise ConcurrencyConflict(msg)
+        if request.error is not None:
+            raise request.error
+        assert request.outcome is not None
+        return request.outcome
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _commit_forever(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            requests = [first]
+            stopping = self._gather(requests)
+            self._commit(requests)
+            if stopping:
+                return
+
+    def _gather(self, requests: list[_Request]) -> bool:
+        """Takes what is queued, waiting at most batch_wait_ms for more; True if asked to stop."""
+        deadline = time.monotonic() + self.batch_wait_ms / 1000
+        while len(requests) < self.batch_size_max:
+            try:
+                request = self._queue.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    request = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if request is None:
+                return True
+            requests.append(request)
+        return False
+
+    def _commit(self, requests: list[_Request]) -> None:
+        try:
+            with self.ledger.batch(optimistic=True):
+                for request in requests:
+                    try:
+                        request.outcome = request.command()
+                    except LedgerError as error:
+                        request.error = error
+        except ConcurrencyConflict:
+            # Another writer touched one of this batch's aggregates: take each command alone,
+            # with the ledger's own bounded retry.
+            for request in requests:
+                if request.error is None:
+                    self._commit_alone(request)
+        except Exception as error:  # the store failed: every waiting caller hears why
+            for request in requests:
+                if request.error is None:
+                    request.outcome = None
+                    request.error = error
+        self.batches += 1
+        self.commands += len(requests)
+        for request in requests:
+            request.done.set()
+
+    @staticmethod
+    def _commit_alone(request: _Request) -> None:
+        try:
+            request.outcome = request.command()
+        except Exception as error:  # handed to the caller, who reports it
+            request.error = error

@@ -1,0 +1,1 @@
+"""Views of the books built from the event log: balances, rural support, journal, as-of."""

@@ -1,0 +1,528 @@
+"""The books: catalogue, balances and ledger entries, kept from the ledger's events.
+
+Tables (the same DDL on SQLite and PostgreSQL; dates are ISO text, which sorts as dates do;
+money is BIGINT minor units):
+
+- `schools`, `school_history` (every locale and enrolment with the date it took effect),
+  `funds` (with the fund balances: appropriated, proposed, allocated, spent),
+  `allocations` (status, amounts, version), `expenditures`: what the API lists from;
+- `ledger_entries`: one row per change of an allocated or spent balance, with its business
+  (effective) date and position, so a balance as of a date or a position is an indexed SUM;
+- `school_balances`: school × fiscal year × fund: allocated, spent, counts, last position.
+
+A page is applied in memory first: the rows it touches are read in a few `IN (…)` queries,
+the events change them in order, and the changed rows are written back with one
+`executemany` per table. "Allocated" counts an allocation once approved (or opened already
+approved by a transfer or carry-over); a proposal's amount counts in its fund's `proposed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from projections.page_view import PageEvent
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
+
+IN_LIST_MAX = 500
+
+SCHOOL_COLUMNS = ("school_code", "school_id", "name", "district", "level", "locale",
+                  "locale_since", "poverty_area", "students", "students_since", "status",
+                  "registered_on", "closed_on", "version", "position")
+FUND_COLUMNS = ("fund_code", "fund_id", "name", "fiscal_year", "unit", "source", "category",
+                "earmark", "levels", "expenditure_classes", "status", "appropriated",
+                "proposed", "allocated", "spent", "opened_on", "closed_on", "version", "position")
+ALLOCATION_COLUMNS = ("allocation_id", "fund_code", "school_code", "fiscal_year", "unit",
+                      "category", "purpose", "origin", "status", "amount", "allocated", "spent",
+                      "effective_date", "proposed_by", "approved_by", "approved_on",
+                      "opened_position", "version", "position")
+EXPENDITURE_COLUMNS = ("expenditure_id", "allocation_id", "fund_code", "school_code",
+                       "fiscal_year", "unit", "amount", "payee", "voucher", "spent_on",
+                       "description", "economic_class", "status", "recorded_by",
+                       "reversed_on", "version", "position")
+HISTORY_COLUMNS = ("school_code", "kind", "effective_date", "position", "locale", "students")
+ENTRY_COLUMNS = ("position", "kind", "effective_date", "school_code", "fund_code",
+                 "fiscal_year", "unit", "delta", "count_delta", "allocation_id",
+                 "expenditure_id")
+BALANCE_COLUMNS = ("school_code", "fiscal_year", "fund_code", "unit", "allocated", "spent",
+                   "allocations", "expenditures", "position")
+
+TABLES = ("schools", "school_history", "funds", "allocations", "expenditures",
+          "ledger_entries", "school_balances")
+
+CREATE_STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS schools (
+        school_code TEXT PRIMARY KEY, school_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+        district TEXT NOT NULL, level TEXT NOT NULL, locale TEXT NOT NULL,
+        locale_since TEXT NOT NULL, poverty_area INTEGER NOT NULL, students BIGINT NOT NULL,
+        students_since TEXT NOT NULL, status TEXT NOT NULL, registered_on TEXT NOT NULL,
+        closed_on TEXT, version INTEGER NOT NULL, position BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS schools_by_district ON schools (district, school_code)",
+    """CREATE TABLE IF NOT EXISTS school_history (
+        school_code TEXT NOT NULL, kind TEXT NOT NULL, effective_date TEXT NOT NULL,
+        position BIGINT NOT NULL, locale TEXT, students BIGINT,
+        PRIMARY KEY (school_code, kind, position))""",
+    """CREATE TABLE IF NOT EXISTS funds (
+        fund_code TEXT PRIMARY KEY, fund_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+        fiscal_year INTEGER NOT NULL, unit TEXT NOT NULL, source TEXT NOT NULL,
+        category TEXT NOT NULL, earmark TEXT NOT NULL, levels TEXT NOT NULL,
+        expenditure_classes TEXT NOT NULL, status TEXT NOT NULL, appropriated BIGINT NOT NULL,
+        proposed BIGINT NOT NULL, allocated BIGINT NOT NULL, spent BIGINT NOT NULL,
+        opened_on TEXT NOT NULL, closed_on TEXT, version INTEGER NOT NULL,
+        position BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS funds_by_year ON funds (fiscal_year, fund_code)",
+    """CREATE TABLE IF NOT EXISTS allocations (
+        allocation_id TEXT PRIMARY KEY, fund_code TEXT NOT NULL, school_code TEXT NOT NULL,
+        fiscal_year INTEGER NOT NULL, unit TEXT NOT NULL, category TEXT NOT NULL,
+        purpose TEXT NOT NULL, origin TEXT NOT NULL, status TEXT NOT NULL,
+        amount BIGINT NOT NULL, allocated BIGINT NOT NULL, spent BIGINT NOT NULL,
+        effective_date TEXT NOT NULL, proposed_by TEXT NOT NULL, approved_by TEXT,
+        approved_on TEXT, opened_position BIGINT NOT NULL, version INTEGER NOT NULL,
+        position BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS allocations_by_school ON allocations (school_code, allocation_id)",
+    "CREATE INDEX IF NOT EXISTS allocations_by_fund ON allocations (fund_code, allocation_id)",
+    "CREATE INDEX IF NOT EXISTS allocations_by_year ON allocations (fiscal_year, allocation_id)",
+    """CREATE TABLE IF NOT EXISTS expenditures (
+        expenditure_id TEXT PRIMARY KEY, allocation_id TEXT NOT NULL, fund_code TEXT NOT NULL,
+        school_code TEXT NOT NULL, fiscal_year INTEGER NOT NULL, unit TEXT NOT NULL,
+        amount BIGINT NOT NULL, payee TEXT NOT NULL, voucher TEXT NOT NULL,
+        spent_on TEXT NOT NULL, description TEXT NOT NULL, economic_class TEXT NOT NULL,
+        status TEXT NOT NULL, recorded_by TEXT NOT NULL, reversed_on TEXT,
+        version INTEGER NOT NULL, position BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS expenditures_by_allocation "
+    "ON expenditures (allocation_id, expenditure_id)",
+    "CREATE INDEX IF NOT EXISTS expenditures_by_school ON expenditures (school_code, expenditure_id)",
+    "CREATE INDEX IF NOT EXISTS expenditures_by_fund ON expenditures (fund_code, expenditure_id)",
+    """CREATE TABLE IF NOT EXISTS ledger_entries (
+        position BIGINT NOT NULL, kind TEXT NOT NULL, effective_date TEXT NOT NULL,
+        school_code TEXT NOT NULL, fund_code TEXT NOT NULL, fiscal_year INTEGER NOT NULL,
+        unit TEXT NOT NULL, delta BIGINT NOT NULL, count_delta INTEGER NOT NULL,
+        allocation_id TEXT NOT NULL, expenditure_id TEXT,
+        PRIMARY KEY (position, kind))""",
+    "CREATE INDEX IF NOT EXISTS ledger_entries_by_school "
+    "ON ledger_entries (school_code, fiscal_year, effective_date)",
+    "CREATE INDEX IF NOT EXISTS ledger_entries_by_year ON ledger_entries (fiscal_year, effective_date)",
+    """CREATE TABLE IF NOT EXISTS school_balances (
+        school_code TEXT NOT NULL, fiscal_year INTEGER NOT NULL, fund_code TEXT NOT NULL,
+        unit TEXT NOT NULL, allocated BIGINT NOT NULL, spent BIGINT NOT NULL,
+        allocations INTEGER NOT NULL, expenditures INTEGER NOT NULL, position BIGINT NOT NULL,
+        PRIMARY KEY (school_code, fiscal_year, fund_code))""",
+)
+
+Row = dict[str, Any]
+
+
+def upsert_statement(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """INSERT … ON CONFLICT (key) DO UPDATE: the same spelling works on SQLite and PostgreSQL."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "  # noqa: S608
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+
+
+def insert_statement(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+
+
+UPSERT_SCHOOL = upsert_statement("schools", SCHOOL_COLUMNS, ("school_code",))
+UPSERT_FUND = upsert_statement("funds", FUND_COLUMNS, ("fund_code",))
+UPSERT_ALLOCATION = upsert_statement("allocations", ALLOCATION_COLUMNS, ("allocation_id",))
+UPSERT_EXPENDITURE = upsert_statement("expenditures", EXPENDITURE_COLUMNS, ("expenditure_id",))
+INSERT_HISTORY = insert_statement("school_history", HISTORY_COLUMNS)
+INSERT_ENTRY = insert_statement("ledger_entries", ENTRY_COLUMNS)
+ADD_TO_BALANCE = (
+    insert_statement("school_balances", BALANCE_COLUMNS)
+    + " ON CONFLICT (school_code, fiscal_year, fund_code) DO UPDATE SET "
+    "allocated = school_balances.allocated + excluded.allocated, "
+    "spent = school_balances.spent + excluded.spent, "
+    "allocations = school_balances.allocations + excluded.allocations, "
+    "expenditures = school_balances.expenditures + excluded.expenditures, "
+    "position = excluded.position"
+)
+
+
+@dataclass
+class _Page:
+    """The rows one page touches, as dicts, and what it adds."""
+
+    schools: dict[str, Row] = field(default_factory=dict)  # by school id
+    funds: dict[str, Row] = field(default_factory=dict)  # by fund code
+    fund_codes: dict[str, str] = field(default_factory=dict)  # fund id -> code
+    allocations: dict[str, Row] = field(default_factory=dict)
+    expenditures: dict[str, Row] = field(default_factory=dict)
+    dirty_schools: set[str] = field(default_factory=set)
+    dirty_funds: set[str] = field(default_factory=set)
+    dirty_allocations: set[str] = field(default_factory=set)
+    dirty_expenditures: set[str] = field(default_factory=set)
+    history: list[tuple[Any, ...]] = field(default_factory=list)
+    entries: list[tuple[Any, ...]] = field(default_factory=list)
+    # (school, year, fund) -> [unit, allocated, spent, allocations, expenditures, position]
+    balances: dict[tuple[str, int, str], list[Any]] = field(default_factory=dict)
+
+
+class BooksView:
+    """Catalogue, fund and school balances, and ledger entries: one pass per page."""
+
+    name = "books"
+
+    def create_tables(self, db: ViewDatabase) -> None:
+        for statement in CREATE_STATEMENTS:
+            db.execute(statement)
+
+    def drop_tables(self, db: ViewDatabase) -> None:
+        for table in TABLES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
+        state = _Page()
+        _load(db, state, page)
+        for item in page:
+            handler = HANDLERS.get(item.kind)
+            if handler is not None:
+                handler(state, item.event, item.position)
+        _write(db, state)
+
+
+# ----------------------------------------------------------------- loading
+
+
+def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
+    chunk: list[str] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == IN_LIST_MAX:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _select(db: ViewDatabase, table: str, column: str, values: Iterable[str]) -> list[Row]:
+    found: list[Row] = []
+    for chunk in _chunks(sorted(set(values))):
+        found.extend(db.dicts(f"SELECT * FROM {table} WHERE {column} IN ({', '.join('?' * len(chunk))})",  # noqa: S608
+                              chunk))
+    return found
+
+
+def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
+    """Reads every existing row the page's events will change, in a handful of queries."""
+    school_ids: set[str] = set()
+    fund_ids: set[str] = set()
+    fund_codes: set[str] = set()
+    allocation_ids: set[str] = set()
+    expenditure_ids: set[str] = set()
+    for item in page:
+        kind = item.kind
+        aggregate = kind.split(".", 1)[0]
+        originator = str(item.event.originator_id)
+        if aggregate == "School" and kind != "School.Registered":
+            school_ids.add(originator)
+        elif aggregate == "Fund" and kind != "Fund.Opened":
+            fund_ids.add(originator)
+        elif aggregate == "Allocation":
+            if kind in OPENINGS:
+                fund_codes.add(item.event.fund_code)
+            else:
+                allocation_ids.add(originator)
+        elif kind == "Expenditure.Reversed":
+            expenditure_ids.add(originator)
+    for row in _select(db, "allocations", "allocation_id", allocation_ids):
+        state.allocations[row["allocation_id"]] = row
+        fund_codes.add(row["fund_code"])
+    for row in _select(db, "expenditures", "expenditure_id", expenditure_ids):
+        state.expenditures[row["expenditure_id"]] = row
+    funds = _select(db, "funds", "fund_id", fund_ids) + _select(db, "funds", "fund_code", fund_codes)
+    for row in funds:
+        state.funds[row["fund_code"]] = row
+        state.fund_codes[row["fund_id"]] = row["fund_code"]
+    for row in _select(db, "schools", "school_id", school_ids):
+        state.schools[row["school_id"]] = row
+
+
+def _write(db: ViewDatabase, state: _Page) -> None:
+    db.executemany(UPSERT_SCHOOL, [tuple(state.schools[i][c] for c in SCHOOL_COLUMNS)
+                                   for i in sorted(state.dirty_schools)])
+    db.executemany(UPSERT_FUND, [tuple(state.funds[c][k] for k in FUND_COLUMNS)
+                                 for c in sorted(state.dirty_funds)])
+    db.executemany(UPSERT_ALLOCATION, [tuple(state.allocations[i][c] for c in ALLOCATION_COLUMNS)
+                                       for i in sorted(state.dirty_allocations)])
+    db.executemany(UPSERT_EXPENDITURE, [tuple(state.expenditures[i][c] for c in EXPENDITURE_COLUMNS)
+                                        for i in sorted(state.dirty_expenditures)])
+    db.executemany(INSERT_HISTORY, state.history)
+    db.executemany(INSERT_ENTRY, state.entries)
+    db.executemany(ADD_TO_BALANCE, [(school, year, fund, *values)
+                                    for (school, year, fund), values in sorted(state.balances.items())])
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def _day(event: Any) -> str:
+    return event.stamp.effective_date.isoformat()
+
+
+def _touch(row: Row, event: Any, position: int) -> None:
+    row["version"] = event.originator_version
+    row["position"] = position
+
+
+def _school(state: _Page, event: Any, position: int) -> Row:
+    row = state.schools[str(event.originator_id)]
+    _touch(row, event, position)
+    state.dirty_schools.add(str(event.originator_id))
+    return row
+
+
+def _school_registered(state: _Page, e: Any, position: int) -> None:
+    day = _day(e)
+    school_id = str(e.originator_id)
+    state.schools[school_id] = {
+        "school_code": e.code, "school_id": school_id, "name": e.name, "district": e.district,
+        "level": e.level, "locale": e.locale, "locale_since": day,
+        "poverty_area": int(bool(e.poverty_area)), "students": e.students,
+        "students_since": day, "status": "open", "registered_on": day, "closed_on": None,
+        "version": e.originator_version, "position": position,
+    }
+    state.dirty_schools.add(school_id)
+    state.history.append((e.code, "locale", day, position, e.locale, None))
+    state.history.append((e.code, "students", day, position, None, e.students))
+
+
+def _school_reclassified(state: _Page, e: Any, position: int) -> None:
+    row = _school(state, e, position)
+    day = _day(e)
+    # The current locale is the one with the latest effective date (a back-dated change is
+    # history, not the present); on the same day the later event wins.
+    if day >= row["locale_since"]:
+        row["locale"], row["locale_since"] = e.locale, day
+    state.history.append((row["school_code"], "locale", day, position, e.locale, None))
+
+
+def _enrolment_reported(state: _Page, e: Any, position: int) -> None:
+    row = _school(state, e, position)
+    day = _day(e)
+    if day >= row["students_since"]:
+        row["students"], row["students_since"] = e.students, day
+    state.history.append((row["school_code"], "students", day, position, None, e.students))
+
+
+def _school_closed(state: _Page, e: Any, position: int) -> None:
+    row = _school(state, e, position)
+    row["status"], row["closed_on"] = "closed", _day(e)
+
+
+def _fund(state: _Page, e: Any, position: int) -> Row:
+    code = state.fund_codes[str(e.originator_id)]
+    row = state.funds[code]
+    _touch(row, e, position)
+    state.dirty_funds.add(code)
+    return row
+
+
+def _fund_opened(state: _Page, e: Any, position: int) -> None:
+    state.funds[e.code] = {
+        "fund_code": e.code, "fund_id": str(e.originator_id), "name": e.name,
+        "fiscal_year": e.fiscal_year, "unit": e.unit, "source": e.source,
+        "category": e.category, "earmark": e.earmark, "levels": ",".join(e.levels),
+        "expenditure_classes": ",".join(e.expenditure_classes), "status": "open",
+        "appropriated": e.amount, "proposed": 0, "allocated": 0, "spent": 0,
+        "opened_on": _day(e), "closed_on": None, "version": e.originator_version,
+        "position": position,
+    }
+    state.fund_codes[str(e.originator_id)] = e.code
+    state.dirty_funds.add(e.code)
+
+
+def _appropriation_adjusted(state: _Page, e: Any, position: int) -> None:
+    _fund(state, e, position)["appropriated"] += e.delta
+
+
+def _carried_in(state: _Page, e: Any, position: int) -> None:
+    _fund(state, e, position)["appropriated"] += e.amount
+
+
+def _committed(state: _Page, e: Any, position: int) -> None:
+    _fund(state, e, position)["allocated"] += e.amount
+
+
+def _released(state: _Page, e: Any, position: int) -> None:
+    _fund(state, e, position)["allocated"] -= e.amount
+
+
+def _fund_closed(state: _Page, e: Any, position: int) -> None:
+    row = _fund(state, e, position)
+    # The remainders left the fund: what stays allocated is what was spent.
+    row["allocated"] -= e.lapsed + e.carried_over
+    row["status"], row["closed_on"] = "closed", _day(e)
+
+
+def _allocation(state: _Page, e: Any, position: int) -> Row:
+    allocation_id = str(e.originator_id)
+    row = state.allocations[allocation_id]
+    _touch(row, e, position)
+    state.dirty_allocations.add(allocation_id)
+    return row
+
+
+def _fund_of(state: _Page, allocation: Row, position: int) -> Row:
+    row = state.funds[allocation["fund_code"]]
+    row["position"] = max(row["position"], position)
+    state.dirty_funds.add(allocation["fund_code"])
+    return row
+
+
+def _entry(state: _Page, allocation: Row, kind: str, delta: int, count: int, day: str,
+           position: int, expenditure_id: str | None = None) -> None:
+    """One balance delta: a ledger entry, and the same change to the school's balance row."""
+    if delta == 0 and count == 0:
+        return
+    state.entries.append((position, kind, day, allocation["school_code"], allocation["fund_code"],
+                          allocation["fiscal_year"], allocation["unit"], delta, count,
+                          allocation["allocation_id"], expenditure_id))
+    key = (allocation["school_code"], allocation["fiscal_year"], allocation["fund_code"])
+    balance = state.balances.get(key)
+    if balance is None:
+        balance = state.balances[key] = [allocation["unit"], 0, 0, 0, 0, position]
+    if kind == "allocated":
+        balance[1] += delta
+        balance[3] += count
+    else:
+        balance[2] += delta
+        balance[4] += count
+    balance[5] = position
+
+
+def _allocation_opened(state: _Page, e: Any, position: int) -> None:
+    allocation_id = str(e.originator_id)
+    day = _day(e)
+    approved = e.origin != "proposal"
+    row = {
+        "allocation_id": allocation_id, "fund_code": e.fund_code, "school_code": e.school_code,
+        "fiscal_year": e.fiscal_year, "unit": e.unit, "category": e.category,
+        "purpose": e.purpose, "origin": e.origin,
+        "status": "approved" if approved else "proposed", "amount": e.amount,
+        "allocated": e.amount if approved else 0, "spent": 0, "effective_date": day,
+        "proposed_by": e.stamp.actor_id, "approved_by": None,
+        "approved_on": day if approved else None, "opened_position": position,
+        "version": e.originator_version, "position": position,
+    }
+    state.allocations[allocation_id] = row
+    state.dirty_allocations.add(allocation_id)
+    if approved:
+        _entry(state, row, "allocated", e.amount, 1, day, position)
+    else:
+        _fund_of(state, row, position)["proposed"] += e.amount
+
+
+def _withdraw_proposal(state: _Page, row: Row, position: int) -> None:
+    if row["status"] == "proposed":
+        _fund_of(state, row, position)["proposed"] -= row["amount"]
+
+
+def _approved(state: _Page, e: Any, position: int) -> None:
+    row = _allocation(state, e, position)
+    _withdraw_proposal(state, row, position)
+    row["status"], row["allocated"] = "approved", row["amount"]
+    row["approved_by"], row["approved_on"] = e.stamp.actor_id, _day(e)
+    _entry(state, row, "allocated", row["amount"], 1, _day(e), position)
+
+
+def _rejected(state: _Page, e: Any, position: int) -> None:
+    row = _allocation(state, e, position)
+    _withdraw_proposal(state, row, position)
+    row["status"] = "rejected"
+
+
+def _change_allocated(field_name: str, sign: int) -> Callable[[_Page, Any, int], None]:
+    def handle(state: _Page, e: Any, position: int) -> None:
+        row = _allocation(state, e, position)
+        delta = sign * getattr(e, field_name)
+        row["allocated"] += delta
+        _entry(state, row, "allocated", delta, 0, _day(e), position)
+
+    return handle
+
+
+def _cancelled(state: _Page, e: Any, position: int) -> None:
+    row = _allocation(state, e, position)
+    _withdraw_proposal(state, row, position)
+    row["status"] = "cancelled"
+    row["allocated"] -= e.released
+    _entry(state, row, "allocated", -e.released, 0, _day(e), position)
+
+
+def _year_closed(state: _Page, e: Any, position: int) -> None:
+    row = _allocation(state, e, position)
+    _withdraw_proposal(state, row, position)
+    row["status"] = "closed"
+    row["allocated"] -= e.remainder
+    _entry(state, row, "allocated", -e.remainder, 0, _day(e), position)
+
+
+def _change_spent(sign: int) -> Callable[[_Page, Any, int], None]:
+    def handle(state: _Page, e: Any, position: int) -> None:
+        row = _allocation(state, e, position)
+        delta = sign * e.amount
+        row["spent"] += delta
+        _fund_of(state, row, position)["spent"] += delta
+        _entry(state, row, "spent", delta, sign, _day(e), position, str(e.expenditure_id))
+
+    return handle
+
+
+def _expenditure_recorded(state: _Page, e: Any, position: int) -> None:
+    expenditure_id = str(e.originator_id)
+    state.expenditures[expenditure_id] = {
+        "expenditure_id": expenditure_id, "allocation_id": str(e.allocation_id),
+        "fund_code": e.fund_code, "school_code": e.school_code, "fiscal_year": e.fiscal_year,
+        "unit": e.unit, "amount": e.amount, "payee": e.payee, "voucher": e.voucher,
+        "spent_on": e.spent_on.isoformat(), "description": e.description,
+        "economic_class": e.economic_class, "status": "recorded",
+        "recorded_by": e.stamp.actor_id, "reversed_on": None,
+        "version": e.originator_version, "position": position,
+    }
+    state.dirty_expenditures.add(expenditure_id)
+
+
+def _expenditure_reversed(state: _Page, e: Any, position: int) -> None:
+    expenditure_id = str(e.originator_id)
+    row = state.expenditures[expenditure_id]
+    _touch(row, e, position)
+    row["status"], row["reversed_on"] = "reversed", _day(e)
+    state.dirty_expenditures.add(expenditure_id)
+
+
+OPENINGS = frozenset({"Allocation.Proposed", "Allocation.OpenedByTransfer",
+                      "Allocation.OpenedByCarryOver"})
+
+# Events not named here (voucher register, idempotency records, users and tokens) change no
+# view of the books; the runner still moves the tracking position past them.
+HANDLERS: dict[str, Callable[[_Page, Any, int], None]] = {
+    "School.Registered": _school_registered,
+    "School.Reclassified": _school_reclassified,
+    "School.EnrolmentReported": _enrolment_reported,
+    "School.Closed": _school_closed,
+    "Fund.Opened": _fund_opened,
+    "Fund.AppropriationAdjusted": _appropriation_adjusted,
+    "Fund.CarriedIn": _carried_in,
+    "Fund.Committed": _committed,
+    "Fund.Released": _released,
+    "Fund.Closed": _fund_closed,
+    "Allocation.Proposed": _allocation_opened,
+    "Allocation.OpenedByTransfer": _allocation_opened,
+    "Allocation.OpenedByCarryOver": _allocation_opened,
+    "Allocation.Approved": _approved,
+    "Allocation.Rejected": _rejected,
+    "Allocation.Adjusted": _change_allocated("delta", 1),
+    "Allocation.Cancelled": _cancelled,
+    "Allocation.TransferredOut": _change_allocated("amount", -1),
+    "Allocation.TransferredIn": _change_allocated("amount", 1),
+    "Allocation.YearClosed": _year_closed,
+    "Allocation.Spent": _change_spent(1),
+    "Allocation.SpendingReversed": _change_spent(-1),
+    "Expenditure.Recorded": _expenditure_recorded,
+    "Expenditure.Reversed": _expenditure_reversed,
+}

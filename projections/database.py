@@ -1,0 +1,175 @@
+"""One connection to the database that holds the events and the views, SQLite or PostgreSQL.
+
+The views live beside the events (same SQLite file; same PostgreSQL database and schema), so
+a deployment has one thing to back up. The two DB-API drivers differ in their parameter
+placeholder, their transaction call and how a schema is chosen; this module is the one place
+that knows it. Statements elsewhere are written with `?` placeholders.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+SQLITE_LOCK_TIMEOUT_SECONDS = 30
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+
+
+class StoreSettings(Protocol):
+    """What the views need of the application's settings (api.settings.Settings has it)."""
+
+    database_url: str
+    postgres_schema: str
+
+    @property
+    def is_postgres(self) -> bool: ...
+
+    def eventsourcing_env(self) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The SQL spelling differences between the two backends."""
+
+    name: str
+    placeholder: str
+    # Row-locks the tracking row inside a page's transaction; SQLite's BEGIN IMMEDIATE already
+    # holds the database's write lock, so it needs nothing.
+    for_update: str
+
+    def sql(self, statement: str) -> str:
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+    def marks(self, count: int) -> str:
+        """`?, ?, ?` for an IN list or a VALUES row of `count` values."""
+        return ", ".join("?" * count)
+
+
+SQLITE = Dialect(name="sqlite", placeholder="?", for_update="")
+POSTGRES = Dialect(name="postgres", placeholder="%s", for_update=" FOR UPDATE")
+
+
+class ViewDatabase:
+    """A DB-API connection in autocommit mode with explicit transactions."""
+
+    def __init__(self, connection: Any, dialect: Dialect) -> None:
+        self.connection = connection
+        self.dialect = dialect
+        self._depth = 0
+
+    @classmethod
+    def open(cls, settings: StoreSettings) -> ViewDatabase:
+        if settings.is_postgres:
+            import psycopg  # noqa: PLC0415  (only PostgreSQL deployments load the driver)
+
+            parts = urlsplit(settings.database_url)
+            env = settings.eventsourcing_env()
+            options = f"-c search_path={settings.postgres_schema}" if settings.postgres_schema else ""
+            connection = psycopg.connect(
+                dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+                user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+                autocommit=True, options=options, connect_timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
+                application_name=f"fundledger-views-{parts.hostname or 'local'}",
+            )
+            return cls(connection, POSTGRES)
+        path = settings.eventsourcing_env()["SQLITE_DBNAME"]
+        connection = sqlite3.connect(path, isolation_level=None, timeout=SQLITE_LOCK_TIMEOUT_SECONDS,
+                                     check_same_thread=False)
+        # WAL lets API readers read the views while the runner writes a page.
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return cls(connection, SQLITE)
+
+    @classmethod
+    def in_memory(cls) -> ViewDatabase:
+        """A private SQLite database: for reconciliation and tests."""
+        return cls(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False), SQLITE)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect is POSTGRES
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.connection.execute(self.dialect.sql(statement), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.is_postgres:
+            with self.connection.cursor() as cursor:
+                cursor.executemany(self.dialect.sql(statement), rows)
+        else:
+            self.connection.executemany(statement, rows)
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.connection.execute(self.dialect.sql(statement), tuple(params)).fetchall())
+
+    def dicts(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.connection.execute(self.dialect.sql(statement), tuple(params))
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        found = self.rows(statement, params)
+        return found[0][0] if found else None
+
+    def table_exists(self, table: str) -> bool:
+        if self.is_postgres:
+            return self.scalar("SELECT to_regclass(?) IS NOT NULL", (table,)) is True
+        return self.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           (table,)) is not None
+
+    @contextmanager
+    def transaction(self) -> Iterator[ViewDatabase]:
+        """Everything inside commits together or not at all; nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            if self.is_postgres:
+                with self.connection.transaction():
+                    yield self
+            else:
+                # IMMEDIATE takes the write lock at once, so reads inside see what they change.
+                self.connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                except BaseException:
+                    self.connection.rollback()
+                    raise
+                self.connection.commit()
+        finally:
+            self._depth = 0
+
+    @contextmanager
+    def snapshot(self) -> Iterator[ViewDatabase]:
+        """Reads inside see one consistent state of the views (one read transaction)."""
+        if self._depth:
+            yield self
+            return
+        self._depth = 1
+        try:
+            if self.is_postgres:
+                with self.connection.transaction():
+                    self.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    yield self
+            else:
+                self.connection.execute("BEGIN")
+                try:
+                    yield self
+                finally:
+                    self.connection.rollback()
+        finally:
+            self._depth = 0
+
+    def close(self) -> None:
+        self.connection.close()

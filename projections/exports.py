@@ -1,0 +1,315 @@
+"""Exports for auditors: the journal, school balances and the rural-support report, as CSV
+and XLSX, for a fiscal year or as of a date.
+
+Amounts stay integers in their unit's minor unit (fen for CNY): CSV carries the integer
+column (`allocated_minor`) and a formatted one (`allocated`, e.g. `1234.50`) side by side;
+XLSX shows yuan with two decimals (number format `0.00`) computed from the integer for display
+only, next to the exact integer column. Every amount row names its unit with its Chinese label.
+CSV is UTF-8 with a byte-order mark, so Excel opens Chinese names correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from domain.units import Unit, unit_of
+from projections.journal import journal_rows
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
+    from projections.queries import BureauQueries
+    from projections.replay import ReplayedBooks
+    from projections.rural_support import RuralSupportReport
+
+FORMATS = ("csv", "xlsx")
+KINDS = ("balances", "journal", "rural")
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+EXPORT_ROWS_MAX = 1_000_000  # an XLSX sheet holds 1,048,576 rows
+
+
+class ExportTooLarge(ValueError):
+    """More rows than one sheet can hold: narrow the export (a year, a date)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    money: bool = False  # an amount in the row's `unit`, in minor units
+
+
+@dataclass
+class Sheet:
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+
+
+@dataclass
+class Export:
+    """A named set of sheets; the first is the one CSV carries."""
+
+    name: str
+    sheets: list[Sheet]
+
+    def filename(self, output_format: str) -> str:
+        return f"{self.name}.{output_format}"
+
+    def render(self, output_format: str) -> bytes:
+        if output_format == "csv":
+            return to_csv(self.sheets[0])
+        if output_format == "xlsx":
+            return to_xlsx(self.sheets)
+        msg = f"format must be one of {', '.join(FORMATS)}, not {output_format!r}"
+        raise ValueError(msg)
+
+
+def _unit(row: dict[str, Any]) -> Unit:
+    return unit_of(row["unit"]) if row.get("unit") else _COUNT
+
+
+_COUNT = Unit("COUNT", 0, "count", "数量")  # an amount whose unit the journal does not know
+
+
+def unit_label(code: str | None) -> str:
+    if code is None:
+        return ""
+    unit = unit_of(code)
+    return f"{unit.code} ({unit.label_zh})"
+
+
+# ----------------------------------------------------------------------------- rendering
+
+def to_csv(sheet: Sheet) -> bytes:
+    """UTF-8 with BOM; each amount as its integer minor units and formatted beside it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header: list[str] = []
+    for column in sheet.columns:
+        if column.money:
+            header += [f"{column.key}_minor", column.key]
+        else:
+            header.append(column.key)
+    writer.writerow(header)
+    for row in sheet.rows:
+        line: list[Any] = []
+        for column in sheet.columns:
+            value = row.get(column.key)
+            if column.money:
+                line += [value, "" if value is None else _unit(row).format(value)]
+            elif column.key == "unit":
+                line.append(unit_label(value))
+            else:
+                line.append("" if value is None else value)
+        writer.writerow(line)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(sheets: Iterable[Sheet]) -> bytes:
+    """One worksheet per sheet: bold titled header, frozen; amounts shown in their major
+    unit with the unit's decimals, their exact minor units in the next column."""
+    from openpyxl import Workbook  # noqa: PLC0415  (only this format needs it)
+    from openpyxl.styles import Font  # noqa: PLC0415
+
+    book = Workbook()
+    book.remove(book.active)
+    for sheet in sheets:
+        worksheet = book.create_sheet(sheet.title)
+        header: list[str] = []
+        for column in sheet.columns:
+            header += [column.title, f"{column.key}_minor"] if column.money else [column.title]
+        worksheet.append(header)
+        for cell in worksheet[1]:
+            cell.font = Font(bold=True)
+        worksheet.freeze_panes = "A2"
+        for row in sheet.rows:
+            values: list[Any] = []
+            formats: list[str | None] = []
+            for column in sheet.columns:
+                value = row.get(column.key)
+                if column.money and value is None:
+                    values += [None, None]
+                    formats += [None, None]
+                elif column.money:
+                    places = _unit(row).decimal_places
+                    # Display only: the integer next to it is the amount of record.
+                    values += [value / 10**places if places else value, value]
+                    formats += ["0." + "0" * places if places else "0", "0"]
+                else:
+                    values.append(unit_label(value) if column.key == "unit" else value)
+                    formats.append(None)
+            worksheet.append(values)
+            for cell, number_format in zip(worksheet[worksheet.max_row], formats, strict=True):
+                if number_format is not None:
+                    cell.number_format = number_format
+        for index, title in enumerate(header, start=1):
+            letter = worksheet.cell(row=1, column=index).column_letter
+            worksheet.column_dimensions[letter].width = max(10, min(40, len(title) + 4))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _check_size(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if len(rows) > EXPORT_ROWS_MAX:
+        msg = f"the export has more than {EXPORT_ROWS_MAX} rows; ask for a narrower one"
+        raise ExportTooLarge(msg)
+    return rows
+
+
+# ----------------------------------------------------------------------------- balances
+
+BALANCE_COLUMNS = [
+    Column("school_code", "学校代码 school"), Column("school_name", "学校名称 name"),
+    Column("district", "区县 district"), Column("fiscal_year", "年度 fiscal year"),
+    Column("fund_code", "资金 fund"), Column("unit", "单位 unit"),
+    Column("allocated", "已分配 allocated", money=True), Column("spent", "已支出 spent", money=True),
+    Column("remaining", "结余 remaining", money=True),
+    Column("allocations", "分配笔数 allocations"), Column("expenditures", "支出笔数 expenditures"),
+]
+TOTAL_COLUMNS = [
+    Column("unit", "单位 unit"), Column("allocated", "已分配 allocated", money=True),
+    Column("spent", "已支出 spent", money=True), Column("remaining", "结余 remaining", money=True),
+]
+
+
+def balance_rows_from_views(db: ViewDatabase, fiscal_year: int, as_of: date | None = None,
+                            position: int | None = None) -> list[dict[str, Any]]:
+    """Every school's per-fund balance in a year, from the views' ledger entries: now, or as
+    of a business date and/or a position."""
+    where = "e.fiscal_year = ?"
+    params: list[Any] = [fiscal_year]
+    if as_of is not None:
+        where += " AND e.effective_date <= ?"
+        params.append(as_of.isoformat())
+    if position is not None:
+        where += " AND e.position <= ?"
+        params.append(position)
+    rows = db.dicts(
+        "SELECT e.school_code, s.name AS school_name, s.district, e.fiscal_year, e.fund_code, "  # noqa: S608
+        "MAX(e.unit) AS unit, "
+        "SUM(CASE WHEN e.kind = 'allocated' THEN e.delta ELSE 0 END) AS allocated, "
+        "SUM(CASE WHEN e.kind = 'spent' THEN e.delta ELSE 0 END) AS spent, "
+        "SUM(CASE WHEN e.kind = 'allocated' THEN e.count_delta ELSE 0 END) AS allocations, "
+        "SUM(CASE WHEN e.kind = 'spent' THEN e.count_delta ELSE 0 END) AS expenditures "
+        "FROM ledger_entries e LEFT JOIN schools s ON s.school_code = e.school_code "
+        f"WHERE {where} GROUP BY e.school_code, s.name, s.district, e.fiscal_year, e.fund_code "
+        "ORDER BY e.school_code, e.fund_code", params)
+    for row in rows:
+        for key in ("allocated", "spent", "allocations", "expenditures"):
+            row[key] = int(row[key])
+        row["remaining"] = row["allocated"] - row["spent"]
+    return _check_size(rows)
+
+
+def balance_rows_from_replay(books: ReplayedBooks, fiscal_year: int,
+                             names: dict[str, tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+    """The same rows from an independent replay (names: school code → (name, district))."""
+    names = names or {}
+    rows = []
+    for school in books.schools_with_balances(fiscal_year):
+        name, district = names.get(school, ("", books.schools[school].district
+                                            if school in books.schools else ""))
+        for b in books.school_balances(school, fiscal_year):
+            rows.append({"school_code": school, "school_name": name, "district": district,
+                         "fiscal_year": fiscal_year, "fund_code": b.fund, "unit": b.unit,
+                         "allocated": b.allocated, "spent": b.spent, "remaining": b.remaining,
+                         "allocations": b.allocations, "expenditures": b.expenditures})
+    return _check_size(rows)
+
+
+def totals_by_unit(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    totals: dict[str, dict[str, Any]] = defaultdict(dict)
+    for row in rows:
+        total = totals[row["unit"]]
+        total["unit"] = row["unit"]
+        for key in ("allocated", "spent", "remaining"):
+            total[key] = total.get(key, 0) + row[key]
+    return [totals[unit] for unit in sorted(totals)]
+
+
+def balances_export(rows: list[dict[str, Any]], fiscal_year: int, as_of: date | None) -> Export:
+    suffix = f"-as-of-{as_of.isoformat()}" if as_of else ""
+    return Export(f"balances-{fiscal_year}{suffix}", [
+        Sheet("balances", BALANCE_COLUMNS, rows),
+        Sheet("totals", TOTAL_COLUMNS, totals_by_unit(rows)),
+    ])
+
+
+# ----------------------------------------------------------------------------- rural support
+
+RURAL_COLUMNS = [
+    Column("district", "区县 district"), Column("locale", "城乡 locale"), Column("unit", "单位 unit"),
+    Column("schools", "学校数 schools"), Column("students", "学生数 students"),
+    Column("allocated", "已分配 allocated", money=True), Column("spent", "已支出 spent", money=True),
+    Column("per_student_allocated", "生均分配 per student allocated", money=True),
+    Column("per_student_spent", "生均支出 per student spent", money=True),
+]
+COUNTY_COLUMNS = [
+    Column("district", "区县 district"), Column("level", "学段 level"), Column("unit", "单位 unit"),
+    Column("schools", "学校数 schools"), Column("students", "学生数 students"),
+    Column("difference_coefficient", "差异系数 difference coefficient"),
+    Column("threshold", "国家标准 threshold"), Column("within_threshold", "达标 within threshold"),
+]
+SUMMARY_COLUMNS = [Column("item", "项目 item"), Column("value", "值 value")]
+
+
+def rural_export(report: RuralSupportReport) -> Export:
+    suffix = f"-as-of-{report.as_of.isoformat()}" if report.as_of else ""
+    rows = [dict(vars(row)) for row in report.rows]
+    summary = [
+        {"item": "fiscal_year 年度", "value": report.fiscal_year},
+        {"item": "as_of 截至", "value": report.as_of.isoformat() if report.as_of else "year end"},
+        {"item": "position 事件位置", "value": report.position},
+        {"item": "rural_to_urban_per_student_ratio 乡村/城区生均比",
+         "value": report.rural_to_urban_per_student_ratio},
+    ]
+    return Export(f"rural-support-{report.fiscal_year}{suffix}", [
+        Sheet("rural_support", RURAL_COLUMNS, rows),
+        Sheet("counties", COUNTY_COLUMNS, [dict(vars(c)) for c in report.counties]),
+        Sheet("totals", TOTAL_COLUMNS, totals_by_unit(
+            {**row, "remaining": row["allocated"] - row["spent"]} for row in rows)),
+        Sheet("summary", SUMMARY_COLUMNS, summary),
+    ])
+
+
+# ----------------------------------------------------------------------------- journal
+
+JOURNAL_COLUMNS = [
+    Column("position", "位置 position"), Column("recorded_at", "记录时间 recorded at (UTC)"),
+    Column("effective_date", "业务日期 effective date"), Column("actor", "操作人 actor"),
+    Column("actor_role", "角色 role"), Column("event", "事件 event"),
+    Column("entity_type", "对象类型 entity type"), Column("entity_id", "对象 entity id"),
+    Column("amount", "金额 amount", money=True), Column("unit", "单位 unit"),
+    Column("reason", "事由 reason"), Column("idempotency_key", "幂等键 idempotency key"),
+    Column("hash", "哈希链 chain hash"),
+]
+
+
+def journal_export(db: ViewDatabase, fiscal_year: int, as_of: date | None = None) -> Export:
+    """The journal rows of a fiscal year: events whose business date falls in it (events
+    without one, such as user changes, by the day they were recorded)."""
+    last = min(as_of, date(fiscal_year, 12, 31)) if as_of else date(fiscal_year, 12, 31)
+    rows = _check_size(list(journal_rows(db, date(fiscal_year, 1, 1), last)))
+    suffix = f"-as-of-{as_of.isoformat()}" if as_of else ""
+    return Export(f"journal-{fiscal_year}{suffix}", [Sheet("journal", JOURNAL_COLUMNS, rows)])
+
+
+def build_export(kind: str, db: ViewDatabase, queries: BureauQueries, fiscal_year: int,
+                 as_of: date | None = None) -> Export:
+    """One of the auditor's exports (`balances`, `journal`, `rural`) from the stored views."""
+    if kind == "balances":
+        return balances_export(balance_rows_from_views(db, fiscal_year, as_of), fiscal_year, as_of)
+    if kind == "journal":
+        return journal_export(db, fiscal_year, as_of)
+    if kind == "rural":
+        return rural_export(queries.rural_support(fiscal_year, as_of=as_of))
+    msg = f"export must be one of {', '.join(KINDS)}, not {kind!r}"
+    raise ValueError(msg)

@@ -1,0 +1,121 @@
+"""As-of reads of the audit facts shared by several rules: allocation balances, live
+expenditures, and each school's locale and enrolment on a day.
+
+"As of" means: events whose effective date is on or before the day and whose position is
+within the scope's bound. A reversal dated after the day does not yet count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
+    from projections.findings.rule import Scope
+
+
+def allocations(session: ViewDatabase, scope: Scope, *, all_years: bool = False) -> list[dict[str, Any]]:
+    """Allocations proposed by the day, with allocated, spent and last spending date then."""
+    year_clause = "" if all_years else "AND a.fiscal_year = ?"
+    params: list[Any] = [scope.day, scope.position_max, scope.day, scope.position_max]
+    if not all_years:
+        params.append(scope.fiscal_year)
+    rows = session.dicts(
+        f"""SELECT a.allocation_id, a.fund_code, a.school_code, a.fiscal_year, a.unit,
+                   a.category, a.origin, a.amount, a.proposed_by, a.proposed_on,
+                   a.proposed_position, a.decision, a.decided_by, a.decided_role,
+                   a.decided_on, a.decided_position, a.carried_to,
+                   COALESCE(SUM(CASE WHEN e.kind = 'allocated' THEN e.delta END), 0) AS allocated,
+                   COALESCE(SUM(CASE WHEN e.kind = 'spent' THEN e.delta END), 0) AS spent,
+                   MAX(CASE WHEN e.kind = 'allocated' AND e.delta > 0 THEN e.effective_date END)
+                       AS last_funded_on,
+                   MAX(e.position) AS last_position
+            FROM findings_allocations a
+            LEFT JOIN findings_allocation_entries e ON e.allocation_id = a.allocation_id
+                 AND e.effective_date <= ? AND e.position <= ?
+            WHERE a.proposed_on <= ? AND a.proposed_position <= ? {year_clause}
+            GROUP BY a.allocation_id, a.fund_code, a.school_code, a.fiscal_year, a.unit,
+                   a.category, a.origin, a.amount, a.proposed_by, a.proposed_on,
+                   a.proposed_position, a.decision, a.decided_by, a.decided_role,
+                   a.decided_on, a.decided_position, a.carried_to
+            ORDER BY a.proposed_position""",  # noqa: S608  (no user text in the SQL)
+        params,
+    )
+    for row in rows:
+        # PostgreSQL sums BIGINTs as NUMERIC: money comes back to exact Python integers.
+        row["allocated"], row["spent"] = int(row["allocated"]), int(row["spent"])
+        decided = (
+            row["decided_on"] is not None
+            and row["decided_on"] <= scope.day
+            and row["decided_position"] <= scope.position_max
+        )
+        if not decided:
+            row["decision"] = row["decided_by"] = row["decided_on"] = None
+            row["decided_position"] = None
+    return rows
+
+
+def expenditures(session: ViewDatabase, scope: Scope) -> list[dict[str, Any]]:
+    """Expenditures of the fiscal year spent by the day and not reversed by then."""
+    return session.dicts(
+        """SELECT x.expenditure_id, x.allocation_id, x.fund_code, x.school_code, x.unit,
+                  x.amount, x.payee, x.voucher, x.spent_on, x.economic_class, x.recorded_by,
+                  x.position, f.category, f.expenditure_classes AS fund_classes
+           FROM findings_expenditures x JOIN findings_funds f ON f.fund_code = x.fund_code
+           WHERE x.fiscal_year = ? AND x.spent_on <= ? AND x.position <= ?
+             AND NOT (x.reversed_on IS NOT NULL AND x.reversed_on <= ?
+                      AND x.reversed_position <= ?)
+           ORDER BY x.position""",
+        (scope.fiscal_year, scope.day, scope.position_max, scope.day, scope.position_max),
+    )
+
+
+@dataclass(frozen=True)
+class SchoolOnDay:
+    code: str
+    district: str
+    level: str
+    poverty_area: bool
+    locale: str
+    students: int
+    evidence: tuple[int, ...]  # positions of the registration and the reports in force
+
+
+def schools_on(session: ViewDatabase, scope: Scope) -> dict[str, SchoolOnDay]:
+    """Each school as it stood on the day: the locale and enrolment then in force.
+
+    As in the domain, before any dated report the registered values hold. Schools closed
+    on or before the day are left out.
+    """
+    schools = session.dicts(
+        "SELECT school_code, district, level, poverty_area, closed_on, position "
+        "FROM findings_schools WHERE position <= ?",
+        (scope.position_max,),
+    )
+    history = session.dicts(
+        "SELECT school_code, kind, text_value, int_value, effective_date, position "
+        "FROM findings_school_history WHERE position <= ? ORDER BY effective_date, position",
+        (scope.position_max,),
+    )
+    current: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in history:
+        key = (row["school_code"], row["kind"])
+        if key not in current or row["effective_date"] <= scope.day:
+            current[key] = row
+    result = {}
+    for school in schools:
+        if school["closed_on"] is not None and school["closed_on"] <= scope.day:
+            continue
+        code = school["school_code"]
+        locale, students = current[(code, "locale")], current[(code, "students")]
+        result[code] = SchoolOnDay(
+            code=code,
+            district=school["district"],
+            level=school["level"],
+            poverty_area=bool(school["poverty_area"]),
+            locale=locale["text_value"],
+            students=int(students["int_value"]),
+            evidence=tuple(sorted({school["position"], locale["position"], students["position"]})),
+        )
+    return result

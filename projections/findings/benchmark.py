@@ -1,0 +1,99 @@
+"""Schools below the per-student public operating benchmark (生均公用经费基准定额).
+
+财教〔2006〕5号 set the purpose and use of rural operating funds; from spring 2016 urban and
+rural schools share one benchmark, ¥650 per primary and ¥850 per junior pupil a year in the
+eastern provinces, and ¥6,000 per pupil in special-education schools. Schools under 100
+pupils are funded as if they had 100 (the small-school floor). 审计署 2020 Q4 found 41
+schools below the national benchmark.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from projections.findings import as_of
+from projections.findings.rule import Finding, Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from projections.database import ViewDatabase
+    from projections.findings.rule import Scope
+
+
+def benchmark_fen(level: str, params: Mapping[str, Any]) -> int | None:
+    """The yearly benchmark for a school level; a nine-year school is held to the primary one,
+    the lower of its two, so that a finding never rests on a guess of its grade mix."""
+    key = {"primary": "primary", "nine_year": "primary", "junior": "junior", "special": "special"}.get(level)
+    return None if key is None else int(params[f"benchmark_fen_per_student_{key}"])
+
+
+def allocation_positions(row: Mapping[str, Any]) -> list[int]:
+    """The events that made an allocation's balance: its decision and its last change."""
+    return [p for p in (row["decided_position"], row["last_position"]) if p is not None]
+
+
+def operating_allocated(
+    session: ViewDatabase, scope: Scope, category: str
+) -> dict[str, tuple[int, list[int]]]:
+    """Per school: CNY allocated as of the scope from funds of one category, with evidence."""
+    totals: dict[str, int] = defaultdict(int)
+    evidence: dict[str, list[int]] = defaultdict(list)
+    for row in as_of.allocations(session, scope):
+        if row["category"] == category and row["unit"] == "CNY" and row["allocated"]:
+            totals[row["school_code"]] += row["allocated"]
+            evidence[row["school_code"]].extend(allocation_positions(row))
+    return {code: (totals[code], evidence[code]) for code in totals}
+
+
+def below_benchmark(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Schools whose public operating allocation for the year is below benchmark × pupils,
+    counting at least `small_school_floor_students` pupils."""
+    floor = int(params["small_school_floor_students"])
+    allocated = operating_allocated(session, scope, "public_operating")
+    findings = []
+    for code, school in sorted(as_of.schools_on(session, scope).items()):
+        rate = benchmark_fen(school.level, params)
+        if rate is None or school.students == 0:
+            continue
+        counted = max(school.students, floor)
+        total, evidence = allocated.get(code, (0, []))
+        required = rate * counted
+        if total >= required:
+            continue
+        findings.append(
+            Finding(
+                rule="below_benchmark",
+                fiscal_year=scope.fiscal_year,
+                key={"school": code},
+                measure=total // counted,
+                threshold=rate,
+                message=(
+                    f"{code} ({school.level}, {school.students} pupils, counted {counted}) "
+                    f"has {total} fen of public operating funds: {total // counted} fen per "
+                    f"pupil, below {rate}"
+                ),
+                evidence=tuple(sorted({*evidence, *school.evidence})),
+                amount_minor=required - total,
+                unit="CNY",
+            )
+        )
+    return findings
+
+
+RULES = (
+    Rule(
+        name="below_benchmark",
+        title="Schools below the per-student public operating benchmark",
+        basis="财教〔2006〕5号; 2016 unified benchmark ¥650 primary / ¥850 junior (east), "
+        "¥6,000 special education; small-school floor of 100 pupils (local rules)",
+        params={
+            "benchmark_fen_per_student_primary": 65_000,
+            "benchmark_fen_per_student_junior": 85_000,
+            "benchmark_fen_per_student_special": 600_000,
+            "small_school_floor_students": 100,
+        },
+        query=below_benchmark,
+    ),
+)

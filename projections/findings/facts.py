@@ -1,0 +1,327 @@
+"""The audit-facts view: the few facts the findings need that balance views do not keep.
+
+Balances say how much; an auditor also asks who proposed and who approved, when the bureau
+received the money, which payee and voucher number a payment carried and which economic
+class it was booked to. Every row keeps the position (notification id) and the business
+(effective) date of the event behind it, so each finding can be asked as of any date or
+position and can name its evidence.
+
+Built page by page from the notification log; each page's rows and the tracking position
+are written in one transaction, so a crash never applies an event twice or skips one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from projections.page_view import PageEvent
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
+
+VIEW_NAME = "findings_facts"
+TABLES = ("findings_schools", "findings_school_history", "findings_funds", "findings_fund_receipts",
+          "findings_allocations", "findings_allocation_entries", "findings_expenditures")
+PAGE_SIZE_MAX = 500
+
+# Dates are ISO text, which sorts as dates do in both backends; amounts are integers.
+CREATE_STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS findings_schools (
+        school_code TEXT PRIMARY KEY, school_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+        district TEXT NOT NULL, level TEXT NOT NULL, poverty_area INTEGER NOT NULL,
+        registered_on TEXT NOT NULL,
+        position BIGINT NOT NULL, closed_on TEXT)""",
+    """CREATE TABLE IF NOT EXISTS findings_school_history (
+        school_code TEXT NOT NULL, kind TEXT NOT NULL, text_value TEXT,
+        int_value BIGINT, effective_date TEXT NOT NULL, position BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS findings_funds (
+        fund_code TEXT PRIMARY KEY, fund_id TEXT NOT NULL UNIQUE, fiscal_year INTEGER NOT NULL,
+        unit TEXT NOT NULL, source TEXT NOT NULL, category TEXT NOT NULL, earmark TEXT NOT NULL,
+        expenditure_classes TEXT NOT NULL, opened_on TEXT NOT NULL, position BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS findings_fund_receipts (
+        fund_code TEXT NOT NULL, delta BIGINT NOT NULL, kind TEXT NOT NULL,
+        effective_date TEXT NOT NULL, position BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS findings_allocations (
+        allocation_id TEXT PRIMARY KEY, fund_code TEXT NOT NULL, school_code TEXT NOT NULL,
+        fiscal_year INTEGER NOT NULL, unit TEXT NOT NULL, category TEXT NOT NULL,
+        expenditure_classes TEXT NOT NULL, origin TEXT NOT NULL, amount BIGINT NOT NULL,
+        proposed_by TEXT NOT NULL, proposed_on TEXT NOT NULL, proposed_position BIGINT NOT NULL,
+        decision TEXT, decided_by TEXT, decided_role TEXT, decided_on TEXT,
+        decided_position BIGINT, carried_to TEXT)""",
+    """CREATE TABLE IF NOT EXISTS findings_allocation_entries (
+        allocation_id TEXT NOT NULL, kind TEXT NOT NULL, delta BIGINT NOT NULL,
+        effective_date TEXT NOT NULL, position BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS findings_expenditures (
+        expenditure_id TEXT PRIMARY KEY, allocation_id TEXT NOT NULL, fund_code TEXT NOT NULL,
+        school_code TEXT NOT NULL, fiscal_year INTEGER NOT NULL, unit TEXT NOT NULL,
+        amount BIGINT NOT NULL, payee TEXT NOT NULL, voucher TEXT NOT NULL,
+        spent_on TEXT NOT NULL, economic_class TEXT NOT NULL, recorded_by TEXT NOT NULL,
+        position BIGINT NOT NULL, reversed_on TEXT, reversed_position BIGINT)""",
+    "CREATE INDEX IF NOT EXISTS findings_entries_by_allocation "
+    "ON findings_allocation_entries (allocation_id, effective_date)",
+    "CREATE INDEX IF NOT EXISTS findings_expenditures_by_school "
+    "ON findings_expenditures (fiscal_year, school_code, spent_on)",
+    "CREATE INDEX IF NOT EXISTS findings_history_by_school "
+    "ON findings_school_history (school_code, kind, effective_date)",
+)
+
+
+class AuditFactsView:
+    """The audit-facts view as the view runner keeps it (projections.page_view.PageView)."""
+
+    name = VIEW_NAME
+
+    def create_tables(self, db: ViewDatabase) -> None:
+        with db.transaction():
+            for statement in CREATE_STATEMENTS:
+                db.execute(statement)
+
+    def drop_tables(self, db: ViewDatabase) -> None:
+        with db.transaction():
+            for table in TABLES:
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
+        for item in page:
+            handler = _HANDLERS.get(item.kind)
+            if handler is not None:
+                handler(db, item.event, item.position)
+
+
+def catch_up(db: ViewDatabase, ledger: Any, page_size: int = PAGE_SIZE_MAX) -> int:
+    """Builds the view in a private database from a ledger's whole log, page by page, with its
+    own tracking row; returns the position reached.
+
+    For databases no view runner keeps (tests, the scored run, the injector's own reading):
+    where the runner keeps this view, ask the runner to catch up instead, never both.
+    """
+    view = AuditFactsView()
+    view.create_tables(db)
+    with db.transaction():
+        db.execute("CREATE TABLE IF NOT EXISTS findings_tracking "
+                   "(view_name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
+    while True:
+        with db.transaction():
+            lock = db.dialect.for_update
+            rows = db.rows(f"SELECT position FROM findings_tracking WHERE view_name = ?{lock}",  # noqa: S608
+                           (VIEW_NAME,))
+            tracked = int(rows[0][0]) if rows else 0
+            notifications = ledger.recorder.select_notifications(start=tracked + 1, limit=page_size)
+            if not notifications:
+                return tracked
+            decode = ledger.mapper.to_domain_event
+            view.apply_page(db, [PageEvent(n.id, decode(n), n) for n in notifications])
+            statement = ("UPDATE findings_tracking SET position = ? WHERE view_name = ?" if rows
+                         else "INSERT INTO findings_tracking (position, view_name) VALUES (?, ?)")
+            db.execute(statement, (notifications[-1].id, VIEW_NAME))
+
+
+# ------------------------------------------------------------------ handlers
+
+
+def _day(event: Any) -> str:
+    return event.stamp.effective_date.isoformat()
+
+
+def _school_registered(s: ViewDatabase, e: Any, position: int) -> None:
+    s.execute(
+        "INSERT INTO findings_schools VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        (e.code, str(e.originator_id), e.name, e.district, e.level, int(e.poverty_area), _day(e), position),
+    )
+    _history(s, e.code, "locale", e.locale, None, _day(e), position)
+    _history(s, e.code, "students", None, e.students, _day(e), position)
+
+
+def _history(
+    s: ViewDatabase, code: str, kind: str, text: str | None, number: int | None, day: str, position: int
+) -> None:
+    s.execute(
+        "INSERT INTO findings_school_history VALUES (?, ?, ?, ?, ?, ?)",
+        (code, kind, text, number, day, position),
+    )
+
+
+def _school_code(s: ViewDatabase, e: Any) -> str:
+    ((code,),) = s.rows(
+        "SELECT school_code FROM findings_schools WHERE school_id = ?", (str(e.originator_id),)
+    )
+    return str(code)
+
+
+def _school_reclassified(s: ViewDatabase, e: Any, position: int) -> None:
+    _history(s, _school_code(s, e), "locale", e.locale, None, _day(e), position)
+
+
+def _enrolment_reported(s: ViewDatabase, e: Any, position: int) -> None:
+    _history(s, _school_code(s, e), "students", None, e.students, _day(e), position)
+
+
+def _school_closed(s: ViewDatabase, e: Any, position: int) -> None:
+    s.execute(
+        "UPDATE findings_schools SET closed_on = ? WHERE school_code = ?", (_day(e), _school_code(s, e))
+    )
+
+
+def _fund_opened(s: ViewDatabase, e: Any, position: int) -> None:
+    s.execute(
+        "INSERT INTO findings_funds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            e.code,
+            str(e.originator_id),
+            e.fiscal_year,
+            e.unit,
+            e.source,
+            e.category,
+            e.earmark,
+            ",".join(e.expenditure_classes),
+            _day(e),
+            position,
+        ),
+    )
+    _receipt(s, e.code, e.amount, "opened", _day(e), position)
+
+
+def _receipt(s: ViewDatabase, code: str, delta: int, kind: str, day: str, position: int) -> None:
+    s.execute("INSERT INTO findings_fund_receipts VALUES (?, ?, ?, ?, ?)", (code, delta, kind, day, position))
+
+
+def _fund_code(s: ViewDatabase, e: Any) -> str:
+    ((code,),) = s.rows("SELECT fund_code FROM findings_funds WHERE fund_id = ?", (str(e.originator_id),))
+    return str(code)
+
+
+def _appropriation_adjusted(s: ViewDatabase, e: Any, position: int) -> None:
+    _receipt(s, _fund_code(s, e), e.delta, "adjusted", _day(e), position)
+
+
+def _carried_in(s: ViewDatabase, e: Any, position: int) -> None:
+    _receipt(s, _fund_code(s, e), e.amount, "carried_in", _day(e), position)
+
+
+def _allocation_opened(s: ViewDatabase, e: Any, position: int) -> None:
+    approved = e.origin != "proposal"
+    s.execute(
+        "INSERT INTO findings_allocations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        (
+            str(e.originator_id),
+            e.fund_code,
+            e.school_code,
+            e.fiscal_year,
+            e.unit,
+            e.category,
+            ",".join(e.expenditure_classes),
+            e.origin,
+            e.amount,
+            e.stamp.actor_id,
+            _day(e),
+            position,
+            "approved" if approved else None,
+            e.stamp.actor_id if approved else None,
+            e.stamp.actor_role if approved else None,
+            _day(e) if approved else None,
+            position if approved else None,
+        ),
+    )
+    if approved:
+        _entry(s, e, "allocated", e.amount, position)
+
+
+def _entry(s: ViewDatabase, e: Any, kind: str, delta: int, position: int) -> None:
+    if delta != 0:
+        s.execute(
+            "INSERT INTO findings_allocation_entries VALUES (?, ?, ?, ?, ?)",
+            (str(e.originator_id), kind, delta, _day(e), position),
+        )
+
+
+def _decided(decision: str) -> Callable[[ViewDatabase, Any, int], None]:
+    def handle(s: ViewDatabase, e: Any, position: int) -> None:
+        s.execute(
+            "UPDATE findings_allocations SET decision = ?, decided_by = ?, decided_role = ?, "
+            "decided_on = ?, decided_position = ? WHERE allocation_id = ?",
+            (decision, e.stamp.actor_id, e.stamp.actor_role, _day(e), position, str(e.originator_id)),
+        )
+        if decision == "approved":
+            ((amount,),) = s.rows(
+                "SELECT amount FROM findings_allocations WHERE allocation_id = ?", (str(e.originator_id),)
+            )
+            _entry(s, e, "allocated", amount, position)
+
+    return handle
+
+
+def _allocated_by(field: str, sign: int) -> Callable[[ViewDatabase, Any, int], None]:
+    def handle(s: ViewDatabase, e: Any, position: int) -> None:
+        _entry(s, e, "allocated", sign * getattr(e, field), position)
+
+    return handle
+
+
+def _spent_by(sign: int) -> Callable[[ViewDatabase, Any, int], None]:
+    def handle(s: ViewDatabase, e: Any, position: int) -> None:
+        _entry(s, e, "spent", sign * e.amount, position)
+
+    return handle
+
+
+def _year_closed(s: ViewDatabase, e: Any, position: int) -> None:
+    _entry(s, e, "allocated", -e.remainder, position)
+    if e.carry_to_allocation_id is not None:
+        s.execute(
+            "UPDATE findings_allocations SET carried_to = ? WHERE allocation_id = ?",
+            (str(e.carry_to_allocation_id), str(e.originator_id)),
+        )
+
+
+def _expenditure_recorded(s: ViewDatabase, e: Any, position: int) -> None:
+    s.execute(
+        "INSERT INTO findings_expenditures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+        (
+            str(e.originator_id),
+            str(e.allocation_id),
+            e.fund_code,
+            e.school_code,
+            e.fiscal_year,
+            e.unit,
+            e.amount,
+            e.payee,
+            e.voucher,
+            e.spent_on.isoformat(),
+            e.economic_class,
+            e.stamp.actor_id,
+            position,
+        ),
+    )
+
+
+def _expenditure_reversed(s: ViewDatabase, e: Any, position: int) -> None:
+    s.execute(
+        "UPDATE findings_expenditures SET reversed_on = ?, reversed_position = ? WHERE expenditure_id = ?",
+        (_day(e), position, str(e.originator_id)),
+    )
+
+
+_HANDLERS: dict[str, Callable[[ViewDatabase, Any, int], None]] = {
+    "School.Registered": _school_registered,
+    "School.Reclassified": _school_reclassified,
+    "School.EnrolmentReported": _enrolment_reported,
+    "School.Closed": _school_closed,
+    "Fund.Opened": _fund_opened,
+    "Fund.AppropriationAdjusted": _appropriation_adjusted,
+    "Fund.CarriedIn": _carried_in,
+    "Allocation.Proposed": _allocation_opened,
+    "Allocation.OpenedByTransfer": _allocation_opened,
+    "Allocation.OpenedByCarryOver": _allocation_opened,
+    "Allocation.Approved": _decided("approved"),
+    "Allocation.Rejected": _decided("rejected"),
+    "Allocation.Adjusted": _allocated_by("delta", 1),
+    "Allocation.Cancelled": _allocated_by("released", -1),
+    "Allocation.TransferredOut": _allocated_by("amount", -1),
+    "Allocation.TransferredIn": _allocated_by("amount", 1),
+    "Allocation.YearClosed": _year_closed,
+    "Allocation.Spent": _spent_by(1),
+    "Allocation.SpendingReversed": _spent_by(-1),
+    "Expenditure.Recorded": _expenditure_recorded,
+    "Expenditure.Reversed": _expenditure_reversed,
+}

@@ -1,0 +1,122 @@
+"""Idle funds (沉淀 / 闲置资金): allocations left unspent.
+
+Audits keep finding balances that sat for months or years while schools lacked money
+(审计署昆明特派办 on Yunnan, 2016: ¥1.4bn idle, one balance for 8 years; 审计署 2020 Q4:
+¥20.03m idle). Two questions: which approved allocations have seen no expenditure for
+`idle_days`, and which balances are older than `balance_age_days_max` (12 months),
+following carry-overs back to the original approval.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from projections.findings import as_of
+from projections.findings.rule import Finding, Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from projections.database import ViewDatabase
+    from projections.findings.rule import Scope
+
+
+def _days(later: str, earlier: str) -> int:
+    return (date.fromisoformat(later) - date.fromisoformat(earlier)).days
+
+
+def idle(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Approved allocations with money left and neither an expenditure nor new money in the
+    last `idle_days`: the clock starts at the last spending, or at the approval or increase
+    that brought the money, whichever is later."""
+    idle_days = int(params["idle_days"])
+    last_spend: dict[str, tuple[str, int]] = {}
+    for x in as_of.expenditures(session, scope):
+        last = last_spend.get(x["allocation_id"])
+        if last is None or x["spent_on"] >= last[0]:
+            last_spend[x["allocation_id"]] = (x["spent_on"], x["position"])
+    findings = []
+    for row in as_of.allocations(session, scope):
+        remaining = row["allocated"] - row["spent"]
+        if row["decision"] != "approved" or remaining <= 0 or row["unit"] != params["unit"]:
+            continue
+        since, position = last_spend.get(row["allocation_id"], (row["decided_on"], row["decided_position"]))
+        what = "last spent on" if row["allocation_id"] in last_spend else "approved on"
+        if row["last_funded_on"] and row["last_funded_on"] > since:
+            since, what = row["last_funded_on"], "last funded on"
+        quiet_days = _days(scope.day, since)
+        if quiet_days <= idle_days:
+            continue
+        findings.append(
+            Finding(
+                rule="idle_allocation",
+                fiscal_year=scope.fiscal_year,
+                key={"allocation_id": row["allocation_id"]},
+                measure=quiet_days,
+                threshold=idle_days,
+                message=(
+                    f"allocation of {row['fund_code']} to {row['school_code']} has {remaining} "
+                    f"{row['unit']} unspent; {what} {since}, {quiet_days} days before {scope.day}"
+                ),
+                evidence=tuple(sorted({row["decided_position"], position})),
+                amount_minor=remaining,
+                unit=row["unit"],
+            )
+        )
+    return findings
+
+
+def stale(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Balances whose money was first approved more than `balance_age_days_max` ago, across
+    fiscal years: a carried-over (结转) allocation is as old as the one it came from."""
+    age_max = int(params["balance_age_days_max"])
+    rows = as_of.allocations(session, scope, all_years=True)
+    source_of = {r["carried_to"]: r for r in rows if r["carried_to"]}
+    findings = []
+    for row in rows:
+        remaining = row["allocated"] - row["spent"]
+        if row["decision"] != "approved" or remaining <= 0 or row["fiscal_year"] > scope.fiscal_year:
+            continue
+        origin, chain = row, [row["decided_position"]]
+        while origin["allocation_id"] in source_of:
+            origin = source_of[origin["allocation_id"]]
+            chain.append(origin["decided_position"])
+        age_days = _days(scope.day, origin["decided_on"])
+        if age_days <= age_max:
+            continue
+        findings.append(
+            Finding(
+                rule="stale_balance",
+                fiscal_year=scope.fiscal_year,
+                key={"allocation_id": row["allocation_id"]},
+                measure=age_days,
+                threshold=age_max,
+                message=(
+                    f"{remaining} {row['unit']} of {row['fund_code']} at {row['school_code']} "
+                    f"has waited since {origin['decided_on']} ({age_days} days)"
+                ),
+                evidence=tuple(sorted(p for p in chain if p is not None)),
+                amount_minor=remaining,
+                unit=row["unit"],
+            )
+        )
+    return findings
+
+
+RULES = (
+    Rule(
+        name="idle_allocation",
+        title="Approved allocations with no expenditure for N days",
+        basis="审计署 findings on 沉淀资金 (Yunnan 2016; 2020 Q4 follow-up: ¥20.03m idle)",
+        params={"idle_days": 180, "unit": "CNY"},
+        query=idle,
+    ),
+    Rule(
+        name="stale_balance",
+        title="Allocation balances older than 12 months (incl. carry-overs)",
+        basis="财预〔2010〕7号 on 结转 and 结余; 审计署 findings on balances idle for years",
+        params={"balance_age_days_max": 365},
+        query=stale,
+    ),
+)

@@ -1,0 +1,63 @@
+"""Spending outside a fund's purpose (挤占挪用 / 扩大开支范围).
+
+财教〔2006〕5号: public operating funds (公用经费) may not pay staff costs, capital
+construction or debt; 中小学校财务制度: earmarked funds are used only for their purpose
+(专款专用). 审计署 2008 found 3.8% of operating and repair earmarks diverted, 56.7% of it to
+staff pay. The ledger refuses such vouchers; imported or legacy data can still carry them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from projections.findings import as_of
+from projections.findings.rule import Finding, Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from projections.database import ViewDatabase
+    from projections.findings.rule import Scope
+
+
+def outside_purpose(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Expenditures whose economic class the fund does not allow, and any public operating
+    spending on the classes the policy forbids whatever the fund says."""
+    forbidden = set(params["forbidden_for_public_operating"])
+    findings = []
+    for x in as_of.expenditures(session, scope):
+        allowed = set(x["fund_classes"].split(","))
+        outside = x["economic_class"] not in allowed
+        banned = x["category"] == "public_operating" and x["economic_class"] in forbidden
+        if not (outside or banned):
+            continue
+        findings.append(
+            Finding(
+                rule="purpose_violation",
+                fiscal_year=scope.fiscal_year,
+                key={"expenditure_id": x["expenditure_id"]},
+                measure=1,
+                threshold=0,
+                message=(
+                    f"{x['school_code']} charged {x['economic_class']} ({x['amount']} {x['unit']}, "
+                    f"voucher {x['voucher']}) to {x['fund_code']}, a {x['category']} fund"
+                    + (" that does not allow it" if outside else " (forbidden for 公用经费)")
+                ),
+                evidence=(x["position"],),
+                amount_minor=x["amount"],
+                unit=x["unit"],
+            )
+        )
+    return findings
+
+
+RULES = (
+    Rule(
+        name="purpose_violation",
+        title="Spending outside a fund's allowed expenditure classes",
+        basis="财教〔2006〕5号 (公用经费 not for 人员经费, 基本建设, 偿还债务); 中小学校财务制度 "
+        "(专款专用); 审计署 2008 (3.8% diverted)",
+        params={"forbidden_for_public_operating": ("salaries", "construction", "debt_repayment")},
+        query=outside_purpose,
+    ),
+)

@@ -1,0 +1,104 @@
+"""What a finding is, what a rule is, and the scope (fiscal year, as-of date) they run in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
+
+# "No position bound" as an integer, so the same SQL serves both backends.
+POSITION_UNBOUNDED = 2**62
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A fiscal year looked at as of a business date (and, optionally, a log position).
+
+    Only events whose effective date is on or before `as_of` (and whose position is at most
+    `position_max`) count, so a finding can be asked for any past day.
+    """
+
+    fiscal_year: int
+    as_of: date
+    position_max: int = POSITION_UNBOUNDED
+
+    @classmethod
+    def year_end(cls, fiscal_year: int, as_of: date | None = None, position_max: int | None = None) -> Scope:
+        return cls(
+            fiscal_year,
+            as_of or date(fiscal_year, 12, 31),
+            position_max if position_max is not None else POSITION_UNBOUNDED,
+        )
+
+    @property
+    def day(self) -> str:
+        return self.as_of.isoformat()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One answer to an auditor's question: what, about whom, how far over, and on which events.
+
+    `key` identifies the subject exactly (e.g. an allocation id, or a school and year), so a
+    finding can be matched against an injected anomaly; `evidence` lists the positions of the
+    events behind it, which the journal shows in full.
+    """
+
+    rule: str
+    fiscal_year: int
+    key: Mapping[str, Any]
+    measure: float | int
+    threshold: float | int
+    message: str
+    evidence: tuple[int, ...]
+    amount_minor: int | None = None
+    unit: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "fiscal_year": self.fiscal_year,
+            "key": dict(self.key),
+            "measure": self.measure,
+            "threshold": self.threshold,
+            "message": self.message,
+            "evidence": list(self.evidence),
+            "amount_minor": self.amount_minor,
+            "unit": self.unit,
+        }
+
+
+RuleQuery = Callable[["ViewDatabase", Scope, Mapping[str, Any]], list[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named audit question with its legal or policy basis and its parameters.
+
+    `exactly_defined` says whether the anomaly it looks for has a crisp definition (so an
+    injected case must be found and nothing else should be), as opposed to an indicator
+    whose threshold is a judgement.
+    """
+
+    name: str
+    title: str
+    basis: str
+    params: Mapping[str, Any]
+    query: RuleQuery
+    exactly_defined: bool = True
+    tags: tuple[str, ...] = field(default=())
+
+    def run(
+        self, session: ViewDatabase, scope: Scope, overrides: Mapping[str, Any] | None = None
+    ) -> list[Finding]:
+        params = dict(self.params)
+        for name, value in (overrides or {}).items():
+            if name not in params:
+                msg = f"rule {self.name} has no parameter {name}"
+                raise ValueError(msg)
+            params[name] = value
+        return self.query(session, scope, params)

@@ -1,0 +1,87 @@
+"""Segregation of duties (不相容岗位分离): nobody decides on their own proposal.
+
+行政事业单位内部控制规范(试行) requires checks and balances (制衡性) between authorising and
+executing. The ledger refuses maker = checker, so such events can only come from imported
+or legacy data, or from a store altered outside the ledger: exactly what an auditor wants
+listed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from projections.findings import as_of
+from projections.findings.rule import Finding, Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from projections.database import ViewDatabase
+    from projections.findings.rule import Scope
+
+
+def maker_is_checker(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Allocations approved or rejected by the person who proposed them."""
+    return [
+        Finding(
+            rule="maker_checker",
+            fiscal_year=scope.fiscal_year,
+            key={"allocation_id": row["allocation_id"]},
+            measure=1,
+            threshold=0,
+            message=(
+                f"{row['decided_by']} proposed the allocation of {row['fund_code']} to "
+                f"{row['school_code']} on {row['proposed_on']} and {row['decision']} it "
+                f"on {row['decided_on']}"
+            ),
+            evidence=(row["proposed_position"], row["decided_position"]),
+            amount_minor=row["amount"],
+            unit=row["unit"],
+        )
+        for row in as_of.allocations(session, scope)
+        if row["origin"] == "proposal"
+        and row["decision"] is not None
+        and row["decided_by"] == row["proposed_by"]
+    ]
+
+
+def decided_without_role(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Proposals decided under a role other than the approver's."""
+    return [
+        Finding(
+            rule="approval_role",
+            fiscal_year=scope.fiscal_year,
+            key={"allocation_id": row["allocation_id"]},
+            measure=1,
+            threshold=0,
+            message=(
+                f"{row['decided_by']} {row['decision']} the allocation of {row['fund_code']} "
+                f"to {row['school_code']} acting as {row['decided_role']}"
+            ),
+            evidence=(row["proposed_position"], row["decided_position"]),
+            amount_minor=row["amount"],
+            unit=row["unit"],
+        )
+        for row in as_of.allocations(session, scope)
+        if row["origin"] == "proposal"
+        and row["decision"] is not None
+        and row["decided_role"] != params["approver_role"]
+    ]
+
+
+RULES = (
+    Rule(
+        name="maker_checker",
+        title="Allocations decided by their own proposer (maker = checker)",
+        basis="行政事业单位内部控制规范(试行) (制衡性; 不相容岗位分离); GAO Green Book control activities",
+        params={},
+        query=maker_is_checker,
+    ),
+    Rule(
+        name="approval_role",
+        title="Allocations decided by someone not acting as approver",
+        basis="行政事业单位内部控制规范(试行): authorisation by the designated post",
+        params={"approver_role": "approver"},
+        query=decided_without_role,
+    ),
+)

@@ -1,0 +1,70 @@
+"""Teacher-training share of public operating funds (教师培训费 ≥ 5%).
+
+财教〔2006〕5号 and its successors reserve 5% of a school's annual public operating budget
+(公用经费) for teacher training. The share is training spending booked to public operating
+funds over the school's public operating allocation of the year, as of the day asked: asked
+mid-year it shows progress, asked at year end it is the finding.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from projections.findings import as_of
+from projections.findings.benchmark import operating_allocated
+from projections.findings.rule import Finding, Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from projections.database import ViewDatabase
+    from projections.findings.rule import Scope
+
+
+def training_share(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Schools whose training spending is under `training_share_min_basis_points` of their
+    public operating allocation (integer comparison: training × 10,000 < budget × bp)."""
+    share_bp = int(params["training_share_min_basis_points"])
+    training: dict[str, int] = defaultdict(int)
+    evidence: dict[str, list[int]] = defaultdict(list)
+    for x in as_of.expenditures(session, scope):
+        if x["category"] == "public_operating" and x["economic_class"] == "training" and x["unit"] == "CNY":
+            training[x["school_code"]] += x["amount"]
+            evidence[x["school_code"]].append(x["position"])
+    findings = []
+    for code, (budget, budget_evidence) in sorted(
+        operating_allocated(session, scope, "public_operating").items()
+    ):
+        spent = training[code]
+        if budget <= 0 or spent * 10_000 >= budget * share_bp:
+            continue
+        findings.append(
+            Finding(
+                rule="teacher_training_share",
+                fiscal_year=scope.fiscal_year,
+                key={"school": code},
+                measure=round(spent / budget, 4),
+                threshold=share_bp / 10_000,
+                message=(
+                    f"{code} spent {spent} fen on teacher training out of {budget} fen of public "
+                    f"operating funds ({spent * 100 / budget:.1f}%, under {share_bp / 100:.0f}%)"
+                ),
+                evidence=tuple(sorted({*budget_evidence, *evidence[code]})),
+                amount_minor=budget * share_bp // 10_000 - spent,
+                unit="CNY",
+            )
+        )
+    return findings
+
+
+RULES = (
+    Rule(
+        name="teacher_training_share",
+        title="Teacher-training share of public operating funds under 5%",
+        basis="财教〔2006〕5号 《农村中小学公用经费支出管理暂行办法》: 5% of the annual "
+        "公用经费 budget for teacher training",
+        params={"training_share_min_basis_points": 500},
+        query=training_share,
+    ),
+)

@@ -1,0 +1,187 @@
+"""Vendor and voucher analytics: the forensic patterns of procurement fraud.
+
+监利县审计局 (2018) found consecutive invoice numbers from one vendor across unrelated
+schools; audits of student aid found the same payment made twice. Four questions:
+duplicate voucher numbers for one payee, runs of consecutive invoice numbers from one
+payee spread over several schools, round-sum payments, and purchases split to stay just
+under the procurement threshold (化整为零, 政府采购法 art. 41 / 实施条例 art. 28).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from projections.findings import as_of
+from projections.findings.rule import Finding, Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from projections.database import ViewDatabase
+    from projections.findings.rule import Scope
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+
+
+def duplicates(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Voucher numbers of one payee used on more than one live expenditure (any schools)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for x in as_of.expenditures(session, scope):
+        groups[(x["payee"], x["voucher"])].append(x)
+    return [
+        Finding(
+            rule="duplicate_voucher",
+            fiscal_year=scope.fiscal_year,
+            key={"payee": payee, "voucher": voucher},
+            measure=len(rows),
+            threshold=1,
+            message=(
+                f"voucher {voucher} of {payee} was paid {len(rows)} times, at "
+                f"{', '.join(sorted({r['school_code'] for r in rows}))}"
+            ),
+            evidence=tuple(r["position"] for r in rows),
+            amount_minor=sum(r["amount"] for r in rows[1:]),
+            unit=rows[0]["unit"],
+        )
+        for (payee, voucher), rows in sorted(groups.items())
+        if len(rows) > 1
+    ]
+
+
+def consecutive(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Runs of at least `run_length_min` consecutive invoice numbers from one payee that
+    reached at least `schools_min` different schools."""
+    numbered: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for x in as_of.expenditures(session, scope):
+        match = _NUMBERED.match(x["voucher"])
+        if match:
+            numbered[(x["payee"], match.group(1))].append((int(match.group(2)), x))
+    findings = []
+    for (payee, _prefix), items in sorted(numbered.items()):
+        items.sort(key=lambda item: item[0])
+        run = [items[0]]
+        for item in [*items[1:], None]:
+            if item is not None and item[0] == run[-1][0] + 1:
+                run.append(item)
+                continue
+            schools = {x["school_code"] for _, x in run}
+            if len(run) >= int(params["run_length_min"]) and len(schools) >= int(params["schools_min"]):
+                first, last = run[0][1]["voucher"], run[-1][1]["voucher"]
+                findings.append(
+                    Finding(
+                        rule="consecutive_invoices",
+                        fiscal_year=scope.fiscal_year,
+                        key={"payee": payee, "first_voucher": first},
+                        measure=len(run),
+                        threshold=int(params["run_length_min"]),
+                        message=(
+                            f"{payee} issued consecutive invoices {first}…{last} to "
+                            f"{len(schools)} schools: {', '.join(sorted(schools))}"
+                        ),
+                        evidence=tuple(x["position"] for _, x in run),
+                        amount_minor=sum(x["amount"] for _, x in run),
+                        unit=run[0][1]["unit"],
+                    )
+                )
+            if item is not None:
+                run = [item]
+    return findings
+
+
+def round_sums(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """CNY payments of at least `round_amount_min_fen` that are whole multiples of `round_unit_fen`."""
+    unit_fen, least = int(params["round_unit_fen"]), int(params["round_amount_min_fen"])
+    return [
+        Finding(
+            rule="round_sum_payment",
+            fiscal_year=scope.fiscal_year,
+            key={"expenditure_id": x["expenditure_id"]},
+            measure=x["amount"],
+            threshold=unit_fen,
+            message=(
+                f"{x['school_code']} paid {x['payee']} exactly ¥{x['amount'] // 100:,} "
+                f"on {x['spent_on']} (voucher {x['voucher']})"
+            ),
+            evidence=(x["position"],),
+            amount_minor=x["amount"],
+            unit="CNY",
+        )
+        for x in as_of.expenditures(session, scope)
+        if x["unit"] == "CNY" and x["amount"] >= least and x["amount"] % unit_fen == 0
+    ]
+
+
+def splits(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
+    """Two or more payments by one school to one payee within `window_days`, each just under
+    the procurement threshold (within `just_under_basis_points` of it), together above it."""
+    threshold = int(params["procurement_threshold_fen"])
+    lowest = threshold - threshold * int(params["just_under_basis_points"]) // 10_000
+    window_days = int(params["window_days"])
+    near: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for x in as_of.expenditures(session, scope):
+        if x["unit"] == "CNY" and lowest <= x["amount"] < threshold:
+            near[(x["school_code"], x["payee"])].append(x)
+    findings = []
+    for (school, payee), rows in sorted(near.items()):
+        rows.sort(key=lambda r: r["spent_on"])
+        best: list[dict[str, Any]] = []
+        for i, first in enumerate(rows):
+            start = date.fromisoformat(first["spent_on"])
+            window = [r for r in rows[i:] if (date.fromisoformat(r["spent_on"]) - start).days <= window_days]
+            if len(window) > len(best):
+                best = window
+        if len(best) < 2 or sum(r["amount"] for r in best) < threshold:
+            continue
+        total = sum(r["amount"] for r in best)
+        findings.append(
+            Finding(
+                rule="split_purchase",
+                fiscal_year=scope.fiscal_year,
+                key={"school": school, "payee": payee},
+                measure=len(best),
+                threshold=threshold,
+                message=(
+                    f"{school} paid {payee} {len(best)} times between {best[0]['spent_on']} and "
+                    f"{best[-1]['spent_on']}, each just under ¥{threshold // 100:,}, ¥{total // 100:,} in all"
+                ),
+                evidence=tuple(r["position"] for r in best),
+                amount_minor=total,
+                unit="CNY",
+            )
+        )
+    return findings
+
+
+RULES = (
+    Rule(
+        name="duplicate_voucher",
+        title="Duplicate voucher numbers of one payee",
+        basis="会计基础工作规范 (one original voucher, one entry); student-aid audits (duplicate payments)",
+        params={},
+        query=duplicates,
+    ),
+    Rule(
+        name="consecutive_invoices",
+        title="Consecutive invoice numbers of one payee across schools",
+        basis="监利县审计局 2018 (consecutive invoices from an out-of-town vendor)",
+        params={"run_length_min": 3, "schools_min": 2},
+        query=consecutive,
+    ),
+    Rule(
+        name="round_sum_payment",
+        title="Round-sum payments",
+        basis="审计 practice: round sums suggest estimates, advances or fictitious invoices",
+        params={"round_unit_fen": 1_000_000, "round_amount_min_fen": 1_000_000},
+        query=round_sums,
+    ),
+    Rule(
+        name="split_purchase",
+        title="Purchases split to stay under the procurement threshold",
+        basis="政府采购法实施条例 art. 28 (化整为零规避公开招标); local 分散采购限额标准",
+        params={"procurement_threshold_fen": 10_000_000, "just_under_basis_points": 1_000, "window_days": 30},
+        query=splits,
+    ),
+)

@@ -1,0 +1,254 @@
+"""The journal: every event of the ledger flattened for auditors, each with its chain link.
+
+One row per event, in position (notification id) order: when it was recorded (UTC), who did
+it and in which role, which school, fund, allocation or expenditure it concerns, what happened
+(`Allocation.Approved`), the amount or delta it carries in its unit, its business date, reason
+and idempotency key — and the hash chain's link, which covers the event's stored bytes and
+every event before it (projections/hash_chain.py). The runner applies each page of events and
+moves its tracking position in one transaction, so the chain never skips or repeats an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.fund import Fund
+from domain.ledger import FundLedger
+from domain.school import School
+from projections.hash_chain import GENESIS, EventTable, Progress, Verification, link, verify
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
+    from projections.page_view import PageEvent
+
+JOURNAL_TABLE = "audit_journal"
+ENTITIES_TABLE = "audit_journal_entities"
+JOURNAL_PAGE_LIMIT_MAX = 1_000  # rows per journal page for a reader
+HISTORY_ROWS_MAX = 10_000  # events of one entity an auditor is shown at once
+RECORDED_PAGE_SIZE = 20_000  # recorded links read per page while verifying
+
+# Event attributes that carry a quantity, in order of preference. A delta may be negative.
+_AMOUNT_FIELDS = ("amount", "delta", "released", "remainder")
+
+_COLUMNS = ("position", "recorded_at", "actor", "actor_role", "entity_type", "entity_id",
+            "entity_version", "event", "amount", "unit", "reason", "effective_date",
+            "idempotency_key", "hash")
+
+CREATE_STATEMENTS = (
+    f"""CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (
+        position BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL, actor TEXT, actor_role TEXT,
+        entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, entity_version BIGINT NOT NULL,
+        event TEXT NOT NULL, amount BIGINT, unit TEXT, reason TEXT, effective_date TEXT,
+        idempotency_key TEXT, hash TEXT NOT NULL)""",
+    f"CREATE INDEX IF NOT EXISTS {JOURNAL_TABLE}_by_entity ON {JOURNAL_TABLE} (entity_id, position)",
+    # The unit and opening amount of each fund, allocation and expenditure, so that a later
+    # event is shown with its unit (Fund.Committed) and the amount it concerns
+    # (Allocation.Approved approves the proposed amount; Expenditure.Reversed reverses it).
+    f"""CREATE TABLE IF NOT EXISTS {ENTITIES_TABLE} (
+        entity_id TEXT PRIMARY KEY, entity_type TEXT NOT NULL, unit TEXT, amount BIGINT)""",
+)
+
+
+def events_table_name(db: ViewDatabase) -> str:
+    """The eventsourcing library's table of the ledger's events in this database."""
+    return f"{FundLedger.name.lower()}_events" if db.is_postgres else "stored_events"
+
+
+class JournalView:
+    """The page view the runner keeps: flattened events with their chain links."""
+
+    name = "journal"
+
+    def create_tables(self, db: ViewDatabase) -> None:
+        for statement in CREATE_STATEMENTS:
+            db.execute(statement)
+
+    def drop_tables(self, db: ViewDatabase) -> None:
+        """Keeps the journal: it is the evidence `verify` compares the store with. A rebuild
+        that re-derived it from the events as they are now would launder any tampering; the
+        rebuild re-applies events the journal already holds as no-ops instead."""
+
+    def discard(self, db: ViewDatabase) -> None:
+        """Drops the journal for good (a deliberate act, never part of a rebuild)."""
+        for table in (JOURNAL_TABLE, ENTITIES_TABLE):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
+        head, previous = _head(db)
+        page = [item for item in page if item.position > head]
+        if not page:
+            return
+        entity_ids = [str(item.event.originator_id) for item in page]  # str(UUID) is not free
+        known = _known_entities(db, set(entity_ids))
+        new_entities: list[tuple[str, str, str, int | None]] = []
+        rows = []
+        for item, entity_id in zip(page, entity_ids, strict=True):
+            notification = item.notification
+            previous = link(previous, item.position, notification.originator_id.bytes,
+                            notification.originator_version, notification.topic,
+                            notification.state)
+            row, entity = _flatten(item, entity_id, previous, known)
+            rows.append(row)
+            if entity is not None:
+                known[entity[0]] = (entity[2], entity[3])
+                new_entities.append(entity)
+        db.executemany(
+            f"INSERT INTO {JOURNAL_TABLE} ({', '.join(_COLUMNS)}) "  # noqa: S608
+            f"VALUES ({db.dialect.marks(len(_COLUMNS))})", rows)
+        db.executemany(
+            f"INSERT INTO {ENTITIES_TABLE} (entity_id, entity_type, unit, amount) VALUES (?, ?, ?, ?) "  # noqa: S608
+            "ON CONFLICT (entity_id) DO NOTHING", new_entities)
+
+
+def _head(db: ViewDatabase) -> tuple[int, bytes]:
+    """The journal's last position and link (0 and the genesis link when it is empty)."""
+    found = db.rows(f"SELECT position, hash FROM {JOURNAL_TABLE} ORDER BY position DESC LIMIT 1")  # noqa: S608
+    return (0, GENESIS) if not found else (int(found[0][0]), bytes.fromhex(found[0][1]))
+
+
+Known = dict[str, tuple[str, "int | None"]]  # entity id → (unit, opening amount)
+
+# Events that concern their entity's opening amount without carrying it.
+_OPENING_AMOUNT_EVENTS = frozenset({"Allocation.Approved", "Expenditure.Reversed"})
+
+
+def _known_entities(db: ViewDatabase, entity_ids: set[str]) -> Known:
+    ids = sorted(entity_ids)
+    found = db.rows(f"SELECT entity_id, unit, amount FROM {ENTITIES_TABLE} "  # noqa: S608
+                    f"WHERE entity_id IN ({db.dialect.marks(len(ids))})", ids)
+    return {entity_id: (unit, amount) for entity_id, unit, amount in found}
+
+
+def _flatten(item: PageEvent, entity_id: str, chain_link: bytes, known: Known
+             ) -> tuple[tuple[Any, ...], tuple[str, str, str, int | None] | None]:
+    event = item.event
+    kind = item.kind
+    entity_type = kind.split(".", 1)[0]
+    stamp = getattr(event, "stamp", None)
+    amount = next((getattr(event, name) for name in _AMOUNT_FIELDS
+                   if isinstance(getattr(event, name, None), int)), None)
+    unit = getattr(event, "unit", None)
+    # The opening event of a fund, allocation or expenditure names its unit; later ones don't.
+    entity = (entity_id, entity_type, unit, amount) if unit is not None else None
+    if unit is None and entity_id in known:
+        unit, opening_amount = known[entity_id]
+        if amount is None and kind in _OPENING_AMOUNT_EVENTS:
+            amount = opening_amount
+    row = (
+        item.position,
+        event.timestamp.isoformat(),
+        stamp.actor_id if stamp else None,
+        stamp.actor_role if stamp else None,
+        entity_type,
+        entity_id,
+        event.originator_version,
+        kind,
+        amount,
+        unit if amount is not None else None,
+        stamp.reason if stamp else None,
+        stamp.effective_date.isoformat() if stamp else None,
+        stamp.idempotency_key if stamp else None,
+        chain_link.hex(),
+    )
+    return row, entity
+
+
+# ------------------------------------------------------------------------------- queries
+
+_ITEM_COLUMNS = ", ".join(_COLUMNS)
+
+
+def journal_page(db: ViewDatabase, after: int = 0, limit: int = 100
+                 ) -> tuple[list[dict[str, Any]], int | None]:
+    """Journal rows after a position, oldest first; `next` is the cursor for the next page."""
+    limit = max(1, min(limit, JOURNAL_PAGE_LIMIT_MAX))
+    items = db.dicts(f"SELECT {_ITEM_COLUMNS} FROM {JOURNAL_TABLE} WHERE position > ? "  # noqa: S608
+                     "ORDER BY position LIMIT ?", (after, limit))
+    next_after = items[-1]["position"] if len(items) == limit else None
+    return items, next_after
+
+
+def journal_rows(db: ViewDatabase, first_day: date, last_day: date,
+                 page_size: int = JOURNAL_PAGE_LIMIT_MAX) -> Iterator[dict[str, Any]]:
+    """Journal rows of events whose business date is within [first_day, last_day]; events
+    without one (users, tokens, idempotency records) by the UTC day they were recorded."""
+    after = 0
+    first, last, day_after = first_day.isoformat(), last_day.isoformat(), \
+        (last_day + timedelta(days=1)).isoformat()
+    while True:
+        page = db.dicts(
+            f"SELECT {_ITEM_COLUMNS} FROM {JOURNAL_TABLE} WHERE position > ? "  # noqa: S608
+            "AND ((effective_date >= ? AND effective_date <= ?) OR "
+            "(effective_date IS NULL AND recorded_at >= ? AND recorded_at < ?)) "
+            "ORDER BY position LIMIT ?",
+            (after, first, last, first, day_after, page_size))
+        yield from page
+        if len(page) < page_size:
+            return
+        after = page[-1]["position"]
+
+
+def entity_ids(entity: str) -> list[str]:
+    """The ids an auditor may mean: a UUID as given, or the id of a school or fund code."""
+    try:
+        return [str(UUID(entity))]
+    except ValueError:
+        return [str(School.id_for(entity)), str(Fund.id_for(entity))]
+
+
+def entity_history(db: ViewDatabase, entity: str) -> list[dict[str, Any]]:
+    """Every event of one school, fund, allocation or expenditure, in order, with who did it,
+    when, and why. A school or fund may be named by its code."""
+    ids = entity_ids(entity)
+    return db.dicts(
+        f"SELECT {_ITEM_COLUMNS} FROM {JOURNAL_TABLE} "  # noqa: S608
+        f"WHERE entity_id IN ({db.dialect.marks(len(ids))}) ORDER BY position LIMIT ?",
+        (*ids, HISTORY_ROWS_MAX))
+
+
+def journal_head(db: ViewDatabase) -> int:
+    """The position of the journal's last row: how far the chain has been recorded."""
+    return int(db.scalar(f"SELECT MAX(position) FROM {JOURNAL_TABLE}") or 0)  # noqa: S608
+
+
+# ------------------------------------------------------------------------------- verify
+
+@dataclass(frozen=True)
+class _RecordedLinks:
+    db: ViewDatabase
+    stop: int
+
+    def __iter__(self) -> Iterator[list[tuple[int, str]]]:
+        after = 0
+        statement = self.db.dialect.sql(
+            f"SELECT position, hash FROM {JOURNAL_TABLE} WHERE position > ? "  # noqa: S608
+            "ORDER BY position LIMIT ?")
+        while True:
+            page = self.db.connection.execute(statement, (after, RECORDED_PAGE_SIZE)).fetchall()
+            if page and page[-1][0] > self.stop:
+                page = [row for row in page if row[0] <= self.stop]
+            if not page:
+                return
+            yield page
+            after = page[-1][0]
+
+
+def verify_journal(db: ViewDatabase, progress: Progress | None = None) -> Verification:
+    """Recomputes the chain from the event store and compares it with the journal's links."""
+    head = journal_head(db)
+
+    def identify(position: int) -> tuple[bytes, int] | None:
+        found = db.rows(f"SELECT entity_id, entity_version FROM {JOURNAL_TABLE} "  # noqa: S608
+                        "WHERE position = ?", (position,))
+        return (UUID(found[0][0]).bytes, int(found[0][1])) if found else None
+
+    return verify(event_table(db), _RecordedLinks(db, head), head, identify, progress)
+
+
+def event_table(db: ViewDatabase) -> EventTable:
+    """The ledger's stored events, read raw on the views' connection (same file or schema)."""
+    return EventTable(db.connection, events_table_name(db), is_sqlite=not db.is_postgres)

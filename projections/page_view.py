@@ -1,0 +1,48 @@
+"""The contract between the view runner and each view it keeps.
+
+A page view is the batched form of the eventsourcing library's `Projection`: instead of one
+`process_event(event, tracking)` per event it is handed a whole page of decoded events, inside
+the runner's transaction, and writes its rows through the given database. The runner writes
+the tracking position in that same transaction, so a page is applied exactly once or not at
+all. A view must not commit, and must not keep state between pages that the database does not
+also hold (a rolled-back page would leave such state wrong).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
+    from projections.database import ViewDatabase
+
+
+class PageEvent(NamedTuple):
+    """One event of the application's notification log: its position (notification id), the
+    decoded domain event, and the stored notification (topic and stored bytes, for hashing)."""
+
+    position: int
+    event: Any
+    notification: Notification
+
+    @property
+    def kind(self) -> str:
+        """`School.Registered`, `Allocation.Spent`, …: the event class's qualified name."""
+        return type(self.event).__qualname__
+
+
+class PageView(Protocol):
+    """A view kept by the runner. `name` is unique; tables are the view's own."""
+
+    name: str
+
+    def create_tables(self, db: ViewDatabase) -> None:
+        """Creates the view's tables and indexes if they do not exist (idempotent)."""
+
+    def drop_tables(self, db: ViewDatabase) -> None:
+        """Drops the view's tables (for a rebuild)."""
+
+    def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
+        """Applies a page of events, in position order, inside the runner's open transaction."""

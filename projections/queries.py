@@ -1,0 +1,376 @@
+"""What the API asks of the views: balances (now, as of a date or a position), lists with
+cursors, and the rural-support report. Field names are the HTTP contract's (DESIGN §6).
+
+Reads never replay events: current balances are rows, past balances are indexed sums over
+`ledger_entries`. Each call reads one consistent snapshot of the views, and reports the
+position (last event applied) it reflects.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain.errors import FundNotFound, InvalidInput, SchoolNotFound
+from projections.books import BooksView
+from projections.database import StoreSettings, ViewDatabase
+from projections.rural_support import (
+    AllocationTotal,
+    DatedValues,
+    RuralSupportReport,
+    SchoolFacts,
+    build_report,
+)
+from projections.tracking import ViewTrackingRecorder
+
+APPLICATION_NAME = "FundLedger"
+LIST_LIMIT_MAX = 1000
+WAIT_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class FundUnitBalance:
+    fund: str
+    unit: str
+    allocated: int
+    spent: int
+    remaining: int
+    allocations: int
+    expenditures: int
+
+
+@dataclass(frozen=True)
+class SchoolBalances:
+    school: str
+    fiscal_year: int
+    as_of: date | None
+    position: int
+    balances: list[FundUnitBalance]
+
+
+@dataclass(frozen=True)
+class FundBalance:
+    fund: str
+    name: str
+    fiscal_year: int
+    unit: str
+    source: str
+    category: str
+    earmark: str
+    status: str
+    appropriated: int
+    proposed: int
+    allocated: int
+    spent: int
+    unallocated: int
+    available: int
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class SchoolRow:
+    code: str
+    name: str
+    district: str
+    level: str
+    locale: str
+    poverty_area: bool
+    students: int
+    status: str
+    registered_on: date
+    closed_on: date | None
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    id: str
+    status: str
+    fund: str
+    school: str
+    fiscal_year: int
+    unit: str
+    category: str
+    purpose: str
+    origin: str
+    amount: int
+    allocated: int
+    spent: int
+    remaining: int
+    effective_date: date
+    proposed_by: str
+    approved_by: str | None
+    approved_on: date | None
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class ExpenditureRow:
+    id: str
+    allocation: str
+    fund: str
+    school: str
+    fiscal_year: int
+    unit: str
+    amount: int
+    payee: str
+    voucher: str
+    spent_on: date
+    description: str
+    economic_class: str
+    status: str
+    recorded_by: str
+    reversed_on: date | None
+    version: int
+    position: int
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _fund_balance(row: dict[str, Any]) -> FundBalance:
+    unallocated = row["appropriated"] - row["allocated"]
+    return FundBalance(
+        fund=row["fund_code"], name=row["name"], fiscal_year=row["fiscal_year"],
+        unit=row["unit"], source=row["source"], category=row["category"],
+        earmark=row["earmark"], status=row["status"], appropriated=row["appropriated"],
+        proposed=row["proposed"], allocated=row["allocated"], spent=row["spent"],
+        unallocated=unallocated, available=unallocated, version=row["version"],
+        position=row["position"])
+
+
+def _school_row(row: dict[str, Any]) -> SchoolRow:
+    return SchoolRow(
+        code=row["school_code"], name=row["name"], district=row["district"],
+        level=row["level"], locale=row["locale"], poverty_area=bool(row["poverty_area"]),
+        students=row["students"], status=row["status"],
+        registered_on=date.fromisoformat(row["registered_on"]),
+        closed_on=_day(row["closed_on"]), version=row["version"], position=row["position"])
+
+
+def _allocation_row(row: dict[str, Any]) -> AllocationRow:
+    return AllocationRow(
+        id=row["allocation_id"], status=row["status"], fund=row["fund_code"],
+        school=row["school_code"], fiscal_year=row["fiscal_year"], unit=row["unit"],
+        category=row["category"], purpose=row["purpose"], origin=row["origin"],
+        amount=row["amount"], allocated=row["allocated"], spent=row["spent"],
+        remaining=row["allocated"] - row["spent"],
+        effective_date=date.fromisoformat(row["effective_date"]),
+        proposed_by=row["proposed_by"], approved_by=row["approved_by"],
+        approved_on=_day(row["approved_on"]), version=row["version"], position=row["position"])
+
+
+def _expenditure_row(row: dict[str, Any]) -> ExpenditureRow:
+    return ExpenditureRow(
+        id=row["expenditure_id"], allocation=row["allocation_id"], fund=row["fund_code"],
+        school=row["school_code"], fiscal_year=row["fiscal_year"], unit=row["unit"],
+        amount=row["amount"], payee=row["payee"], voucher=row["voucher"],
+        spent_on=date.fromisoformat(row["spent_on"]), description=row["description"],
+        economic_class=row["economic_class"], status=row["status"],
+        recorded_by=row["recorded_by"], reversed_on=_day(row["reversed_on"]),
+        version=row["version"], position=row["position"])
+
+
+def _check_limit(limit: int) -> int:
+    if type(limit) is not int or not 1 <= limit <= LIST_LIMIT_MAX:
+        msg = f"limit must be between 1 and {LIST_LIMIT_MAX}"
+        raise InvalidInput(msg)
+    return limit
+
+
+class BureauQueries:
+    """Read-only queries over the views; one database connection per thread."""
+
+    def __init__(self, settings: StoreSettings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        self._connections: list[ViewDatabase] = []
+        self._lock = threading.Lock()
+        db = self._db()
+        # The views may not have been built yet: empty tables answer "nothing yet".
+        ViewTrackingRecorder(db).create_table()
+        with db.transaction():
+            BooksView().create_tables(db)
+
+    def _db(self) -> ViewDatabase:
+        db: ViewDatabase | None = getattr(self._local, "db", None)
+        if db is None:
+            db = ViewDatabase.open(self.settings)
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # ---------------------------------------------------------------- position
+
+    def position(self) -> int:
+        """The position of the last event the views have applied."""
+        return ViewTrackingRecorder(self._db()).max_tracking_id(APPLICATION_NAME) or 0
+
+    def wait_for(self, position: int, timeout_seconds: float) -> bool:
+        """Waits (bounded) until the views have applied `position`; true if they have."""
+        deadline = time.monotonic() + max(timeout_seconds, 0.0)
+        while True:
+            if self.position() >= position:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(WAIT_POLL_SECONDS)
+
+    # ----------------------------------------------------------------- balances
+
+    def school_balances(self, school_code: str, fiscal_year: int, as_of: date | None = None,
+                        at_position: int | None = None) -> SchoolBalances:
+        """Per-fund balances of a school in a year: now, or as of a business date (events
+        that took effect on or before it, as known now), or as of a position (events up to
+        it), or both."""
+        db = self._db()
+        with db.snapshot():
+            tracked = self.position()
+            if db.scalar("SELECT 1 FROM schools WHERE school_code = ?", (school_code,)) is None:
+                msg = f"school {school_code} not found"
+                raise SchoolNotFound(msg)
+            if as_of is None and at_position is None:
+                rows = db.rows(
+                    "SELECT fund_code, unit, allocated, spent, allocations, expenditures "
+                    "FROM school_balances WHERE school_code = ? AND fiscal_year = ? "
+                    "ORDER BY fund_code", (school_code, fiscal_year))
+                position = tracked
+            else:
+                position = tracked if at_position is None else min(at_position, tracked)
+                where = "school_code = ? AND fiscal_year = ? AND position <= ?"
+                params: list[Any] = [school_code, fiscal_year, position]
+                if as_of is not None:
+                    where += " AND effective_date <= ?"
+                    params.append(as_of.isoformat())
+                rows = db.rows(
+                    "SELECT fund_code, MAX(unit), "  # noqa: S608  (where: fixed clauses)
+                    "SUM(CASE WHEN kind = 'allocated' THEN delta ELSE 0 END), "
+                    "SUM(CASE WHEN kind = 'spent' THEN delta ELSE 0 END), "
+                    "SUM(CASE WHEN kind = 'allocated' THEN count_delta ELSE 0 END), "
+                    "SUM(CASE WHEN kind = 'spent' THEN count_delta ELSE 0 END) "
+                    f"FROM ledger_entries WHERE {where} GROUP BY fund_code ORDER BY fund_code",
+                    params)
+        balances = [FundUnitBalance(fund=f, unit=u, allocated=int(a), spent=int(s),
+                                    remaining=int(a) - int(s), allocations=int(na),
+                                    expenditures=int(ne))
+                    for f, u, a, s, na, ne in rows]
+        return SchoolBalances(school=school_code, fiscal_year=fiscal_year, as_of=as_of,
+                              position=position, balances=balances)
+
+    def fund_balance(self, code: str) -> FundBalance:
+        found = self._db().dicts("SELECT * FROM funds WHERE fund_code = ?", (code,))
+        if not found:
+            msg = f"fund {code} not found"
+            raise FundNotFound(msg)
+        return _fund_balance(found[0])
+
+    # -------------------------------------------------------------------- lists
+
+    def _page(self, table: str, key: str, filters: dict[str, Any], after: str | None,
+              limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        limit = _check_limit(limit)
+        clauses = [f"{column} = ?" for column, value in filters.items() if value is not None]
+        params: list[Any] = [value for value in filters.values() if value is not None]
+        if after is not None:
+            clauses.append(f"{key} > ?")
+            params.append(after)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        rows = self._db().dicts(
+            f"SELECT * FROM {table} {where}ORDER BY {key} LIMIT {limit + 1}",  # noqa: S608
+            params)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (str(rows[-1][key]) if more else None)
+
+    def list_schools(self, district: str | None = None, locale: str | None = None,
+                     level: str | None = None, after: str | None = None,
+                     limit: int = 100) -> tuple[list[SchoolRow], str | None]:
+        rows, cursor = self._page("schools", "school_code",
+                                  {"district": district, "locale": locale, "level": level},
+                                  after, limit)
+        return [_school_row(r) for r in rows], cursor
+
+    def get_school(self, code: str) -> SchoolRow:
+        found = self._db().dicts("SELECT * FROM schools WHERE school_code = ?", (code,))
+        if not found:
+            msg = f"school {code} not found"
+            raise SchoolNotFound(msg)
+        return _school_row(found[0])
+
+    def list_funds(self, fiscal_year: int | None = None, after: str | None = None,
+                   limit: int = 100) -> tuple[list[FundBalance], str | None]:
+        rows, cursor = self._page("funds", "fund_code", {"fiscal_year": fiscal_year}, after, limit)
+        return [_fund_balance(r) for r in rows], cursor
+
+    def list_allocations(self, school: str | None = None, fund: str | None = None,
+                         status: str | None = None, fiscal_year: int | None = None,
+                         after: str | None = None,
+                         limit: int = 100) -> tuple[list[AllocationRow], str | None]:
+        rows, cursor = self._page(
+            "allocations", "allocation_id",
+            {"school_code": school, "fund_code": fund, "status": status,
+             "fiscal_year": fiscal_year}, after, limit)
+        return [_allocation_row(r) for r in rows], cursor
+
+    def list_expenditures(self, allocation: str | None = None, school: str | None = None,
+                          fund: str | None = None, fiscal_year: int | None = None,
+                          after: str | None = None,
+                          limit: int = 100) -> tuple[list[ExpenditureRow], str | None]:
+        rows, cursor = self._page(
+            "expenditures", "expenditure_id",
+            {"allocation_id": None if allocation is None else str(allocation),
+             "school_code": school, "fund_code": fund, "fiscal_year": fiscal_year},
+            after, limit)
+        return [_expenditure_row(r) for r in rows], cursor
+
+    # ------------------------------------------------------------ rural support
+
+    def rural_support(self, fiscal_year: int, as_of: date | None = None) -> RuralSupportReport:
+        db = self._db()
+        with db.snapshot():
+            position = self.position()
+            where = "e.fiscal_year = ?"
+            params: list[Any] = [fiscal_year]
+            if as_of is not None:
+                where += " AND e.effective_date <= ?"
+                params.append(as_of.isoformat())
+            totals = [
+                AllocationTotal(school, unit, date.fromisoformat(day), int(allocated), int(spent))
+                for school, unit, day, allocated, spent in db.rows(
+                    "SELECT e.school_code, e.unit, a.effective_date, "  # noqa: S608
+                    "SUM(CASE WHEN e.kind = 'allocated' THEN e.delta ELSE 0 END), "
+                    "SUM(CASE WHEN e.kind = 'spent' THEN e.delta ELSE 0 END) "
+                    "FROM ledger_entries e JOIN allocations a ON a.allocation_id = e.allocation_id "
+                    f"WHERE {where} GROUP BY e.school_code, e.unit, a.effective_date",
+                    params)
+            ]
+            schools = {
+                code: SchoolFacts(code, district, level, date.fromisoformat(registered),
+                                  _day(closed))
+                for code, district, level, registered, closed in db.rows(
+                    "SELECT school_code, district, level, registered_on, closed_on FROM schools")
+            }
+            changes: dict[tuple[str, str], list[tuple[date, int, object]]] = {}
+            for code, kind, day, pos, locale, students in db.rows(
+                    "SELECT school_code, kind, effective_date, position, locale, students "
+                    "FROM school_history"):
+                value = locale if kind == "locale" else int(students)
+                changes.setdefault((code, kind), []).append((date.fromisoformat(day), pos, value))
+        locales = {code: DatedValues(changes[(code, "locale")]) for code in schools}
+        enrolments = {code: DatedValues(changes[(code, "students")]) for code in schools}
+        return build_report(fiscal_year, as_of, position, schools, locales, enrolments, totals)

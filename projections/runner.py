@@ -1,0 +1,195 @@
+"""The view runner: keeps every view up to date with the ledger's notification log.
+
+Built as the eventsourcing library's `ProjectionRunner` is (an application's notification log
+on one side, a tracking recorder on the other), but batched: it reads the log a page at a time
+and applies each page to all views in ONE transaction that also moves the tracking position.
+A crash (even SIGKILL) between pages loses nothing and applies nothing twice; a restart
+resumes from the tracked position. It runs in its own process (`fundledger project`) or as a
+thread of the server (`ViewRunner(settings).run_forever(stop_event)`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from domain.ledger import FundLedger
+from projections.books import BooksView
+from projections.database import StoreSettings, ViewDatabase
+from projections.findings.facts import AuditFactsView
+from projections.journal import JournalView
+from projections.page_view import PageEvent, PageView
+from projections.tracking import ViewTrackingRecorder
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 1000
+POLL_SECONDS_MIN = 0.02
+POLL_SECONDS_MAX = 0.25
+ERROR_WAIT_SECONDS_MAX = 10.0
+
+# Every view the runner keeps. A view module adds its class here, one line each; the class is
+# constructed without arguments and must follow projections.page_view.PageView.
+REGISTERED_VIEWS: list[type[PageView]] = [
+    BooksView,
+    JournalView,
+    AuditFactsView,
+]
+
+# (events done, events in the log) after each page, for progress bars.
+Progress = Callable[[int, int], None]
+
+
+class ViewRunner:
+    """Applies the ledger's events to the registered views, page by page."""
+
+    def __init__(self, settings: StoreSettings, *, views: Sequence[PageView] | None = None,
+                 page_size: int = PAGE_SIZE, ledger: FundLedger | None = None) -> None:
+        self.settings = settings
+        self.page_size = page_size
+        self.views: list[PageView] = list(views) if views is not None else [v() for v in REGISTERED_VIEWS]
+        self._owns_ledger = ledger is None
+        self.ledger = ledger if ledger is not None else FundLedger(env=settings.eventsourcing_env())
+        self.application_name = self.ledger.name
+        self.db = ViewDatabase.open(settings)
+        self.tracking = ViewTrackingRecorder(self.db)
+        self.create_tables()
+
+    # ------------------------------------------------------------------ tables
+
+    def create_tables(self) -> None:
+        self.tracking.create_table()
+        with self.db.transaction():
+            for view in self.views:
+                view.create_tables(self.db)
+
+    def drop_tables(self) -> None:
+        with self.db.transaction():
+            for view in self.views:
+                view.drop_tables(self.db)
+        self.tracking.drop_table()
+
+    # ---------------------------------------------------------------- progress
+
+    def position(self) -> int:
+        """The position of the last event applied to the views."""
+        return self.tracking.max_tracking_id(self.application_name) or 0
+
+    def log_position(self) -> int:
+        """The position of the last event in the ledger's log."""
+        return self.ledger.recorder.max_notification_id() or 0
+
+    def wait(self, position: int, timeout: float = 1.0) -> None:
+        """Blocks until the views have processed `position` (TimeoutError after `timeout`)."""
+        self.tracking.wait(self.application_name, position, timeout=timeout)
+
+    # -------------------------------------------------------------- processing
+
+    def process_page(self) -> int:
+        """Applies the next page, if any; returns how many events it applied."""
+        start = self.position()
+        notifications = self.ledger.recorder.select_notifications(
+            start=start + 1, limit=self.page_size)
+        if not notifications:
+            return 0
+        return self.apply_notifications(notifications)
+
+    def apply_notifications(self, notifications: Sequence[Notification]) -> int:
+        decode = self.ledger.mapper.to_domain_event
+        page = [PageEvent(n.id, decode(n), n) for n in notifications]
+        with self.db.transaction():
+            # Read again under lock: another runner may have applied some of the page meanwhile.
+            tracked = self.tracking.locked_tracking_id(self.application_name)
+            page = [e for e in page if e.position > tracked]
+            if not page:
+                return 0
+            for view in self.views:
+                view.apply_page(self.db, page)
+            self.tracking.advance(self.application_name, page[-1].position)
+        return len(page)
+
+    def run_until_caught_up(self, progress: Progress | None = None) -> int:
+        """Applies pages until the log is exhausted; returns the number of events applied."""
+        total = 0
+        end = self.log_position() if progress else 0
+        while True:
+            applied = self.process_page()
+            if not applied:
+                return total
+            total += applied
+            if progress is not None:
+                done = self.position()
+                end = max(end, done)
+                progress(done, end)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drops every view and builds it again from the whole log."""
+        self.drop_tables()
+        self.create_tables()
+        return self.run_until_caught_up(progress)
+
+    def run_forever(self, stop: threading.Event, poll_seconds: float = POLL_SECONDS_MAX) -> None:
+        """Catches up, then follows the log until `stop` is set. A failing store is retried
+        with back-off (the views stay at their last committed page meanwhile)."""
+        wait = POLL_SECONDS_MIN
+        error_wait = 0.5
+        while not stop.is_set():
+            try:
+                applied = self.process_page()
+            except Exception:
+                log.exception("view runner: a page failed; retrying in %.1f s", error_wait)
+                if stop.wait(error_wait):
+                    break
+                error_wait = min(error_wait * 2, ERROR_WAIT_SECONDS_MAX)
+                self._reconnect()
+                continue
+            error_wait = 0.5
+            if applied:
+                wait = POLL_SECONDS_MIN
+                continue
+            if stop.wait(wait):
+                break
+            wait = min(wait * 2, poll_seconds)
+
+    def _reconnect(self) -> None:
+        try:
+            self.db.close()
+        except Exception:  # the old connection is being thrown away anyway
+            log.debug("closing a broken view connection failed", exc_info=True)
+        try:
+            self.db = ViewDatabase.open(self.settings)
+            self.tracking = ViewTrackingRecorder(self.db)
+        except Exception:
+            log.exception("view runner: reconnecting failed")
+
+    def close(self) -> None:
+        self.db.close()
+        if self._owns_ledger:
+            self.ledger.close()
+
+    def __enter__(self) -> ViewRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def follow_in_thread(settings: StoreSettings) -> tuple[threading.Thread, threading.Event]:
+    """Starts a runner in a daemon thread (for `serve`); set the event to stop it."""
+    stop = threading.Event()
+
+    def run() -> None:
+        runner = ViewRunner(settings)
+        try:
+            runner.run_forever(stop)
+        finally:
+            runner.close()
+
+    thread = threading.Thread(target=run, name="fundledger-views", daemon=True)
+    thread.start()
+    return thread, stop

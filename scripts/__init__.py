@@ -1,0 +1,1 @@
+"""Workload generator, benchmarks, load and fault scripts."""

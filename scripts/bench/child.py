@@ -1,0 +1,95 @@
+"""Measurements that run in a fresh process so that their peak memory is their own:
+`python -m scripts.bench.child rebuild|verify|beancount ...` prints one JSON line.
+
+Peak memory is the process's high-water mark (getrusage ru_maxrss); `rss_first_page_mb` is the
+resident size once the first page is done, so `peak − first page` is what grew with the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def rss_mb() -> float:
+    """The current resident set size, from /proc (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def rebuild(database_url: str) -> dict[str, Any]:
+    from api.settings import Settings  # noqa: PLC0415  (imports count towards the baseline)
+    from projections.runner import ViewRunner  # noqa: PLC0415
+
+    first_page: list[float] = []
+
+    def progress(done: int, end: int) -> None:
+        if not first_page:
+            first_page.append(rss_mb())
+
+    with ViewRunner(Settings(database_url=database_url)) as runner:
+        started_rss = rss_mb()
+        started = time.perf_counter()
+        events = runner.rebuild(progress)
+        seconds = time.perf_counter() - started
+    return {"events": events, "seconds": seconds, "rss_start_mb": started_rss,
+            "rss_first_page_mb": first_page[0] if first_page else started_rss,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def verify(database_url: str) -> dict[str, Any]:
+    from api.settings import Settings  # noqa: PLC0415
+    from projections.journal import verify_journal  # noqa: PLC0415
+    from projections.runner import ViewRunner  # noqa: PLC0415
+
+    with ViewRunner(Settings(database_url=database_url)) as runner:
+        runner.run_until_caught_up()
+        started = time.perf_counter()
+        result = verify_journal(runner.db)
+        seconds = time.perf_counter() - started
+    return {"events": result.checked, "ok": result.ok, "seconds": seconds,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def beancount(path: str) -> dict[str, Any]:
+    from beancount import loader  # noqa: PLC0415
+    from beancount.core import data, realization  # noqa: PLC0415
+
+    started = time.perf_counter()
+    entries, errors, _ = loader.load_file(path)
+    loaded = time.perf_counter() - started
+    root = realization.realize(entries)
+    accounts = sum(1 for _ in realization.iter_children(root))
+    seconds = time.perf_counter() - started
+    transactions = sum(1 for e in entries if isinstance(e, data.Transaction))
+    return {"transactions": transactions, "errors": len(errors),
+            "first_error": str(errors[0].message) if errors else "", "load_seconds": loaded,
+            "seconds": seconds, "accounts": accounts, "peak_rss_mb": peak_rss_mb()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("measure", choices=("rebuild", "verify", "beancount"))
+    parser.add_argument("target", help="database URL, or the beancount file")
+    args = parser.parse_args(argv)
+    measure = {"rebuild": rebuild, "verify": verify, "beancount": beancount}[args.measure]
+    print(json.dumps(measure(args.target)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Serves the API on 127.0.0.1 in a child process and drives it with the load client, another
+child process, so that server and client never share an interpreter (or its GIL)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from api.settings import Settings
+from scripts.bench.asgi import GROUP_COMMIT_ENV, VIEWS_ENV
+
+HOST = "127.0.0.1"
+START_WAIT_SECONDS_MAX = 90.0
+STOP_WAIT_SECONDS_MAX = 15.0
+LOAD_SLACK_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def server_command(port: int) -> list[str]:
+    """uvicorn on uvloop + httptools, one worker, as `fundledger serve` runs it, but without
+    the access log (a line per request is the load client's business here, not the server's)."""
+    return [sys.executable, "-m", "uvicorn", "--factory", "scripts.bench.asgi:app",
+            "--host", HOST, "--port", str(port), "--workers", "1", "--loop", "uvloop",
+            "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+
+
+@contextmanager
+def served(settings: Settings, *, group_commit: bool, views: bool = True) -> Iterator[Server]:
+    port = free_port()
+    env = {**os.environ, "FUNDLEDGER_DATABASE_URL": settings.database_url,
+           "FUNDLEDGER_POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+           GROUP_COMMIT_ENV: "1" if group_commit else "0", VIEWS_ENV: "1" if views else "0"}
+    log = Path(tempfile.mkstemp(prefix="fundledger-bench-server-", suffix=".log")[1])
+    with log.open("wb") as sink:
+        process = subprocess.Popen(server_command(port), env=env, stdout=sink,  # noqa: S603
+                                   stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(port, process, log)
+        yield Server(port, process.pid, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(STOP_WAIT_SECONDS_MAX)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_WAIT_SECONDS_MAX)
+        log.unlink(missing_ok=True)
+
+
+def _wait_healthy(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_WAIT_SECONDS_MAX
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            msg = f"the server exited: {log.read_text(errors='replace')[-500:]}"
+            raise RuntimeError(msg)
+        with suppress(OSError), urllib.request.urlopen(
+                f"http://{HOST}:{port}/healthz", timeout=2) as answer:
+            if answer.status == 200:
+                return
+        time.sleep(0.2)
+    msg = f"the server did not answer /healthz within {START_WAIT_SECONDS_MAX} s"
+    raise RuntimeError(msg)
+
+
+def views_position(port: int) -> int:
+    with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=5) as answer:
+        return int(json.loads(answer.read()).get("views_position") or 0)
+
+
+def load(port: int, clients: int, spec: dict[str, Any], *, requests_max: int,
+         seconds_max: float, warmup_seconds: float) -> dict[str, Any]:
+    """Runs the load client in its own process; its one JSON line of results."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as file:
+        json.dump(spec, file)
+    try:
+        done = subprocess.run(  # noqa: S603  (our interpreter, our module)
+            [sys.executable, "-m", "scripts.bench.load_client", "--port", str(port),
+             "--clients", str(clients), "--spec", file.name, "--requests-max", str(requests_max),
+             "--seconds-max", str(seconds_max), "--warmup-seconds", str(warmup_seconds)],
+            capture_output=True, text=True, check=False,
+            timeout=warmup_seconds + seconds_max + LOAD_SLACK_SECONDS)
+    finally:
+        Path(file.name).unlink(missing_ok=True)
+    if done.returncode != 0:
+        msg = f"the load client failed: {done.stderr.strip()[-300:]}"
+        raise RuntimeError(msg)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result

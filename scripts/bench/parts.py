@@ -1,0 +1,269 @@
+"""The eight parts of the benchmark (issue 6), each adding its figures to the report."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from api.settings import Settings
+from domain.ledger import FundLedger
+from scripts.bench import http_server, profiling, raw_postgres
+from scripts.bench.beancount_peer import write_ledger
+from scripts.bench.figures import Figure, Report, Target
+from scripts.bench.reads import AS_OF, balance_reads
+from scripts.bench.workload import FISCAL_YEAR, SPENT_ON, Workload
+from scripts.bench.writes import bulk_batches, csv_import, threaded_writes
+
+CHILD_SECONDS_MAX = 3600
+CONCURRENCY = (1, 16, 64)
+WRITES = "1 writes in-process"
+HTTP = "1-2 HTTP writes"
+RAW = "3 raw psycopg"
+BULK = "4 bulk import"
+REBUILD = "5 rebuild"
+READS = "6 reads"
+VERIFY = "7 verify"
+PEER = "8 beancount"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Every measurement is bounded in count and in time."""
+
+    write_seconds: float
+    write_count_max: int
+    warmup_seconds: float
+    bulk_events_max: int
+    reads_max: int
+    read_seconds: float
+    raw_single_rows: int
+    raw_many_rows: int
+    raw_copy_rows: int
+    raw_seconds: float
+    import_rows: int
+
+    @classmethod
+    def quick(cls) -> Bounds:
+        return cls(4.0, 20_000, 1.0, 30_000, 2_000, 3.0, 3_000, 100_000, 200_000, 5.0, 5_000)
+
+    @classmethod
+    def full(cls) -> Bounds:
+        return cls(15.0, 200_000, 2.0, 300_000, 10_000, 10.0, 20_000, 1_000_000, 1_000_000, 15.0,
+                   50_000)
+
+
+@dataclass
+class Context:
+    report: Report
+    settings: Settings
+    store: str
+    bounds: Bounds
+    workload: Workload
+    profile_dir: Path | None = None
+
+    def key(self, part: str, name: str) -> str:
+        return f"{self.store}:{part}:{name}"
+
+
+def bulk_import(ctx: Context, ledger: FundLedger) -> None:
+    ctx.report.add(Figure(
+        BULK, "generator: a year, day batches ≤ 4,000 commands", ctx.store,
+        ctx.workload.events / ctx.workload.seconds, "events/s", Target(50_000),
+        baseline="postgres:3 raw psycopg:executemany, 1,000 rows per commit",
+        detail=f"{ctx.workload.events:,} events in {ctx.workload.seconds:.1f} s "
+               f"(scale {ctx.workload.shape.scale}, {ctx.workload.shape.vouchers_per_school_month} "
+               f"vouchers/school/month)"))
+    events, seconds = bulk_batches(ledger, ctx.workload, commands_per_batch=1000,
+                                   events_max=ctx.bounds.bulk_events_max,
+                                   seconds_max=ctx.bounds.write_seconds * 3)
+    ctx.report.add(Figure(
+        BULK, "ledger.batch() of 1,000 expenditures", ctx.store, events / seconds, "events/s",
+        Target(50_000), baseline="postgres:3 raw psycopg:executemany, 1,000 rows per commit",
+        detail=f"{events:,} events in {seconds:.1f} s"))
+    if importlib.util.find_spec("api.imports") is None:
+        ctx.report.missing(BULK, "CSV import (api/imports.py)", ctx.store, "events/s",
+                           target=Target(50_000))
+        return
+    events, seconds = csv_import(ledger, ctx.workload, rows=ctx.bounds.import_rows)
+    ctx.report.add(Figure(
+        BULK, f"CSV import of {ctx.bounds.import_rows:,} expenditures", ctx.store,
+        events / seconds, "events/s", Target(50_000),
+        baseline=ctx.key(BULK, "ledger.batch() of 1,000 expenditures"),
+        detail=f"{events:,} events in {seconds:.1f} s, parsing and checks included"))
+
+
+def in_process_writes(ctx: Context, ledger: FundLedger) -> None:
+    for group_commit in (False, True):
+        for threads in CONCURRENCY:
+            run = threaded_writes(ledger, ctx.workload, threads=threads, group_commit=group_commit,
+                                  count_max=ctx.bounds.write_count_max,
+                                  seconds_max=ctx.bounds.write_seconds)
+            name = f"{threads} threads, " + ("group commit" if group_commit else "one save each")
+            base = ctx.key(WRITES, f"{threads} threads, one save each") if group_commit else ""
+            ctx.report.add(Figure(
+                WRITES, name, ctx.store, run.per_second, "expenditures/s", baseline=base,
+                detail=f"p50 {run.p(0.5):.1f} ms, p99 {run.p(0.99):.1f} ms, {run.done:,} done"
+                       + (f", {run.errors} refused {run.error_kinds}" if run.errors else "")))
+
+
+def http_writes(ctx: Context) -> None:
+    spec = {"kind": "write", "token": ctx.workload.officer_token, "run_tag": ctx.workload.run_tag,
+            "allocations": [str(a) for a in ctx.workload.allocations],
+            "spent_on": SPENT_ON.isoformat()}
+    for group_commit in (False, True):
+        label = "group commit" if group_commit else "one save per request"
+        with http_server.served(ctx.settings, group_commit=group_commit) as server:
+            for clients in CONCURRENCY:
+                spec["run_tag"] = f"{ctx.workload.run_tag}{'g' if group_commit else 's'}{clients}"
+                profiler = _profile_server(ctx, server.pid, f"http-{label}-{clients}")
+                result = http_server.load(server.port, clients, spec,
+                                          requests_max=ctx.bounds.write_count_max,
+                                          seconds_max=ctx.bounds.write_seconds,
+                                          warmup_seconds=ctx.bounds.warmup_seconds)
+                if profiler is not None:
+                    profiler.wait()
+                _http_figures(ctx, clients, label, result)
+
+
+def _profile_server(ctx: Context, pid: int, name: str) -> subprocess.Popen[bytes] | None:
+    if ctx.profile_dir is None:
+        return None
+    out = ctx.profile_dir / f"{ctx.store}-{name.replace(' ', '-')}.txt"
+    return profiling.record(pid, out, ctx.bounds.warmup_seconds + ctx.bounds.write_seconds)
+
+
+def _http_figures(ctx: Context, clients: int, label: str, result: dict[str, Any]) -> None:
+    group_commit = label == "group commit"
+    baseline_name = f"{clients} clients, one save per request"
+    target = Target(2000) if group_commit and clients == 64 else None
+    detail = (f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, {result['ok']:,} ok"
+              + (f", {result['errors']} errors ({result['first_error'][:80]})" if result["errors"] else ""))
+    ctx.report.add(Figure(HTTP, f"{clients} clients, {label}", ctx.store, result["per_second"],
+                          "expenditures/s", target,
+                          baseline=ctx.key(HTTP, baseline_name) if group_commit else "",
+                          detail=detail))
+    if group_commit and clients == 64:
+        ctx.report.add(Figure(HTTP, "64 clients, group commit: p99 latency", ctx.store,
+                              result["p99_ms"], "ms", Target(50, at_least=False),
+                              baseline=ctx.key(HTTP, "64 clients, one save per request: p99 latency")))
+    if not group_commit and clients == 64:
+        ctx.report.add(Figure(HTTP, "64 clients, one save per request: p99 latency", ctx.store,
+                              result["p99_ms"], "ms"))
+
+
+def http_gain(ctx: Context) -> None:
+    """The issue's "≥ 2× the one-save-per-request baseline", as a figure of its own."""
+    with_group = ctx.report.value_of(ctx.key(HTTP, "64 clients, group commit"))
+    without = ctx.report.value_of(ctx.key(HTTP, "64 clients, one save per request"))
+    if with_group and without:
+        ctx.report.add(Figure(HTTP, "64 clients: group commit ÷ one save per request", ctx.store,
+                              with_group / without, "×", Target(2)))
+
+
+def raw_limits(ctx: Context, conninfo: str) -> None:
+    single = raw_postgres.insert_commit_each(conninfo, ctx.bounds.raw_single_rows, ctx.bounds.raw_seconds)
+    base = ctx.key(RAW, "one INSERT + commit per row")
+    ctx.report.add(Figure(RAW, "one INSERT + commit per row", ctx.store, single.per_second, "rows/s",
+                          detail=f"{single.rows:,} rows, TCP 127.0.0.1"))
+    many = raw_postgres.executemany(conninfo, ctx.bounds.raw_many_rows, ctx.bounds.raw_seconds)
+    ctx.report.add(Figure(RAW, "executemany, 1,000 rows per commit", ctx.store, many.per_second,
+                          "rows/s", baseline=base, detail=f"{many.rows:,} rows"))
+    copied = raw_postgres.copy(conninfo, ctx.bounds.raw_copy_rows)
+    ctx.report.add(Figure(RAW, "COPY, one transaction", ctx.store, copied.per_second, "rows/s",
+                          baseline=base, detail=f"{copied.rows:,} rows"))
+
+
+def child(measure: str, target: str, profile: Path | None = None) -> dict[str, Any]:
+    command = profiling.wrapped([sys.executable, "-m", "scripts.bench.child", measure, target],
+                                profile)
+    done = subprocess.run(command, capture_output=True, text=True, check=False,  # noqa: S603
+                          timeout=CHILD_SECONDS_MAX)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        msg = f"{measure} failed: {done.stderr.strip()[-300:]}"
+        raise RuntimeError(msg)
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def rebuild(ctx: Context) -> None:
+    profile = ctx.profile_dir / f"{ctx.store}-rebuild.txt" if ctx.profile_dir else None
+    result = child("rebuild", ctx.settings.database_url, profile)
+    rate = result["events"] / result["seconds"]
+    growth = result["peak_rss_mb"] - result["rss_first_page_mb"]
+    ctx.report.add(Figure(REBUILD, "all views from the whole log", ctx.store, rate, "events/s",
+                          Target(100_000),
+                          detail=f"{result['events']:,} events in {result['seconds']:.1f} s"))
+    ctx.report.add(Figure(REBUILD, "peak memory (RSS)", ctx.store, result["peak_rss_mb"], "MB",
+                          detail=f"grew {growth:.0f} MB after the first page"))
+    ctx.report.add(Figure(REBUILD, "memory growth after the first page", ctx.store, growth, "MB",
+                          Target(64, at_least=False, note="(flat in the event count)")))
+    ctx.report.add(Figure(REBUILD, "whole log, seconds", ctx.store, result["seconds"], "s",
+                          baseline=f"{PEER_STORE}:{PEER}:load + balances, seconds"))
+
+
+def verify(ctx: Context) -> None:
+    result = child("verify", ctx.settings.database_url)
+    status = "" if result["ok"] else "chain does not verify"
+    ctx.report.add(Figure(VERIFY, "hash chain, whole log", ctx.store,
+                          result["events"] / result["seconds"], "events/s", Target(200_000),
+                          baseline=ctx.key(REBUILD, "all views from the whole log"), status=status,
+                          detail=f"{result['events']:,} events in {result['seconds']:.1f} s"))
+
+
+def reads(ctx: Context) -> None:
+    b = ctx.bounds
+    codes = ctx.workload.school_codes
+    for name, as_of, bound in (("balance", None, 5.0), ("as-of balance", AS_OF, 50.0)):
+        p50, p99, count = balance_reads(ctx.settings, codes, FISCAL_YEAR, as_of=as_of,
+                                        reads_max=b.reads_max, seconds_max=b.read_seconds)
+        ctx.report.add(Figure(READS, f"{name}, in-process: p99", ctx.store, p99, "ms",
+                              Target(bound, at_least=False),
+                              baseline=ctx.key(READS, "balance, in-process: p99") if as_of else "",
+                              detail=f"p50 {p50:.2f} ms, {count:,} reads"))
+    spec: dict[str, Any] = {"kind": "read", "token": ctx.workload.officer_token, "schools": codes,
+                            "fiscal_year": FISCAL_YEAR}
+    with http_server.served(ctx.settings, group_commit=True) as server:
+        for name, as_of, bound in (("balance", None, 5.0), ("as-of balance", AS_OF, 50.0)):
+            spec["as_of"] = as_of.isoformat() if as_of else None
+            result = http_server.load(server.port, 1, spec, requests_max=b.reads_max,
+                                      seconds_max=b.read_seconds, warmup_seconds=b.warmup_seconds)
+            ctx.report.add(Figure(
+                READS, f"{name}, HTTP: p99", ctx.store, result["p99_ms"], "ms",
+                Target(bound, at_least=False), baseline=ctx.key(READS, f"{name}, in-process: p99"),
+                detail=f"p50 {result['p50_ms']:.2f} ms, {result['ok']:,} reads"
+                       + (f", {result['errors']} errors ({result['first_error'][:80]})"
+                          if result["errors"] else "")))
+
+
+PEER_STORE = "any"
+
+
+def beancount_peer(ctx: Context) -> None:
+    from projections.database import ViewDatabase  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="fundledger-bench-") as directory:
+        path = Path(directory) / "bureau.beancount"
+        db = ViewDatabase.open(ctx.settings)
+        try:
+            transactions = write_ledger(db, path)
+        finally:
+            db.close()
+        result = child("beancount", str(path))
+    status = f"{result['errors']} errors: {result['first_error'][:80]}" if result["errors"] else ""
+    ctx.report.add(Figure(PEER, "load + balances", PEER_STORE,
+                          result["transactions"] / result["seconds"], "transactions/s",
+                          status=status,
+                          detail=f"{transactions:,} transactions in {result['seconds']:.1f} s "
+                                 f"(parse+book {result['load_seconds']:.1f} s), peak RSS "
+                                 f"{result['peak_rss_mb']:.0f} MB"))
+    ctx.report.add(Figure(PEER, "load + balances, seconds", PEER_STORE, result["seconds"], "s"))
+    rebuild_seconds = [f for f in ctx.report.figures if f.part == REBUILD and f.name == "whole log, seconds"]
+    for figure in rebuild_seconds:
+        figure.target = Target(result["seconds"], at_least=False, note="(beancount's)")

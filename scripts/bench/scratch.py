@@ -1,0 +1,73 @@
+"""Scratch stores the benchmark creates and removes: a PostgreSQL database of its own (never
+any other) and a SQLite file in a temporary directory."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from api.settings import Settings
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/fundledger_bench"
+# The benchmark drops the database it measured: refuse any name that is not obviously its own.
+SCRATCH_PREFIX = "fundledger_bench"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class ScratchRefused(ValueError):
+    """The database URL names a database or host the benchmark must not drop or load."""
+
+
+def scratch_database_name(url: str) -> str:
+    parts = urlsplit(url)
+    name = parts.path.removeprefix("/")
+    if not name.startswith(SCRATCH_PREFIX):
+        msg = (f"the benchmark creates and drops its database; its name must start with "
+               f"{SCRATCH_PREFIX!r}, not {name!r}")
+        raise ScratchRefused(msg)
+    if (parts.hostname or "127.0.0.1") not in LOCAL_HOSTS:
+        msg = f"the benchmark only loads a local PostgreSQL (127.0.0.1), not {parts.hostname}"
+        raise ScratchRefused(msg)
+    return name
+
+
+def conninfo(url: str, database: str | None = None) -> str:
+    """A libpq URL for psycopg, optionally for another database on the same server."""
+    parts = urlsplit(url)
+    scheme = "postgresql"
+    path = f"/{database}" if database is not None else parts.path
+    return urlunsplit((scheme, parts.netloc, path, "connect_timeout=5", ""))
+
+
+def _admin(url: str, statement: str) -> None:
+    import psycopg  # noqa: PLC0415  (only when PostgreSQL is measured)
+
+    with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as connection:
+        connection.execute(statement)
+
+
+@contextmanager
+def postgres_store(url: str = DEFAULT_POSTGRES_URL) -> Iterator[Settings]:
+    """A fresh database for the run, dropped afterwards (also when the run fails)."""
+    name = scratch_database_name(url)
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    _admin(url, drop)
+    _admin(url, f'CREATE DATABASE "{name}"')
+    try:
+        yield Settings(database_url=url, postgres_pool_size=20)
+    finally:
+        _admin(url, drop)
+
+
+@contextmanager
+def sqlite_store() -> Iterator[Settings]:
+    """A SQLite file in a temporary directory, removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="fundledger-bench-"))
+    try:
+        yield Settings(database_url=f"sqlite:///{directory / 'bench.db'}")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,173 @@
+"""Writes over HTTP: answers per DESIGN §6, positions, ETags, idempotency keys and If-Match."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import FISCAL_YEAR, Api
+
+
+def test_the_lifecycle_answers_carry_the_contract_fields_and_growing_positions(api: Api) -> None:
+    school = api.school()
+    fund = api.fund()
+    assert {"code", "name", "fiscal_year", "unit", "appropriated", "allocated", "spent",
+            "available"} <= fund.keys()
+    assert (fund["appropriated"], fund["allocated"], fund["spent"], fund["available"]) == (
+        1_000_000_00, 0, 0, 1_000_000_00)
+    proposed = api.allocation(approve=False)
+    assert {"id", "status", "fund", "school", "amount", "allocated", "spent", "remaining",
+            "version", "position"} <= proposed.keys()
+    assert (proposed["status"], proposed["allocated"]) == ("proposed", 0)
+    approved = api.ok(api.post("approver", f"/v1/allocations/{proposed['id']}/approve",
+                               {"effective_date": f"{FISCAL_YEAR}-02-03"}))
+    assert (approved["status"], approved["allocated"], approved["remaining"]) == (
+        "approved", 50_000_00, 50_000_00)
+    spent = api.expenditure(approved["id"], amount=1_200_00)
+    assert {"id", "allocation", "amount", "status", "position"} <= spent.keys()
+    assert spent["status"] == "recorded"
+    positions = [school["position"], fund["position"], proposed["position"],
+                 approved["position"], spent["position"]]
+    assert positions == sorted(positions) and len(set(positions)) == 5
+    assert spent["position"] == api.ledger.last_position()
+
+    allocation = api.ok(api.get("reader", f"/v1/allocations/{approved['id']}"))
+    assert (allocation["spent"], allocation["remaining"]) == (1_200_00, 48_800_00)
+    reversed_ = api.ok(api.post("officer", f"/v1/expenditures/{spent['id']}/reverse",
+                                {"reason": "wrong allocation"}))
+    assert reversed_["status"] == "reversed"
+    allocation = api.ok(api.get("reader", f"/v1/allocations/{approved['id']}"))
+    assert (allocation["spent"], allocation["remaining"]) == (0, 50_000_00)
+
+
+def test_transfer_answers_both_allocations_and_cancel_releases_to_the_fund(api: Api) -> None:
+    api.school()
+    api.school("XZ-PX-0002")
+    api.fund()
+    source = api.allocation()
+    moved = api.ok(api.post("officer", f"/v1/allocations/{source['id']}/transfer",
+                            {"to_school": "XZ-PX-0002", "amount": 10_000_00,
+                             "reason": "enrolment moved"}))
+    assert moved["source"]["allocated"] == 40_000_00
+    assert (moved["target"]["school"], moved["target"]["allocated"]) == ("XZ-PX-0002", 10_000_00)
+    assert moved["position"] == api.ledger.last_position()
+    api.ok(api.post("officer", f"/v1/allocations/{source['id']}/cancel", {"reason": "school merged"}))
+    fund = api.ok(api.get("reader", "/v1/funds/PUB-1", min_position=api.ledger.last_position()))
+    assert fund["allocated"] == 10_000_00
+
+
+def test_school_and_fund_lifecycle_commands(api: Api) -> None:
+    api.school()
+    api.fund()
+    school = api.ok(api.post("officer", "/v1/schools/XZ-PX-0001/reclassify",
+                             {"locale": "town", "reason": "镇区划定",
+                              "effective_date": f"{FISCAL_YEAR}-06-01"}))
+    assert school["locale"] == "town"
+    school = api.ok(api.post("officer", "/v1/schools/XZ-PX-0001/enrolment", {"students": 455}))
+    assert school["students"] == 455
+    fund = api.ok(api.post("approver", "/v1/funds/PUB-1/adjust", {"delta": -1_000_00, "reason": "cut"}))
+    assert fund["appropriated"] == 999_000_00
+    fund = api.ok(api.post("approver", "/v1/funds/PUB-1/close", {"disposition": "lapse"}))
+    assert fund["closed"] is True
+    school = api.ok(api.post("officer", "/v1/schools/XZ-PX-0001/close", {"reason": "merged"}))
+    assert school["closed_on"] is not None
+
+
+def test_same_key_same_body_returns_the_original_and_writes_nothing(api: Api) -> None:
+    api.school()
+    api.fund()
+    body = {"fund": "PUB-1", "school": "XZ-PX-0001", "amount": 7_00, "purpose": "books"}
+    first = api.post("officer", "/v1/allocations", body, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == 201, first.text
+    written = api.ledger.last_position()
+    again = api.post("officer", "/v1/allocations", body, **{"Idempotency-Key": "k-1"})
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert api.ledger.last_position() == written
+    other = api.post("officer", "/v1/allocations", {**body, "amount": 8_00},
+                     **{"Idempotency-Key": "k-1"})
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert api.ledger.last_position() == written
+
+
+def test_a_repeated_lifecycle_command_under_its_key_is_not_applied_twice(api: Api) -> None:
+    api.school()
+    api.fund()
+    allocation = api.allocation()
+    path = f"/v1/allocations/{allocation['id']}/adjust"
+    body = {"delta": 1_000_00, "reason": "more pupils"}
+    first = api.ok(api.post("approver", path, body, **{"Idempotency-Key": "adj-1"}))
+    second = api.ok(api.post("approver", path, body, **{"Idempotency-Key": "adj-1"}))
+    assert first["allocated"] == second["allocated"] == 51_000_00
+    assert api.ok(api.get("reader", f"/v1/allocations/{allocation['id']}"))["allocated"] == 51_000_00
+
+
+def test_if_match_with_the_current_version_passes_and_a_stale_one_is_412(api: Api) -> None:
+    api.school()
+    api.fund()
+    allocation = api.allocation(approve=False)
+    read = api.get("reader", f"/v1/allocations/{allocation['id']}")
+    assert read.headers["ETag"] == '"1"'
+    path = f"/v1/allocations/{allocation['id']}/approve"
+    before = api.ledger.last_position()
+    stale = api.post("approver", path, {}, **{"If-Match": '"7"'})
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "version_mismatch"
+    assert api.ledger.last_position() == before
+    malformed = api.post("approver", path, {}, **{"If-Match": "yesterday"})
+    assert malformed.status_code == 400
+    assert malformed.json()["code"] == "invalid_header"
+    done = api.post("approver", path, {}, **{"If-Match": read.headers["ETag"]})
+    assert done.status_code == 200, done.text
+    assert done.headers["ETag"] == '"2"'
+
+
+@pytest.mark.parametrize(("role", "path", "body", "code"), [
+    ("approver", "approve", {}, "not_proposed"),
+    ("approver", "adjust", {"delta": -60_000_00, "reason": "x"}, "below_spent"),
+])
+def test_rules_of_the_books_are_409(funded: dict[str, Any], api: Api, role: str, path: str,
+                                    body: dict[str, Any], code: str) -> None:
+    response = api.post(role, f"/v1/allocations/{funded['allocation']['id']}/{path}", body)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == code
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_overspend_and_duplicate_voucher_are_409(funded: dict[str, Any], api: Api) -> None:
+    allocation = funded["allocation"]["id"]
+    body = {"allocation": allocation, "amount": 50_000_00, "payee": "p", "voucher": "V-9",
+            "spent_on": f"{FISCAL_YEAR}-04-01"}
+    over = api.post("officer", "/v1/expenditures", body)
+    assert (over.status_code, over.json()["code"]) == (409, "overspend")
+    twice = api.post("officer", "/v1/expenditures", {**body, "amount": 1, "voucher": "V-0001"})
+    assert (twice.status_code, twice.json()["code"]) == (409, "duplicate_voucher")
+
+
+def test_maker_checker_is_403(api: Api) -> None:
+    api.tokens["both"] = api.ledger.add_user("both.roles", ["officer", "approver"])
+    api.school()
+    api.fund()
+    body = {"fund": "PUB-1", "school": "XZ-PX-0001", "amount": 5_00, "purpose": "x"}
+    allocation = api.ok(api.post("both", "/v1/allocations", body), 201)
+    refused = api.post("both", f"/v1/allocations/{allocation['id']}/approve", {})
+    assert (refused.status_code, refused.json()["code"]) == (403, "maker_checker")
+
+
+def test_racing_repeats_of_one_key_write_once(funded: dict[str, Any], api: Api) -> None:
+    body = {"allocation": funded["allocation"]["id"], "amount": 10_00, "payee": "p",
+            "voucher": "V-RACE", "spent_on": f"{FISCAL_YEAR}-05-01"}
+    before = api.ledger.last_position()
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: api.post("officer", "/v1/expenditures", body,
+                                                   **{"Idempotency-Key": "race-1"}), range(8)))
+    assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    # One expenditure: its event, the allocation's, the voucher register's, the key's record.
+    assert api.ledger.last_position() - before == 4
+    allocation = api.ok(api.get("reader", f"/v1/allocations/{funded['allocation']['id']}"))
+    assert allocation["spent"] == funded["expenditure"]["amount"] + 10_00

@@ -1,0 +1,117 @@
+"""Fixtures shared by every test: a fixed bureau calendar and real stores.
+
+PostgreSQL tests use a fresh schema of the `fundledger_test` database per test. When
+PostgreSQL cannot be had they skip locally, and fail when CI=true: CI must never pass
+without having run them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from uuid import uuid4
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from api.settings import Settings
+from domain.actors import Actor, Role
+from domain.ledger import FundLedger
+
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "FUNDLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TEST_DATABASE = "fundledger_test"
+POSTGRES_START_WAIT_SECONDS_MAX = 30
+TODAY = date(2025, 12, 31)
+
+OFFICER = Actor("olga.officer", frozenset({Role.OFFICER}))
+OFFICER_2 = Actor("oscar.officer", frozenset({Role.OFFICER}))
+APPROVER = Actor("ada.approver", frozenset({Role.APPROVER}))
+AUDITOR = Actor("aud.auditor", frozenset({Role.AUDITOR}))
+
+
+def _try_connect(dsn: str) -> str | None:
+    try:
+        with psycopg.connect(dsn, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.OperationalError as error:
+        return str(error)
+    return None
+
+
+def _start_local_cluster() -> None:
+    """Starts this machine's own cluster, as the house rules describe, if it is stopped."""
+    versions = sorted(Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").exists() else []
+    for version in versions:
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version.name, "main", "start"],
+            check=False, capture_output=True, timeout=60,
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    error = _try_connect(POSTGRES_ADMIN_DSN)
+    if error is not None:
+        _start_local_cluster()
+        deadline = time.monotonic() + POSTGRES_START_WAIT_SECONDS_MAX
+        while error is not None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            error = _try_connect(POSTGRES_ADMIN_DSN)
+    if error is not None:
+        message = f"PostgreSQL unreachable at {POSTGRES_ADMIN_DSN}: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                              (TEST_DATABASE,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEST_DATABASE)))
+    return POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + "/" + TEST_DATABASE
+
+
+@pytest.fixture
+def postgres_settings(postgres_dsn: str) -> Iterator[Settings]:
+    """Settings pointing at a fresh, private schema, dropped afterwards."""
+    schema = f"t_{uuid4().hex[:16]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    yield Settings(database_url=postgres_dsn, postgres_schema=schema, postgres_pool_size=4)
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path}/fundledger.db")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_settings(request: pytest.FixtureRequest) -> Settings:
+    """Runs a test once on the embedded default and once on PostgreSQL."""
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_settings")
+    return request.getfixturevalue("sqlite_settings")
+
+
+@pytest.fixture
+def ledger() -> Iterator[FundLedger]:
+    """A ledger on the library's in-memory store: the fast kind of test."""
+    app = FundLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: TODAY)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def stored_ledger(store_settings: Settings) -> Iterator[FundLedger]:
+    """A ledger on a real store: SQLite file, then PostgreSQL."""
+    app = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
+    yield app
+    app.close()

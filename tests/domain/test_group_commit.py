@@ -1,0 +1,143 @@
+"""Group commit keeps every rule of one-save-per-command, under races and other writers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from uuid import UUID
+
+import pytest
+
+from api.settings import Settings
+from domain.errors import ConcurrencyConflict, DuplicateVoucher, Overspend
+from domain.group_commit import GroupCommit
+from domain.ledger import FundLedger, Outcome
+from tests.conftest import APPROVER, OFFICER, TODAY
+
+THREADS = 32
+
+
+@pytest.fixture
+def pg_ledger(postgres_settings: Settings) -> Iterator[FundLedger]:
+    app = FundLedger(env=postgres_settings.eventsourcing_env(), clock=lambda: TODAY)
+    yield app
+    app.close()
+
+
+def _funded_allocations(ledger: FundLedger, count: int, amount: int) -> list[UUID]:
+    with ledger.batch():
+        ledger.open_fund(OFFICER, code="PUB-2025", name="生均公用经费", fiscal_year=2025, unit="CNY",
+                         amount=10**12, source="county", category="public_operating",
+                         effective_date=date(2025, 1, 1))
+        ids = []
+        for i in range(count):
+            ledger.register_school(OFFICER, code=f"XZ-PX-{i:04d}", name=f"沛县第{i}小学",
+                                   district="Pei", level="primary", locale="rural",
+                                   poverty_area=False, students=300,
+                                   effective_date=date(2025, 1, 1))
+            ids.append(ledger.propose_allocation(
+                OFFICER, fund="PUB-2025", school=f"XZ-PX-{i:04d}", amount=amount,
+                purpose="春季公用经费", effective_date=date(2025, 2, 1)).subject.id)
+    with ledger.batch():
+        for allocation_id in ids:
+            ledger.approve_allocation(APPROVER, allocation_id, effective_date=date(2025, 2, 3))
+    return ids
+
+
+def _spend(ledger: FundLedger, allocation_id: UUID, voucher: str, amount: int) -> Outcome:
+    return ledger.record_expenditure(OFFICER, allocation=allocation_id, amount=amount,
+                                     payee="徐州供电公司", voucher=voucher,
+                                     spent_on=date(2025, 3, 2))
+
+
+@pytest.mark.postgres
+def test_racing_spenders_through_group_commit_get_exactly_what_the_allocation_affords(
+    pg_ledger: FundLedger,
+):
+    (allocation_id,) = _funded_allocations(pg_ledger, 1, amount=10_000)
+    group = GroupCommit(pg_ledger)
+    affordable = 7
+
+    def attempt(k: int) -> str:
+        try:
+            group.submit(lambda: _spend(pg_ledger, allocation_id, f"V{k}", 10_000 // affordable))
+        except Overspend:
+            return "overspend"
+        return "ok"
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(attempt, range(THREADS)))
+    group.close()
+
+    assert results.count("ok") == affordable
+    assert results.count("overspend") == THREADS - affordable
+    fresh = FundLedger(env=dict(pg_ledger.env), clock=lambda: TODAY)
+    allocation = fresh.get_allocation(allocation_id)
+    assert allocation.spent == affordable * (10_000 // affordable)
+    assert allocation.spent <= allocation.allocated
+    fresh.close()
+
+
+@pytest.mark.postgres
+def test_a_voucher_taken_by_another_process_is_refused_and_its_group_neighbours_succeed(
+    pg_ledger: FundLedger,
+):
+    first, second = _funded_allocations(pg_ledger, 2, amount=100_000)
+    other_process = FundLedger(env=dict(pg_ledger.env), clock=lambda: TODAY)
+    _spend(other_process, first, "DUP-1", 100)
+    group = GroupCommit(pg_ledger, batch_wait_ms=50)
+
+    with ThreadPoolExecutor(4) as pool:
+        duplicate = pool.submit(group.submit, lambda: _spend(pg_ledger, first, "DUP-1", 100))
+        neighbours = [pool.submit(group.submit, lambda k=k: _spend(pg_ledger, second, f"N{k}", 100))
+                      for k in range(3)]
+        with pytest.raises(DuplicateVoucher):
+            duplicate.result()
+        assert all(n.result().position > 0 for n in neighbours)
+    group.close()
+    other_process.close()
+    assert pg_ledger.get_allocation(second).spent == 300
+    assert pg_ledger.get_allocation(first).spent == 100
+
+
+@pytest.mark.postgres
+def test_a_write_by_another_process_does_not_leave_group_commit_working_from_stale_state(
+    pg_ledger: FundLedger,
+):
+    (allocation_id,) = _funded_allocations(pg_ledger, 1, amount=1_000)
+    group = GroupCommit(pg_ledger)
+    group.submit(lambda: _spend(pg_ledger, allocation_id, "A1", 400))
+    other_process = FundLedger(env=dict(pg_ledger.env), clock=lambda: TODAY)
+    _spend(other_process, allocation_id, "B1", 400)
+
+    # Only 200 remain: the group must see the other process's spending, not its own memory.
+    with pytest.raises(Overspend):
+        group.submit(lambda: _spend(pg_ledger, allocation_id, "A2", 400))
+    group.submit(lambda: _spend(pg_ledger, allocation_id, "A3", 200))
+    group.close()
+    other_process.close()
+    assert pg_ledger.get_allocation(allocation_id).spent == 1_000
+
+
+def test_a_repeated_idempotency_key_in_one_group_writes_once(ledger: FundLedger):
+    (allocation_id,) = _funded_allocations(ledger, 1, amount=1_000)
+    group = GroupCommit(ledger, batch_wait_ms=50)
+
+    def keyed() -> Outcome:
+        return ledger.record_expenditure(OFFICER, allocation=allocation_id, amount=100,
+                                         payee="新华书店", voucher="K-1",
+                                         spent_on=date(2025, 3, 2), idempotency_key="req-1")
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = [f.result() for f in [pool.submit(group.submit, keyed) for _ in range(4)]]
+    group.close()
+    assert len({o.subject.id for o in outcomes}) == 1
+    assert ledger.get_allocation(allocation_id).spent == 100
+
+
+def test_a_group_that_cannot_be_confirmed_in_time_says_so(ledger: FundLedger):
+    group = GroupCommit(ledger)
+    group.close()  # nobody commits any more
+    with pytest.raises(ConcurrencyConflict):
+        group.submit(lambda: Outcome([], 0), timeout_seconds=0.05)

@@ -1,0 +1,32 @@
+"""The same story on the embedded default and on PostgreSQL: the store keeps what was saved."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.ledger import FundLedger
+from tests.conftest import APPROVER, OFFICER
+
+
+def test_a_school_funded_and_spending_survives_a_reopen_of_the_store(stored_ledger: FundLedger):
+    stored_ledger.register_school(OFFICER, code="XZ-PZ-0007", name="邳州市新河镇中心小学",
+                                  district="Pizhou", level="primary", locale="rural",
+                                  poverty_area=False, students=240,
+                                  effective_date=date(2025, 1, 1))
+    stored_ledger.open_fund(OFFICER, code="PUB-2025", name="生均公用经费", fiscal_year=2025,
+                            unit="CNY", amount=1_000_000_00, source="county",
+                            category="public_operating", effective_date=date(2025, 1, 2))
+    proposal = stored_ledger.propose_allocation(OFFICER, fund="PUB-2025", school="XZ-PZ-0007",
+                                                amount=156_000_00, purpose="spring tranche",
+                                                effective_date=date(2025, 2, 1))
+    stored_ledger.approve_allocation(APPROVER, proposal.subject.id, effective_date=date(2025, 2, 3))
+    spent = stored_ledger.record_expenditure(OFFICER, allocation=proposal.subject.id,
+                                             amount=1_234_56, payee="邳州电力", voucher="2025-0001",
+                                             spent_on=date(2025, 2, 10))
+    assert spent.position == stored_ledger.last_position()
+
+    reopened = FundLedger(env=dict(stored_ledger.env), clock=stored_ledger.today)
+    allocation = reopened.get_allocation(proposal.subject.id)
+    assert (allocation.allocated, allocation.spent) == (156_000_00, 1_234_56)
+    assert reopened.get_fund("PUB-2025").allocated == 156_000_00
+    reopened.close()
