@@ -76,8 +76,9 @@ def _public(result: ImportResult) -> ImportPublic:
                                              "bad rows by line", "content": {
                                                  problems.PROBLEM_MEDIA_TYPE: {}}}},
              openapi_extra={"requestBody": {"content": {
-                 "multipart/form-data": {"schema": {"type": "object", "properties": {
-                     "file": {"type": "string", "format": "binary"}}}},
+                 "multipart/form-data": {"schema": {
+                     "type": "object", "required": ["file"], "additionalProperties": False,
+                     "properties": {"file": {"type": "string", "format": "binary"}}}},
                  "text/csv": {"schema": {"type": "string"}}}}})
 async def post_import(
     request: Request, actor: Officer, records: Records,

@@ -107,7 +107,7 @@ def test_an_oversized_body_is_413(funded: dict[str, Any], api: Api) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(amount=st.one_of(st.integers(max_value=0), st.integers(min_value=AMOUNT_MINOR_MAX + 1),
-                        st.floats(allow_nan=False), st.text(max_size=5), st.booleans()))
+                        st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5), st.booleans()))
 def test_no_out_of_range_or_non_integer_amount_is_ever_written(
         funded: dict[str, Any], api: Api, amount: Any) -> None:
     before = api.ledger.last_position()
@@ -123,3 +123,14 @@ def test_a_huge_page_or_position_is_refused(api: Api) -> None:
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
 
+
+
+@pytest.mark.parametrize("literal", ["Infinity", "-Infinity", "NaN", "1e400", "12.50"])
+def test_a_non_finite_or_fractional_json_number_is_422(
+        funded: dict[str, Any], api: Api, literal: str) -> None:
+    # A JSON client cannot send these from a float; a hand-written body can.
+    before = api.ledger.last_position()
+    body = ('{"fund": "PUB-1", "school": "XZ-PX-0001", "purpose": "x", "amount": ' + literal + "}")
+    response = api.client.post("/v1/allocations", content=body, headers=api.headers(
+        "officer", **{"Content-Type": "application/json"}))
+    assert _assert_refused(api, response, before)["status"] == 422
