@@ -758,7 +758,16 @@ class FundLedger(Application[UUID]):
                 record = self._find(IdempotencyRecord, record_id)
                 if record is not None:
                     return self._replay(record, command, fingerprint)
-            decision = decide()
+            try:
+                decision = decide()
+            except LedgerError:
+                # As in _run: an earlier request with this key, whose answer was lost, may
+                # have saved; decide() then meets its effect (school registered, allocation
+                # approved…). The optimistic look above assumed no record: read the store.
+                record = self._stored_record(record_id) if record_id is not None else None
+                if record is not None:
+                    return self._replay(record, command, fingerprint)
+                raise
             changed = list(decision.changed)
             if record_id is not None:
                 changed.append(IdempotencyRecord(
@@ -774,6 +783,14 @@ class FundLedger(Application[UUID]):
         if events:
             batch.tickets.append((outcome, events[-1].originator_id, events[-1].originator_version))
         return outcome
+
+    def _stored_record(self, record_id: UUID) -> IdempotencyRecord | None:
+        """The idempotency record as the store holds it, whatever the batch assumed."""
+        try:
+            record = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            return None
+        return record if isinstance(record, IdempotencyRecord) else None
 
     def _save_batch(self, batch: Batch) -> None:
         if not batch.events:
