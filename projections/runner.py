@@ -69,10 +69,12 @@ class ViewRunner:
                 view.create_tables(self.db)
 
     def drop_tables(self) -> None:
+        """The views and their position go together, in one transaction: a crash between
+        would leave empty views with the old position kept, and the history before it lost."""
         with self.db.transaction():
             for view in self.views:
                 view.drop_tables(self.db)
-        self.tracking.drop_table()
+            self.tracking.drop_table()
 
     # ---------------------------------------------------------------- progress
 
