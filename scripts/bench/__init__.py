@@ -12,122 +12,21 @@ docs/benchmarks.md between markers, keeping the notes around it.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from rich.console import Console
-
-from api.settings import Settings
-from api.store import open_ledger
-from scripts.bench import document, machine, parts, scratch
-from scripts.bench.figures import Report, Target, guarded
-from scripts.bench.workload import generate_year
-
-QUICK_EVENTS = 60_000
-FULL_EVENTS = 1_000_000
-
-console = Console(stderr=True)
-TABLE_WIDTH = 200  # the table is read in logs and CI output too, where no terminal says its width
-
-
-@dataclass
-class BenchOptions:
-    quick: bool = False
-    events: int | None = None  # default: QUICK_EVENTS or FULL_EVENTS
-    postgres_url: str | None = scratch.DEFAULT_POSTGRES_URL  # None: PostgreSQL not measured
-    sqlite: bool = True
-    out: Path | None = Path("docs/benchmarks.md")
-    profile_dir: Path | None = None
-    parts: frozenset[str] = field(default_factory=lambda: frozenset(PARTS))
-
-    @property
-    def event_target(self) -> int:
-        return self.events or (QUICK_EVENTS if self.quick else FULL_EVENTS)
-
-    @property
-    def bounds(self) -> parts.Bounds:
-        return parts.Bounds.quick() if self.quick else parts.Bounds.full()
-
+from typing import Any
 
 # Part names for --only (the smoke test runs a few).
 PARTS = ("bulk", "rebuild", "writes", "http", "verify", "reads", "beancount", "raw")
 
-
-def run_bench(options: BenchOptions) -> Report:
-    report = Report()
-    started = time.perf_counter()
-    header = machine.describe(scratch.conninfo(options.postgres_url, "postgres")
-                              if options.postgres_url else None)
-    stores: list[tuple[str, Callable[[], AbstractContextManager[Settings]]]] = []
-    if options.postgres_url:
-        url = options.postgres_url
-        scratch.scratch_database_name(url)  # refuse before anything is created
-        stores.append(("postgres", lambda: scratch.postgres_store(url)))
-    if options.sqlite:
-        stores.append(("sqlite", scratch.sqlite_store))
-    for index, (store, opener) in enumerate(stores):
-        with opener() as settings:
-            _measure_store(report, options, store, settings, first=index == 0)
-    seconds = time.perf_counter() - started
-    title = (f"fundledger benchmark ({'quick' if options.quick else 'full'}, "
-             f"{options.event_target:,} events asked, {seconds / 60:.1f} min)")
-    Console(width=TABLE_WIDTH).print(report.table(title))
-    if options.out is not None:
-        document.write(options.out, report, header, title)
-        console.print(f"written to {options.out}")
-    return report
+_LAZY = {"BenchOptions", "run_bench", "QUICK_EVENTS", "FULL_EVENTS"}
 
 
-def _measure_store(report: Report, options: BenchOptions, store: str, settings: Settings, *,
-                   first: bool) -> None:
-    console.rule(f"[bold]{store}")
-    chosen = options.parts
-    ledger = open_ledger(settings)
-    with ExitStack() as stack:
-        stack.callback(ledger.close)
-        console.print(f"generating about {options.event_target:,} events …")
-        workload = generate_year(ledger, options.event_target)
-        ctx = parts.Context(report, settings, store, options.bounds, workload, options.profile_dir)
-        steps: list[tuple[str, str, str, str, Callable[[], None], Target | None]] = [
-            ("bulk", parts.BULK, "bulk import", "events/s", lambda: parts.bulk_import(ctx, ledger), None),
-            ("rebuild", parts.REBUILD, "all views from the whole log", "events/s",
-             lambda: parts.rebuild(ctx), Target(100_000)),
-            ("writes", parts.WRITES, "in-process writes", "expenditures/s",
-             lambda: parts.in_process_writes(ctx, ledger), None),
-            ("http", parts.HTTP, "HTTP writes", "expenditures/s", lambda: _http(ctx), Target(2000)),
-            ("verify", parts.VERIFY, "hash chain, whole log", "events/s",
-             lambda: parts.verify(ctx), Target(200_000)),
-            ("reads", parts.READS, "balance reads", "ms", lambda: _reads(ctx), None),
-            ("beancount", parts.PEER, "load + balances", "transactions/s",
-             lambda: parts.beancount_peer(ctx), None),
-        ]
-        if store == "postgres" and options.postgres_url:
-            conninfo = scratch.conninfo(options.postgres_url)
-            steps.append(("raw", parts.RAW, "physical limits", "rows/s",
-                          lambda: parts.raw_limits(ctx, conninfo), None))
-        for name, part, label, unit, measure, target in steps:
-            if name not in chosen or (name == "beancount" and not first):
-                continue
-            console.print(f"[{store}] {part} …")
-            guarded(report, part, label, store, unit, measure, target)
+def __getattr__(name: str) -> Any:
+    """BenchOptions and run_bench load the app on first use, not on `import scripts.bench`:
+    the load client and the child processes are modules of this package too, and must
+    start in a fraction of a second."""
+    if name in _LAZY:
+        from scripts.bench import runner  # noqa: PLC0415
 
-
-def _http(ctx: parts.Context) -> None:
-    _catch_up_views(ctx.settings)  # the server's runner then follows only the new writes
-    parts.http_writes(ctx)
-    parts.http_gain(ctx)
-
-
-def _reads(ctx: parts.Context) -> None:
-    _catch_up_views(ctx.settings)  # reads at the full event count
-    parts.reads(ctx)
-
-
-def _catch_up_views(settings: Settings) -> None:
-    from projections.runner import ViewRunner  # noqa: PLC0415  (the views may be missing)
-
-    with ViewRunner(settings) as runner:
-        runner.run_until_caught_up()
+        return getattr(runner, name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

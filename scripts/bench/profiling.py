@@ -35,8 +35,8 @@ def wrapped(command: list[str], out: Path | None) -> list[str]:
     if out is None or binary is None:
         return command
     out.parent.mkdir(parents=True, exist_ok=True)
-    return [binary, "record", "-f", "raw", "-r", str(PY_SPY_RATE_HZ), "-o", str(out), "--",
-            *command]
+    return [binary, "record", "-f", "raw", "-r", str(PY_SPY_RATE_HZ), "-o", str(out),
+            "--nonblocking", "--", *command]
 
 
 def summary(raw: Path, top: int = 15) -> list[tuple[str, float]]:

@@ -1,0 +1,99 @@
+"""A smoke test of the benchmark (scripts/bench): every part runs at a toy size and yields its
+figures, the table and docs/benchmarks.md-style file are written. Nothing here asserts a speed:
+benchmarks are measured, not asserted (issue 6)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from scripts.bench import PARTS, BenchOptions, document, run_bench
+from scripts.bench.figures import Figure, Report, Target, guarded
+from scripts.bench.scratch import ScratchRefused, scratch_database_name
+
+# raw psycopg measures PostgreSQL only; the HTTP parts get a test of their own (servers start)
+IN_PROCESS_PARTS = frozenset(PARTS) - {"raw", "http", "reads"}
+
+
+def _failures(report: Report) -> list[str]:
+    return [f"{f.key}: {f.status}" for f in report.figures if f.value is None]
+
+
+def test_the_report_compares_each_figure_with_its_baseline_and_target() -> None:
+    report = Report()
+    report.add(Figure("3 raw", "one INSERT per row", "postgres", 1000.0, "rows/s"))
+    report.add(Figure("1 writes", "group commit", "postgres", 2500.0, "rows/s", Target(2000),
+                      baseline="postgres:3 raw:one INSERT per row"))
+    report.add(Figure("6 reads", "p99", "sqlite", 7.0, "ms", Target(5, at_least=False)))
+    guarded(report, "9 broken", "raises", "sqlite", "events/s", lambda: 1 / 0)  # type: ignore[arg-type, return-value]
+
+    rows = report.rows()
+    assert rows[1][5] == "yes"
+    assert rows[1][6].startswith("2.50× one INSERT per row")
+    assert rows[2][5] == "NO"
+    assert rows[3][3].startswith("failed: ZeroDivisionError")
+    markdown = report.markdown()
+    assert markdown.count("\n") == len(rows) + 1
+
+
+def test_a_run_replaces_only_the_generated_section(tmp_path: Path) -> None:
+    path = tmp_path / "benchmarks.md"
+    report = Report([Figure("7 verify", "hash chain", "sqlite", 1.0, "events/s")])
+    document.write(path, report, [("date", "today")], "first")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "\n## Notes kept by hand\n", encoding="utf-8")
+    document.write(path, report, [("date", "tomorrow")], "second")
+    text = path.read_text(encoding="utf-8")
+    assert "## second" in text
+    assert "## first" not in text
+    assert "Notes kept by hand" in text
+
+
+def test_the_bench_never_drops_a_database_that_is_not_its_own() -> None:
+    with pytest.raises(ScratchRefused):
+        scratch_database_name("postgresql://postgres@127.0.0.1:5432/fundledger")
+    with pytest.raises(ScratchRefused):
+        scratch_database_name("postgresql://postgres@db.example.org:5432/fundledger_bench")
+
+
+def test_the_in_process_parts_run_at_a_toy_size_on_sqlite(tmp_path: Path) -> None:
+    out = tmp_path / "benchmarks.md"
+    report = run_bench(BenchOptions(events=1_000, postgres_url=None, sqlite=True, out=out,
+                                    parts=IN_PROCESS_PARTS, toy=True))
+
+    assert all("not installed" in f for f in _failures(report)), _failures(report)
+    measured = {f.part.split()[0] for f in report.figures}
+    assert measured >= {"1", "4", "5", "7", "8"}
+    text = out.read_text(encoding="utf-8")
+    assert document.BEGIN in text
+    assert "| part | measure |" in text
+    assert "eventsourcing" in text  # the versions in the header
+
+
+def test_the_http_parts_run_at_a_toy_size_on_sqlite(tmp_path: Path) -> None:
+    report = run_bench(BenchOptions(events=1_000, postgres_url=None, sqlite=True, out=None,
+                                    parts=frozenset({"http", "reads"}), toy=True))
+
+    assert _failures(report) == []
+    names = {f.name for f in report.figures}
+    assert {"4 clients, group commit", "4 clients, one save per request",
+            "4 clients: group commit ÷ one save per request", "balance, HTTP: p99",
+            "as-of balance, in-process: p99"} <= names
+    assert all("errors" not in f.detail for f in report.figures), [f.detail for f in report.figures]
+
+
+@pytest.mark.postgres
+def test_the_postgres_parts_run_at_a_toy_size(postgres_dsn: str, tmp_path: Path) -> None:
+    base = postgres_dsn.rsplit("/", 1)[0]
+    url = f"{base}/fundledger_bench_smoke_{os.getpid()}_{uuid4().hex[:6]}"
+    report = run_bench(BenchOptions(events=1_000, postgres_url=url, sqlite=False,
+                                    out=tmp_path / "benchmarks.md",
+                                    parts=frozenset({"bulk", "writes", "raw"}), toy=True))
+
+    assert _failures(report) == []
+    names = {f.name for f in report.figures}
+    assert {"one INSERT + commit per row", "executemany, 1,000 rows per commit",
+            "COPY, one transaction", "4 threads, group commit"} <= names
