@@ -340,6 +340,10 @@ class FundLedger(Application[UUID]):
                 carry_id = uuid5(NAMESPACE_URL, f"fundledger:carry:{allocation.id}")
                 remainder = allocation.remaining if allocation.status == "approved" else 0
                 if target is not None and remainder > 0:
+                    # The carried remainder becomes an allocation of the target fund, so the
+                    # target's earmark and level rules hold for it as for any other.
+                    self._check_fund_rules(target, self._load(allocation.school_id),
+                                           next_year_stamp.effective_date)
                     allocation.close_year(disposition, carry_id, stamp)
                     carried += remainder
                     successor = Allocation.open_by_carry_over(
@@ -864,6 +868,12 @@ class FundLedger(Application[UUID]):
         if school.closed_on is not None and school.closed_on <= day:
             msg = f"school {school.code} closed on {school.closed_on}"
             raise SchoolClosed(msg)
+        self._check_fund_rules(fund, school, day)
+
+    @staticmethod
+    def _check_fund_rules(fund: Fund, school: School, day: date) -> None:
+        """A rural-support fund goes only to town, rural or poverty-area schools (as they
+        were classified on `day`); a fund restricted to levels only to schools of those levels."""
         if fund.earmark == Earmark.RURAL_SUPPORT and not school.is_rural_support_eligible_on(day):
             msg = (f"fund {fund.code} is earmarked for rural support; school {school.code} is "
                    f"{school.locale_on(day)} and not in a poverty area on {day}")

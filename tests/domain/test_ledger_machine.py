@@ -53,6 +53,7 @@ FUNDS = {
     "F25A": (2025, "CNY", "public_operating"),
     "F25B": (2025, "CNY", "public_operating"),
     "F26A": (2026, "CNY", "public_operating"),
+    "F26B": (2026, "CNY", "public_operating"),  # opened by the rule, maybe earmarked: carry-over target
     "F26C": (2026, "COMPUTER", "equipment"),
 }
 VOUCHERS = ["V0", "V1", "V2"]
@@ -128,6 +129,11 @@ class MExpenditure:
 def eligible_error(school: MSchool, fund: MFund) -> type[e.LedgerError] | None:
     if school.closed:
         return e.SchoolClosed
+    return fund_rule_error(school, fund)
+
+
+def fund_rule_error(school: MSchool, fund: MFund) -> type[e.LedgerError] | None:
+    """The fund's own rules for a school: earmark, then levels (a carry-over checks these)."""
     if fund.earmark == "rural_support" and not (school.poverty or school.locale in ("town", "rural")):
         return e.EarmarkViolation
     if fund.levels and school.level not in fund.levels:
@@ -300,6 +306,14 @@ class LedgerMachine(RuleBasedStateMachine):
         elif target is not None and (target.year != fund.year + 1 or target.unit != fund.unit
                                      or target.closed):
             expected = e.CarryOverTargetInvalid
+        elif target is not None:
+            # Every remainder carried becomes an allocation of the target: its rules apply.
+            for allocation_id in fund.allocation_ids:
+                allocation = self.allocations[allocation_id]
+                if allocation.status == "approved" and allocation.allocated > allocation.spent:
+                    expected = fund_rule_error(self.schools[allocation.school], target)
+                    if expected is not None:
+                        break
         outcome = self.attempt(expected, lambda: self.ledger.close_fund(
             APPROVER, code, disposition="carry_over" if carry_to else "lapse",
             carry_to=carry_to))

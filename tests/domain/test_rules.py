@@ -612,17 +612,38 @@ def test_carry_over_goes_only_to_an_open_fund_of_the_next_year_in_the_same_unit(
                                       carry_to="PUB-2025"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "domain bug: close_fund carries an urban school's remainder into a rural_support fund of "
-    "the next year without the earmark (or level) check that propose and transfer make"))
 def test_carry_over_into_a_rural_support_fund_keeps_the_earmark(ledger: FundLedger):
     f.school(ledger, code="XZ-GL-0001", locale="urban", district="Gulou")
     f.fund(ledger)
     f.fund(ledger, code="RUR-2026", fiscal_year=2026, earmark="rural_support")
-    f.approved(ledger, school_code="XZ-GL-0001")
+    allocation_id = f.approved(ledger, school_code="XZ-GL-0001")
     refused(ledger, EarmarkViolation, "earmark_violation",
             lambda: ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over",
                                       carry_to="RUR-2026"))
+    assert ledger.get_allocation(allocation_id).status == "approved"
+    # A rural school's remainder may go there; the urban one's lapses if the chief says so.
+    ledger.close_fund(APPROVER, "PUB-2025", disposition="lapse")
+    assert ledger.get_fund("RUR-2026").allocated == 0
+
+
+def test_carry_over_into_a_level_restricted_fund_keeps_the_restriction(ledger: FundLedger):
+    f.school(ledger, level="junior")
+    f.fund(ledger)
+    f.fund(ledger, code="PRI-2026", fiscal_year=2026, levels=["primary"])
+    f.approved(ledger)
+    refused(ledger, LevelNotEligible, "level_not_eligible",
+            lambda: ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over",
+                                      carry_to="PRI-2026"))
+
+
+def test_carry_over_of_a_rural_schools_remainder_into_rural_support(ledger: FundLedger):
+    f.school(ledger, locale="rural")
+    f.fund(ledger)
+    f.fund(ledger, code="RUR-2026", fiscal_year=2026, earmark="rural_support")
+    allocation_id = f.approved(ledger)
+    remainder = ledger.get_allocation(allocation_id).remaining
+    ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over", carry_to="RUR-2026")
+    assert ledger.get_fund("RUR-2026").allocated == remainder > 0
 
 
 def test_an_unknown_allocation_id_is_not_found(ledger: FundLedger):
