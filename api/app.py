@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +37,9 @@ from domain.ledger import FundLedger, bureau_today
 
 log = logging.getLogger("fundledger.api")
 RUNNER_STOP_WAIT_SECONDS_MAX = 10.0
+STORE_WATCH_EVERY_SECONDS = 0.5
+STORE_WATCH_CONNECT_SECONDS = 2
+STORE_WATCH_STOP_SECONDS_MAX = 5.0
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = bureau_today,
@@ -57,9 +61,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
         app.state.queries = _open_queries(settings)
         app.state.group_commit = GroupCommit(app.state.ledger) if group_commit else None
         runner = _start_view_runner(settings, app.state.ledger) if run_views else None
+        app.state.store_outage.start()
         try:
             yield
         finally:
+            app.state.store_outage.stop()
             if runner is not None:
                 runner()
             if app.state.group_commit is not None:
@@ -90,6 +96,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.state.metrics = metrics
     # Outermost first: metrics see every answer, including the last resort's 500 and the 413.
     app.add_middleware(BodySizeLimit, body_bytes_max=settings.request_body_bytes_max)
+    app.state.store_outage = StoreOutage(settings)
+    app.add_middleware(StoreBreaker, outage=app.state.store_outage)
     app.add_middleware(LastResort)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
@@ -186,6 +194,80 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
 
+class StoreOutage:
+    """Whether the store is down, as a watch thread sees it: one connection of its own that
+    asks `SELECT 1` every `watch_every_seconds` (and reconnects when it fails). A request
+    that meets a store failure marks it down too; the watch's next success clears it.
+    SQLite, a file of this process, is never down this way."""
+
+    def __init__(self, settings: Settings,
+                 watch_every_seconds: float = STORE_WATCH_EVERY_SECONDS) -> None:
+        self.settings = settings
+        self.watch_every_seconds = watch_every_seconds
+        self.down = False
+        self.trips = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def trip(self) -> None:
+        if not self.down:
+            self.trips += 1
+        self.down = True
+
+    def start(self) -> None:
+        if self.settings.is_postgres:
+            self._thread = threading.Thread(target=self._watch, name="store-watch", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(STORE_WATCH_STOP_SECONDS_MAX)
+
+    def _watch(self) -> None:
+        env = self.settings.eventsourcing_env()
+        connection: psycopg.Connection[Any] | None = None
+        while not self._stop.wait(self.watch_every_seconds):
+            try:
+                if connection is None or connection.closed:
+                    connection = psycopg.connect(
+                        host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+                        dbname=env["POSTGRES_DBNAME"], user=env["POSTGRES_USER"],
+                        password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
+                        connect_timeout=STORE_WATCH_CONNECT_SECONDS,
+                        application_name="fundledger-store-watch")
+                connection.execute("SELECT 1")
+            except psycopg.Error:
+                if connection is not None:
+                    connection.close()
+                connection = None
+                self.trip()
+                continue
+            self.down = False
+        if connection is not None:
+            connection.close()
+
+
+class StoreBreaker:
+    """While the store is down, answers 503 at once, instead of letting each request wait out
+    the driver's connection retries (the eventsourcing library retries ten times, each waiting
+    for a pool connection): clients hear "retry shortly" while it is down, and requests go
+    through again as soon as the watch sees it back."""
+
+    def __init__(self, app: ASGIApp, outage: StoreOutage) -> None:
+        self.app = app
+        self.outage = outage
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.outage.down:
+            response = problems.api_problem(
+                "store_unavailable", "the event store did not answer; retry shortly",
+                headers={"Retry-After": str(problems.STORE_RETRY_AFTER_SECONDS)})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class LastResort:
     """An unexpected exception becomes a 500 problem without its stack trace; the trace goes
     to the log. A store that does not answer becomes 503."""
@@ -211,7 +293,7 @@ class LastResort:
             if started:
                 raise
             if problems.is_store_unavailable(error):
-                response = problems.store_unavailable_problem(error)
+                response = problems.store_unavailable_problem(error, scope.get("app"))
             else:
                 log.exception("unexpected error answering %s %s", scope.get("method"),
                               scope.get("path"))

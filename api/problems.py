@@ -157,8 +157,11 @@ def is_store_unavailable(error: BaseException) -> bool:
     return cause is not None and cause is not error and is_store_unavailable(cause)
 
 
-def store_unavailable_problem(error: BaseException) -> JSONResponse:
+def store_unavailable_problem(error: BaseException, app: Any = None) -> JSONResponse:
     log.warning("store unavailable: %s", error)
+    outage = getattr(getattr(app, "state", None), "store_outage", None)
+    if outage is not None:
+        outage.trip()
     return api_problem("store_unavailable", "the event store did not answer; retry shortly",
                        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
 
@@ -204,9 +207,9 @@ async def _on_http_exception(_: Request, error: Exception) -> JSONResponse:
     return api_problem(code, str(error.detail), headers=headers)
 
 
-async def _on_store_error(_: Request, error: Exception) -> JSONResponse:
+async def _on_store_error(request: Request, error: Exception) -> JSONResponse:
     if is_store_unavailable(error):
-        return store_unavailable_problem(error)
+        return store_unavailable_problem(error, request.app)
     log.error("store error", exc_info=error)
     return api_problem("internal_error", "the request failed; the error has been logged")
 

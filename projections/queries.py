@@ -185,6 +185,12 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
+def _is_lost(db: ViewDatabase) -> bool:
+    """A PostgreSQL connection the server closed or broke; SQLite's never are."""
+    connection = db.connection
+    return bool(getattr(connection, "closed", False) or getattr(connection, "broken", False))
+
+
 class BureauQueries:
     """Read-only queries over the views; one database connection per thread."""
 
@@ -201,6 +207,13 @@ class BureauQueries:
 
     def _db(self) -> ViewDatabase:
         db: ViewDatabase | None = getattr(self._local, "db", None)
+        if db is not None and _is_lost(db):
+            # The database restarted (or dropped the connection): this thread opens a new one,
+            # so that reads recover by themselves instead of failing until the API restarts.
+            with self._lock:
+                if db in self._connections:
+                    self._connections.remove(db)
+            db = None
         if db is None:
             db = ViewDatabase.open(self.settings)
             self._local.db = db

@@ -51,7 +51,7 @@ def run(settings: Settings, workdir: Path, *, kills: int = 3, writers: int = 8,
                                        appropriation=4 * ALLOCATION_FEN, approved=4)["approved"]
         finally:
             setup.close()
-        load = _Load(server.url, tokens, ids, writers, seed)
+        load = Load(server.url, tokens, ids, writers, seed)
         load.start()
         acked_at_kills: list[int] = []
         for _ in range(kills):
@@ -75,7 +75,7 @@ def run(settings: Settings, workdir: Path, *, kills: int = 3, writers: int = 8,
                      load.statuses)
         report.check("no write was refused (each was affordable and new)",
                      not any(isinstance(s, int) and 400 <= s < 500 for s in load.statuses), load.errors[:5])
-        _check_store(report, settings, load, ids)
+        check_store(report, settings, load, ids)
         caught_up = harness.wait_until(lambda: _views_caught_up(server.url), CATCH_UP_SECONDS_MAX, 0.2)
         report.check("the restarted server's views catch up", caught_up)
     finally:
@@ -97,7 +97,16 @@ def _views_caught_up(url: str) -> bool:
     return health.get("views_position") == health.get("position")
 
 
-class _Load:
+def _code(response: httpx.Response) -> str | None:
+    if not response.headers.get("content-type", "").startswith("application/problem+json"):
+        return None
+    try:
+        return str(response.json().get("code"))
+    except ValueError:
+        return None
+
+
+class Load:
     """Writers that retry a lost answer with the same key and remember what was acknowledged."""
 
     def __init__(self, url: str, tokens: dict[str, str], allocations: list[str], writers: int,
@@ -112,6 +121,8 @@ class _Load:
         self.acked: dict[str, dict[str, Any]] = {}  # key → the write and its answer
         self.attempted: dict[str, dict[str, Any]] = {}
         self.statuses: Counter[int | str] = Counter()
+        # (sent, answered: monotonic seconds; status, problem code) of every request.
+        self.timeline: list[tuple[float, float, int | str, str | None]] = []
         self.errors: list[str] = []
         self.sent = 0
         self.retried = 0
@@ -155,15 +166,20 @@ class _Load:
                 self.sent += 1
                 self.retried += 0 if first else 1
             first = False
+            sent = time.monotonic()
             try:
                 response = http.post(op["path"], json=op["body"], headers=headers)
             except httpx.HTTPError as error:
                 with self.lock:
                     self.statuses[f"transport: {type(error).__name__}"] += 1
+                    self.timeline.append((sent, time.monotonic(),
+                                          f"transport: {type(error).__name__}", None))
                 time.sleep(RETRY_WAIT_SECONDS)
                 continue
             with self.lock:
                 self.statuses[response.status_code] += 1
+                self.timeline.append((sent, time.monotonic(), response.status_code,
+                                      _code(response)))
             if response.status_code in (200, 201):
                 with self.lock:
                     self.acked[key] = {**op, "answer": response.json()}
@@ -178,7 +194,7 @@ class _Load:
             self.unfinished += 1
 
 
-def _check_store(report: Report, settings: Settings, load: _Load, allocations: list[str]) -> None:
+def check_store(report: Report, settings: Settings, load: Load, allocations: list[str]) -> None:
     ledger = harness.ledger_for(settings)
     try:
         aggregates = replay_aggregates(ledger)
