@@ -6,11 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 import uvicorn
 from fastapi import FastAPI
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from api.app import create_app
 from api.cli.errors import cli_command
@@ -91,9 +96,15 @@ def demo(
         if ledger.last_position() == 0:
             year = fiscal_year or bureau_today().year - 1
             typer.echo(f"generating the {preset} preset's fiscal year {year} (scale {scale}) …")
-            summary = generate(ledger, preset=preset, seed=seed, fiscal_year=year, scale=scale)
+            with _generation_bar() as (bar, task):
+                def progress(done: int, total: int, day: str) -> None:
+                    bar.update(task, completed=done, total=total, day=day)
+
+                summary = generate(ledger, preset=preset, seed=seed, fiscal_year=year,
+                                   scale=scale, progress=progress)
             for line in summary.lines():
                 typer.echo(f"  {line}")
+            _catch_up_views(settings)
         else:
             typer.echo(f"the store already holds {ledger.last_position()} events; not generating")
         typer.echo("demo tokens (shown once):")
@@ -102,8 +113,30 @@ def demo(
             typer.echo(f"  {role.value:<9} {token}")
     finally:
         ledger.close()
-    typer.echo(f"serving http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"dashboard: http://{host}:{port}/dashboard  (log in with a token above; the "
+               "auditor's sees every page)")
+    typer.echo(f"API docs:  http://{host}:{port}/docs")
     run_server(host, port, workers)
+
+
+def _catch_up_views(settings: Settings) -> None:
+    """Builds the views before serving, so the first page opened shows the whole year."""
+    from projections.runner import ViewRunner  # noqa: PLC0415
+
+    started = time.monotonic()
+    with _generation_bar() as (bar, task), ViewRunner(settings) as runner:
+        bar.update(task, day="views")
+        applied = runner.run_until_caught_up(
+            lambda done, total: bar.update(task, completed=done, total=total))
+    typer.echo(f"  views: {applied} events applied in {time.monotonic() - started:.1f} s")
+
+
+@contextmanager
+def _generation_bar() -> Iterator[tuple[Progress, TaskID]]:
+    columns = (TextColumn("  {task.fields[day]}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        yield bar, bar.add_task("generating", total=None, day="")
 
 
 def register(app: typer.Typer) -> None:

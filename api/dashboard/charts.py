@@ -5,6 +5,7 @@ pygal's own tooltips load a script from the web by default; `js=[]` turns that o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import pygal
@@ -12,11 +13,39 @@ from pygal.style import Style
 
 from api.dashboard.reads import FundTotals
 
-STYLE = Style(background="transparent", plot_background="transparent", font_family="sans-serif",
-              colors=("#9aa5b1", "#2f6fdf", "#e8871e", "#3d9a50", "#c0392b"),
-              label_font_size=11, major_label_font_size=11, legend_font_size=12)
+# One colour per meaning on every chart: appropriated grey, allocated blue, spent orange,
+# remaining green.
+GREY, BLUE, ORANGE, GREEN = "#9aa5b1", "#2f6fdf", "#e8871e", "#3d9a50"
+LABEL_FONT_SIZE = 11
+MARGIN = 20
+FONTS = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei", sans-serif'
+
+
+def _style(*colors: str) -> Style:
+    return Style(background="transparent", plot_background="transparent", font_family=FONTS,
+                 colors=colors, label_font_size=LABEL_FONT_SIZE,
+                 major_label_font_size=LABEL_FONT_SIZE,
+                 legend_font_size=12)
+
+
 CHART_WIDTH = 900
 BARS_SHOWN_MAX = 30
+FUND_LABEL_CHARS_MAX = 14  # pygal measures CJK text narrower than it draws: keep names short
+
+
+def _wide_text_shortfall(labels: Sequence[str]) -> int:
+    """pygal sizes a label as 0.6 em a character; a Chinese character takes a whole em. The
+    pixels it misses on the widest label, to add to the chart's margin."""
+    wide = max((sum(1 for c in label if ord(c) > 0x2E80) for label in labels), default=0)
+    return math.ceil(0.45 * LABEL_FONT_SIZE * wide)
+
+
+def _short(name: str) -> str:
+    """A fund's name for a chart's axis: without its leading year (`2025年…`), cut short."""
+    head, mark, rest = name.partition("年")
+    if mark and head.isdigit() and rest:
+        name = rest
+    return name if len(name) <= FUND_LABEL_CHARS_MAX else name[:FUND_LABEL_CHARS_MAX - 1] + "…"
 
 
 def _yuan(minor: int) -> float:
@@ -33,10 +62,14 @@ def funds_bars(funds: Sequence[FundTotals], labels: dict[str, str]) -> str:
     """Appropriated, allocated and spent per fund (yuan funds; the largest first)."""
     shown = sorted((f for f in funds if f.unit == "CNY"), key=lambda f: -f.appropriated)
     shown = shown[:BARS_SHOWN_MAX]
-    chart = pygal.HorizontalBar(style=STYLE, width=CHART_WIDTH, height=max(240, 34 * len(shown) + 80),
-                                js=[], disable_xml_declaration=True, legend_at_bottom=True,
-                                truncate_label=40, value_formatter=lambda v: f"{v:,.2f}")
-    chart.x_labels = [f.name for f in reversed(shown)]
+    names = [_short(f.name) for f in reversed(shown)]
+    chart = pygal.HorizontalBar(style=_style(GREY, BLUE, ORANGE), width=CHART_WIDTH,
+                                height=max(240, 34 * len(shown) + 80), js=[],
+                                disable_xml_declaration=True, legend_at_bottom=True,
+                                legend_at_bottom_columns=3, truncate_label=-1,
+                                margin_left=MARGIN + _wide_text_shortfall(names),
+                                value_formatter=lambda v: f"{v:,.2f}")
+    chart.x_labels = names
     chart.add(labels["appropriated"], [_yuan(f.appropriated) for f in reversed(shown)])
     chart.add(labels["allocated"], [_yuan(f.allocated) for f in reversed(shown)])
     chart.add(labels["spent"], [_yuan(f.spent) for f in reversed(shown)])
@@ -45,8 +78,9 @@ def funds_bars(funds: Sequence[FundTotals], labels: dict[str, str]) -> str:
 
 def burn_down(months: Sequence[tuple[str, int, int]], labels: dict[str, str]) -> str:
     """Allocated, spent and the unspent remainder at each month's end (yuan)."""
-    chart = pygal.Line(style=STYLE, width=CHART_WIDTH, height=320, js=[],
-                       disable_xml_declaration=True, legend_at_bottom=True, fill=False,
+    chart = pygal.Line(style=_style(BLUE, ORANGE, GREEN), width=CHART_WIDTH, height=320, js=[],
+                       disable_xml_declaration=True, legend_at_bottom=True,
+                       legend_at_bottom_columns=3, fill=False,
                        value_formatter=lambda v: f"{v:,.0f}")
     chart.x_labels = [m[5:] for m, _, _ in months]
     chart.add(labels["allocated"], [_yuan(a) for _, a, _ in months])
@@ -58,8 +92,9 @@ def burn_down(months: Sequence[tuple[str, int, int]], labels: dict[str, str]) ->
 def per_student_by_locale(rows: Sequence[tuple[str, dict[str, int | None]]],
                           locale_labels: dict[str, str]) -> str:
     """Per-student yuan allocated, by district, one bar per locale."""
-    chart = pygal.Bar(style=STYLE, width=CHART_WIDTH, height=340, js=[],
-                      disable_xml_declaration=True, legend_at_bottom=True, x_label_rotation=20,
+    chart = pygal.Bar(style=_style("#2f6fdf", "#8e6bd1", "#3d9a50"), width=CHART_WIDTH,
+                      height=340, js=[], disable_xml_declaration=True, legend_at_bottom=True,
+                      legend_at_bottom_columns=3, x_label_rotation=20,
                       value_formatter=lambda v: f"{v:,.2f}")
     chart.x_labels = [district for district, _ in rows]
     for locale in ("urban", "town", "rural"):

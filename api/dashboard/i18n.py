@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from domain.errors import LedgerError
+from domain.units import unit_of
+
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
@@ -97,6 +100,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "line": ("行号", "Line"),
     "rows": ("行数", "Rows"),
     "not_officer": ("导入需要财务人员角色。", "Importing needs the officer role."),
+    "journal_note": ("最新的在前", "newest first"),
+    "older": ("更早", "Older"),
+    "dashboard_link": ("仪表盘", "Dashboard"),
 }
 
 ENUMS: dict[str, tuple[str, str]] = {
@@ -120,3 +126,18 @@ def translate(key: str, language: str) -> str:
     if pair is None:
         return key
     return pair[0] if language == "zh" else pair[1]
+
+
+def translate_value(value: str, language: str) -> str:
+    """A value of the books (a locale, level, status or unit code) in the language. Values
+    come before page labels: `rural` the locale is 乡村, not the page 乡村支持."""
+    pair = ENUMS.get(value)
+    if pair is not None:
+        return pair[0] if language == "zh" else pair[1]
+    if value.isupper():
+        try:
+            unit = unit_of(value)
+        except LedgerError:
+            return value
+        return unit.label_zh if language == "zh" else unit.label_en
+    return translate(value, language)

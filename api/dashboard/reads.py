@@ -124,11 +124,16 @@ def schools_with_balances(db: ViewDatabase, fiscal_year: int, as_of: date | None
 
 
 def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = "",
-                     event: str = "", as_of: date | None = None, after: int = 0,
+                     event: str = "", as_of: date | None = None, before: int = 0,
                      limit: int = 50) -> tuple[list[dict[str, Any]], int | None]:
-    """Journal rows after a position, newest filters first applied; oldest first."""
+    """Journal rows matching the filters, newest first, before a position (0: from the
+    newest); and the cursor of the next, older page."""
     limit = max(1, min(limit, PAGE_ROWS_MAX))
-    clauses, params = ["position > ?"], [after]
+    clauses: list[str] = []
+    params: list[Any] = []
+    if before > 0:
+        clauses.append("position < ?")
+        params.append(before)
     for column, value in (("entity_type", entity_type), ("actor", actor), ("event", event)):
         if value:
             clauses.append(f"{column} = ?")
@@ -136,10 +141,11 @@ def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = ""
     if as_of is not None:
         clauses.append("(effective_date IS NULL OR effective_date <= ?)")
         params.append(as_of.isoformat())
+    where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
     rows = db.dicts(
         "SELECT position, recorded_at, actor, actor_role, entity_id, entity_type, event, "  # noqa: S608
         f"amount, unit, reason, effective_date, hash FROM {JOURNAL_TABLE} "
-        f"WHERE {' AND '.join(clauses)} ORDER BY position LIMIT ?", [*params, limit + 1])
+        f"{where}ORDER BY position DESC LIMIT ?", [*params, limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (int(rows[-1]["position"]) if more else None)

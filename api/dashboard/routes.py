@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 
 from api.dashboard import charts, reads
-from api.dashboard.i18n import DEFAULT_LANGUAGE, LABELS, LANGUAGES, translate
+from api.dashboard.i18n import DEFAULT_LANGUAGE, LABELS, LANGUAGES, translate, translate_value
 from api.imports import ImportKind, ImportRecords, import_csv, template_csv
 from domain.actors import Actor, Role
 from domain.errors import LedgerError, UnknownToken
@@ -117,9 +117,10 @@ def _render(request: Request, template: str, actor: Actor, db: ViewDatabase, pag
     as_of = _day(as_of_text)
     year, years = _year(db, year_text, as_of)
     labels = {key: translate(key, language) for key in LABELS}
-    keep = {k: v for k, v in request.query_params.items() if k not in ("as_of", "year", "after")}
+    keep = {k: v for k, v in request.query_params.items()
+            if k not in ("as_of", "year", "after", "before")}
     return templates.TemplateResponse(request, template, {
-        "page": page, "lang": language, "L": labels, "t": lambda key: translate(key, language),
+        "page": page, "lang": language, "L": labels, "t": lambda value: translate_value(value, language),
         "actor": actor, "is_auditor": Role.AUDITOR in actor.roles,
         "is_officer": Role.OFFICER in actor.roles, "as_of": as_of, "year": year,
         "years": years, "keep": keep, "position": _position(request),
@@ -282,7 +283,7 @@ def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
         if row.unit == reads.MONEY_UNIT:
             by_district.setdefault(row.district, {})[row.locale] = row.per_student_allocated
     language = _language(request)
-    locale_labels = {k: translate(k, language) for k in ("urban", "town", "rural")}
+    locale_labels = {k: translate_value(k, language) for k in ("urban", "town", "rural")}
     chart = charts.per_student_by_locale(sorted(by_district.items()), locale_labels) \
         if by_district else ""
     return _render(request, "rural.html", actor, db, "rural", as_of, year, report=report,
@@ -294,7 +295,7 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
           entity_type: Annotated[str, Query(max_length=40)] = "",
           actor_name: Annotated[str, Query(alias="actor", max_length=64)] = "",
           event: Annotated[str, Query(max_length=60)] = "",
-          after: Annotated[int, Query(ge=0)] = 0) -> Response:
+          before: Annotated[int, Query(ge=0)] = 0) -> Response:
     actor = _actor(request)
     if actor is None:
         return _to_login(request)
@@ -309,9 +310,9 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
     except digests.DigestInvalid:
         digest = None
     rows, cursor = reads.journal_filtered(db, entity_type=entity_type, actor=actor_name,
-                                          event=event, as_of=day, after=after)
+                                          event=event, as_of=day, before=before)
     types, events = reads.journal_choices(db)
-    next_query = (urlencode({**request.query_params, "after": cursor})
+    next_query = (urlencode({**request.query_params, "before": cursor})
                   if cursor is not None else None)
     return _render(request, "audit.html", actor, db, "audit", as_of, year,
                    verification=verification, digest=digest, rows=rows, types=types,
