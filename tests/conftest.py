@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 from uuid import uuid4
@@ -99,6 +101,38 @@ def store_settings(request: pytest.FixtureRequest) -> Settings:
     if request.param == "postgres":
         return request.getfixturevalue("postgres_settings")
     return request.getfixturevalue("sqlite_settings")
+
+
+@contextmanager
+def fresh_sqlite_store() -> Iterator[Settings]:
+    """A new SQLite file, removed afterwards."""
+    with tempfile.TemporaryDirectory() as directory:
+        yield Settings(database_url=f"sqlite:///{Path(directory) / 'fundledger.db'}")
+
+
+def fresh_postgres_store(dsn: str) -> Callable[[], AbstractContextManager[Settings]]:
+    """A factory of new PostgreSQL schemas, each dropped afterwards."""
+    @contextmanager
+    def store() -> Iterator[Settings]:
+        schema = f"h_{uuid4().hex[:16]}"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        try:
+            yield Settings(database_url=dsn, postgres_schema=schema, postgres_pool_size=2)
+        finally:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+    return store
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_store(request: pytest.FixtureRequest) -> Callable[[], AbstractContextManager[Settings]]:
+    """For hypothesis tests: a factory of fresh stores, so that every example starts from an
+    empty store of its own and a failure replays exactly (SQLite, then PostgreSQL)."""
+    if request.param == "postgres":
+        return fresh_postgres_store(request.getfixturevalue("postgres_dsn"))
+    return fresh_sqlite_store
 
 
 @pytest.fixture

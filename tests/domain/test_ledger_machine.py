@@ -10,16 +10,13 @@ command wrote no event.
 from __future__ import annotations
 
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, assume, event, settings
 from hypothesis import strategies as st
@@ -30,7 +27,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from psycopg import sql
 
 from api.settings import Settings
 from domain import errors as e
@@ -637,36 +633,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert (school.locale, school.is_closed) == (model.locale, model.closed)
 
 
-# ------------------------------------------------------------------ stores
-
-
-@contextmanager
-def sqlite_store() -> Iterator[Settings]:
-    with tempfile.TemporaryDirectory() as directory:
-        yield Settings(database_url=f"sqlite:///{Path(directory) / 'fundledger.db'}")
-
-
-def postgres_store(dsn: str) -> Callable[[], AbstractContextManager[Settings]]:
-    @contextmanager
-    def store() -> Iterator[Settings]:
-        schema = f"m_{uuid4().hex[:16]}"
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        try:
-            yield Settings(database_url=dsn, postgres_schema=schema, postgres_pool_size=2)
-        finally:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-    return store
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def machine_store(request: pytest.FixtureRequest) -> Callable[[], AbstractContextManager[Settings]]:
-    """A fresh store per example: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "postgres":
-        return postgres_store(request.getfixturevalue("postgres_dsn"))
-    return sqlite_store
+# ------------------------------------------------------------------- runs
 
 
 def run_machine(store: Callable[[], AbstractContextManager[Settings]], examples: int,
@@ -677,10 +644,10 @@ def run_machine(store: Callable[[], AbstractContextManager[Settings]], examples:
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
 
 
-def test_random_command_sequences_keep_the_books(machine_store: Callable[[], Any]):
-    run_machine(machine_store, examples=25, steps=40)
+def test_random_command_sequences_keep_the_books(fresh_store: Callable[[], Any]):
+    run_machine(fresh_store, examples=25, steps=40)
 
 
 @pytest.mark.slow
-def test_long_random_command_sequences_keep_the_books(machine_store: Callable[[], Any]):
-    run_machine(machine_store, examples=300, steps=80)
+def test_long_random_command_sequences_keep_the_books(fresh_store: Callable[[], Any]):
+    run_machine(fresh_store, examples=300, steps=80)
