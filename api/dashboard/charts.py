@@ -68,7 +68,8 @@ def funds_bars(funds: Sequence[FundTotals], labels: dict[str, str]) -> str:
                                 disable_xml_declaration=True, legend_at_bottom=True,
                                 legend_at_bottom_columns=3, truncate_label=-1,
                                 margin_left=MARGIN + _wide_text_shortfall(names),
-                                value_formatter=lambda v: f"{v:,.2f}")
+                                x_labels_major_count=6, show_minor_x_labels=False,
+                                value_formatter=lambda v: f"{v:,.0f}")
     chart.x_labels = names
     chart.add(labels["appropriated"], [_yuan(f.appropriated) for f in reversed(shown)])
     chart.add(labels["allocated"], [_yuan(f.allocated) for f in reversed(shown)])

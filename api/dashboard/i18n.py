@@ -100,6 +100,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "line": ("行号", "Line"),
     "rows": ("行数", "Rows"),
     "not_officer": ("导入需要财务人员角色。", "Importing needs the officer role."),
+    "problem": ("问题", "Problem"),
     "journal_note": ("最新的在前", "newest first"),
     "older": ("更早", "Older"),
     "dashboard_link": ("仪表盘", "Dashboard"),

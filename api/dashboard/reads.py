@@ -76,6 +76,35 @@ def monthly_remaining(db: ViewDatabase, fiscal_year: int, as_of: date | None
     return months
 
 
+def allocation_amounts_as_of(db: ViewDatabase, school: str, fiscal_year: int, as_of: date
+                             ) -> dict[str, tuple[int, int]]:
+    """Each of a school's allocations: (allocated, spent) by `as_of`, by business date."""
+    return {str(allocation): (int(allocated), int(spent)) for allocation, allocated, spent in db.rows(
+        "SELECT allocation_id, SUM(CASE WHEN kind = 'allocated' THEN delta ELSE 0 END), "
+        "SUM(CASE WHEN kind = 'spent' THEN delta ELSE 0 END) FROM ledger_entries "
+        "WHERE school_code = ? AND fiscal_year = ? AND effective_date <= ? "
+        "GROUP BY allocation_id", (school, fiscal_year, as_of.isoformat()))}
+
+
+STATUS_AFTER_EVENT = {"Proposed": "proposed", "Approved": "approved", "Rejected": "rejected",
+                      "Cancelled": "cancelled", "YearClosed": "closed"}
+
+
+def status_as_of(history: list[dict[str, Any]], as_of: date, now: str) -> str:
+    """An allocation's status on a day, from its journal history (oldest first): the status
+    its last status-changing event on or before that day left it in."""
+    status = None
+    for entry in history:
+        if entry["effective_date"] and entry["effective_date"] > as_of.isoformat():
+            continue
+        name = str(entry["event"]).rsplit(".", 1)[-1]
+        if name in STATUS_AFTER_EVENT:
+            status = STATUS_AFTER_EVENT[name]
+        elif status is None:  # created already approved: a transfer or a carry-over
+            status = "approved"
+    return status or now
+
+
 def districts(db: ViewDatabase) -> list[str]:
     return [d for (d,) in db.rows("SELECT DISTINCT district FROM schools ORDER BY district")]
 

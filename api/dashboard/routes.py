@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -255,12 +256,23 @@ def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
                                               limit=SCHOOL_LIST_ROWS_MAX)
     expenditures, _ = queries.list_expenditures(school=code, fiscal_year=fiscal_year,
                                                 limit=SCHOOL_LIST_ROWS_MAX)
+    histories = {a.id: list(entity_history(db, a.id))
+                 for a in sorted(allocations, key=lambda a: a.effective_date)
+                 [:TIMELINE_ALLOCATIONS_MAX]}
     if day is not None:
-        allocations = [a for a in allocations if a.effective_date <= day]
+        # As they stood that day: only allocations proposed by then, with what had been
+        # allocated and spent by then and the status they had then.
+        dated = reads.allocation_amounts_as_of(db, code, fiscal_year, day)
+        allocations = [
+            replace(a, allocated=dated.get(a.id, (0, 0))[0], spent=dated.get(a.id, (0, 0))[1],
+                    remaining=dated.get(a.id, (0, 0))[0] - dated.get(a.id, (0, 0))[1],
+                    status=reads.status_as_of(histories[a.id], day, a.status)
+                    if a.id in histories else a.status)
+            for a in allocations if a.effective_date <= day]
         expenditures = [e for e in expenditures if e.spent_on <= day]
     timeline = list(entity_history(db, code))
-    for allocation in allocations[:TIMELINE_ALLOCATIONS_MAX]:
-        timeline += entity_history(db, allocation.id)
+    for history in histories.values():
+        timeline += history
     timeline = sorted((e for e in timeline if day is None or not e["effective_date"]
                        or e["effective_date"] <= day.isoformat()),
                       key=lambda e: e["position"])

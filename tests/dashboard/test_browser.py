@@ -170,7 +170,17 @@ def test_as_of_a_date_the_pages_show_the_books_of_that_date(page: Page, demo_ser
     page.click("#as-of-apply")
     shown = _cells(page, "#school-balances")
     assert sum(_minor(r[2]) for r in shown if r[1] == "元") == before
+    pending = page.locator(f'#school-allocations tr[data-allocation="{event["id"]}"] td')
+    if event["effective_date"] < event["approved_on"]:  # proposed by then, not yet approved
+        assert pending.nth(3).inner_text() == "待审批"
+        assert _minor(pending.nth(5).inner_text()) == 0
+    else:
+        assert pending.count() == 0
     screenshot(page, "10-school-as-of")
+    page.fill("#as-of", day.isoformat())
+    page.click("#as-of-apply")
+    assert pending.nth(3).inner_text() == "已批准"
+    assert _minor(pending.nth(5).inner_text()) > 0
 
     # The overview early in the year allocates less than the overview of the whole year.
     page.goto(f"{demo_server.url}/dashboard")
@@ -260,7 +270,18 @@ def test_an_officer_imports_a_file_with_a_bad_row(page: Page, demo_server: DemoS
     assert "✘" in page.locator("#import-result").inner_text()
     errors = _cells(page, "#import-errors")
     assert [row[0] for row in errors] == ["3"]  # the header is line 1
+    assert "XZ-NO-9999" in errors[0][2]
     screenshot(page, "14-import-refused")
+
+    good = tmp_path / "good.csv"
+    good.write_text("学校代码,资金代码,金额(元),用途,生效日期\n"
+                    f"{school},{fund},1000.00,追加 1,{year}-12-01\n", encoding="utf-8")
+    page.set_input_files("#import-file", str(good))
+    page.click("#import-submit")
+    assert "✔" in page.locator("#import-result").inner_text()
+    proposed = demo_server.api("/v1/allocations", school=school, status="proposed", limit=200)
+    assert any(a["purpose"] == "追加 1" for a in proposed["items"])
+    screenshot(page, "15-import-applied")
 
 
 def test_a_reader_cannot_open_the_audit_page(page: Page, demo_server: DemoServer) -> None:
