@@ -29,7 +29,7 @@ POSTGRES_ADMIN_DSN = os.environ.get(
     "FUNDLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 TEST_DATABASE = "fundledger_test"
-POSTGRES_START_WAIT_SECONDS_MAX = 30
+POSTGRES_START_WAIT_SECONDS_MAX = float(os.environ.get("FUNDLEDGER_TEST_POSTGRES_WAIT_SECONDS", "30"))
 TODAY = date(2025, 12, 31)
 
 OFFICER = Actor("olga.officer", frozenset({Role.OFFICER}))
