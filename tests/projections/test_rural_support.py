@@ -22,6 +22,8 @@ SCHOOLS = {
     "PEI-E": ("junior", "urban", 100, 100_000),
 }
 
+SPENT = {"PEI-A": 25_000, "PEI-D": 50_000, "PEI-B": 20_000}  # fen spent on 6 May
+
 
 def _fixture(ledger: FundLedger) -> None:
     for code, (level, locale, students, _) in SCHOOLS.items():
@@ -38,6 +40,10 @@ def _fixture(ledger: FundLedger) -> None:
         allocation = ledger.propose_allocation(OFFICER, fund="OPS-25", school=code, amount=amount,
                                                purpose="ops", effective_date=date(2025, 4, 1))
         ledger.approve_allocation(APPROVER, allocation.subject.id, effective_date=date(2025, 4, 2))
+        spent = SPENT.get(code)
+        if spent:
+            ledger.record_expenditure(OFFICER, allocation=allocation.subject.id, amount=spent,
+                                      payee="p", voucher=f"V-{code}", spent_on=date(2025, 5, 6))
     # After the allocations: neither changes where April's money is reported.
     ledger.reclassify_school(OFFICER, "PEI-A", locale="town", reason="later change",
                              effective_date=date(2025, 9, 1))
@@ -54,15 +60,17 @@ def test_rural_support_matches_hand_computed_figures(store_settings: Settings,
         report = queries.rural_support(2025)
     finally:
         queries.close()
-    rows = {(r.locale, r.unit): (r.schools, r.students, r.allocated, r.per_student_allocated)
+    rows = {(r.district, r.locale, r.unit): (r.schools, r.students, r.allocated, r.spent,
+                                             r.per_student_allocated)
             for r in report.rows}
     # rural: A (100 pupils, ¥1,000 each) + D (100, ¥3,000); town: C; urban: B + E.
     assert rows == {
-        ("rural", "CNY"): (2, 200, 400_000, 2_000),
-        ("town", "CNY"): (1, 300, 300_000, 1_000),
-        ("urban", "CNY"): (2, 300, 500_000, 1_667),  # 1,666.67 fen rounds half up
+        ("Pei", "rural", "CNY"): (2, 200, 400_000, 75_000, 2_000),
+        ("Pei", "town", "CNY"): (1, 300, 300_000, 0, 1_000),
+        ("Pei", "urban", "CNY"): (2, 300, 500_000, 20_000, 1_667),  # 1,666.67 fen rounds half up
     }
     assert report.rural_to_urban_per_student_ratio == pytest.approx(2000 / (500_000 / 300))
+    assert {(c.district, c.level) for c in report.counties} == {("Pei", "primary"), ("Pei", "junior")}
     counties = {c.level: c for c in report.counties}
     # Primary: P = 600, X = (1000, 2000, 1000), X̄ = 1333.33, S² = 222,222.2 → CV = √2/4.
     assert counties["primary"].difference_coefficient == pytest.approx(math.sqrt(2) / 4, abs=1e-6)
