@@ -200,14 +200,17 @@ def entity_ids(entity: str) -> list[str]:
         return [str(School.id_for(entity)), str(Fund.id_for(entity))]
 
 
-def entity_history(db: ViewDatabase, entity: str) -> list[dict[str, Any]]:
+def entity_history(db: ViewDatabase, entity: str, after: int = 0,
+                   limit: int = HISTORY_ROWS_MAX) -> list[dict[str, Any]]:
     """Every event of one school, fund, allocation or expenditure, in order, with who did it,
-    when, and why. A school or fund may be named by its code."""
+    when, and why (after a position, at most `limit`). A school or fund may be named by its code."""
     ids = entity_ids(entity)
+    limit = max(1, min(limit, HISTORY_ROWS_MAX))
     return db.dicts(
         f"SELECT {_ITEM_COLUMNS} FROM {JOURNAL_TABLE} "  # noqa: S608
-        f"WHERE entity_id IN ({db.dialect.marks(len(ids))}) ORDER BY position LIMIT ?",
-        (*ids, HISTORY_ROWS_MAX))
+        f"WHERE entity_id IN ({db.dialect.marks(len(ids))}) AND position > ? "
+        "ORDER BY position LIMIT ?",
+        (*ids, after, limit))
 
 
 def journal_head(db: ViewDatabase) -> int:

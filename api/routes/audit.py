@@ -1,7 +1,8 @@
 """The auditor's API: the journal, an entity's history, the chain check, signed digests and
 exports. Every route needs the auditor role; none writes to the books.
 
-GET /v1/audit/journal?after=&limit= · GET /v1/audit/history/{entity_id} ·
+GET /v1/audit/journal?after=&limit=&min_position= ·
+GET /v1/audit/history/{entity_id}?after=&limit=&min_position= ·
 GET /v1/audit/verify · POST /v1/audit/digests · GET /v1/audit/public-key ·
 GET /v1/audit/exports/{kind}?fiscal_year=&as_of=&format=
 """
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from api.auth import Auditor
-from api.reads import queries_of
+from api.reads import POSITION_MAX, MinPosition, queries_of, views_at
 from api.settings import Settings
 from domain.errors import InvalidInput, NotFound
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
@@ -53,6 +54,7 @@ class JournalPage(BaseModel):
 class History(BaseModel):
     entity: str
     items: list[JournalItem]
+    next: str | None
 
 
 class VerifyAnswer(BaseModel):
@@ -88,11 +90,16 @@ def _views_db(request: Request) -> Iterator[ViewDatabase]:
 ViewsDb = Annotated[ViewDatabase, Depends(_views_db)]
 
 
+AfterPosition = Annotated[int, Query(ge=0, le=POSITION_MAX,
+                                     description="The position after which to start")]
+JournalLimit = Annotated[int, Query(ge=1, le=JOURNAL_PAGE_LIMIT_MAX)]
+
+
 @router.get("/journal", response_model=JournalPage)
-def journal(_: Auditor, request: Request, db: ViewsDb,
-            after: Annotated[int, Query(ge=0, description="The position after which to start")] = 0,
-            limit: Annotated[int, Query(ge=1, le=JOURNAL_PAGE_LIMIT_MAX)] = 100) -> JournalPage:
+def journal(_: Auditor, request: Request, db: ViewsDb, after: AfterPosition = 0,
+            limit: JournalLimit = 100, min_position: MinPosition = None) -> JournalPage:
     """Every event flattened, oldest first, each with its hash-chain link."""
+    views_at(request, min_position)
     items, next_after = journal_page(db, after, limit)
     next_link = (None if next_after is None
                  else str(request.url.include_query_params(after=next_after, limit=limit)))
@@ -100,15 +107,20 @@ def journal(_: Auditor, request: Request, db: ViewsDb,
 
 
 @router.get("/history/{entity_id}", response_model=History)
-def history(_: Auditor, db: ViewsDb,
-            entity_id: Annotated[str, Path(min_length=1, max_length=ENTITY_LENGTH_MAX)]) -> History:
+def history(_: Auditor, request: Request, db: ViewsDb,
+            entity_id: Annotated[str, Path(min_length=1, max_length=ENTITY_LENGTH_MAX)],
+            after: AfterPosition = 0, limit: JournalLimit = 100,
+            min_position: MinPosition = None) -> History:
     """Every event of one school, fund, allocation or expenditure (by id, or a school's or
-    fund's code), in order, with who did it, when and why."""
-    items = entity_history(db, entity_id)
-    if not items:
+    fund's code), in order, with who did it, when and why; a page at a time."""
+    views_at(request, min_position)
+    items = entity_history(db, entity_id, after, limit)
+    if not items and after == 0:
         msg = f"no events of {entity_id} are in the journal"
         raise NotFound(msg)
-    return History(entity=entity_id, items=[JournalItem(**item) for item in items])
+    next_link = (str(request.url.include_query_params(after=items[-1]["position"], limit=limit))
+                 if len(items) == limit else None)
+    return History(entity=entity_id, items=[JournalItem(**item) for item in items], next=next_link)
 
 
 @router.get("/verify", response_model=VerifyAnswer)

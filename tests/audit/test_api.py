@@ -18,7 +18,7 @@ from projections import digests
 from projections.database import ViewDatabase
 from projections.journal import event_table
 from tests.audit.conftest import build_small_bureau
-from tests.conftest import TODAY
+from tests.conftest import APPROVER, TODAY
 
 VIEWS_WAIT_SECONDS = 10
 
@@ -104,3 +104,35 @@ def test_exports_download_as_xlsx_and_csv(audit_api: AuditApi) -> None:
     response = audit_api.get("/v1/audit/exports/journal", fiscal_year=2025, format="csv")
     assert response.content.startswith(b"\xef\xbb\xbf")
     assert audit_api.get("/v1/audit/exports/nothing", fiscal_year=2025).status_code == 422
+
+
+def test_history_pages_with_a_next_link(audit_api: AuditApi) -> None:
+    whole = audit_api.get("/v1/audit/history/PO-2025", limit=1000).json()
+    assert whole["next"] is None
+    positions = [i["position"] for i in whole["items"]]
+    assert len(positions) == 4
+    auditor = {"Authorization": f"Bearer {audit_api.tokens['auditor']}"}
+    paged: list[int] = []
+    page = audit_api.get("/v1/audit/history/PO-2025", limit=3).json()
+    while True:
+        assert len(page["items"]) <= 3
+        paged += [i["position"] for i in page["items"]]
+        if page["next"] is None:
+            break
+        page = audit_api.client.get(page["next"], headers=auditor).json()
+    assert paged == positions
+    assert audit_api.get("/v1/audit/history/PO-2025", limit=1001).status_code == 422
+
+
+def test_journal_and_history_wait_for_min_position(audit_api: AuditApi) -> None:
+    written = audit_api.ledger.adjust_fund(APPROVER, "PO-2025", delta=1_000, reason="top-up")
+    journal = audit_api.get("/v1/audit/journal", after=written.position - 1, limit=10,
+                            min_position=written.position)
+    assert journal.status_code == 200, journal.text
+    assert journal.json()["items"][-1]["event"] == "Fund.AppropriationAdjusted"
+    history = audit_api.get("/v1/audit/history/PO-2025", limit=1000,
+                            min_position=written.position).json()
+    assert history["items"][-1]["position"] == written.position
+    beyond = audit_api.get("/v1/audit/journal", min_position=written.position + 100)
+    assert beyond.status_code == 422
+    assert beyond.headers["content-type"].startswith("application/problem+json")
