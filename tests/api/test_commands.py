@@ -171,3 +171,49 @@ def test_racing_repeats_of_one_key_write_once(funded: dict[str, Any], api: Api) 
     assert api.ledger.last_position() - before == 4
     allocation = api.ok(api.get("reader", f"/v1/allocations/{funded['allocation']['id']}"))
     assert allocation["spent"] == funded["expenditure"]["amount"] + 10_00
+
+
+# Every lifecycle command (a POST on an existing aggregate): path, role, body. {a} is the
+# approved allocation, {p} a proposal, {e} the expenditure.
+LIFECYCLE = [
+    ("/v1/schools/XZ-PX-0001/reclassify", "officer", {"locale": "town", "reason": "r"}),
+    ("/v1/schools/XZ-PX-0001/enrolment", "officer", {"students": 430}),
+    ("/v1/schools/XZ-PX-0002/close", "officer", {"reason": "merged"}),
+    ("/v1/funds/PUB-1/adjust", "approver", {"delta": 1_00, "reason": "r"}),
+    ("/v1/funds/PUB-2/close", "approver", {"disposition": "lapse"}),
+    ("/v1/allocations/{p}/approve", "approver", {}),
+    ("/v1/allocations/{p}/reject", "approver", {"reason": "r"}),
+    ("/v1/allocations/{a}/adjust", "approver", {"delta": 1_00, "reason": "r"}),
+    ("/v1/allocations/{a}/cancel", "officer", {"reason": "r"}),
+    ("/v1/allocations/{a}/transfer", "officer", {"to_school": "XZ-PX-0001", "amount": 1_00,
+                                                 "reason": "r"}),
+    ("/v1/expenditures/{e}/reverse", "officer", {"reason": "r"}),
+]
+
+
+@pytest.fixture
+def subjects(funded: dict[str, Any], api: Api) -> dict[str, str]:
+    api.school("XZ-PX-0002")
+    api.fund("PUB-2")
+    proposal = api.allocation(approve=False)
+    return {"a": funded["allocation"]["id"], "p": proposal["id"], "e": funded["expenditure"]["id"]}
+
+
+@pytest.mark.parametrize(("template", "role", "body"), LIFECYCLE, ids=[p for p, _, _ in LIFECYCLE])
+def test_every_lifecycle_command_honours_if_match_and_answers_its_position(
+        subjects: dict[str, str], api: Api, template: str, role: str, body: dict[str, Any]) -> None:
+    path = template.format(**subjects)
+    subject = path.rsplit("/", 1)[0]
+    current = api.get("reader", subject, min_position=api.ledger.last_position())
+    assert current.status_code == 200, current.text
+    etag = current.headers["ETag"]
+    before = api.ledger.last_position()
+    stale = api.post(role, path, body, **{"If-Match": f'"{int(etag.strip(chr(34))) + 5}"'})
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["code"] == "version_mismatch"
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert api.ledger.last_position() == before
+    done = api.post(role, path, body, **{"If-Match": etag})
+    assert done.status_code == 200, done.text
+    assert done.json()["position"] == api.ledger.last_position() > before
+    assert int(done.headers["ETag"].strip('"')) > int(etag.strip('"'))
