@@ -33,6 +33,7 @@ from domain.errors import (
     SpentBeforeApproval,
     TransferNotAllowed,
     UnitMismatch,
+    UnknownUnit,
 )
 from domain.ledger import FundLedger
 from domain.limits import AMOUNT_MINOR_MAX
@@ -220,6 +221,16 @@ def test_a_unit_other_than_the_funds_is_refused(ledger: FundLedger):
             lambda: f.expenditure(ledger, allocation_id, amount=1, unit="CNY",
                                   economic_class="staffing"))
     f.expenditure(ledger, allocation_id, amount=1, unit="TEACHER_POST", economic_class="staffing")
+
+
+@pytest.mark.parametrize("unit", ["cny", "元", "TEACHER POST", "", "CNY;DROP"])
+def test_a_unit_that_is_no_unit_code_is_refused(ledger: FundLedger, unit: str):
+    refused(ledger, UnknownUnit, "unknown_unit", lambda: f.fund(ledger, unit=unit))
+
+
+def test_the_bureau_may_declare_a_resource_unit_without_decimals(ledger: FundLedger):
+    f.fund(ledger, code="DESKS-2025", unit="DESK_SET", amount=300, category="equipment")
+    assert ledger.get_fund("DESKS-2025").unit == "DESK_SET"
 
 
 # ------------------------------------------------------------------ over-allocation
