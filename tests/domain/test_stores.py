@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.fund import Fund
 from domain.ledger import FundLedger
 from tests.conftest import APPROVER, OFFICER
 
@@ -30,3 +31,38 @@ def test_a_school_funded_and_spending_survives_a_reopen_of_the_store(stored_ledg
     assert (allocation.allocated, allocation.spent) == (156_000_00, 1_234_56)
     assert reopened.get_fund("PUB-2025").allocated == 156_000_00
     reopened.close()
+
+
+def test_a_fund_with_many_allocations_is_snapshotted_and_loads_the_same(stored_ledger: FundLedger):
+    """A fund that grows long (one event per approval) is snapshotted every 50 versions; loading
+    it from its snapshot plus later events gives what replaying every event gives."""
+    interval = FundLedger.snapshotting_intervals[Fund]
+    stored_ledger.register_school(OFFICER, code="XZ-PZ-0008", name="s", district="Pizhou",
+                                  level="primary", locale="rural", poverty_area=False,
+                                  students=100, effective_date=date(2025, 1, 1))
+    stored_ledger.open_fund(OFFICER, code="PUB-2025", name="f", fiscal_year=2025, unit="CNY",
+                            amount=10**9, source="county", category="public_operating",
+                            effective_date=date(2025, 1, 2))
+    with stored_ledger.batch():
+        proposals = [stored_ledger.propose_allocation(
+            OFFICER, fund="PUB-2025", school="XZ-PZ-0008", amount=100 + i, purpose="p",
+            effective_date=date(2025, 2, 1)).subject.id for i in range(interval + 5)]
+    for proposal in proposals:
+        stored_ledger.approve_allocation(APPROVER, proposal, effective_date=date(2025, 2, 3))
+
+    fund_id = stored_ledger.get_fund("PUB-2025").id
+    assert stored_ledger.snapshots is not None
+    snapshots = list(stored_ledger.snapshots.get(fund_id))
+    assert [s.originator_version for s in snapshots] == [interval]
+    reopened = FundLedger(env=dict(stored_ledger.env), clock=stored_ledger.today)
+    try:
+        from_snapshot = reopened.get_fund("PUB-2025")
+        replayed = None
+        for event in reopened.events.get(fund_id):
+            replayed = event.mutate(replayed)
+        assert replayed is not None
+        assert from_snapshot.version == replayed.version == interval + 6
+        assert vars(from_snapshot) == vars(replayed)
+        assert from_snapshot.allocated == sum(100 + i for i in range(interval + 5))
+    finally:
+        reopened.close()
