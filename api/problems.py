@@ -77,6 +77,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_key_reused": 422,
     "concurrency_conflict": 409,
     "version_mismatch": 412,
+    "write_not_started": 503,
     # The API's own.
     "malformed_json": 400,
     "invalid_header": 400,
@@ -176,6 +177,8 @@ async def _on_ledger_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, LedgerError)
     status = status_for_error(error)
     headers = {"WWW-Authenticate": 'Bearer realm="fundledger"'} if status == 401 else None
+    if status == 503:  # nothing was written; the same request may simply be sent again
+        headers = {"Retry-After": str(STORE_RETRY_AFTER_SECONDS)}
     return problem(status, error.code, error.title, error.detail, headers=headers)
 
 

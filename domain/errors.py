@@ -217,6 +217,14 @@ class ConcurrencyConflict(LedgerError):
     title = "Concurrent update; retry the request"
 
 
+class WriteNotStarted(LedgerError):
+    """The write waited its whole bound in the group-commit queue and was withdrawn before it
+    began: nothing was written, so the client may simply retry."""
+
+    code = "write_not_started"
+    title = "The write could not be started in time; nothing was written; retry"
+
+
 class VersionMismatch(LedgerError):
     code = "version_mismatch"
     title = "The aggregate's version does not match If-Match"

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from domain.errors import ConcurrencyConflict, LedgerError
+from domain.errors import ConcurrencyConflict, LedgerError, WriteNotStarted
 from domain.ledger import FundLedger, Outcome
 
 BATCH_SIZE_MAX = 256
@@ -32,6 +32,21 @@ class _Request:
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome | None = None
     error: BaseException | None = None
+    # Whoever flips `started` or `withdrawn` first under the lock decides the request's fate:
+    # the committer starts it, or the caller, tired of waiting, withdraws it unstarted.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    started: bool = False
+    withdrawn: bool = False
+
+    def start(self) -> bool:
+        with self.lock:
+            self.started = not self.withdrawn
+            return self.started
+
+    def withdraw(self) -> bool:
+        with self.lock:
+            self.withdrawn = not self.started
+            return self.withdrawn
 
 
 class GroupCommit:
@@ -55,8 +70,12 @@ class GroupCommit:
         request = _Request(command)
         self._queue.put(request)
         if not request.done.wait(timeout_seconds):
-            msg = f"the write was not confirmed within {timeout_seconds} s"
-            raise ConcurrencyConflict(msg)
+            if request.withdraw():
+                msg = f"the write waited {timeout_seconds} s in the queue and was withdrawn unstarted"
+                raise WriteNotStarted(msg)
+            # Already in a batch: its fate is being decided now, and the store's own timeouts
+            # bound how long that takes; answering before it is known could deny a durable write.
+            request.done.wait()
         if request.error is not None:
             raise request.error
         assert request.outcome is not None
@@ -97,6 +116,7 @@ class GroupCommit:
         return False
 
     def _commit(self, requests: list[_Request]) -> None:
+        requests = [request for request in requests if request.start()]
         try:
             with self.ledger.batch(optimistic=True):
                 for request in requests:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -10,7 +12,7 @@ from uuid import UUID
 import pytest
 
 from api.settings import Settings
-from domain.errors import ConcurrencyConflict, DuplicateVoucher, Overspend
+from domain.errors import DuplicateVoucher, Overspend, WriteNotStarted
 from domain.group_commit import GroupCommit
 from domain.ledger import FundLedger, Outcome
 from tests.conftest import APPROVER, OFFICER, TODAY
@@ -139,5 +141,41 @@ def test_a_repeated_idempotency_key_in_one_group_writes_once(ledger: FundLedger)
 def test_a_group_that_cannot_be_confirmed_in_time_says_so(ledger: FundLedger):
     group = GroupCommit(ledger)
     group.close()  # nobody commits any more
-    with pytest.raises(ConcurrencyConflict):
+    with pytest.raises(WriteNotStarted):
         group.submit(lambda: Outcome([], 0), timeout_seconds=0.05)
+
+
+def test_a_write_that_waits_too_long_in_the_queue_is_withdrawn_unstarted(ledger: FundLedger) -> None:
+    (allocation_id,) = _funded_allocations(ledger, 1, amount=10_000)
+    group = GroupCommit(ledger)
+    release = threading.Event()
+
+    def slow_first() -> Outcome:
+        release.wait(5)  # holds the committer, as a stalled store would
+        return _spend(ledger, allocation_id, "V-SLOW", 100)
+
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(group.submit, slow_first)
+        time.sleep(0.05)  # the committer has taken the first request
+        with pytest.raises(WriteNotStarted):
+            group.submit(lambda: _spend(ledger, allocation_id, "V-LATE", 100), timeout_seconds=0.1)
+        release.set()
+        first.result(timeout=10)
+    group.close()
+    spent = ledger.get_allocation(allocation_id).spent
+    assert spent == 100  # the withdrawn write never ran, even after the committer was free
+
+
+def test_a_write_already_in_a_batch_is_answered_with_its_outcome_however_long_it_takes(
+        ledger: FundLedger) -> None:
+    (allocation_id,) = _funded_allocations(ledger, 1, amount=10_000)
+    group = GroupCommit(ledger)
+
+    def slow() -> Outcome:
+        time.sleep(0.3)  # longer than the caller's bound, but started: its fate is decided
+        return _spend(ledger, allocation_id, "V-SLOW", 100)
+
+    outcome = group.submit(slow, timeout_seconds=0.05)
+    group.close()
+    assert outcome.position is not None
+    assert ledger.get_allocation(allocation_id).spent == 100
