@@ -191,10 +191,17 @@ def page(context: BrowserContext) -> Iterator[Page]:
     assert not problems, problems
 
 
+def navigate(page: Page, selector: str) -> None:
+    """Clicks what loads another page, and waits until that page has loaded: reading it
+    sooner may read a half-parsed document."""
+    with page.expect_navigation(wait_until="load"):
+        page.click(selector)
+
+
 def log_in(page: Page, server: DemoServer, role: str = "auditor") -> None:
     page.goto(f"{server.url}/dashboard/login")
     page.fill("#token", server.tokens[role])
-    page.click("#login-submit")
+    navigate(page, "#login-submit")
     page.wait_for_selector("header nav")
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import openpyxl
 
-from tests.dashboard.conftest import DemoServer, log_in
+from tests.dashboard.conftest import DemoServer, log_in, navigate
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -47,10 +47,10 @@ def test_login_refuses_a_bad_token_then_opens_the_overview(page: Page, demo_serv
     assert "/dashboard/login" in page.url  # not logged in: sent to the login form
     screenshot(page, "01-login")
     page.fill("#token", "flt_not-a-real-token")
-    page.click("#login-submit")
+    navigate(page, "#login-submit")
     assert page.locator("#login-error").is_visible()
     page.fill("#token", demo_server.tokens["auditor"])
-    page.click("#login-submit")
+    navigate(page, "#login-submit")
     assert page.url.endswith("/dashboard/rural")  # back where the auditor was going
     assert page.locator("h1").inner_text().startswith("乡村支持")
 
@@ -74,7 +74,7 @@ def test_every_page_shows_the_year(page: Page, demo_server: DemoServer, screensh
     assert {row[4] for row in schools} == {"城区", "镇区", "乡村"}
     screenshot(page, "03-schools")
 
-    page.locator("#schools-table tbody tr a").first.click()
+    navigate(page, "#schools-table tbody tr:first-child a")
     assert page.locator("#school-balances tbody tr").count() >= 1
     assert page.locator("#school-allocations tbody tr").count() >= 1
     assert page.locator("#school-expenditures tbody tr").count() >= 1
@@ -109,7 +109,7 @@ def test_filtering_the_schools(page: Page, demo_server: DemoServer, screenshot: 
     everyone = _cells(page, "#schools-table")
     district = next(row[2] for row in everyone if row[4] == "乡村")
     page.select_option("#district", district)
-    page.click("#filter-apply")
+    navigate(page, "#filter-apply")
     in_district = _cells(page, "#schools-table")
     assert in_district
     assert {row[2] for row in in_district} == {district}
@@ -117,7 +117,7 @@ def test_filtering_the_schools(page: Page, demo_server: DemoServer, screenshot: 
         assert len(in_district) == sum(row[2] == district for row in everyone)
 
     page.select_option("#locale", "rural")
-    page.click("#filter-apply")
+    navigate(page, "#filter-apply")
     rural = _cells(page, "#schools-table")
     assert rural
     assert all(row[2] == district and row[4] == "乡村" for row in rural)
@@ -126,7 +126,7 @@ def test_filtering_the_schools(page: Page, demo_server: DemoServer, screenshot: 
     code = everyone[3][0]
     page.goto(f"{demo_server.url}/dashboard/schools")
     page.fill("#q", code.lower())
-    page.click("#filter-apply")
+    navigate(page, "#filter-apply")
     assert [row[0] for row in _cells(page, "#schools-table")] == [code]
     screenshot(page, "08-schools-search")
 
@@ -151,13 +151,13 @@ def test_as_of_a_date_the_pages_show_the_books_of_that_date(page: Page, demo_ser
 
     def page_allocated(as_of: date) -> int:
         page.fill("#as-of", as_of.isoformat())
-        page.click("#as-of-apply")
+        navigate(page, "#as-of-apply")
         assert page.locator("#as-of-banner").inner_text().find(as_of.isoformat()) >= 0
         row = page.locator(f'#schools-table tr[data-school="{code}"] td').nth(6)
         return _minor(row.inner_text())
 
     page.fill("#q", code)
-    page.click("#filter-apply")
+    navigate(page, "#filter-apply")
     before, after = page_allocated(day - timedelta(days=1)), page_allocated(day)
     assert before == api_allocated(day - timedelta(days=1))
     assert after == api_allocated(day)
@@ -165,9 +165,9 @@ def test_as_of_a_date_the_pages_show_the_books_of_that_date(page: Page, demo_ser
     screenshot(page, "09-schools-as-of")
 
     # The school's own page, as of the day before: the approved allocation is not yet in force.
-    page.locator(f'#schools-table tr[data-school="{code}"] a').click()
+    navigate(page, f'#schools-table tr[data-school="{code}"] a')
     page.fill("#as-of", (day - timedelta(days=1)).isoformat())
-    page.click("#as-of-apply")
+    navigate(page, "#as-of-apply")
     shown = _cells(page, "#school-balances")
     assert sum(_minor(r[2]) for r in shown if r[1] == "元") == before
     pending = page.locator(f'#school-allocations tr[data-allocation="{event["id"]}"] td')
@@ -178,7 +178,7 @@ def test_as_of_a_date_the_pages_show_the_books_of_that_date(page: Page, demo_ser
         assert pending.count() == 0
     screenshot(page, "10-school-as-of")
     page.fill("#as-of", day.isoformat())
-    page.click("#as-of-apply")
+    navigate(page, "#as-of-apply")
     assert pending.nth(3).inner_text() == "已批准"
     assert _minor(pending.nth(5).inner_text()) > 0
 
@@ -186,13 +186,13 @@ def test_as_of_a_date_the_pages_show_the_books_of_that_date(page: Page, demo_ser
     page.goto(f"{demo_server.url}/dashboard")
     whole_year = sum(_minor(r[4]) for r in _cells(page, "#funds-table") if r[2] == "元")
     page.fill("#as-of", f"{year}-02-28")
-    page.click("#as-of-apply")
+    navigate(page, "#as-of-apply")
     february = sum(_minor(r[4]) for r in _cells(page, "#funds-table") if r[2] == "元")
     assert 0 < february < whole_year
     assert page.locator("#burn-down svg").count() == 1
     screenshot(page, "11-overview-as-of")
     # Moving to another page keeps the date.
-    page.click('nav a[data-nav="rural"]')
+    navigate(page, 'nav a[data-nav="rural"]')
     assert f"{year}-02-28" in page.locator("#as-of-banner").inner_text()
 
 
@@ -201,17 +201,17 @@ def test_switching_language(page: Page, demo_server: DemoServer, screenshot: Sho
     page.goto(f"{demo_server.url}/dashboard/schools")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert page.locator('nav a[data-nav="overview"]').inner_text() == "概览"
-    page.click("#lang-switch")
+    navigate(page, "#lang-switch")
     assert page.url.endswith("/dashboard/schools")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator('nav a[data-nav="overview"]').inner_text() == "Overview"
     assert {row[4] for row in _cells(page, "#schools-table")} <= {"urban", "town", "rural"}
-    page.click('nav a[data-nav="overview"]')
+    navigate(page, 'nav a[data-nav="overview"]')
     assert page.locator("h1").inner_text().startswith("Funds of the year")
     screenshot(page, "12-overview-en")
-    page.click('nav a[data-nav="rural"]')
+    navigate(page, 'nav a[data-nav="rural"]')
     screenshot(page, "13-rural-en")
-    page.click("#lang-switch")
+    navigate(page, "#lang-switch")
     assert page.locator('nav a[data-nav="overview"]').inner_text() == "概览"
 
 
@@ -266,7 +266,7 @@ def test_an_officer_imports_a_file_with_a_bad_row(page: Page, demo_server: DemoS
         f"XZ-NO-9999,{fund},1000.00,追加 2,{year}-12-01\n", encoding="utf-8")
     page.goto(f"{demo_server.url}/dashboard/imports")
     page.set_input_files("#import-file", str(upload))
-    page.click("#import-submit")
+    navigate(page, "#import-submit")
     assert "✘" in page.locator("#import-result").inner_text()
     errors = _cells(page, "#import-errors")
     assert [row[0] for row in errors] == ["3"]  # the header is line 1
@@ -277,9 +277,11 @@ def test_an_officer_imports_a_file_with_a_bad_row(page: Page, demo_server: DemoS
     good.write_text("学校代码,资金代码,金额(元),用途,生效日期\n"
                     f"{school},{fund},1000.00,追加 1,{year}-12-01\n", encoding="utf-8")
     page.set_input_files("#import-file", str(good))
-    page.click("#import-submit")
+    navigate(page, "#import-submit")
     assert "✔" in page.locator("#import-result").inner_text()
-    proposed = demo_server.api("/v1/allocations", school=school, status="proposed", limit=200)
+    position = page.locator("#import-result").get_attribute("data-position")
+    proposed = demo_server.api("/v1/allocations", school=school, status="proposed", limit=200,
+                               min_position=position)
     assert any(a["purpose"] == "追加 1" for a in proposed["items"])
     screenshot(page, "15-import-applied")
 
