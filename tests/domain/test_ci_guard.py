@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-A_POSTGRES_TEST = "tests/domain/test_stores.py"
+A_POSTGRES_TEST = ("tests/domain/test_stores.py::"
+                   "test_a_school_funded_and_spending_survives_a_reopen_of_the_store[postgres]")
 NOBODY_LISTENS = "postgresql://postgres@127.0.0.1:9/postgres"  # the discard port
 
 
@@ -20,8 +21,7 @@ def _pytest_without_postgres(ci: str | None) -> subprocess.CompletedProcess[str]
     if ci is not None:
         env["CI"] = ci
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "postgres",
-         A_POSTGRES_TEST],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", A_POSTGRES_TEST],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
