@@ -49,7 +49,7 @@ FUNDS = {
     "F25A": (2025, "CNY", "public_operating"),
     "F25B": (2025, "CNY", "public_operating"),
     "F26A": (2026, "CNY", "public_operating"),
-    "F26B": (2026, "CNY", "public_operating"),  # opened by the rule, maybe earmarked: carry-over target
+    "F26B": (2026, "CNY", "public_operating"),  # maybe earmarked or level-restricted
     "F26C": (2026, "COMPUTER", "equipment"),
 }
 VOUCHERS = ["V0", "V1", "V2"]
@@ -222,6 +222,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.open_fund("F25A", amounts[0] * 3, "none", ())
         self.open_fund("F25B", amounts[1] * 3, earmark, levels)
         self.open_fund("F26A", amounts[1] * 3, "none", ())
+        self.open_fund("F26B", amounts[1] * 3, earmark, levels)  # a carry-over target with rules
         for code in SCHOOLS[:3]:
             self.propose_allocation("F25A", code, amounts[0], chief=False, keyed=False)
         for pick in range(3):
@@ -339,6 +340,12 @@ class LedgerMachine(RuleBasedStateMachine):
         if target is not None:
             target.appropriated += carried
             target.allocated += carried
+
+    @rule(code=st.sampled_from(["F25A", "F25B"]), carry_to=st.sampled_from(["F26A", "F26B"]))
+    def carry_over_into_next_year(self, code: str, carry_to: str) -> None:
+        """The year-end close most worth trying: into a next-year fund of the same unit, which
+        may be earmarked or restricted to levels that some remainders' schools are not."""
+        self.close_fund(code, carry_to)
 
     # ------------------------------------------------------------ allocations
 
