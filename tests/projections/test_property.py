@@ -22,12 +22,15 @@ from api.settings import Settings
 from domain.errors import LedgerError
 from domain.ledger import FundLedger
 from projections.journal import verify_journal
+from projections.queries import BureauQueries
 from projections.reconcile import reconcile
+from projections.replay import differences, replay
 from projections.runner import ViewRunner
 from tests.conftest import APPROVER, OFFICER, TODAY, fresh_sqlite_store
 from tests.projections.conftest import dump
 
 PAGE_SIZE = 7  # small pages: live following stops in the middle of commands' events
+MIDDLE_DAY = date(2025, 6, 1)
 DAYS = st.integers(0, 300).map(lambda n: date(2025, 1, 10) + timedelta(days=n))
 AMOUNTS = st.integers(1, 2_000)
 LOCALES = st.sampled_from(["urban", "town", "rural"])
@@ -174,6 +177,15 @@ def _check_views(ledger: FundLedger, runner: ViewRunner, ops: list[tuple[Any, ..
     verified = verify_journal(runner.db)
     assert verified.ok, verified
     assert verified.checked == position
+    # The as-of queries (ledger entries, school history, rural support) against the auditor's
+    # replay, today and as of a day in the middle of the generated dates.
+    queries = BureauQueries(runner.settings)
+    try:
+        for day in (None, MIDDLE_DAY):
+            for year in (2025, 2026):
+                assert differences(replay(ledger, as_of=day), queries, year) == [], (day, year)
+    finally:
+        queries.close()
     live = dump(runner.db)
     runner.rebuild()
     assert dump(runner.db) == live
