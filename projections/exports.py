@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from domain.units import Unit, unit_of
@@ -114,44 +115,52 @@ def to_csv(sheet: Sheet) -> bytes:
 
 def to_xlsx(sheets: Iterable[Sheet]) -> bytes:
     """One worksheet per sheet: bold titled header, frozen; amounts shown in their major
-    unit with the unit's decimals, their exact minor units in the next column."""
-    from openpyxl import Workbook  # noqa: PLC0415  (only this format needs it)
-    from openpyxl.styles import Font  # noqa: PLC0415
+    unit with the unit's decimals, their exact minor units in the next column.
 
-    book = Workbook()
-    book.remove(book.active)
+    Written in openpyxl's write-only mode: rows stream out as they come, so a year's journal
+    costs time and memory in proportion to its rows."""
+    from openpyxl import Workbook  # noqa: PLC0415  (only this format needs it)
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+    from openpyxl.styles import Font  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
     for sheet in sheets:
         worksheet = book.create_sheet(sheet.title)
         header: list[str] = []
         for column in sheet.columns:
             header += [column.title, f"{column.key}_minor"] if column.money else [column.title]
-        worksheet.append(header)
-        for cell in worksheet[1]:
-            cell.font = Font(bold=True)
         worksheet.freeze_panes = "A2"
+        for index, title in enumerate(header, start=1):
+            letter = get_column_letter(index)
+            worksheet.column_dimensions[letter].width = max(10, min(40, len(title) + 4))
+
+        def cell(value: Any, number_format: str | None = None, *, font: Font | None = None,
+                 worksheet: Any = worksheet) -> WriteOnlyCell:
+            written = WriteOnlyCell(worksheet, value=value)
+            if number_format is not None:
+                written.number_format = number_format
+            if font is not None:
+                written.font = font
+            return written
+
+        worksheet.append([cell(title, font=bold) for title in header])
         for row in sheet.rows:
-            values: list[Any] = []
-            formats: list[str | None] = []
+            values: list[WriteOnlyCell] = []
             for column in sheet.columns:
                 value = row.get(column.key)
                 if column.money and value is None:
-                    values += [None, None]
-                    formats += [None, None]
+                    values += [cell(None), cell(None)]
                 elif column.money:
                     places = _unit(row).decimal_places
-                    # Display only: the integer next to it is the amount of record.
-                    values += [value / 10**places if places else value, value]
-                    formats += ["0." + "0" * places if places else "0", "0"]
+                    # Display only, exact (a Decimal, never a float): the integer next to it
+                    # is the amount of record.
+                    shown = Decimal(value).scaleb(-places) if places else value
+                    values += [cell(shown, "0." + "0" * places if places else "0"), cell(value, "0")]
                 else:
-                    values.append(unit_label(value) if column.key == "unit" else value)
-                    formats.append(None)
+                    values.append(cell(unit_label(value) if column.key == "unit" else value))
             worksheet.append(values)
-            for cell, number_format in zip(worksheet[worksheet.max_row], formats, strict=True):
-                if number_format is not None:
-                    cell.number_format = number_format
-        for index, title in enumerate(header, start=1):
-            letter = worksheet.cell(row=1, column=index).column_letter
-            worksheet.column_dimensions[letter].width = max(10, min(40, len(title) + 4))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -9,7 +9,7 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from projections.exports import balance_rows_from_views, build_export
+from projections.exports import Column, Sheet, balance_rows_from_views, build_export, to_xlsx
 from projections.queries import BureauQueries
 from tests.audit.conftest import AuditedStore
 
@@ -92,3 +92,17 @@ def test_journal_csv_has_every_event_of_the_year_with_its_hash(sqlite_audited: A
     assert all(len(r["hash"]) == 64 for r in rows)
     positions = [int(r["position"]) for r in rows]
     assert positions == sorted(positions)
+
+
+def test_a_large_xlsx_export_keeps_every_row_exact() -> None:
+    # A real year's journal has hundreds of thousands of rows; the sheet is written streaming.
+    columns = [Column("entity", "entity"), Column("unit", "unit"), Column("amount", "amount", money=True)]
+    rows = [{"entity": f"e{i}", "unit": "CNY", "amount": 1 + i} for i in range(10_000)]
+    sheet = load_workbook(io.BytesIO(to_xlsx([Sheet("journal", columns, rows)])))["journal"]
+    assert sheet.max_row == 10_001
+    assert sheet.freeze_panes == "A2"
+    assert [c.font.b for c in sheet[1]] == [True] * 4
+    last = [c.value for c in sheet[10_001]]
+    assert last == ["e9999", "CNY (元)", 100, 10_000]
+    assert sheet.cell(row=10_001, column=3).number_format == "0.00"
+    assert sum(c.value for c in sheet["D"][1:]) == sum(r["amount"] for r in rows)
