@@ -656,5 +656,6 @@ def test_random_command_sequences_keep_the_books(fresh_store: Callable[[], Any])
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # hundreds of fresh PostgreSQL schemas on a busy 2-core machine
 def test_long_random_command_sequences_keep_the_books(fresh_store: Callable[[], Any]):
     run_machine(fresh_store, examples=300, steps=80)

@@ -152,6 +152,7 @@ def test_views_equal_replay_and_rebuild_equals_live(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # hundreds of fresh PostgreSQL schemas on a busy 2-core machine
 def test_many_command_sequences_keep_the_views_equal_to_a_replay(
         fresh_store: Callable[[], AbstractContextManager[Settings]]) -> None:
     _run_examples(fresh_store, examples=200)
