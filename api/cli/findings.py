@@ -3,8 +3,6 @@ the auditor's findings for a fiscal year, as of any day."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 from pathlib import Path
@@ -15,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.errors import cli_command
+from api.routes.findings import as_csv, xlsx_bytes
 from api.settings import Settings
 from domain.errors import InvalidInput
 from projections.findings.registry import UnknownRule, run_findings
@@ -23,19 +22,6 @@ from projections.runner import ViewRunner
 
 if TYPE_CHECKING:
     from projections.findings.rule import Finding
-
-COLUMNS = (
-    "rule",
-    "fiscal_year",
-    "key",
-    "measure",
-    "threshold",
-    "amount_minor",
-    "unit",
-    "message",
-    "evidence",
-)
-
 
 def load_findings(
     settings: Settings, fiscal_year: int, as_of: date | None, rule: str | None
@@ -49,41 +35,8 @@ def load_findings(
             raise InvalidInput(str(error)) from None
 
 
-def rows(findings: list[Finding]) -> list[list[object]]:
-    return [
-        [
-            f.rule,
-            f.fiscal_year,
-            json.dumps(dict(f.key), ensure_ascii=False, sort_keys=True),
-            f.measure,
-            f.threshold,
-            f.amount_minor,
-            f.unit,
-            f.message,
-            " ".join(map(str, f.evidence)),
-        ]
-        for f in findings
-    ]
-
-
-def as_csv(findings: list[Finding]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    writer.writerows(rows(findings))
-    return buffer.getvalue()
-
-
 def write_xlsx(findings: list[Finding], path: Path) -> None:
-    from openpyxl import Workbook  # noqa: PLC0415  (only this format needs it)
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "findings"
-    sheet.append(COLUMNS)
-    for row in rows(findings):
-        sheet.append(row)
-    book.save(path)
+    path.write_bytes(xlsx_bytes(findings))
 
 
 def findings(

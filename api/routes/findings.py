@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,10 +19,67 @@ from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections.database import ViewDatabase
 from projections.findings.facts import AuditFactsView
 from projections.findings.registry import RULES, UnknownRule, run_findings
-from projections.findings.rule import Scope
+from projections.findings.rule import Finding, Scope
 from projections.tracking import ViewTrackingRecorder
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+# The columns of a findings file: `fundledger findings --format csv|xlsx` and the dashboard's
+# findings download write the same.
+FILE_COLUMNS = (
+    "rule",
+    "fiscal_year",
+    "key",
+    "measure",
+    "threshold",
+    "amount_minor",
+    "unit",
+    "message",
+    "evidence",
+)
+
+
+def file_rows(findings: list[Finding]) -> list[list[object]]:
+    """One row a finding: its key as JSON, its evidence as space-separated positions."""
+    return [
+        [
+            f.rule,
+            f.fiscal_year,
+            json.dumps(dict(f.key), ensure_ascii=False, sort_keys=True),
+            f.measure,
+            f.threshold,
+            f.amount_minor,
+            f.unit,
+            f.message,
+            " ".join(map(str, f.evidence)),
+        ]
+        for f in findings
+    ]
+
+
+def as_csv(findings: list[Finding]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(FILE_COLUMNS)
+    writer.writerows(file_rows(findings))
+    return buffer.getvalue()
+
+
+def xlsx_bytes(findings: list[Finding]) -> bytes:
+    """The findings as an XLSX workbook (one sheet, the CSV's columns), written in
+    write-only mode: linear in the rows."""
+    from openpyxl import Workbook  # noqa: PLC0415  (only this format needs it)
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("findings")
+    sheet.append(FILE_COLUMNS)
+    for row in file_rows(findings):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 
 
 class FindingPublic(BaseModel):
@@ -51,6 +111,16 @@ class FindingsPublic(BaseModel):
     rules: list[RulePublic]
 
 
+def findings_of_views(db: ViewDatabase, ledger_name: str, fiscal_year: int, as_of: date | None,
+                      rule: str | None = None) -> tuple[int, list[Finding]]:
+    """The findings of what the views have applied, and that position: the rules count no
+    event past it, so the answer is that of the position even while the runner moves on.
+    The API and the dashboard's findings page both read through here."""
+    AuditFactsView().create_tables(db)  # the runner may not have reached this view yet
+    position = ViewTrackingRecorder(db).max_tracking_id(ledger_name) or 0
+    return position, run_findings(db, Scope.year_end(fiscal_year, as_of, position), rule)
+
+
 @router.get("/findings", response_model=FindingsPublic)
 def list_findings(
     request: Request,
@@ -65,9 +135,8 @@ def list_findings(
     settings: Settings = request.app.state.settings
     db = ViewDatabase.open(settings)
     try:
-        AuditFactsView().create_tables(db)  # the runner may not have reached this view yet
-        position = ViewTrackingRecorder(db).max_tracking_id(request.app.state.ledger.name) or 0
-        findings = run_findings(db, Scope.year_end(fiscal_year, as_of), rule)
+        position, findings = findings_of_views(db, request.app.state.ledger.name, fiscal_year,
+                                               as_of, rule)
     except UnknownRule as error:
         raise ApiProblem("validation_error", str(error)) from None
     finally:
