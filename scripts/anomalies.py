@@ -46,8 +46,19 @@ if TYPE_CHECKING:
     from domain.ledger import FundLedger
 
 LEGACY_REASON = "legacy import"
-INJECTOR_OFFICER = Actor("inj.officer", frozenset({Role.OFFICER}))
-INJECTOR_APPROVER = Actor("inj.approver", frozenset({Role.APPROVER}))
+# Names that read like a bureau's own (the demo shows them on the findings page).
+INJECTOR_OFFICER = Actor("zhao.lei", frozenset({Role.OFFICER}))  # a second finance officer
+INJECTOR_APPROVER = Actor("sun.ping", frozenset({Role.APPROVER}))  # a deputy section chief
+NOT_AN_APPROVER = "chen.hui"  # a clerk whose approval a legacy system accepted
+# The funds the injector opens, by tag: (code suffix, name) in the generator's style.
+INJECTED_FUNDS: dict[str, tuple[str, str]] = {
+    "LEGACY": ("ZB-JSZB", "教育技术装备补助资金"),
+    "TRANSFER": ("ZY-JXSB", "上级转移支付教学设备专项资金"),
+    "PROJECTS": ("XM-XSWX", "校舍维修改造项目资金"),
+    "VENDORS": ("ZB-YQGZ", "教学仪器设备购置资金"),
+    "YEAREND": ("ZB-NMZJ", "年末追加教学设备经费"),
+    "EQUITY": ("JH-GYJF", "义务教育均衡发展补助公用经费"),
+}
 
 # Shares of the generated year, from reference/domain.md §(c); each kind injects at least one.
 DEFAULT_RATES: dict[str, float] = {
@@ -185,11 +196,12 @@ class Injector:
         return f"FP{self.rng.randrange(10**9, 10**10)}"
 
     def open_fund(self, tag: str, category: str, opened_on: date) -> str:
-        code = f"INJ-{self.fiscal_year}-{tag}"
+        suffix, name = INJECTED_FUNDS[tag]
+        code = f"{self.fiscal_year}-{suffix}"
         self.ledger.open_fund(
             INJECTOR_OFFICER,
             code=code,
-            name=f"injected {tag.lower()}",
+            name=f"{self.fiscal_year}年{name}",
             fiscal_year=self.fiscal_year,
             unit="CNY",
             amount=10**13,
@@ -409,7 +421,7 @@ def maker_checker(inj: Injector) -> None:
     fund = inj.open_fund("LEGACY", "equipment", inj.day(4, 1))
     for rule, approver, role in (
         ("maker_checker", INJECTOR_OFFICER.user_id, "approver"),
-        ("approval_role", "oscar.clerk", "officer"),
+        ("approval_role", NOT_AN_APPROVER, "officer"),
     ):
         for _ in range(inj.count(rule, approvals)):
             amount = inj.amount(5_000, 60_000)

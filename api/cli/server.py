@@ -7,9 +7,10 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -24,9 +25,13 @@ from api.store import open_ledger
 from domain.actors import Role
 from domain.ledger import bureau_today
 
+if TYPE_CHECKING:
+    from domain.ledger import FundLedger
+
 # Set for the workers of a multi-worker server, whose views are kept by a separate process.
 RUNNER_ELSEWHERE_ENV = "FUNDLEDGER_VIEWS_RUN_ELSEWHERE"
 WORKERS_MAX = 64
+DEMO_ANOMALY_RATE_SHARE = 0.1  # of reference/domain.md §(c)'s rates: a bureau with a few lapses
 RUNNER_STOP_WAIT_SECONDS = 10
 
 Host = Annotated[str, typer.Option(help="Interface to listen on")]
@@ -86,8 +91,11 @@ def demo(
     fiscal_year: Annotated[int | None, typer.Option(help="Default: last year")] = None,
     scale: Annotated[float, typer.Option(min=0.001, max=1.0,
                                          help="Share of the preset's schools")] = 0.1,
+    clean: Annotated[bool, typer.Option(
+        "--clean", help="No injected audit anomalies: a year the findings page finds clean")] = False,
 ) -> None:
-    """Fill an empty store with a realistic fiscal year, print a token per role, and serve."""
+    """Fill an empty store with a realistic fiscal year (with a few injected audit anomalies
+    for the findings page, unless --clean), print a token per role, and serve."""
     from scripts.generator import generate  # noqa: PLC0415 — only the demo needs the generator
 
     settings = Settings()
@@ -104,6 +112,8 @@ def demo(
                                    scale=scale, progress=progress)
             for line in summary.lines():
                 typer.echo(f"  {line}")
+            if not clean:
+                _inject_anomalies(ledger, year, seed)
             _catch_up_views(settings)
         else:
             typer.echo(f"the store already holds {ledger.last_position()} events; not generating")
@@ -117,6 +127,26 @@ def demo(
                "auditor's sees every page)")
     typer.echo(f"API docs:  http://{host}:{port}/docs")
     run_server(host, port, workers)
+
+
+def _inject_anomalies(ledger: FundLedger, year: int, seed: int) -> None:
+    """A small, true-looking set of the anomalies auditors look for (a tenth of the rates of
+    reference/domain.md §(c), at least one of each kind), so the findings page has a story."""
+    if year >= bureau_today().year:
+        typer.echo("  no audit anomalies injected: the year has not ended (its December is "
+                   "still to come)")
+        return
+    from scripts.anomalies import DEFAULT_RATES, inject  # noqa: PLC0415
+
+    started = time.monotonic()
+    with _generation_bar() as (bar, task):
+        bar.update(task, day="audit anomalies")
+        truth = inject(ledger, year, seed,
+                       {kind: rate * DEMO_ANOMALY_RATE_SHARE for kind, rate in DEFAULT_RATES.items()})
+    by_rule = Counter(t["rule"] for t in truth)
+    typer.echo(f"  with {len(truth)} injected audit anomalies for the findings page "
+               f"({time.monotonic() - started:.1f} s; --clean for none): "
+               + ", ".join(f"{rule} {n}" for rule, n in sorted(by_rule.items())))
 
 
 def _catch_up_views(settings: Settings) -> None:
