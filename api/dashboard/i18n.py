@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.errors import LedgerError
 from domain.units import unit_of
+from projections.findings.registry import RULES_BY_NAME
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -104,6 +105,60 @@ LABELS: dict[str, tuple[str, str]] = {
     "journal_note": ("最新的在前", "newest first"),
     "older": ("更早", "Older"),
     "dashboard_link": ("仪表盘", "Dashboard"),
+    "findings": ("审计发现", "Findings"),
+    "findings_title": ("审计发现", "Audit findings"),
+    "findings_note": ("按截至日期计算：只计该日及以前生效的事件。",
+                      "Computed as of the date: only events in effect by then count."),
+    "rule": ("规则", "Rule"),
+    "basis": ("依据", "Basis"),
+    "parameters": ("参数", "Parameters"),
+    "subject": ("对象", "Subject"),
+    "measure": ("测度", "Measure"),
+    "evidence": ("证据（日志位置）", "Evidence (journal positions)"),
+    "history": ("历史", "history"),
+    "message": ("说明", "Detail"),
+    "count": ("条数", "Count"),
+    "download": ("下载", "Download"),
+    "findings_shown_first": ("仅显示前", "Showing the first"),
+    "findings_download_all": ("条；下载文件包含全部。", "; the download holds them all."),
+    "no_findings": ("未发现问题", "No findings"),
+    "entity": ("对象标识", "Entity"),
+    "computed_in": ("计算用时", "computed in"),
+    "seconds": ("秒", "s"),
+    "students_now": ("现在", "now"),
+}
+
+# The findings rules (projections/findings/registry.py) in Chinese; in English, their titles.
+RULE_NAMES_ZH: dict[str, str] = {
+    "pass_through_late": "资金下达超过预算法时限",
+    "idle_allocation": "拨款长期闲置未支出",
+    "stale_balance": "结转结余超过12个月",
+    "below_benchmark": "生均公用经费低于基准定额",
+    "teacher_training_share": "教师培训支出不足公用经费5%",
+    "december_surge": "学校年末突击支出",
+    "december_surge_fund": "资金年末突击支出",
+    "maker_checker": "经办与审批为同一人",
+    "approval_role": "非审批岗位审批拨款",
+    "duplicate_voucher": "同一收款人凭证号重复",
+    "consecutive_invoices": "同一收款人跨校连号发票",
+    "round_sum_payment": "整数金额付款",
+    "split_purchase": "化整为零规避采购限额",
+    "purpose_violation": "超范围支出（挤占挪用）",
+    "difference_coefficient": "县域校际差异系数超标",
+    "rural_urban_ratio": "乡村/城区生均比偏低或下降",
+}
+
+# Districts (or, for a district bureau, 街道) as the generator stores them, in pinyin, with
+# their Chinese names (reference/domain.md §5.1 Xuzhou, §5.2 Laishan).
+DISTRICTS: dict[str, str] = {
+    # Xuzhou: five districts, three counties, two county-level cities
+    "Gulou": "鼓楼区", "Yunlong": "云龙区", "Jiawang": "贾汪区", "Quanshan": "泉山区",
+    "Tongshan": "铜山区", "Feng": "丰县", "Pei": "沛县", "Suining": "睢宁县",
+    "Xinyi": "新沂市", "Pizhou": "邳州市",
+    # Laishan District (莱山区), Yantai: its 街道 and the development zone
+    "Huanghailu": "黄海路街道", "Chujia": "初家街道", "Binhailu": "滨海路街道",
+    "Xiejiazhuang": "解甲庄街道", "Laishan": "莱山街道", "Yuangezhuang": "院格庄街道",
+    "Development Zone": "经济开发区",
 }
 
 ENUMS: dict[str, tuple[str, str]] = {
@@ -129,9 +184,25 @@ def translate(key: str, language: str) -> str:
     return pair[0] if language == "zh" else pair[1]
 
 
+def district_name(value: str, language: str) -> str:
+    """A district as stored (pinyin, `Feng`) in the language: 丰县 in Chinese, as stored in
+    English. An unknown district shows as stored."""
+    return DISTRICTS.get(value, value) if language == "zh" else value
+
+
+def rule_name(rule: str, language: str) -> str:
+    """A findings rule's name in the language; an unknown rule shows itself."""
+    if language == "zh" and rule in RULE_NAMES_ZH:
+        return RULE_NAMES_ZH[rule]
+    found = RULES_BY_NAME.get(rule)
+    return found.title if found is not None else rule
+
+
 def translate_value(value: str, language: str) -> str:
-    """A value of the books (a locale, level, status or unit code) in the language. Values
-    come before page labels: `rural` the locale is 乡村, not the page 乡村支持."""
+    """A value of the books (a locale, level, status, unit code or district) in the language.
+    Values come before page labels: `rural` the locale is 乡村, not the page 乡村支持."""
+    if value in DISTRICTS:
+        return district_name(value, language)
     pair = ENUMS.get(value)
     if pair is not None:
         return pair[0] if language == "zh" else pair[1]

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from projections.database import ViewDatabase
-from projections.journal import JOURNAL_TABLE
+from projections.journal import JOURNAL_TABLE, entity_ids
 
 MONEY_UNIT = "CNY"
 PAGE_ROWS_MAX = 200
@@ -153,7 +153,8 @@ def schools_with_balances(db: ViewDatabase, fiscal_year: int, as_of: date | None
 
 
 def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = "",
-                     event: str = "", as_of: date | None = None, before: int = 0,
+                     event: str = "", entity: str = "", as_of: date | None = None,
+                     before: int = 0,
                      limit: int = 50) -> tuple[list[dict[str, Any]], int | None]:
     """Journal rows matching the filters, newest first, before a position (0: from the
     newest); and the cursor of the next, older page."""
@@ -167,6 +168,10 @@ def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = ""
         if value:
             clauses.append(f"{column} = ?")
             params.append(value)
+    if entity:  # one entity's history: an id, or a school's or fund's code
+        ids = entity_ids(entity)
+        clauses.append(f"entity_id IN ({db.dialect.marks(len(ids))})")
+        params += ids
     if as_of is not None:
         clauses.append("(effective_date IS NULL OR effective_date <= ?)")
         params.append(as_of.isoformat())
@@ -187,3 +192,20 @@ def journal_choices(db: ViewDatabase) -> tuple[list[str], list[str]]:
     events = [e for (e,) in db.rows(f"SELECT DISTINCT event FROM {JOURNAL_TABLE} "  # noqa: S608
                                     "ORDER BY event")]
     return types, events
+
+
+def school_as_of(db: ViewDatabase, school: str, as_of: date) -> dict[str, Any]:
+    """A school's locale and enrolment as they stood on a day, each with the date it took
+    effect: the latest `school_history` row of each kind in effect by then (None before the
+    school's first record)."""
+    stood: dict[str, Any] = {"locale": None, "locale_since": None,
+                             "students": None, "students_since": None}
+    for kind, day, locale, students in db.rows(
+            "SELECT kind, effective_date, locale, students FROM school_history "
+            "WHERE school_code = ? AND effective_date <= ? ORDER BY effective_date, position",
+            (school, as_of.isoformat())):
+        if kind == "locale":
+            stood["locale"], stood["locale_since"] = locale, day
+        elif kind == "students":
+            stood["students"], stood["students_since"] = int(students), day
+    return stood

@@ -9,6 +9,7 @@ API token in an HttpOnly, SameSite=Strict cookie; each page checks it with the l
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -23,14 +24,25 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 
 from api.dashboard import charts, reads
-from api.dashboard.i18n import DEFAULT_LANGUAGE, LABELS, LANGUAGES, translate, translate_value
+from api.dashboard import findings as dashboard_findings
+from api.dashboard.i18n import (
+    DEFAULT_LANGUAGE,
+    LABELS,
+    LANGUAGES,
+    district_name,
+    rule_name,
+    translate,
+    translate_value,
+)
 from api.imports import ImportKind, ImportRecords, import_csv, template_csv
+from api.routes import findings as findings_file
 from domain.actors import Actor, Role
 from domain.errors import LedgerError, UnknownToken
 from domain.ledger import FundLedger, bureau_today
 from domain.units import unit_of
 from projections import digests, exports
 from projections.database import ViewDatabase
+from projections.findings.registry import RULES, RULES_BY_NAME
 from projections.journal import entity_history, verify_journal
 
 HERE = Path(__file__).parent
@@ -41,6 +53,7 @@ TOKEN_LENGTH_MAX = 200
 SCHOOL_ROWS_PER_PAGE = 50
 SCHOOL_LIST_ROWS_MAX = 500
 TIMELINE_ALLOCATIONS_MAX = 40
+FINDINGS_SHOWN_MAX = 300
 STATIC_FILES = frozenset({"dashboard.css"})
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -276,7 +289,9 @@ def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
     timeline = sorted((e for e in timeline if day is None or not e["effective_date"]
                        or e["effective_date"] <= day.isoformat()),
                       key=lambda e: e["position"])
+    stood = reads.school_as_of(db, code, day) if day is not None else None
     return _render(request, "school.html", actor, db, "schools", as_of, year, school=found,
+                   stood=stood,
                    balances=balances, allocations=sorted(allocations,
                                                          key=lambda a: a.effective_date),
                    expenditures=sorted(expenditures, key=lambda e: (e.spent_on, e.voucher)),
@@ -296,8 +311,9 @@ def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
             by_district.setdefault(row.district, {})[row.locale] = row.per_student_allocated
     language = _language(request)
     locale_labels = {k: translate_value(k, language) for k in ("urban", "town", "rural")}
-    chart = charts.per_student_by_locale(sorted(by_district.items()), locale_labels) \
-        if by_district else ""
+    chart = charts.per_student_by_locale(
+        [(district_name(d, language), values) for d, values in sorted(by_district.items())],
+        locale_labels) if by_district else ""
     return _render(request, "rural.html", actor, db, "rural", as_of, year, report=report,
                    by_district=sorted(by_district.items()), chart=chart)
 
@@ -307,6 +323,7 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
           entity_type: Annotated[str, Query(max_length=40)] = "",
           actor_name: Annotated[str, Query(alias="actor", max_length=64)] = "",
           event: Annotated[str, Query(max_length=60)] = "",
+          entity: Annotated[str, Query(max_length=64)] = "",
           before: Annotated[int, Query(ge=0)] = 0) -> Response:
     actor = _actor(request)
     if actor is None:
@@ -322,14 +339,15 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
     except digests.DigestInvalid:
         digest = None
     rows, cursor = reads.journal_filtered(db, entity_type=entity_type, actor=actor_name,
-                                          event=event, as_of=day, before=before)
+                                          event=event, entity=entity.strip(), as_of=day,
+                                          before=before)
     types, events = reads.journal_choices(db)
     next_query = (urlencode({**request.query_params, "before": cursor})
                   if cursor is not None else None)
     return _render(request, "audit.html", actor, db, "audit", as_of, year,
                    verification=verification, digest=digest, rows=rows, types=types,
                    events=events, entity_type=entity_type, actor_name=actor_name, event=event,
-                   next_query=next_query)
+                   entity=entity.strip(), next_query=next_query)
 
 
 @router.get("/audit/export/{kind}")
@@ -359,6 +377,67 @@ def digest_file(request: Request, db: ViewsDb) -> Response:
         db, digests.signing_key(request.app.state.settings.signing_key_path))
     return Response(digest.to_json(), media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="digest-{digest.position}.json"'})
+
+
+# ------------------------------------------------------------------ findings
+
+def _findings(request: Request, db: ViewDatabase, fiscal_year: int, day: date | None
+              ) -> dashboard_findings.FindingsAnswer:
+    """The year's findings as of the day at the views' position: computed once, then cached."""
+    settings = request.app.state.settings
+    return dashboard_findings.CACHE.get(db, settings.database_url, request.app.state.ledger.name,
+                                        fiscal_year, day, _position(request))
+
+
+@router.get("/findings", response_class=HTMLResponse)
+def findings_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
+                  rule: Annotated[str, Query(max_length=60)] = "") -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    if Role.AUDITOR not in actor.roles:
+        return _render(request, "denied.html", actor, db, "findings", as_of, year,
+                       message_key="not_auditor")
+    day, fiscal_year = _page_context(request, db, as_of, year)
+    language = _language(request)
+    answer = _findings(request, db, fiscal_year, day)
+    counts = Counter(f.rule for f in answer.findings)
+    chosen = rule if rule in RULES_BY_NAME else ""
+    shown = [f for f in answer.findings if chosen in ("", f.rule)]
+    rules = [{"name": r.name, "title": rule_name(r.name, language), "basis": r.basis,
+              "params": dict(r.params), "count": counts.get(r.name, 0)} for r in RULES]
+    return _render(request, "findings.html", actor, db, "findings", as_of, year,
+                   rows=dashboard_findings.describe(db, shown[:FINDINGS_SHOWN_MAX]),
+                   total=len(shown), shown_max=FINDINGS_SHOWN_MAX, rules=rules, rule=chosen,
+                   rule_titles={r["name"]: r["title"] for r in rules},
+                   rule_bases={r.name: r.basis for r in RULES},
+                   rule_params={r.name: dict(r.params) for r in RULES},
+                   answer=answer, day=day or date(fiscal_year, 12, 31))
+
+
+@router.get("/findings/export")
+def findings_export(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
+                    rule: Annotated[str, Query(max_length=60)] = "",
+                    output_format: Annotated[str, Query(alias="format")] = "csv") -> Response:
+    """The findings the page lists, as the CLI's CSV or XLSX (`fundledger findings`)."""
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    if Role.AUDITOR not in actor.roles:
+        return Response(status_code=403)
+    if output_format not in ("csv", "xlsx") or (rule and rule not in RULES_BY_NAME):
+        return Response(status_code=404)
+    day, fiscal_year = _page_context(request, db, as_of, year)
+    found = [f for f in _findings(request, db, fiscal_year, day).findings
+             if rule in ("", f.rule)]
+    name = f"findings-{fiscal_year}-{(day or date(fiscal_year, 12, 31)).isoformat()}" \
+        f"{'-' + rule if rule else ''}.{output_format}"
+    if output_format == "xlsx":
+        body, media = findings_file.xlsx_bytes(found), exports.XLSX_MEDIA_TYPE
+    else:  # with a byte-order mark, so that Excel reads the Chinese names
+        body, media = findings_file.as_csv(found).encode("utf-8-sig"), exports.CSV_MEDIA_TYPE
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # ------------------------------------------------------------------ import

@@ -2,6 +2,9 @@
 sandbox) driven by Playwright against `fundledger serve` in its own process on 127.0.0.1,
 over an SQLite store filled with a small generated Xuzhou year.
 
+The year carries the demo's injected audit anomalies (`fundledger demo` without --clean), whose
+ground truth the findings page is checked against.
+
 Playwright never downloads a browser here: `make test` installs Debian's package through
 scripts/ensure_chromium.sh. Without Chromium these tests skip locally and fail when CI=true.
 Screenshots go to test-output/dashboard/ (git-ignored); the run's summary says where.
@@ -45,6 +48,8 @@ class DemoServer:
     tokens: dict[str, str]  # role → token
     fiscal_year: int
     log: Path
+    database_url: str
+    truth: tuple[dict[str, Any], ...]  # the injected anomalies, as scripts/anomalies.py notes them
 
     def api(self, path: str, role: str = "auditor", **params: Any) -> Any:
         response = httpx.get(f"{self.url}{path}", params=params, timeout=10,
@@ -95,6 +100,8 @@ def output_dir() -> Path:
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A generated year on SQLite, served by `fundledger serve` in its own process; tokens
     issued through the ledger and, for the auditor, through `fundledger users add`."""
+    from api.cli.server import DEMO_ANOMALY_RATE_SHARE  # noqa: PLC0415
+    from scripts.anomalies import DEFAULT_RATES, inject  # noqa: PLC0415
     from scripts.generator import generate  # noqa: PLC0415
 
     home = tmp_path_factory.mktemp("dashboard")
@@ -104,6 +111,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     ledger = open_ledger(settings)
     try:
         generate(ledger, preset="xuzhou", seed=SEED, fiscal_year=year, scale=SCALE)
+        truth = inject(ledger, year, SEED, {kind: rate * DEMO_ANOMALY_RATE_SHARE
+                                            for kind, rate in DEFAULT_RATES.items()})
         tokens = {role: ledger.add_user(f"dash.{role}", [role])
                   for role in ("officer", "reader")}
     finally:
@@ -122,7 +131,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_views_caught_up(url, process, log_path)
-            yield DemoServer(url, tokens, year, log_path)
+            yield DemoServer(url, tokens, year, log_path, settings.database_url, tuple(truth))
         finally:
             process.terminate()
             try:

@@ -1,0 +1,175 @@
+"""The findings page's reads: the audit findings of a fiscal year as of a day, computed once
+per (store, year, day, views position) and kept in memory, and what each finding is about
+(school and fund names, the entity behind each evidence position).
+
+A year's findings take seconds to compute; the page and its downloads ask for the same ones
+again and again. The views' position is part of the key, and the rules count no event past
+it (`findings_of_views`), so a cached answer is exactly the answer at that position: a new
+event moves the position and the next request computes afresh. One computation per key at a
+time: a second request for the same key waits for the first instead of repeating it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from api.routes.findings import findings_of_views
+from projections.findings.registry import RULES_BY_NAME
+from projections.journal import JOURNAL_TABLE
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
+    from projections.findings.rule import Finding
+
+CACHED_ANSWERS_MAX = 16
+SQL_IDS_PER_QUERY = 500
+
+CacheKey = tuple[str, int, date | None, int]
+
+
+@dataclass(frozen=True)
+class FindingsAnswer:
+    position: int
+    findings: tuple[Finding, ...]
+    seconds: float
+
+
+class FindingsCache:
+    """The last few answers, least recently used dropped first; thread-safe (pages run in
+    the server's thread pool)."""
+
+    def __init__(self, size: int = CACHED_ANSWERS_MAX) -> None:
+        self.size = size
+        self._answers: OrderedDict[CacheKey, FindingsAnswer] = OrderedDict()
+        self._computing: dict[CacheKey, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.computed = 0  # how many times the rules ran: tests read it
+
+    def get(self, db: ViewDatabase, store: str, ledger_name: str, fiscal_year: int,
+            as_of: date | None, position: int) -> FindingsAnswer:
+        key = (store, fiscal_year, as_of, position)
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            with self._lock:
+                if key in self._answers:
+                    return self._answers[key]
+            started = time.monotonic()
+            position_read, found = findings_of_views(db, ledger_name, fiscal_year, as_of)
+            answer = FindingsAnswer(position_read, tuple(found), time.monotonic() - started)
+            with self._lock:
+                self.computed += 1
+                # Keyed by the position the views had when the page asked; the answer is
+                # that of the position read (the same, or later if the runner moved on).
+                self._answers[key] = answer
+                self._answers.move_to_end(key)
+                while len(self._answers) > self.size:
+                    self._answers.popitem(last=False)
+                self._computing.pop(key, None)
+            return answer
+
+
+CACHE = FindingsCache()
+
+
+def _chunks(values: list[Any]) -> list[list[Any]]:
+    return [values[i:i + SQL_IDS_PER_QUERY] for i in range(0, len(values), SQL_IDS_PER_QUERY)]
+
+
+def _lookup(db: ViewDatabase, sql: str, ids: set[Any]) -> dict[Any, tuple[Any, ...]]:
+    """Rows by their first column, for the ids given (`{marks}` in the SQL)."""
+    found: dict[Any, tuple[Any, ...]] = {}
+    for chunk in _chunks(sorted(ids)):
+        for row in db.rows(sql.format(marks=db.dialect.marks(len(chunk))), chunk):
+            found[row[0]] = tuple(row[1:])
+    return found
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a finding is about, for reading: the school and fund (code and name) and the
+    other parts of its key (payee, voucher, district, level, …)."""
+
+    school: str | None
+    school_name: str | None
+    fund: str | None
+    fund_name: str | None
+    district: str | None
+    others: tuple[tuple[str, str], ...]
+    entity: str | None  # an allocation or expenditure id: its history in the journal
+
+
+@dataclass(frozen=True)
+class Evidence:
+    position: int
+    entity_id: str | None
+    entity_type: str | None
+    event: str | None
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    finding: Finding
+    subject: Subject
+    evidence: tuple[Evidence, ...]
+
+
+def describe(db: ViewDatabase, findings: list[Finding]) -> list[FindingRow]:
+    """Each finding with its subject's names and its evidence's entities, in a few queries."""
+    allocation_ids = {str(f.key["allocation_id"]) for f in findings if "allocation_id" in f.key}
+    expenditure_ids = {str(f.key["expenditure_id"]) for f in findings if "expenditure_id" in f.key}
+    allocations = _lookup(db, "SELECT allocation_id, school_code, fund_code FROM allocations "
+                              "WHERE allocation_id IN ({marks})", allocation_ids)
+    expenditures = _lookup(db, "SELECT expenditure_id, school_code, fund_code, voucher, payee "
+                               "FROM expenditures WHERE expenditure_id IN ({marks})",
+                           expenditure_ids)
+    schools: set[str] = set()
+    funds: set[str] = set()
+    subjects: list[tuple[str | None, str | None, Finding]] = []
+    for f in findings:
+        school = f.key.get("school")
+        fund = f.key.get("fund")
+        if "allocation_id" in f.key:
+            school, fund = allocations.get(str(f.key["allocation_id"]), (None, None))
+        elif "expenditure_id" in f.key:
+            school, fund = expenditures.get(str(f.key["expenditure_id"]), (None, None))[:2]
+        schools.update([school] if school else [])
+        funds.update([fund] if fund else [])
+        subjects.append((school, fund, f))
+    school_rows = _lookup(db, "SELECT school_code, name, district FROM schools "
+                              "WHERE school_code IN ({marks})", schools)
+    fund_names = _lookup(db, "SELECT fund_code, name FROM funds WHERE fund_code IN ({marks})",
+                         funds)
+    positions = {int(p) for f in findings for p in f.evidence}
+    events = {int(p): row for p, row in _lookup(
+        db, f"SELECT position, entity_id, entity_type, event FROM {JOURNAL_TABLE} "  # noqa: S608
+            "WHERE position IN ({marks})", positions).items()}
+    described = []
+    for school, fund, f in subjects:
+        name, district = school_rows.get(school, (None, f.key.get("district"))) if school \
+            else (None, f.key.get("district"))
+        others = tuple((k, str(v)) for k, v in f.key.items()
+                       if k not in ("school", "fund", "district", "allocation_id",
+                                    "expenditure_id"))
+        if "expenditure_id" in f.key and str(f.key["expenditure_id"]) in expenditures:
+            voucher, payee = expenditures[str(f.key["expenditure_id"])][2:]
+            others += (("payee", str(payee)), ("voucher", str(voucher)))
+        entity = f.key.get("allocation_id") or f.key.get("expenditure_id")
+        subject = Subject(school, name, fund, (fund_names.get(fund) or (None,))[0] if fund
+                          else None, district, others, str(entity) if entity else None)
+        evidence = tuple(Evidence(p, *events.get(p, (None, None, None))) for p in f.evidence)
+        described.append(FindingRow(f, subject, evidence))
+    return described
+
+
+def rule_params(rule: str) -> dict[str, Any]:
+    found = RULES_BY_NAME.get(rule)
+    return dict(found.params) if found is not None else {}

@@ -1,0 +1,33 @@
+"""The dashboard's words without a browser: every district the generator writes has its
+Chinese name, every findings rule its Chinese title, and a value shows in the page's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.dashboard.i18n import DISTRICTS, RULE_NAMES_ZH, district_name, rule_name, translate_value
+from projections.findings.registry import RULES
+from scripts.generator.geography import PRESETS
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_district_of_every_preset_has_its_chinese_name(preset: str) -> None:
+    for district in PRESETS[preset].districts:
+        assert DISTRICTS.get(district.name) == district.name_zh, district.name
+
+
+def test_xuzhou_counties_and_districts_in_chinese() -> None:
+    shown = {name: translate_value(name, "zh") for name in ("Feng", "Pei", "Suining", "Xinyi",
+                                                            "Pizhou", "Gulou", "Tongshan")}
+    assert shown == {"Feng": "丰县", "Pei": "沛县", "Suining": "睢宁县", "Xinyi": "新沂市",
+                     "Pizhou": "邳州市", "Gulou": "鼓楼区", "Tongshan": "铜山区"}
+    assert translate_value("Feng", "en") == "Feng"  # English shows the stored pinyin
+    assert district_name("Nowhere", "zh") == "Nowhere"  # unknown: as stored, never a crash
+    assert translate_value("rural", "zh") == "乡村"  # a locale is still a locale
+
+
+def test_every_findings_rule_has_a_title_in_both_languages() -> None:
+    assert set(RULE_NAMES_ZH) == {rule.name for rule in RULES}
+    for rule in RULES:
+        assert rule_name(rule.name, "en") == rule.title
+        assert any(ord(c) > 0x2E80 for c in rule_name(rule.name, "zh")), rule.name
