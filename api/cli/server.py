@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -113,7 +113,7 @@ def demo(
             for line in summary.lines():
                 typer.echo(f"  {line}")
             if not clean:
-                _inject_anomalies(ledger, year, seed)
+                inject_demo_anomalies(ledger, year, seed)
             _catch_up_views(settings)
         else:
             typer.echo(f"the store already holds {ledger.last_position()} events; not generating")
@@ -129,13 +129,14 @@ def demo(
     run_server(host, port, workers)
 
 
-def _inject_anomalies(ledger: FundLedger, year: int, seed: int) -> None:
+def inject_demo_anomalies(ledger: FundLedger, year: int, seed: int) -> list[dict[str, Any]]:
     """A small, true-looking set of the anomalies auditors look for (a tenth of the rates of
-    reference/domain.md §(c), at least one of each kind), so the findings page has a story."""
+    reference/domain.md §(c), at least one of each kind), so the findings page has a story;
+    returns their ground truth. The dashboard's browser tests inject through here too."""
     if year >= bureau_today().year:
         typer.echo("  no audit anomalies injected: the year has not ended (its December is "
                    "still to come)")
-        return
+        return []
     from scripts.anomalies import DEFAULT_RATES, inject  # noqa: PLC0415
 
     started = time.monotonic()
@@ -147,6 +148,7 @@ def _inject_anomalies(ledger: FundLedger, year: int, seed: int) -> None:
     typer.echo(f"  with {len(truth)} injected audit anomalies for the findings page "
                f"({time.monotonic() - started:.1f} s; --clean for none): "
                + ", ".join(f"{rule} {n}" for rule, n in sorted(by_rule.items())))
+    return truth
 
 
 def _catch_up_views(settings: Settings) -> None:

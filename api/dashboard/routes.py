@@ -54,6 +54,7 @@ SCHOOL_ROWS_PER_PAGE = 50
 SCHOOL_LIST_ROWS_MAX = 500
 TIMELINE_ALLOCATIONS_MAX = 40
 FINDINGS_SHOWN_MAX = 300
+EVIDENCE_SHOWN_MAX = 12  # positions a finding shows; the downloads list them all
 STATIC_FILES = frozenset({"dashboard.css"})
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -412,7 +413,8 @@ def findings_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | N
                    rule_titles={r["name"]: r["title"] for r in rules},
                    rule_bases={r.name: r.basis for r in RULES},
                    rule_params={r.name: dict(r.params) for r in RULES},
-                   answer=answer, day=day or date(fiscal_year, 12, 31))
+                   answer=answer, day=day or date(fiscal_year, 12, 31),
+                   evidence_max=EVIDENCE_SHOWN_MAX)
 
 
 @router.get("/findings/export")

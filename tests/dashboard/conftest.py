@@ -100,8 +100,7 @@ def output_dir() -> Path:
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A generated year on SQLite, served by `fundledger serve` in its own process; tokens
     issued through the ledger and, for the auditor, through `fundledger users add`."""
-    from api.cli.server import DEMO_ANOMALY_RATE_SHARE  # noqa: PLC0415
-    from scripts.anomalies import DEFAULT_RATES, inject  # noqa: PLC0415
+    from api.cli.server import inject_demo_anomalies  # noqa: PLC0415
     from scripts.generator import generate  # noqa: PLC0415
 
     home = tmp_path_factory.mktemp("dashboard")
@@ -111,8 +110,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     ledger = open_ledger(settings)
     try:
         generate(ledger, preset="xuzhou", seed=SEED, fiscal_year=year, scale=SCALE)
-        truth = inject(ledger, year, SEED, {kind: rate * DEMO_ANOMALY_RATE_SHARE
-                                            for kind, rate in DEFAULT_RATES.items()})
+        truth = inject_demo_anomalies(ledger, year, SEED)  # as `fundledger demo` does
         tokens = {role: ledger.add_user(f"dash.{role}", [role])
                   for role in ("officer", "reader")}
     finally:
