@@ -36,7 +36,8 @@ CacheKey = tuple[str, int, date | None, int]
 class FindingsAnswer:
     position: int
     findings: tuple[Finding, ...]
-    seconds: float
+    seconds: float  # how long the rules took
+    computed_at: float  # when (Unix time): the same for every page the answer is shown on
 
 
 class FindingsCache:
@@ -64,7 +65,8 @@ class FindingsCache:
                     return self._answers[key]
             started = time.monotonic()
             position_read, found = findings_of_views(db, ledger_name, fiscal_year, as_of)
-            answer = FindingsAnswer(position_read, tuple(found), time.monotonic() - started)
+            answer = FindingsAnswer(position_read, tuple(found), time.monotonic() - started,
+                                    time.time())
             with self._lock:
                 self.computed += 1
                 # Keyed by the position the views had when the page asked; the answer is

@@ -111,9 +111,11 @@ def test_filtering_by_rule_and_looking_at_an_earlier_day(page: Page, demo_server
     screenshot(page, "17-findings-as-of")
 
     # Asked again, the answer comes from memory: computed once for this (year, day, position).
-    note = page.locator("#findings-note").inner_text()
+    computed_at = page.locator("#findings-note").get_attribute("data-computed-at")
     page.reload()
-    assert page.locator("#findings-note").inner_text() == note
+    assert page.locator("#findings-note").get_attribute("data-computed-at") == computed_at
+    page.goto(f"{demo_server.url}/dashboard/findings?as_of={year}-06-29")  # another day
+    assert page.locator("#findings-note").get_attribute("data-computed-at") != computed_at
 
     navigate(page, "#lang-switch")
     assert page.locator('nav a[data-nav="findings"]').inner_text() == "Findings"
