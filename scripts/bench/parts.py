@@ -195,7 +195,8 @@ def child(measure: str, target: str, profile: Path | None = None) -> dict[str, A
                                 profile)
     done = subprocess.run(command, capture_output=True, text=True, check=False,  # noqa: S603
                           timeout=CHILD_SECONDS_MAX)
-    lines = done.stdout.strip().splitlines()
+    # The child's answer is its last JSON line: under --profile, py-spy prints after it.
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         msg = f"{measure} failed: {done.stderr.strip()[-300:]}"
         raise RuntimeError(msg)
