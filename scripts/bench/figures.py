@@ -148,5 +148,5 @@ def guarded(report: Report, part: str, name: str, store: str, unit: str,
     except ModuleNotFoundError as error:
         report.missing(part, name, store, unit, f"{NOT_AVAILABLE} ({error.name})", target)
     except Exception as error:  # one failed measurement must not lose the others
-        report.missing(part, name, store, unit, f"failed: {type(error).__name__}: {error}"[:160],
-                       target)
+        why = " ".join(f"failed: {type(error).__name__}: {error}".split())  # one table line
+        report.missing(part, name, store, unit, why[:160], target)
