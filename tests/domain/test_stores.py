@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import uuid4
 
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from api.event_store import EVENTS_PER_STATEMENT_MAX
+from api.settings import Settings
 from domain.fund import Fund
 from domain.ledger import FundLedger
 from tests.conftest import APPROVER, OFFICER
@@ -66,3 +72,25 @@ def test_a_fund_with_many_allocations_is_snapshotted_and_loads_the_same(stored_l
         assert from_snapshot.allocated == sum(100 + i for i in range(interval + 5))
     finally:
         reopened.close()
+
+
+STATE = b'{"payee": "' + b"x" * 300 + b'"}'  # about an expenditure's size: the hang is in bytes
+
+
+@pytest.mark.postgres
+def test_a_save_larger_than_one_statement_is_atomic_and_ordered_on_postgres(
+        postgres_settings: Settings) -> None:
+    ledger = FundLedger(env=postgres_settings.eventsourcing_env())
+    try:
+        count = EVENTS_PER_STATEMENT_MAX * 6 + 7  # 30,007: the library alone hangs on it
+        events = [StoredEvent(originator_id=uuid4(), originator_version=1, topic="t:E", state=STATE)
+                  for _ in range(count)]
+        assert list(ledger.recorder.insert_events(events) or []) == list(range(1, count + 1))
+        # One clash in the last statement undoes the statements before it.
+        clash = [StoredEvent(originator_id=uuid4(), originator_version=1, topic="t:E", state=STATE)
+                 for _ in range(count - 1)] + [events[0]]
+        with pytest.raises(IntegrityError):
+            ledger.recorder.insert_events(clash)
+        assert ledger.recorder.max_notification_id() == count
+    finally:
+        ledger.close()
