@@ -76,7 +76,7 @@ def run(settings: Settings, workdir: Path, *, kills: int = 3, writers: int = 8,
         report.check("no write was refused (each was affordable and new)",
                      not any(isinstance(s, int) and 400 <= s < 500 for s in load.statuses), load.errors[:5])
         check_store(report, settings, load, ids)
-        caught_up = harness.wait_until(lambda: _views_caught_up(server.url), CATCH_UP_SECONDS_MAX, 0.2)
+        caught_up = harness.wait_until(lambda: harness.views_caught_up(server.url), CATCH_UP_SECONDS_MAX, 0.2)
         report.check("the restarted server's views catch up", caught_up)
     finally:
         server.stop()
@@ -88,13 +88,6 @@ def run(settings: Settings, workdir: Path, *, kills: int = 3, writers: int = 8,
                  verified.stdout[-2000:] + verified.stderr[-2000:])
     return report.finish()
 
-
-def _views_caught_up(url: str) -> bool:
-    try:
-        health = httpx.get(f"{url}/healthz", timeout=2).json()
-    except (httpx.HTTPError, ValueError):
-        return False
-    return health.get("views_position") == health.get("position")
 
 
 def _code(response: httpx.Response) -> str | None:

@@ -116,20 +116,13 @@ def run(workdir: Path, *, restarts: int = 2, writers: int = 6, seconds_up: float
             report.check("the server process was never restarted", server.starts == 1 and
                          server.process is not None and server.process.poll() is None)
             check_store(report, settings, load, ids)
-            caught_up = harness.wait_until(lambda: _views_caught_up(server.url), 30, 0.2)
+            caught_up = harness.wait_until(lambda: harness.views_caught_up(server.url), 30, 0.2)
             report.check("the views catch up after the restarts", caught_up)
         reconciled = harness.cli(settings, "reconcile")
         report.check("`fundledger reconcile` exits 0", reconciled.returncode == 0,
                      reconciled.stdout[-2000:] + reconciled.stderr[-2000:])
     return report.finish()
 
-
-def _views_caught_up(url: str) -> bool:
-    try:
-        health = httpx.get(f"{url}/healthz", timeout=2).json()
-    except (httpx.HTTPError, ValueError):
-        return False
-    return health.get("views_position") == health.get("position")
 
 
 def _check_windows(report: Report, load: Load, reader: _Reader,

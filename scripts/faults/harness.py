@@ -53,6 +53,15 @@ def wait_until(condition: Any, timeout_seconds: float, step_seconds: float = 0.0
 
 # ------------------------------------------------------------------ stores
 
+def views_caught_up(url: str) -> bool:
+    """The served views have applied every event the server's store holds."""
+    try:
+        health = httpx.get(f"{url}/healthz", timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return health.get("views_position") == health.get("position")
+
+
 def database_dsn(admin_dsn: str = ADMIN_DSN, database: str = FAULTS_DATABASE) -> str:
     """The faults' database on the shared cluster, created if missing."""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:

@@ -10,7 +10,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
-from tests.api.test_schemathesis import CHECKS, _as_wire_parts, schema, served  # noqa: F401
+from tests.api.test_schemathesis import schema, send_and_check, served  # noqa: F401
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUNDLEDGER_FUZZ_EXAMPLES", "150"))
 
@@ -21,11 +21,4 @@ EXAMPLES_PER_OPERATION = int(os.environ.get("FUNDLEDGER_FUZZ_EXAMPLES", "150"))
           suppress_health_check=list(HealthCheck))
 def test_no_5xx_and_no_schema_violation_with_a_larger_budget(
         case: schemathesis.Case, served: tuple[TestClient, str, int]) -> None:  # noqa: F811
-    client, token, _ = served
-    kwargs = case.as_transport_kwargs(base_url="http://testserver",
-                                      headers={"Authorization": f"Bearer {token}"})
-    kwargs.pop("cookies", None)
-    kwargs["files"] = _as_wire_parts(kwargs.get("files"))
-    response = client.request(**kwargs)
-    response.request.read()
-    case.validate_response(response, checks=CHECKS)
+    send_and_check(case, served)
