@@ -18,8 +18,9 @@ from api.schemas import (
     Page,
     fund_public,
 )
+from domain.errors import FundNotFound
 from domain.fund import Fund
-from domain.ledger import FundLedger
+from domain.ledger import FundLedger, Outcome
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 router = APIRouter(prefix="/v1/funds", tags=["funds"])
@@ -27,15 +28,28 @@ Ledger = Annotated[FundLedger, Depends(ledger_of)]
 FundCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 
 
-def _spent(request: Request, fund: Fund, views: Any | None = None) -> int:
-    """What the fund's allocations have spent, from the views (spending never loads the fund)."""
+def _spent(request: Request, fund: Fund, views: Any | None = None,
+           written_at: int | None = None) -> int:
+    """What the fund's allocations have spent, from the views (spending never loads the fund).
+
+    After a write, the views are given a bounded wait to reach it. The write is durable by
+    then, so its answer must not turn into an error: a fund the views have not reached yet
+    has nothing spent in them either (they apply events in order)."""
     if fund.version == 1:
         return 0  # nothing can have been spent from a fund that has just been opened
     views = views or queries_of(request)
-    balance = views.fund_balance(fund.code)
-    if balance is None:
+    if written_at is not None:
+        views.wait_for(written_at, request.app.state.settings.read_wait_seconds_max)
+    try:
+        balance = views.fund_balance(fund.code)
+    except FundNotFound:
         return 0
     return int(row_dict(balance).get("spent", 0))
+
+
+def _written(request: Request, outcome: Outcome) -> FundPublic:
+    fund = outcome.subject
+    return fund_public(fund, _spent(request, fund, written_at=outcome.position), outcome.position)
 
 
 def _listed(row: dict[str, Any]) -> FundPublic:
@@ -51,7 +65,7 @@ def open_fund(body: OpenFund, actor: Officer, ledger: Ledger, request: Request,
     fields = body.model_dump()
     outcome = execute(request, response, lambda: ledger.open_fund(
         actor, **fields, idempotency_key=idempotency_key), created=True)
-    return fund_public(outcome.subject, _spent(request, outcome.subject), outcome.position)
+    return _written(request, outcome)
 
 
 @router.get("", response_model=Page[FundPublic])
@@ -86,7 +100,7 @@ def adjust_fund(code: FundCode, body: AdjustFund, actor: Approver, ledger: Ledge
     outcome = execute(request, response, lambda: ledger.adjust_fund(
         actor, code, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
-    return fund_public(outcome.subject, _spent(request, outcome.subject), outcome.position)
+    return _written(request, outcome)
 
 
 @router.post("/{code}/close", response_model=FundPublic)
@@ -98,4 +112,4 @@ def close_fund(code: FundCode, body: CloseFund, actor: Approver, ledger: Ledger,
     outcome = execute(request, response, lambda: ledger.close_fund(
         actor, code, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
-    return fund_public(outcome.subject, _spent(request, outcome.subject), outcome.position)
+    return _written(request, outcome)
