@@ -105,6 +105,20 @@ def _actor(request: Request) -> Actor | None:
         return None
 
 
+def _auditor_or_refusal(request: Request, db: ViewDatabase | None = None, page: str = "",
+                        as_of: str = "", year: str | None = None) -> Actor | Response:
+    """The auditor asking, or the answer for anyone else: the login page when nobody is
+    logged in; for another role the denied page (of `page`), or 403 for a download."""
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    if Role.AUDITOR in actor.roles:
+        return actor
+    if page and db is not None:
+        return _render(request, "denied.html", actor, db, page, as_of, year, message_key="not_auditor")
+    return Response(status_code=403)
+
+
 def _to_login(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/dashboard/login?{urlencode({'next': target})}", status_code=303)
@@ -326,12 +340,9 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
           event: Annotated[str, Query(max_length=60)] = "",
           entity: Annotated[str, Query(max_length=64)] = "",
           before: Annotated[int, Query(ge=0)] = 0) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
-    if Role.AUDITOR not in actor.roles:
-        return _render(request, "denied.html", actor, db, "audit", as_of, year,
-                       message_key="not_auditor")
+    actor = _auditor_or_refusal(request, db, "audit", as_of, year)
+    if isinstance(actor, Response):
+        return actor
     day = _day(as_of)
     verification = verify_journal(db)
     try:
@@ -354,12 +365,11 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
 @router.get("/audit/export/{kind}")
 def export(request: Request, kind: str, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
            output_format: Annotated[str, Query(alias="format")] = "csv") -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
-    if Role.AUDITOR not in actor.roles or kind not in ("balances", "journal", "rural") or \
-            output_format not in ("csv", "xlsx"):
-        return Response(status_code=403 if Role.AUDITOR not in actor.roles else 404)
+    actor = _auditor_or_refusal(request)
+    if isinstance(actor, Response):
+        return actor
+    if kind not in ("balances", "journal", "rural") or output_format not in ("csv", "xlsx"):
+        return Response(status_code=404)
     day, fiscal_year = _page_context(request, db, as_of, year)
     built = exports.build_export(kind, db, request.app.state.queries, fiscal_year, day)
     media = exports.XLSX_MEDIA_TYPE if output_format == "xlsx" else exports.CSV_MEDIA_TYPE
@@ -369,11 +379,9 @@ def export(request: Request, kind: str, db: ViewsDb, as_of: AsOf = "", year: str
 
 @router.get("/audit/digest.json")
 def digest_file(request: Request, db: ViewsDb) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
-    if Role.AUDITOR not in actor.roles:
-        return Response(status_code=403)
+    refusal = _auditor_or_refusal(request)
+    if isinstance(refusal, Response):
+        return refusal
     digest = digests.digest_of_journal(
         db, digests.signing_key(request.app.state.settings.signing_key_path))
     return Response(digest.to_json(), media_type="application/json", headers={
@@ -393,12 +401,9 @@ def _findings(request: Request, db: ViewDatabase, fiscal_year: int, day: date | 
 @router.get("/findings", response_class=HTMLResponse)
 def findings_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
                   rule: Annotated[str, Query(max_length=60)] = "") -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
-    if Role.AUDITOR not in actor.roles:
-        return _render(request, "denied.html", actor, db, "findings", as_of, year,
-                       message_key="not_auditor")
+    actor = _auditor_or_refusal(request, db, "findings", as_of, year)
+    if isinstance(actor, Response):
+        return actor
     day, fiscal_year = _page_context(request, db, as_of, year)
     language = _language(request)
     answer = _findings(request, db, fiscal_year, day)
@@ -422,11 +427,9 @@ def findings_export(request: Request, db: ViewsDb, as_of: AsOf = "", year: str |
                     rule: Annotated[str, Query(max_length=60)] = "",
                     output_format: Annotated[str, Query(alias="format")] = "csv") -> Response:
     """The findings the page lists, as the CLI's CSV or XLSX (`fundledger findings`)."""
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
-    if Role.AUDITOR not in actor.roles:
-        return Response(status_code=403)
+    refusal = _auditor_or_refusal(request)
+    if isinstance(refusal, Response):
+        return refusal
     if output_format not in ("csv", "xlsx") or (rule and rule not in RULES_BY_NAME):
         return Response(status_code=404)
     day, fiscal_year = _page_context(request, db, as_of, year)
