@@ -24,9 +24,9 @@ from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain.access import AccessToken, UserAccount, new_token, token_hash
 from domain.actors import Actor, Role, Stamp
@@ -163,6 +163,39 @@ class FundLedger(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(StampAsDict())
+
+    def save(self, *objs: Aggregate | DomainEventProtocol[UUID] | None,
+             **kwargs: Any) -> list[Recording[UUID]]:
+        """As `Application.save`, telling aggregates from events by class: the library asks
+        `isinstance` of a runtime protocol for each object, which cost ~8 % of a bulk import."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if obj is None:
+                continue
+            if isinstance(obj, Aggregate):
+                processing.events.extend(obj.collect_events())
+                processing.aggregates[obj.id] = obj
+            else:
+                processing.events.append(obj)
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshots from the saved aggregate itself when it is at the snapshot's version;
+        the library reads the aggregate back from the store to take each one."""
+        assert self.snapshots is not None
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate else None
+            if interval is None or event.originator_version % interval:
+                continue
+            if aggregate is not None and aggregate.version == event.originator_version:
+                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, version=event.originator_version)
 
     # ----------------------------------------------------------------- schools
 
@@ -825,7 +858,7 @@ class FundLedger(Application[UUID]):
             known = batch.aggregates.get(aggregate_id) or self._recall(aggregate_id)
             if known is not None:
                 # A copy, so that a refused command leaves the batch's state untouched.
-                working[aggregate_id] = copy.deepcopy(known)
+                working[aggregate_id] = _working_copy(known)
             elif batch.optimistic and _optimistic_kind.get():
                 raise AggregateNotFoundError(aggregate_id)
             else:
@@ -937,6 +970,20 @@ class FundLedger(Application[UUID]):
             _optimistic_kind.set(False)
         # An id of another kind is as good as unknown (e.g. a fund's id passed as an allocation).
         return aggregate if isinstance(aggregate, kind) else None
+
+
+def _working_copy(aggregate: A) -> A:
+    """A copy that a command may change without touching the original.
+
+    Aggregates hold scalars, immutable values (UUIDs, dates, tuples) and lists, dicts or sets
+    of them, so copying the containers one level deep is enough. A deep copy did the same and
+    cost a third of a bulk import's time: a fund holds the ids of all its allocations.
+    """
+    duplicate = copy.copy(aggregate)
+    for name, value in vars(duplicate).items():
+        if isinstance(value, list | dict | set):
+            setattr(duplicate, name, value.copy())
+    return duplicate
 
 
 def _allocation_fields(fund: Fund, school_id: UUID, school_code: str, purpose: str,

@@ -8,6 +8,7 @@ that knows it. Statements elsewhere are written with `?` placeholders.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,13 @@ from urllib.parse import urlsplit
 
 SQLITE_LOCK_TIMEOUT_SECONDS = 30
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+# From this many rows, a PostgreSQL INSERT … VALUES goes as a COPY (see _copy_insert); below
+# it, a COPY's extra statements cost more than they save.
+COPY_ROWS_MIN = 50
+# `INSERT INTO table [(columns)] VALUES (?, …, ?) [ON CONFLICT …]`, as the views spell them.
+_INSERT_VALUES = re.compile(
+    r"^INSERT INTO (?P<table>\w+)\s*(?:\((?P<columns>[^)]*)\)\s*)?"
+    r"VALUES\s*\((?:\?,\s*)*\?\)(?P<tail>.*)$", re.DOTALL)
 
 
 class StoreSettings(Protocol):
@@ -99,11 +107,38 @@ class ViewDatabase:
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        if self.is_postgres:
-            with self.connection.cursor() as cursor:
-                cursor.executemany(self.dialect.sql(statement), rows)
-        else:
+        if not self.is_postgres:
             self.connection.executemany(statement, rows)
+            return
+        insert = _INSERT_VALUES.match(statement)
+        if insert is not None and len(rows) >= COPY_ROWS_MIN:
+            self._copy_insert(insert, rows)
+            return
+        with self.connection.cursor() as cursor:
+            cursor.executemany(self.dialect.sql(statement), rows)
+
+    def _copy_insert(self, insert: re.Match[str], rows: Sequence[Sequence[Any]]) -> None:
+        """A many-row INSERT on PostgreSQL as one COPY: one statement instead of one per row,
+        and no per-row Python in the driver. A plain INSERT copies into its table; one with
+        an ON CONFLICT clause copies into a scratch table and inserts from it with that clause,
+        so an upsert keeps its meaning."""
+        table, columns, tail = insert.group("table"), insert.group("columns"), insert.group("tail")
+        column_list = f" ({columns})" if columns else ""
+        with self.connection.cursor() as cursor:
+            if not tail.strip():
+                with cursor.copy(f"COPY {table}{column_list} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            scratch = f"copy_scratch_{table}"
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {scratch} "
+                           f"(LIKE {table}) ON COMMIT DELETE ROWS")
+            with cursor.copy(f"COPY {scratch}{column_list} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            selected = columns or "*"
+            cursor.execute(f"INSERT INTO {table}{column_list} SELECT {selected} FROM {scratch}{tail}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {scratch}")  # noqa: S608
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.connection.execute(self.dialect.sql(statement), tuple(params)).fetchall())

@@ -13,7 +13,9 @@ byte would hide exactly the change an auditor is looking for, and it would be sl
 from __future__ import annotations
 
 import hashlib
+import queue
 import struct
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,7 +108,16 @@ class EventTable:
             return [(p, bytes.fromhex(o), v, t, s) for p, o, v, t, s in rows]
         with self.connection.cursor(binary=True) as cursor:
             cursor.execute(statement, params)
-            return [(p, bytes(o), v, t, bytes(s)) for p, o, v, t, s in cursor.fetchall()]
+            # Binary results: bytea columns arrive as bytes already, no copy needed.
+            return cursor.fetchall()
+
+    def pages_read_ahead(self, after: int = 0, stop: int | None = None) -> Iterator[list[StoredRow]]:
+        """As `pages`, reading the next page in a thread while the caller works on the current
+        one: on PostgreSQL the server sends a page while Python hashes the one before. SQLite
+        reads in-process, where a thread would only contend for the GIL."""
+        if self.is_sqlite:
+            return self.pages(after, stop)
+        return _read_ahead(self.pages(after, stop))
 
 
 # (position, link as hex) pages of what the journal recorded, in position order.
@@ -153,7 +164,7 @@ def verify(events: EventTable, recorded: RecordedPages, recorded_head: int,
     head_position = 0
     # `link`, inlined: this loop is the cost of verifying, a few microseconds per event.
     sha256, pack, join = hashlib.sha256, _HEADER.pack, b"".join
-    for page in events.pages(stop=recorded_head):
+    for page in events.pages_read_ahead(stop=recorded_head):
         for position, originator_id, version, topic, state in page:
             expected = next(recorded_rows, None)
             if expected is None or expected[0] > position:
@@ -187,7 +198,7 @@ def chain_head(events: EventTable, stop: int, progress: Progress | None = None) 
     previous = GENESIS
     count = 0
     last = 0
-    for page in events.pages(stop=stop):
+    for page in events.pages_read_ahead(stop=stop):
         for position, originator_id, version, topic, state in page:
             previous = link(previous, position, originator_id, version, topic, state)
         count += len(page)
@@ -204,6 +215,49 @@ def _mismatch(identify: RecordedIdentity | None, position: int,
     if identify is None or identify(position) == stored:
         return "altered"
     return "removed" if identify(position + 1) == stored else "inserted"
+
+
+_DONE = object()
+_HAND_OVER_WAIT_SECONDS = 0.5
+
+
+def _read_ahead(pages: Iterator[list[StoredRow]]) -> Iterator[list[StoredRow]]:
+    """Yields what `pages` yields, one page ahead, read in a daemon thread. A consumer that
+    stops early (a mismatch found) lets the thread end at its next hand-over."""
+    handover: queue.Queue[object] = queue.Queue(maxsize=1)
+    stopped = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stopped.is_set():
+            try:
+                handover.put(item, timeout=_HAND_OVER_WAIT_SECONDS)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not offer(page):
+                    return
+            offer(_DONE)
+        except BaseException as error:  # handed to the consumer, who raises it
+            offer(error)
+
+    reader = threading.Thread(target=read, name="fundledger-verify-read", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = handover.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stopped.set()
+        reader.join(timeout=_HAND_OVER_WAIT_SECONDS * 4)
 
 
 def _flatten(pages: RecordedPages) -> Iterator[tuple[int, str]]:
