@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.dashboard import routes as dashboard
+from api.known_tokens import KnownTokens
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     allocations,
@@ -62,9 +63,15 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
         app.state.group_commit = GroupCommit(app.state.ledger) if group_commit else None
         runner = _start_view_runner(settings, app.state.ledger) if run_views else None
         app.state.store_outage.start()
+        app.state.known_tokens = KnownTokens(settings, app.state.ledger.recorder.events_table_name) \
+            if settings.is_postgres else None
+        if app.state.known_tokens is not None:
+            app.state.known_tokens.start()
         try:
             yield
         finally:
+            if app.state.known_tokens is not None:
+                app.state.known_tokens.stop()
             app.state.store_outage.stop()
             if runner is not None:
                 runner()
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.state.ledger = ledger
     app.state.queries = None
     app.state.group_commit = None
+    app.state.known_tokens = None
     problems.install(app)
     for router in (schools.router, funds.router, allocations.router, expenditures.router,
                    balances.router, findings.router, imports.router, *_audit_routers()):

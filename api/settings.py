@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     signing_key_path: Path = Path("./var/bureau-signing-key.pem")
     request_body_bytes_max: int = Field(default=10 * 1024 * 1024, ge=1024)
     read_wait_seconds_max: float = Field(default=5.0, ge=0, le=60)
+    # Check each pooled connection with a round trip before use. Off by default: a connection
+    # broken by a database restart fails its first statement, which the library retries on a
+    # fresh connection, so the check only costs a round trip on every request.
+    postgres_pre_ping: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -54,7 +58,7 @@ class Settings(BaseSettings):
             # Also how long a request waits for a pooled connection, per attempt; the library
             # makes ten attempts, so a request meeting a stopped database waits about 10 × this.
             "POSTGRES_CONNECT_TIMEOUT": "2",
-            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_PRE_PING": "y" if self.postgres_pre_ping else "n",
             # A large save (a bulk import) in bounded statements: api/event_store.py says why.
             "APPLICATION_RECORDER_TOPIC": "api.event_store:BoundedStatementsPostgresRecorder",
         }

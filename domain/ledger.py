@@ -24,7 +24,12 @@ from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
@@ -847,11 +852,11 @@ class FundLedger(Application[UUID]):
             outcome.position = positions[(originator_id, version)]
         batch.position = recordings[-1].notification.id
 
-    def _load(self, aggregate_id: UUID) -> Any:
+    def _load(self, aggregate_id: UUID, kind: type[Aggregate] | None = None) -> Any:
         """Reads an aggregate; inside a batch, as the batch's earlier commands left it."""
         working = _working_set.get()
         if working is None:
-            return self.repository.get(aggregate_id)
+            return self._read(aggregate_id, kind)
         if aggregate_id not in working:
             batch = _current_batch.get()
             assert batch is not None
@@ -862,8 +867,19 @@ class FundLedger(Application[UUID]):
             elif batch.optimistic and _optimistic_kind.get():
                 raise AggregateNotFoundError(aggregate_id)
             else:
-                working[aggregate_id] = self.repository.get(aggregate_id)
+                working[aggregate_id] = self._read(aggregate_id, kind)
         return working[aggregate_id]
+
+    def _read(self, aggregate_id: UUID, kind: type[Aggregate] | None) -> Any:
+        """Reads an aggregate from the store. A kind that is never snapshotted (a token, a
+        voucher number, an expenditure) is read in one query: the library first asks the
+        snapshot table, a second round trip on every request's token check."""
+        if kind is None or kind in self.snapshotting_intervals:
+            return self.repository.get(aggregate_id)
+        aggregate = project_aggregate(None, self.events.get(aggregate_id))
+        if aggregate is None:
+            raise AggregateNotFoundError(aggregate_id)
+        return aggregate
 
     def _remember(self, aggregates: Iterable[Aggregate]) -> None:
         with self._recent_lock:
@@ -963,7 +979,7 @@ class FundLedger(Application[UUID]):
         if kind in (VoucherNumber, IdempotencyRecord):
             _optimistic_kind.set(True)
         try:
-            aggregate = self._load(aggregate_id)
+            aggregate = self._load(aggregate_id, kind)
         except AggregateNotFoundError:
             return None
         finally:

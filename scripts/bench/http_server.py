@@ -48,7 +48,7 @@ def server_command(port: int) -> list[str]:
 
 
 @contextmanager
-def served(settings: Settings, *, group_commit: bool, views: bool = True) -> Iterator[Server]:
+def served(settings: Settings, *, group_commit: bool, views: bool = False) -> Iterator[Server]:
     port = free_port()
     env = {**os.environ, "FUNDLEDGER_DATABASE_URL": settings.database_url,
            "FUNDLEDGER_POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),

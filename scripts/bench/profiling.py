@@ -24,7 +24,7 @@ def record(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes] | Non
         return None
     out.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(  # noqa: S603  (a fixed tool with our own arguments)
-        [binary, "record", "-f", "raw", "-r", str(PY_SPY_RATE_HZ), "-o", str(out),
+        [binary, "record", "-f", "raw", "--gil", "-r", str(PY_SPY_RATE_HZ), "-o", str(out),
          "--pid", str(pid), "--duration", str(max(1, round(seconds))), "--nonblocking"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -35,7 +35,7 @@ def wrapped(command: list[str], out: Path | None) -> list[str]:
     if out is None or binary is None:
         return command
     out.parent.mkdir(parents=True, exist_ok=True)
-    return [binary, "record", "-f", "raw", "-r", str(PY_SPY_RATE_HZ), "-o", str(out),
+    return [binary, "record", "-f", "raw", "--gil", "-r", str(PY_SPY_RATE_HZ), "-o", str(out),
             "--nonblocking", "--", *command]
 
 
