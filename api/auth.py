@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.known_tokens import KnownTokens
 from domain.actors import Actor, Role
@@ -29,24 +30,40 @@ def ledger_of(request: Request) -> FundLedger:
     return ledger
 
 
-def current_actor(
+# Dependencies that do no I/O are `async`: FastAPI runs a plain `def` dependency in its thread
+# pool, and each such hop cost more than the work itself (four hops per write, before).
+async def current_ledger(request: Request) -> FundLedger:
+    return ledger_of(request)
+
+
+Ledger = Annotated[FundLedger, Depends(current_ledger)]
+
+
+async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
+    """A remembered token is answered here; any other is checked in the store, in the thread
+    pool (a store read must not stall the event loop)."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         msg = "an Authorization: Bearer <token> header is required"
         raise UnknownToken(msg)
     token = credentials.credentials.strip()
     ledger = ledger_of(request)
     known: KnownTokens | None = getattr(request.app.state, "known_tokens", None)
-    return known.actor(token, ledger.authenticate) if known is not None else ledger.authenticate(token)
+    if known is None:
+        return await run_in_threadpool(ledger.authenticate, token)
+    remembered = known.remembered(token)
+    if remembered is not None:
+        return remembered
+    return await run_in_threadpool(known.actor, token, ledger.authenticate)
 
 
 def requires(*roles: Role) -> Callable[..., Actor]:
     """A dependency that lets through an actor holding any of `roles`."""
     allowed = frozenset(roles)
 
-    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if not actor.roles & allowed:
             held = ", ".join(sorted(actor.roles)) or "none"
             needed = " or ".join(sorted(allowed))

@@ -83,6 +83,13 @@ class KnownTokens:
         if self._thread is not None:
             self._thread.join(LISTEN_RETRY_SECONDS_MAX)
 
+    def remembered(self, token: str) -> Actor | None:
+        """The token's actor if remembered now, without touching the store."""
+        if not self._listening:
+            return None
+        known = self._known.get(token_hash(token))
+        return known[1] if known is not None and known[0] == self.generation else None
+
     def actor(self, token: str, check: Callable[[str], Actor]) -> Actor:
         """The token's actor: remembered, or checked against the store (`check` raises for an
         unknown or revoked token, which is never remembered)."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.auth import Officer, Reader, ledger_of
+from api.auth import Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.schemas import (
@@ -18,11 +18,9 @@ from api.schemas import (
     ReverseExpenditure,
     expenditure_public,
 )
-from domain.ledger import FundLedger
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 router = APIRouter(prefix="/v1/expenditures", tags=["expenditures"])
-Ledger = Annotated[FundLedger, Depends(ledger_of)]
 ExpenditureId = Annotated[UUID, Path(alias="id")]
 CodeFilter = Annotated[str | None, Query(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 

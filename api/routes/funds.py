@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.auth import Approver, Officer, Reader, ledger_of
+from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, queries_of, row_dict, views_at
 from api.schemas import (
@@ -20,11 +20,10 @@ from api.schemas import (
 )
 from domain.errors import FundNotFound
 from domain.fund import Fund
-from domain.ledger import FundLedger, Outcome
+from domain.ledger import Outcome
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 router = APIRouter(prefix="/v1/funds", tags=["funds"])
-Ledger = Annotated[FundLedger, Depends(ledger_of)]
 FundCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.auth import Officer, Reader, ledger_of
+from api.auth import Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.schemas import (
@@ -20,11 +20,9 @@ from api.schemas import (
     school_public,
 )
 from domain.classification import Level, Locale
-from domain.ledger import FundLedger
 from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
-Ledger = Annotated[FundLedger, Depends(ledger_of)]
 SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 
 

@@ -39,34 +39,46 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_command(port: int) -> list[str]:
+def server_command(port: int, workers: int = 1) -> list[str]:
     """uvicorn on uvloop + httptools, one worker, as `fundledger serve` runs it, but without
     the access log (a line per request is the load client's business here, not the server's)."""
     return [sys.executable, "-m", "uvicorn", "--factory", "scripts.bench.asgi:app",
-            "--host", HOST, "--port", str(port), "--workers", "1", "--loop", "uvloop",
+            "--host", HOST, "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
             "--http", "httptools", "--no-access-log", "--log-level", "warning"]
 
 
 @contextmanager
-def served(settings: Settings, *, group_commit: bool, views: bool = False) -> Iterator[Server]:
+def served(settings: Settings, *, group_commit: bool, views: bool = True,
+           workers: int = 1) -> Iterator[Server]:
+    """The app in uvicorn. With several workers, as `fundledger serve --workers N` runs it: the
+    views are kept by a process of their own (`fundledger project`), not by a worker."""
     port = free_port()
+    views_in_server = views and workers == 1
     env = {**os.environ, "FUNDLEDGER_DATABASE_URL": settings.database_url,
            "FUNDLEDGER_POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-           GROUP_COMMIT_ENV: "1" if group_commit else "0", VIEWS_ENV: "1" if views else "0"}
+           GROUP_COMMIT_ENV: "1" if group_commit else "0",
+           VIEWS_ENV: "1" if views_in_server else "0"}
     log = Path(tempfile.mkstemp(prefix="fundledger-bench-server-", suffix=".log")[1])
+    processes: list[subprocess.Popen[bytes]] = []
     with log.open("wb") as sink:
-        process = subprocess.Popen(server_command(port), env=env, stdout=sink,  # noqa: S603
-                                   stderr=subprocess.STDOUT)
+        processes.append(subprocess.Popen(server_command(port, workers), env=env,  # noqa: S603
+                                          stdout=sink, stderr=subprocess.STDOUT))
+        if views and not views_in_server:
+            processes.append(subprocess.Popen(  # our interpreter, our verb
+                [sys.executable, "-c", "from api.cli import main; main()", "project"],
+                env=env, stdout=sink, stderr=subprocess.STDOUT))
     try:
-        _wait_healthy(port, process, log)
-        yield Server(port, process.pid, log)
+        _wait_healthy(port, processes[0], log)
+        yield Server(port, processes[0].pid, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(STOP_WAIT_SECONDS_MAX)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_WAIT_SECONDS_MAX)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(STOP_WAIT_SECONDS_MAX)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(STOP_WAIT_SECONDS_MAX)
         log.unlink(missing_ok=True)
 
 

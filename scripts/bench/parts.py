@@ -22,6 +22,7 @@ from scripts.bench.writes import bulk_batches, csv_import, threaded_writes
 
 CHILD_SECONDS_MAX = 3600
 CONCURRENCY = (1, 16, 64)
+HTTP_WORKERS = 2  # uvicorn workers of the multi-process row: one per core of the reference machine
 IMPORT_ROWS_MAX = 5_000
 WRITES = "1 writes in-process"
 HTTP = "1-2 HTTP writes"
@@ -138,6 +139,29 @@ def http_writes(ctx: Context) -> None:
                 if profiler is not None:
                     profiler.wait()
                 _http_figures(ctx, clients, label, result)
+    if ctx.store == "postgres":
+        _http_workers(ctx, spec)
+
+
+def _http_workers(ctx: Context, spec: dict[str, Any]) -> None:
+    """`fundledger serve --workers 2`: two server processes (a group commit each) and the views
+    in a third, so that no one interpreter's lock serialises HTTP, commits and views. SQLite
+    is left out: its writers share one file lock."""
+    top = max(ctx.bounds.concurrency)
+    workers = HTTP_WORKERS
+    with http_server.served(ctx.settings, group_commit=True, workers=workers) as server:
+        spec["run_tag"] = f"{ctx.workload.run_tag}w{workers}"
+        result = http_server.load(server.port, top, spec, requests_max=ctx.bounds.write_count_max,
+                                  seconds_max=ctx.bounds.write_seconds,
+                                  warmup_seconds=ctx.bounds.warmup_seconds)
+    detail = (f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, {result['ok']:,} ok"
+              + (f", {result['errors']} errors ({result['first_error'][:80]})" if result["errors"] else ""))
+    ctx.report.add(Figure(HTTP, f"{top} clients, group commit, {workers} workers + views process",
+                          ctx.store, result["per_second"], "expenditures/s", Target(2000),
+                          baseline=ctx.key(HTTP, f"{top} clients, group commit"), detail=detail))
+    ctx.report.add(Figure(HTTP, f"{top} clients, group commit, {workers} workers: p99 latency",
+                          ctx.store, result["p99_ms"], "ms", Target(50, at_least=False),
+                          baseline=ctx.key(HTTP, f"{top} clients, group commit: p99 latency")))
 
 
 def _profile_server(ctx: Context, pid: int, name: str) -> subprocess.Popen[bytes] | None:
