@@ -13,12 +13,12 @@ byte would hide exactly the change an auditor is looking for, and it would be sl
 from __future__ import annotations
 
 import hashlib
-import queue
 import struct
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from projections.read_ahead import read_ahead
 
 GENESIS = bytes(32)  # the link before the first event
 CHAIN_ALGORITHM = "sha256-chain-v1"  # named in digests, so a later encoding can coexist
@@ -117,7 +117,7 @@ class EventTable:
         reads in-process, where a thread would only contend for the GIL."""
         if self.is_sqlite:
             return self.pages(after, stop)
-        return _read_ahead(self.pages(after, stop))
+        return read_ahead(self.pages(after, stop))
 
 
 # (position, link as hex) pages of what the journal recorded, in position order.
@@ -215,49 +215,6 @@ def _mismatch(identify: RecordedIdentity | None, position: int,
     if identify is None or identify(position) == stored:
         return "altered"
     return "removed" if identify(position + 1) == stored else "inserted"
-
-
-_DONE = object()
-_HAND_OVER_WAIT_SECONDS = 0.5
-
-
-def _read_ahead(pages: Iterator[list[StoredRow]]) -> Iterator[list[StoredRow]]:
-    """Yields what `pages` yields, one page ahead, read in a daemon thread. A consumer that
-    stops early (a mismatch found) lets the thread end at its next hand-over."""
-    handover: queue.Queue[object] = queue.Queue(maxsize=1)
-    stopped = threading.Event()
-
-    def offer(item: object) -> bool:
-        while not stopped.is_set():
-            try:
-                handover.put(item, timeout=_HAND_OVER_WAIT_SECONDS)
-            except queue.Full:
-                continue
-            return True
-        return False
-
-    def read() -> None:
-        try:
-            for page in pages:
-                if not offer(page):
-                    return
-            offer(_DONE)
-        except BaseException as error:  # handed to the consumer, who raises it
-            offer(error)
-
-    reader = threading.Thread(target=read, name="fundledger-verify-read", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = handover.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stopped.set()
-        reader.join(timeout=_HAND_OVER_WAIT_SECONDS * 4)
 
 
 def _flatten(pages: RecordedPages) -> Iterator[tuple[int, str]]:
