@@ -1,14 +1,20 @@
-"""The event store on PostgreSQL: the library's application recorder, with large saves sent
-in bounded statements.
+"""The event store on PostgreSQL: the library's application recorder, with large saves copied.
 
 The library writes a save as one INSERT of an array of every stored event, inside psycopg's
 pipeline mode. Past roughly 10,000–30,000 events (a 50,000-row CSV import is 200,000) that
 one message never completes: the client waits in `Pipeline.sync()` while the server waits for
 the rest of the statement, forever (reproduced here with 30,000 events of 300 bytes, three
-times out of three). A large save is therefore written without the pipeline, as several
-INSERTs of at most `EVENTS_PER_STATEMENT_MAX` events, in the same transaction and under the
-same table lock — still one atomic save, with its notification ids in order. Small saves,
-the everyday case, keep the library's pipelined path unchanged.
+times out of three). Building the array also costs: psycopg dumps each event as a composite
+in Python (~13 % of a bulk import).
+
+A save of `COPY_EVENTS_MIN` events or more is therefore streamed with one binary COPY,
+without the pipeline, in one transaction and under the library's own table lock: the lock
+makes this transaction the only one taking notification ids, so the rows above the highest
+id before the COPY are exactly this save's, in the order sent. Still one atomic save; a
+clashing event anywhere undoes all of it. Measured: a generated year on PostgreSQL 7,472 →
+9,514 events/s; HTTP writes through the group commit (64 clients, batches of ~200 events)
+545 → 615/s. Smaller saves, a single command's, keep the library's pipelined path: one round
+trip where the COPY takes five.
 """
 
 from __future__ import annotations
@@ -19,25 +25,34 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
+from psycopg.sql import SQL, Identifier
 
-EVENTS_PER_STATEMENT_MAX = 5_000
+COPY_EVENTS_MIN = 200  # below this, the COPY's extra round trips cost more than it saves
 
 
-class BoundedStatementsPostgresRecorder(PostgresApplicationRecorder):
+class CopyingPostgresRecorder(PostgresApplicationRecorder):
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        if len(stored_events) <= EVENTS_PER_STATEMENT_MAX or self.datastore.enable_db_functions:
+        if len(stored_events) < COPY_EVENTS_MIN or self.datastore.enable_db_functions:
             return super().insert_events(stored_events, **kwargs)
-        notification_ids: list[int] = []
+        table = SQL("{}.{}").format(Identifier(self.datastore.schema),
+                                    Identifier(self.events_table_name))
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
             self._lock_table(curs)
             self._notify_channel(curs)
-            for start in range(0, len(stored_events), EVENTS_PER_STATEMENT_MAX):
-                chunk = stored_events[start:start + EVENTS_PER_STATEMENT_MAX]
-                rows = [self.construct_pg_stored_event(e.originator_id, e.originator_version,
-                                                       e.topic, e.state) for e in chunk]
-                curs.execute(self.insert_events_statement, (rows,))
-                notification_ids.extend(row["notification_id"] for row in curs.fetchall())
+            curs.execute(SQL("SELECT COALESCE(MAX(notification_id), 0) AS last FROM {}").format(table))
+            row = curs.fetchone()
+            assert row is not None
+            before = int(row["last"])
+            with curs.copy(SQL("COPY {} (originator_id, originator_version, topic, state) "
+                               "FROM STDIN (FORMAT BINARY)").format(table)) as copy:
+                copy.set_types(["uuid", "int8", "text", "bytea"])
+                for event in stored_events:
+                    copy.write_row((event.originator_id, event.originator_version, event.topic,
+                                    event.state))
+            curs.execute(SQL("SELECT notification_id FROM {} WHERE notification_id > %s "
+                             "ORDER BY notification_id").format(table), (before,))
+            notification_ids = [int(r["notification_id"]) for r in curs.fetchall()]
         assert len(notification_ids) == len(stored_events)
         return notification_ids

@@ -59,8 +59,8 @@ class Settings(BaseSettings):
             # makes ten attempts, so a request meeting a stopped database waits about 10 × this.
             "POSTGRES_CONNECT_TIMEOUT": "2",
             "POSTGRES_PRE_PING": "y" if self.postgres_pre_ping else "n",
-            # A large save (a bulk import) in bounded statements: api/event_store.py says why.
-            "APPLICATION_RECORDER_TOPIC": "api.event_store:BoundedStatementsPostgresRecorder",
+            # A large save (a bulk import) as one COPY: api/event_store.py says why.
+            "APPLICATION_RECORDER_TOPIC": "api.event_store:CopyingPostgresRecorder",
         }
         if self.postgres_schema:
             env["POSTGRES_SCHEMA"] = self.postgres_schema

@@ -23,6 +23,7 @@ from scripts.bench.writes import bulk_batches, csv_import, threaded_writes
 CHILD_SECONDS_MAX = 3600
 CONCURRENCY = (1, 16, 64)
 HTTP_WORKERS = 2  # uvicorn workers of the multi-process row: one per core of the reference machine
+HTTP_WORKER_POOL_SIZE = 8  # connections per process of that row
 IMPORT_ROWS_MAX = 5_000
 WRITES = "1 writes in-process"
 HTTP = "1-2 HTTP writes"
@@ -149,7 +150,10 @@ def _http_workers(ctx: Context, spec: dict[str, Any]) -> None:
     is left out: its writers share one file lock."""
     top = max(ctx.bounds.concurrency)
     workers = HTTP_WORKERS
-    with http_server.served(ctx.settings, group_commit=True, workers=workers) as server:
+    # Each process opens its whole pool at start: three pools of 20 beside the bench's own
+    # exhausted PostgreSQL's 100 connections in the first full run (every answer 503).
+    settings = ctx.settings.model_copy(update={"postgres_pool_size": HTTP_WORKER_POOL_SIZE})
+    with http_server.served(settings, group_commit=True, workers=workers) as server:
         spec["run_tag"] = f"{ctx.workload.run_tag}w{workers}"
         result = http_server.load(server.port, top, spec, requests_max=ctx.bounds.write_count_max,
                                   seconds_max=ctx.bounds.write_seconds,
