@@ -28,16 +28,24 @@ def bench(
         "docs/benchmarks.md"),
     profile: Annotated[Path | None, typer.Option("--profile",
                                                  help="Write py-spy profiles here")] = None,
+    only: Annotated[str, typer.Option(
+        "--only", help="Comma list of parts: bulk, rebuild, writes, http, verify, reads, "
+                       "beancount, raw (default: all)")] = "",
 ) -> None:
     """Measure writes (group commit or not, in-process and HTTP), raw PostgreSQL, bulk import,
     rebuild, reads, verify and beancount, side by side on PostgreSQL and SQLite."""
-    from scripts.bench import BenchOptions, run_bench  # noqa: PLC0415  (heavy; only this verb)
+    from scripts.bench import PARTS, BenchOptions, run_bench  # noqa: PLC0415  (heavy; only this verb)
     from scripts.bench.scratch import ScratchRefused  # noqa: PLC0415
 
+    parts = frozenset(p.strip() for p in only.split(",") if p.strip()) or frozenset(PARTS)
+    unknown = sorted(parts - set(PARTS))
+    if unknown:
+        msg = f"--only: unknown part(s) {', '.join(unknown)}; known: {', '.join(PARTS)}"
+        raise InvalidInput(msg)
     try:
         run_bench(BenchOptions(quick=quick, events=events,
                                postgres_url=database_url if postgres else None, sqlite=sqlite,
-                               out=out, profile_dir=profile))
+                               out=out, profile_dir=profile, parts=parts))
     except ScratchRefused as error:
         raise InvalidInput(str(error)) from None
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from typer.testing import CliRunner
 
+from api.cli import app
 from scripts.bench import PARTS, BenchOptions, document, run_bench
 from scripts.bench.figures import Figure, Report, Target, guarded
 from scripts.bench.scratch import ScratchRefused, scratch_database_name
@@ -97,3 +99,9 @@ def test_the_postgres_parts_run_at_a_toy_size(postgres_dsn: str, tmp_path: Path)
     names = {f.name for f in report.figures}
     assert {"one INSERT + commit per row", "executemany, 1,000 rows per commit",
             "COPY, one transaction", "4 threads, group commit"} <= names
+
+
+def test_an_unknown_part_is_refused_before_anything_runs() -> None:
+    result = CliRunner().invoke(app, ["bench", "--only", "rebuild,nope", "--no-postgres"])
+    assert result.exit_code != 0
+    assert "unknown part(s) nope" in result.output
