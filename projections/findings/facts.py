@@ -95,10 +95,13 @@ class _PageWrites:
     """A page's writes, sent as one `executemany` per statement instead of a round trip per
     event (which made this view most of a rebuild's time on PostgreSQL).
 
-    Statements run in the order each first appeared, every one's rows in event order: a row's
-    INSERT always precedes the UPDATEs of it, and UPDATEs of one row set different columns
-    (a decision, a closure, a reversal), so the grouped order yields the same rows as event
-    order. A read first sends everything queued, so it sees the page so far."""
+    Every statement's rows run in event order; the INSERTs run before the UPDATEs, so a row is
+    always there before it is updated, even when the UPDATE statement first appeared earlier
+    in the page for another row (a rejection, then a proposal and its approval: ordering
+    statements by first appearance lost that approval). The views only insert new rows, and the
+    UPDATEs of one row set different columns (a decision, a closure, a reversal), so this order
+    yields the same rows as event order. A read first sends everything queued, so it sees the
+    page so far."""
 
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db
@@ -115,7 +118,8 @@ class _PageWrites:
         return self.db.rows(statement, params)
 
     def flush(self) -> None:
-        for statement, rows in self._queued.items():
+        inserts_first = sorted(self._queued.items(), key=lambda item: not item[0].startswith("INSERT"))
+        for statement, rows in inserts_first:
             self.db.executemany(statement, rows)
         self._queued.clear()
 
