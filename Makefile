@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/fundledger bench --quick
+	$(BIN)/fundledger bench --quick --out var/bench.md
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
