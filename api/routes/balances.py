@@ -25,11 +25,14 @@ def school_balances(
     min_position: MinPosition = None,
 ) -> SchoolBalances:
     """Per-fund allocated, spent and remaining of one school in one fiscal year."""
-    request.app.state.ledger.get_school(code)  # the books decide whether the school exists
     views = views_at(request, min_position)
     try:
         balances = views.school_balances(code, fiscal_year, as_of=as_of)
-    except SchoolNotFound:  # registered, but the views have not reached it yet: nothing to show
+    except SchoolNotFound:
+        # The books decide whether the school exists (404 if not); asked only here, because
+        # reading the school from the store cost two round trips on every balance read.
+        request.app.state.ledger.get_school(code)
+        # Registered, but the views have not reached it yet: nothing to show.
         return SchoolBalances(school=code, fiscal_year=fiscal_year, as_of=as_of,
                               position=views.position(), balances=[])
     return SchoolBalances.model_validate(row_dict(balances))

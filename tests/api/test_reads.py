@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.api.conftest import FISCAL_YEAR, Api
+from api.app import create_app
+from api.settings import Settings
+from tests.api.conftest import FISCAL_YEAR, ROLES, Api
+from tests.conftest import TODAY
 
 
 def test_balances_follow_each_write_with_min_position(api: Api) -> None:
@@ -102,6 +106,18 @@ def test_rural_support_report(funded: dict[str, Any], api: Api) -> None:
 def test_unknown_school_balances_are_404(api: Api) -> None:
     response = api.get("reader", "/v1/schools/NOPE/balances", fiscal_year=FISCAL_YEAR)
     assert (response.status_code, response.json()["code"]) == (404, "school_not_found")
+
+
+def test_a_school_the_views_have_not_reached_has_empty_balances_not_404(
+        sqlite_settings: Settings) -> None:
+    app = create_app(sqlite_settings, clock=lambda: TODAY, run_views=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = Api(client, {role: app.state.ledger.add_user(f"user.{role}", [role]) for role in ROLES})
+        api.school()
+        answer = api.ok(api.get("reader", "/v1/schools/XZ-PX-0001/balances", fiscal_year=FISCAL_YEAR))
+        assert (answer["school"], answer["balances"]) == ("XZ-PX-0001", [])
+        unknown = api.get("reader", "/v1/schools/NOPE/balances", fiscal_year=FISCAL_YEAR)
+        assert (unknown.status_code, unknown.json()["code"]) == (404, "school_not_found")
 
 
 def test_healthz_and_metrics(funded: dict[str, Any], api: Api) -> None:
