@@ -35,6 +35,7 @@ from api.settings import Settings
 from api.store import open_ledger
 from domain.group_commit import GroupCommit
 from domain.ledger import FundLedger, bureau_today
+from projections.database import postgres_connection
 
 log = logging.getLogger("fundledger.api")
 RUNNER_STOP_WAIT_SECONDS_MAX = 10.0
@@ -63,9 +64,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
         app.state.group_commit = GroupCommit(app.state.ledger) if group_commit else None
         runner = _start_view_runner(settings, app.state.ledger) if run_views else None
         app.state.store_outage.start()
-        app.state.known_tokens = KnownTokens(settings, app.state.ledger.recorder.events_table_name) \
-            if settings.is_postgres else None
-        if app.state.known_tokens is not None:
+        if settings.is_postgres:  # SQLite reads a token in-process: nothing to remember
+            app.state.known_tokens = KnownTokens(settings, app.state.ledger.recorder.events_table_name)
             app.state.known_tokens.start()
         try:
             yield
@@ -233,17 +233,12 @@ class StoreOutage:
             self._thread.join(STORE_WATCH_STOP_SECONDS_MAX)
 
     def _watch(self) -> None:
-        env = self.settings.eventsourcing_env()
         connection: psycopg.Connection[Any] | None = None
         while not self._stop.wait(self.watch_every_seconds):
             try:
                 if connection is None or connection.closed:
-                    connection = psycopg.connect(
-                        host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-                        dbname=env["POSTGRES_DBNAME"], user=env["POSTGRES_USER"],
-                        password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
-                        connect_timeout=STORE_WATCH_CONNECT_SECONDS,
-                        application_name="fundledger-store-watch")
+                    connection = postgres_connection(self.settings, "fundledger-store-watch",
+                                                     STORE_WATCH_CONNECT_SECONDS)
                 connection.execute("SELECT 1")
             except psycopg.Error:
                 if connection is not None:

@@ -50,7 +50,7 @@ async def current_actor(
         raise UnknownToken(msg)
     token = credentials.credentials.strip()
     ledger = ledger_of(request)
-    known: KnownTokens | None = getattr(request.app.state, "known_tokens", None)
+    known: KnownTokens | None = request.app.state.known_tokens
     if known is None:
         return await run_in_threadpool(ledger.authenticate, token)
     remembered = known.remembered(token)

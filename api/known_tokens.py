@@ -9,8 +9,8 @@ on each notification. A revocation by any process therefore reaches every server
 commits, within the milliseconds the notification takes to arrive.
 
 Fail closed: while the listener is not connected (starting, database restarting), nothing is
-remembered and every request reads its token from the store, as without this module. SQLite
-(one machine, reads in-process and cheap) always reads.
+remembered and every request reads its token from the store, as without this module. The app
+makes one only on PostgreSQL: SQLite reads a token in-process, cheaply.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from psycopg import sql
 from api.settings import Settings
 from domain.access import token_hash
 from domain.actors import Actor
+from projections.database import postgres_connection
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,9 @@ class KnownTokens:
         return self._listening
 
     def start(self) -> None:
-        if self.settings.is_postgres:
-            self._thread = threading.Thread(target=self._listen_forever, name="access-listener",
-                                            daemon=True)
-            self._thread.start()
+        self._thread = threading.Thread(target=self._listen_forever, name="access-listener",
+                                        daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -93,20 +93,17 @@ class KnownTokens:
     def actor(self, token: str, check: Callable[[str], Actor]) -> Actor:
         """The token's actor: remembered, or checked against the store (`check` raises for an
         unknown or revoked token, which is never remembered)."""
-        if not self._listening:
-            return check(token)
-        key = token_hash(token)
         generation = self.generation
-        known = self._known.get(key)
-        if known is not None and known[0] == generation:
-            return known[1]
+        remembered = self.remembered(token)
+        if remembered is not None:
+            return remembered
         actor = check(token)
         with self._lock:
             # A change notified while the store was read makes this answer stale: not kept.
             if self._listening and self.generation == generation:
                 if len(self._known) >= TOKENS_REMEMBERED_MAX:
                     self._known.clear()
-                self._known[key] = (generation, actor)
+                self._known[token_hash(token)] = (generation, actor)
         return actor
 
     def forget(self) -> None:
@@ -140,10 +137,6 @@ class KnownTokens:
             wait = min(wait * 2, LISTEN_RETRY_SECONDS_MAX)
 
     def _connect(self) -> psycopg.Connection[Any]:
-        env = self.settings.eventsourcing_env()
-        options = f"-c search_path={self.settings.postgres_schema}" if self.settings.postgres_schema else ""
-        return psycopg.connect(
-            host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
-            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-            autocommit=True, connect_timeout=LISTEN_CONNECT_SECONDS, options=options,
-            application_name="fundledger-access-listener")
+        connection: psycopg.Connection[Any] = postgres_connection(
+            self.settings, "fundledger-access-listener", LISTEN_CONNECT_SECONDS)
+        return connection

@@ -61,6 +61,21 @@ SQLITE = Dialect(name="sqlite", placeholder="?", for_update="")
 POSTGRES = Dialect(name="postgres", placeholder="%s", for_update=" FOR UPDATE")
 
 
+def postgres_connection(settings: StoreSettings, application_name: str,
+                        connect_timeout: float = POSTGRES_CONNECT_TIMEOUT_SECONDS) -> Any:
+    """A connection of its own (autocommit, in the configured schema), beside the ledger's pool:
+    for the views, the store watch, the access listener."""
+    import psycopg  # noqa: PLC0415  (only PostgreSQL deployments load the driver)
+
+    env = settings.eventsourcing_env()
+    options = f"-c search_path={settings.postgres_schema}" if settings.postgres_schema else ""
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+        autocommit=True, options=options, connect_timeout=connect_timeout,
+        application_name=application_name)
+
+
 class ViewDatabase:
     """A DB-API connection in autocommit mode with explicit transactions."""
 
@@ -72,18 +87,8 @@ class ViewDatabase:
     @classmethod
     def open(cls, settings: StoreSettings) -> ViewDatabase:
         if settings.is_postgres:
-            import psycopg  # noqa: PLC0415  (only PostgreSQL deployments load the driver)
-
-            parts = urlsplit(settings.database_url)
-            env = settings.eventsourcing_env()
-            options = f"-c search_path={settings.postgres_schema}" if settings.postgres_schema else ""
-            connection = psycopg.connect(
-                dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-                user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-                autocommit=True, options=options, connect_timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
-                application_name=f"fundledger-views-{parts.hostname or 'local'}",
-            )
-            return cls(connection, POSTGRES)
+            host = urlsplit(settings.database_url).hostname or "local"
+            return cls(postgres_connection(settings, f"fundledger-views-{host}"), POSTGRES)
         path = settings.eventsourcing_env()["SQLITE_DBNAME"]
         connection = sqlite3.connect(path, isolation_level=None, timeout=SQLITE_LOCK_TIMEOUT_SECONDS,
                                      check_same_thread=False)

@@ -158,8 +158,7 @@ def _http_workers(ctx: Context, spec: dict[str, Any]) -> None:
         result = http_server.load(server.port, top, spec, requests_max=ctx.bounds.write_count_max,
                                   seconds_max=ctx.bounds.write_seconds,
                                   warmup_seconds=ctx.bounds.warmup_seconds)
-    detail = (f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, {result['ok']:,} ok"
-              + (f", {result['errors']} errors ({result['first_error'][:80]})" if result["errors"] else ""))
+    detail = _load_detail(result)
     ctx.report.add(Figure(HTTP, f"{top} clients, group commit, {workers} workers + views process",
                           ctx.store, result["per_second"], "expenditures/s", Target(2000),
                           baseline=ctx.key(HTTP, f"{top} clients, group commit"), detail=detail))
@@ -175,13 +174,18 @@ def _profile_server(ctx: Context, pid: int, name: str) -> subprocess.Popen[bytes
     return profiling.record(pid, out, ctx.bounds.warmup_seconds + ctx.bounds.write_seconds)
 
 
+def _load_detail(result: dict[str, Any]) -> str:
+    """A load run's latencies and answers, and the first error if any."""
+    errors = f", {result['errors']} errors ({result['first_error'][:80]})" if result["errors"] else ""
+    return f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, {result['ok']:,} ok{errors}"
+
+
 def _http_figures(ctx: Context, clients: int, label: str, result: dict[str, Any]) -> None:
     group_commit = label == "group commit"
     top = max(ctx.bounds.concurrency)  # the issue's targets are for 64 clients
     baseline_name = f"{clients} clients, one save per request"
     target = Target(2000) if group_commit and clients == top else None
-    detail = (f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, {result['ok']:,} ok"
-              + (f", {result['errors']} errors ({result['first_error'][:80]})" if result["errors"] else ""))
+    detail = _load_detail(result)
     ctx.report.add(Figure(HTTP, f"{clients} clients, {label}", ctx.store, result["per_second"],
                           "expenditures/s", target,
                           baseline=ctx.key(HTTP, baseline_name) if group_commit else "",
