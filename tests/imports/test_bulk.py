@@ -81,10 +81,9 @@ def test_a_hundred_thousand_expenditures_import_in_one_batch(sqlite_ledger: Fund
 
 
 @pytest.mark.postgres
-def test_an_import_larger_than_one_insert_statement_is_one_atomic_save_on_postgres(
-        postgres_ledger: FundLedger) -> None:
-    # 8,000 rows are 32,000 events: several bounded INSERTs (api/event_store.py); the
-    # library's single pipelined INSERT hangs from about 14,000 events.
+def test_a_large_import_is_one_atomic_save_on_postgres(postgres_ledger: FundLedger) -> None:
+    # 8,000 rows are 32,000 events: one COPY (api/event_store.py); the library's single
+    # pipelined INSERT hangs from about 14,000 events.
     _import(postgres_ledger, 8_000, schools=40)
 
 
