@@ -30,6 +30,19 @@ class Unit:
         whole, minor = divmod(abs(amount_minor), 10**self.decimal_places)
         return f"{sign}{whole}.{minor:0{self.decimal_places}d}"
 
+    def for_people(self, amount_minor: int, language: str = "en") -> str:
+        """The one way an amount is written for a person to read: yuan with two decimals and
+        thousands separators (`¥45,519.50`, `45,519.50 元`), a resource count with its own
+        name (`3 teacher posts`, `3 个教师编制`). JSON keeps integer minor units."""
+        sign = "-" if amount_minor < 0 else ""
+        whole, minor = divmod(abs(amount_minor), 10**self.decimal_places)
+        figure = f"{whole:,}" if self.decimal_places == 0 else f"{whole:,}.{minor:0{self.decimal_places}d}"
+        if self.code == "CNY":
+            return f"{sign}{figure} 元" if language.startswith("zh") else f"{sign}¥{figure}"
+        if language.startswith("zh"):
+            return f"{sign}{figure} 个{self.label_zh}"
+        return f"{sign}{figure} {self.label_en}"
+
 
 CNY = Unit("CNY", 2, "yuan", "元")
 KNOWN_UNITS: dict[str, Unit] = {
@@ -74,3 +87,8 @@ def check_delta(delta_minor: int, what: str = "delta") -> int:
         msg = f"{what} must be non-zero and at most {AMOUNT_MINOR_MAX} in size, got {delta_minor}"
         raise AmountOutOfRange(msg)
     return delta_minor
+
+
+def money_text(amount_minor: int, unit_code: str = "CNY", language: str = "en") -> str:
+    """`Unit.for_people` by unit code: problem details, CLI lines, findings and pages use it."""
+    return unit_of(unit_code).for_people(amount_minor, language)
