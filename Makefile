@@ -1,38 +1,57 @@
 # One command to set up and run the demo; one to set up and pass every test.
+# Both install the whole dependency tree from the lock, hash-checked (docs/dependencies.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements-dev.lock
+EXPORT := $(BIN)/uv export --quiet --format requirements-txt --no-emit-project --no-default-groups \
+	--group build
 
-.PHONY: demo test test-all lint setup bench clean
+.PHONY: demo test test-all lint setup bench lock lock-upgrade clean
 
-$(STAMP): pyproject.toml
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(STAMP): $(LOCK) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "fundledger needs Python 3.11 or later, not " + sys.version.split()[0])'
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@echo "installing the locked dependencies into $(VENV) (hash-checked; $(LOCK)) ..."
+	@$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@$(BIN)/pip check --disable-pip-version-check >/dev/null || $(BIN)/pip check
+	@touch $(STAMP)
 
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/fundledger demo
+	@$(BIN)/fundledger demo
 
 test: $(STAMP)
-	bash scripts/ensure_postgres.sh
-	bash scripts/ensure_chromium.sh
-	$(BIN)/ruff check .
-	$(BIN)/pytest -m "not slow"
+	@bash scripts/ensure_postgres.sh
+	@bash scripts/ensure_chromium.sh
+	@$(BIN)/ruff check --quiet .
+	@$(BIN)/pytest -m "not slow"
 
 test-all: $(STAMP)
-	bash scripts/ensure_postgres.sh
-	bash scripts/ensure_chromium.sh
-	$(BIN)/pytest
+	@bash scripts/ensure_postgres.sh
+	@bash scripts/ensure_chromium.sh
+	@$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
+	@$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/fundledger bench --quick --out var/bench.md
+	@$(BIN)/fundledger bench --quick --out var/bench.md
+
+# After changing pyproject.toml's dependencies: resolve what changed, keep every other pin.
+lock: $(STAMP)
+	@$(BIN)/uv lock --quiet
+	@$(EXPORT) -o requirements.lock
+	@$(EXPORT) --extra dev -o $(LOCK)
+	@echo "uv.lock, requirements.lock and $(LOCK) written; review with git diff, then make test"
+
+# Every package to its newest allowed release (or PACKAGE=name for one): then make test.
+lock-upgrade: $(STAMP)
+	@$(BIN)/uv lock --quiet $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)
+	@$(MAKE) --no-print-directory lock
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
