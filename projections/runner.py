@@ -22,6 +22,9 @@ from projections.findings.facts import AuditFactsView
 from projections.journal import JournalView
 from projections.page_view import PageEvent, PageView
 from projections.tracking import ViewTrackingRecorder
+from projections.view_schema import KEPT_VIEWS, MigrationRefused, Plan, ViewsOutdated, view_name
+from projections.view_schema import plan as schema_plan
+from projections.view_schema import record as record_schema
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
@@ -49,7 +52,10 @@ class ViewRunner:
     """Applies the ledger's events to the registered views, page by page."""
 
     def __init__(self, settings: StoreSettings, *, views: Sequence[PageView] | None = None,
-                 page_size: int = PAGE_SIZE, ledger: FundLedger | None = None) -> None:
+                 page_size: int = PAGE_SIZE, ledger: FundLedger | None = None,
+                 check_schema: bool = True) -> None:
+        """`check_schema`: refuse (ViewsOutdated) a store whose view tables an earlier release
+        built, until `fundledger migrate` has upgraded them (only migrate itself skips it)."""
         self.settings = settings
         self.page_size = page_size
         self.views: list[PageView] = list(views) if views is not None else [v() for v in REGISTERED_VIEWS]
@@ -58,7 +64,13 @@ class ViewRunner:
         self.application_name = self.ledger.name
         self.db = ViewDatabase.open(settings)
         self.tracking = ViewTrackingRecorder(self.db)
-        self.create_tables()
+        try:
+            self.create_tables()
+            if check_schema:
+                self._check_schema()
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------------ tables
 
@@ -67,6 +79,41 @@ class ViewRunner:
         with self.db.transaction():
             for view in self.views:
                 view.create_tables(self.db)
+
+    def schema_plan(self) -> Plan:
+        """What `migrate` would do to bring the views' tables to this release's layout."""
+        return schema_plan(self.db, self.views, self.position())
+
+    def _check_schema(self) -> None:
+        planned = self.schema_plan()
+        if planned.rebuild or planned.step or planned.refused:
+            msg = ("the views' tables were built by an earlier release (" + "; ".join(planned.lines())
+                   + "): run `fundledger migrate` (docs/deployment.md, upgrades)")
+            raise ViewsOutdated(msg)
+        if planned.record:
+            with self.db.transaction():
+                record_schema(self.db, planned.record)
+
+    def migrate(self, progress: Progress | None = None) -> tuple[Plan, int]:
+        """Brings the views' tables to this release's layout in place; returns the plan and the
+        events applied. The steps, the drop, the new tables, the reset position and the new
+        layouts commit together; the refill then goes page by page, so a crash during it
+        resumes where it stopped. Run twice, the second finds nothing to do."""
+        planned = self.schema_plan()
+        if planned.refused:
+            raise MigrationRefused("; ".join(planned.refused))
+        rebuilt = [v for v in self.views if view_name(v) not in KEPT_VIEWS] if planned.rebuild else []
+        with self.db.transaction():
+            for _, statements in planned.step:
+                for statement in statements:
+                    self.db.execute(statement)
+            if rebuilt:
+                for view in self.views:
+                    view.drop_tables(self.db)  # a kept view keeps its rows
+                self.tracking.drop_table()
+                self.create_tables()
+            record_schema(self.db, [*rebuilt, *planned.record, *(v for v, _ in planned.step)])
+        return planned, self.run_until_caught_up(progress) if rebuilt else 0
 
     def drop_tables(self) -> None:
         """The views and their position go together, in one transaction: a crash between
@@ -131,8 +178,10 @@ class ViewRunner:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drops every view and builds it again from the whole log."""
-        self.drop_tables()
-        self.create_tables()
+        with self.db.transaction():
+            self.drop_tables()
+            self.create_tables()
+            record_schema(self.db, [v for v in self.views if view_name(v) not in KEPT_VIEWS])
         return self.run_until_caught_up(progress)
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = POLL_SECONDS_MAX) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import audit, bench, findings, imports, server, users, views
+from api.cli import audit, backups, bench, findings, imports, server, users, views
 
 app = typer.Typer(
     name="fundledger",
@@ -19,6 +19,7 @@ audit.register(app)
 server.register(app)
 imports.register(app)
 bench.register(app)
+backups.register(app)
 
 
 def main() -> None:

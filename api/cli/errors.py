@@ -12,7 +12,9 @@ from eventsourcing.persistence import OperationalError
 from pydantic import ValidationError
 from rich.console import Console
 
+from api.backups import BackupRefused
 from domain.errors import LedgerError
+from projections.view_schema import MigrationRefused, ViewsOutdated
 
 stderr = Console(stderr=True, soft_wrap=True)
 
@@ -23,6 +25,12 @@ def one_line_errors() -> Iterator[None]:
         yield
     except LedgerError as error:
         stderr.print(f"[red]error[/red] ({error.code}): {error.detail}", highlight=False)
+        raise typer.Exit(2) from None
+    except (ViewsOutdated, MigrationRefused) as error:
+        stderr.print(f"[red]error[/red] (views outdated): {error}", highlight=False)
+        raise typer.Exit(2) from None
+    except BackupRefused as error:
+        stderr.print(f"[red]error[/red] (backup): {error}", highlight=False)
         raise typer.Exit(2) from None
     except ValidationError as error:
         first = error.errors()[0]

@@ -79,8 +79,17 @@ def _create_tables(settings: Settings) -> None:
 @cli_command
 def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
     """Serve the HTTP API (and keep the views up to date) on the configured store."""
-    Settings()  # a bad configuration is one line before uvicorn starts
+    settings = Settings()  # a bad configuration is one line before uvicorn starts
+    _require_current_views(settings)
     run_server(host, port, workers)
+
+
+def _require_current_views(settings: Settings) -> None:
+    """An upgraded server meeting views an earlier release built stops here, with one line
+    saying to run `fundledger migrate`, rather than in a worker's start-up."""
+    from projections.runner import ViewRunner  # noqa: PLC0415
+
+    ViewRunner(settings).close()
 
 
 @cli_command

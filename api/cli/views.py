@@ -64,6 +64,33 @@ def reconcile() -> None:
 
 
 @cli_command
+def migrate(page_size: PageSize = PAGE_SIZE) -> None:
+    """Upgrade the views' tables of an existing store to this release's layout, in place
+    (rebuilding derived views from the event log where their tables changed). Idempotent."""
+    with ViewRunner(Settings(), page_size=page_size, check_schema=False) as runner:
+        planned = runner.schema_plan()
+        if planned.current:
+            console.print(f"views are up to date at position {runner.position()}: nothing to do")
+            return
+        for line in planned.lines():
+            console.print(f"migrate: {line}")
+        if not planned.rebuild:
+            _, applied = runner.migrate()
+        else:
+            with _progress_bar() as bar:
+                task = bar.add_task("rebuilding views", total=max(runner.log_position(), 1), rate="")
+                started = time.perf_counter()
+
+                def advance(done: int, end: int) -> None:
+                    elapsed = time.perf_counter() - started
+                    bar.update(task, completed=done, total=max(end, 1),
+                               rate=f"{done / elapsed:,.0f} events/s" if elapsed else "")
+
+                _, applied = runner.migrate(advance)
+        console.print(f"views migrated: {applied:,} events applied; at position {runner.position()}")
+
+
+@cli_command
 def project(page_size: PageSize = PAGE_SIZE) -> None:
     """Keep the views up to date until interrupted (Ctrl-C)."""
     stop = threading.Event()
@@ -81,3 +108,4 @@ def register(app: typer.Typer) -> None:
     app.command("rebuild")(rebuild)
     app.command("reconcile")(reconcile)
     app.command("project")(project)
+    app.command("migrate")(migrate)

@@ -1,7 +1,8 @@
 """A store written by an earlier release opens with today's code, on SQLite and PostgreSQL:
 every aggregate loads (from its snapshot where it has one, and from its events alone), the views
-rebuild equal to an independent replay, the hash chain verifies, the release's signed digest
-still holds, and new events follow the old ones on the same chain.
+migrate (`fundledger migrate`) and rebuild equal to an independent replay, the hash chain
+verifies, the release's signed digest still holds, and new events follow the old ones on the
+same chain.
 
 When this fails after a change of an event or of an aggregate's snapshot state, the change needs
 an upcaster (`class_version` and `upcast_vX_vY`): docs/upgrading.md."""
@@ -62,6 +63,9 @@ def _plain(value: Any) -> Any:
 def test_an_old_store_rebuilds_reconciles_verifies_and_its_digest_holds(
         old_store: OldStore, monkeypatch: pytest.MonkeyPatch) -> None:
     position = old_store.facts["position"]
+    migrated = _cli(old_store, monkeypatch, "migrate")  # the upgrade's first step
+    assert f"at position {position}" in migrated
+    assert "nothing to do" in _cli(old_store, monkeypatch, "migrate")
     assert f"rebuilt views from {position:,} events" in _cli(old_store, monkeypatch, "rebuild")
     assert f"up to position {position}" in _cli(old_store, monkeypatch, "reconcile")
     assert f"{position:,} events verified" in _cli(old_store, monkeypatch, "verify")
@@ -83,6 +87,8 @@ def test_new_events_follow_an_old_store_on_the_same_chain(old_store: OldStore) -
         ledger.record_expenditure(officer, allocation=allocation.id, amount=1_00, payee="新供应商",
                                   voucher="NEW-2025-0001", spent_on=TODAY)
         ledger.add_user("new.auditor", ["auditor"])
+        with ViewRunner(old_store.settings, ledger=ledger, check_schema=False) as runner:
+            runner.migrate()
         with ViewRunner(old_store.settings, ledger=ledger) as runner:
             runner.run_until_caught_up()
             checked = verify_journal(runner.db)
