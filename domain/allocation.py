@@ -2,8 +2,9 @@
 
 Lifecycle: proposed → approved | rejected; approved → adjusted, transferred (in part),
 cancelled, or closed at year end with its remainder lapsed or carried over.
-Invariants: spent ≤ allocated at all times; nothing is spent before approval or after
-close; an adjustment never takes allocated below spent; the approver is not the proposer.
+Invariants: 0 ≤ spent ≤ allocated at all times (asserted after every change); nothing is
+spent before approval or after close; an adjustment never takes allocated below spent; the
+approver is not the proposer.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Stamp
+from domain.classification import DEFAULT_CLASS, Category
 from domain.errors import (
     AllocationClosed,
     BelowSpent,
+    DateOutsideFiscalYear,
+    ExpenditureClassNotAllowed,
     MakerCheckerViolation,
     NotApproved,
     NotProposed,
@@ -148,6 +152,7 @@ class Allocation(Aggregate):
             msg = f"{stamp.actor_id} proposed allocation {self.id} and cannot also approve it"
             raise MakerCheckerViolation(msg)
         self._approve(stamp=stamp)
+        self._assert_invariants()
 
     @event("Approved")
     def _approve(self, stamp: Stamp) -> None:
@@ -162,6 +167,7 @@ class Allocation(Aggregate):
             msg = f"{stamp.actor_id} proposed allocation {self.id} and cannot also decide on it"
             raise MakerCheckerViolation(msg)
         self._reject(stamp=stamp)
+        self._assert_invariants()
 
     @event("Rejected")
     def _reject(self, stamp: Stamp) -> None:
@@ -176,6 +182,7 @@ class Allocation(Aggregate):
             )
             raise BelowSpent(msg)
         self._adjust(delta=delta, stamp=stamp)
+        self._assert_invariants()
 
     @event("Adjusted")
     def _adjust(self, delta: int, stamp: Stamp) -> None:
@@ -188,6 +195,7 @@ class Allocation(Aggregate):
             raise AllocationClosed(msg)
         released = self.remaining if self.status == Status.APPROVED else 0
         self._cancel(released=released, stamp=stamp)
+        self._assert_invariants()
         return released
 
     @event("Cancelled")
@@ -199,6 +207,7 @@ class Allocation(Aggregate):
         self.check_approved()
         self._check_affords(amount)
         self._transfer_out(to_allocation_id=to_allocation_id, amount=amount, stamp=stamp)
+        self._assert_invariants()
 
     @event("TransferredOut")
     def _transfer_out(self, to_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -207,10 +216,24 @@ class Allocation(Aggregate):
     def transfer_in(self, from_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
         self.check_approved()
         self._transfer_in(from_allocation_id=from_allocation_id, amount=amount, stamp=stamp)
+        self._assert_invariants()
 
     @event("TransferredIn")
     def _transfer_in(self, from_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
         self.allocated += amount
+
+    def check_spend(self, spent_on: date, economic_class: str | None) -> str:
+        """A spend falls in the allocation's fiscal year and pays for an economic class its
+        fund allows; returns that class (the fund category's default when none is named)."""
+        if spent_on.year != self.fiscal_year:
+            msg = f"spent_on {spent_on} is outside fiscal year {self.fiscal_year}"
+            raise DateOutsideFiscalYear(msg)
+        class_ = economic_class or DEFAULT_CLASS[Category(self.category)].value
+        if class_ not in self.expenditure_classes:
+            allowed = ", ".join(self.expenditure_classes)
+            msg = f"fund {self.fund_code} may pay for {allowed}; not {class_}"
+            raise ExpenditureClassNotAllowed(msg)
+        return class_
 
     def spend(self, expenditure_id: UUID, amount: int, spent_on: date, stamp: Stamp) -> None:
         self.check_approved()
@@ -220,6 +243,7 @@ class Allocation(Aggregate):
             raise SpentBeforeApproval(msg)
         self._check_affords(amount)
         self._spend(expenditure_id=expenditure_id, amount=amount, stamp=stamp)
+        self._assert_invariants()
 
     @event("Spent")
     def _spend(self, expenditure_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -229,6 +253,7 @@ class Allocation(Aggregate):
         """A reversed expenditure gives its amount back to the allocation's remainder."""
         self.check_approved()
         self._restore(expenditure_id=expenditure_id, amount=amount, stamp=stamp)
+        self._assert_invariants()
 
     @event("SpendingReversed")
     def _restore(self, expenditure_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -240,6 +265,7 @@ class Allocation(Aggregate):
         remainder = self.remaining if self.status == Status.APPROVED else 0
         self._close_year(disposition=disposition, remainder=remainder,
                          carry_to_allocation_id=carry_to_allocation_id, stamp=stamp)
+        self._assert_invariants()
         return remainder
 
     @event("YearClosed")
@@ -252,5 +278,7 @@ class Allocation(Aggregate):
         if amount > self.remaining:
             msg = f"allocation {self.id} has {self.remaining} {self.unit} remaining; {amount} was asked"
             raise Overspend(msg)
-        # Spent never exceeds allocated: a bug elsewhere must stop here, not corrupt the books.
-        assert 0 <= self.spent <= self.allocated
+
+    def _assert_invariants(self) -> None:
+        # After every change: a bug elsewhere must stop here, not corrupt the books.
+        assert 0 <= self.spent <= self.allocated, (self.id, self.spent, self.allocated)

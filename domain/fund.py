@@ -1,6 +1,7 @@
 """A fund: an appropriation or programme budget line of one fiscal year, in one unit.
 
-Invariant: approved allocations never exceed the appropriation.
+Invariant: 0 ≤ allocated ≤ appropriated, asserted after every change. The fund also decides
+which schools it may pay (its earmark and levels) and which days its books are open to.
 """
 
 from __future__ import annotations
@@ -11,13 +12,19 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Stamp
+from domain.classification import Earmark
 from domain.errors import (
     AppropriationBelowAllocated,
     DateOutsideFiscalYear,
+    EarmarkViolation,
     FundClosed,
+    LevelNotEligible,
     OverAllocation,
+    SchoolClosed,
 )
 from domain.limits import AMOUNT_MINOR_MAX
+from domain.rules import check_not_future
+from domain.school import School
 
 
 class Fund(Aggregate):
@@ -74,6 +81,43 @@ class Fund(Aggregate):
             msg = f"{what} {day} is outside fund {self.code}'s fiscal year {self.fiscal_year}"
             raise DateOutsideFiscalYear(msg)
 
+    def business_day(self, effective_date: date | None, today: date) -> date:
+        """The business date of a change to this fund's books: the one given, else today, or
+        the last day of a past fiscal year (year-end work on last year's books needs no date).
+        Never in the future; always inside the fund's fiscal year."""
+        day = effective_date or min(today, date(self.fiscal_year, 12, 31))
+        check_not_future(day, today, "effective_date")
+        self.check_in_fiscal_year(day, "effective_date")
+        return day
+
+    def check_may_pay(self, school: School, day: date) -> None:
+        """May this fund pay this school on this day: not a school closed by then, and one
+        its earmark and levels allow."""
+        if school.closed_on is not None and school.closed_on <= day:
+            msg = f"school {school.code} closed on {school.closed_on}"
+            raise SchoolClosed(msg)
+        self.check_eligible(school, day)
+
+    def check_eligible(self, school: School, day: date) -> None:
+        """A rural-support fund goes only to town, rural or poverty-area schools (as they were
+        classified on `day`); a fund restricted to levels only to schools of those levels."""
+        if self.earmark == Earmark.RURAL_SUPPORT and not school.is_rural_support_eligible_on(day):
+            msg = (f"fund {self.code} is earmarked for rural support; school {school.code} is "
+                   f"{school.locale_on(day)} and not in a poverty area on {day}")
+            raise EarmarkViolation(msg)
+        if self.levels and school.level not in self.levels:
+            msg = (f"fund {self.code} is for {', '.join(self.levels)} schools; "
+                   f"{school.code} is {school.level}")
+            raise LevelNotEligible(msg)
+
+    def allocation_terms(self, school_id: UUID, school_code: str, purpose: str,
+                         amount_minor: int) -> dict[str, object]:
+        """What an allocation of this fund to a school records of both when it opens."""
+        return {"fund_id": self.id, "fund_code": self.code, "school_id": school_id,
+                "school_code": school_code, "fiscal_year": self.fiscal_year, "unit": self.unit,
+                "category": self.category, "expenditure_classes": list(self.expenditure_classes),
+                "purpose": purpose, "amount": amount_minor}
+
     def check_can_commit(self, amount: int) -> None:
         if amount > self.available:
             msg = (
@@ -95,6 +139,7 @@ class Fund(Aggregate):
             msg = f"appropriation would exceed {AMOUNT_MINOR_MAX} minor units"
             raise OverAllocation(msg)
         self._adjust_appropriation(delta=delta, stamp=stamp)
+        self._assert_invariants()
 
     @event("AppropriationAdjusted")
     def _adjust_appropriation(self, delta: int, stamp: Stamp) -> None:
@@ -105,6 +150,7 @@ class Fund(Aggregate):
         self.check_open()
         self.check_can_commit(amount)
         self._commit(allocation_id=allocation_id, amount=amount, stamp=stamp)
+        self._assert_invariants()
 
     @event("Committed")
     def _commit(self, allocation_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -116,6 +162,7 @@ class Fund(Aggregate):
         """Cancellation or a downward adjustment gives unspent money back to the fund."""
         self.check_open()
         self._release(allocation_id=allocation_id, amount=amount, stamp=stamp)
+        self._assert_invariants()
 
     @event("Released")
     def _release(self, allocation_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -125,6 +172,7 @@ class Fund(Aggregate):
         """Last year's unspent remainder arrives as added appropriation (结转)."""
         self.check_open()
         self._carry_in(from_fund=from_fund, amount=amount, stamp=stamp)
+        self._assert_invariants()
 
     @event("CarriedIn")
     def _carry_in(self, from_fund: str, amount: int, stamp: Stamp) -> None:
@@ -135,6 +183,7 @@ class Fund(Aggregate):
         self.check_open()
         self._close(disposition=disposition, lapsed=lapsed, carried_over=carried_over,
                     carry_to=carry_to, stamp=stamp)
+        self._assert_invariants()
 
     @event("Closed")
     def _close(self, disposition: str, lapsed: int, carried_over: int, carry_to: str | None,
@@ -142,3 +191,8 @@ class Fund(Aggregate):
         # The remainders left the fund: what stays allocated is what was spent.
         self.allocated -= lapsed + carried_over
         self.closed = True
+
+    def _assert_invariants(self) -> None:
+        # After every change: a bug elsewhere must stop here, not corrupt the books.
+        assert 0 <= self.allocated <= self.appropriated, (self.code, self.allocated,
+                                                          self.appropriated)

@@ -1,0 +1,277 @@
+"""The bureau's commands on allocations and on the spending against them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from domain.actors import Actor, Role, Stamp
+from domain.allocation import Allocation
+from domain.bureau import Bureau, check_unit, reason_text
+from domain.classification import ExpenditureClass
+from domain.errors import InvalidInput, TransferNotAllowed
+from domain.expenditure import Expenditure, VoucherNumber
+from domain.idempotency import id_from_key
+from domain.limits import DESCRIPTION_LENGTH_MAX, PAYEE_LENGTH_MAX, VOUCHER_LENGTH_MAX
+from domain.rules import check_choice, check_code, check_not_future, check_text
+from domain.unit_of_work import Decision, Outcome
+from domain.units import check_amount, check_delta
+
+
+class AllocationCommands(Bureau):
+    def propose_allocation(
+        self, actor: Actor, *, fund: str, school: str, amount: int, purpose: str,
+        effective_date: date | None = None, unit: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        role = actor.acting_as(Role.OFFICER)
+        amount = check_amount(amount)
+        purpose = check_text(purpose, "purpose", DESCRIPTION_LENGTH_MAX)
+
+        def decide() -> Decision:
+            fund_ = self._fund(fund)
+            fund_.check_open()
+            check_unit(unit, fund_.unit)
+            school_ = self._school(school)
+            stamp = self._stamp_in_year(actor, role, fund_, effective_date, idempotency_key)
+            fund_.check_may_pay(school_, stamp.effective_date)
+            fund_.check_can_commit(amount)
+            return Decision([Allocation.propose(
+                _new_id("allocation", actor, idempotency_key),
+                **fund_.allocation_terms(school_.id, school_.code, purpose, amount), stamp=stamp)])
+
+        return self.run(actor, "propose_allocation", {
+            "fund": fund, "school": school, "amount": amount, "purpose": purpose,
+            "effective_date": effective_date, "unit": unit,
+        }, idempotency_key, decide)
+
+    def approve_allocation(
+        self, actor: Actor, allocation_id: UUID, *, reason: str = "",
+        effective_date: date | None = None, expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        role = actor.acting_as(Role.APPROVER)
+        reason = reason_text(reason, required=False)
+
+        def decide() -> Decision:
+            allocation = self._allocation(allocation_id, expected_version)
+            fund = self.load(allocation.fund_id)
+            stamp = self._stamp_in_year(actor, role, fund, effective_date, idempotency_key,
+                                        reason)
+            if stamp.effective_date < allocation.effective_date:
+                msg = (f"approval date {stamp.effective_date} is before the proposal's "
+                       f"effective date {allocation.effective_date}")
+                raise InvalidInput(msg)
+            allocation.approve(stamp)
+            fund.commit(allocation.id, allocation.allocated, stamp)
+            return Decision([allocation], [allocation, fund])
+
+        return self._run_on(actor, "approve_allocation", allocation_id, reason, effective_date,
+                            idempotency_key, decide)
+
+    def reject_allocation(
+        self, actor: Actor, allocation_id: UUID, *, reason: str,
+        effective_date: date | None = None, expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        role = actor.acting_as(Role.APPROVER)
+        reason = reason_text(reason)
+
+        def decide() -> Decision:
+            allocation = self._allocation(allocation_id, expected_version)
+            allocation.reject(self._stamp_in_year(actor, role, self.load(allocation.fund_id),
+                                                  effective_date, idempotency_key, reason))
+            return Decision([allocation])
+
+        return self._run_on(actor, "reject_allocation", allocation_id, reason, effective_date,
+                            idempotency_key, decide)
+
+    def adjust_allocation(
+        self, actor: Actor, allocation_id: UUID, *, delta: int, reason: str,
+        effective_date: date | None = None, expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        role = actor.acting_as(Role.APPROVER)
+        delta = check_delta(delta)
+        reason = reason_text(reason)
+
+        def decide() -> Decision:
+            allocation = self._allocation(allocation_id, expected_version)
+            fund = self.load(allocation.fund_id)
+            stamp = self._stamp_in_year(actor, role, fund, effective_date, idempotency_key,
+                                        reason)
+            allocation.adjust(delta, stamp)
+            if delta > 0:
+                fund.commit(allocation.id, delta, stamp)
+            else:
+                fund.release(allocation.id, -delta, stamp)
+            return Decision([allocation], [allocation, fund])
+
+        return self._run_on(actor, "adjust_allocation", allocation_id, reason, effective_date,
+                            idempotency_key, decide, delta=delta)
+
+    def cancel_allocation(
+        self, actor: Actor, allocation_id: UUID, *, reason: str,
+        effective_date: date | None = None, expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Cancels an allocation; its unspent remainder goes back to the fund."""
+        role = actor.acting_as(Role.OFFICER)
+        reason = reason_text(reason)
+
+        def decide() -> Decision:
+            allocation = self._allocation(allocation_id, expected_version)
+            fund = self.load(allocation.fund_id)
+            stamp = self._stamp_in_year(actor, role, fund, effective_date, idempotency_key,
+                                        reason)
+            released = allocation.cancel(stamp)
+            if released > 0:
+                fund.release(allocation.id, released, stamp)
+            return Decision([allocation], [allocation, fund])
+
+        return self._run_on(actor, "cancel_allocation", allocation_id, reason, effective_date,
+                            idempotency_key, decide)
+
+    def transfer_allocation(
+        self, actor: Actor, allocation_id: UUID, *, amount: int, reason: str,
+        to_school: str | None = None, to_allocation: UUID | None = None,
+        effective_date: date | None = None, expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Moves part of the unspent remainder to another allocation of the same fund:
+        an existing one, or a new one for another school. One atomic operation."""
+        role = actor.acting_as(Role.OFFICER)
+        amount = check_amount(amount)
+        reason = reason_text(reason)
+        if (to_school is None) == (to_allocation is None):
+            msg = "name exactly one of to_school and to_allocation"
+            raise InvalidInput(msg)
+
+        def decide() -> Decision:
+            source = self._allocation(allocation_id, expected_version)
+            fund = self.load(source.fund_id)
+            fund.check_open()
+            stamp = self._stamp_in_year(actor, role, fund, effective_date, idempotency_key,
+                                        reason)
+            changed: list[Aggregate] = [source]
+            if to_allocation is not None:
+                target = self._allocation(to_allocation)
+                if target.id == source.id or target.fund_id != source.fund_id:
+                    msg = "a transfer goes to another allocation of the same fund"
+                    raise TransferNotAllowed(msg)
+                source.transfer_out(target.id, amount, stamp)
+                target.transfer_in(source.id, amount, stamp)
+            else:
+                assert to_school is not None
+                school = self._school(to_school)
+                fund.check_may_pay(school, stamp.effective_date)
+                target_id = _new_id("allocation", actor, idempotency_key)
+                source.transfer_out(target_id, amount, stamp)
+                target = Allocation.open_by_transfer(
+                    target_id, **fund.allocation_terms(school.id, school.code, source.purpose,
+                                                       amount), stamp=stamp)
+                # The fund learns of the new allocation so that year-end close reaches it.
+                fund.commit(target.id, 0, stamp)
+                changed.append(fund)
+            changed.append(target)
+            return Decision([source, target], changed)
+
+        return self._run_on(actor, "transfer_allocation", allocation_id, reason, effective_date,
+                            idempotency_key, decide, amount=amount, to_school=to_school,
+                            to_allocation=str(to_allocation))
+
+    # ------------------------------------------------------------ expenditures
+
+    def record_expenditure(
+        self, actor: Actor, *, allocation: UUID, amount: int, payee: str, voucher: str,
+        spent_on: date, description: str = "", economic_class: str | None = None,
+        unit: str | None = None, idempotency_key: str | None = None,
+    ) -> Outcome:
+        role = actor.acting_as(Role.OFFICER)
+        fields = {"amount": check_amount(amount),
+                  "payee": check_text(payee, "payee", PAYEE_LENGTH_MAX),
+                  "voucher": check_code(voucher, "voucher", VOUCHER_LENGTH_MAX),
+                  "description": check_text(description, "description", DESCRIPTION_LENGTH_MAX,
+                                            required=False),
+                  "spent_on": spent_on}
+        if economic_class is not None:
+            economic_class = check_choice(economic_class, ExpenditureClass,
+                                          "economic class").value
+        check_not_future(spent_on, self.today(), "spent_on")
+
+        def decide() -> Decision:
+            allocation_ = self._allocation(allocation)
+            check_unit(unit, allocation_.unit)
+            class_ = allocation_.check_spend(spent_on, economic_class)
+            stamp = Stamp(actor.user_id, role.value, spent_on, idempotency_key)
+            expenditure_id = _new_id("expenditure", actor, idempotency_key)
+            allocation_.spend(expenditure_id, fields["amount"], spent_on, stamp)
+            register = self._claim_voucher(allocation_, fields["voucher"], expenditure_id)
+            expenditure = Expenditure(
+                id=expenditure_id, allocation_id=allocation_.id, fund_code=allocation_.fund_code,
+                school_code=allocation_.school_code, fiscal_year=allocation_.fiscal_year,
+                unit=allocation_.unit, economic_class=class_, stamp=stamp, **fields)
+            return Decision([expenditure], [expenditure, allocation_, register])
+
+        return self.run(actor, "record_expenditure", {
+            "allocation": str(allocation), **fields, "economic_class": economic_class,
+            "unit": unit}, idempotency_key, decide)
+
+    def reverse_expenditure(
+        self, actor: Actor, expenditure_id: UUID, *, reason: str,
+        effective_date: date | None = None, expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Reverses a recorded expenditure; the allocation's remainder is restored."""
+        role = actor.acting_as(Role.OFFICER)
+        reason = reason_text(reason)
+
+        def decide() -> Decision:
+            expenditure = self._expenditure(expenditure_id, expected_version)
+            allocation = self.load(expenditure.allocation_id)
+            day = effective_date or max(expenditure.spent_on, self.today())
+            check_not_future(day, self.today(), "effective_date")
+            if day < expenditure.spent_on:
+                msg = ("a reversal cannot take effect before the spending it reverses "
+                       f"({expenditure.spent_on})")
+                raise InvalidInput(msg)
+            stamp = Stamp(actor.user_id, role.value, day, idempotency_key, reason)
+            expenditure.reverse(stamp)
+            allocation.restore(expenditure.id, expenditure.amount, stamp)
+            register = self.load(VoucherNumber.id_for(
+                expenditure.school_code, expenditure.fiscal_year, expenditure.voucher))
+            register.free()
+            return Decision([expenditure], [expenditure, allocation, register])
+
+        return self.run(actor, "reverse_expenditure", {
+            "expenditure": str(expenditure_id), "reason": reason,
+            "effective_date": effective_date}, idempotency_key, decide)
+
+    def _run_on(self, actor: Actor, command: str, allocation_id: UUID, reason: str,
+                effective_date: date | None, idempotency_key: str | None,
+                decide: Callable[[], Decision], **more: object) -> Outcome:
+        """Runs a command on one allocation; its request is the allocation, the reason, the
+        date and `more`."""
+        params = {"allocation": str(allocation_id), "reason": reason,
+                  "effective_date": effective_date, **more}
+        return self.run(actor, command, params, idempotency_key, decide)
+
+    def _claim_voucher(self, allocation: Allocation, voucher: str,
+                       expenditure_id: UUID) -> VoucherNumber:
+        register_id = VoucherNumber.id_for(allocation.school_code, allocation.fiscal_year, voucher)
+        register = self.find(VoucherNumber, register_id)
+        if register is None:
+            return VoucherNumber(school_code=allocation.school_code,
+                                 fiscal_year=allocation.fiscal_year, voucher=voucher,
+                                 expenditure_id=expenditure_id)
+        register.claim_again(expenditure_id)
+        return register
+
+
+def _new_id(kind: str, actor: Actor, idempotency_key: str | None) -> UUID:
+    """A keyed request's new aggregate has an id that follows from the key, so two concurrent
+    first attempts collide in the store; an unkeyed one a random id."""
+    return id_from_key(kind, actor.user_id, idempotency_key) if idempotency_key else uuid4()

@@ -1,0 +1,130 @@
+"""What every command of the bureau's ledger shares: its aggregates found by code or id,
+business dates inside a fund's year, the access tokens, and the reads by key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from uuid import UUID
+
+from domain.access import AccessToken, UserAccount, new_token, token_hash
+from domain.actors import Actor, Role, Stamp
+from domain.allocation import Allocation
+from domain.application import CommandApplication
+from domain.clock import bureau_today
+from domain.errors import (
+    AllocationNotFound,
+    ExpenditureNotFound,
+    FundNotFound,
+    InvalidInput,
+    SchoolNotFound,
+    UnitMismatch,
+    UnknownToken,
+    UserNotFound,
+)
+from domain.expenditure import Expenditure, VoucherNumber
+from domain.fund import Fund
+from domain.idempotency import IdempotencyRecord
+from domain.limits import CODE_LENGTH_MAX, REASON_LENGTH_MAX
+from domain.rules import check_choice, check_code, check_text
+from domain.school import School
+
+
+class Bureau(CommandApplication):
+    """The bureau's aggregates and access; its commands are in the subclasses."""
+
+    snapshotting_intervals = {Fund: 50, Allocation: 100, School: 50}  # noqa: RUF012
+    created_unread = (IdempotencyRecord, VoucherNumber)
+
+    def __init__(self, env: dict[str, str] | None = None,
+                 clock: Callable[[], date] = bureau_today) -> None:
+        super().__init__(env, clock)
+
+    # ------------------------------------------------------------------ access
+
+    def add_user(self, name: str, roles: Iterable[str]) -> str:
+        """Adds a user (or gives an existing one new roles) and issues a token, shown only here."""
+        name = check_code(name, "user name", CODE_LENGTH_MAX)
+        roles_ = sorted({check_choice(r, Role, "role").value for r in roles})
+        if not roles_:
+            msg = "a user needs at least one role"
+            raise InvalidInput(msg)
+        token = new_token()
+        hash_hex = token_hash(token)
+        access = AccessToken(id=AccessToken.id_for_hash(hash_hex), user_name=name,
+                             roles=roles_, hash_hex=hash_hex)
+        user = self.find(UserAccount, UserAccount.id_for(name))
+        if user is None:
+            user = UserAccount(name=name, roles=roles_)
+        elif user.roles != roles_:
+            user.set_roles(roles_)
+        user.issue_token(access.id)
+        self.save(user, access)
+        return token
+
+    def revoke_user(self, name: str) -> int:
+        """Revokes every token of a user at once; returns how many were revoked."""
+        user = self.require(UserAccount, UserAccount.id_for(name), UserNotFound, f"user {name}")
+        tokens = [self.repository.get(token_id) for token_id in user.token_ids]
+        for access in tokens:
+            access.revoke()
+        user.revoke_tokens()
+        self.save(user, *tokens)
+        return len(tokens)
+
+    def authenticate(self, token: str) -> Actor:
+        access = self.find(AccessToken, AccessToken.id_for_hash(token_hash(token)))
+        if access is None or access.revoked or not access.matches(token):
+            msg = "unknown or revoked token"
+            raise UnknownToken(msg)
+        return Actor(access.user_name, frozenset(Role(r) for r in access.roles))
+
+    # ------------------------------------------------------------------- reads
+
+    def get_school(self, code: str) -> School:
+        return self._school(code)
+
+    def get_fund(self, code: str) -> Fund:
+        return self._fund(code)
+
+    def get_allocation(self, allocation_id: UUID) -> Allocation:
+        return self._allocation(allocation_id)
+
+    def get_expenditure(self, expenditure_id: UUID) -> Expenditure:
+        return self._expenditure(expenditure_id)
+
+    # ------------------------------------------------------ for the commands
+
+    def _school(self, code: str, expected_version: int | None = None) -> School:
+        return self.require(School, School.id_for(code), SchoolNotFound, f"school {code}",
+                            expected_version)
+
+    def _fund(self, fund_code: str, expected_version: int | None = None) -> Fund:
+        return self.require(Fund, Fund.id_for(fund_code), FundNotFound, f"fund {fund_code}",
+                            expected_version)
+
+    def _allocation(self, allocation_id: UUID, expected_version: int | None = None) -> Allocation:
+        return self.require(Allocation, allocation_id, AllocationNotFound,
+                            f"allocation {allocation_id}", expected_version)
+
+    def _expenditure(self, expenditure_id: UUID,
+                     expected_version: int | None = None) -> Expenditure:
+        return self.require(Expenditure, expenditure_id, ExpenditureNotFound,
+                            f"expenditure {expenditure_id}", expected_version)
+
+    def _stamp_in_year(self, actor: Actor, role: Role, fund: Fund, effective_date: date | None,
+                       idempotency_key: str | None, reason: str = "") -> Stamp:
+        """A stamp whose business date falls in the fund's fiscal year (Fund.business_day)."""
+        return Stamp(actor.user_id, role.value, fund.business_day(effective_date, self.today()),
+                     idempotency_key, reason)
+
+
+def reason_text(reason: str, *, required: bool = True) -> str:
+    return check_text(reason, "reason", REASON_LENGTH_MAX, required=required)
+
+
+def check_unit(given: str | None, expected: str) -> None:
+    """A request that names the unit must name the fund's."""
+    if given is not None and given != expected:
+        msg = f"the fund is in {expected}, not {given}"
+        raise UnitMismatch(msg)
