@@ -1,8 +1,12 @@
 """Fixtures shared by every test: a fixed bureau calendar and real stores.
 
 PostgreSQL tests use a fresh schema of the `fundledger_test` database per test. When
-PostgreSQL cannot be had they skip locally, and fail when CI=true: CI must never pass
-without having run them.
+PostgreSQL cannot be had they skip locally, and fail when CI is set (any non-empty value):
+CI must never pass without having run them.
+
+Every test gets one depth marker, decided here once (`pytest_collection_modifyitems`):
+`e2e` over HTTP, in a browser or against a running process; `integration` on a real store
+(SQLite file or PostgreSQL); `unit` in memory. `pytest -m unit` runs in seconds.
 """
 
 from __future__ import annotations
@@ -38,6 +42,34 @@ APPROVER = Actor("ada.approver", frozenset({Role.APPROVER}))
 AUDITOR = Actor("aud.auditor", frozenset({Role.AUDITOR}))
 
 
+def in_ci() -> bool:
+    """CI services set CI to "true", "1" or their name: any non-empty value counts."""
+    return bool(os.environ.get("CI"))
+
+
+# Directories whose tests go over HTTP, through a browser, or start processes of their own.
+E2E_DIRECTORIES = frozenset({"api", "dashboard", "faults", "bench"})
+# Fixtures that give a test a real store (a SQLite file or a PostgreSQL schema).
+STORE_FIXTURES = frozenset({
+    "store_settings", "sqlite_settings", "postgres_settings", "postgres_dsn", "fresh_store",
+    "old_store",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(_depth(item))
+
+
+def _depth(item: pytest.Item) -> pytest.MarkDecorator:
+    directory = Path(str(item.fspath)).parent.name
+    if directory in E2E_DIRECTORIES:
+        return pytest.mark.e2e
+    if STORE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return pytest.mark.integration
+    return pytest.mark.unit
+
+
 def _try_connect(dsn: str) -> str | None:
     try:
         with psycopg.connect(dsn, connect_timeout=3) as conn:
@@ -68,7 +100,7 @@ def postgres_dsn() -> str:
             error = _try_connect(POSTGRES_ADMIN_DSN)
     if error is not None:
         message = f"PostgreSQL unreachable at {POSTGRES_ADMIN_DSN}: {error}"
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
     with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
@@ -95,7 +127,7 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     return Settings(database_url=f"sqlite:///{tmp_path}/fundledger.db")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_settings(request: pytest.FixtureRequest) -> Settings:
     """Runs a test once on the embedded default and once on PostgreSQL."""
     if request.param == "postgres":

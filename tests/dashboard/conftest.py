@@ -28,6 +28,7 @@ import pytest
 from api.settings import Settings
 from api.store import open_ledger
 from domain.ledger import bureau_today
+from tests.conftest import in_ci
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -81,7 +82,7 @@ def chromium() -> Path:
     if not os.access(CHROMIUM, os.X_OK):
         message = (f"Chromium is not at {CHROMIUM}: `bash scripts/ensure_chromium.sh` (run by "
                    "`make test`) installs Debian's package")
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
     return CHROMIUM

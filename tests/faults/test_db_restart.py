@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from scripts.faults import db_restart, harness
+from tests.conftest import in_ci
 from tests.faults.conftest import assert_held
 
 # Skipped only off CI: with CI=true a missing initdb is a failure, as for PostgreSQL itself.
 needs_binaries = pytest.mark.skipif(
-    not (harness.PG_BIN / "initdb").exists() and os.environ.get("CI") != "true",
+    not (harness.PG_BIN / "initdb").exists() and not in_ci(),
     reason="PostgreSQL server binaries are not installed")
 
 
