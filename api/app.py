@@ -18,17 +18,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.dashboard import routes as dashboard
+from api.dashboard import tranches as dashboard_tranches
 from api.known_tokens import KnownTokens
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     allocations,
     balances,
+    enrolment_snapshots,
     expenditures,
     findings,
+    funding_standards,
     funds,
     imports,
     schools,
     system,
+    tranches,
 )
 from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
@@ -96,9 +100,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.state.known_tokens = None
     problems.install(app)
     for router in (schools.router, funds.router, allocations.router, expenditures.router,
-                   balances.router, findings.router, imports.router, *_audit_routers()):
+                   balances.router, findings.router, imports.router, funding_standards.router,
+                   enrolment_snapshots.router, tranches.router, *_audit_routers()):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     app.include_router(system.router)
+    app.include_router(dashboard_tranches.router)
     app.include_router(dashboard.router)
     metrics = Metrics(lambda: _positions(app))
     app.state.metrics = metrics

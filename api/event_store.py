@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -56,3 +57,22 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
             notification_ids = [int(r["notification_id"]) for r in curs.fetchall()]
         assert len(notification_ids) == len(stored_events)
         return notification_ids
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events_of_many(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Every event of many aggregates in one query (a tranche reads 2,000 schools or
+        allocations: one query each cost ~15 ms of round trips on a busy machine)."""
+        table = SQL("{}.{}").format(Identifier(self.datastore.schema),
+                                    Identifier(self.events_table_name))
+        found: dict[UUID, list[StoredEvent]] = {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT originator_id, originator_version, topic, state FROM {} "
+                             "WHERE originator_id = ANY(%s) "
+                             "ORDER BY originator_id, originator_version").format(table),
+                         (list(originator_ids),))
+            for row in curs.fetchall():
+                found.setdefault(row["originator_id"], []).append(StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"], state=bytes(row["state"])))
+        return found

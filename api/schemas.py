@@ -29,7 +29,7 @@ from domain.limits import (
     STUDENTS_MAX,
     VOUCHER_LENGTH_MAX,
 )
-from domain.school import School
+from domain.school import EnrolmentReport, School
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 UNIT_PATTERN = r"^[A-Z][A-Z0-9_]{1,31}$"
@@ -86,6 +86,9 @@ class ReclassifySchool(Command):
 
 class ReportEnrolment(Command):
     students: Students
+    boarders: Students | None = Field(None, description="Boarders among the pupils")
+    special_needs: Students | None = Field(
+        None, description="Mainstreamed special-needs pupils among the pupils")
     reason: OptionalReason = ""
     effective_date: IsoDate | None = None
 
@@ -128,6 +131,8 @@ class ProposeAllocation(Command):
     school: Code
     amount: Amount
     purpose: Annotated[StrictStr, Field(min_length=1, max_length=DESCRIPTION_LENGTH_MAX)]
+    below_standard_reason: OptionalReason = Field(
+        "", description="Why a formula-funded fund's allocation is below the per-pupil standard")
     unit: UnitCode | None = None
     effective_date: IsoDate | None = None
 
@@ -191,6 +196,9 @@ class SchoolPublic(BaseModel):
     locale: str
     poverty_area: bool
     students: int
+    boarders: int | None = Field(None, description="From the latest enrolment report, if given")
+    special_needs: int | None = Field(None, description="From the latest enrolment report, if given")
+    parent: str | None = Field(None, description="The parent school of a teaching point (教学点)")
     closed_on: date | None
     version: int
     position: int | None = Field(None, description="Position of the write's last event")
@@ -212,6 +220,8 @@ class FundPublic(BaseModel):
     available: int
     proposed: int | None = Field(None, description="Awaiting approval (lists only)")
     closed: bool
+    formula_funded: bool = Field(False, description="Hand allocations below the per-pupil "
+                                                    "standard need a reason")
     version: int | None = Field(None, description="The fund aggregate's version (also the ETag)")
     position: int | None = None
 
@@ -234,6 +244,9 @@ class AllocationPublic(BaseModel):
     proposed_by: str | None = None
     approved_by: str | None = None
     approved_on: date | None = None
+    formula: dict[str, Any] | None = Field(
+        None, description="How a tranche computed the amount: tranche, snapshot, pupils, "
+                          "counted pupils, rate, additions, share, exact amount and rounding")
     version: int | None = None
     position: int | None = None
 
@@ -326,9 +339,12 @@ class Health(BaseModel):
 
 
 def school_public(school: School, position: int | None = None) -> SchoolPublic:
+    latest = EnrolmentReport(*school.enrolment_reports[-1])
     return SchoolPublic(code=school.code, name=school.name, district=school.district,
                         level=school.level, locale=school.locale,
                         poverty_area=school.poverty_area, students=school.students,
+                        boarders=latest.boarders, special_needs=latest.special_needs,
+                        parent=school.parent_code,
                         closed_on=school.closed_on, version=school.version, position=position)
 
 
@@ -339,7 +355,8 @@ def fund_public(fund: Fund, spent: int, position: int | None = None) -> FundPubl
                       earmark=fund.earmark, levels=list(fund.levels),
                       expenditure_classes=list(fund.expenditure_classes),
                       appropriated=fund.appropriated, allocated=fund.allocated, spent=spent,
-                      available=fund.available, closed=fund.closed, version=fund.version,
+                      available=fund.available, closed=fund.closed,
+                      formula_funded=getattr(fund, "formula_funded", False), version=fund.version,
                       position=position)
 
 
@@ -351,7 +368,8 @@ def allocation_public(allocation: Allocation, position: int | None = None) -> Al
         amount=allocation.amount, allocated=allocation.allocated, spent=allocation.spent,
         remaining=allocation.remaining, effective_date=allocation.effective_date,
         proposed_by=allocation.proposed_by, approved_by=allocation.approved_by,
-        approved_on=allocation.approved_on, version=allocation.version, position=position)
+        approved_on=allocation.approved_on, formula=getattr(allocation, "formula", None),
+        version=allocation.version, position=position)
 
 
 def expenditure_public(expenditure: Expenditure, position: int | None = None) -> ExpenditurePublic:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from uuid import UUID, uuid4
 
@@ -14,8 +15,14 @@ from domain.bureau import Bureau, check_unit, reason_text
 from domain.classification import ExpenditureClass
 from domain.errors import InvalidInput, TransferNotAllowed
 from domain.expenditure import Expenditure, VoucherNumber
+from domain.funding_standard import FundingStandard, check_hand_allocation
 from domain.idempotency import id_from_key
-from domain.limits import DESCRIPTION_LENGTH_MAX, PAYEE_LENGTH_MAX, VOUCHER_LENGTH_MAX
+from domain.limits import (
+    DESCRIPTION_LENGTH_MAX,
+    PAYEE_LENGTH_MAX,
+    REASON_LENGTH_MAX,
+    VOUCHER_LENGTH_MAX,
+)
 from domain.rules import check_choice, check_code, check_not_future, check_text
 from domain.unit_of_work import Decision, Outcome
 from domain.units import check_amount, check_delta
@@ -25,11 +32,17 @@ class AllocationCommands(Bureau):
     def propose_allocation(
         self, actor: Actor, *, fund: str, school: str, amount: int, purpose: str,
         effective_date: date | None = None, unit: str | None = None,
-        idempotency_key: str | None = None,
+        below_standard_reason: str = "", idempotency_key: str | None = None,
     ) -> Outcome:
         role = actor.acting_as(Role.OFFICER)
         amount = check_amount(amount)
         purpose = check_text(purpose, "purpose", DESCRIPTION_LENGTH_MAX)
+        below_standard_reason = check_text(below_standard_reason, "below_standard_reason",
+                                           REASON_LENGTH_MAX, required=False)
+        params = {"fund": fund, "school": school, "amount": amount, "purpose": purpose,
+                  "effective_date": effective_date, "unit": unit}
+        if below_standard_reason:
+            params["below_standard_reason"] = below_standard_reason
 
         def decide() -> Decision:
             fund_ = self._fund(fund)
@@ -39,14 +52,21 @@ class AllocationCommands(Bureau):
             stamp = self._stamp_in_year(actor, role, fund_, effective_date, idempotency_key)
             fund_.check_may_pay(school_, stamp.effective_date)
             fund_.check_can_commit(amount)
-            return Decision([Allocation.propose(
+            allocation = Allocation.propose(
                 _new_id("allocation", actor, idempotency_key),
-                **fund_.allocation_terms(school_.id, school_.code, purpose, amount), stamp=stamp)])
+                **fund_.allocation_terms(school_.id, school_.code, purpose, amount), stamp=stamp)
+            if fund_.formula_funded:
+                # Prevention instead of detection (docs/formula-funding.md).
+                standard = self.find(FundingStandard, FundingStandard.id_for(
+                    fund_.fiscal_year, school_.level, fund_.category))
+                floor = check_hand_allocation(standard, school_, stamp.effective_date, amount,
+                                              fund_.unit, below_standard_reason)
+                if floor is not None:
+                    allocation.accept_below_standard(
+                        floor, replace(stamp, reason=below_standard_reason))
+            return Decision([allocation])
 
-        return self.run(actor, "propose_allocation", {
-            "fund": fund, "school": school, "amount": amount, "purpose": purpose,
-            "effective_date": effective_date, "unit": unit,
-        }, idempotency_key, decide)
+        return self.run(actor, "propose_allocation", params, idempotency_key, decide)
 
     def approve_allocation(
         self, actor: Actor, allocation_id: UUID, *, reason: str = "",

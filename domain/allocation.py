@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -45,6 +46,13 @@ class Origin(StrEnum):
 
 
 class Allocation(Aggregate):
+    # 2: snapshots hold `formula` (how a tranche computed the amount; None for hand amounts).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["formula"] = None
+
     class Opened(Aggregate.Created):
         """The fields every way of opening an allocation records."""
 
@@ -101,6 +109,7 @@ class Allocation(Aggregate):
         self.approved_by: str | None = None
         self.approved_on: date | None = None
         self.spent = 0
+        self.formula: dict[str, Any] | None = None
         if origin == Origin.PROPOSAL:
             self.status = Status.PROPOSED.value
             self.allocated = 0
@@ -124,6 +133,16 @@ class Allocation(Aggregate):
         return cls._create(
             cls.OpenedByCarryOver, id=allocation_id, origin=Origin.CARRY_OVER.value, **fields
         )
+
+    @event("FormulaRecorded")
+    def record_formula(self, tranche_id: UUID, snapshot_id: UUID, inputs: dict[str, Any]) -> None:
+        """How a tranche computed this allocation's amount, so an auditor can recompute it."""
+        self.formula = {"tranche": str(tranche_id), "snapshot": str(snapshot_id), **inputs}
+
+    @event("BelowStandardAccepted")
+    def accept_below_standard(self, standard_amount: int, stamp: Stamp) -> None:
+        """The proposer's explicit reason (the stamp's) for an amount below the per-pupil
+        standard of a formula-funded fund; the findings list it."""
 
     @property
     def remaining(self) -> int:

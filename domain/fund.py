@@ -28,6 +28,13 @@ from domain.school import School
 
 
 class Fund(Aggregate):
+    # 2: snapshots hold `formula_funded`.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        state["formula_funded"] = False
+
     @staticmethod
     def id_for(code: str) -> UUID:
         """A fund's id follows from its code, so the store itself refuses a second opening."""
@@ -65,6 +72,7 @@ class Fund(Aggregate):
         self.allocated = 0
         self.allocation_ids: list[UUID] = []
         self.closed = False
+        self.formula_funded = False
 
     @property
     def available(self) -> int:
@@ -118,6 +126,16 @@ class Fund(Aggregate):
                 "category": self.category, "expenditure_classes": list(self.expenditure_classes),
                 "purpose": purpose, "amount": amount_minor}
 
+    def mark_formula_funded(self, stamp: Stamp) -> None:
+        """From now on a hand-proposed allocation below the per-pupil standard needs a reason."""
+        self.check_open()
+        if not self.formula_funded:
+            self._mark_formula_funded(stamp=stamp)
+
+    @event("MarkedFormulaFunded")
+    def _mark_formula_funded(self, stamp: Stamp) -> None:
+        self.formula_funded = True
+
     def check_can_commit(self, amount: int) -> None:
         if amount > self.available:
             msg = (
@@ -157,6 +175,25 @@ class Fund(Aggregate):
         self.allocated += amount
         if allocation_id not in self.allocation_ids:
             self.allocation_ids.append(allocation_id)
+
+    def commit_tranche(self, tranche_id: UUID, allocations: list[tuple[UUID, int]],
+                       stamp: Stamp) -> None:
+        """A tranche's approval commits all its allocations in one event (2,000 `Committed`
+        events made the fund's history, and its snapshots, the cost of an approval)."""
+        self.check_open()
+        amount = sum(allocated for _, allocated in allocations)
+        self.check_can_commit(amount)
+        self._commit_tranche(tranche_id=tranche_id,
+                             allocation_ids=[allocation_id for allocation_id, _ in allocations],
+                             amount=amount, stamp=stamp)
+        self._assert_invariants()
+
+    @event("TrancheCommitted")
+    def _commit_tranche(self, tranche_id: UUID, allocation_ids: list[UUID], amount: int,
+                        stamp: Stamp) -> None:
+        self.allocated += amount
+        known = set(self.allocation_ids)
+        self.allocation_ids.extend(i for i in allocation_ids if i not in known)
 
     def release(self, allocation_id: UUID, amount: int, stamp: Stamp) -> None:
         """Cancellation or a downward adjustment gives unspent money back to the fund."""

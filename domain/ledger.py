@@ -97,23 +97,27 @@ class FundLedger(AllocationCommands):
 
     def report_enrolment(
         self, actor: Actor, code: str, *, students: int, effective_date: date | None = None,
-        reason: str = "", expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        reason: str = "", boarders: int | None = None, special_needs: int | None = None,
+        expected_version: int | None = None, idempotency_key: str | None = None,
     ) -> Outcome:
         role = actor.acting_as(Role.OFFICER)
         students = _check_students(students)
+        boarders = None if boarders is None else _check_students(boarders)
+        special_needs = None if special_needs is None else _check_students(special_needs)
         reason = reason_text(reason, required=False)
+        params = {"code": code, "students": students, "effective_date": effective_date,
+                  "reason": reason}
+        if boarders is not None or special_needs is not None:
+            params.update(boarders=boarders, special_needs=special_needs)
 
         def decide() -> Decision:
             school = self._school(code, expected_version)
             school.report_enrolment(students, self.stamp(actor, role, effective_date,
-                                                         idempotency_key, reason))
+                                                         idempotency_key, reason),
+                                    boarders=boarders, special_needs=special_needs)
             return Decision([school])
 
-        return self.run(actor, "report_enrolment", {
-            "code": code, "students": students, "effective_date": effective_date,
-            "reason": reason,
-        }, idempotency_key, decide)
+        return self.run(actor, "report_enrolment", params, idempotency_key, decide)
 
     def close_school(
         self, actor: Actor, code: str, *, reason: str, effective_date: date | None = None,

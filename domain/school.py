@@ -1,10 +1,14 @@
 """A school the bureau funds. Its locale and enrolment have histories: a report for 2025
-uses the locale and enrolment that held then."""
+uses the locale and enrolment that held then.
+
+A teaching point (教学点) is budgeted inside its parent school: it names the parent with a
+`ParentLinked` event, and formula funding counts its pupils with the parent's.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -14,7 +18,42 @@ from domain.classification import Locale
 from domain.errors import InvalidInput, SchoolClosed
 
 
+class EnrolmentReport(NamedTuple):
+    """One enrolment count as a school reported it, as of its effective date (boarders and
+    special-needs pupils None where the report did not give them)."""
+
+    since: date
+    students: int
+    boarders: int | None
+    special_needs: int | None
+
+
 class School(Aggregate):
+    # 2: snapshots hold `parent_code` and `enrolment_reports` (boarders, special needs).
+    class_version = 2
+
+    class EnrolmentReported(Aggregate.Event):
+        """A count of pupils as of the event's effective date. Version 2 adds the boarders
+        and mainstreamed special-needs pupils among them (None: not reported)."""
+
+        class_version = 2
+        students: int
+        boarders: int | None
+        special_needs: int | None
+        stamp: Stamp
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["boarders"] = None
+            state["special_needs"] = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["parent_code"] = None
+        state["enrolment_reports"] = [
+            EnrolmentReport(since, students, None, None)
+            for since, students in state["enrolment_history"]]
+
     @staticmethod
     def id_for(code: str) -> UUID:
         """A school's id follows from its code, so the store itself refuses a second registration."""
@@ -43,6 +82,9 @@ class School(Aggregate):
         self.poverty_area = poverty_area
         self.locale_history: list[tuple[date, str]] = [(stamp.effective_date, locale)]
         self.enrolment_history: list[tuple[date, int]] = [(stamp.effective_date, students)]
+        self.enrolment_reports: list[EnrolmentReport] = [
+            EnrolmentReport(stamp.effective_date, students, None, None)]
+        self.parent_code: str | None = None
         self.closed_on: date | None = None
 
     @property
@@ -64,6 +106,11 @@ class School(Aggregate):
     def students_on(self, day: date) -> int:
         return _value_on(self.enrolment_history, day)
 
+    def enrolment_report_on(self, day: date) -> EnrolmentReport:
+        """The report in force on a day: the latest one whose date is not after it."""
+        dated = [(EnrolmentReport(*r).since, EnrolmentReport(*r)) for r in self.enrolment_reports]
+        return _value_on(dated, day)
+
     def is_rural_support_eligible_on(self, day: date) -> bool:
         """Rural-support money may go to town or rural schools, or any school in a poverty area."""
         return self.poverty_area or self.locale_on(day) in (Locale.TOWN, Locale.RURAL)
@@ -79,13 +126,39 @@ class School(Aggregate):
     def _reclassify(self, locale: str, stamp: Stamp) -> None:
         _insert_dated(self.locale_history, stamp.effective_date, locale)
 
-    def report_enrolment(self, students: int, stamp: Stamp) -> None:
+    def report_enrolment(self, students: int, stamp: Stamp, *, boarders: int | None = None,
+                         special_needs: int | None = None) -> None:
         self._check_open()
-        self._report_enrolment(students=students, stamp=stamp)
+        for what, count in (("boarders", boarders), ("special-needs pupils", special_needs)):
+            if count is not None and count > students:
+                msg = f"{what} ({count}) cannot exceed the pupils reported ({students})"
+                raise InvalidInput(msg)
+        self._report_enrolment(students=students, boarders=boarders,
+                               special_needs=special_needs, stamp=stamp)
 
-    @event("EnrolmentReported")
-    def _report_enrolment(self, students: int, stamp: Stamp) -> None:
+    @event(EnrolmentReported)
+    def _report_enrolment(self, students: int, boarders: int | None, special_needs: int | None,
+                          stamp: Stamp) -> None:
         _insert_dated(self.enrolment_history, stamp.effective_date, students)
+        reports = [EnrolmentReport(*r) for r in self.enrolment_reports]
+        position = len(reports)
+        while position > 0 and reports[position - 1].since > stamp.effective_date:
+            position -= 1
+        reports.insert(position, EnrolmentReport(stamp.effective_date, students, boarders,
+                                                 special_needs))
+        self.enrolment_reports = reports
+
+    def link_parent(self, parent_code: str, stamp: Stamp) -> None:
+        """Makes this school a teaching point of `parent_code` (checked by the caller)."""
+        self._check_open()
+        if parent_code == self.code:
+            msg = f"school {self.code} cannot be its own parent"
+            raise InvalidInput(msg)
+        self._link_parent(parent_code=parent_code, stamp=stamp)
+
+    @event("ParentLinked")
+    def _link_parent(self, parent_code: str, stamp: Stamp) -> None:
+        self.parent_code = parent_code
 
     def close(self, stamp: Stamp) -> None:
         self._check_open()

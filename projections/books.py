@@ -509,6 +509,7 @@ HANDLERS: dict[str, Callable[[_Page, Any, int], None]] = {
     "Fund.AppropriationAdjusted": _appropriation_adjusted,
     "Fund.CarriedIn": _carried_in,
     "Fund.Committed": _committed,
+    "Fund.TrancheCommitted": _committed,
     "Fund.Released": _released,
     "Fund.Closed": _fund_closed,
     "Allocation.Proposed": _allocation_opened,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import audit, backups, bench, findings, imports, server, users, views
+from api.cli import audit, backups, bench, findings, imports, server, tranches, users, views
 
 app = typer.Typer(
     name="fundledger",
@@ -20,6 +20,7 @@ server.register(app)
 imports.register(app)
 bench.register(app)
 backups.register(app)
+tranches.register(app)
 
 
 def main() -> None:

@@ -134,6 +134,7 @@ RULE_NAMES_ZH: dict[str, str] = {
     "idle_allocation": "拨款长期闲置未支出",
     "stale_balance": "结转结余超过12个月",
     "below_benchmark": "生均公用经费低于基准定额",
+    "below_standard_accepted": "低于生均标准的拨款（已说明理由）",
     "teacher_training_share": "教师培训支出不足公用经费5%",
     "december_surge": "学校年末突击支出",
     "december_surge_fund": "资金年末突击支出",
@@ -147,6 +148,55 @@ RULE_NAMES_ZH: dict[str, str] = {
     "difference_coefficient": "县域校际差异系数超标",
     "rural_urban_ratio": "乡村/城区生均比偏低或下降",
 }
+
+# The formula-funding pages (api/dashboard/tranches.py).
+TRANCHE_LABELS: dict[str, tuple[str, str]] = {
+    "tranches": ("生均拨款", "Formula tranches"),
+    "tranche_title": ("按生均标准分批拨款（生均公用经费）", "Formula tranches (per-pupil funds)"),
+    "tranche_hint": ("选择资金与在校生快照，预览每所学校的金额与计算依据，核对后提交审批。",
+                     "Choose a fund and an enrolment snapshot, check each school's amount and "
+                     "its inputs, then propose the tranche for approval."),
+    "snapshot": ("在校生快照", "Enrolment snapshot"),
+    "semester": ("学期", "Semester"),
+    "spring": ("春季学期", "spring"),
+    "autumn": ("秋季学期", "autumn"),
+    "share": ("学期比例", "Share"),
+    "effective_date": ("生效日期", "Effective date"),
+    "preview": ("预览", "Preview"),
+    "propose": ("提交审批", "Propose"),
+    "approve": ("批准", "Approve"),
+    "reject": ("驳回", "Reject"),
+    "school": ("学校", "School"),
+    "level": ("学段", "Level"),
+    "pupils": ("在校生", "Pupils"),
+    "teaching_points": ("所属教学点", "Teaching points"),
+    "counted_pupils": ("核定人数", "Counted pupils"),
+    "boarders": ("寄宿生", "Boarders"),
+    "special_needs": ("随班就读残疾学生", "Special-needs pupils"),
+    "rate": ("生均标准（元/年）", "Rate (yuan/year)"),
+    "additions": ("寄宿/特教增拨（元/年）", "Additions (yuan/year)"),
+    "amount_yuan": ("金额（元）", "Amount (yuan)"),
+    "rounding": ("舍入（分）", "Rounding (fen)"),
+    "total": ("合计", "Total"),
+    "rounding_difference": ("舍入差额（分）", "Rounding difference (fen)"),
+    "available": ("可用额度", "Available"),
+    "shortfall": ("缺口", "Shortfall"),
+    "missing_standards": ("缺少已批准生均标准的学段", "Levels without an approved standard"),
+    "excluded_schools": ("未纳入的学校", "Schools left out"),
+    "download_xlsx": ("下载 XLSX", "Download XLSX"),
+    "tranche": ("拨款批次", "Tranche"),
+    "status": ("状态", "Status"),
+    "proposed_by": ("经办人", "Proposed by"),
+    "decided_by": ("审批人", "Decided by"),
+    "exclude_hint": ("暂不批准的学校，每行一个：学校代码=原因",
+                     "Schools to leave proposed, one a line: CODE=reason"),
+    "reason": ("原因", "Reason"),
+    "not_approver": ("只有审批人（且非经办人）可以审批。",
+                     "Only an approver who did not propose it can decide."),
+    "proposed_ok": ("已提交审批", "Proposed"),
+    "schools_count": ("所学校", "schools"),
+}
+
 
 # Districts (or, for a district bureau, 街道) as the generator stores them, in pinyin, with
 # their Chinese names (reference/domain.md §5.1 Xuzhou, §5.2 Laishan).
@@ -174,6 +224,9 @@ ENUMS: dict[str, tuple[str, str]] = {
     "reversed": ("已冲销", "reversed"), "open": ("执行中", "open"), "active": ("在办", "active"),
     "CNY": ("元", "yuan"),
 }
+
+
+LABELS.update({k: v for k, v in TRANCHE_LABELS.items() if k not in LABELS})
 
 
 def translate(key: str, language: str) -> str:

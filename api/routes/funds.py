@@ -13,12 +13,15 @@ from api.schemas import (
     CODE_PATTERN,
     AdjustFund,
     CloseFund,
+    Command,
     FundPublic,
+    IsoDate,
     OpenFund,
     Page,
     fund_public,
 )
 from domain.errors import FundNotFound
+from domain.formula_funding import FormulaFunding
 from domain.fund import Fund
 from domain.ledger import Outcome
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
@@ -99,6 +102,21 @@ def adjust_fund(code: FundCode, body: AdjustFund, actor: Approver, ledger: Ledge
     outcome = execute(request, response, lambda: ledger.adjust_fund(
         actor, code, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
+    return _written(request, outcome)
+
+
+class MarkFormulaFunded(Command):
+    effective_date: IsoDate | None = None
+
+
+@router.post("/{code}/formula-funded", response_model=FundPublic)
+def mark_formula_funded(code: FundCode, body: MarkFormulaFunded, actor: Officer, ledger: Ledger,
+                        request: Request, response: Response,
+                        idempotency_key: IdempotencyKey = None) -> FundPublic:
+    """Mark the fund as formula-funded (officer): a hand-proposed allocation below the
+    per-pupil standard then needs a `below_standard_reason` (else 409 `below_standard`)."""
+    outcome = execute(request, response, lambda: FormulaFunding(ledger).mark_formula_funded(
+        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
     return _written(request, outcome)
 
 

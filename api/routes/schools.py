@@ -1,4 +1,5 @@
-"""/v1/schools: register, list, read; reclassify, report enrolment, close."""
+"""/v1/schools: register, list, read; reclassify, report enrolment, close; link a teaching
+point to its parent school."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.schemas import (
     CODE_PATTERN,
     CloseSchool,
+    Code,
+    Command,
+    IsoDate,
     Page,
     ReclassifySchool,
     RegisterSchool,
@@ -20,6 +24,7 @@ from api.schemas import (
     school_public,
 )
 from domain.classification import Level, Locale
+from domain.formula_funding import FormulaFunding
 from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
@@ -94,3 +99,18 @@ def close_school(code: SchoolCode, body: CloseSchool, actor: Officer, ledger: Le
         idempotency_key=idempotency_key))
     return school_public(outcome.subject, outcome.position)
 
+
+
+class LinkParent(Command):
+    parent: Code
+    effective_date: IsoDate | None = None
+
+
+@router.post("/{code}/parent", response_model=SchoolPublic)
+def link_parent(code: SchoolCode, body: LinkParent, actor: Officer, ledger: Ledger,
+                request: Request, response: Response,
+                idempotency_key: IdempotencyKey = None) -> SchoolPublic:
+    """Make a school a teaching point (教学点) budgeted inside its parent school (officer)."""
+    outcome = execute(request, response, lambda: FormulaFunding(ledger).link_parent(
+        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
+    return school_public(outcome.subject, outcome.position)

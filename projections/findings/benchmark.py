@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.rule import Finding, Rule
 
@@ -82,6 +83,38 @@ def below_benchmark(session: ViewDatabase, scope: Scope, params: Mapping[str, An
     return findings
 
 
+def below_standard_accepted(session: ViewDatabase, scope: Scope,
+                            params: Mapping[str, Any]) -> list[Finding]:
+    """Hand allocations of a formula-funded fund proposed below the per-pupil standard: the
+    fund let them through only with the proposer's reason, which the finding shows."""
+    del params
+    rows = session.dicts(
+        """SELECT b.allocation_id, b.standard_amount, b.reason, b.position, a.school_code,
+                  a.fund_code, a.amount, a.unit, a.proposed_position
+           FROM findings_below_standard b
+           JOIN findings_allocations a ON a.allocation_id = b.allocation_id
+           WHERE a.fiscal_year = ? AND b.effective_date <= ? AND b.position <= ?
+           ORDER BY b.position""",
+        (scope.fiscal_year, scope.day, scope.position_max))
+    return [
+        Finding(
+            rule="below_standard_accepted",
+            fiscal_year=scope.fiscal_year,
+            key={"allocation": row["allocation_id"]},
+            measure=int(row["amount"]),
+            threshold=int(row["standard_amount"]),
+            message=(f"{row['school_code']} was proposed {money_text(row['amount'], row['unit'])} "
+                     f"of {row['fund_code']}, below the standard's "
+                     f"{money_text(row['standard_amount'], row['unit'])} a semester; reason "
+                     f"given: {row['reason']}"),
+            evidence=(int(row["proposed_position"]), int(row["position"])),
+            amount_minor=int(row["standard_amount"]) - int(row["amount"]),
+            unit=row["unit"],
+        )
+        for row in rows
+    ]
+
+
 RULES = (
     Rule(
         name="below_benchmark",
@@ -95,5 +128,13 @@ RULES = (
             "small_school_floor_students": 100,
         },
         query=below_benchmark,
+    ),
+    Rule(
+        name="below_standard_accepted",
+        title="Allocations below the per-pupil standard, proposed with a reason",
+        basis="a formula-funded fund refuses a hand allocation below the approved standard "
+        "(docs/formula-funding.md) unless the proposer gives a reason",
+        params={},
+        query=below_standard_accepted,
     ),
 )

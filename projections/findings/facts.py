@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 VIEW_NAME = "findings_facts"
 TABLES = ("findings_schools", "findings_school_history", "findings_funds", "findings_fund_receipts",
-          "findings_allocations", "findings_allocation_entries", "findings_expenditures")
+          "findings_allocations", "findings_allocation_entries", "findings_expenditures",
+          "findings_below_standard")
 PAGE_SIZE_MAX = 500
 
 # Dates are ISO text, which sorts as dates do in both backends; amounts are integers.
@@ -58,6 +59,10 @@ CREATE_STATEMENTS = (
         amount BIGINT NOT NULL, payee TEXT NOT NULL, voucher TEXT NOT NULL,
         spent_on TEXT NOT NULL, economic_class TEXT NOT NULL, recorded_by TEXT NOT NULL,
         position BIGINT NOT NULL, reversed_on TEXT, reversed_position BIGINT)""",
+    # Hand allocations of formula-funded funds proposed below the standard, with the reason.
+    """CREATE TABLE IF NOT EXISTS findings_below_standard (
+        allocation_id TEXT PRIMARY KEY, standard_amount BIGINT NOT NULL, reason TEXT NOT NULL,
+        effective_date TEXT NOT NULL, position BIGINT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS findings_entries_by_allocation "
     "ON findings_allocation_entries (allocation_id, effective_date)",
     "CREATE INDEX IF NOT EXISTS findings_expenditures_by_school "
@@ -347,6 +352,11 @@ def _expenditure_reversed(s: _PageWrites, e: Any, position: int) -> None:
     )
 
 
+def _below_standard_accepted(s: _PageWrites, e: Any, position: int) -> None:
+    s.execute("INSERT INTO findings_below_standard VALUES (?, ?, ?, ?, ?)",
+              (str(e.originator_id), e.standard_amount, e.stamp.reason, _day(e), position))
+
+
 _HANDLERS: dict[str, Callable[[_PageWrites, Any, int], None]] = {
     "School.Registered": _school_registered,
     "School.Reclassified": _school_reclassified,
@@ -367,6 +377,7 @@ _HANDLERS: dict[str, Callable[[_PageWrites, Any, int], None]] = {
     "Allocation.YearClosed": _year_closed,
     "Allocation.Spent": _spent_by(1),
     "Allocation.SpendingReversed": _spent_by(-1),
+    "Allocation.BelowStandardAccepted": _below_standard_accepted,
     "Expenditure.Recorded": _expenditure_recorded,
     "Expenditure.Reversed": _expenditure_reversed,
 }
