@@ -29,7 +29,11 @@ AMOUNT = 12_345
 @pytest.fixture
 def pg_ledger(postgres_settings: Settings) -> Iterator[FundLedger]:
     settings = postgres_settings.model_copy(update={"postgres_pool_size": THREADS})
-    app = FundLedger(env=settings.eventsourcing_env(), clock=lambda: TODAY)
+    env = settings.eventsourcing_env()
+    # 32 connections opened at once can take longer than the server's 2 s on a loaded 2-core
+    # machine; the race is about concurrency control, not connection latency.
+    env["POSTGRES_CONNECT_TIMEOUT"] = "15"
+    app = FundLedger(env=env, clock=lambda: TODAY)
     yield app
     app.close()
 
