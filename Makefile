@@ -28,6 +28,7 @@ test: $(STAMP)
 	@bash scripts/ensure_postgres.sh
 	@bash scripts/ensure_chromium.sh
 	@$(BIN)/ruff check --quiet .
+	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/pytest -m "not slow"
 
 test-all: $(STAMP)

@@ -4,7 +4,6 @@ queries, the group commit and (optionally) the view runner, and closes them agai
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +22,7 @@ from api.known_tokens import KnownTokens
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     allocations,
+    audit,
     balances,
     enrolment_snapshots,
     expenditures,
@@ -40,6 +40,8 @@ from api.store import open_ledger
 from domain.group_commit import GroupCommit
 from domain.ledger import FundLedger, bureau_today
 from projections.database import postgres_connection
+from projections.queries import BureauQueries
+from projections.runner import ViewRunner
 
 log = logging.getLogger("fundledger.api")
 RUNNER_STOP_WAIT_SECONDS_MAX = 10.0
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_ledger = ledger is None
         app.state.ledger = ledger or open_ledger(settings, clock)
-        app.state.queries = _open_queries(settings)
+        app.state.queries = BureauQueries(settings)
         app.state.group_commit = GroupCommit(app.state.ledger) if group_commit else None
         runner = _start_view_runner(settings, app.state.ledger) if run_views else None
         app.state.store_outage.start()
@@ -101,7 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     problems.install(app)
     for router in (schools.router, funds.router, allocations.router, expenditures.router,
                    balances.router, findings.router, imports.router, funding_standards.router,
-                   enrolment_snapshots.router, tranches.router, *_audit_routers()):
+                   enrolment_snapshots.router, tranches.router, audit.router):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     app.include_router(system.router)
     app.include_router(dashboard_tranches.router)
@@ -117,27 +119,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     return app
 
 
-def _audit_routers() -> list[Any]:
-    """The auditor's journal, history, verify and digests (api/routes/audit.py), once it exists."""
-    audit = _optional_module("api.routes.audit")
-    return [audit.router] if audit is not None else []
-
-
-def _open_queries(settings: Settings) -> Any:
-    queries = _optional_module("projections.queries")
-    if queries is None:
-        log.warning("projections.queries is not available: lists, balances and reports answer 503")
-        return None
-    return queries.BureauQueries(settings)
-
-
 def _start_view_runner(settings: Settings, ledger: FundLedger) -> Callable[[], None] | None:
     """Starts the view runner in a daemon thread of this process; returns how to stop it."""
-    runner_module = _optional_module("projections.runner")
-    if runner_module is None:
-        log.warning("projections.runner is not available: the views are not kept up to date")
-        return None
-    runner = runner_module.ViewRunner(settings, ledger=ledger)
+    runner = ViewRunner(settings, ledger=ledger)
     stop = threading.Event()
     thread = threading.Thread(target=runner.run_forever, args=(stop,), name="view-runner",
                               daemon=True)
@@ -149,16 +133,6 @@ def _start_view_runner(settings: Settings, ledger: FundLedger) -> Callable[[], N
         _close(runner)
 
     return stop_runner
-
-
-def _optional_module(name: str) -> Any:
-    """A module of the views that may not exist yet in this build; None if it does not."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        if not (error.name or "").startswith(("projections.", "api.routes.")):
-            raise
-        return None
 
 
 def _close(resource: Any) -> None:

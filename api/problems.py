@@ -129,10 +129,6 @@ class ApiProblem(Exception):
         self.headers = headers or {}
 
 
-def status_for(code: str) -> int:
-    return STATUS_BY_CODE[code]
-
-
 def status_for_error(error: LedgerError) -> int:
     return status_for_kind(type(error))
 

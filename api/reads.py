@@ -18,7 +18,6 @@ from api.problems import ApiProblem
 from api.settings import Settings
 
 PAGE_SIZE_MAX = 1000
-PAGE_SIZE_DEFAULT = 100
 POSITION_MAX = 2**62
 CURSOR_LENGTH_MAX = 500
 VIEWS_RETRY_AFTER_SECONDS = 1

@@ -22,6 +22,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from domain.allocation import Allocation, Origin, Status
+from domain.expenditure import Expenditure
+from domain.fund import Fund
+from domain.school import School
 from projections.page_view import PageEvent
 
 if TYPE_CHECKING:
@@ -179,7 +183,7 @@ class BooksView:
         state = _Page()
         _load(db, state, page)
         for item in page:
-            handler = HANDLERS.get(item.kind)
+            handler = HANDLERS.get(type(item.event))
             if handler is not None:
                 handler(state, item.event, item.position)
         _write(db, state)
@@ -215,19 +219,17 @@ def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
     allocation_ids: set[str] = set()
     expenditure_ids: set[str] = set()
     for item in page:
-        kind = item.kind
-        aggregate = kind.split(".", 1)[0]
-        originator = str(item.event.originator_id)
-        if aggregate == "School" and kind != "School.Registered":
+        event = item.event
+        originator = str(event.originator_id)
+        if isinstance(event, School.Event) and not isinstance(event, School.Registered):
             school_ids.add(originator)
-        elif aggregate == "Fund" and kind != "Fund.Opened":
+        elif isinstance(event, Fund.Event) and not isinstance(event, Fund.Opened):
             fund_ids.add(originator)
-        elif aggregate == "Allocation":
-            if kind in OPENINGS:
-                fund_codes.add(item.event.fund_code)
-            else:
-                allocation_ids.add(originator)
-        elif kind == "Expenditure.Reversed":
+        elif isinstance(event, Allocation.Opened):
+            fund_codes.add(event.fund_code)
+        elif isinstance(event, Allocation.Event):
+            allocation_ids.add(originator)
+        elif isinstance(event, Expenditure.Reversed):
             expenditure_ids.add(originator)
     for row in _select(db, "allocations", "allocation_id", allocation_ids):
         state.allocations[row["allocation_id"]] = row
@@ -398,12 +400,12 @@ def _entry(state: _Page, allocation: Row, kind: str, delta: int, count: int, day
 def _allocation_opened(state: _Page, e: Any, position: int) -> None:
     allocation_id = str(e.originator_id)
     day = _day(e)
-    approved = e.origin != "proposal"
+    approved = e.origin != Origin.PROPOSAL
     row = {
         "allocation_id": allocation_id, "fund_code": e.fund_code, "school_code": e.school_code,
         "fiscal_year": e.fiscal_year, "unit": e.unit, "category": e.category,
         "purpose": e.purpose, "origin": e.origin,
-        "status": "approved" if approved else "proposed", "amount": e.amount,
+        "status": Status.APPROVED.value if approved else Status.PROPOSED.value, "amount": e.amount,
         "allocated": e.amount if approved else 0, "spent": 0, "effective_date": day,
         "proposed_by": e.stamp.actor_id, "approved_by": None,
         "approved_on": day if approved else None, "opened_position": position,
@@ -418,14 +420,14 @@ def _allocation_opened(state: _Page, e: Any, position: int) -> None:
 
 
 def _withdraw_proposal(state: _Page, row: Row, position: int) -> None:
-    if row["status"] == "proposed":
+    if row["status"] == Status.PROPOSED:
         _fund_of(state, row, position)["proposed"] -= row["amount"]
 
 
 def _approved(state: _Page, e: Any, position: int) -> None:
     row = _allocation(state, e, position)
     _withdraw_proposal(state, row, position)
-    row["status"], row["allocated"] = "approved", row["amount"]
+    row["status"], row["allocated"] = Status.APPROVED.value, row["amount"]
     row["approved_by"], row["approved_on"] = e.stamp.actor_id, _day(e)
     _entry(state, row, "allocated", row["amount"], 1, _day(e), position)
 
@@ -433,7 +435,7 @@ def _approved(state: _Page, e: Any, position: int) -> None:
 def _rejected(state: _Page, e: Any, position: int) -> None:
     row = _allocation(state, e, position)
     _withdraw_proposal(state, row, position)
-    row["status"] = "rejected"
+    row["status"] = Status.REJECTED.value
 
 
 def _change_allocated(field_name: str, sign: int) -> Callable[[_Page, Any, int], None]:
@@ -449,7 +451,7 @@ def _change_allocated(field_name: str, sign: int) -> Callable[[_Page, Any, int],
 def _cancelled(state: _Page, e: Any, position: int) -> None:
     row = _allocation(state, e, position)
     _withdraw_proposal(state, row, position)
-    row["status"] = "cancelled"
+    row["status"] = Status.CANCELLED.value
     row["allocated"] -= e.released
     _entry(state, row, "allocated", -e.released, 0, _day(e), position)
 
@@ -457,7 +459,7 @@ def _cancelled(state: _Page, e: Any, position: int) -> None:
 def _year_closed(state: _Page, e: Any, position: int) -> None:
     row = _allocation(state, e, position)
     _withdraw_proposal(state, row, position)
-    row["status"] = "closed"
+    row["status"] = Status.CLOSED.value
     row["allocated"] -= e.remainder
     _entry(state, row, "allocated", -e.remainder, 0, _day(e), position)
 
@@ -495,35 +497,32 @@ def _expenditure_reversed(state: _Page, e: Any, position: int) -> None:
     state.dirty_expenditures.add(expenditure_id)
 
 
-OPENINGS = frozenset({"Allocation.Proposed", "Allocation.OpenedByTransfer",
-                      "Allocation.OpenedByCarryOver"})
-
 # Events not named here (voucher register, idempotency records, users and tokens) change no
 # view of the books; the runner still moves the tracking position past them.
-HANDLERS: dict[str, Callable[[_Page, Any, int], None]] = {
-    "School.Registered": _school_registered,
-    "School.Reclassified": _school_reclassified,
-    "School.EnrolmentReported": _enrolment_reported,
-    "School.Closed": _school_closed,
-    "Fund.Opened": _fund_opened,
-    "Fund.AppropriationAdjusted": _appropriation_adjusted,
-    "Fund.CarriedIn": _carried_in,
-    "Fund.Committed": _committed,
-    "Fund.TrancheCommitted": _committed,
-    "Fund.Released": _released,
-    "Fund.Closed": _fund_closed,
-    "Allocation.Proposed": _allocation_opened,
-    "Allocation.OpenedByTransfer": _allocation_opened,
-    "Allocation.OpenedByCarryOver": _allocation_opened,
-    "Allocation.Approved": _approved,
-    "Allocation.Rejected": _rejected,
-    "Allocation.Adjusted": _change_allocated("delta", 1),
-    "Allocation.Cancelled": _cancelled,
-    "Allocation.TransferredOut": _change_allocated("amount", -1),
-    "Allocation.TransferredIn": _change_allocated("amount", 1),
-    "Allocation.YearClosed": _year_closed,
-    "Allocation.Spent": _change_spent(1),
-    "Allocation.SpendingReversed": _change_spent(-1),
-    "Expenditure.Recorded": _expenditure_recorded,
-    "Expenditure.Reversed": _expenditure_reversed,
+HANDLERS: dict[type, Callable[[_Page, Any, int], None]] = {
+    School.Registered: _school_registered,
+    School.Reclassified: _school_reclassified,
+    School.EnrolmentReported: _enrolment_reported,
+    School.Closed: _school_closed,
+    Fund.Opened: _fund_opened,
+    Fund.AppropriationAdjusted: _appropriation_adjusted,
+    Fund.CarriedIn: _carried_in,
+    Fund.Committed: _committed,
+    Fund.TrancheCommitted: _committed,
+    Fund.Released: _released,
+    Fund.Closed: _fund_closed,
+    Allocation.Proposed: _allocation_opened,
+    Allocation.OpenedByTransfer: _allocation_opened,
+    Allocation.OpenedByCarryOver: _allocation_opened,
+    Allocation.Approved: _approved,
+    Allocation.Rejected: _rejected,
+    Allocation.Adjusted: _change_allocated("delta", 1),
+    Allocation.Cancelled: _cancelled,
+    Allocation.TransferredOut: _change_allocated("amount", -1),
+    Allocation.TransferredIn: _change_allocated("amount", 1),
+    Allocation.YearClosed: _year_closed,
+    Allocation.Spent: _change_spent(1),
+    Allocation.SpendingReversed: _change_spent(-1),
+    Expenditure.Recorded: _expenditure_recorded,
+    Expenditure.Reversed: _expenditure_reversed,
 }

@@ -62,12 +62,6 @@ class EventTable:
     name: str
     is_sqlite: bool
 
-    @classmethod
-    def of(cls, connection: Any, recorder: Any) -> EventTable:
-        """The table the application's own recorder writes, on the given connection."""
-        is_sqlite = type(recorder).__module__ == "eventsourcing.sqlite"
-        return cls(connection, recorder.events_table_name, is_sqlite)
-
     def _select(self) -> str:
         # Only a lower bound and LIMIT: the planner then walks the position index in order
         # even before the table has statistics; the upper bound is applied while reading.

@@ -72,11 +72,6 @@ class JournalView:
         that re-derived it from the events as they are now would launder any tampering; the
         rebuild re-applies events the journal already holds as no-ops instead."""
 
-    def discard(self, db: ViewDatabase) -> None:
-        """Drops the journal for good (a deliberate act, never part of a rebuild)."""
-        for table in (JOURNAL_TABLE, ENTITIES_TABLE):
-            db.execute(f"DROP TABLE IF EXISTS {table}")
-
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         head, previous = _head(db)
         page = [item for item in page if item.position > head]

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.allocation import Allocation, Origin
+from domain.school import School
 from projections.queries import BureauQueries, FundUnitBalance
 from projections.rural_support import (
     AllocationTotal,
@@ -93,7 +95,7 @@ class _Fold:
     def apply(self, position: int, event: Any) -> None:
         self.books.position = position
         self.books.events += 1
-        name = _HANDLERS.get(type(event).__qualname__)
+        name = _HANDLERS.get(type(event))
         if name is not None:
             getattr(self, name)(position, event)
 
@@ -145,7 +147,7 @@ class _Fold:
         allocation_id = str(e.originator_id)
         self.allocations[allocation_id] = _Allocation(e.school_code, e.fund_code, e.fiscal_year,
                                                       e.unit, e.stamp.effective_date, e.amount)
-        if e.origin != "proposal":  # opened already approved: a transfer or a carry-over
+        if e.origin != Origin.PROPOSAL:  # opened already approved: a transfer or a carry-over
             self._change(e, allocation_id, allocated=e.amount, allocations=1)
 
 
@@ -178,22 +180,22 @@ class _Fold:
 
 # Event kinds that change balances or school facts; the rest (vouchers, users, idempotency
 # records, fund-side bookkeeping) leave the books as they are.
-_HANDLERS = {
-    "School.Registered": "_school_registered",
-    "School.Reclassified": "_school_reclassified",
-    "School.EnrolmentReported": "_school_enrolment_reported",
-    "School.Closed": "_school_closed",
-    "Allocation.Approved": "_allocation_approved",
-    "Allocation.Adjusted": "_allocation_adjusted",
-    "Allocation.TransferredOut": "_allocation_transferred_out",
-    "Allocation.TransferredIn": "_allocation_transferred_in",
-    "Allocation.Cancelled": "_allocation_cancelled",
-    "Allocation.YearClosed": "_allocation_year_closed",
-    "Allocation.Spent": "_allocation_spent",
-    "Allocation.SpendingReversed": "_allocation_spending_reversed",
-    "Allocation.Proposed": "_opened",
-    "Allocation.OpenedByTransfer": "_opened",
-    "Allocation.OpenedByCarryOver": "_opened",
+_HANDLERS: dict[type, str] = {
+    School.Registered: "_school_registered",
+    School.Reclassified: "_school_reclassified",
+    School.EnrolmentReported: "_school_enrolment_reported",
+    School.Closed: "_school_closed",
+    Allocation.Approved: "_allocation_approved",
+    Allocation.Adjusted: "_allocation_adjusted",
+    Allocation.TransferredOut: "_allocation_transferred_out",
+    Allocation.TransferredIn: "_allocation_transferred_in",
+    Allocation.Cancelled: "_allocation_cancelled",
+    Allocation.YearClosed: "_allocation_year_closed",
+    Allocation.Spent: "_allocation_spent",
+    Allocation.SpendingReversed: "_allocation_spending_reversed",
+    Allocation.Proposed: "_opened",
+    Allocation.OpenedByTransfer: "_opened",
+    Allocation.OpenedByCarryOver: "_opened",
 }
 
 

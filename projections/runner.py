@@ -5,7 +5,10 @@ on one side, a tracking recorder on the other), but batched: it reads the log a 
 and applies each page to all views in ONE transaction that also moves the tracking position.
 A crash (even SIGKILL) between pages loses nothing and applies nothing twice; a restart
 resumes from the tracked position. It runs in its own process (`fundledger project`) or as a
-thread of the server (`ViewRunner(settings).run_forever(stop_event)`).
+thread of the server (`runner.run_forever(stop_event)`).
+
+It reads the log of the ledger it is handed: which store, which recorder and which settings is
+decided once by whoever starts the process (api/store.py `open_view_runner`), never here.
 """
 
 from __future__ import annotations
@@ -51,16 +54,17 @@ Progress = Callable[[int, int], None]
 class ViewRunner:
     """Applies the ledger's events to the registered views, page by page."""
 
-    def __init__(self, settings: StoreSettings, *, views: Sequence[PageView] | None = None,
-                 page_size: int = PAGE_SIZE, ledger: FundLedger | None = None,
-                 check_schema: bool = True) -> None:
+    def __init__(self, settings: StoreSettings, *, ledger: FundLedger,
+                 views: Sequence[PageView] | None = None, page_size: int = PAGE_SIZE,
+                 check_schema: bool = True, owns_ledger: bool = False) -> None:
         """`check_schema`: refuse (ViewsOutdated) a store whose view tables an earlier release
-        built, until `fundledger migrate` has upgraded them (only migrate itself skips it)."""
+        built, until `fundledger migrate` has upgraded them (only migrate itself skips it).
+        `owns_ledger`: close the ledger with the runner."""
         self.settings = settings
         self.page_size = page_size
         self.views: list[PageView] = list(views) if views is not None else [v() for v in REGISTERED_VIEWS]
-        self._owns_ledger = ledger is None
-        self.ledger = ledger if ledger is not None else FundLedger(env=settings.eventsourcing_env())
+        self._owns_ledger = owns_ledger
+        self.ledger = ledger
         self.application_name = self.ledger.name
         self.db = ViewDatabase.open(settings)
         self.tracking = ViewTrackingRecorder(self.db)
@@ -228,19 +232,3 @@ class ViewRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def follow_in_thread(settings: StoreSettings) -> tuple[threading.Thread, threading.Event]:
-    """Starts a runner in a daemon thread (for `serve`); set the event to stop it."""
-    stop = threading.Event()
-
-    def run() -> None:
-        runner = ViewRunner(settings)
-        try:
-            runner.run_forever(stop)
-        finally:
-            runner.close()
-
-    thread = threading.Thread(target=run, name="fundledger-views", daemon=True)
-    thread.start()
-    return thread, stop

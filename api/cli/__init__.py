@@ -1,10 +1,11 @@
-"""The `fundledger` command line. Each verb group lives in its own module and registers here."""
+"""The `fundledger` command line. Each verb group lives in its own module and registers here.
+The installed `fundledger` script (scripts/console.py) adds `demo` and `bench`."""
 
 from __future__ import annotations
 
 import typer
 
-from api.cli import audit, backups, bench, findings, imports, server, tranches, users, views
+from api.cli import audit, backups, findings, imports, server, tranches, users, views
 
 app = typer.Typer(
     name="fundledger",
@@ -18,7 +19,6 @@ views.register(app)
 audit.register(app)
 server.register(app)
 imports.register(app)
-bench.register(app)
 backups.register(app)
 tranches.register(app)
 

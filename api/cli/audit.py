@@ -18,10 +18,11 @@ from rich.table import Table
 
 from api.cli.errors import cli_command
 from api.settings import Settings
+from api.store import open_view_runner
 from domain.errors import InvalidInput
 from domain.ledger import bureau_today
 from domain.units import unit_of
-from projections import digests, exports
+from projections import books_queries, digests, exports
 from projections.journal import event_table, journal_head, verify_journal
 from projections.queries import BureauQueries
 from projections.replay import ReplayedBooks, differences, replay
@@ -44,7 +45,7 @@ def _progress() -> Progress:
 @contextmanager
 def _caught_up_views(settings: Settings) -> Iterator[ViewRunner]:
     """The views (and the journal) brought up to the end of the event log."""
-    with ViewRunner(settings) as runner:
+    with open_view_runner(settings) as runner:
         runner.run_until_caught_up()
         yield runner
 
@@ -169,8 +170,7 @@ def replay_command(
         queries = BureauQueries(settings)
         try:
             lines = differences(books, queries, fiscal_year)
-            names = {r[0]: (r[1], r[2]) for r in runner.db.rows(
-                "SELECT school_code, name, district FROM schools")}
+            names = books_queries.school_names(runner.db)
         finally:
             queries.close()
     rows = exports.balance_rows_from_replay(books, fiscal_year, names)

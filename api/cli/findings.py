@@ -15,10 +15,10 @@ from rich.table import Table
 from api.cli.errors import cli_command
 from api.routes.findings import as_csv, xlsx_bytes
 from api.settings import Settings
+from api.store import open_view_runner
 from domain.errors import InvalidInput
 from projections.findings.registry import UnknownRule, run_findings
 from projections.findings.rule import Scope
-from projections.runner import ViewRunner
 
 if TYPE_CHECKING:
     from projections.findings.rule import Finding
@@ -27,7 +27,7 @@ def load_findings(
     settings: Settings, fiscal_year: int, as_of: date | None, rule: str | None
 ) -> list[Finding]:
     """Brings the views (the audit-facts view among them) up to date, then runs the rules."""
-    with ViewRunner(settings) as runner:
+    with open_view_runner(settings) as runner:
         runner.run_until_caught_up()
         try:
             return run_findings(runner.db, Scope.year_end(fiscal_year, as_of), rule)

@@ -12,11 +12,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.cli.errors import cli_command
-from api.imports import IMPORT_BYTES_MAX, ImportKind, ImportRecords, import_csv, template_csv
 from api.settings import Settings
 from api.store import open_ledger
+from domain.book_import import import_csv
 from domain.errors import InvalidInput
+from domain.import_sheet import IMPORT_BYTES_MAX, ImportKind, template_csv
 from projections.database import ViewDatabase
+from projections.import_records import ImportRecords
 
 ERRORS_PRINTED_MAX = 50
 stdout = Console()

@@ -13,8 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.cli.errors import cli_command
 from api.settings import Settings
+from api.store import open_view_runner
 from projections.reconcile import reconcile as reconcile_views
-from projections.runner import PAGE_SIZE, ViewRunner
+from projections.runner import PAGE_SIZE
 
 console = Console()
 
@@ -30,7 +31,7 @@ def _progress_bar() -> Progress:
 @cli_command
 def rebuild(page_size: PageSize = PAGE_SIZE) -> None:
     """Drop every view and build it again from the event store."""
-    with ViewRunner(Settings(), page_size=page_size) as runner, _progress_bar() as bar:
+    with open_view_runner(Settings(), page_size=page_size) as runner, _progress_bar() as bar:
         total = runner.log_position()
         task = bar.add_task("rebuilding views", total=total or 1, rate="")
         started = time.perf_counter()
@@ -50,7 +51,7 @@ def rebuild(page_size: PageSize = PAGE_SIZE) -> None:
 @cli_command
 def reconcile() -> None:
     """Compare the views, row for row, with an independent in-memory replay."""
-    with ViewRunner(Settings()) as runner, _progress_bar() as bar:
+    with open_view_runner(Settings()) as runner, _progress_bar() as bar:
         task = bar.add_task("replaying", total=max(runner.position(), 1), rate="")
         position, lines = reconcile_views(runner.ledger, runner.db,
                                           progress=lambda done: bar.update(task, completed=done))
@@ -67,7 +68,7 @@ def reconcile() -> None:
 def migrate(page_size: PageSize = PAGE_SIZE) -> None:
     """Upgrade the views' tables of an existing store to this release's layout, in place
     (rebuilding derived views from the event log where their tables changed). Idempotent."""
-    with ViewRunner(Settings(), page_size=page_size, check_schema=False) as runner:
+    with open_view_runner(Settings(), page_size=page_size, check_schema=False) as runner:
         planned = runner.schema_plan()
         if planned.current:
             console.print(f"views are up to date at position {runner.position()}: nothing to do")
@@ -95,7 +96,7 @@ def project(page_size: PageSize = PAGE_SIZE) -> None:
     """Keep the views up to date until interrupted (Ctrl-C)."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with ViewRunner(Settings(), page_size=page_size) as runner:
+    with open_view_runner(Settings(), page_size=page_size) as runner:
         console.print(f"views at position {runner.position()}; following the ledger")
         try:
             runner.run_forever(stop)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pygal
 from pygal.style import Style
 
-from api.dashboard.reads import FundTotals
+from projections.books_queries import FundTotals
 
 # One colour per meaning on every chart: appropriated grey, allocated blue, spent orange,
 # remaining green.

@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 
-from api.dashboard import charts, reads
+from api.dashboard import charts
 from api.dashboard import findings as dashboard_findings
 from api.dashboard.i18n import (
     DEFAULT_LANGUAGE,
@@ -34,15 +34,17 @@ from api.dashboard.i18n import (
     translate,
     translate_value,
 )
-from api.imports import ImportKind, ImportRecords, import_csv, template_csv
 from api.routes import findings as findings_file
 from domain.actors import Actor, Role
+from domain.book_import import import_csv
 from domain.errors import LedgerError, UnknownToken
+from domain.import_sheet import ImportKind, template_csv
 from domain.ledger import FundLedger, bureau_today
 from domain.units import unit_of
-from projections import digests, exports
+from projections import books_queries, digests, exports, journal_queries
 from projections.database import ViewDatabase
 from projections.findings.registry import RULES, RULES_BY_NAME
+from projections.import_records import ImportRecords
 from projections.journal import entity_history, verify_journal
 
 HERE = Path(__file__).parent
@@ -132,7 +134,7 @@ def _day(text: str) -> date | None:
 
 
 def _year(db: ViewDatabase, text: str | None, as_of: date | None) -> tuple[int, list[int]]:
-    years = reads.fiscal_years(db)
+    years = books_queries.fiscal_years(db)
     if text and text.isdigit() and int(text) in years:
         return int(text), years
     if as_of is not None and as_of.year in years:
@@ -235,8 +237,8 @@ def overview(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None =
     day, fiscal_year = _page_context(request, db, as_of, year)
     language = _language(request)
     labels = {key: translate(key, language) for key in LABELS}
-    funds = reads.fund_totals(db, fiscal_year, day)
-    months = reads.monthly_remaining(db, fiscal_year, day)
+    funds = books_queries.fund_totals(db, fiscal_year, day)
+    months = books_queries.monthly_remaining(db, fiscal_year, day)
     return _render(request, "overview.html", actor, db, "overview", as_of, year, funds=funds,
                    bars=charts.funds_bars(funds, labels) if funds else "",
                    burn=charts.burn_down(months, labels) if months else "")
@@ -253,14 +255,14 @@ def schools(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = 
     if actor is None:
         return _to_login(request)
     day, fiscal_year = _page_context(request, db, as_of, year)
-    rows, cursor = reads.schools_with_balances(
+    rows, cursor = books_queries.schools_with_balances(
         db, fiscal_year, day, search=q.strip(), district=district, locale=locale, level=level,
         after=after, limit=SCHOOL_ROWS_PER_PAGE)
     next_query = None
     if cursor is not None:
         next_query = urlencode({**request.query_params, "after": cursor})
     return _render(request, "schools.html", actor, db, "schools", as_of, year, rows=rows,
-                   districts=reads.districts(db), q=q, district=district, locale=locale,
+                   districts=books_queries.districts(db), q=q, district=district, locale=locale,
                    level=level, next_query=next_query,
                    locales=("urban", "town", "rural"),
                    levels=("kindergarten", "primary", "junior", "senior", "nine_year",
@@ -290,11 +292,11 @@ def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
     if day is not None:
         # As they stood that day: only allocations proposed by then, with what had been
         # allocated and spent by then and the status they had then.
-        dated = reads.allocation_amounts_as_of(db, code, fiscal_year, day)
+        dated = books_queries.allocation_amounts_as_of(db, code, fiscal_year, day)
         allocations = [
             replace(a, allocated=dated.get(a.id, (0, 0))[0], spent=dated.get(a.id, (0, 0))[1],
                     remaining=dated.get(a.id, (0, 0))[0] - dated.get(a.id, (0, 0))[1],
-                    status=reads.status_as_of(histories[a.id], day, a.status)
+                    status=books_queries.status_as_of(histories[a.id], day, a.status)
                     if a.id in histories else a.status)
             for a in allocations if a.effective_date <= day]
         expenditures = [e for e in expenditures if e.spent_on <= day]
@@ -304,7 +306,7 @@ def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
     timeline = sorted((e for e in timeline if day is None or not e["effective_date"]
                        or e["effective_date"] <= day.isoformat()),
                       key=lambda e: e["position"])
-    stood = reads.school_as_of(db, code, day) if day is not None else None
+    stood = books_queries.school_as_of(db, code, day) if day is not None else None
     return _render(request, "school.html", actor, db, "schools", as_of, year, school=found,
                    stood=stood,
                    balances=balances, allocations=sorted(allocations,
@@ -322,7 +324,7 @@ def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
     report = request.app.state.queries.rural_support(fiscal_year, as_of=day)
     by_district: dict[str, dict[str, int | None]] = {}
     for row in report.rows:
-        if row.unit == reads.MONEY_UNIT:
+        if row.unit == books_queries.MONEY_UNIT:
             by_district.setdefault(row.district, {})[row.locale] = row.per_student_allocated
     language = _language(request)
     locale_labels = {k: translate_value(k, language) for k in ("urban", "town", "rural")}
@@ -350,10 +352,10 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
             db, digests.signing_key(request.app.state.settings.signing_key_path))
     except digests.DigestInvalid:
         digest = None
-    rows, cursor = reads.journal_filtered(db, entity_type=entity_type, actor=actor_name,
+    rows, cursor = journal_queries.journal_filtered(db, entity_type=entity_type, actor=actor_name,
                                           event=event, entity=entity.strip(), as_of=day,
                                           before=before)
-    types, events = reads.journal_choices(db)
+    types, events = journal_queries.journal_choices(db)
     next_query = (urlencode({**request.query_params, "before": cursor})
                   if cursor is not None else None)
     return _render(request, "audit.html", actor, db, "audit", as_of, year,

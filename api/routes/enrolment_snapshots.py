@@ -22,13 +22,13 @@ from pydantic import BaseModel, Field, StrictInt, ValidationError
 
 from api.auth import Officer, Reader
 from api.commands import IdempotencyKey, etag
-from api.imports import decode
 from api.reads import views_at
 from api.routes.imports import _upload
 from api.schemas import Code, Command, IsoDate, Name
 from domain.enrolment_snapshot import SNAPSHOT_ROWS_MAX, EnrolmentSnapshot
 from domain.errors import InvalidInput
 from domain.formula_funding import FormulaFunding
+from domain.import_sheet import decode
 from domain.ledger import FundLedger, Outcome
 from domain.limits import STUDENTS_MAX
 

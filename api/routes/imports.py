@@ -20,11 +20,13 @@ from starlette.datastructures import UploadFile
 from api import problems
 from api.auth import Officer, Reader, requires
 from api.commands import IdempotencyKey
-from api.imports import ImportKind, ImportRecords, ImportResult, import_csv, template_csv
 from domain.actors import Actor, Role
+from domain.book_import import ImportResult, import_csv
 from domain.errors import InvalidInput, NotFound
+from domain.import_sheet import ImportKind, template_csv
 from domain.ledger import FundLedger
 from projections.database import ViewDatabase
+from projections.import_records import ImportRecords
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 FILENAME_LENGTH_MAX = 255

@@ -15,6 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from domain.allocation import Allocation, Origin, Status
+from domain.expenditure import Expenditure
+from domain.fund import Fund
+from domain.school import School
 from projections.page_view import PageEvent
 
 if TYPE_CHECKING:
@@ -90,7 +94,7 @@ class AuditFactsView:
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         writes = _PageWrites(db)
         for item in page:
-            handler = _HANDLERS.get(item.kind)
+            handler = _HANDLERS.get(type(item.event))
             if handler is not None:
                 handler(writes, item.event, item.position)
         writes.flush()
@@ -246,7 +250,7 @@ def _carried_in(s: _PageWrites, e: Any, position: int) -> None:
 
 
 def _allocation_opened(s: _PageWrites, e: Any, position: int) -> None:
-    approved = e.origin != "proposal"
+    approved = e.origin != Origin.PROPOSAL
     s.written["allocation_amount", str(e.originator_id)] = e.amount
     s.execute(
         "INSERT INTO findings_allocations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -263,7 +267,7 @@ def _allocation_opened(s: _PageWrites, e: Any, position: int) -> None:
             e.stamp.actor_id,
             _day(e),
             position,
-            "approved" if approved else None,
+            Status.APPROVED.value if approved else None,
             e.stamp.actor_id if approved else None,
             e.stamp.actor_role if approved else None,
             _day(e) if approved else None,
@@ -289,7 +293,7 @@ def _decided(decision: str) -> Callable[[_PageWrites, Any, int], None]:
             "decided_on = ?, decided_position = ? WHERE allocation_id = ?",
             (decision, e.stamp.actor_id, e.stamp.actor_role, _day(e), position, str(e.originator_id)),
         )
-        if decision == "approved":
+        if decision == Status.APPROVED:
             amount = s.written.get(("allocation_amount", str(e.originator_id)))
             if amount is None:
                 ((amount,),) = s.rows(
@@ -357,27 +361,27 @@ def _below_standard_accepted(s: _PageWrites, e: Any, position: int) -> None:
               (str(e.originator_id), e.standard_amount, e.stamp.reason, _day(e), position))
 
 
-_HANDLERS: dict[str, Callable[[_PageWrites, Any, int], None]] = {
-    "School.Registered": _school_registered,
-    "School.Reclassified": _school_reclassified,
-    "School.EnrolmentReported": _enrolment_reported,
-    "School.Closed": _school_closed,
-    "Fund.Opened": _fund_opened,
-    "Fund.AppropriationAdjusted": _appropriation_adjusted,
-    "Fund.CarriedIn": _carried_in,
-    "Allocation.Proposed": _allocation_opened,
-    "Allocation.OpenedByTransfer": _allocation_opened,
-    "Allocation.OpenedByCarryOver": _allocation_opened,
-    "Allocation.Approved": _decided("approved"),
-    "Allocation.Rejected": _decided("rejected"),
-    "Allocation.Adjusted": _allocated_by("delta", 1),
-    "Allocation.Cancelled": _allocated_by("released", -1),
-    "Allocation.TransferredOut": _allocated_by("amount", -1),
-    "Allocation.TransferredIn": _allocated_by("amount", 1),
-    "Allocation.YearClosed": _year_closed,
-    "Allocation.Spent": _spent_by(1),
-    "Allocation.SpendingReversed": _spent_by(-1),
-    "Allocation.BelowStandardAccepted": _below_standard_accepted,
-    "Expenditure.Recorded": _expenditure_recorded,
-    "Expenditure.Reversed": _expenditure_reversed,
+_HANDLERS: dict[type, Callable[[_PageWrites, Any, int], None]] = {
+    School.Registered: _school_registered,
+    School.Reclassified: _school_reclassified,
+    School.EnrolmentReported: _enrolment_reported,
+    School.Closed: _school_closed,
+    Fund.Opened: _fund_opened,
+    Fund.AppropriationAdjusted: _appropriation_adjusted,
+    Fund.CarriedIn: _carried_in,
+    Allocation.Proposed: _allocation_opened,
+    Allocation.OpenedByTransfer: _allocation_opened,
+    Allocation.OpenedByCarryOver: _allocation_opened,
+    Allocation.Approved: _decided(Status.APPROVED.value),
+    Allocation.Rejected: _decided(Status.REJECTED.value),
+    Allocation.Adjusted: _allocated_by("delta", 1),
+    Allocation.Cancelled: _allocated_by("released", -1),
+    Allocation.TransferredOut: _allocated_by("amount", -1),
+    Allocation.TransferredIn: _allocated_by("amount", 1),
+    Allocation.YearClosed: _year_closed,
+    Allocation.Spent: _spent_by(1),
+    Allocation.SpendingReversed: _spent_by(-1),
+    Allocation.BelowStandardAccepted: _below_standard_accepted,
+    Expenditure.Recorded: _expenditure_recorded,
+    Expenditure.Reversed: _expenditure_reversed,
 }

@@ -33,7 +33,7 @@ def peak_rss_mb() -> float:
 
 def rebuild(database_url: str) -> dict[str, Any]:
     from api.settings import Settings  # noqa: PLC0415  (imports count towards the baseline)
-    from projections.runner import ViewRunner  # noqa: PLC0415
+    from api.store import open_view_runner  # noqa: PLC0415
 
     first_page: list[float] = []
 
@@ -41,7 +41,7 @@ def rebuild(database_url: str) -> dict[str, Any]:
         if not first_page:
             first_page.append(rss_mb())
 
-    with ViewRunner(Settings(database_url=database_url)) as runner:
+    with open_view_runner(Settings(database_url=database_url)) as runner:
         started_rss = rss_mb()
         started = time.perf_counter()
         events = runner.rebuild(progress)
@@ -53,10 +53,10 @@ def rebuild(database_url: str) -> dict[str, Any]:
 
 def verify(database_url: str) -> dict[str, Any]:
     from api.settings import Settings  # noqa: PLC0415
+    from api.store import open_view_runner  # noqa: PLC0415
     from projections.journal import verify_journal  # noqa: PLC0415
-    from projections.runner import ViewRunner  # noqa: PLC0415
 
-    with ViewRunner(Settings(database_url=database_url)) as runner:
+    with open_view_runner(Settings(database_url=database_url)) as runner:
         runner.run_until_caught_up()
         started = time.perf_counter()
         result = verify_journal(runner.db)

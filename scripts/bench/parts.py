@@ -97,10 +97,6 @@ def bulk_import(ctx: Context, ledger: FundLedger) -> None:
         BULK, "ledger.batch() of 1,000 expenditures", ctx.store, events / seconds, "events/s",
         Target(50_000), baseline="postgres:3 raw psycopg:executemany, 1,000 rows per commit",
         detail=f"{events:,} events in {seconds:.1f} s"))
-    if importlib.util.find_spec("api.imports") is None:
-        ctx.report.missing(BULK, "CSV import (api/imports.py)", ctx.store, "events/s",
-                           target=Target(50_000))
-        return
     events, seconds = csv_import(ledger, ctx.workload, rows=ctx.bounds.import_rows)
     ctx.report.add(Figure(
         BULK, f"CSV import of {ctx.bounds.import_rows:,} expenditures", ctx.store,

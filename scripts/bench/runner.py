@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from api.settings import Settings
-from api.store import open_ledger
+from api.store import open_ledger, open_view_runner
 from scripts.bench import PARTS, document, machine, parts, scratch
 from scripts.bench.figures import Report, Target, guarded
 from scripts.bench.workload import generate_year
@@ -124,7 +124,6 @@ def _reads(ctx: parts.Context) -> None:
 
 
 def _catch_up_views(settings: Settings) -> None:
-    from projections.runner import ViewRunner  # noqa: PLC0415  (the views may be missing)
 
-    with ViewRunner(settings) as runner:
+    with open_view_runner(settings) as runner:
         runner.run_until_caught_up()

@@ -83,11 +83,6 @@ class Workload:
             OFFICER, allocation=allocation, amount=amount, payee="徐州市教学用品供应站",
             voucher=voucher, spent_on=SPENT_ON, description="benchmark")
 
-    def http_body(self, rng: random.Random, serial: int) -> dict[str, object]:
-        return {"allocation": str(rng.choice(self.allocations)), "amount": rng.randint(100, 99_999),
-                "payee": "徐州市教学用品供应站", "voucher": f"BH{self.run_tag}-{serial}",
-                "spent_on": SPENT_ON.isoformat(), "description": "benchmark"}
-
 
 def generate_year(ledger: FundLedger, events: int) -> Workload:
     """Writes the generated year (the generator batches each day's commands) and the benchmark

@@ -97,9 +97,10 @@ def bulk_batches(ledger: FundLedger, workload: Workload, *, commands_per_batch: 
 
 
 def csv_import(ledger: FundLedger, workload: Workload, *, rows: int) -> tuple[int, float]:
-    """A spreadsheet of `rows` expenditures through the CSV import (api/imports.py), all in one
+    """A spreadsheet of `rows` expenditures through the CSV import (domain/book_import.py), all in one
     atomic batch; returns (events written, seconds), parsing included."""
-    from api.imports import ImportKind, import_csv  # noqa: PLC0415  (may not exist yet)
+    from domain.book_import import import_csv  # noqa: PLC0415
+    from domain.import_sheet import ImportKind  # noqa: PLC0415
 
     rng = random.Random(13)
     lines = ["allocation,amount,payee,voucher,spent_on,description"]

@@ -1,4 +1,4 @@
-"""Hypothesis fuzzing of the CSV importer (api.imports.import_csv) on a real store.
+"""Hypothesis fuzzing of the CSV importer (domain.book_import.import_csv) on a real store.
 
 Files are built from good rows, rows with one field spoiled, and raw noise (odd encodings,
 quotes, BOMs, NULs, huge numbers). Whatever the file, the importer either refuses it as a
@@ -13,9 +13,9 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.imports import import_csv
 from api.settings import Settings
 from domain.actors import Actor, Role
+from domain.book_import import import_csv
 from domain.errors import LedgerError
 from domain.ledger import FundLedger
 from scripts.faults.report import Report

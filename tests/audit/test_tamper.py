@@ -143,7 +143,7 @@ def test_a_rebuild_of_the_views_does_not_launder_tampering(audited: AuditedStore
 
     target = audited.position_of("Allocation.Approved", nth=2)
     audited.flip_byte(target, offset=5)
-    with ViewRunner(audited.settings) as runner:
+    with ViewRunner(audited.settings, ledger=audited.ledger) as runner:
         runner.rebuild()
     result = verify_journal(audited.db)
     assert (result.ok, result.first_bad_position, result.problem) == (False, target, "altered")

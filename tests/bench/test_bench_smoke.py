@@ -11,10 +11,10 @@ from uuid import uuid4
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
 from scripts.bench import PARTS, BenchOptions, document, run_bench
 from scripts.bench.figures import Figure, Report, Target, guarded
 from scripts.bench.scratch import ScratchRefused, scratch_database_name
+from scripts.console import app
 
 # raw psycopg measures PostgreSQL only; the HTTP parts get a test of their own (servers start)
 IN_PROCESS_PARTS = frozenset(PARTS) - {"raw", "http", "reads"}

@@ -69,7 +69,7 @@ def _cli(*args: str, env: dict[str, str]) -> str:
     """`fundledger ARGS` as a user types it; its standard output."""
     installed = Path(sys.executable).with_name("fundledger")
     command = [str(installed)] if installed.exists() else [
-        sys.executable, "-c", "from api.cli import main; main()"]
+        sys.executable, "-c", "from scripts.console import main; main()"]
     done = subprocess.run([*command, *args], env=env, capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
@@ -101,7 +101,7 @@ def output_dir() -> Path:
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A generated year on SQLite, served by `fundledger serve` in its own process; tokens
     issued through the ledger and, for the auditor, through `fundledger users add`."""
-    from api.cli.server import inject_demo_anomalies  # noqa: PLC0415
+    from scripts.demo import inject_demo_anomalies  # noqa: PLC0415
     from scripts.generator import generate  # noqa: PLC0415
 
     home = tmp_path_factory.mktemp("dashboard")

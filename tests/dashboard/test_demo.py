@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
-from api.cli.server import inject_demo_anomalies
 from api.settings import Settings
 from api.store import open_ledger
 from domain.ledger import bureau_today
+from scripts.console import app
+from scripts.demo import inject_demo_anomalies
 
 
 def test_demo_offers_clean() -> None:

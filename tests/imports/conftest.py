@@ -10,9 +10,9 @@ from uuid import UUID
 
 import pytest
 
-from api.imports import ImportRecords
 from domain.ledger import FundLedger
 from projections.database import ViewDatabase
+from projections.import_records import ImportRecords
 from tests.api.conftest import api  # noqa: F401  (the HTTP client, for test_api.py)
 from tests.conftest import APPROVER, OFFICER
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from api.imports import import_csv
 from api.settings import Settings
+from domain.book_import import import_csv
 from domain.ledger import FundLedger
 from tests.conftest import OFFICER, TODAY
 from tests.imports.conftest import build_bureau

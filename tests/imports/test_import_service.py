@@ -8,16 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.imports import (
-    ImportKind,
-    SheetRow,
-    import_csv,
-    parse_amount,
-    read_sheet,
-    template_csv,
-)
+from domain.book_import import import_csv
 from domain.errors import IdempotencyKeyReused, InvalidInput, RoleNotAllowed
 from domain.idempotency import id_from_key
+from domain.import_sheet import ImportKind, SheetRow, parse_amount, read_sheet, template_csv
 from tests.conftest import APPROVER, OFFICER
 from tests.imports.conftest import Bureau, csv_bytes
 

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from api.store import open_view_runner
 from domain.actors import Actor, Role
 from domain.ledger import FundLedger
 from projections import digests
@@ -73,7 +74,7 @@ def test_an_old_store_rebuilds_reconciles_verifies_and_its_digest_holds(
     held = _cli(old_store, monkeypatch, "verify", "--digest", str(folder / "digest.json"),
                 "--public-key", str(folder / "signing-key.pub.pem"))
     assert f"history up to position {position} is unchanged" in held
-    with ViewRunner(old_store.settings) as runner:
+    with open_view_runner(old_store.settings) as runner:
         for table, count in old_store.facts["counts"].items():
             assert runner.db.scalar(f"SELECT COUNT(*) FROM {table}") == count, table
 

@@ -1,5 +1,6 @@
-"""What the dashboard reads beyond BureauQueries: totals as of a date for charts, schools with
-their balances, the journal with filters. Read-only SQL over the views' tables."""
+"""Queries of the books view's tables (projections/books.py) beyond BureauQueries: totals as of
+a date for charts, schools with their balances, a school as it stood on a day. Read-only; the
+dashboard and the CLI call these, and nothing else reads the tables."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from projections.database import ViewDatabase
-from projections.journal import JOURNAL_TABLE, entity_ids
 
 MONEY_UNIT = "CNY"
 PAGE_ROWS_MAX = 200
@@ -152,48 +152,6 @@ def schools_with_balances(db: ViewDatabase, fiscal_year: int, as_of: date | None
     return rows, (rows[-1]["code"] if more else None)
 
 
-def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = "",
-                     event: str = "", entity: str = "", as_of: date | None = None,
-                     before: int = 0,
-                     limit: int = 50) -> tuple[list[dict[str, Any]], int | None]:
-    """Journal rows matching the filters, newest first, before a position (0: from the
-    newest); and the cursor of the next, older page."""
-    limit = max(1, min(limit, PAGE_ROWS_MAX))
-    clauses: list[str] = []
-    params: list[Any] = []
-    if before > 0:
-        clauses.append("position < ?")
-        params.append(before)
-    for column, value in (("entity_type", entity_type), ("actor", actor), ("event", event)):
-        if value:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if entity:  # one entity's history: an id, or a school's or fund's code
-        ids = entity_ids(entity)
-        clauses.append(f"entity_id IN ({db.dialect.marks(len(ids))})")
-        params += ids
-    if as_of is not None:
-        clauses.append("(effective_date IS NULL OR effective_date <= ?)")
-        params.append(as_of.isoformat())
-    where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
-    rows = db.dicts(
-        "SELECT position, recorded_at, actor, actor_role, entity_id, entity_type, event, "  # noqa: S608
-        f"amount, unit, reason, effective_date, hash FROM {JOURNAL_TABLE} "
-        f"{where}ORDER BY position DESC LIMIT ?", [*params, limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (int(rows[-1]["position"]) if more else None)
-
-
-def journal_choices(db: ViewDatabase) -> tuple[list[str], list[str]]:
-    """The entity types and event names present, for the filter menus."""
-    types = [t for (t,) in db.rows(f"SELECT DISTINCT entity_type FROM {JOURNAL_TABLE} "  # noqa: S608
-                                   "ORDER BY entity_type")]
-    events = [e for (e,) in db.rows(f"SELECT DISTINCT event FROM {JOURNAL_TABLE} "  # noqa: S608
-                                    "ORDER BY event")]
-    return types, events
-
-
 def school_as_of(db: ViewDatabase, school: str, as_of: date) -> dict[str, Any]:
     """A school's locale and enrolment as they stood on a day, each with the date it took
     effect: the latest `school_history` row of each kind in effect by then (None before the
@@ -209,3 +167,9 @@ def school_as_of(db: ViewDatabase, school: str, as_of: date) -> dict[str, Any]:
         elif kind == "students":
             stood["students"], stood["students_since"] = int(students), day
     return stood
+
+
+def school_names(db: ViewDatabase) -> dict[str, tuple[str, str]]:
+    """Every school's name and district, by code."""
+    return {code: (name, district) for code, name, district in db.rows(
+        "SELECT school_code, name, district FROM schools")}

@@ -1,5 +1,6 @@
 """`fundledger bench [--quick] [--events N] [--database-url URL]`: the side-by-side benchmark
-(scripts/bench), printed as one table and written to docs/benchmarks.md."""
+(scripts/bench), printed as one table and written to docs/benchmarks.md. A verb of the
+`fundledger` console script that scripts/console.py adds to api/cli's verbs."""
 
 from __future__ import annotations
 
