@@ -126,20 +126,10 @@ class CommandApplication(Application[UUID]):
         if batch is not None:
             return self._run_in_batch(batch, command, request, record_id, decide)
         for attempt in range(COMMAND_ATTEMPTS_MAX):
-            if record_id is not None:
-                record = self.find(IdempotencyRecord, record_id)
-                if record is not None:
-                    return self._replay(record, command, request)
-            try:
-                decision = decide()
-            except LedgerError:
-                # A twin of this request with the same key may have saved between the look
-                # above and decide(), which then sees its effect (voucher taken, allocation
-                # approved…): that is a repeat to answer, not a refusal.
-                record = self.find(IdempotencyRecord, record_id) if record_id else None
-                if record is not None:
-                    return self._replay(record, command, request)
-                raise
+            decision = self._decide_or_replay(decide, command, request, record_id,
+                                              lambda i: self.find(IdempotencyRecord, i))
+            if isinstance(decision, Outcome):
+                return decision
             changed = [*decision.changed, *self._record_of(record_id, command, request,
                                                            decision)]
             try:
@@ -152,6 +142,27 @@ class CommandApplication(Application[UUID]):
             return Outcome(decision.subjects, recordings[-1].notification.id)
         msg = f"{command} met concurrent updates {COMMAND_ATTEMPTS_MAX} times; retry the request"
         raise ConcurrencyConflict(msg)
+
+    def _decide_or_replay(self, decide: Callable[[], Decision], command: str, request: str,
+                          record_id: UUID | None,
+                          stored: Callable[[UUID], IdempotencyRecord | None]) -> Decision | Outcome:
+        """The decision, or the answer of an earlier request with the same key.
+
+        A twin of this request with the same key may have saved between the first look and
+        decide(), which then sees its effect (voucher taken, allocation approved…): that is a
+        repeat to answer, not a refusal. `stored` looks the record up again after a refusal.
+        """
+        if record_id is not None:
+            record = self.find(IdempotencyRecord, record_id)
+            if record is not None:
+                return self._replay(record, command, request)
+        try:
+            return decide()
+        except LedgerError:
+            record = stored(record_id) if record_id is not None else None
+            if record is not None:
+                return self._replay(record, command, request)
+            raise
 
     @staticmethod
     def _record_of(record_id: UUID | None, command: str, request: str,
@@ -199,20 +210,12 @@ class CommandApplication(Application[UUID]):
         working: dict[UUID, Aggregate] = {}
         token = working_set.set(working)
         try:
-            if record_id is not None:
-                record = self.find(IdempotencyRecord, record_id)
-                if record is not None:
-                    return self._replay(record, command, request)
-            try:
-                decision = decide()
-            except LedgerError:
-                # As in run(): an earlier request with this key, whose answer was lost, may
-                # have saved; decide() then meets its effect (school registered, allocation
-                # approved…). The optimistic look above assumed no record: read the store.
-                record = self._stored_record(record_id) if record_id is not None else None
-                if record is not None:
-                    return self._replay(record, command, request)
-                raise
+            # After a refusal the store is read: the batch's optimistic first look assumed no
+            # record, and an earlier request whose answer was lost may have saved one.
+            decision = self._decide_or_replay(decide, command, request, record_id,
+                                              self._stored_record)
+            if isinstance(decision, Outcome):
+                return decision
             changed = [*decision.changed, *self._record_of(record_id, command, request,
                                                            decision)]
         finally:
