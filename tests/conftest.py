@@ -47,8 +47,13 @@ def in_ci() -> bool:
     return bool(os.environ.get("CI"))
 
 
-# Directories whose tests go over HTTP, through a browser, or start processes of their own.
-E2E_DIRECTORIES = frozenset({"api", "dashboard", "faults", "bench"})
+# Directories and modules whose tests go over HTTP, through a browser, or start processes of
+# their own (a server, pytest itself, pg_dump, lint-imports).
+E2E_DIRECTORIES = frozenset({"api", "dashboard", "faults", "bench", "backups"})
+E2E_MODULES = frozenset({"test_ci_guard.py", "test_layering.py", "deployment_doc.py"})
+# In memory, but whole generated years of the bureau: integration by their size.
+WHOLE_YEAR_DIRECTORIES = frozenset({"generator"})
+WHOLE_YEAR_MODULES = frozenset({"test_scored_run.py", "test_exports.py"})
 # Fixtures that give a test a real store (a SQLite file or a PostgreSQL schema).
 STORE_FIXTURES = frozenset({
     "store_settings", "sqlite_settings", "postgres_settings", "postgres_dsn", "fresh_store",
@@ -62,10 +67,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _depth(item: pytest.Item) -> pytest.MarkDecorator:
-    directory = Path(str(item.fspath)).parent.name
-    if directory in E2E_DIRECTORIES:
+    path = Path(str(item.fspath))
+    if path.parent.name in E2E_DIRECTORIES or path.name in E2E_MODULES:
         return pytest.mark.e2e
-    if STORE_FIXTURES & set(getattr(item, "fixturenames", ())):
+    if (STORE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or path.parent.name in WHOLE_YEAR_DIRECTORIES or path.name in WHOLE_YEAR_MODULES):
         return pytest.mark.integration
     return pytest.mark.unit
 
