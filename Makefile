@@ -1,4 +1,5 @@
-# One command to set up and run the demo; one to set up and pass every test.
+# One command to set up and run the demo; one to set up and pass every test (the fast ones and
+# the crash/restart fault scenarios, `ci_fault`; `make test-all` adds the other slow ones).
 # Both install the whole dependency tree from the lock, hash-checked (docs/dependencies.md).
 PYTHON ?= python3
 VENV := .venv
@@ -29,7 +30,7 @@ test: $(STAMP)
 	@bash scripts/ensure_chromium.sh
 	@$(BIN)/ruff check --quiet .
 	@$(BIN)/lint-imports --no-cache
-	@$(BIN)/pytest -m "not slow"
+	@$(BIN)/pytest -m "not slow or ci_fault"
 
 test-all: $(STAMP)
 	@bash scripts/ensure_postgres.sh

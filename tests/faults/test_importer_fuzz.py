@@ -13,6 +13,7 @@ def test_importer_fuzz_on_the_in_memory_store() -> None:
     assert_held(importer_fuzz.run(examples=150))
 
 
+@pytest.mark.ci_fault
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_importer_fuzz_on_postgres(postgres_settings: Settings) -> None:

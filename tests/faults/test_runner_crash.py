@@ -14,6 +14,7 @@ from scripts.faults import runner_crash
 from tests.faults.conftest import assert_held
 
 
+@pytest.mark.ci_fault
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_runner_killed_while_following_resumes_exactly(postgres_settings: Settings,
