@@ -20,7 +20,6 @@ def test_one_kill_under_load_loses_no_acknowledged_write(postgres_settings: Sett
     assert report.facts["acknowledged"] > 20
 
 
-@pytest.mark.ci_fault
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_five_kills_under_load_lose_no_acknowledged_write(postgres_settings: Settings,
