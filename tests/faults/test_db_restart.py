@@ -16,7 +16,6 @@ needs_binaries = pytest.mark.skipif(
     reason="PostgreSQL server binaries are not installed")
 
 
-@pytest.mark.ci_fault
 @pytest.mark.slow
 @pytest.mark.postgres
 @needs_binaries
