@@ -269,7 +269,7 @@ class FormulaFunding:
             tranche_plan, fund_, snapshot_, schools = self._plan(
                 actor, fund, snapshot, semester, share_, effective_date)
             if plan is not None:
-                tranche_plan.check_token(plan, [r["school"] for r in snapshot_.rows])
+                tranche_plan.check_mark(plan, [r["school"] for r in snapshot_.rows])
             if tranche_plan.missing_standards:
                 levels = ", ".join(f"{m['level']} ({m['schools']} schools)"
                                    for m in tranche_plan.missing_standards)

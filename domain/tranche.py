@@ -171,8 +171,8 @@ class TranchePlan:
         return max(0, self.total - self.available)
 
     @property
-    def token(self) -> str:
-        """The plan as the officer saw it: which snapshot rows were eligible (a bitmap, so a
+    def mark(self) -> str:
+        """The plan as the officer saw it (not a secret): which snapshot rows were eligible (a bitmap, so a
         proposal can name a school that dropped out since) and a digest of every amount."""
         bits = bytearray((len(self.eligible_rows) + 7) // 8)
         for index, eligible in enumerate(self.eligible_rows):
@@ -183,16 +183,16 @@ class TranchePlan:
         ).hexdigest()[:16]
         return f"{base64.urlsafe_b64encode(bytes(bits)).decode().rstrip('=')}.{digest}"
 
-    def check_token(self, token: str, row_schools: list[str]) -> None:
+    def check_mark(self, mark: str, row_schools: list[str]) -> None:
         """Refuses a proposal whose plan is no longer the one previewed, naming the schools
         that have dropped out since."""
-        if token == self.token:
+        if mark == self.mark:
             return
-        bitmap, _, _ = token.partition(".")
+        bitmap, _, _ = mark.partition(".")
         try:
             bits = base64.urlsafe_b64decode(bitmap + "=" * (-len(bitmap) % 4))
         except ValueError:
-            msg = "plan is not a token given by a preview"
+            msg = "plan is not the `plan` a preview gave"
             raise InvalidInput(msg) from None
         was = {code for index, code in enumerate(row_schools)
                if index // 8 < len(bits) and bits[index // 8] >> (index % 8) & 1}

@@ -105,7 +105,7 @@ def propose(fund: Fund, snapshot: Snapshot, semester: Semester = "spring", share
                   "share": share, "effective_date": _day(effective_date)}
         plan = service.preview_tranche(actor, **fields)
         _print_plan(plan)
-        outcome = service.propose_tranche(actor, **fields, plan=plan.token,
+        outcome = service.propose_tranche(actor, **fields, plan=plan.mark,
                                           idempotency_key=idempotency_key)
         tranche = outcome.subject
         stdout.print(f"proposed tranche {tranche.id}: {len(tranche.lines)} allocations, "

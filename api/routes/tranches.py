@@ -134,7 +134,7 @@ def preview_public(plan: TranchePlan) -> PreviewPublic:
         total=plan.total, total_text=money_text(plan.total, plan.unit, "zh"),
         exact_total=plain(plan.exact_total), rounding_difference=plain(plan.rounding_difference),
         available=plan.available, shortfall=plan.shortfall,
-        missing_standards=plan.missing_standards, excluded=plan.excluded, plan=plan.token,
+        missing_standards=plan.missing_standards, excluded=plan.excluded, plan=plan.mark,
         lines=[LinePublic.model_validate(line.__dict__) for line in plan.lines])
 
 
