@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +37,7 @@ from api.routes import (
 from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
 from api.store import open_ledger
+from api.strict_query import refuse_unknown_query
 from domain.group_commit import GroupCommit
 from domain.ledger import FundLedger, bureau_today
 from projections.database import postgres_connection
@@ -104,7 +105,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     for router in (schools.router, funds.router, allocations.router, expenditures.router,
                    balances.router, findings.router, imports.router, funding_standards.router,
                    enrolment_snapshots.router, tranches.router, audit.router):
-        app.include_router(router, responses=PROBLEM_RESPONSES)
+        app.include_router(router, responses=PROBLEM_RESPONSES,
+                           dependencies=[Depends(refuse_unknown_query)])
     app.include_router(system.router)
     app.include_router(dashboard_tranches.router)
     app.include_router(dashboard.router)

@@ -44,11 +44,14 @@ def etag(version: int) -> str:
 def execute(request: Request, response: Response, command: Callable[[], Outcome], *,
             created: bool = False) -> Outcome:
     """Runs a ledger command (through the group commit when the app has one) and marks the
-    answer: 201 for a creation, the ETag of the first subject, and whether it was a replay."""
+    answer: 201 and `Location` for a creation, the ETag of the first subject, and whether it was a replay."""
     group: GroupCommit | None = request.app.state.group_commit
     outcome = group.submit(command) if group is not None else command()
     if created:
         response.status_code = 201
+        # Schools and funds are addressed by their code, the rest by their id.
+        name = getattr(outcome.subject, "code", None) or outcome.subject.id
+        response.headers["Location"] = f"{request.url.path.rstrip('/')}/{name}"
     response.headers["ETag"] = etag(outcome.subject.version)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"

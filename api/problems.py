@@ -94,6 +94,7 @@ STATUS_BY_CODE: dict[str, int] = {
     # The API's own.
     "malformed_json": 400,
     "invalid_header": 400,
+    "unknown_query_parameter": 400,
     "validation_error": 422,
     "route_not_found": 404,
     "method_not_allowed": 405,
@@ -108,6 +109,7 @@ STATUS_BY_CODE: dict[str, int] = {
 _TITLES = {
     "malformed_json": "The body is not valid JSON",
     "invalid_header": "A request header is malformed",
+    "unknown_query_parameter": "The query names a parameter this endpoint does not take",
     "validation_error": "The request does not match the schema",
     "route_not_found": "No such resource",
     "method_not_allowed": "Method not allowed",
@@ -176,9 +178,19 @@ def store_unavailable_problem(error: BaseException, app: Any = None) -> JSONResp
                        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
 
 
+def _message(error: Any) -> str:
+    """A validation message a person can read: a pattern is named by what it allows, never
+    shown as a regular expression."""
+    if error.get("type") == "string_pattern_mismatch":
+        if str((error.get("ctx") or {}).get("pattern", "")).startswith("^[A-Z][A-Z0-9_]"):
+            return "must be a unit code: upper-case letters, digits and '_', such as CNY"
+        return "may hold only letters, digits, '-', '_' and '.', starting with a letter or digit"
+    return str(error.get("msg", "invalid"))
+
+
 def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     """Location, message and type of each error; never the input itself (it may be huge)."""
-    return [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
+    return [{"loc": [str(part) for part in e.get("loc", ())], "msg": _message(e),
              "type": str(e.get("type", ""))} for e in errors]
 
 
@@ -204,7 +216,7 @@ async def _on_validation_error(_: Request, error: Exception) -> JSONResponse:
                            errors=_validation_errors(errors))
     first = errors[0] if errors else {}
     where = ".".join(str(p) for p in first.get("loc", ()))
-    detail = f"{where}: {first.get('msg', 'invalid')}" if first else "invalid request"
+    detail = f"{where}: {_message(first)}" if first else "invalid request"
     return api_problem("validation_error", detail, errors=_validation_errors(errors))
 
 

@@ -172,8 +172,8 @@ class RecordExpenditure(Command):
     allocation: UUID
     amount: Amount
     payee: Annotated[StrictStr, Field(min_length=1, max_length=PAYEE_LENGTH_MAX)]
-    voucher: Annotated[StrictStr, Field(min_length=1, max_length=VOUCHER_LENGTH_MAX,
-                                        pattern=CODE_PATTERN)]
+    # Any printable text (记-12-0050 is a normal voucher); domain/vouchers.py refuses the rest.
+    voucher: Annotated[StrictStr, Field(min_length=1, max_length=VOUCHER_LENGTH_MAX)]
     spent_on: IsoDate
     description: Annotated[StrictStr, Field(max_length=DESCRIPTION_LENGTH_MAX)] = ""
     economic_class: ExpenditureClass | None = None
@@ -218,7 +218,7 @@ class FundPublic(BaseModel):
     allocated: int
     spent: int
     available: int
-    proposed: int | None = Field(None, description="Awaiting approval (lists only)")
+    proposed: int | None = Field(None, description="Awaiting approval (minor units)")
     closed: bool
     formula_funded: bool = Field(False, description="Hand allocations below the per-pupil "
                                                     "standard need a reason")
@@ -348,14 +348,15 @@ def school_public(school: School, position: int | None = None) -> SchoolPublic:
                         closed_on=school.closed_on, version=school.version, position=position)
 
 
-def fund_public(fund: Fund, spent: int, position: int | None = None) -> FundPublic:
+def fund_public(fund: Fund, spent: int, position: int | None = None,
+                proposed: int = 0) -> FundPublic:
     """`spent` is not the fund aggregate's (spending never touches the fund): it is the views'."""
     return FundPublic(code=fund.code, name=fund.name, fiscal_year=fund.fiscal_year,
                       unit=fund.unit, source=fund.source, category=fund.category,
                       earmark=fund.earmark, levels=list(fund.levels),
                       expenditure_classes=list(fund.expenditure_classes),
                       appropriated=fund.appropriated, allocated=fund.allocated, spent=spent,
-                      available=fund.available, closed=fund.closed,
+                      available=fund.available, proposed=proposed, closed=fund.closed,
                       formula_funded=getattr(fund, "formula_funded", False), version=fund.version,
                       position=position)
 

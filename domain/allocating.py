@@ -21,11 +21,11 @@ from domain.limits import (
     DESCRIPTION_LENGTH_MAX,
     PAYEE_LENGTH_MAX,
     REASON_LENGTH_MAX,
-    VOUCHER_LENGTH_MAX,
 )
-from domain.rules import check_choice, check_code, check_not_future, check_text
+from domain.rules import check_choice, check_not_future, check_text
 from domain.unit_of_work import Decision, Outcome
 from domain.units import check_amount, check_delta
+from domain.vouchers import check_voucher
 
 
 class AllocationCommands(Bureau):
@@ -213,7 +213,7 @@ class AllocationCommands(Bureau):
         role = actor.acting_as(Role.OFFICER)
         fields = {"amount": check_amount(amount),
                   "payee": check_text(payee, "payee", PAYEE_LENGTH_MAX),
-                  "voucher": check_code(voucher, "voucher", VOUCHER_LENGTH_MAX),
+                  "voucher": check_voucher(voucher),
                   "description": check_text(description, "description", DESCRIPTION_LENGTH_MAX,
                                             required=False),
                   "spent_on": spent_on}

@@ -29,6 +29,7 @@ from domain.errors import (
     Overspend,
     SpentBeforeApproval,
 )
+from domain.units import money_text
 
 
 class Status(StrEnum):
@@ -196,8 +197,8 @@ class Allocation(Aggregate):
         self.check_approved()
         if self.allocated + delta < self.spent:
             msg = (
-                f"allocation {self.id} has {self.spent} spent; allocated cannot fall to "
-                f"{self.allocated + delta}"
+                f"allocation {self.id} has {money_text(self.spent, self.unit)} spent; allocated "
+                f"cannot fall to {money_text(self.allocated + delta, self.unit)}"
             )
             raise BelowSpent(msg)
         self._adjust(delta=delta, stamp=stamp)
@@ -295,7 +296,8 @@ class Allocation(Aggregate):
 
     def _check_affords(self, amount: int) -> None:
         if amount > self.remaining:
-            msg = f"allocation {self.id} has {self.remaining} {self.unit} remaining; {amount} was asked"
+            msg = (f"allocation {self.id} has {money_text(self.remaining, self.unit)} remaining; "
+                   f"{money_text(amount, self.unit)} was asked")
             raise Overspend(msg)
 
     def _assert_invariants(self) -> None:

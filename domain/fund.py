@@ -25,6 +25,7 @@ from domain.errors import (
 from domain.limits import AMOUNT_MINOR_MAX
 from domain.rules import check_not_future
 from domain.school import School
+from domain.units import money_text
 
 
 class Fund(Aggregate):
@@ -139,8 +140,8 @@ class Fund(Aggregate):
     def check_can_commit(self, amount: int) -> None:
         if amount > self.available:
             msg = (
-                f"fund {self.code} has {self.available} {self.unit} unallocated; "
-                f"{amount} was asked"
+                f"fund {self.code} has {money_text(self.available, self.unit)} unallocated; "
+                f"{money_text(amount, self.unit)} was asked"
             )
             raise OverAllocation(msg)
 
@@ -149,12 +150,12 @@ class Fund(Aggregate):
         new_appropriated = self.appropriated + delta
         if new_appropriated < self.allocated:
             msg = (
-                f"fund {self.code} has {self.allocated} allocated; the appropriation "
-                f"cannot fall to {new_appropriated}"
+                f"fund {self.code} has {money_text(self.allocated, self.unit)} allocated; the "
+                f"appropriation cannot fall to {money_text(new_appropriated, self.unit)}"
             )
             raise AppropriationBelowAllocated(msg)
         if new_appropriated > AMOUNT_MINOR_MAX:
-            msg = f"appropriation would exceed {AMOUNT_MINOR_MAX} minor units"
+            msg = f"appropriation would exceed {money_text(AMOUNT_MINOR_MAX, self.unit)}"
             raise OverAllocation(msg)
         self._adjust_appropriation(delta=delta, stamp=stamp)
         self._assert_invariants()

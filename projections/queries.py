@@ -297,7 +297,9 @@ class BureauQueries:
     def _page(self, table: str, key: str, filters: dict[str, Any], after: str | None,
               limit: int) -> tuple[list[dict[str, Any]], str | None]:
         limit = _check_limit(limit)
-        clauses = [f"{column} = ?" for column, value in filters.items() if value is not None]
+        # A filter is `column` (equal to) or `column >=` / `column <=` (a range bound).
+        clauses = [f"{column} ?" if column.endswith(("<=", ">=")) else f"{column} = ?"
+                   for column, value in filters.items() if value is not None]
         params: list[Any] = [value for value in filters.values() if value is not None]
         if after is not None:
             clauses.append(f"{key} > ?")
@@ -343,11 +345,18 @@ class BureauQueries:
     def list_expenditures(self, allocation: str | None = None, school: str | None = None,
                           fund: str | None = None, fiscal_year: int | None = None,
                           after: str | None = None,
-                          limit: int = 100) -> tuple[list[ExpenditureRow], str | None]:
+                          limit: int = 100, *, voucher: str | None = None,
+                          payee: str | None = None, spent_on_from: date | None = None,
+                          spent_on_to: date | None = None, amount_min: int | None = None,
+                          amount_max: int | None = None) -> tuple[list[ExpenditureRow], str | None]:
         rows, cursor = self._page(
             "expenditures", "expenditure_id",
             {"allocation_id": None if allocation is None else str(allocation),
-             "school_code": school, "fund_code": fund, "fiscal_year": fiscal_year},
+             "school_code": school, "fund_code": fund, "fiscal_year": fiscal_year,
+             "voucher": voucher, "payee": payee,
+             "spent_on >=": spent_on_from and spent_on_from.isoformat(),
+             "spent_on <=": spent_on_to and spent_on_to.isoformat(),
+             "amount >=": amount_min, "amount <=": amount_max},
             after, limit)
         return [_expenditure_row(r) for r in rows], cursor
 

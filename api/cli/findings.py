@@ -13,12 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.errors import cli_command
-from api.routes.findings import as_csv, xlsx_bytes
+from api.routes.findings import as_csv, default_as_of, xlsx_bytes
 from api.settings import Settings
 from api.store import open_view_runner
 from domain.errors import InvalidInput
 from projections.findings.registry import UnknownRule, run_findings
-from projections.findings.rule import Scope
+from projections.findings.rule import Scope, measure_text
 
 if TYPE_CHECKING:
     from projections.findings.rule import Finding
@@ -30,7 +30,8 @@ def load_findings(
     with open_view_runner(settings) as runner:
         runner.run_until_caught_up()
         try:
-            return run_findings(runner.db, Scope.year_end(fiscal_year, as_of), rule)
+            day = as_of or default_as_of(fiscal_year)
+            return run_findings(runner.db, Scope.year_end(fiscal_year, day), rule)
         except UnknownRule as error:
             raise InvalidInput(str(error)) from None
 
@@ -42,7 +43,7 @@ def write_xlsx(findings: list[Finding], path: Path) -> None:
 def findings(
     year: Annotated[int, typer.Option("--year", help="Fiscal year, e.g. 2025")],
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: year end)")
+        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today, or the year end)")
     ] = None,
     rule: Annotated[str | None, typer.Option("--rule", help="One rule, e.g. maker_checker")] = None,
     output_format: Annotated[str, typer.Option("--format", help="table|csv|xlsx")] = "table",
@@ -78,15 +79,15 @@ def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out
             out.write_text(text, encoding="utf-8")
             typer.echo(f"{len(found)} findings written to {out}")
     else:
-        table = Table(title=f"Findings {year} as of {day or date(year, 12, 31)}")
+        table = Table(title=f"Findings {year} as of {day or default_as_of(year)}")
         for column in ("rule", "key", "measure", "threshold", "message", "evidence"):
             table.add_column(column)
         for f in found:
             table.add_row(
                 f.rule,
                 json.dumps(dict(f.key), ensure_ascii=False),
-                str(f.measure),
-                str(f.threshold),
+                measure_text(f.measure, f.measure_unit),
+                measure_text(f.threshold, f.threshold_unit or f.measure_unit),
                 f.message,
                 " ".join(map(str, f.evidence)),
             )

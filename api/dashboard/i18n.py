@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.errors import LedgerError
+from domain.terms import DISTRICTS_ZH, VALUES
 from domain.units import unit_of
 from projections.findings.registry import RULES_BY_NAME
 
@@ -34,14 +35,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "name": ("名称", "Name"),
     "unit": ("单位", "Unit"),
     "appropriated": ("预算", "Appropriated"),
-    "allocated": ("已拨付", "Allocated"),
+    "allocated": ("已下达", "Allocated"),
     "spent": ("已支出", "Spent"),
-    "remaining": ("结余", "Remaining"),
-    "burn_down": ("月度结余走势", "Monthly burn-down"),
+    "remaining": ("余额", "Remaining"),
+    "burn_down": ("月度下达、支出与余额", "Monthly allocated, spent and remaining"),
     "month": ("月份", "Month"),
     "search": ("搜索", "Search"),
     "search_hint": ("代码或名称", "code or name"),
-    "district": ("区县", "District"),
+    "district": ("区县/街道", "District or sub-district"),
     "locale": ("城乡类别", "Locale"),
     "level": ("学段", "Level"),
     "students": ("学生数", "Students"),
@@ -64,8 +65,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "event": ("事件", "Event"),
     "actor": ("操作人", "Actor"),
     "reason": ("原因", "Reason"),
-    "per_student": ("生均拨款", "Per student allocated"),
-    "per_student_by_locale": ("各区县城乡生均拨款", "Per-student allocation by locale and district"),
+    "per_student": ("生均下达", "Per student allocated"),
+    "per_student_by_locale": ("各区县/街道城乡生均下达", "Per-student allocation by locale and district"),
     "ratio": ("乡村/城区生均比", "Rural-to-urban per-student ratio"),
     "difference_coefficient": ("差异系数", "Difference coefficient"),
     "threshold": ("标准", "Threshold"),
@@ -198,32 +199,9 @@ TRANCHE_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-# Districts (or, for a district bureau, 街道) as the generator stores them, in pinyin, with
-# their Chinese names (reference/domain.md §5.1 Xuzhou, §5.2 Laishan).
-DISTRICTS: dict[str, str] = {
-    # Xuzhou: five districts, three counties, two county-level cities
-    "Gulou": "鼓楼区", "Yunlong": "云龙区", "Jiawang": "贾汪区", "Quanshan": "泉山区",
-    "Tongshan": "铜山区", "Feng": "丰县", "Pei": "沛县", "Suining": "睢宁县",
-    "Xinyi": "新沂市", "Pizhou": "邳州市",
-    # Laishan District (莱山区), Yantai: its 街道 and the development zone
-    "Huanghailu": "黄海路街道", "Chujia": "初家街道", "Binhailu": "滨海路街道",
-    "Xiejiazhuang": "解甲庄街道", "Laishan": "莱山街道", "Yuangezhuang": "院格庄街道",
-    "Development Zone": "经济开发区",
-}
-
-ENUMS: dict[str, tuple[str, str]] = {
-    "urban": ("城区", "urban"), "town": ("镇区", "town"), "rural": ("乡村", "rural"),
-    "kindergarten": ("幼儿园", "kindergarten"), "primary": ("小学", "primary"),
-    "junior": ("初中", "junior high"), "senior": ("高中", "senior high"),
-    "nine_year": ("九年一贯制", "nine-year"), "complete": ("完全中学", "complete"),
-    "vocational": ("中职", "vocational"), "college": ("高校", "college"),
-    "special": ("特殊教育", "special"), "adult": ("成人教育", "adult"),
-    "proposed": ("待审批", "proposed"), "approved": ("已批准", "approved"),
-    "rejected": ("已驳回", "rejected"), "cancelled": ("已撤销", "cancelled"),
-    "closed": ("已关闭", "closed"), "recorded": ("已记录", "recorded"),
-    "reversed": ("已冲销", "reversed"), "open": ("执行中", "open"), "active": ("在办", "active"),
-    "CNY": ("元", "yuan"),
-}
+# Values of the books and districts: domain/terms.py holds them for pages, exports and findings.
+DISTRICTS: dict[str, str] = DISTRICTS_ZH
+ENUMS: dict[str, tuple[str, str]] = {**VALUES, "CNY": ("元", "yuan")}
 
 
 LABELS.update({k: v for k, v in TRANCHE_LABELS.items() if k not in LABELS})

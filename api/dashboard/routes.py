@@ -40,10 +40,11 @@ from domain.book_import import import_csv
 from domain.errors import LedgerError, UnknownToken
 from domain.import_sheet import ImportKind, template_csv
 from domain.ledger import FundLedger, bureau_today
-from domain.units import unit_of
+from domain.units import money_text, unit_of
 from projections import books_queries, digests, exports, journal_queries
 from projections.database import ViewDatabase
 from projections.findings.registry import RULES, RULES_BY_NAME
+from projections.findings.rule import measure_text
 from projections.import_records import ImportRecords
 from projections.journal import entity_history, verify_journal
 
@@ -152,6 +153,8 @@ def _render(request: Request, template: str, actor: Actor, db: ViewDatabase, pag
             if k not in ("as_of", "year", "after", "before")}
     return templates.TemplateResponse(request, template, {
         "page": page, "lang": language, "L": labels, "t": lambda value: translate_value(value, language),
+        "people": lambda amount, unit="CNY": "—" if amount is None else money_text(amount, unit, language),
+        "measure": lambda value, unit: measure_text(value, unit, language),
         "actor": actor, "is_auditor": Role.AUDITOR in actor.roles,
         "is_officer": Role.OFFICER in actor.roles, "as_of": as_of, "year": year,
         "years": years, "keep": keep, "position": _position(request),
@@ -420,7 +423,7 @@ def findings_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | N
                    rule_titles={r["name"]: r["title"] for r in rules},
                    rule_bases={r.name: r.basis for r in RULES},
                    rule_params={r.name: dict(r.params) for r in RULES},
-                   answer=answer, day=day or date(fiscal_year, 12, 31),
+                   answer=answer, day=day or findings_file.default_as_of(fiscal_year),
                    evidence_max=EVIDENCE_SHOWN_MAX)
 
 
@@ -437,7 +440,7 @@ def findings_export(request: Request, db: ViewsDb, as_of: AsOf = "", year: str |
     day, fiscal_year = _page_context(request, db, as_of, year)
     found = [f for f in _findings(request, db, fiscal_year, day).findings
              if rule in ("", f.rule)]
-    name = f"findings-{fiscal_year}-{(day or date(fiscal_year, 12, 31)).isoformat()}" \
+    name = f"findings-{fiscal_year}-{(day or findings_file.default_as_of(fiscal_year)).isoformat()}" \
         f"{'-' + rule if rule else ''}.{output_format}"
     if output_format == "xlsx":
         body, media = findings_file.xlsx_bytes(found), exports.XLSX_MEDIA_TYPE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -18,7 +19,14 @@ from api.schemas import (
     ReverseExpenditure,
     expenditure_public,
 )
-from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
+from domain.limits import (
+    AMOUNT_MINOR_MAX,
+    CODE_LENGTH_MAX,
+    FISCAL_YEAR_MAX,
+    FISCAL_YEAR_MIN,
+    PAYEE_LENGTH_MAX,
+    VOUCHER_LENGTH_MAX,
+)
 
 router = APIRouter(prefix="/v1/expenditures", tags=["expenditures"])
 ExpenditureId = Annotated[UUID, Path(alias="id")]
@@ -41,13 +49,22 @@ def list_expenditures(
     _: Reader, request: Request, limit: Limit = 100, after: After = None,
     allocation: UUID | None = None, school: CodeFilter = None, fund: CodeFilter = None,
     fiscal_year: Annotated[int | None, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)] = None,
+    voucher: Annotated[str | None, Query(min_length=1, max_length=VOUCHER_LENGTH_MAX)] = None,
+    payee: Annotated[str | None, Query(min_length=1, max_length=PAYEE_LENGTH_MAX)] = None,
+    spent_on_from: date | None = None, spent_on_to: date | None = None,
+    amount_min: Annotated[int | None, Query(ge=1, le=AMOUNT_MINOR_MAX)] = None,
+    amount_max: Annotated[int | None, Query(ge=1, le=AMOUNT_MINOR_MAX)] = None,
     min_position: MinPosition = None,
 ) -> Page[ExpenditurePublic]:
-    """Expenditures filtered by allocation, school, fund and fiscal year, in pages."""
+    """Expenditures filtered by allocation, school, fund, fiscal year, voucher, payee, the
+    date spent (from/to, inclusive) and the amount (minor units, inclusive), in pages."""
     views = views_at(request, min_position)
     rows, cursor = views.list_expenditures(allocation=allocation and str(allocation),
                                            school=school, fund=fund, fiscal_year=fiscal_year,
-                                           after=after, limit=limit)
+                                           after=after, limit=limit, voucher=voucher,
+                                           payee=payee, spent_on_from=spent_on_from,
+                                           spent_on_to=spent_on_to, amount_min=amount_min,
+                                           amount_max=amount_max)
     return Page[ExpenditurePublic](
         items=[ExpenditurePublic.model_validate(row_dict(r)) for r in rows],
         next=next_link(request, cursor), position=views.position())

@@ -15,6 +15,7 @@ from api.auth import Auditor
 from api.problems import ApiProblem
 from api.reads import views_at
 from api.settings import Settings
+from domain.ledger import bureau_today
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections.database import ViewDatabase
 from projections.findings.facts import AuditFactsView
@@ -92,6 +93,9 @@ class FindingPublic(BaseModel):
     evidence: list[int]
     amount_minor: int | None
     unit: str | None
+    message_zh: str = ""
+    measure_unit: str = "count"  # days, share, ratio, count, flag, or a unit code (minor units)
+    threshold_unit: str = "count"
 
 
 class RulePublic(BaseModel):
@@ -111,6 +115,12 @@ class FindingsPublic(BaseModel):
     rules: list[RulePublic]
 
 
+def default_as_of(fiscal_year: int) -> date:
+    """Findings are asked of the books as they stand: the year's end once it is over, today
+    while it runs (a date in the future would count every open balance as stale)."""
+    return min(bureau_today(), date(fiscal_year, 12, 31))
+
+
 def findings_of_views(db: ViewDatabase, ledger_name: str, fiscal_year: int, as_of: date | None,
                       rule: str | None = None) -> tuple[int, list[Finding]]:
     """The findings of what the views have applied, and that position: the rules count no
@@ -118,7 +128,8 @@ def findings_of_views(db: ViewDatabase, ledger_name: str, fiscal_year: int, as_o
     The API and the dashboard's findings page both read through here."""
     AuditFactsView().create_tables(db)  # the runner may not have reached this view yet
     position = ViewTrackingRecorder(db).max_tracking_id(ledger_name) or 0
-    return position, run_findings(db, Scope.year_end(fiscal_year, as_of, position), rule)
+    day = as_of or default_as_of(fiscal_year)
+    return position, run_findings(db, Scope.year_end(fiscal_year, day, position), rule)
 
 
 @router.get("/findings", response_model=FindingsPublic)
@@ -130,7 +141,8 @@ def list_findings(
     rule: str | None = None,
     min_position: Annotated[int | None, Query(ge=0)] = None,
 ) -> FindingsPublic:
-    """Audit findings of a fiscal year as of a business date (default: its year end), with evidence."""
+    """Audit findings of a fiscal year as of a business date (default: today, or the year's
+    end once it is over), with evidence."""
     views_at(request, min_position)
     settings: Settings = request.app.state.settings
     db = ViewDatabase.open(settings)
@@ -142,7 +154,7 @@ def list_findings(
     finally:
         db.close()
     return FindingsPublic(
-        fiscal_year=fiscal_year, as_of=as_of or date(fiscal_year, 12, 31), position=position,
+        fiscal_year=fiscal_year, as_of=as_of or default_as_of(fiscal_year), position=position,
         count=len(findings), items=[FindingPublic(**f.as_dict()) for f in findings],
         rules=[RulePublic(name=r.name, title=r.title, basis=r.basis, params=dict(r.params),
                           exactly_defined=r.exactly_defined) for r in RULES if rule in (None, r.name)])

@@ -31,27 +31,30 @@ FundCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)
 
 
 def _spent(request: Request, fund: Fund, views: Any | None = None,
-           written_at: int | None = None) -> int:
-    """What the fund's allocations have spent, from the views (spending never loads the fund).
+           written_at: int | None = None) -> tuple[int, int]:
+    """What the fund's allocations have spent and what awaits approval, from the views
+    (spending never loads the fund), so every answer about a fund has the list's figures.
 
     After a write, the views are given a bounded wait to reach it. The write is durable by
     then, so its answer must not turn into an error: a fund the views have not reached yet
     has nothing spent in them either (they apply events in order)."""
-    if fund.version == 1:
-        return 0  # nothing can have been spent from a fund that has just been opened
+    if fund.version == 1 and written_at is not None:
+        return 0, 0  # nothing can have been spent from, or proposed of, a fund just opened
     views = views or queries_of(request)
     if written_at is not None:
         views.wait_for(written_at, request.app.state.settings.read_wait_seconds_max)
     try:
         balance = views.fund_balance(fund.code)
     except FundNotFound:
-        return 0
-    return int(row_dict(balance).get("spent", 0))
+        return 0, 0
+    row = row_dict(balance)
+    return int(row.get("spent") or 0), int(row.get("proposed") or 0)
 
 
 def _written(request: Request, outcome: Outcome) -> FundPublic:
     fund = outcome.subject
-    return fund_public(fund, _spent(request, fund, written_at=outcome.position), outcome.position)
+    spent, proposed = _spent(request, fund, written_at=outcome.position)
+    return fund_public(fund, spent, outcome.position, proposed=proposed)
 
 
 def _listed(row: dict[str, Any]) -> FundPublic:
@@ -88,9 +91,10 @@ def get_fund(code: FundCode, _: Reader, ledger: Ledger, request: Request, respon
              min_position: MinPosition = None) -> FundPublic:
     """One fund: its appropriation and allocations from the books, its spending from the views."""
     fund = ledger.get_fund(code)
-    views = views_at(request, min_position) if fund.version > 1 else None
+    views = views_at(request, min_position)
     response.headers["ETag"] = etag(fund.version)
-    return fund_public(fund, _spent(request, fund, views))
+    spent, proposed = _spent(request, fund, views)
+    return fund_public(fund, spent, proposed=proposed)
 
 
 @router.post("/{code}/adjust", response_model=FundPublic)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from domain.terms import term
 from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.rule import Finding, Rule
@@ -72,9 +73,16 @@ def below_benchmark(session: ViewDatabase, scope: Scope, params: Mapping[str, An
                 threshold=rate,
                 message=(
                     f"{code} ({school.level}, {school.students} pupils, counted {counted}) "
-                    f"has {total} fen of public operating funds: {total // counted} fen per "
-                    f"pupil, below {rate}"
+                    f"has {money_text(total)} of public operating funds: "
+                    f"{money_text(total // counted)} per pupil, below {money_text(rate)}"
                 ),
+                message_zh=(
+                    f"{code}（{term(school.level, 'zh')}，学生 {school.students} 人，按 {counted} 人计）"
+                    f"公用经费 {money_text(total, language='zh')}，生均 "
+                    f"{money_text(total // counted, language='zh')}，"
+                    f"低于基准定额 {money_text(rate, language='zh')}"
+                ),
+                measure_unit="CNY",
                 evidence=tuple(sorted({*evidence, *school.evidence})),
                 amount_minor=required - total,
                 unit="CNY",

@@ -66,6 +66,11 @@ def _surges(
                     f"{subject} booked {share:.0%} of its {scope.fiscal_year} spending in December "
                     f"and {last_share:.0%} in the last {params['last_days']} days"
                 ),
+                message_zh=(
+                    f"{subject} {scope.fiscal_year} 年支出的 {share:.0%} 记在12月，"
+                    f"{last_share:.0%} 记在最后 {params['last_days']} 天"
+                ),
+                measure_unit="share",
                 evidence=tuple(evidence[subject]),
                 amount_minor=december[subject],
                 unit="CNY",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.rule import Finding, Rule
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from projections.database import ViewDatabase
     from projections.findings.rule import Scope
 
+
+_WHAT_ZH = {"last spent on": "最近一次支出于", "approved on": "批准于", "last funded on": "最近一次追加于"}
 
 def _days(later: str, earlier: str) -> int:
     return (date.fromisoformat(later) - date.fromisoformat(earlier)).days
@@ -56,9 +59,16 @@ def idle(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list
                 measure=quiet_days,
                 threshold=idle_days,
                 message=(
-                    f"allocation of {row['fund_code']} to {row['school_code']} has {remaining} "
-                    f"{row['unit']} unspent; {what} {since}, {quiet_days} days before {scope.day}"
+                    f"allocation of {row['fund_code']} to {row['school_code']} has "
+                    f"{money_text(remaining, row['unit'])} unspent; {what} {since}, "
+                    f"{quiet_days} days before {scope.day}"
                 ),
+                message_zh=(
+                    f"{row['fund_code']} 下达给 {row['school_code']} 的拨款尚有 "
+                    f"{money_text(remaining, row['unit'], 'zh')} 未支出；{_WHAT_ZH[what]} {since}，"
+                    f"距 {scope.day} 已 {quiet_days} 天"
+                ),
+                measure_unit="days",
                 evidence=tuple(sorted({row["decided_position"], position})),
                 amount_minor=remaining,
                 unit=row["unit"],
@@ -93,9 +103,15 @@ def stale(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> lis
                 measure=age_days,
                 threshold=age_max,
                 message=(
-                    f"{remaining} {row['unit']} of {row['fund_code']} at {row['school_code']} "
-                    f"has waited since {origin['decided_on']} ({age_days} days)"
+                    f"{money_text(remaining, row['unit'])} of {row['fund_code']} at "
+                    f"{row['school_code']} has waited since {origin['decided_on']} ({age_days} days)"
                 ),
+                message_zh=(
+                    f"{row['school_code']} 的 {row['fund_code']} 尚有 "
+                    f"{money_text(remaining, row['unit'], 'zh')} 自 {origin['decided_on']} "
+                    f"起未使用（{age_days} 天）"
+                ),
+                measure_unit="days",
                 evidence=tuple(sorted(p for p in chain if p is not None)),
                 amount_minor=remaining,
                 unit=row["unit"],

@@ -68,6 +68,13 @@ def late_allocations(session: ViewDatabase, scope: Scope, params: Mapping[str, A
                     f"{latency_days} days after the fund received the money on "
                     f"{receipt['effective_date']} (deadline {deadline_days} days)"
                 ),
+                message_zh=(
+                    f"{row['fund_code']} 下达给 {row['school_code']} 的拨款"
+                    + (f"于 {passed_on} 批准" if row["decided_on"] else f"截至 {scope.day} 仍待审批")
+                    + f"，距资金 {receipt['effective_date']} 到账已 {latency_days} 天"
+                    + f"（时限 {deadline_days} 天）"
+                ),
+                measure_unit="days",
                 evidence=tuple(sorted(set(evidence))),
                 amount_minor=row["amount"],
                 unit=row["unit"],

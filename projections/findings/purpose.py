@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from domain.terms import term
+from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.rule import Finding, Rule
 
@@ -39,10 +41,18 @@ def outside_purpose(session: ViewDatabase, scope: Scope, params: Mapping[str, An
                 measure=1,
                 threshold=0,
                 message=(
-                    f"{x['school_code']} charged {x['economic_class']} ({x['amount']} {x['unit']}, "
-                    f"voucher {x['voucher']}) to {x['fund_code']}, a {x['category']} fund"
+                    f"{x['school_code']} charged {term(x['economic_class'], 'en')} "
+                    f"({money_text(x['amount'], x['unit'])}, voucher {x['voucher']}) to "
+                    f"{x['fund_code']}, a {term(x['category'], 'en')} fund"
                     + (" that does not allow it" if outside else " (forbidden for 公用经费)")
                 ),
+                message_zh=(
+                    f"{x['school_code']} 将{term(x['economic_class'], 'zh')}"
+                    f"（{money_text(x['amount'], x['unit'], 'zh')}，凭证 {x['voucher']}）列支于"
+                    f"{term(x['category'], 'zh')}资金 {x['fund_code']}"
+                    + ("，超出该资金的支出范围" if outside else "（公用经费不得列支）")
+                ),
+                measure_unit="flag",
                 evidence=(x["position"],),
                 amount_minor=x["amount"],
                 unit=x["unit"],

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from domain.units import money_text
+
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
 
@@ -57,6 +59,12 @@ class Finding:
     evidence: tuple[int, ...]
     amount_minor: int | None = None
     unit: str | None = None
+    # The same sentence in Chinese (the dashboard's default language), and what `measure` and
+    # `threshold` count: "days", "share" (a fraction), "ratio", "count", "flag" or a unit
+    # code such as "CNY" (then in minor units), so a page can write them for a person.
+    message_zh: str = ""
+    measure_unit: str = "count"
+    threshold_unit: str | None = None  # when the threshold counts something else than the measure
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,7 +77,25 @@ class Finding:
             "evidence": list(self.evidence),
             "amount_minor": self.amount_minor,
             "unit": self.unit,
+            "message_zh": self.message_zh,
+            "measure_unit": self.measure_unit,
+            "threshold_unit": self.threshold_unit or self.measure_unit,
         }
+
+
+def measure_text(value: float | int, measure_unit: str, language: str = "en") -> str:
+    """A finding's measure or threshold as a person reads it: yuan for money, 天/days,
+    a percentage for a share."""
+    zh = language.startswith("zh")
+    if measure_unit == "days":
+        return f"{int(value)} 天" if zh else f"{int(value)} days"
+    if measure_unit == "share":
+        return f"{value * 100:.1f}%"
+    if measure_unit == "ratio":
+        return f"{value:.2f}"
+    if measure_unit in ("count", "flag"):
+        return str(value)
+    return money_text(int(value), measure_unit, language)
 
 
 RuleQuery = Callable[["ViewDatabase", Scope, Mapping[str, Any]], list[Finding]]

@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from domain.terms import term
 from projections.findings import as_of
 from projections.findings.benchmark import allocation_positions
 from projections.findings.rule import Finding, Rule, Scope
@@ -77,6 +78,11 @@ def county_coefficients(session: ViewDatabase, scope: Scope, params: Mapping[str
                     f"{district}: the difference coefficient of per-pupil allocation across "
                     f"{len(rows)} {level} schools is {cv:.2f}, above {limit:.2f}"
                 ),
+                message_zh=(
+                    f"{term(district, 'zh')} {len(rows)} 所{term(level, 'zh')}生均下达的差异系数为 "
+                    f"{cv:.2f}，高于 {limit:.2f}"
+                ),
+                measure_unit="ratio",
                 evidence=tuple(sorted({p for _, _, ev in rows for p in ev})),
             )
         )
@@ -110,6 +116,7 @@ def rural_urban_ratio(session: ViewDatabase, scope: Scope, params: Mapping[str, 
     if not (low or fell):
         return []
     trend = f" (was {before:.2f} in {scope.fiscal_year - 1})" if before is not None else ""
+    trend_zh = f"（{scope.fiscal_year - 1} 年为 {before:.2f}）" if before is not None else ""
     return [
         Finding(
             rule="rural_urban_ratio",
@@ -118,6 +125,8 @@ def rural_urban_ratio(session: ViewDatabase, scope: Scope, params: Mapping[str, 
             measure=round(now, 4),
             threshold=float(params["ratio_min"]),
             message=f"rural pupils received {now:.2f}× the urban per-pupil allocation{trend}",
+            message_zh=f"乡村生均下达为城区的 {now:.2f} 倍{trend_zh}",
+            measure_unit="ratio",
             evidence=(),
         )
     ]

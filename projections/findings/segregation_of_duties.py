@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from projections.findings.rule import Scope
 
 
+_DECISION_ZH = {"approved": "批准", "rejected": "驳回"}
+
 def maker_is_checker(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Allocations approved or rejected by the person who proposed them."""
     return [
@@ -34,6 +36,12 @@ def maker_is_checker(session: ViewDatabase, scope: Scope, params: Mapping[str, A
                 f"{row['school_code']} on {row['proposed_on']} and {row['decision']} it "
                 f"on {row['decided_on']}"
             ),
+            message_zh=(
+                f"{row['decided_by']} 于 {row['proposed_on']} 提出 {row['fund_code']} 下达给 "
+                f"{row['school_code']} 的拨款，又于 {row['decided_on']} 自行"
+                f"{_DECISION_ZH.get(row['decision'], row['decision'])}"
+            ),
+            measure_unit="flag",
             evidence=(row["proposed_position"], row["decided_position"]),
             amount_minor=row["amount"],
             unit=row["unit"],
@@ -58,6 +66,12 @@ def decided_without_role(session: ViewDatabase, scope: Scope, params: Mapping[st
                 f"{row['decided_by']} {row['decision']} the allocation of {row['fund_code']} "
                 f"to {row['school_code']} acting as {row['decided_role']}"
             ),
+            message_zh=(
+                f"{row['decided_by']} 以 {row['decided_role']} 身份"
+                f"{_DECISION_ZH.get(row['decision'], row['decision'])}了 {row['fund_code']} 下达给 "
+                f"{row['school_code']} 的拨款"
+            ),
+            measure_unit="flag",
             evidence=(row["proposed_position"], row["decided_position"]),
             amount_minor=row["amount"],
             unit=row["unit"],

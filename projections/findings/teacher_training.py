@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.benchmark import operating_allocated
 from projections.findings.rule import Finding, Rule
@@ -47,9 +48,16 @@ def training_share(session: ViewDatabase, scope: Scope, params: Mapping[str, Any
                 measure=round(spent / budget, 4),
                 threshold=share_bp / 10_000,
                 message=(
-                    f"{code} spent {spent} fen on teacher training out of {budget} fen of public "
-                    f"operating funds ({spent * 100 / budget:.1f}%, under {share_bp / 100:.0f}%)"
+                    f"{code} spent {money_text(spent)} on teacher training out of "
+                    f"{money_text(budget)} of public operating funds "
+                    f"({spent * 100 / budget:.1f}%, under {share_bp / 100:.0f}%)"
                 ),
+                message_zh=(
+                    f"{code} 公用经费 {money_text(budget, language='zh')} 中教师培训支出 "
+                    f"{money_text(spent, language='zh')}"
+                    f"（{spent * 100 / budget:.1f}%，低于 {share_bp / 100:.0f}%）"
+                ),
+                measure_unit="share",
                 evidence=tuple(sorted({*budget_evidence, *evidence[code]})),
                 amount_minor=budget * share_bp // 10_000 - spent,
                 unit="CNY",

@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.rule import Finding, Rule
 
@@ -41,6 +42,10 @@ def duplicates(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -
             message=(
                 f"voucher {voucher} of {payee} was paid {len(rows)} times, at "
                 f"{', '.join(sorted({r['school_code'] for r in rows}))}"
+            ),
+            message_zh=(
+                f"{payee} 的凭证号 {voucher} 被支付 {len(rows)} 次，涉及 "
+                f"{'、'.join(sorted({r['school_code'] for r in rows}))}"
             ),
             evidence=tuple(r["position"] for r in rows),
             amount_minor=sum(r["amount"] for r in rows[1:]),
@@ -81,6 +86,10 @@ def consecutive(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) 
                             f"{payee} issued consecutive invoices {first}…{last} to "
                             f"{len(schools)} schools: {', '.join(sorted(schools))}"
                         ),
+                        message_zh=(
+                            f"{payee} 向 {len(schools)} 所学校开具连号发票 {first}…{last}："
+                            f"{'、'.join(sorted(schools))}"
+                        ),
                         evidence=tuple(x["position"] for _, x in run),
                         amount_minor=sum(x["amount"] for _, x in run),
                         unit=run[0][1]["unit"],
@@ -102,9 +111,14 @@ def round_sums(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -
             measure=x["amount"],
             threshold=unit_fen,
             message=(
-                f"{x['school_code']} paid {x['payee']} exactly ¥{x['amount'] // 100:,} "
+                f"{x['school_code']} paid {x['payee']} exactly {money_text(x['amount'])} "
                 f"on {x['spent_on']} (voucher {x['voucher']})"
             ),
+            message_zh=(
+                f"{x['school_code']} 于 {x['spent_on']} 向 {x['payee']} 支付整数金额 "
+                f"{money_text(x['amount'], language='zh')}（凭证 {x['voucher']}）"
+            ),
+            measure_unit="CNY",
             evidence=(x["position"],),
             amount_minor=x["amount"],
             unit="CNY",
@@ -145,8 +159,15 @@ def splits(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> li
                 threshold=threshold,
                 message=(
                     f"{school} paid {payee} {len(best)} times between {best[0]['spent_on']} and "
-                    f"{best[-1]['spent_on']}, each just under ¥{threshold // 100:,}, ¥{total // 100:,} in all"
+                    f"{best[-1]['spent_on']}, each just under {money_text(threshold)}, "
+                    f"{money_text(total)} in all"
                 ),
+                message_zh=(
+                    f"{school} 于 {best[0]['spent_on']} 至 {best[-1]['spent_on']} 间向 {payee} 支付 "
+                    f"{len(best)} 次，每次略低于 {money_text(threshold, language='zh')}，合计 "
+                    f"{money_text(total, language='zh')}"
+                ),
+                threshold_unit="CNY",
                 evidence=tuple(r["position"] for r in best),
                 amount_minor=total,
                 unit="CNY",
