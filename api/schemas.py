@@ -281,6 +281,16 @@ class BalanceRow(BaseModel):
     allocated: int
     spent: int
     remaining: int
+    fund_name: str | None = None
+
+
+class BalanceTotal(BaseModel):
+    """The school's funds of one unit added up (yuan with yuan, teacher posts with posts)."""
+
+    unit: str
+    allocated: int
+    spent: int
+    remaining: int
 
 
 class SchoolBalances(BaseModel):
@@ -289,6 +299,7 @@ class SchoolBalances(BaseModel):
     as_of: date | None
     position: int
     balances: list[BalanceRow]
+    totals: list[BalanceTotal] = []
 
 
 class RuralSupportRow(BaseModel):

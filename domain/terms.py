@@ -51,7 +51,10 @@ VALUES: dict[str, tuple[str, str]] = {
     "debt_repayment": ("债务还本付息", "debt repayment"),
     "meals": ("营养膳食", "meals"),
     "staffing": ("编制到岗", "staffing"),
-    # Finding decisions.
+    # Roles.
+    "officer": ("财务人员", "officer"), "approver": ("审批人", "approver"),
+    "auditor": ("审计员", "auditor"), "reader": ("查阅人", "reader"), "admin": ("管理员", "admin"),
+    # Yes and no.
     "true": ("是", "yes"), "false": ("否", "no"),
 }
 
@@ -80,4 +83,63 @@ def term(value: object, language: str) -> str:
     pair = VALUES.get(text)
     if pair is None:
         return text
+    return pair[0] if language.startswith("zh") else pair[1]
+
+
+# What each kind of record is called, and which are the bureau's business (the rest are the
+# ledger's own bookkeeping: voucher registers, idempotency records, users and tokens).
+ENTITY_TYPES: dict[str, tuple[str, str]] = {
+    "School": ("学校", "School"), "Fund": ("资金", "Fund"), "Allocation": ("拨款", "Allocation"),
+    "Expenditure": ("支出", "Expenditure"), "VoucherNumber": ("凭证号登记", "Voucher register"),
+    "IdempotencyRecord": ("重复请求登记", "Idempotency record"),
+    "AccessToken": ("访问令牌", "Access token"), "UserAccount": ("用户", "User"),
+}
+INTERNAL_ENTITY_TYPES = frozenset({"VoucherNumber", "IdempotencyRecord", "AccessToken", "UserAccount"})
+
+# Every event the journal can show (its class's qualified name), in both languages.
+EVENTS: dict[str, tuple[str, str]] = {
+    "School.Registered": ("学校登记", "School registered"),
+    "School.Reclassified": ("学校类别变更", "School reclassified"),
+    "School.EnrolmentReported": ("上报在校生数", "Enrolment reported"),
+    "School.Closed": ("学校撤销", "School closed"),
+    "Fund.Opened": ("资金设立", "Fund opened"),
+    "Fund.AppropriationAdjusted": ("预算调整", "Appropriation adjusted"),
+    "Fund.Committed": ("资金下达", "Fund committed"),
+    "Fund.Released": ("资金收回", "Fund released"),
+    "Fund.CarriedIn": ("上年结转转入", "Carried in"),
+    "Fund.Closed": ("资金年终关闭", "Fund closed"),
+    "Allocation.Opened": ("拨款设立", "Allocation opened"),
+    "Allocation.Proposed": ("拨款申请", "Allocation proposed"),
+    "Allocation.OpenedByTransfer": ("调剂转入设立", "Allocation opened by transfer"),
+    "Allocation.OpenedByCarryOver": ("结转设立", "Allocation opened by carry-over"),
+    "Allocation.Approved": ("拨款批准", "Allocation approved"),
+    "Allocation.Rejected": ("拨款驳回", "Allocation rejected"),
+    "Allocation.Adjusted": ("拨款调整", "Allocation adjusted"),
+    "Allocation.Cancelled": ("拨款撤销", "Allocation cancelled"),
+    "Allocation.TransferredOut": ("调剂转出", "Transferred out"),
+    "Allocation.TransferredIn": ("调剂转入", "Transferred in"),
+    "Allocation.Spent": ("拨款支用", "Spent"),
+    "Allocation.SpendingReversed": ("支用冲回", "Spending reversed"),
+    "Allocation.YearClosed": ("年终结账", "Year closed"),
+    "Expenditure.Recorded": ("支出登记", "Expenditure recorded"),
+    "Expenditure.Reversed": ("支出冲销", "Expenditure reversed"),
+    "VoucherNumber.Claimed": ("凭证号占用", "Voucher number claimed"),
+    "VoucherNumber.ClaimedAgain": ("凭证号再次占用", "Voucher number claimed again"),
+    "VoucherNumber.Freed": ("凭证号释放", "Voucher number freed"),
+    "IdempotencyRecord.Taken": ("请求登记", "Request recorded"),
+    "AccessToken.Issued": ("令牌签发", "Token issued"),
+    "AccessToken.Revoked": ("令牌吊销", "Token revoked"),
+    "UserAccount.Added": ("用户添加", "User added"),
+    "UserAccount.RolesSet": ("角色设置", "Roles set"),
+    "UserAccount.TokenIssued": ("令牌签发", "Token issued"),
+    "UserAccount.TokensRevoked": ("令牌全部吊销", "Tokens revoked"),
+}
+
+
+def event_name(kind: str, language: str) -> str:
+    """An event as a person reads it (拨款批准 / Allocation approved); an event without a
+    name yet shows its kind (a test lists every event the domain defines)."""
+    pair = EVENTS.get(kind) or ENTITY_TYPES.get(kind)
+    if pair is None:
+        return kind
     return pair[0] if language.startswith("zh") else pair[1]

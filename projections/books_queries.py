@@ -24,6 +24,7 @@ class FundTotals:
     appropriated: int
     allocated: int
     spent: int
+    source: str = ""
 
     @property
     def remaining(self) -> int:
@@ -34,7 +35,7 @@ def fund_totals(db: ViewDatabase, fiscal_year: int, as_of: date | None) -> list[
     """Each fund of the year: appropriation (as it stands now), and what was allocated and
     spent by `as_of` (by effective date) or now."""
     with db.snapshot():
-        funds = db.dicts("SELECT fund_code, name, unit, category, earmark, appropriated, "
+        funds = db.dicts("SELECT fund_code, name, unit, source, category, earmark, appropriated, "
                          "allocated, spent FROM funds WHERE fiscal_year = ? ORDER BY fund_code",
                          (fiscal_year,))
         dated: dict[str, tuple[int, int]] = {}
@@ -50,7 +51,8 @@ def fund_totals(db: ViewDatabase, fiscal_year: int, as_of: date | None) -> list[
         allocated, spent = (dated.get(row["fund_code"], (0, 0)) if as_of is not None
                             else (row["allocated"], row["spent"]))
         totals.append(FundTotals(row["fund_code"], row["name"], row["unit"], row["category"],
-                                 row["earmark"], int(row["appropriated"]), allocated, spent))
+                                 row["earmark"], int(row["appropriated"]), allocated, spent,
+                                 row["source"]))
     return totals
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from domain.terms import INTERNAL_ENTITY_TYPES
 from projections.database import ViewDatabase
 from projections.journal import JOURNAL_TABLE, entity_ids
 
@@ -14,10 +15,15 @@ PAGE_ROWS_MAX = 200
 
 def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = "",
                      event: str = "", entity: str = "", as_of: date | None = None,
-                     before: int = 0,
+                     before: int = 0, fiscal_year: int | None = None, internal: bool = False,
                      limit: int = 50) -> tuple[list[dict[str, Any]], int | None]:
     """Journal rows matching the filters, newest first, before a position (0: from the
-    newest); and the cursor of the next, older page."""
+    newest); and the cursor of the next, older page.
+
+    By default only the bureau's business (schools, funds, allocations, expenditures) dated
+    in `fiscal_year`; `internal` adds the ledger's own records (voucher registers,
+    idempotency records, users and tokens), which carry no business date. An entity's
+    history is shown whole, whatever the year."""
     limit = max(1, min(limit, PAGE_ROWS_MAX))
     clauses: list[str] = []
     params: list[Any] = []
@@ -32,6 +38,13 @@ def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = ""
         ids = entity_ids(entity)
         clauses.append(f"entity_id IN ({db.dialect.marks(len(ids))})")
         params += ids
+    elif fiscal_year is not None:
+        dated = "(effective_date >= ? AND effective_date <= ?)"
+        clauses.append(f"({dated} OR effective_date IS NULL)" if internal else dated)
+        params += [f"{fiscal_year}-01-01", f"{fiscal_year}-12-31"]
+    if not internal and not entity_type:
+        clauses.append(f"entity_type NOT IN ({db.dialect.marks(len(INTERNAL_ENTITY_TYPES))})")
+        params += sorted(INTERNAL_ENTITY_TYPES)
     if as_of is not None:
         clauses.append("(effective_date IS NULL OR effective_date <= ?)")
         params.append(as_of.isoformat())

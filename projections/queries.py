@@ -285,6 +285,15 @@ class BureauQueries:
         return SchoolBalances(school=school_code, fiscal_year=fiscal_year, as_of=as_of,
                               position=position, balances=balances)
 
+    def fund_names(self, codes: list[str]) -> dict[str, str]:
+        """Funds' names by code (a balance shows the fund by name as well as code)."""
+        if not codes:
+            return {}
+        db = self._db()
+        return {code: name for code, name in db.rows(
+            f"SELECT fund_code, name FROM funds WHERE fund_code IN ({db.dialect.marks(len(codes))})",  # noqa: S608
+            list(codes))}
+
     def fund_balance(self, code: str) -> FundBalance:
         found = self._db().dicts("SELECT * FROM funds WHERE fund_code = ?", (code,))
         if not found:

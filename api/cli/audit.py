@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.cli.errors import cli_command
+from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.store import open_view_runner
 from domain.errors import InvalidInput
@@ -28,7 +29,7 @@ from projections.queries import BureauQueries
 from projections.replay import ReplayedBooks, differences, replay
 from projections.runner import ViewRunner
 
-console = Console()
+console = stdout_console()
 stderr = Console(stderr=True)
 
 Year = Annotated[int, typer.Option("--year", help="Fiscal year, e.g. 2025")]
@@ -197,7 +198,7 @@ def _print_balances(books: ReplayedBooks, rows: list[dict[str, object]], fiscal_
     for row in rows:
         unit = unit_of(str(row["unit"]))
         table.add_row(str(row["school_code"]), str(row["fund_code"]), exports.unit_label(unit.code),
-                      *(unit.format(int(row[k])) for k in ("allocated", "spent", "remaining")))  # type: ignore[call-overload]
+                      *(unit.for_people(int(row[k])) for k in ("allocated", "spent", "remaining")))  # type: ignore[call-overload]
     console.print(table)
     report = books.rural_support(fiscal_year)
     rural = Table(title=f"Rural support {fiscal_year}")
@@ -206,8 +207,8 @@ def _print_balances(books: ReplayedBooks, rows: list[dict[str, object]], fiscal_
     for r in report.rows:
         unit = unit_of(r.unit)
         rural.add_row(r.district, r.locale, exports.unit_label(r.unit), str(r.schools), str(r.students),
-                      unit.format(r.allocated),
-                      "" if r.per_student_allocated is None else unit.format(r.per_student_allocated))
+                      unit.for_people(r.allocated),
+                      "" if r.per_student_allocated is None else unit.for_people(r.per_student_allocated))
     console.print(rural)
     ratio = report.rural_to_urban_per_student_ratio
     console.print(f"rural/urban per-student ratio: {'n/a' if ratio is None else f'{ratio:.3f}'}")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from api.cli.errors import cli_command
+from api.cli.terminal import stdout_console
 from api.routes.findings import as_csv, default_as_of, xlsx_bytes
 from api.settings import Settings
 from api.store import open_view_runner
@@ -91,7 +91,7 @@ def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out
                 f.message,
                 " ".join(map(str, f.evidence)),
             )
-        Console(soft_wrap=True).print(table)
+        stdout_console().print(table)
         typer.echo(f"{len(found)} findings")
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.cli.errors import cli_command
+from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.store import open_ledger
 from domain.book_import import import_csv
@@ -21,7 +21,14 @@ from projections.database import ViewDatabase
 from projections.import_records import ImportRecords
 
 ERRORS_PRINTED_MAX = 50
-stdout = Console()
+stdout = stdout_console()
+
+
+# What a row of each kind is, one and many: "applied 1 expenditure", "applied 2 expenditures".
+_ROW_NAMES: dict[ImportKind, tuple[str, str]] = {
+    ImportKind.ALLOCATIONS: ("allocation", "allocations"),
+    ImportKind.EXPENDITURES: ("expenditure", "expenditures"),
+}
 
 
 @cli_command
@@ -39,7 +46,7 @@ def import_file(
     """Import allocations (as proposals) or expenditures from a CSV: every row or none."""
     if template is not None:
         file.write_text(template_csv(template, lang), encoding="utf-8")
-        stdout.print(f"wrote a {template} template to {file}")
+        stdout.print(f"wrote the {_ROW_NAMES[template][1]} template to {file}")
         return
     if not file.is_file():
         msg = f"{file} is not a file"
@@ -71,8 +78,9 @@ def import_file(
         ledger.close()
     if result.status == "applied":
         again = " (a repeat: nothing new written)" if result.replayed else ""
-        stdout.print(f"applied {result.applied} {result.kind} rows{again}; import {result.id}, "
-                     f"position {result.position}")
+        one, many = _ROW_NAMES[ImportKind(result.kind)]
+        stdout.print(f"applied {result.applied} {one if result.applied == 1 else many}{again}; "
+                     f"import {result.id}, position {result.position}")
         return
     table = Table("line", "code", "reason", title=f"{result.bad_rows} of {result.rows} rows refused; "
                   "nothing was written")

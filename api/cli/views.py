@@ -8,16 +8,16 @@ import time
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.cli.errors import cli_command
+from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.store import open_view_runner
 from projections.reconcile import reconcile as reconcile_views
 from projections.runner import PAGE_SIZE
 
-console = Console()
+console = stdout_console()
 
 PageSize = Annotated[int, typer.Option("--page-size", min=1, max=10_000,
                                        help="Events per transaction")]

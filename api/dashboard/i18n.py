@@ -79,6 +79,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "verify_bad": ("发现异常，首个异常位置", "Broken at position"),
     "checked": ("已校验事件", "Events checked"),
     "head_hash": ("链头哈希", "Head hash"),
+    "chain_hash": ("链哈希", "Chain hash"),
+    "internal_records": ("含系统内部记录（凭证号登记、令牌等）",
+                         "Include internal records (voucher registers, tokens …)"),
+    "category": ("资金类别", "Category"),
+    "source": ("资金来源", "Source"),
+    "earmark": ("专项用途", "Earmark"),
     "digest": ("最新签名摘要", "Latest signed digest"),
     "position": ("位置", "Position"),
     "signed_at": ("签名时间", "Signed at"),
@@ -205,6 +211,12 @@ ENUMS: dict[str, tuple[str, str]] = {**VALUES, "CNY": ("元", "yuan")}
 
 
 LABELS.update({k: v for k, v in TRANCHE_LABELS.items() if k not in LABELS})
+class Labels(dict[str, str]):
+    """A page's labels: a key without a label shows as ⟦key⟧, visible on the page (and
+    caught by the test of every page in Chinese), never as an empty cell."""
+
+    def __missing__(self, key: str) -> str:
+        return f"⟦{key}⟧"
 
 
 def translate(key: str, language: str) -> str:

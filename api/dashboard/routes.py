@@ -29,6 +29,7 @@ from api.dashboard.i18n import (
     DEFAULT_LANGUAGE,
     LABELS,
     LANGUAGES,
+    Labels,
     district_name,
     rule_name,
     translate,
@@ -40,6 +41,7 @@ from domain.book_import import import_csv
 from domain.errors import LedgerError, UnknownToken
 from domain.import_sheet import ImportKind, template_csv
 from domain.ledger import FundLedger, bureau_today
+from domain.terms import event_name
 from domain.units import money_text, unit_of
 from projections import books_queries, digests, exports, journal_queries
 from projections.database import ViewDatabase
@@ -148,13 +150,14 @@ def _render(request: Request, template: str, actor: Actor, db: ViewDatabase, pag
     language = _language(request)
     as_of = _day(as_of_text)
     year, years = _year(db, year_text, as_of)
-    labels = {key: translate(key, language) for key in LABELS}
+    labels = Labels({key: translate(key, language) for key in LABELS})
     keep = {k: v for k, v in request.query_params.items()
             if k not in ("as_of", "year", "after", "before")}
     return templates.TemplateResponse(request, template, {
         "page": page, "lang": language, "L": labels, "t": lambda value: translate_value(value, language),
         "people": lambda amount, unit="CNY": "—" if amount is None else money_text(amount, unit, language),
         "measure": lambda value, unit: measure_text(value, unit, language),
+        "ev": lambda kind: event_name(kind, language),
         "actor": actor, "is_auditor": Role.AUDITOR in actor.roles,
         "is_officer": Role.OFFICER in actor.roles, "as_of": as_of, "year": year,
         "years": years, "keep": keep, "position": _position(request),
@@ -344,11 +347,11 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
           actor_name: Annotated[str, Query(alias="actor", max_length=64)] = "",
           event: Annotated[str, Query(max_length=60)] = "",
           entity: Annotated[str, Query(max_length=64)] = "",
-          before: Annotated[int, Query(ge=0)] = 0) -> Response:
+          before: Annotated[int, Query(ge=0)] = 0, internal: bool = False) -> Response:
     actor = _auditor_or_refusal(request, db, "audit", as_of, year)
     if isinstance(actor, Response):
         return actor
-    day = _day(as_of)
+    day, fiscal_year = _page_context(request, db, as_of, year)
     verification = verify_journal(db)
     try:
         digest = digests.digest_of_journal(
@@ -357,14 +360,15 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
         digest = None
     rows, cursor = journal_queries.journal_filtered(db, entity_type=entity_type, actor=actor_name,
                                           event=event, entity=entity.strip(), as_of=day,
-                                          before=before)
+                                          before=before, fiscal_year=fiscal_year,
+                                          internal=internal)
     types, events = journal_queries.journal_choices(db)
     next_query = (urlencode({**request.query_params, "before": cursor})
                   if cursor is not None else None)
     return _render(request, "audit.html", actor, db, "audit", as_of, year,
                    verification=verification, digest=digest, rows=rows, types=types,
                    events=events, entity_type=entity_type, actor_name=actor_name, event=event,
-                   entity=entity.strip(), next_query=next_query)
+                   entity=entity.strip(), next_query=next_query, internal=internal)
 
 
 @router.get("/audit/export/{kind}")

@@ -9,22 +9,27 @@ from fastapi import APIRouter, Path, Query, Request
 
 from api.auth import Reader
 from api.reads import MinPosition, row_dict, views_at
-from api.schemas import CODE_PATTERN, IsoDate, RuralSupportReport, SchoolBalances
+from api.schemas import CODE_PATTERN, BalanceTotal, IsoDate, RuralSupportReport, SchoolBalances
 from domain.errors import SchoolNotFound
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 router = APIRouter(tags=["balances and reports"])
 FiscalYearQuery = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
+CurrentYearQuery = Annotated[int | None, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX,
+                                               description="Default: the current fiscal year")]
 AsOf = Annotated[IsoDate | None, Query(description="Business date: the books as they stood then")]
 
 
 @router.get("/v1/schools/{code}/balances", response_model=SchoolBalances)
 def school_balances(
     code: Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)],
-    _: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of: AsOf = None,
+    _: Reader, request: Request, fiscal_year: CurrentYearQuery = None, as_of: AsOf = None,
     min_position: MinPosition = None,
 ) -> SchoolBalances:
-    """Per-fund allocated, spent and remaining of one school in one fiscal year."""
+    """Per-fund allocated, spent and remaining of one school in one fiscal year (default:
+    the current one), each fund by code and name, and the totals of each unit."""
+    if fiscal_year is None:
+        fiscal_year = request.app.state.ledger.today().year
     views = views_at(request, min_position)
     try:
         balances = views.school_balances(code, fiscal_year, as_of=as_of)
@@ -35,14 +40,27 @@ def school_balances(
         # Registered, but the views have not reached it yet: nothing to show.
         return SchoolBalances(school=code, fiscal_year=fiscal_year, as_of=as_of,
                               position=views.position(), balances=[])
-    return SchoolBalances.model_validate(row_dict(balances))
+    answer = SchoolBalances.model_validate(row_dict(balances))
+    names = views.fund_names([row.fund for row in answer.balances])
+    totals: dict[str, BalanceTotal] = {}
+    for row in answer.balances:
+        row.fund_name = names.get(row.fund)
+        total = totals.setdefault(row.unit, BalanceTotal(unit=row.unit, allocated=0, spent=0,
+                                                         remaining=0))
+        total.allocated += row.allocated
+        total.spent += row.spent
+        total.remaining += row.remaining
+    answer.totals = [totals[unit] for unit in sorted(totals)]
+    return answer
 
 
 @router.get("/v1/reports/rural-support", response_model=RuralSupportReport)
-def rural_support(_: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of: AsOf = None,
-                  min_position: MinPosition = None) -> RuralSupportReport:
+def rural_support(_: Reader, request: Request, fiscal_year: CurrentYearQuery = None,
+                  as_of: AsOf = None, min_position: MinPosition = None) -> RuralSupportReport:
     """Allocated and spent per district × locale, per student; rural/urban ratio; and each
     county's difference coefficient against the balanced-development thresholds."""
+    if fiscal_year is None:
+        fiscal_year = request.app.state.ledger.today().year
     views = views_at(request, min_position)
     report = views.rural_support(fiscal_year, as_of=as_of)
     return RuralSupportReport.model_validate(row_dict(report))

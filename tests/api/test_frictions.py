@@ -94,3 +94,18 @@ def test_an_overspend_names_the_amounts_in_yuan(api: Api, funded: dict[str, Any]
     assert response.status_code == 409
     detail = response.json()["detail"]
     assert "¥48,800.00 remaining" in detail and "¥999,999.99 was asked" in detail
+
+
+def test_balances_default_to_the_current_year_with_fund_names_and_totals(
+        api: Api, funded: dict[str, Any]) -> None:
+    api.fund("PUB-2", name="教师培训经费")
+    api.allocation(fund="PUB-2", amount=10_000_00)
+    body = api.ok(api.get("reader", "/v1/schools/XZ-PX-0001/balances",
+                          min_position=api.ledger.last_position()))
+    assert body["fiscal_year"] == FISCAL_YEAR
+    assert {(b["fund"], b["fund_name"]) for b in body["balances"]} == {
+        ("PUB-1", "生均公用经费"), ("PUB-2", "教师培训经费")}
+    assert body["totals"] == [{"unit": "CNY", "allocated": 60_000_00, "spent": 1_200_00,
+                               "remaining": 58_800_00}]
+    rural = api.ok(api.get("reader", "/v1/reports/rural-support"))
+    assert rural["fiscal_year"] == FISCAL_YEAR

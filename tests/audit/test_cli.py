@@ -59,6 +59,8 @@ def test_replay_as_of_a_date_agrees_with_the_views(cli: AuditedStore, tmp_path: 
     code, output = run("replay", "--as-of", "2025-06-30")
     assert code == 0, output
     assert "equals the stored views" in output
+    # Written to a pipe, not a terminal: amounts in yuan, whole, never cut at 80 columns.
+    assert "¥" in output and "…" not in output
     out = tmp_path / "replay.xlsx"
     code, output = run("replay", "--position", "20", "--year", "2025", "--format", "xlsx", "--out", str(out))
     assert code == 0, output

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import openpyxl
 
 from api.dashboard.i18n import DISTRICTS, RULE_NAMES_ZH
+from domain.terms import EVENTS
 from projections.findings.registry import RULES_BY_NAME
 from tests.dashboard.conftest import DemoServer, log_in, navigate
 from tests.dashboard.test_browser import Shot, _cells
@@ -73,7 +74,7 @@ def test_the_auditor_finds_every_injected_anomaly(page: Page, demo_server: DemoS
     journal = _cells(page, "#journal-table")
     assert int(journal[0][0]) == positions[-1]  # the journal opens at the evidence
     assert journal[0][3] == allocation["proposed_by"]  # approved by its own proposer
-    assert "Approved" in journal[0][5]
+    assert journal[0][5] == EVENTS["Allocation.Approved"][0]  # 拨款批准
 
     # The allocation's whole history, as the API's audit history has it.
     page.go_back()

@@ -32,7 +32,7 @@ def test_a_good_file_is_applied_and_a_bad_one_prints_its_rows(officer_env: dict[
                     "XZ-PX-0001,PUB-2025,12.34,徐州供电公司,V-1,2025-03-02\n", encoding="utf-8")
     result = runner.invoke(app, ["import", str(good)], env=officer_env)
     assert result.exit_code == 0, result.output
-    assert "applied 1 expenditures rows" in result.output
+    assert "applied 1 expenditure;" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text("学校代码,资金代码,金额(元),收款人,凭证号,支出日期\n"
                    "XZ-PX-0001,PUB-2025,12.34,徐州供电公司,V-1,2025-03-02\n", encoding="utf-8")
