@@ -40,5 +40,24 @@ class ImportRecords:
         fields["errors"] = [RowError(**e) for e in fields["errors"]]
         return ImportResult(**fields)
 
+    def history(self, limit: int, after: str | None = None) -> tuple[list[ImportResult], str | None]:
+        """Imports newest first, `limit` at a time; `after` is the cursor the previous page
+        gave (its last row's start time and id)."""
+        clauses, params = "", []
+        if after:
+            started_at, _, import_id = after.partition("|")
+            clauses = "WHERE started_at < ? OR (started_at = ? AND import_id < ?) "
+            params = [started_at, started_at, import_id]
+        rows = self.db.rows(
+            f"SELECT body FROM imports {clauses}ORDER BY started_at DESC, import_id DESC "  # noqa: S608
+            "LIMIT ?", [*params, limit + 1])
+        found = []
+        for (body,) in rows[:limit]:
+            fields = json.loads(body)
+            fields["errors"] = [RowError(**e) for e in fields["errors"]]
+            found.append(ImportResult(**fields))
+        cursor = f"{found[-1].started_at}|{found[-1].id}" if len(rows) > limit else None
+        return found, cursor
+
     def close(self) -> None:
         self.db.close()

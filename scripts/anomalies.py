@@ -51,6 +51,9 @@ INJECTOR_OFFICER = Actor("zhao.lei", frozenset({Role.OFFICER}))  # a second fina
 INJECTOR_APPROVER = Actor("sun.ping", frozenset({Role.APPROVER}))  # a deputy section chief
 NOT_AN_APPROVER = "chen.hui"  # a clerk whose approval a legacy system accepted
 # The funds the injector opens, by tag: (code suffix, name) in the generator's style.
+# An injected project fund opens with ¥5,000,000 (a county project line's size, not ¥1000亿)
+# and grows in steps of that size only as far as its injected allocations need.
+INJECTED_FUND_FEN = 500_000_000
 INJECTED_FUNDS: dict[str, tuple[str, str]] = {
     "LEGACY": ("ZB-JSZB", "教育技术装备补助资金"),
     "TRANSFER": ("ZY-JXSB", "上级转移支付教学设备专项资金"),
@@ -169,6 +172,7 @@ class Injector:
     truth: list[dict[str, Any]] = field(default_factory=list)
     used_schools: set[str] = field(default_factory=set)
     session: ViewDatabase = field(default_factory=ViewDatabase.in_memory)
+    opened_on: dict[str, date] = field(default_factory=dict)  # the injected funds
 
     def day(self, month: int, day: int) -> date:
         return date(self.fiscal_year, month, day)
@@ -196,6 +200,9 @@ class Injector:
         return f"FP{self.rng.randrange(10**9, 10**10)}"
 
     def open_fund(self, tag: str, category: str, opened_on: date) -> str:
+        """A project fund of a realistic size (INJECTED_FUND_FEN); `allocate` raises its
+        appropriation as the injected allocations need, dated on the day it was opened, so
+        the money's receipt date (which the pass-through rule counts from) stays that day."""
         suffix, name = INJECTED_FUNDS[tag]
         code = f"{self.fiscal_year}-{suffix}"
         self.ledger.open_fund(
@@ -204,16 +211,27 @@ class Injector:
             name=f"{self.fiscal_year}年{name}",
             fiscal_year=self.fiscal_year,
             unit="CNY",
-            amount=10**13,
+            amount=INJECTED_FUND_FEN,
             source="county",
             category=category,
             effective_date=opened_on,
         )
+        self.opened_on[code] = opened_on
         return code
+
+    def _cover(self, fund: str, amount: int) -> None:
+        available = self.ledger.get_fund(fund).available
+        if fund in self.opened_on and amount > available:
+            step = INJECTED_FUND_FEN
+            delta = -(-(amount - available) // step) * step  # in whole steps of the fund's size
+            self.ledger.adjust_fund(INJECTOR_APPROVER, fund, delta=delta,
+                                    reason="supplementary appropriation (追加预算)",
+                                    effective_date=self.opened_on[fund])
 
     def allocate(
         self, fund: str, school: str, amount: int, proposed_on: date, approved_on: date | None
     ) -> UUID:
+        self._cover(fund, amount)
         outcome = self.ledger.propose_allocation(
             INJECTOR_OFFICER,
             fund=fund,

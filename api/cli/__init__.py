@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import audit, backups, findings, imports, server, tranches, users, views
+from api.cli import audit, backups, books, findings, imports, server, tranches, users, views
 
 app = typer.Typer(
     name="fundledger",
@@ -21,6 +21,7 @@ server.register(app)
 imports.register(app)
 backups.register(app)
 tranches.register(app)
+books.register(app)
 
 
 def main() -> None:

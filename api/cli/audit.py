@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import getpass
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,11 +29,12 @@ from projections.journal import event_table, journal_head, verify_journal
 from projections.queries import BureauQueries
 from projections.replay import ReplayedBooks, differences, replay
 from projections.runner import ViewRunner
+from projections.signed_digests import SignedDigests
 
 console = stdout_console()
 stderr = Console(stderr=True)
 
-Year = Annotated[int, typer.Option("--year", help="Fiscal year, e.g. 2025")]
+Year = Annotated[int, typer.Option("--fiscal-year", "--year", help="Fiscal year, e.g. 2025")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD")]
 Format = Annotated[str, typer.Option("--format", help="csv|xlsx")]
 Out = Annotated[Path | None, typer.Option("--out", help="File to write (required for xlsx)")]
@@ -135,6 +137,7 @@ def digest(out: Annotated[Path | None, typer.Option("--out", help="Where to writ
             signed = digests.digest_of_journal(runner.db, key)
         except digests.DigestInvalid as error:
             raise InvalidInput(str(error)) from None
+        SignedDigests(runner.db).keep(signed, f"cli:{getpass.getuser()}")
     if out is None:
         typer.echo(signed.to_json(), nl=False)
     else:
@@ -143,13 +146,29 @@ def digest(out: Annotated[Path | None, typer.Option("--out", help="Where to writ
                       f"{digests.public_key_path(settings.signing_key_path)}")
 
 
+@cli_command
+def digests_listed(limit: Annotated[int, typer.Option(min=1, max=1000, help="How many")] = 50) -> None:
+    """List the digests signed so far (API, CLI and dashboard alike), newest first."""
+    settings = Settings()
+    with _caught_up_views(settings) as runner:
+        kept = SignedDigests(runner.db).listed(limit)
+    table = Table(title=f"Digests signed so far ({len(kept)})")
+    for column in ("signed at", "position", "events", "head hash", "signed by"):
+        table.add_column(column)
+    for signed, by in kept:
+        table.add_row(signed.signed_at[:19].replace("T", " "), str(signed.position),
+                      str(signed.events), signed.head_hash[:16], by)
+    console.print(table)
+
+
 # ------------------------------------------------------------------------------- replay
 
 @cli_command
 def replay_command(
     as_of: AsOf = None,
     position: Annotated[int | None, typer.Option("--position", min=1, help="Replay up to this event")] = None,
-    year: Annotated[int | None, typer.Option("--year", help="Fiscal year (default: the date's)")] = None,
+    year: Annotated[int | None, typer.Option("--fiscal-year", "--year",
+                                             help="Fiscal year (default: the date's)")] = None,
     output_format: Annotated[str, typer.Option("--format", help="table|csv|xlsx")] = "table",
     out: Out = None,
 ) -> None:
@@ -280,6 +299,7 @@ def export_journal(year: Year, output_format: Format = "csv", out: Out = None, a
 def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     app.command("digest")(digest)
+    app.command("digests")(digests_listed)
     app.command("replay")(replay_command)
     app.add_typer(report_app, name="report")
     app.add_typer(export_app, name="export")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,7 +14,6 @@ from rich.table import Table
 
 from api.cli.errors import cli_command
 from api.cli.terminal import stdout_console
-from api.routes.findings import as_csv, default_as_of, xlsx_bytes
 from api.settings import Settings
 from api.store import open_view_runner
 from domain.errors import InvalidInput
@@ -23,6 +23,14 @@ from projections.findings.rule import Scope, measure_text
 if TYPE_CHECKING:
     from projections.findings.rule import Finding
 
+def _findings_file() -> ModuleType:
+    """The findings file's writers live with the API's route; loaded when a verb runs, so that
+    `fundledger --help` does not load the web framework."""
+    from api.routes import findings as findings_file  # noqa: PLC0415
+
+    return findings_file
+
+
 def load_findings(
     settings: Settings, fiscal_year: int, as_of: date | None, rule: str | None
 ) -> list[Finding]:
@@ -30,18 +38,18 @@ def load_findings(
     with open_view_runner(settings) as runner:
         runner.run_until_caught_up()
         try:
-            day = as_of or default_as_of(fiscal_year)
+            day = as_of or _findings_file().default_as_of(fiscal_year)
             return run_findings(runner.db, Scope.year_end(fiscal_year, day), rule)
         except UnknownRule as error:
             raise InvalidInput(str(error)) from None
 
 
 def write_xlsx(findings: list[Finding], path: Path) -> None:
-    path.write_bytes(xlsx_bytes(findings))
+    path.write_bytes(_findings_file().xlsx_bytes(findings))
 
 
 def findings(
-    year: Annotated[int, typer.Option("--year", help="Fiscal year, e.g. 2025")],
+    year: Annotated[int, typer.Option("--fiscal-year", "--year", help="Fiscal year, e.g. 2025")],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today, or the year end)")
     ] = None,
@@ -72,14 +80,14 @@ def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out
         write_xlsx(found, out)
         typer.echo(f"{len(found)} findings written to {out}")
     elif output_format == "csv":
-        text = as_csv(found)
+        text = _findings_file().as_csv(found)
         if out is None:
             typer.echo(text, nl=False)
         else:
             out.write_text(text, encoding="utf-8")
             typer.echo(f"{len(found)} findings written to {out}")
     else:
-        table = Table(title=f"Findings {year} as of {day or default_as_of(year)}")
+        table = Table(title=f"Findings {year} as of {day or _findings_file().default_as_of(year)}")
         for column in ("rule", "key", "measure", "threshold", "message", "evidence"):
             table.add_column(column)
         for f in found:

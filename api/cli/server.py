@@ -7,16 +7,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from fastapi import FastAPI
 
-from api.app import create_app
 from api.cli.errors import cli_command
 from api.settings import Settings
 from api.store import open_ledger, open_view_runner
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # Set for the workers of a multi-worker server, whose views are kept by a separate process.
 RUNNER_ELSEWHERE_ENV = "FUNDLEDGER_VIEWS_RUN_ELSEWHERE"
@@ -30,12 +30,16 @@ Workers = Annotated[int, typer.Option(min=1, max=WORKERS_MAX, help="uvicorn work
 
 def app_from_environment() -> FastAPI:
     """The app of one uvicorn worker, configured from the environment."""
+    from api.app import create_app  # noqa: PLC0415  (`fundledger --help` need not load the app)
+
     return create_app(Settings(), run_views=os.environ.get(RUNNER_ELSEWHERE_ENV) != "1")
 
 
 def run_server(host: str, port: int, workers: int) -> None:
     # uvloop + httptools: with several workers the plain asyncio loop has a flat ~44 ms
     # latency floor on this kind of machine (reference/baselines.md).
+    import uvicorn  # noqa: PLC0415
+
     options = {"host": host, "port": port, "loop": "uvloop", "http": "httptools",
                "log_level": "info", "proxy_headers": False}
     if workers == 1:

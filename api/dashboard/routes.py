@@ -49,6 +49,7 @@ from projections.findings.registry import RULES, RULES_BY_NAME
 from projections.findings.rule import measure_text
 from projections.import_records import ImportRecords
 from projections.journal import entity_history, verify_journal
+from projections.signed_digests import SIGNED_DIGESTS_LISTED_MAX, SignedDigests
 
 HERE = Path(__file__).parent
 TOKEN_COOKIE = "fundledger_token"  # noqa: S105  (the cookie's name, not a secret)
@@ -58,6 +59,9 @@ TOKEN_LENGTH_MAX = 200
 SCHOOL_ROWS_PER_PAGE = 50
 SCHOOL_LIST_ROWS_MAX = 500
 TIMELINE_ALLOCATIONS_MAX = 40
+IMPORT_HISTORY_SHOWN_MAX = 20
+DIGESTS_SHOWN_MAX = 10  # the rest: GET /v1/audit/digests, `fundledger digests`  # the rest: GET /v1/imports
+TIMELINE_ROWS_PER_PAGE = 100  # a school's year is thousands of events: one page was 10,000 px
 FINDINGS_SHOWN_MAX = 300
 EVIDENCE_SHOWN_MAX = 12  # positions a finding shows; the downloads list them all
 STATIC_FILES = frozenset({"dashboard.css"})
@@ -277,7 +281,8 @@ def schools(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = 
 
 @router.get("/schools/{code}", response_class=HTMLResponse)
 def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
-           year: str | None = None) -> Response:
+           year: str | None = None,
+           timeline_page: Annotated[int, Query(ge=0, le=10_000)] = 0) -> Response:
     actor = _actor(request)
     if actor is None:
         return _to_login(request)
@@ -318,7 +323,12 @@ def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
                    balances=balances, allocations=sorted(allocations,
                                                          key=lambda a: a.effective_date),
                    expenditures=sorted(expenditures, key=lambda e: (e.spent_on, e.voucher)),
-                   timeline=timeline)
+                   timeline=timeline[timeline_page * TIMELINE_ROWS_PER_PAGE:
+                                     (timeline_page + 1) * TIMELINE_ROWS_PER_PAGE],
+                   timeline_page=timeline_page,
+                   timeline_pages=max(1, -(-len(timeline) // TIMELINE_ROWS_PER_PAGE)),
+                   timeline_query=lambda page: urlencode(
+                       {**request.query_params, "timeline_page": page}))
 
 
 @router.get("/rural", response_class=HTMLResponse)
@@ -353,11 +363,7 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
         return actor
     day, fiscal_year = _page_context(request, db, as_of, year)
     verification = verify_journal(db)
-    try:
-        digest = digests.digest_of_journal(
-            db, digests.signing_key(request.app.state.settings.signing_key_path))
-    except digests.DigestInvalid:
-        digest = None
+    signed = SignedDigests(db).listed(DIGESTS_SHOWN_MAX)  # signed when asked, never on a view
     rows, cursor = journal_queries.journal_filtered(db, entity_type=entity_type, actor=actor_name,
                                           event=event, entity=entity.strip(), as_of=day,
                                           before=before, fiscal_year=fiscal_year,
@@ -366,7 +372,7 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
     next_query = (urlencode({**request.query_params, "before": cursor})
                   if cursor is not None else None)
     return _render(request, "audit.html", actor, db, "audit", as_of, year,
-                   verification=verification, digest=digest, rows=rows, types=types,
+                   verification=verification, signed=signed, rows=rows, types=types,
                    events=events, entity_type=entity_type, actor_name=actor_name, event=event,
                    entity=entity.strip(), next_query=next_query, internal=internal)
 
@@ -386,13 +392,34 @@ def export(request: Request, kind: str, db: ViewsDb, as_of: AsOf = "", year: str
         "Content-Disposition": f'attachment; filename="{built.filename(output_format)}"'})
 
 
+@router.post("/audit/digests")
+def sign_digest(request: Request, db: ViewsDb) -> Response:
+    """The auditor asks for a digest: the journal's head is signed and kept in the list."""
+    actor = _auditor_or_refusal(request)
+    if isinstance(actor, Response):
+        return actor
+    try:
+        digest = digests.digest_of_journal(
+            db, digests.signing_key(request.app.state.settings.signing_key_path))
+    except digests.DigestInvalid:
+        return RedirectResponse("/dashboard/audit#digest", status_code=303)
+    SignedDigests(db).keep(digest, actor.user_id)
+    return RedirectResponse("/dashboard/audit#digest", status_code=303)
+
+
 @router.get("/audit/digest.json")
-def digest_file(request: Request, db: ViewsDb) -> Response:
+def digest_file(request: Request, db: ViewsDb,
+                signed_at: Annotated[str, Query(max_length=40)] = "",
+                position: Annotated[int, Query(ge=0)] = 0) -> Response:
+    """A digest signed earlier (the newest, unless one is named), to keep as a file."""
     refusal = _auditor_or_refusal(request)
     if isinstance(refusal, Response):
         return refusal
-    digest = digests.digest_of_journal(
-        db, digests.signing_key(request.app.state.settings.signing_key_path))
+    kept = [d for d, _ in SignedDigests(db).listed(SIGNED_DIGESTS_LISTED_MAX)
+            if (not signed_at or d.signed_at == signed_at) and position in (0, d.position)]
+    if not kept:
+        return Response(status_code=404)
+    digest = kept[0]
     return Response(digest.to_json(), media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="digest-{digest.position}.json"'})
 
@@ -462,7 +489,8 @@ def import_form(request: Request, db: ViewsDb, as_of: AsOf = "",
     actor = _actor(request)
     if actor is None:
         return _to_login(request)
-    return _render(request, "imports.html", actor, db, "imports", as_of, year, result=None)
+    return _render(request, "imports.html", actor, db, "imports", as_of, year, result=None,
+                   history=ImportRecords(db).history(IMPORT_HISTORY_SHOWN_MAX)[0])
 
 
 @router.post("/imports", response_class=HTMLResponse)
@@ -487,7 +515,7 @@ async def import_upload(request: Request, db: ViewsDb) -> Response:
     finally:
         records.close()
     return _render(request, "imports.html", actor, db, "imports", "", None, result=result,
-                   problem=problem)
+                   problem=problem, history=ImportRecords(db).history(IMPORT_HISTORY_SHOWN_MAX)[0])
 
 
 @router.get("/imports/template/{kind}")

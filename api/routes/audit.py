@@ -24,6 +24,7 @@ from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections import digests, exports
 from projections.database import ViewDatabase
 from projections.journal import JOURNAL_PAGE_LIMIT_MAX, entity_history, journal_page, verify_journal
+from projections.signed_digests import SIGNED_DIGESTS_LISTED_MAX, SignedDigests
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 ENTITY_LENGTH_MAX = 64
@@ -134,17 +135,43 @@ def verify(_: Auditor, db: ViewsDb) -> VerifyAnswer:
 
 
 @router.post("/digests", response_model=DigestAnswer, status_code=201)
-def take_digest(_: Auditor, request: Request, db: ViewsDb) -> DigestAnswer:
-    """The journal's head (position, link, time), signed with the bureau's Ed25519 key. Keep
-    it: `fundledger verify --digest FILE` later proves history up to it is unchanged."""
+def take_digest(actor: Auditor, request: Request, db: ViewsDb) -> DigestAnswer:
+    """The journal's head (position, link, time), signed with the bureau's Ed25519 key and
+    kept in the list of digests signed so far. Keep it too: `fundledger verify --digest FILE`
+    later proves history up to it is unchanged."""
     settings: Settings = request.app.state.settings
     key = digests.signing_key(settings.signing_key_path)
     try:
         digest = digests.digest_of_journal(db, key)
     except digests.DigestInvalid as error:
         raise InvalidInput(str(error)) from None
+    SignedDigests(db).keep(digest, actor.user_id)
     pem = digests.public_pem(key.public_key()).decode()
     return DigestAnswer(**digest.__dict__, public_key_pem=pem)
+
+
+class SignedDigest(BaseModel):
+    algorithm: str
+    position: int
+    head_hash: str
+    events: int
+    signed_at: str
+    public_key: str
+    signature: str
+    signed_by: str
+
+
+class SignedDigestList(BaseModel):
+    items: list[SignedDigest]
+
+
+@router.get("/digests", response_model=SignedDigestList)
+def signed_digests(_: Auditor, db: ViewsDb,
+                   limit: Annotated[int, Query(ge=1, le=SIGNED_DIGESTS_LISTED_MAX)] = 50,
+                   ) -> SignedDigestList:
+    """The digests signed so far, newest first, with who asked for each."""
+    return SignedDigestList(items=[SignedDigest(**digest.__dict__, signed_by=by)
+                                   for digest, by in SignedDigests(db).listed(limit)])
 
 
 @router.get("/public-key", response_class=Response,

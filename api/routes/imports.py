@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from api import problems
 from api.auth import Officer, Reader, requires
 from api.commands import IdempotencyKey
+from api.reads import next_link
 from domain.actors import Actor, Role
 from domain.book_import import ImportResult, import_csv
 from domain.errors import InvalidInput, NotFound
@@ -30,6 +31,7 @@ from projections.import_records import ImportRecords
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 FILENAME_LENGTH_MAX = 255
+IMPORTS_PAGE_MAX = 1000
 OfficerOrAuditor = Annotated[Actor, Depends(requires(Role.OFFICER, Role.AUDITOR))]
 
 
@@ -129,6 +131,39 @@ def template(_: Reader, kind: ImportKind,
     """A CSV with the header row and one example row (UTF-8 with BOM, as Excel expects)."""
     return Response(template_csv(kind, lang).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'})
+
+
+class ImportSummary(BaseModel):
+    """One import in the history: what, who, when, how it ended (its bad rows: GET /{id})."""
+
+    id: str
+    kind: str
+    status: Literal["applied", "rejected"]
+    filename: str
+    actor: str
+    started_at: str
+    finished_at: str
+    rows: int
+    applied: int
+    bad_rows: int
+    position: int
+
+
+class ImportHistory(BaseModel):
+    items: list[ImportSummary]
+    next: str | None
+
+
+@router.get("", response_model=ImportHistory)
+def list_imports(_: OfficerOrAuditor, records: Records, request: Request,
+                 limit: Annotated[int, Query(ge=1, le=IMPORTS_PAGE_MAX)] = 50,
+                 after: Annotated[str | None, Query(max_length=200)] = None) -> ImportHistory:
+    """The imports done so far, newest first, in pages."""
+    found, cursor = records.history(limit, after)
+    return ImportHistory(
+        items=[ImportSummary(**{k: v for k, v in r.as_dict().items() if k in ImportSummary.model_fields})
+               for r in found],
+        next=next_link(request, cursor))
 
 
 @router.get("/{id}", response_model=ImportPublic)

@@ -25,7 +25,7 @@ def test_balances_follow_each_write_with_min_position(api: Api) -> None:
     body = balances(allocation["position"])
     assert body["position"] >= allocation["position"]
     assert body["balances"] == [{"fund": "PUB-1", "unit": "CNY", "allocated": 50_000_00,
-                                 "spent": 0, "remaining": 50_000_00}]
+                                 "spent": 0, "remaining": 50_000_00, "fund_name": "生均公用经费"}]
     spent = api.expenditure(allocation["id"], amount=300_00)
     assert balances(spent["position"])["balances"][0]["spent"] == 300_00
     before = api.ok(api.get("reader", url, fiscal_year=FISCAL_YEAR, as_of=f"{FISCAL_YEAR}-03-01",

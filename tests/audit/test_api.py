@@ -89,6 +89,10 @@ def test_verify_and_a_signed_digest_that_verifies(audit_api: AuditApi) -> None:
     assert (audit_api.settings.signing_key_path.stat().st_mode & 0o777) == 0o600
     pem = audit_api.get("/v1/audit/public-key")
     assert pem.text == body["public_key_pem"]
+    listed = audit_api.get("/v1/audit/digests").json()["items"]  # signed so far: this one
+    assert [(d["position"], d["signature"]) for d in listed] == [(digest.position, digest.signature)]
+    assert listed[0]["signed_by"].endswith("auditor")
+    assert audit_api.get("/v1/audit/digests", role="reader").status_code == 403
     db = ViewDatabase.open(audit_api.settings)
     try:
         assert digests.check_history(digest, event_table(db), trusted).ok

@@ -46,6 +46,8 @@ def test_verify_digest_then_tamper(cli: AuditedStore, tmp_path: Path) -> None:
 def test_a_digest_checked_against_another_key_is_refused(cli: AuditedStore, tmp_path: Path) -> None:
     digest = tmp_path / "digest.json"
     assert run("digest", "--out", str(digest))[0] == 0
+    code, listed = run("digests")  # the digests signed so far: this one, asked on the CLI
+    assert code == 0 and "cli:" in listed and "Digests signed so far (1)" in listed
     other = tmp_path / "other.pub.pem"
     from projections.digests import public_pem, signing_key  # noqa: PLC0415
 

@@ -97,7 +97,14 @@ def test_every_page_shows_the_year(page: Page, demo_server: DemoServer, screensh
 
     page.goto(f"{demo_server.url}/dashboard/audit")
     assert "完整" in page.locator("#verify-status").inner_text()
-    assert page.locator("#digest code").count() == 1
+    # A digest is signed when asked, never by looking at the page; the page lists them.
+    signed = page.locator("#signed-digests tr[data-position]").count()
+    page.reload()
+    assert page.locator("#signed-digests tr[data-position]").count() == signed
+    navigate(page, "#sign-digest")
+    assert page.locator("#signed-digests tr[data-position]").count() == min(signed + 1, 10)
+    listed = demo_server.api("/v1/audit/digests")["items"]
+    assert listed[0]["signed_by"] == "dash.auditor"
     journal = _cells(page, "#journal-table")
     assert len(journal) == 50
     positions = [int(row[0]) for row in journal]
@@ -252,6 +259,7 @@ def test_downloading_exports(page: Page, demo_server: DemoServer, output_dir: Pa
     # Counted row by row: a write-only workbook records no dimensions (max_row is None).
     assert sum(1 for _ in sheet.iter_rows()) == len(rows)  # the same books in either format
 
+    navigate(page, "#sign-digest")
     with page.expect_download() as download:
         page.click("#download-digest")
     assert '"signature"' in Path(download.value.path()).read_text()

@@ -28,9 +28,9 @@ def _text(page: str) -> str:
     return html.unescape(page)
 
 
-def _get(server: DemoServer, path: str, role: str, language: str = "zh") -> str:
+def _get(server: DemoServer, path: str, role: str, language: str = "zh", **params: object) -> str:
     cookies = {"fundledger_token": server.tokens[role], "fundledger_lang": language}
-    response = httpx.get(f"{server.url}{path}", params={"year": server.fiscal_year},
+    response = httpx.get(f"{server.url}{path}", params={"year": server.fiscal_year, **params},
                          cookies=cookies, timeout=60)
     assert response.status_code == 200, (path, response.status_code)
     return response.text
@@ -100,3 +100,14 @@ def test_the_journal_shows_the_years_business_and_internal_records_on_request(
     assert all(day.startswith(str(demo_server.fiscal_year)) for day, _ in business)
     everything = kinds_and_days(internal="true")
     assert {kind for _, kind in everything} & INTERNAL_ENTITY_TYPES
+
+
+def test_a_schools_timeline_comes_in_pages(demo_server: DemoServer) -> None:
+    path = _school_page(demo_server)
+    first = _get(demo_server, path, "auditor")
+    entries = re.findall(r"<li><time>", first)
+    assert 0 < len(entries) <= 100
+    if 'id="timeline-next"' in first:
+        second = _get(demo_server, path, "auditor", timeline_page=1)
+        assert 'id="timeline-previous"' in second
+        assert re.findall(r'#(\d+)</code></li>', second)[0] != re.findall(r'#(\d+)</code></li>', first)[0]

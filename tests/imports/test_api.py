@@ -77,3 +77,21 @@ def test_the_template_downloads_as_csv_and_imports_as_is(api: Api) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     assert response.content.startswith("\ufeff".encode())
     assert "凭证号" in response.content.decode("utf-8-sig").splitlines()[0]
+
+
+def test_the_imports_so_far_are_listed_newest_first_in_pages(api: Api) -> None:
+    api.school()
+    api.fund()
+    assert api.ok(api.get("auditor", "/v1/imports"))["items"] == []
+    first = api.ok(_upload(api, "officer", f"{HEADER}\nXZ-PX-0001,PUB-1,10,a,2025-03-01\n"), 201)
+    refused = _upload(api, "officer", f"{HEADER}\nXZ-PX-0001,NOPE,10,a,2025-03-01\n").json()["import"]
+    third = api.ok(_upload(api, "officer", f"{HEADER}\nXZ-PX-0001,PUB-1,20,b,2025-03-02\n"), 201)
+    listed = api.ok(api.get("auditor", "/v1/imports"))["items"]
+    assert {i["id"] for i in listed} == {first["id"], refused["id"], third["id"]}
+    assert [i["started_at"] for i in listed] == sorted((i["started_at"] for i in listed), reverse=True)
+    assert {i["id"]: i["status"] for i in listed}[refused["id"]] == "rejected"
+    page = api.ok(api.get("auditor", "/v1/imports", limit=2))
+    assert len(page["items"]) == 2 and page["next"]
+    rest = api.ok(api.client.get(page["next"], headers=api.headers("auditor")))
+    assert [i["id"] for i in page["items"] + rest["items"]] == [i["id"] for i in listed]
+    assert api.get("reader", "/v1/imports").status_code == 403
