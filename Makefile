@@ -9,7 +9,7 @@ LOCK := requirements-dev.lock
 EXPORT := $(BIN)/uv export --quiet --format requirements-txt --no-emit-project --no-default-groups \
 	--group build
 
-.PHONY: demo test test-all lint setup bench lock lock-upgrade clean
+.PHONY: demo test test-all lint setup bench lock lock-upgrade clean screenshots
 
 $(STAMP): $(LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "fundledger needs Python 3.11 or later, not " + sys.version.split()[0])'
@@ -57,3 +57,8 @@ lock-upgrade: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+# The dashboard's zh-CN screenshots in docs/screenshots/, taken by the browser tests.
+screenshots: $(STAMP)
+	@bash scripts/ensure_chromium.sh
+	@FUNDLEDGER_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest -q tests/dashboard/test_screenshots.py

@@ -257,6 +257,15 @@ class TransferPublic(BaseModel):
     position: int
 
 
+class Reversal(BaseModel):
+    """Why, when, by whom and at which journal position an expenditure was reversed."""
+
+    reason: str
+    reversed_on: date | None
+    reversed_by: str | None
+    position: int | None
+
+
 class ExpenditurePublic(BaseModel):
     id: UUID
     allocation: UUID
@@ -273,6 +282,7 @@ class ExpenditurePublic(BaseModel):
     status: str
     version: int | None = None
     position: int | None = None
+    reversal: Reversal | None = None
 
 
 class BalanceRow(BaseModel):

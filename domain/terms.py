@@ -143,3 +143,40 @@ def event_name(kind: str, language: str) -> str:
     if pair is None:
         return kind
     return pair[0] if language.startswith("zh") else pair[1]
+
+
+# Every refusal of the books (domain/errors.py codes) as a person reads it in Chinese; in
+# English the error's own title serves.
+ERRORS_ZH: dict[str, str] = {
+    "ledger_error": "账本拒绝了该操作", "invalid_input": "输入无效",
+    "amount_out_of_range": "金额超出范围", "unknown_unit": "未知的计量单位",
+    "unit_mismatch": "计量单位与资金不一致", "date_outside_fiscal_year": "日期不在资金所属年度内",
+    "date_in_future": "日期晚于今天", "role_not_allowed": "无此操作权限",
+    "maker_checker": "审批人不得为申请人本人", "unknown_token": "令牌无效或已吊销",
+    "not_found": "未找到", "school_not_found": "学校不存在", "fund_not_found": "资金不存在",
+    "allocation_not_found": "拨款不存在", "expenditure_not_found": "支出不存在",
+    "user_not_found": "用户不存在", "already_exists": "已存在",
+    "school_already_registered": "学校代码已登记", "fund_already_opened": "资金代码已设立",
+    "duplicate_voucher": "本校本年度凭证号重复", "rule_violation": "违反账务规则",
+    "overspend": "支出超过拨款余额", "over_allocation": "拨款超过资金预算",
+    "below_spent": "调整后拨款将低于已支出", "appropriation_below_allocated": "预算将低于已下达",
+    "not_approved": "拨款尚未批准", "not_proposed": "拨款不在待审批状态", "closed": "已关闭",
+    "school_closed": "学校已撤销", "fund_closed": "资金已关闭",
+    "allocation_closed": "拨款已撤销、驳回或关闭",
+    "earmark_violation": "乡村支持资金只能拨付镇区、乡村或脱贫地区学校",
+    "level_not_eligible": "该资金不适用于此学段",
+    "expenditure_class_not_allowed": "该资金不得列支此经济分类",
+    "spent_before_approval": "支出日期早于拨款批准日期", "already_reversed": "支出已冲销",
+    "transfer_not_allowed": "不允许调剂",
+    "carry_over_target_invalid": "结转目标须为下一年度同单位的执行中资金",
+    "idempotency_key_reused": "幂等键已用于另一请求", "concurrency_conflict": "并发修改，请重试",
+    "write_not_started": "写入未能及时开始，未写入任何内容，请重试",
+    "version_mismatch": "版本与 If-Match 不一致",
+}
+
+
+def error_title(code: str, title_en: str, language: str) -> str:
+    """A refusal's title in the language (its code when no title is known)."""
+    if language.startswith("zh"):
+        return ERRORS_ZH.get(code, code)
+    return title_en or code

@@ -285,6 +285,12 @@ class BureauQueries:
         return SchoolBalances(school=school_code, fiscal_year=fiscal_year, as_of=as_of,
                               position=position, balances=balances)
 
+    def history(self, entity_id: str) -> list[dict[str, Any]]:
+        """One entity's events as the journal holds them (who, when, why, position)."""
+        from projections.journal import entity_history  # noqa: PLC0415  (journal imports queries' peers)
+
+        return entity_history(self._db(), entity_id)
+
     def fund_names(self, codes: list[str]) -> dict[str, str]:
         """Funds' names by code (a balance shows the fund by name as well as code)."""
         if not codes:

@@ -23,7 +23,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "token": ("访问令牌", "Access token"),
     "login_hint": ("请输入 `fundledger users add` 或 `fundledger demo` 给出的令牌。",
                    "Enter a token from `fundledger users add` or `fundledger demo`."),
-    "bad_token": ("令牌无效或已吊销。", "Unknown or revoked token."),
+    "bad_token": ("令牌无效、已吊销，或不能查阅账目（管理员令牌只用于管理用户）。",
+                  "Unknown or revoked token, or one that cannot read the books (an admin "
+                  "token manages users only)."),
     "as_of": ("截至日期", "As of"),
     "today": ("今天", "today"),
     "apply": ("应用", "Apply"),

@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 
+from api.auth import READ_ROLES
 from api.dashboard import charts
 from api.dashboard import findings as dashboard_findings
 from api.dashboard.i18n import (
@@ -41,7 +42,7 @@ from domain.book_import import import_csv
 from domain.errors import LedgerError, UnknownToken
 from domain.import_sheet import ImportKind, template_csv
 from domain.ledger import FundLedger, bureau_today
-from domain.terms import event_name
+from domain.terms import error_title, event_name
 from domain.units import money_text, unit_of
 from projections import books_queries, digests, exports, journal_queries
 from projections.database import ViewDatabase
@@ -65,6 +66,19 @@ TIMELINE_ROWS_PER_PAGE = 100  # a school's year is thousands of events: one page
 FINDINGS_SHOWN_MAX = 300
 EVIDENCE_SHOWN_MAX = 12  # positions a finding shows; the downloads list them all
 STATIC_FILES = frozenset({"dashboard.css"})
+
+def _error_titles() -> dict[str, str]:
+    """Every refusal's English title by its code, from the domain's error classes."""
+    found: dict[str, str] = {}
+    pending: list[type[LedgerError]] = [LedgerError]
+    while pending:
+        kind = pending.pop()
+        found[kind.code] = kind.title
+        pending.extend(kind.__subclasses__())
+    return found
+
+
+ERROR_TITLES_EN = _error_titles()
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -109,9 +123,12 @@ def _actor(request: Request) -> Actor | None:
         return None
     ledger: FundLedger = request.app.state.ledger
     try:
-        return ledger.authenticate(token)
+        actor = ledger.authenticate(token)
     except UnknownToken:
         return None
+    # The pages read the books: a token that may not read them over the API (an admin's,
+    # which manages users only) may not read them here either.
+    return actor if actor.roles & READ_ROLES else None
 
 
 def _auditor_or_refusal(request: Request, db: ViewDatabase | None = None, page: str = "",
@@ -162,6 +179,7 @@ def _render(request: Request, template: str, actor: Actor, db: ViewDatabase, pag
         "people": lambda amount, unit="CNY": "—" if amount is None else money_text(amount, unit, language),
         "measure": lambda value, unit: measure_text(value, unit, language),
         "ev": lambda kind: event_name(kind, language),
+        "err": lambda code: error_title(code, ERROR_TITLES_EN.get(code, ""), language),
         "actor": actor, "is_auditor": Role.AUDITOR in actor.roles,
         "is_officer": Role.OFFICER in actor.roles, "as_of": as_of, "year": year,
         "years": years, "keep": keep, "position": _position(request),
@@ -198,7 +216,9 @@ async def login(request: Request) -> Response:
     try:
         if not token or len(token) > TOKEN_LENGTH_MAX:
             raise UnknownToken("no token")
-        await run_in_threadpool(ledger.authenticate, token)
+        actor = await run_in_threadpool(ledger.authenticate, token)
+        if not actor.roles & READ_ROLES:
+            raise UnknownToken("this token cannot read the books")
     except UnknownToken:
         return RedirectResponse(f"/dashboard/login?{urlencode({'next': target, 'failed': 1})}",
                                 status_code=303)
@@ -511,7 +531,7 @@ async def import_upload(request: Request, db: ViewsDb) -> Response:
                                          filename=filename, records=records)
         problem = None
     except LedgerError as error:
-        result, problem = None, f"{error.code}: {error.detail}"
+        result, problem = None, f"{error_title(error.code, error.title, _language(request))}: {error.detail}"
     finally:
         records.close()
     return _render(request, "imports.html", actor, db, "imports", "", None, result=result,

@@ -16,6 +16,7 @@ from api.schemas import (
     ExpenditurePublic,
     Page,
     RecordExpenditure,
+    Reversal,
     ReverseExpenditure,
     expenditure_public,
 )
@@ -71,12 +72,12 @@ def list_expenditures(
 
 
 @router.get("/{id}", response_model=ExpenditurePublic)
-def get_expenditure(expenditure_id: ExpenditureId, _: Reader, ledger: Ledger,
+def get_expenditure(expenditure_id: ExpenditureId, _: Reader, ledger: Ledger, request: Request,
                     response: Response) -> ExpenditurePublic:
     """One expenditure as the books hold it now."""
     expenditure = ledger.get_expenditure(expenditure_id)
     response.headers["ETag"] = etag(expenditure.version)
-    return expenditure_public(expenditure)
+    return _with_history(request, expenditure_public(expenditure))
 
 
 @router.post("/{id}/reverse", response_model=ExpenditurePublic)
@@ -89,4 +90,28 @@ def reverse_expenditure(expenditure_id: ExpenditureId, body: ReverseExpenditure,
     outcome = execute(request, response, lambda: ledger.reverse_expenditure(
         actor, expenditure_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
-    return expenditure_public(outcome.subject, outcome.position)
+    answer = expenditure_public(outcome.subject, outcome.position)
+    answer.reversal = Reversal(reason=body.reason.strip(),
+                               reversed_on=body.effective_date
+                               or max(outcome.subject.spent_on, ledger.today()),
+                               reversed_by=actor.user_id, position=outcome.position)
+    return answer
+
+
+def _with_history(request: Request, answer: ExpenditurePublic) -> ExpenditurePublic:
+    """The journal's position of the expenditure's last event and, once reversed, who
+    reversed it, when and why. Read from the views; a read they have not reached yet shows
+    what the books alone know."""
+    queries = getattr(request.app.state, "queries", None)
+    if queries is None:
+        return answer
+    events = queries.history(str(answer.id))
+    if events:
+        answer.position = int(events[-1]["position"])
+    reversed_ = [e for e in events if str(e["event"]).endswith(".Reversed")]
+    if reversed_:
+        last = reversed_[-1]
+        answer.reversal = Reversal(
+            reason=last.get("reason") or "", reversed_by=last.get("actor"),
+            reversed_on=last.get("effective_date") or None, position=int(last["position"]))
+    return answer

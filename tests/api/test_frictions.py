@@ -109,3 +109,30 @@ def test_balances_default_to_the_current_year_with_fund_names_and_totals(
                                "remaining": 58_800_00}]
     rural = api.ok(api.get("reader", "/v1/reports/rural-support"))
     assert rural["fiscal_year"] == FISCAL_YEAR
+
+
+def test_a_reversed_expenditure_says_why_when_by_whom_and_where(api: Api, funded: dict[str, Any]) -> None:
+    expenditure = funded["expenditure"]["id"]
+    answer = api.ok(api.post("officer", f"/v1/expenditures/{expenditure}/reverse",
+                             {"reason": "重复录入", "effective_date": f"{FISCAL_YEAR}-03-05"}))
+    assert answer["reversal"] == {"reason": "重复录入", "reversed_on": f"{FISCAL_YEAR}-03-05",
+                                  "reversed_by": "user.officer", "position": answer["position"]}
+    api.ok(api.get("reader", "/v1/expenditures", min_position=answer["position"]))
+    read = api.ok(api.get("reader", f"/v1/expenditures/{expenditure}"))
+    assert read["status"] == "reversed"
+    # The expenditure's own last event (its reversal), never null; the answer to the POST
+    # gave the position of the command's last event (the allocation's and voucher's follow).
+    assert 0 < read["position"] <= answer["position"]
+    assert read["reversal"] == {**answer["reversal"], "position": read["position"]}
+
+
+def test_the_admin_token_reads_the_books_neither_over_the_api_nor_in_the_dashboard(api: Api) -> None:
+    assert api.get("admin", "/v1/schools").status_code == 403
+    login = api.client.post("/dashboard/login", data={"token": api.tokens["admin"]},
+                            follow_redirects=False)
+    assert login.status_code == 303 and "failed=1" in login.headers["location"]
+    api.client.cookies.set("fundledger_token", api.tokens["admin"], path="/dashboard")
+    page = api.client.get("/dashboard/schools", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/dashboard/login")
+    api.client.cookies.set("fundledger_token", api.tokens["reader"], path="/dashboard")
+    assert api.client.get("/dashboard/schools", follow_redirects=False).status_code == 200

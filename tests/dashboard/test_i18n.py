@@ -31,3 +31,12 @@ def test_every_findings_rule_has_a_title_in_both_languages() -> None:
     for rule in RULES:
         assert rule_name(rule.name, "en") == rule.title
         assert any(ord(c) > 0x2E80 for c in rule_name(rule.name, "zh")), rule.name
+
+
+def test_every_refusal_of_the_books_has_a_chinese_title() -> None:
+    from api.dashboard.routes import ERROR_TITLES_EN  # noqa: PLC0415
+    from domain.terms import ERRORS_ZH, error_title  # noqa: PLC0415
+
+    assert set(ERROR_TITLES_EN) <= set(ERRORS_ZH)
+    assert error_title("overspend", ERROR_TITLES_EN["overspend"], "zh") == "支出超过拨款余额"
+    assert error_title("overspend", ERROR_TITLES_EN["overspend"], "en") == ERROR_TITLES_EN["overspend"]
