@@ -93,6 +93,7 @@ ENTITY_TYPES: dict[str, tuple[str, str]] = {
     "Expenditure": ("支出", "Expenditure"), "VoucherNumber": ("凭证号登记", "Voucher register"),
     "IdempotencyRecord": ("重复请求登记", "Idempotency record"),
     "AccessToken": ("访问令牌", "Access token"), "UserAccount": ("用户", "User"),
+    "FundingStandard": ("生均拨款标准", "Funding standard"),
 }
 INTERNAL_ENTITY_TYPES = frozenset({"VoucherNumber", "IdempotencyRecord", "AccessToken", "UserAccount"})
 
@@ -102,6 +103,15 @@ EVENTS: dict[str, tuple[str, str]] = {
     "School.Reclassified": ("学校类别变更", "School reclassified"),
     "School.EnrolmentReported": ("上报在校生数", "Enrolment reported"),
     "School.Closed": ("学校撤销", "School closed"),
+    "School.ParentLinked": ("教学点归属学校", "Teaching point linked to its school"),
+    "Fund.MarkedFormulaFunded": ("资金按生均标准拨付", "Fund marked formula-funded"),
+    "Fund.TrancheCommitted": ("分批拨款下达", "Tranche committed"),
+    "Allocation.FormulaRecorded": ("记录拨款计算依据", "Formula recorded"),
+    "Allocation.BelowStandardAccepted": ("低于生均标准的拨款获准", "Below-standard amount accepted"),
+    "FundingStandard.Proposed": ("生均标准申请", "Funding standard proposed"),
+    "FundingStandard.Approved": ("生均标准批准", "Funding standard approved"),
+    "FundingStandard.Rejected": ("生均标准驳回", "Funding standard rejected"),
+    "FundingStandard.Revised": ("生均标准修订", "Funding standard revised"),
     "Fund.Opened": ("资金设立", "Fund opened"),
     "Fund.AppropriationAdjusted": ("预算调整", "Appropriation adjusted"),
     "Fund.Committed": ("资金下达", "Fund committed"),
@@ -172,6 +182,8 @@ ERRORS_ZH: dict[str, str] = {
     "idempotency_key_reused": "幂等键已用于另一请求", "concurrency_conflict": "并发修改，请重试",
     "write_not_started": "写入未能及时开始，未写入任何内容，请重试",
     "version_mismatch": "版本与 If-Match 不一致",
+    "standard_pending": "生均标准尚待审批", "standard_missing": "缺少已批准的生均标准",
+    "below_standard": "金额低于生均标准，须说明原因",
 }
 
 

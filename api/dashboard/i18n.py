@@ -222,6 +222,8 @@ ENUMS: dict[str, tuple[str, str]] = {**VALUES, "CNY": ("元", "yuan")}
 
 
 LABELS.update({k: v for k, v in TRANCHE_LABELS.items() if k not in LABELS})
+
+
 class Labels(dict[str, str]):
     """A page's labels: a key without a label shows as ⟦key⟧, visible on the page (and
     caught by the test of every page in Chinese), never as an empty cell."""
