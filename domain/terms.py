@@ -94,8 +94,11 @@ ENTITY_TYPES: dict[str, tuple[str, str]] = {
     "IdempotencyRecord": ("重复请求登记", "Idempotency record"),
     "AccessToken": ("访问令牌", "Access token"), "UserAccount": ("用户", "User"),
     "FundingStandard": ("生均拨款标准", "Funding standard"),
+    "EnrolmentSnapshot": ("在校生快照", "Enrolment snapshot"), "Tranche": ("拨款批次", "Tranche"),
+    "TrancheSlot": ("批次登记", "Tranche register"),
 }
-INTERNAL_ENTITY_TYPES = frozenset({"VoucherNumber", "IdempotencyRecord", "AccessToken", "UserAccount"})
+INTERNAL_ENTITY_TYPES = frozenset({"VoucherNumber", "IdempotencyRecord", "AccessToken", "UserAccount",
+                                   "TrancheSlot"})
 
 # Every event the journal can show (its class's qualified name), in both languages.
 EVENTS: dict[str, tuple[str, str]] = {
@@ -112,6 +115,13 @@ EVENTS: dict[str, tuple[str, str]] = {
     "FundingStandard.Approved": ("生均标准批准", "Funding standard approved"),
     "FundingStandard.Rejected": ("生均标准驳回", "Funding standard rejected"),
     "FundingStandard.Revised": ("生均标准修订", "Funding standard revised"),
+    "EnrolmentSnapshot.Taken": ("在校生快照生成", "Enrolment snapshot taken"),
+    "Tranche.Proposed": ("拨款批次申请", "Tranche proposed"),
+    "Tranche.Approved": ("拨款批次批准", "Tranche approved"),
+    "Tranche.Rejected": ("拨款批次驳回", "Tranche rejected"),
+    "TrancheSlot.Claimed": ("批次登记占用", "Tranche slot claimed"),
+    "TrancheSlot.ClaimedAgain": ("批次登记再次占用", "Tranche slot claimed again"),
+    "TrancheSlot.Freed": ("批次登记释放", "Tranche slot freed"),
     "Fund.Opened": ("资金设立", "Fund opened"),
     "Fund.AppropriationAdjusted": ("预算调整", "Appropriation adjusted"),
     "Fund.Committed": ("资金下达", "Fund committed"),
