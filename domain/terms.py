@@ -194,6 +194,11 @@ ERRORS_ZH: dict[str, str] = {
     "version_mismatch": "版本与 If-Match 不一致",
     "standard_pending": "生均标准尚待审批", "standard_missing": "缺少已批准的生均标准",
     "below_standard": "金额低于生均标准，须说明原因",
+    "duplicate_schools": "学校重复出现", "unknown_schools": "学校代码不存在",
+    "plan_changed": "拨款批次方案已变化，请重新预览", "snapshot_exists": "在校生快照已存在",
+    "snapshot_not_found": "在校生快照不存在", "standard_not_found": "生均标准不存在",
+    "tranche_exceeds_available": "拨款批次超过可用额度", "tranche_exists": "拨款批次已存在",
+    "tranche_not_found": "拨款批次不存在",
 }
 
 

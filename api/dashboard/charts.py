@@ -69,6 +69,7 @@ def funds_bars(funds: Sequence[FundTotals], labels: dict[str, str]) -> str:
                                 legend_at_bottom_columns=3, truncate_label=-1,
                                 margin_left=MARGIN + _wide_text_shortfall(names),
                                 x_labels_major_count=6, show_minor_x_labels=False,
+                                x_title=labels["axis_yuan"],
                                 value_formatter=lambda v: f"{v:,.0f}")
     chart.x_labels = names
     chart.add(labels["appropriated"], [_yuan(f.appropriated) for f in reversed(shown)])
@@ -81,7 +82,7 @@ def burn_down(months: Sequence[tuple[str, int, int]], labels: dict[str, str]) ->
     """Allocated, spent and the unspent remainder at each month's end (yuan)."""
     chart = pygal.Line(style=_style(BLUE, ORANGE, GREEN), width=CHART_WIDTH, height=320, js=[],
                        disable_xml_declaration=True, legend_at_bottom=True,
-                       legend_at_bottom_columns=3, fill=False,
+                       legend_at_bottom_columns=3, fill=False, y_title=labels["axis_yuan"],
                        value_formatter=lambda v: f"{v:,.0f}")
     chart.x_labels = [m[5:] for m, _, _ in months]
     chart.add(labels["allocated"], [_yuan(a) for _, a, _ in months])
@@ -91,11 +92,11 @@ def burn_down(months: Sequence[tuple[str, int, int]], labels: dict[str, str]) ->
 
 
 def per_student_by_locale(rows: Sequence[tuple[str, dict[str, int | None]]],
-                          locale_labels: dict[str, str]) -> str:
+                          locale_labels: dict[str, str], axis_title: str = "") -> str:
     """Per-student yuan allocated, by district, one bar per locale."""
     chart = pygal.Bar(style=_style("#2f6fdf", "#8e6bd1", "#3d9a50"), width=CHART_WIDTH,
                       height=340, js=[], disable_xml_declaration=True, legend_at_bottom=True,
-                      legend_at_bottom_columns=3, x_label_rotation=20,
+                      legend_at_bottom_columns=3, x_label_rotation=20, y_title=axis_title,
                       value_formatter=lambda v: f"{v:,.2f}")
     chart.x_labels = [district for district, _ in rows]
     for locale in ("urban", "town", "rural"):

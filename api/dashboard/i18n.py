@@ -88,6 +88,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "checked": ("已校验事件", "Events checked"),
     "head_hash": ("链头哈希", "Head hash"),
     "chain_hash": ("链哈希", "Chain hash"),
+    "axis_yuan": ("金额（元）", "Amount (yuan)"),
+    "axis_yuan_per_student": ("生均（元）", "Per student (yuan)"),
     "internal_records": ("含系统内部记录（凭证号登记、令牌等）",
                          "Include internal records (voucher registers, tokens …)"),
     "category": ("资金类别", "Category"),

@@ -179,7 +179,7 @@ def _render(request: Request, template: str, actor: Actor, db: ViewDatabase, pag
         "people": lambda amount, unit="CNY": "—" if amount is None else money_text(amount, unit, language),
         "measure": lambda value, unit: measure_text(value, unit, language),
         "ev": lambda kind: event_name(kind, language),
-        "err": lambda code: error_title(code, ERROR_TITLES_EN.get(code, ""), language),
+        "err": lambda code: error_title(code, _error_titles().get(code, ""), language),
         "actor": actor, "is_auditor": Role.AUDITOR in actor.roles,
         "is_officer": Role.OFFICER in actor.roles, "as_of": as_of, "year": year,
         "years": years, "keep": keep, "position": _position(request),
@@ -366,7 +366,7 @@ def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
     locale_labels = {k: translate_value(k, language) for k in ("urban", "town", "rural")}
     chart = charts.per_student_by_locale(
         [(district_name(d, language), values) for d, values in sorted(by_district.items())],
-        locale_labels) if by_district else ""
+        locale_labels, translate("axis_yuan_per_student", language)) if by_district else ""
     return _render(request, "rural.html", actor, db, "rural", as_of, year, report=report,
                    by_district=sorted(by_district.items()), chart=chart)
 

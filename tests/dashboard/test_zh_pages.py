@@ -111,3 +111,9 @@ def test_a_schools_timeline_comes_in_pages(demo_server: DemoServer) -> None:
         second = _get(demo_server, path, "auditor", timeline_page=1)
         assert 'id="timeline-previous"' in second
         assert re.findall(r'#(\d+)</code></li>', second)[0] != re.findall(r'#(\d+)</code></li>', first)[0]
+
+
+def test_the_charts_name_their_unit(demo_server: DemoServer) -> None:
+    assert _get(demo_server, "/dashboard", "auditor").count("金额（元）") >= 2  # both charts
+    assert "生均（元）" in _get(demo_server, "/dashboard/rural", "auditor")
+    assert "Amount (yuan)" in _get(demo_server, "/dashboard", "auditor", language="en")
