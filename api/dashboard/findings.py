@@ -51,6 +51,10 @@ class FindingsCache:
         self._lock = threading.Lock()
         self.computed = 0  # how many times the rules ran: tests read it
 
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
     def get(self, db: ViewDatabase, store: str, ledger_name: str, fiscal_year: int,
             as_of: date | None, position: int) -> FindingsAnswer:
         key = (store, fiscal_year, as_of, position)

@@ -31,13 +31,26 @@ def bench(
                                                  help="Write py-spy profiles here")] = None,
     only: Annotated[str, typer.Option(
         "--only", help="Comma list of parts: bulk, rebuild, writes, http, verify, reads, "
-                       "beancount, raw (default: all)")] = "",
+                       "beancount, raw (default: all); or `screens` alone")] = "",
+    store: Annotated[list[str] | None, typer.Option(
+        "--store", help="screens: an existing full-size store's URL (repeat for both)")] = None,
+    label: Annotated[str, typer.Option("--label", help="screens: the column, e.g. before or after")
+                     ] = "after",
 ) -> None:
     """Measure writes (group commit or not, in-process and HTTP), raw PostgreSQL, bulk import,
-    rebuild, reads, verify and beancount, side by side on PostgreSQL and SQLite."""
+    rebuild, reads, verify and beancount, side by side on PostgreSQL and SQLite; or, with
+    `--only screens --store URL`, each screen an auditor opens on existing full-size stores."""
     from scripts.bench import PARTS, BenchOptions, run_bench  # noqa: PLC0415  (heavy; only this verb)
     from scripts.bench.scratch import ScratchRefused  # noqa: PLC0415
 
+    if only.strip() == "screens":
+        if not store:
+            msg = "--only screens needs --store URL (an existing full-size store), once per store"
+            raise InvalidInput(msg)
+        from scripts.bench import screens  # noqa: PLC0415
+
+        screens.run(store, label, out)
+        return
     parts = frozenset(p.strip() for p in only.split(",") if p.strip()) or frozenset(PARTS)
     unknown = sorted(parts - set(PARTS))
     if unknown:
