@@ -1,24 +1,14 @@
-"""The findings page's reads: the audit findings of a fiscal year as of a day, computed once
-per (store, year, day, views position) and kept in memory, and what each finding is about
-(school and fund names, the entity behind each evidence position).
-
-A year's findings take seconds to compute; the page and its downloads ask for the same ones
-again and again. The views' position is part of the key, and the rules count no event past
-it (`findings_of_views`), so a cached answer is exactly the answer at that position: a new
-event moves the position and the next request computes afresh. One computation per key at a
-time: a second request for the same key waits for the first instead of repeating it.
+"""The findings page's reads: what each finding is about (school and fund names, the entity
+behind each evidence position). The findings themselves come from the cache the API shares
+(projections/findings/cache.py).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from api.routes.findings import findings_of_views
+from projections.findings.cache import FINDINGS, FindingsAnswer
 from projections.findings.registry import RULES_BY_NAME
 from projections.journal import JOURNAL_TABLE
 
@@ -26,64 +16,9 @@ if TYPE_CHECKING:
     from projections.database import ViewDatabase
     from projections.findings.rule import Finding
 
-CACHED_ANSWERS_MAX = 16
 SQL_IDS_PER_QUERY = 500
-
-CacheKey = tuple[str, int, date | None, int]
-
-
-@dataclass(frozen=True)
-class FindingsAnswer:
-    position: int
-    findings: tuple[Finding, ...]
-    seconds: float  # how long the rules took
-    computed_at: float  # when (Unix time): the same for every page the answer is shown on
-
-
-class FindingsCache:
-    """The last few answers, least recently used dropped first; thread-safe (pages run in
-    the server's thread pool)."""
-
-    def __init__(self, size: int = CACHED_ANSWERS_MAX) -> None:
-        self.size = size
-        self._answers: OrderedDict[CacheKey, FindingsAnswer] = OrderedDict()
-        self._computing: dict[CacheKey, threading.Lock] = {}
-        self._lock = threading.Lock()
-        self.computed = 0  # how many times the rules ran: tests read it
-
-    def clear(self) -> None:
-        with self._lock:
-            self._answers.clear()
-
-    def get(self, db: ViewDatabase, store: str, ledger_name: str, fiscal_year: int,
-            as_of: date | None, position: int) -> FindingsAnswer:
-        key = (store, fiscal_year, as_of, position)
-        with self._lock:
-            if key in self._answers:
-                self._answers.move_to_end(key)
-                return self._answers[key]
-            computing = self._computing.setdefault(key, threading.Lock())
-        with computing:
-            with self._lock:
-                if key in self._answers:
-                    return self._answers[key]
-            started = time.monotonic()
-            position_read, found = findings_of_views(db, ledger_name, fiscal_year, as_of)
-            answer = FindingsAnswer(position_read, tuple(found), time.monotonic() - started,
-                                    time.time())
-            with self._lock:
-                self.computed += 1
-                # Keyed by the position the views had when the page asked; the answer is
-                # that of the position read (the same, or later if the runner moved on).
-                self._answers[key] = answer
-                self._answers.move_to_end(key)
-                while len(self._answers) > self.size:
-                    self._answers.popitem(last=False)
-                self._computing.pop(key, None)
-            return answer
-
-
-CACHE = FindingsCache()
+CACHE = FINDINGS  # the name the dashboard's tests know
+__all__ = ["CACHE", "FindingsAnswer", "describe", "rule_params"]
 
 
 def _chunks(values: list[Any]) -> list[list[Any]]:

@@ -46,6 +46,7 @@ from domain.terms import error_title, event_name
 from domain.units import money_text, unit_of
 from projections import books_queries, digests, exports, journal_queries
 from projections.database import ViewDatabase
+from projections.findings.cache import store_key
 from projections.findings.registry import RULES, RULES_BY_NAME
 from projections.findings.rule import measure_text
 from projections.import_records import ImportRecords
@@ -450,8 +451,8 @@ def _findings(request: Request, db: ViewDatabase, fiscal_year: int, day: date | 
               ) -> dashboard_findings.FindingsAnswer:
     """The year's findings as of the day at the views' position: computed once, then cached."""
     settings = request.app.state.settings
-    return dashboard_findings.CACHE.get(db, settings.database_url, request.app.state.ledger.name,
-                                        fiscal_year, day, _position(request))
+    return dashboard_findings.CACHE.get(db, store_key(settings), request.app.state.ledger.name,
+                                        fiscal_year, day or findings_file.default_as_of(fiscal_year))
 
 
 @router.get("/findings", response_class=HTMLResponse)

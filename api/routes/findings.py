@@ -18,10 +18,9 @@ from api.settings import Settings
 from domain.ledger import bureau_today
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections.database import ViewDatabase
-from projections.findings.facts import AuditFactsView
-from projections.findings.registry import RULES, UnknownRule, run_findings
-from projections.findings.rule import Finding, Scope
-from projections.tracking import ViewTrackingRecorder
+from projections.findings.cache import FINDINGS, store_key
+from projections.findings.registry import RULES, UnknownRule, rule_named
+from projections.findings.rule import Finding
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -121,15 +120,17 @@ def default_as_of(fiscal_year: int) -> date:
     return min(bureau_today(), date(fiscal_year, 12, 31))
 
 
-def findings_of_views(db: ViewDatabase, ledger_name: str, fiscal_year: int, as_of: date | None,
-                      rule: str | None = None) -> tuple[int, list[Finding]]:
+def findings_of_views(db: ViewDatabase, settings: Settings, ledger_name: str, fiscal_year: int,
+                      as_of: date | None, rule: str | None = None) -> tuple[int, list[Finding]]:
     """The findings of what the views have applied, and that position: the rules count no
     event past it, so the answer is that of the position even while the runner moves on.
-    The API and the dashboard's findings page both read through here."""
-    AuditFactsView().create_tables(db)  # the runner may not have reached this view yet
-    position = ViewTrackingRecorder(db).max_tracking_id(ledger_name) or 0
+    The year's whole answer is computed once per (store, year, day, position) and kept
+    (projections/findings/cache.py); one rule's findings are those of the whole answer."""
+    if rule is not None:
+        rule_named(rule)  # an unknown name is refused before anything is computed
     day = as_of or default_as_of(fiscal_year)
-    return position, run_findings(db, Scope.year_end(fiscal_year, day, position), rule)
+    answer = FINDINGS.get(db, store_key(settings), ledger_name, fiscal_year, day)
+    return answer.position, [f for f in answer.findings if rule in (None, f.rule)]
 
 
 @router.get("/findings", response_model=FindingsPublic)
@@ -147,8 +148,8 @@ def list_findings(
     settings: Settings = request.app.state.settings
     db = ViewDatabase.open(settings)
     try:
-        position, findings = findings_of_views(db, request.app.state.ledger.name, fiscal_year,
-                                               as_of, rule)
+        position, findings = findings_of_views(db, settings, request.app.state.ledger.name,
+                                               fiscal_year, as_of, rule)
     except UnknownRule as error:
         raise ApiProblem("validation_error", str(error)) from None
     finally:

@@ -7,16 +7,46 @@ within the scope's bound. A reversal dated after the day does not yet count.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
     from projections.findings.rule import Scope
 
+T = TypeVar("T")
+
+
+class SharedReads:
+    """The session of one run of the rules: each as-of read below is asked by several rules
+    (the year's allocations by nine, its expenditures by nine), so it is read once per scope
+    and shared. The rules only read the rows they are given, never change them."""
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+        self.shared_reads: dict[tuple[Any, ...], Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+def _shared(session: ViewDatabase, key: tuple[Any, ...], read: Callable[[], T]) -> T:
+    memo = getattr(session, "shared_reads", None)
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]  # type: ignore[no-any-return]
+
 
 def allocations(session: ViewDatabase, scope: Scope, *, all_years: bool = False) -> list[dict[str, Any]]:
     """Allocations proposed by the day, with allocated, spent and last spending date then."""
+    return _shared(session, ("allocations", scope, all_years),
+                   lambda: _allocations(session, scope, all_years=all_years))
+
+
+def _allocations(session: ViewDatabase, scope: Scope, *, all_years: bool) -> list[dict[str, Any]]:
     year_clause = "" if all_years else "AND a.fiscal_year = ?"
     params: list[Any] = [scope.day, scope.position_max, scope.day, scope.position_max]
     if not all_years:
@@ -58,6 +88,10 @@ def allocations(session: ViewDatabase, scope: Scope, *, all_years: bool = False)
 
 def expenditures(session: ViewDatabase, scope: Scope) -> list[dict[str, Any]]:
     """Expenditures of the fiscal year spent by the day and not reversed by then."""
+    return _shared(session, ("expenditures", scope), lambda: _expenditures(session, scope))
+
+
+def _expenditures(session: ViewDatabase, scope: Scope) -> list[dict[str, Any]]:
     return session.dicts(
         """SELECT x.expenditure_id, x.allocation_id, x.fund_code, x.school_code, x.unit,
                   x.amount, x.payee, x.voucher, x.spent_on, x.economic_class, x.recorded_by,
@@ -88,6 +122,11 @@ def schools_on(session: ViewDatabase, scope: Scope) -> dict[str, SchoolOnDay]:
     As in the domain, before any dated report the registered values hold. Schools closed
     on or before the day are left out.
     """
+    return _shared(session, ("schools_on", scope.day, scope.position_max),
+                   lambda: _schools_on(session, scope))
+
+
+def _schools_on(session: ViewDatabase, scope: Scope) -> dict[str, SchoolOnDay]:
     schools = session.dicts(
         "SELECT school_code, district, level, poverty_area, closed_on, position "
         "FROM findings_schools WHERE position <= ?",

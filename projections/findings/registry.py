@@ -15,6 +15,7 @@ from projections.findings import (
     teacher_training,
     vouchers,
 )
+from projections.findings.as_of import SharedReads
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -56,7 +57,8 @@ def run_findings(
 ) -> list[Finding]:
     """Every finding of the scope (or of one rule), in catalogue order."""
     rules = [rule_named(rule)] if rule else list(RULES)
+    shared = SharedReads(session)
     findings: list[Finding] = []
     for each in rules:
-        findings.extend(each.run(session, scope, (overrides or {}).get(each.name)))
+        findings.extend(each.run(shared, scope, (overrides or {}).get(each.name)))  # type: ignore[arg-type]
     return findings
