@@ -219,9 +219,10 @@ def journal_head(db: ViewDatabase) -> int:
 class _RecordedLinks:
     db: ViewDatabase
     stop: int
+    start_after: int = 0
 
     def __iter__(self) -> Iterator[list[tuple[int, str]]]:
-        after = 0
+        after = self.start_after
         statement = self.db.dialect.sql(
             f"SELECT position, hash FROM {JOURNAL_TABLE} WHERE position > ? "  # noqa: S608
             "ORDER BY position LIMIT ?")
@@ -235,8 +236,10 @@ class _RecordedLinks:
             after = page[-1][0]
 
 
-def verify_journal(db: ViewDatabase, progress: Progress | None = None) -> Verification:
-    """Recomputes the chain from the event store and compares it with the journal's links."""
+def verify_journal(db: ViewDatabase, progress: Progress | None = None, after: int = 0,
+                   previous: bytes = GENESIS) -> Verification:
+    """Recomputes the chain from the event store and compares it with the journal's links:
+    from the first event, or continuing after position `after` whose link was `previous`."""
     head = journal_head(db)
 
     def identify(position: int) -> tuple[bytes, int] | None:
@@ -244,7 +247,8 @@ def verify_journal(db: ViewDatabase, progress: Progress | None = None) -> Verifi
                         "WHERE position = ?", (position,))
         return (UUID(found[0][0]).bytes, int(found[0][1])) if found else None
 
-    return verify(event_table(db), _RecordedLinks(db, head), head, identify, progress)
+    return verify(event_table(db), _RecordedLinks(db, head, after), head, identify, progress,
+                  after, previous)
 
 
 def event_table(db: ViewDatabase) -> EventTable:

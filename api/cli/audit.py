@@ -24,8 +24,8 @@ from api.store import open_view_runner
 from domain.errors import InvalidInput
 from domain.ledger import bureau_today
 from domain.units import unit_of
-from projections import books_queries, digests, exports
-from projections.journal import event_table, journal_head, verify_journal
+from projections import books_queries, chain_checkpoint, digests, exports
+from projections.journal import event_table, journal_head
 from projections.queries import BureauQueries
 from projections.replay import ReplayedBooks, differences, replay
 from projections.runner import ViewRunner
@@ -93,7 +93,10 @@ def verify(
             return
         with _progress() as bar:
             started = time.perf_counter()
-            result = verify_journal(runner.db, _counter(bar, "verifying", journal_head(runner.db)))
+            # A whole chain's head becomes the audit page's signed checkpoint.
+            result = chain_checkpoint.verify_whole(
+                runner.db, digests.signing_key(settings.signing_key_path),
+                _counter(bar, "verifying", journal_head(runner.db)))
             seconds = time.perf_counter() - started
     rate = result.checked / seconds if seconds > 0 else 0.0
     if result.ok:

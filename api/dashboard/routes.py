@@ -44,13 +44,13 @@ from domain.import_sheet import ImportKind, template_csv
 from domain.ledger import FundLedger, bureau_today
 from domain.terms import error_title, event_name
 from domain.units import money_text, unit_of
-from projections import books_queries, digests, exports, journal_queries
+from projections import books_queries, chain_checkpoint, digests, exports, journal_queries
 from projections.database import ViewDatabase
 from projections.findings.cache import store_key
 from projections.findings.registry import RULES, RULES_BY_NAME
 from projections.findings.rule import measure_text
 from projections.import_records import ImportRecords
-from projections.journal import entity_history, verify_journal
+from projections.journal import entity_history
 from projections.signed_digests import SIGNED_DIGESTS_LISTED_MAX, SignedDigests
 
 HERE = Path(__file__).parent
@@ -383,7 +383,9 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
     if isinstance(actor, Response):
         return actor
     day, fiscal_year = _page_context(request, db, as_of, year)
-    verification = verify_journal(db)
+    key = digests.signing_key(request.app.state.settings.signing_key_path)
+    # From the last verified position on, not from the first event on every view.
+    chain = chain_checkpoint.verify_continuing(db, key)
     signed = SignedDigests(db).listed(DIGESTS_SHOWN_MAX)  # signed when asked, never on a view
     rows, cursor = journal_queries.journal_filtered(db, entity_type=entity_type, actor=actor_name,
                                           event=event, entity=entity.strip(), as_of=day,
@@ -393,7 +395,8 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
     next_query = (urlencode({**request.query_params, "before": cursor})
                   if cursor is not None else None)
     return _render(request, "audit.html", actor, db, "audit", as_of, year,
-                   verification=verification, signed=signed, rows=rows, types=types,
+                   verification=chain.verification, chain=chain, signed=signed, rows=rows,
+                   types=types,
                    events=events, entity_type=entity_type, actor_name=actor_name, event=event,
                    entity=entity.strip(), next_query=next_query, internal=internal)
 
