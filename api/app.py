@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.dashboard import routes as dashboard
 from api.dashboard import tranches as dashboard_tranches
+from api.export_jobs import ExportJobs
 from api.known_tokens import KnownTokens
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
         app.state.ledger = ledger or open_ledger(settings, clock)
         app.state.queries = BureauQueries(settings)
         app.state.group_commit = GroupCommit(app.state.ledger) if group_commit else None
+        app.state.export_jobs = ExportJobs(settings, app.state.queries)
         runner = _start_view_runner(settings, app.state.ledger) if run_views else None
         app.state.store_outage.start()
         if settings.is_postgres:  # SQLite reads a token in-process: nothing to remember
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
             if app.state.known_tokens is not None:
                 app.state.known_tokens.stop()
             app.state.store_outage.stop()
+            app.state.export_jobs.close()
             if runner is not None:
                 runner()
             if app.state.group_commit is not None:
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.state.queries = None
     app.state.group_commit = None
     app.state.known_tokens = None
+    app.state.export_jobs = None
     problems.install(app)
     for router in (schools.router, funds.router, allocations.router, expenditures.router,
                    balances.router, findings.router, imports.router, funding_standards.router,

@@ -103,6 +103,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "unsupported_media_type": 415,
     "store_unavailable": 503,
     "views_behind": 503,
+    "export_not_ready": 409,
+    "export_failed": 409,
     "internal_error": 500,
 }
 
@@ -116,6 +118,8 @@ _TITLES = {
     "body_too_large": "Request body too large",
     "store_unavailable": "The event store is unavailable; retry shortly",
     "views_behind": "The views have not yet reached the requested position",
+    "export_not_ready": "The export is still being written; ask for its job again shortly",
+    "export_failed": "The export job failed",
     "internal_error": "Internal error",
 }
 

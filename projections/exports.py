@@ -13,14 +13,14 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from domain.units import Unit, unit_of
-from projections.journal import journal_rows
+from projections.journal import JOURNAL_TABLE, journal_head
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -48,28 +48,42 @@ class Column:
 
 @dataclass
 class Sheet:
+    """A sheet's columns and rows; the rows may be a stream, read once as they are written."""
+
     title: str
     columns: list[Column]
-    rows: list[dict[str, Any]]
+    rows: Iterable[dict[str, Any]]
+
+
+Progress = Callable[[int], None]  # called with the rows written so far
 
 
 @dataclass
 class Export:
-    """A named set of sheets; the first is the one CSV carries."""
+    """A named set of sheets; the first is the one CSV carries. `rows_expected` is how many
+    rows the first sheet will have, when known before writing (for a job's progress)."""
 
     name: str
     sheets: list[Sheet]
+    rows_expected: int | None = None
 
     def filename(self, output_format: str) -> str:
         return f"{self.name}.{output_format}"
 
     def render(self, output_format: str) -> bytes:
+        buffer = io.BytesIO()
+        self.write(output_format, buffer)
+        return buffer.getvalue()
+
+    def write(self, output_format: str, out: IO[bytes], progress: Progress | None = None) -> None:
+        """Writes the file to `out` as the rows are read: memory stays flat however many."""
         if output_format == "csv":
-            return to_csv(self.sheets[0])
-        if output_format == "xlsx":
-            return to_xlsx(self.sheets)
-        msg = f"format must be one of {', '.join(FORMATS)}, not {output_format!r}"
-        raise ValueError(msg)
+            write_csv(self.sheets[0], out, progress)
+        elif output_format == "xlsx":
+            write_xlsx(self.sheets, out, progress)
+        else:
+            msg = f"format must be one of {', '.join(FORMATS)}, not {output_format!r}"
+            raise ValueError(msg)
 
 
 def _unit(row: dict[str, Any]) -> Unit:
@@ -88,8 +102,24 @@ def unit_label(code: str | None) -> str:
 
 # ----------------------------------------------------------------------------- rendering
 
+PROGRESS_EVERY_ROWS = 5_000
+CSV_BUFFER_ROWS = 2_000  # rows encoded and written together
+
+
 def to_csv(sheet: Sheet) -> bytes:
+    buffer = io.BytesIO()
+    write_csv(sheet, buffer)
+    return buffer.getvalue()
+
+
+def write_csv(sheet: Sheet, out: IO[bytes], progress: Progress | None = None) -> None:
     """UTF-8 with BOM; each amount as its integer minor units and formatted beside it."""
+    for chunk in csv_chunks(sheet, progress):
+        out.write(chunk)
+
+
+def csv_chunks(sheet: Sheet, progress: Progress | None = None) -> Iterator[bytes]:
+    """The CSV file a few thousand rows at a time, as the rows are read."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header: list[str] = []
@@ -99,26 +129,51 @@ def to_csv(sheet: Sheet) -> bytes:
         else:
             header.append(column.key)
     writer.writerow(header)
+    yield buffer.getvalue().encode("utf-8-sig")
+    buffer.seek(0)
+    buffer.truncate()
+    keys = [(c.key, c.money) for c in sheet.columns]
+    labels: dict[str | None, str] = {}
+    written = 0
     for row in sheet.rows:
         line: list[Any] = []
-        for column in sheet.columns:
-            value = row.get(column.key)
-            if column.money:
+        for key, money in keys:
+            value = row.get(key)
+            if money:
                 line += [value, "" if value is None else _unit(row).format(value)]
-            elif column.key == "unit":
-                line.append(unit_label(value))
+            elif key == "unit":
+                if value not in labels:
+                    labels[value] = unit_label(value)
+                line.append(labels[value])
             else:
                 line.append("" if value is None else value)
         writer.writerow(line)
-    return buffer.getvalue().encode("utf-8-sig")
+        written += 1
+        if written % CSV_BUFFER_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            if progress is not None and written % PROGRESS_EVERY_ROWS == 0:
+                progress(written)
+    yield buffer.getvalue().encode("utf-8")
+    if progress is not None:
+        progress(written)
 
 
 def to_xlsx(sheets: Iterable[Sheet]) -> bytes:
+    buffer = io.BytesIO()
+    write_xlsx(sheets, buffer)
+    return buffer.getvalue()
+
+
+def write_xlsx(sheets: Iterable[Sheet], out: IO[bytes], progress: Progress | None = None) -> None:
     """One worksheet per sheet: bold titled header, frozen; amounts shown in their major
     unit with the unit's decimals, their exact minor units in the next column.
 
-    Written in openpyxl's write-only mode: rows stream out as they come, so a year's journal
-    costs time and memory in proportion to its rows."""
+    Written in openpyxl's write-only mode: rows stream out as they come (to a temporary
+    file the library keeps per sheet), so a year's journal costs time in proportion to its
+    rows and memory not at all. Only amounts are styled cells (their number format); every
+    other value goes in as it is, which the library writes without building a cell."""
     from openpyxl import Workbook  # noqa: PLC0415  (only this format needs it)
     from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
     from openpyxl.styles import Font  # noqa: PLC0415
@@ -126,7 +181,7 @@ def to_xlsx(sheets: Iterable[Sheet]) -> bytes:
 
     book = Workbook(write_only=True)
     bold = Font(bold=True)
-    for sheet in sheets:
+    for number, sheet in enumerate(sheets):
         worksheet = book.create_sheet(sheet.title)
         header: list[str] = []
         for column in sheet.columns:
@@ -136,34 +191,50 @@ def to_xlsx(sheets: Iterable[Sheet]) -> bytes:
             letter = get_column_letter(index)
             worksheet.column_dimensions[letter].width = max(10, min(40, len(title) + 4))
 
-        def cell(value: Any, number_format: str | None = None, *, font: Font | None = None,
-                 worksheet: Any = worksheet) -> WriteOnlyCell:
+        def cell(value: Any, number_format: str, worksheet: Any = worksheet) -> WriteOnlyCell:
             written = WriteOnlyCell(worksheet, value=value)
-            if number_format is not None:
-                written.number_format = number_format
-            if font is not None:
-                written.font = font
+            written.number_format = number_format
             return written
 
-        worksheet.append([cell(title, font=bold) for title in header])
+        heading = []
+        for title in header:
+            styled = WriteOnlyCell(worksheet, value=title)
+            styled.font = bold
+            heading.append(styled)
+        worksheet.append(heading)
+        keys = [(c.key, c.money) for c in sheet.columns]
+        labels: dict[str | None, str] = {}
+        written = 0
         for row in sheet.rows:
-            values: list[WriteOnlyCell] = []
-            for column in sheet.columns:
-                value = row.get(column.key)
-                if column.money and value is None:
-                    values += [cell(None), cell(None)]
-                elif column.money:
-                    places = _unit(row).decimal_places
-                    # Display only, exact (a Decimal, never a float): the integer next to it
-                    # is the amount of record.
-                    shown = Decimal(value).scaleb(-places) if places else value
-                    values += [cell(shown, "0." + "0" * places if places else "0"), cell(value, "0")]
-                else:
-                    values.append(cell(unit_label(value) if column.key == "unit" else value))
-            worksheet.append(values)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+            worksheet.append(_xlsx_values(row, keys, cell, labels))
+            written += 1
+            if number == 0 and progress is not None and written % PROGRESS_EVERY_ROWS == 0:
+                progress(written)
+        if number == 0 and progress is not None:
+            progress(written)
+    book.save(out)
+
+
+def _xlsx_values(row: dict[str, Any], keys: list[tuple[str, bool]],
+                 cell: Callable[[Any, str], Any], labels: dict[str | None, str]) -> list[Any]:
+    values: list[Any] = []
+    for key, money in keys:
+        value = row.get(key)
+        if money and value is None:
+            values += [None, None]
+        elif money:
+            places = _unit(row).decimal_places
+            # Display only, exact (a Decimal, never a float): the integer next to it is the
+            # amount of record.
+            shown = Decimal(value).scaleb(-places) if places else value
+            values += [cell(shown, "0." + "0" * places if places else "0"), cell(value, "0")]
+        elif key == "unit":
+            if value not in labels:
+                labels[value] = unit_label(value)
+            values.append(labels[value])
+        else:
+            values.append(value)
+    return values
 
 
 def _check_size(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -302,13 +373,62 @@ JOURNAL_COLUMNS = [
 ]
 
 
+_JOURNAL_EXPORT_COLUMNS = ", ".join(c.key for c in JOURNAL_COLUMNS)
+SERVER_CURSOR_ROWS = 5_000  # rows a PostgreSQL server-side cursor sends at a time
+
+
+def _journal_filter(fiscal_year: int, as_of: date | None) -> tuple[str, tuple[Any, ...]]:
+    """Events whose business date falls in the year (up to the day); events without one
+    (users, tokens, idempotency records) by the UTC day they were recorded."""
+    last = min(as_of, date(fiscal_year, 12, 31)) if as_of else date(fiscal_year, 12, 31)
+    first = date(fiscal_year, 1, 1).isoformat()
+    return ("(effective_date >= ? AND effective_date <= ?) OR "
+            "(effective_date IS NULL AND recorded_at >= ? AND recorded_at < ?)",
+            (first, last.isoformat(), first, (last + timedelta(days=1)).isoformat()))
+
+
+def journal_stream(db: ViewDatabase, fiscal_year: int, as_of: date | None = None,
+                   stop: int | None = None) -> Iterator[dict[str, Any]]:
+    """The journal rows of the year in position order, read as they are written: a
+    server-side cursor on PostgreSQL (a few thousand rows at a time, inside one read-only
+    transaction), SQLite's own cursor stepping through the table. Up to position `stop`."""
+    where, params = _journal_filter(fiscal_year, as_of)
+    statement = db.dialect.sql(
+        f"SELECT {_JOURNAL_EXPORT_COLUMNS} FROM {JOURNAL_TABLE} "  # noqa: S608
+        f"WHERE position <= ? AND ({where}) ORDER BY position")
+    bound = (stop if stop is not None else journal_head(db), *params)
+    names = [c.key for c in JOURNAL_COLUMNS]
+    if db.is_postgres:
+        with db.snapshot(), db.connection.cursor(name="journal_export") as cursor:
+            cursor.itersize = SERVER_CURSOR_ROWS
+            cursor.execute(statement, bound)
+            for row in cursor:
+                yield dict(zip(names, row, strict=True))
+        return
+    cursor = db.connection.execute(statement, bound)
+    try:
+        for row in cursor:
+            yield dict(zip(names, row, strict=True))
+    finally:
+        cursor.close()
+
+
 def journal_export(db: ViewDatabase, fiscal_year: int, as_of: date | None = None) -> Export:
     """The journal rows of a fiscal year: events whose business date falls in it (events
-    without one, such as user changes, by the day they were recorded)."""
-    last = min(as_of, date(fiscal_year, 12, 31)) if as_of else date(fiscal_year, 12, 31)
-    rows = _check_size(list(journal_rows(db, date(fiscal_year, 1, 1), last)))
+    without one, such as user changes, by the day they were recorded). Counted first (one
+    indexless pass, a fraction of writing them), so a sheet too large is refused before
+    anything is written and a job can show its progress; then streamed."""
+    where, params = _journal_filter(fiscal_year, as_of)
+    stop = journal_head(db)
+    count = int(db.scalar(f"SELECT COUNT(*) FROM {JOURNAL_TABLE} "  # noqa: S608
+                          f"WHERE position <= ? AND ({where})", (stop, *params)) or 0)
+    if count > EXPORT_ROWS_MAX:
+        msg = f"the export has more than {EXPORT_ROWS_MAX} rows; ask for a narrower one"
+        raise ExportTooLarge(msg)
     suffix = f"-as-of-{as_of.isoformat()}" if as_of else ""
-    return Export(f"journal-{fiscal_year}{suffix}", [Sheet("journal", JOURNAL_COLUMNS, rows)])
+    return Export(f"journal-{fiscal_year}{suffix}",
+                  [Sheet("journal", JOURNAL_COLUMNS, journal_stream(db, fiscal_year, as_of, stop))],
+                  rows_expected=count)
 
 
 def build_export(kind: str, db: ViewDatabase, queries: BureauQueries, fiscal_year: int,

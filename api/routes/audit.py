@@ -4,7 +4,8 @@ exports. Every route needs the auditor role; none writes to the books.
 GET /v1/audit/journal?after=&limit=&min_position= ·
 GET /v1/audit/history/{entity_id}?after=&limit=&min_position= ·
 GET /v1/audit/verify · POST /v1/audit/digests · GET /v1/audit/public-key ·
-GET /v1/audit/exports/{kind}?fiscal_year=&as_of=&format=
+GET /v1/audit/exports/{kind}?fiscal_year=&as_of=&format= ·
+POST /v1/audit/exports/{kind}?… (a job) · GET /v1/audit/export-jobs/{id} · GET …/{id}/file
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
 
 from api.auth import Auditor
+from api.export_jobs import ExportJobs
+from api.problems import ApiProblem
 from api.reads import POSITION_MAX, MinPosition, queries_of, views_at
 from api.settings import Settings
 from domain.errors import InvalidInput, NotFound
@@ -186,22 +190,111 @@ def public_key(_: Auditor, request: Request) -> Response:
     return Response(digests.public_pem(key.public_key()), media_type="application/x-pem-file")
 
 
+ExportKind = Literal["balances", "journal", "rural"]
+ExportYear = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
+ExportFormat = Annotated[Literal["csv", "xlsx"], Query(alias="format")]
+EXPORT_JOBS_PATH = "/v1/audit/export-jobs"
+JOB_ID_LENGTH_MAX = 64
+
+
 @router.get("/exports/{kind}", response_class=Response,
             responses={200: {"content": {exports.CSV_MEDIA_TYPE: {}, exports.XLSX_MEDIA_TYPE: {}}}})
-def export(_: Auditor, request: Request, db: ViewsDb,
-           kind: Literal["balances", "journal", "rural"],
-           fiscal_year: Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)],
-           as_of: date | None = None,
-           output_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
-           ) -> Response:
-    """Balances, journal or rural-support report of a year (as of a date) as CSV or XLSX."""
+def export(_: Auditor, request: Request, kind: ExportKind, fiscal_year: ExportYear,
+           as_of: date | None = None, output_format: ExportFormat = "csv") -> Response:
+    """Balances, journal or rural-support report of a year (as of a date) as CSV or XLSX,
+    answered at once. CSV is streamed: rows are sent as they are read, memory stays flat.
+    For a year's journal as XLSX, start a job instead (`POST` here): see docs/api.md."""
+    db = ViewDatabase.open(request.app.state.settings)  # closed when the last row is sent
     try:
         built = exports.build_export(kind, db, queries_of(request), fiscal_year, as_of)
     except exports.ExportTooLarge as error:
+        db.close()
         raise InvalidInput(str(error)) from None
-    media_type = exports.XLSX_MEDIA_TYPE if output_format == "xlsx" else exports.CSV_MEDIA_TYPE
+    except BaseException:
+        db.close()
+        raise
     filename = built.filename(output_format)
-    return Response(built.render(output_format), media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if output_format == "csv":
+        return StreamingResponse(_closing(exports.csv_chunks(built.sheets[0]), db),
+                                 media_type=exports.CSV_MEDIA_TYPE, headers=headers)
+    try:
+        body = built.render(output_format)
+    finally:
+        db.close()
+    return Response(body, media_type=exports.XLSX_MEDIA_TYPE, headers=headers)
+
+
+def _closing(chunks: Iterator[bytes], db: ViewDatabase) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        db.close()
+
+
+class ExportJobLinks(BaseModel):
+    self: str
+    file: str
+
+
+class ExportJobError(BaseModel):
+    type: str
+    detail: str
+
+
+class ExportJobAnswer(BaseModel):
+    job: str
+    status: Literal["running", "done", "failed"]
+    kind: str
+    format: str
+    fiscal_year: int
+    as_of: date | None
+    rows_written: int
+    rows_expected: int | None
+    progress: float | None
+    filename: str | None
+    error: ExportJobError | None
+    links: ExportJobLinks
+
+
+def _jobs(request: Request) -> ExportJobs:
+    jobs: ExportJobs = request.app.state.export_jobs
+    return jobs
+
+
+@router.post("/exports/{kind}", status_code=202, response_model=ExportJobAnswer)
+def start_export(actor: Auditor, request: Request, response: Response, kind: ExportKind,
+                 fiscal_year: ExportYear, as_of: date | None = None,
+                 output_format: ExportFormat = "csv") -> ExportJobAnswer:
+    """Starts writing the export in the background and answers at once: 202 with the job,
+    whose `links.self` tells its progress and `links.file` gives the file when it is done."""
+    job = _jobs(request).start(actor.user_id, kind, output_format, fiscal_year, as_of)
+    response.headers["Location"] = f"{EXPORT_JOBS_PATH}/{job.id}"
+    return ExportJobAnswer(**job.as_dict(EXPORT_JOBS_PATH))
+
+
+JobId = Annotated[str, Path(min_length=1, max_length=JOB_ID_LENGTH_MAX)]
+
+
+@router.get("/export-jobs/{job_id}", response_model=ExportJobAnswer)
+def export_job(actor: Auditor, request: Request, job_id: JobId) -> ExportJobAnswer:
+    """An export job's status and progress (rows written of rows expected)."""
+    return ExportJobAnswer(**_jobs(request).get(actor.user_id, job_id).as_dict(EXPORT_JOBS_PATH))
+
+
+@router.get("/export-jobs/{job_id}/file", response_class=FileResponse,
+            responses={200: {"content": {exports.CSV_MEDIA_TYPE: {}, exports.XLSX_MEDIA_TYPE: {}}}})
+def export_job_file(actor: Auditor, request: Request, job_id: JobId) -> FileResponse:
+    """The file of a finished export job; 409 while it is still being written or if it failed."""
+    job = _jobs(request).get(actor.user_id, job_id)
+    if job.status == "failed":
+        raise ApiProblem("export_failed", f"{job.error_code}: {job.error}")
+    if job.status != "done" or job.path is None:
+        done = f"{job.rows_written} of {job.rows_expected} rows" if job.rows_expected else \
+            f"{job.rows_written} rows"
+        raise ApiProblem("export_not_ready", f"export job {job.id} is still running ({done} written)",
+                         headers={"Retry-After": "1"})
+    media = exports.XLSX_MEDIA_TYPE if job.output_format == "xlsx" else exports.CSV_MEDIA_TYPE
+    return FileResponse(job.path, media_type=media, filename=job.filename)
 
 
