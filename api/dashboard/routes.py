@@ -36,6 +36,7 @@ from api.dashboard.i18n import (
     translate,
     translate_value,
 )
+from api.export_jobs import ExportJob, ExportJobUnknown
 from api.routes import findings as findings_file
 from domain.actors import Actor, Role
 from domain.book_import import import_csv
@@ -429,6 +430,54 @@ def sign_digest(request: Request, db: ViewsDb) -> Response:
         return RedirectResponse("/dashboard/audit#digest", status_code=303)
     SignedDigests(db).keep(digest, actor.user_id)
     return RedirectResponse("/dashboard/audit#digest", status_code=303)
+
+
+@router.post("/audit/jobs")
+async def start_export_job(request: Request) -> Response:
+    """Starts an export in the background and shows its page (progress, then the file)."""
+    refusal = _auditor_or_refusal(request)
+    if isinstance(refusal, Response):
+        return refusal
+    form = await request.form()
+    kind, output_format = str(form.get("kind", "")), str(form.get("format", ""))
+    year_text, day = str(form.get("year", "")), _day(str(form.get("as_of", "")))
+    if kind not in exports.KINDS or output_format not in exports.FORMATS or not year_text.isdigit():
+        return Response(status_code=404)
+    job = request.app.state.export_jobs.start(refusal.user_id, kind, output_format,
+                                              int(year_text), day)
+    return RedirectResponse(f"/dashboard/audit/jobs/{job.id}", status_code=303)
+
+
+def _export_job(request: Request, actor: Actor, job_id: str) -> ExportJob | None:
+    try:
+        job: ExportJob = request.app.state.export_jobs.get(actor.user_id, job_id)
+    except ExportJobUnknown:
+        return None
+    return job
+
+
+@router.get("/audit/jobs/{job_id}", response_class=HTMLResponse)
+def export_job_page(request: Request, job_id: str, db: ViewsDb) -> Response:
+    actor = _auditor_or_refusal(request, db, "audit")
+    if isinstance(actor, Response):
+        return actor
+    job = _export_job(request, actor, job_id)
+    if job is None:
+        return Response(status_code=404, content=f"no export job {job_id}")
+    return _render(request, "export_job.html", actor, db, "audit", "", str(job.fiscal_year),
+                   job=job)
+
+
+@router.get("/audit/jobs/{job_id}/file")
+def export_job_file(request: Request, job_id: str) -> Response:
+    actor = _auditor_or_refusal(request)
+    if isinstance(actor, Response):
+        return actor
+    job = _export_job(request, actor, job_id)
+    if job is None or job.status != "done" or job.path is None:
+        return Response(status_code=404, content=f"no finished export job {job_id}")
+    media = exports.XLSX_MEDIA_TYPE if job.output_format == "xlsx" else exports.CSV_MEDIA_TYPE
+    return FileResponse(job.path, media_type=media, filename=job.filename)
 
 
 @router.get("/audit/digest.json")

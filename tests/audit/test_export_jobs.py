@@ -157,3 +157,28 @@ def test_only_auditors_start_or_read_export_jobs(api: Api) -> None:
     assert api.client.post("/v1/audit/exports/journal?fiscal_year=2025").status_code == 401
     job = api.finished(api.call("POST", "/v1/audit/exports/balances", fiscal_year=2025).json())
     assert api.call("GET", job["links"]["self"], role="reader").status_code == 403
+
+
+def test_the_dashboard_runs_the_journal_export_as_a_job_with_its_progress_page(api: Api) -> None:
+    api.client.cookies.set("fundledger_token", api.tokens["auditor"])
+    audit = api.client.get("/dashboard/audit")
+    assert 'id="journal-export-form"' in audit.text
+    started = api.client.post("/dashboard/audit/jobs", data={"kind": "journal", "format": "csv",
+                                                             "year": "2025"},
+                              follow_redirects=False)
+    assert started.status_code == 303
+    page_path = started.headers["location"]
+    deadline = time.monotonic() + JOB_WAIT_SECONDS
+    while 'data-status="running"' in (page := api.client.get(page_path)).text:
+        assert 'http-equiv="refresh"' in page.text
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert 'id="export-download"' in page.text
+    file = api.client.get(f"{page_path}/file")
+    assert file.status_code == 200 and file.content.startswith(b"\xef\xbb\xbfposition,")
+    assert api.client.get("/dashboard/audit/jobs/nope").status_code == 404
+    assert api.client.post("/dashboard/audit/jobs", data={"kind": "ledger", "format": "csv",
+                                                          "year": "2025"}).status_code == 404
+    api.client.cookies.set("fundledger_token", api.tokens["other"])
+    assert api.client.get(page_path).status_code == 404  # another auditor's job
+    assert api.client.get(f"{page_path}/file").status_code == 404

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import openpyxl
 
 from api.dashboard.i18n import DISTRICTS
-from tests.dashboard.conftest import DemoServer, log_in, navigate
+from tests.dashboard.conftest import ACTION_TIMEOUT_MS, DemoServer, log_in, navigate
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -245,10 +245,13 @@ def test_downloading_exports(page: Page, demo_server: DemoServer, output_dir: Pa
     assert len(rows) > 30
     assert any(str(year) in cell for row in rows[1:4] for cell in row)
 
+    navigate(page, "#export-journal-csv")  # a job: its page shows progress, then the file
+    page.wait_for_selector("#export-download", timeout=ACTION_TIMEOUT_MS)
     with page.expect_download() as download:
-        page.click("#export-journal-csv")
+        page.click("#export-download")
     journal = download.value.path().read_text(encoding="utf-8-sig").splitlines()
     assert len(journal) > 1000
+    page.goto(f"{demo_server.url}/dashboard/audit")
 
     with page.expect_download() as download:
         page.click("#export-balances-xlsx")
