@@ -51,8 +51,8 @@ def duplicates(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -
             amount_minor=sum(r["amount"] for r in rows[1:]),
             unit=rows[0]["unit"],
         )
-        for (payee, voucher), rows in sorted(groups.items())
-        if len(rows) > 1
+        # Only the repeated numbers are sorted: a year has ~200,000 vouchers, a few repeated.
+        for (payee, voucher), rows in sorted(item for item in groups.items() if len(item[1]) > 1)
     ]
 
 
@@ -65,15 +65,18 @@ def consecutive(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) 
         if match:
             numbered[(x["payee"], match.group(1))].append((int(match.group(2)), x))
     findings = []
-    for (payee, _prefix), items in sorted(numbered.items()):
+    run_length_min = int(params["run_length_min"])
+    # A payee with fewer numbered invoices than a run needs can have no run: left unsorted.
+    for (payee, _prefix), items in sorted(item for item in numbered.items()
+                                          if len(item[1]) >= run_length_min):
         items.sort(key=lambda item: item[0])
         run = [items[0]]
         for item in [*items[1:], None]:
             if item is not None and item[0] == run[-1][0] + 1:
                 run.append(item)
                 continue
-            schools = {x["school_code"] for _, x in run}
-            if len(run) >= int(params["run_length_min"]) and len(schools) >= int(params["schools_min"]):
+            schools = {x["school_code"] for _, x in run} if len(run) >= run_length_min else set()
+            if len(run) >= run_length_min and len(schools) >= int(params["schools_min"]):
                 first, last = run[0][1]["voucher"], run[-1][1]["voucher"]
                 findings.append(
                     Finding(

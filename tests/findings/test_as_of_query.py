@@ -1,0 +1,98 @@
+"""The as-of allocations read sums each allocation's entries before joining them (it grouped
+the joined rows by every column before, a sort of the whole year): on random histories, as
+of random days and positions, for one year and for all, both queries give the same rows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.errors import LedgerError
+from domain.ledger import FundLedger
+from projections.database import ViewDatabase
+from projections.findings import as_of
+from projections.findings.rule import POSITION_UNBOUNDED, Scope
+from tests.conftest import APPROVER, OFFICER, TODAY
+from tests.findings.conftest import build_bureau
+
+REFERENCE = """SELECT a.allocation_id, a.fund_code, a.school_code, a.fiscal_year, a.unit,
+               a.category, a.origin, a.amount, a.proposed_by, a.proposed_on,
+               a.proposed_position, a.decision, a.decided_by, a.decided_role,
+               a.decided_on, a.decided_position, a.carried_to,
+               COALESCE(SUM(CASE WHEN e.kind = 'allocated' THEN e.delta END), 0) AS allocated,
+               COALESCE(SUM(CASE WHEN e.kind = 'spent' THEN e.delta END), 0) AS spent,
+               MAX(CASE WHEN e.kind = 'allocated' AND e.delta > 0 THEN e.effective_date END)
+                   AS last_funded_on,
+               MAX(e.position) AS last_position
+        FROM findings_allocations a
+        LEFT JOIN findings_allocation_entries e ON e.allocation_id = a.allocation_id
+             AND e.effective_date <= ? AND e.position <= ?
+        WHERE a.proposed_on <= ? AND a.proposed_position <= ? {year_clause}
+        GROUP BY a.allocation_id, a.fund_code, a.school_code, a.fiscal_year, a.unit,
+               a.category, a.origin, a.amount, a.proposed_by, a.proposed_on,
+               a.proposed_position, a.decision, a.decided_by, a.decided_role,
+               a.decided_on, a.decided_position, a.carried_to
+        ORDER BY a.proposed_position"""
+
+
+def _reference(db: ViewDatabase, scope: Scope, *, all_years: bool) -> list[dict[str, Any]]:
+    params: list[Any] = [scope.day, scope.position_max, scope.day, scope.position_max]
+    if not all_years:
+        params.append(scope.fiscal_year)
+    rows = db.dicts(REFERENCE.format(year_clause="" if all_years else "AND a.fiscal_year = ?"),
+                    params)
+    for row in rows:
+        row["allocated"], row["spent"] = int(row["allocated"]), int(row["spent"])
+    return rows
+
+
+operations = st.lists(
+    st.tuples(st.sampled_from(["spend", "reverse", "adjust", "cancel", "propose", "approve"]),
+              st.integers(1, 3_000_000), st.integers(0, 300)),
+    max_size=14,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(operations, st.integers(0, 400), st.integers(1, 200))
+def test_the_summed_first_read_equals_the_grouped_one(ops: list[tuple[str, int, int]],
+                                                      day_offset: int, position_cut: int) -> None:
+    ledger = FundLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: TODAY)
+    bureau = build_bureau(ledger)
+    allocation = bureau.allocations["GL-P1"]
+    proposals: list[object] = []
+    spent: list[tuple[object, date]] = []
+    for kind, amount, offset in ops:
+        day = date(2025, 2, 1) + timedelta(days=offset)
+        try:
+            if kind == "spend":
+                spent.append((bureau.spend(allocation, amount, day)[0], day))
+            elif kind == "reverse" and spent:
+                expenditure, spent_on = spent.pop()
+                ledger.reverse_expenditure(OFFICER, expenditure, reason="error",  # type: ignore[arg-type]
+                                           effective_date=max(spent_on, day))
+            elif kind == "adjust":
+                ledger.adjust_allocation(APPROVER, allocation, delta=-amount, reason="cut",
+                                         effective_date=day)
+            elif kind == "cancel":
+                ledger.cancel_allocation(OFFICER, allocation, reason="closed", effective_date=day)
+            elif kind == "propose":
+                proposals.append(ledger.propose_allocation(
+                    OFFICER, fund="PO-2025", school="GL-P1", amount=amount, purpose="追加",
+                    effective_date=day).subject.id)
+            elif kind == "approve" and proposals:
+                ledger.approve_allocation(APPROVER, proposals.pop(), effective_date=day)
+        except LedgerError:
+            pass  # a refused command writes nothing; both reads must agree all the same
+    db = bureau.facts()
+    last = ledger.recorder.max_notification_id() or 0
+    for position in (POSITION_UNBOUNDED, max(1, last - position_cut)):
+        scope = Scope(2025, date(2025, 1, 1) + timedelta(days=day_offset), position)
+        for all_years in (False, True):
+            assert as_of.allocation_rows(db, scope, all_years=all_years) == \
+                _reference(db, scope, all_years=all_years)
+    bureau.session.close()
+    ledger.close()
