@@ -71,9 +71,6 @@ CREATE_STATEMENTS = (
     "ON findings_allocation_entries (allocation_id, effective_date)",
     "CREATE INDEX IF NOT EXISTS findings_expenditures_by_school "
     "ON findings_expenditures (fiscal_year, school_code, spent_on)",
-    # A year's findings read only that year's allocations (projections/findings/as_of.py).
-    "CREATE INDEX IF NOT EXISTS findings_allocations_by_year "
-    "ON findings_allocations (fiscal_year, proposed_position)",
     "CREATE INDEX IF NOT EXISTS findings_history_by_school "
     "ON findings_school_history (school_code, kind, effective_date)",
 )
