@@ -3,6 +3,8 @@ of the journal, and the choices its filters offer."""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -58,10 +60,36 @@ def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = ""
     return rows, (int(rows[-1]["position"]) if more else None)
 
 
-def journal_choices(db: ViewDatabase) -> tuple[list[str], list[str]]:
-    """The entity types and event names present, for the filter menus."""
-    types = [t for (t,) in db.rows(f"SELECT DISTINCT entity_type FROM {JOURNAL_TABLE} "  # noqa: S608
-                                   "ORDER BY entity_type")]
-    events = [e for (e,) in db.rows(f"SELECT DISTINCT event FROM {JOURNAL_TABLE} "  # noqa: S608
-                                    "ORDER BY event")]
-    return types, events
+@dataclass
+class _Choices:
+    head: int
+    types: set[str]
+    events: set[str]
+
+
+_CHOICES: dict[str, _Choices] = {}
+_CHOICES_LOCK = threading.Lock()
+
+
+def journal_choices(db: ViewDatabase, store: str = "") -> tuple[list[str], list[str]]:
+    """The entity types and event names present, for the filter menus.
+
+    The journal only grows, so what a store's journal held up to a position is remembered and
+    only the rows after it are read (a whole-journal DISTINCT was two scans of 600,000 rows on
+    every view of the audit page)."""
+    with _CHOICES_LOCK:
+        known = _CHOICES.get(store)
+    head = known.head if known is not None else 0
+    types, events = (set(known.types), set(known.events)) if known is not None else (set(), set())
+    last = head
+    for entity_type, event, position in db.rows(
+            f"SELECT entity_type, event, MAX(position) FROM {JOURNAL_TABLE} "  # noqa: S608
+            "WHERE position > ? GROUP BY entity_type, event", (head,)):
+        types.add(str(entity_type))
+        events.add(str(event))
+        last = max(last, int(position))
+    if store and last > head:
+        with _CHOICES_LOCK:
+            if store not in _CHOICES or _CHOICES[store].head < last:
+                _CHOICES[store] = _Choices(last, types, events)
+    return sorted(types), sorted(events)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,6 +26,8 @@ from projections.rural_support import (
     build_report,
 )
 from projections.tracking import ViewTrackingRecorder
+
+RURAL_REPORTS_KEPT = 16
 
 APPLICATION_NAME = "FundLedger"
 LIST_LIMIT_MAX = 1000
@@ -199,6 +202,10 @@ class BureauQueries:
         self._local = threading.local()
         self._connections: list[ViewDatabase] = []
         self._lock = threading.Lock()
+        # Rural-support reports by (year, as-of day, position): a report scans the year's
+        # ledger entries (seconds at 600,000 events) and the page is opened again and again.
+        self._rural_reports: OrderedDict[tuple[int, date | None, int], RuralSupportReport] = \
+            OrderedDict()
         db = self._db()
         # The views may not have been built yet: empty tables answer "nothing yet".
         ViewTrackingRecorder(db).create_table()
@@ -378,6 +385,20 @@ class BureauQueries:
     # ------------------------------------------------------------ rural support
 
     def rural_support(self, fiscal_year: int, as_of: date | None = None) -> RuralSupportReport:
+        """The report at the views' position now: computed once per (year, day, position)."""
+        key = (fiscal_year, as_of, self.position())
+        with self._lock:
+            kept = self._rural_reports.get(key)
+        if kept is not None:
+            return kept
+        report = self._rural_support(fiscal_year, as_of)
+        with self._lock:
+            self._rural_reports[(fiscal_year, as_of, report.position)] = report
+            while len(self._rural_reports) > RURAL_REPORTS_KEPT:
+                self._rural_reports.popitem(last=False)
+        return report
+
+    def _rural_support(self, fiscal_year: int, as_of: date | None) -> RuralSupportReport:
         db = self._db()
         with db.snapshot():
             position = self.position()

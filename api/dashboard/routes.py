@@ -392,7 +392,7 @@ def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
                                           event=event, entity=entity.strip(), as_of=day,
                                           before=before, fiscal_year=fiscal_year,
                                           internal=internal)
-    types, events = journal_queries.journal_choices(db)
+    types, events = journal_queries.journal_choices(db, store_key(request.app.state.settings))
     next_query = (urlencode({**request.query_params, "before": cursor})
                   if cursor is not None else None)
     return _render(request, "audit.html", actor, db, "audit", as_of, year,

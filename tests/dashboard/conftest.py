@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,8 @@ OUTPUT_DIR = Path(os.environ.get("FUNDLEDGER_TEST_OUTPUT", REPO / "test-output")
 SCALE = 0.02  # about 40 Xuzhou schools and 6,000 events: a few seconds to generate
 SEED = 20250101
 START_WAIT_SECONDS_MAX = 60
+LARGE_SCALE = 0.1
+LARGE_START_WAIT_SECONDS_MAX = 600
 VIEWPORT = {"width": 1280, "height": 900}
 ACTION_TIMEOUT_MS = 15_000
 
@@ -101,16 +104,30 @@ def output_dir() -> Path:
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A generated year on SQLite, served by `fundledger serve` in its own process; tokens
     issued through the ledger and, for the auditor, through `fundledger users add`."""
+    with _served_year(tmp_path_factory.mktemp("dashboard"), SCALE, START_WAIT_SECONDS_MAX) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def large_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo's own default size (scale 0.1: ~200 schools, ~60,000 events), five times the
+    other tests' year: for the slow-marked page loads at a larger scale."""
+    with _served_year(tmp_path_factory.mktemp("dashboard-large"), LARGE_SCALE,
+                      LARGE_START_WAIT_SECONDS_MAX) as server:
+        yield server
+
+
+@contextmanager
+def _served_year(home: Path, scale: float, wait_seconds: float) -> Iterator[DemoServer]:
     from scripts.demo import inject_demo_anomalies  # noqa: PLC0415
     from scripts.generator import generate  # noqa: PLC0415
 
-    home = tmp_path_factory.mktemp("dashboard")
     year = bureau_today().year - 1
     settings = Settings(database_url=f"sqlite:///{home}/fundledger.db",
                         signing_key_path=home / "signing-key.pem")
     ledger = open_ledger(settings)
     try:
-        generate(ledger, preset="xuzhou", seed=SEED, fiscal_year=year, scale=SCALE)
+        generate(ledger, preset="xuzhou", seed=SEED, fiscal_year=year, scale=scale)
         truth = inject_demo_anomalies(ledger, year, SEED)  # as `fundledger demo` does
         tokens = {role: ledger.add_user(f"dash.{role}", [role])
                   for role in ("officer", "reader")}
@@ -129,7 +146,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_views_caught_up(url, process, log_path)
+            _wait_until_views_caught_up(url, process, log_path, wait_seconds)
             yield DemoServer(url, tokens, year, log_path, settings.database_url, tuple(truth))
         finally:
             process.terminate()
@@ -139,8 +156,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
                 process.kill()
 
 
-def _wait_until_views_caught_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_WAIT_SECONDS_MAX
+def _wait_until_views_caught_up(url: str, process: subprocess.Popen[bytes], log: Path,
+                                wait_seconds: float) -> None:
+    deadline = time.monotonic() + wait_seconds
     while True:
         try:
             health = httpx.get(f"{url}/healthz", timeout=2).json()
