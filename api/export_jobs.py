@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import NotFound
+from domain.errors import IdempotencyKeyReused, NotFound
 from projections import exports
 from projections.database import ViewDatabase
 
@@ -91,16 +91,30 @@ class ExportJobs:
         self.directory = directory or Path(tempfile.mkdtemp(prefix="fundledger-exports-"))
         self._own_directory = directory is None
         self._jobs: OrderedDict[str, ExportJob] = OrderedDict()
+        self._by_key: dict[tuple[str, str], str] = {}  # (owner, idempotency key) -> job id
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fundledger-export")
 
     def start(self, owner: str, kind: str, output_format: str, fiscal_year: int,
-              as_of: date | None) -> ExportJob:
+              as_of: date | None, idempotency_key: str | None = None) -> ExportJob:
+        """A new job; or, under an idempotency key this user gave before, the job it started
+        (while the server still keeps it)."""
         if kind not in exports.KINDS or output_format not in exports.FORMATS:
             msg = f"no {kind} export as {output_format}"
             raise ValueError(msg)
         job = ExportJob(uuid.uuid4().hex, owner, kind, output_format, fiscal_year, as_of)
         with self._lock:
+            if idempotency_key is not None:
+                earlier = self._jobs.get(self._by_key.get((owner, idempotency_key), ""))
+                if earlier is not None:
+                    asked = (kind, output_format, fiscal_year, as_of)
+                    if asked != (earlier.kind, earlier.output_format, earlier.fiscal_year,
+                                 earlier.as_of):
+                        msg = (f"Idempotency-Key {idempotency_key} started another export "
+                               f"({earlier.kind} {earlier.fiscal_year} {earlier.output_format})")
+                        raise IdempotencyKeyReused(msg)
+                    return earlier
+                self._by_key[(owner, idempotency_key)] = job.id
             self._jobs[job.id] = job
             while len(self._jobs) > JOBS_KEPT:
                 _, forgotten = self._jobs.popitem(last=False)

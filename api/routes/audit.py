@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
 
 from api.auth import Auditor
+from api.commands import IdempotencyKey
 from api.export_jobs import ExportJobs
 from api.problems import ApiProblem
 from api.reads import POSITION_MAX, MinPosition, queries_of, views_at
@@ -265,10 +266,13 @@ def _jobs(request: Request) -> ExportJobs:
 @router.post("/exports/{kind}", status_code=202, response_model=ExportJobAnswer)
 def start_export(actor: Auditor, request: Request, response: Response, kind: ExportKind,
                  fiscal_year: ExportYear, as_of: date | None = None,
-                 output_format: ExportFormat = "csv") -> ExportJobAnswer:
+                 output_format: ExportFormat = "csv",
+                 idempotency_key: IdempotencyKey = None) -> ExportJobAnswer:
     """Starts writing the export in the background and answers at once: 202 with the job,
-    whose `links.self` tells its progress and `links.file` gives the file when it is done."""
-    job = _jobs(request).start(actor.user_id, kind, output_format, fiscal_year, as_of)
+    whose `links.self` tells its progress and `links.file` gives the file when it is done.
+    A repeat under the same `Idempotency-Key` answers the job the first one started."""
+    job = _jobs(request).start(actor.user_id, kind, output_format, fiscal_year, as_of,
+                               idempotency_key)
     response.headers["Location"] = f"{EXPORT_JOBS_PATH}/{job.id}"
     return ExportJobAnswer(**job.as_dict(EXPORT_JOBS_PATH))
 

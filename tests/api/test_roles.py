@@ -16,6 +16,7 @@ READERS = {"reader", "auditor", "officer", "approver"}
 A = "{allocation}"
 E = "{expenditure}"
 UNKNOWN_IMPORT = "00000000-0000-4000-8000-000000000000"
+UNKNOWN_JOB = "0123456789abcdef0123456789abcdef"  # an export job no one started
 CSV = b"\xef\xbb\xbfallocation,amount,payee,voucher,spent_on\n"  # an upload: sent as text/csv
 
 # (method, path template, body, roles allowed). {allocation}/{expenditure} are filled in.
@@ -59,6 +60,9 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", f"/v1/audit/findings?fiscal_year={FISCAL_YEAR}", None, {"auditor"}),
     ("GET", "/v1/audit/public-key", None, {"auditor"}),
     ("GET", f"/v1/audit/exports/balances?fiscal_year={FISCAL_YEAR}", None, {"auditor"}),
+    ("POST", f"/v1/audit/exports/balances?fiscal_year={FISCAL_YEAR}", {}, {"auditor"}),
+    ("GET", f"/v1/audit/export-jobs/{UNKNOWN_JOB}", None, {"auditor"}),
+    ("GET", f"/v1/audit/export-jobs/{UNKNOWN_JOB}/file", None, {"auditor"}),
     ("POST", "/v1/imports", CSV, {"officer"}),
     ("GET", f"/v1/imports/{UNKNOWN_IMPORT}", None, {"officer", "auditor"}),
     ("GET", "/v1/imports", None, {"officer", "auditor"}),
@@ -134,7 +138,8 @@ def test_the_matrix_covers_every_operation_of_the_app(api: Api) -> None:
     published = _operations(api)
     assert len(published) >= 33  # DESIGN §6 alone names 33 operations: the walk found them
     covered = {(m, p.split("?")[0].replace(A, "{id}").replace(E, "{id}")
-                .replace(UNKNOWN_IMPORT, "{id}")) for m, p, _, _ in MATRIX}
+                .replace(UNKNOWN_IMPORT, "{id}").replace(UNKNOWN_JOB, "{job_id}"))
+               for m, p, _, _ in MATRIX}
     covered = {(m, p.replace("/v1/audit/history/{id}", "/v1/audit/history/{entity_id}")
                 .replace("/v1/audit/exports/balances", "/v1/audit/exports/{kind}"))
                for m, p in covered}

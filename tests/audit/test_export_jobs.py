@@ -182,3 +182,17 @@ def test_the_dashboard_runs_the_journal_export_as_a_job_with_its_progress_page(a
     api.client.cookies.set("fundledger_token", api.tokens["other"])
     assert api.client.get(page_path).status_code == 404  # another auditor's job
     assert api.client.get(f"{page_path}/file").status_code == 404
+
+
+def test_a_repeat_under_the_same_idempotency_key_answers_the_same_job(api: Api) -> None:
+    headers = {"Authorization": f"Bearer {api.tokens['auditor']}", "Idempotency-Key": "exp-1"}
+    first = api.client.post("/v1/audit/exports/balances?fiscal_year=2025", headers=headers)
+    again = api.client.post("/v1/audit/exports/balances?fiscal_year=2025", headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["job"] == again.json()["job"]
+    other = api.client.post("/v1/audit/exports/balances?fiscal_year=2025",
+                            headers={**headers, "Authorization": f"Bearer {api.tokens['other']}"})
+    assert other.json()["job"] != first.json()["job"]  # keys are each user's own
+    changed = api.client.post("/v1/audit/exports/journal?fiscal_year=2025", headers=headers)
+    assert changed.status_code == 422
+    assert changed.json()["type"].endswith("/idempotency_key_reused")
