@@ -151,6 +151,9 @@ def schools_with_balances(db: ViewDatabase, fiscal_year: int, as_of: date | None
         "ORDER BY s.school_code LIMIT ?", [*money_params, *params, limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
+    for row in rows:
+        # PostgreSQL sums BIGINTs as NUMERIC: back to exact integers (the page formats them).
+        row["allocated"], row["spent"] = int(row["allocated"]), int(row["spent"])
     return rows, (rows[-1]["code"] if more else None)
 
 
