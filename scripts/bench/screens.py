@@ -215,7 +215,7 @@ def _cell(found: dict[str, Any]) -> str:
     text = f"{seconds:.2f} s" if seconds >= 0.1 else f"{seconds * 1000:.0f} ms"
     note = found.get("note", "")
     if not note.startswith("200") and not note.startswith("job, 200"):
-        text += f" ({note[:40]})"
+        text += f" (answered {note.split()[0].rstrip(',')})"
     return text
 
 
