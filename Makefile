@@ -2,10 +2,15 @@
 # the crash/restart fault scenarios, `ci_fault`; `make test-all` adds the other slow ones).
 # Both install the whole dependency tree from the lock, hash-checked (docs/dependencies.md).
 PYTHON ?= python3
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements-dev.lock
+# pip names each configured local index that lacks a package (one line per package on some
+# machines); what a person needs is the rest.
+PIP_QUIET := sed -u '/^WARNING: Location .* is ignored: it is neither a file nor a directory\.$$/d'
 EXPORT := $(BIN)/uv export --quiet --format requirements-txt --no-emit-project --no-default-groups \
 	--group build
 
@@ -15,8 +20,10 @@ $(STAMP): $(LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "fundledger needs Python 3.11 or later, not " + sys.version.split()[0])'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "installing the locked dependencies into $(VENV) (hash-checked; $(LOCK)) ..."
-	@$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
-	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK) 2>&1 \
+		| $(PIP_QUIET)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 \
+		| $(PIP_QUIET)
 	@$(BIN)/pip check --disable-pip-version-check >/dev/null || $(BIN)/pip check
 	@touch $(STAMP)
 
