@@ -20,7 +20,7 @@ schema=fundledger_old_store  # replaced by each test's own schema on restore
 
 cleanup() {
     git -C "$repo" worktree remove --force "$work/src" >/dev/null 2>&1 || true
-    psql -q "$postgres/postgres" -c "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1 || true
+    psql -q "$postgres/postgres" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
