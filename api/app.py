@@ -25,6 +25,7 @@ from api.routes import (
     allocations,
     audit,
     balances,
+    changes,
     enrolment_snapshots,
     expenditures,
     findings,
@@ -106,9 +107,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.state.known_tokens = None
     app.state.export_jobs = None
     problems.install(app)
-    for router in (schools.router, funds.router, allocations.router, expenditures.router,
-                   balances.router, findings.router, imports.router, funding_standards.router,
-                   enrolment_snapshots.router, tranches.router, audit.router):
+    for router in (schools.router, funds.router, allocations.router, changes.router,
+                   expenditures.router, balances.router, findings.router, imports.router,
+                   funding_standards.router, enrolment_snapshots.router, tranches.router,
+                   audit.router):
         app.include_router(router, responses=PROBLEM_RESPONSES,
                            dependencies=[Depends(refuse_unknown_query)])
     app.include_router(system.router)

@@ -49,6 +49,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "allocation_not_found": 404,
     "expenditure_not_found": 404,
     "user_not_found": 404,
+    "change_not_found": 404,
     # Things that already exist: a conflict with the books as they are.
     "already_exists": 409,
     "school_already_registered": 409,
@@ -86,6 +87,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "tranche_exceeds_available": 409,
     "plan_changed": 409,
     "below_standard": 409,
+    "change_not_pending": 409,
     # Idempotency and concurrency.
     "idempotency_key_reused": 422,
     "concurrency_conflict": 409,

@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from domain.allocation import Allocation
+from domain.change import PendingChange
 from domain.classification import Category, Earmark, ExpenditureClass, Level, Locale, Source
 from domain.expenditure import Expenditure
 from domain.fund import Fund
@@ -251,6 +252,35 @@ class AllocationPublic(BaseModel):
     position: int | None = None
 
 
+class ApproveChange(Command):
+    reason: OptionalReason = ""
+
+
+class RejectChange(Command):
+    reason: Reason
+
+
+class ChangePublic(BaseModel):
+    """A two-person change: made by one person, applied only when another approves it."""
+
+    change: str
+    status: Literal["pending", "approved", "rejected"]
+    kind: str
+    maker: str
+    maker_role: str | None = None
+    subjects: list[str] = Field([], description="What it concerns: allocation:<id>, fund:<code>")
+    params: dict[str, Any] = {}
+    reason: str = ""
+    proposed_on: date | None = None
+    decided_by: str | None = None
+    decided_on: date | None = None
+    decision_reason: str | None = None
+    changed: list[dict[str, Any]] | None = Field(
+        None, description="After approval: each changed subject as the books now hold it")
+    version: int | None = None
+    position: int | None = None
+
+
 class TransferPublic(BaseModel):
     source: AllocationPublic
     target: AllocationPublic
@@ -392,6 +422,19 @@ def allocation_public(allocation: Allocation, position: int | None = None) -> Al
         proposed_by=allocation.proposed_by, approved_by=allocation.approved_by,
         approved_on=allocation.approved_on, formula=getattr(allocation, "formula", None),
         version=allocation.version, position=position)
+
+
+def change_public(change: PendingChange, position: int | None = None,
+                  changed: list[dict[str, Any]] | None = None) -> ChangePublic:
+    params = {k: (v if v is None or isinstance(v, bool | int | str) else str(v))
+              for k, v in change.params.items()}
+    return ChangePublic(
+        change=str(change.id), status=change.status, kind=change.kind, maker=change.maker,
+        maker_role=change.maker_role, subjects=list(change.subjects), params=params,
+        reason=change.reason, proposed_on=change.proposed_on, decided_by=change.decided_by,
+        decided_on=change.decided_on,
+        decision_reason=change.decision_reason if change.decided_by else None,
+        changed=changed, version=change.version, position=position)
 
 
 def expenditure_public(expenditure: Expenditure, position: int | None = None) -> ExpenditurePublic:

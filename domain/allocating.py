@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor, Role, Stamp
 from domain.allocation import Allocation
-from domain.bureau import Bureau, check_unit, reason_text
+from domain.approvals import ChangeCommands
+from domain.bureau import check_unit, reason_text
+from domain.change import ChangeContext, register_change_kind
 from domain.classification import ExpenditureClass
 from domain.errors import InvalidInput, TransferNotAllowed
 from domain.expenditure import Expenditure, VoucherNumber
@@ -27,8 +30,13 @@ from domain.unit_of_work import Decision, Outcome
 from domain.units import check_amount, check_delta
 from domain.vouchers import check_voucher
 
+# The two-person changes registered here (domain/change.py); stable names, stored.
+ALLOCATION_ADJUST = "allocation_adjust"
+ALLOCATION_TRANSFER = "allocation_transfer"
+ALLOCATION_CANCEL = "allocation_cancel"
 
-class AllocationCommands(Bureau):
+
+class AllocationCommands(ChangeCommands):
     def propose_allocation(
         self, actor: Actor, *, fund: str, school: str, amount: int, purpose: str,
         effective_date: date | None = None, unit: str | None = None,
@@ -114,46 +122,52 @@ class AllocationCommands(Bureau):
         effective_date: date | None = None, expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> Outcome:
+        """Asks for an approved allocation to be raised or lowered: a two-person change."""
         role = actor.acting_as(Role.APPROVER)
-        delta = check_delta(delta)
-        reason = reason_text(reason)
+        params = {"allocation": allocation_id, "delta": check_delta(delta),
+                  "reason": reason_text(reason), "effective_date": effective_date}
+        return self.propose_change(
+            actor, role, ALLOCATION_ADJUST, params, idempotency_key,
+            check=lambda: self._allocation(allocation_id, expected_version))
 
-        def decide() -> Decision:
-            allocation = self._allocation(allocation_id, expected_version)
-            fund = self.load(allocation.fund_id)
-            stamp = self._stamp_in_year(actor, role, fund, effective_date, idempotency_key,
-                                        reason)
-            allocation.adjust(delta, stamp)
-            if delta > 0:
-                fund.commit(allocation.id, delta, stamp)
-            else:
-                fund.release(allocation.id, -delta, stamp)
-            return Decision([allocation], [allocation, fund])
-
-        return self._run_on(actor, "adjust_allocation", allocation_id, reason, effective_date,
-                            idempotency_key, decide, delta=delta)
+    def _apply_adjust_allocation(self, context: ChangeContext,
+                                 params: dict[str, Any]) -> Decision:
+        delta = params["delta"]
+        allocation = self._allocation(params["allocation"])
+        fund = self.load(allocation.fund_id)
+        stamp = self._stamp_in_year(context.maker, context.maker_role, fund,
+                                    params["effective_date"], context.key, params["reason"])
+        allocation.adjust(delta, stamp)
+        if delta > 0:
+            fund.commit(allocation.id, delta, stamp)
+        else:
+            fund.release(allocation.id, -delta, stamp)
+        return Decision([allocation], [allocation, fund])
 
     def cancel_allocation(
         self, actor: Actor, allocation_id: UUID, *, reason: str,
         effective_date: date | None = None, expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> Outcome:
-        """Cancels an allocation; its unspent remainder goes back to the fund."""
+        """Asks for an allocation to be cancelled, its unspent remainder going back to the
+        fund: a two-person change."""
         role = actor.acting_as(Role.OFFICER)
-        reason = reason_text(reason)
+        params = {"allocation": allocation_id, "reason": reason_text(reason),
+                  "effective_date": effective_date}
+        return self.propose_change(
+            actor, role, ALLOCATION_CANCEL, params, idempotency_key,
+            check=lambda: self._allocation(allocation_id, expected_version))
 
-        def decide() -> Decision:
-            allocation = self._allocation(allocation_id, expected_version)
-            fund = self.load(allocation.fund_id)
-            stamp = self._stamp_in_year(actor, role, fund, effective_date, idempotency_key,
-                                        reason)
-            released = allocation.cancel(stamp)
-            if released > 0:
-                fund.release(allocation.id, released, stamp)
-            return Decision([allocation], [allocation, fund])
-
-        return self._run_on(actor, "cancel_allocation", allocation_id, reason, effective_date,
-                            idempotency_key, decide)
+    def _apply_cancel_allocation(self, context: ChangeContext,
+                                 params: dict[str, Any]) -> Decision:
+        allocation = self._allocation(params["allocation"])
+        fund = self.load(allocation.fund_id)
+        stamp = self._stamp_in_year(context.maker, context.maker_role, fund,
+                                    params["effective_date"], context.key, params["reason"])
+        released = allocation.cancel(stamp)
+        if released > 0:
+            fund.release(allocation.id, released, stamp)
+        return Decision([allocation], [allocation, fund])
 
     def transfer_allocation(
         self, actor: Actor, allocation_id: UUID, *, amount: int, reason: str,
@@ -161,47 +175,51 @@ class AllocationCommands(Bureau):
         effective_date: date | None = None, expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> Outcome:
-        """Moves part of the unspent remainder to another allocation of the same fund:
-        an existing one, or a new one for another school. One atomic operation."""
+        """Asks for part of the unspent remainder to move to another allocation of the same
+        fund (an existing one, or a new one for another school): a two-person change, applied
+        in one atomic write when approved."""
         role = actor.acting_as(Role.OFFICER)
-        amount = check_amount(amount)
-        reason = reason_text(reason)
         if (to_school is None) == (to_allocation is None):
             msg = "name exactly one of to_school and to_allocation"
             raise InvalidInput(msg)
+        params = {"allocation": allocation_id, "amount": check_amount(amount),
+                  "reason": reason_text(reason), "to_school": to_school,
+                  "to_allocation": to_allocation, "effective_date": effective_date}
+        return self.propose_change(
+            actor, role, ALLOCATION_TRANSFER, params, idempotency_key,
+            check=lambda: self._allocation(allocation_id, expected_version))
 
-        def decide() -> Decision:
-            source = self._allocation(allocation_id, expected_version)
-            fund = self.load(source.fund_id)
-            fund.check_open()
-            stamp = self._stamp_in_year(actor, role, fund, effective_date, idempotency_key,
-                                        reason)
-            changed: list[Aggregate] = [source]
-            if to_allocation is not None:
-                target = self._allocation(to_allocation)
-                if target.id == source.id or target.fund_id != source.fund_id:
-                    msg = "a transfer goes to another allocation of the same fund"
-                    raise TransferNotAllowed(msg)
-                source.transfer_out(target.id, amount, stamp)
-                target.transfer_in(source.id, amount, stamp)
-            else:
-                assert to_school is not None
-                school = self._school(to_school)
-                fund.check_may_pay(school, stamp.effective_date)
-                target_id = _new_id("allocation", actor, idempotency_key)
-                source.transfer_out(target_id, amount, stamp)
-                target = Allocation.open_by_transfer(
-                    target_id, **fund.allocation_terms(school.id, school.code, source.purpose,
-                                                       amount), stamp=stamp)
-                # The fund learns of the new allocation so that year-end close reaches it.
-                fund.commit(target.id, 0, stamp)
-                changed.append(fund)
-            changed.append(target)
-            return Decision([source, target], changed)
-
-        return self._run_on(actor, "transfer_allocation", allocation_id, reason, effective_date,
-                            idempotency_key, decide, amount=amount, to_school=to_school,
-                            to_allocation=str(to_allocation))
+    def _apply_transfer_allocation(self, context: ChangeContext,
+                                   params: dict[str, Any]) -> Decision:
+        amount, to_school, to_allocation = (params["amount"], params["to_school"],
+                                            params["to_allocation"])
+        source = self._allocation(params["allocation"])
+        fund = self.load(source.fund_id)
+        fund.check_open()
+        stamp = self._stamp_in_year(context.maker, context.maker_role, fund,
+                                    params["effective_date"], context.key, params["reason"])
+        changed: list[Aggregate] = [source]
+        if to_allocation is not None:
+            target = self._allocation(to_allocation)
+            if target.id == source.id or target.fund_id != source.fund_id:
+                msg = "a transfer goes to another allocation of the same fund"
+                raise TransferNotAllowed(msg)
+            source.transfer_out(target.id, amount, stamp)
+            target.transfer_in(source.id, amount, stamp)
+        else:
+            school = self._school(to_school)
+            fund.check_may_pay(school, stamp.effective_date)
+            target_id = context.derived_id("allocation")
+            source.transfer_out(target_id, amount, stamp)
+            target = Allocation.open_by_transfer(
+                target_id, approved_by=context.approved_by,
+                **fund.allocation_terms(school.id, school.code, source.purpose, amount),
+                stamp=stamp)
+            # The fund learns of the new allocation so that year-end close reaches it.
+            fund.commit(target.id, 0, stamp)
+            changed.append(fund)
+        changed.append(target)
+        return Decision([source, target], changed)
 
     # ------------------------------------------------------------ expenditures
 
@@ -295,3 +313,11 @@ def _new_id(kind: str, actor: Actor, idempotency_key: str | None) -> UUID:
     """A keyed request's new aggregate has an id that follows from the key, so two concurrent
     first attempts collide in the store; an unkeyed one a random id."""
     return id_from_key(kind, actor.user_id, idempotency_key) if idempotency_key else uuid4()
+
+
+register_change_kind(ALLOCATION_ADJUST, AllocationCommands._apply_adjust_allocation,
+                     "Raise or lower an approved allocation")
+register_change_kind(ALLOCATION_TRANSFER, AllocationCommands._apply_transfer_allocation,
+                     "Move part of an allocation's remainder to another allocation")
+register_change_kind(ALLOCATION_CANCEL, AllocationCommands._apply_cancel_allocation,
+                     "Cancel an allocation; its remainder goes back to the fund")

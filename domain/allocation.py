@@ -55,7 +55,13 @@ class Allocation(Aggregate):
         state["formula"] = None
 
     class Opened(Aggregate.Created):
-        """The fields every way of opening an allocation records."""
+        """The fields every way of opening an allocation records.
+
+        v2 adds `approved_by`: who approved the two-person change that opened it already
+        approved (a transfer); None for a proposal, and for openings stored before v2.
+        """
+
+        class_version = 2
 
         fund_id: UUID
         fund_code: str
@@ -69,6 +75,11 @@ class Allocation(Aggregate):
         amount: int
         origin: str
         stamp: Stamp
+        approved_by: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["approved_by"] = None
 
     class Proposed(Opened):
         """An officer asks for part of a fund to go to a school; an approver decides."""
@@ -93,6 +104,7 @@ class Allocation(Aggregate):
         amount: int,
         origin: str,
         stamp: Stamp,
+        approved_by: str | None = None,
     ) -> None:
         self.fund_id = fund_id
         self.fund_code = fund_code
@@ -107,7 +119,7 @@ class Allocation(Aggregate):
         self.origin = origin
         self.effective_date = stamp.effective_date
         self.proposed_by = stamp.actor_id
-        self.approved_by: str | None = None
+        self.approved_by: str | None = approved_by
         self.approved_on: date | None = None
         self.spent = 0
         self.formula: dict[str, Any] | None = None
@@ -121,19 +133,20 @@ class Allocation(Aggregate):
 
     @classmethod
     def propose(cls, allocation_id: UUID, **fields: object) -> Allocation:
-        return cls._create(cls.Proposed, id=allocation_id, origin=Origin.PROPOSAL.value, **fields)
+        return cls._create(cls.Proposed, id=allocation_id, origin=Origin.PROPOSAL.value,
+                           approved_by=None, **fields)
 
     @classmethod
-    def open_by_transfer(cls, allocation_id: UUID, **fields: object) -> Allocation:
-        return cls._create(
-            cls.OpenedByTransfer, id=allocation_id, origin=Origin.TRANSFER.value, **fields
-        )
+    def open_by_transfer(cls, allocation_id: UUID, approved_by: str | None = None,
+                         **fields: object) -> Allocation:
+        return cls._create(cls.OpenedByTransfer, id=allocation_id,
+                           origin=Origin.TRANSFER.value, approved_by=approved_by, **fields)
 
     @classmethod
-    def open_by_carry_over(cls, allocation_id: UUID, **fields: object) -> Allocation:
-        return cls._create(
-            cls.OpenedByCarryOver, id=allocation_id, origin=Origin.CARRY_OVER.value, **fields
-        )
+    def open_by_carry_over(cls, allocation_id: UUID, approved_by: str | None = None,
+                           **fields: object) -> Allocation:
+        return cls._create(cls.OpenedByCarryOver, id=allocation_id,
+                           origin=Origin.CARRY_OVER.value, approved_by=approved_by, **fields)
 
     @event("FormulaRecorded")
     def record_formula(self, tranche_id: UUID, snapshot_id: UUID, inputs: dict[str, Any]) -> None:

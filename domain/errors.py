@@ -90,6 +90,11 @@ class ExpenditureNotFound(NotFound):
     title = "Expenditure not found"
 
 
+class ChangeNotFound(NotFound):
+    code = "change_not_found"
+    title = "Change not found"
+
+
 class UserNotFound(NotFound):
     code = "user_not_found"
     title = "User not found"
@@ -204,6 +209,11 @@ class TransferNotAllowed(RuleViolation):
 class CarryOverTargetInvalid(RuleViolation):
     code = "carry_over_target_invalid"
     title = "Carry-over target must be an open fund of the next fiscal year in the same unit"
+
+
+class ChangeNotPending(RuleViolation):
+    code = "change_not_pending"
+    title = "The change was already approved or rejected"
 
 
 # Idempotency and concurrency.

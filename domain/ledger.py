@@ -15,6 +15,7 @@ from domain import year_end
 from domain.actors import Actor, Role
 from domain.allocating import AllocationCommands
 from domain.bureau import reason_text
+from domain.change import ChangeContext, register_change_kind
 from domain.classification import (
     DEFAULT_CLASSES,
     Category,
@@ -40,6 +41,10 @@ from domain.unit_of_work import Batch, Decision, Outcome, working_copy
 from domain.units import check_amount, check_delta, unit_of
 
 # Names other modules import from here.
+# The two-person changes registered here (domain/change.py); stable names, stored.
+FUND_ADJUST = "fund_adjust"
+FUND_CLOSE = "fund_close"
+
 __all__ = ["BUREAU_TIMEZONE", "Batch", "FundLedger", "Outcome", "bureau_today", "working_copy"]
 _working_copy = working_copy  # tests/domain/test_batch_copies.py
 
@@ -172,19 +177,19 @@ class FundLedger(AllocationCommands):
         effective_date: date | None = None, expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> Outcome:
+        """Asks for the appropriation to change by `delta`: a two-person change."""
         role = actor.acting_as(Role.APPROVER)
-        delta = check_delta(delta)
-        reason = reason_text(reason)
+        params = {"code": code, "delta": check_delta(delta), "reason": reason_text(reason),
+                  "effective_date": effective_date}
+        return self.propose_change(actor, role, FUND_ADJUST, params, idempotency_key,
+                                   check=lambda: self._fund(code, expected_version))
 
-        def decide() -> Decision:
-            fund = self._fund(code, expected_version)
-            fund.adjust_appropriation(delta, self._stamp_in_year(actor, role, fund, effective_date,
-                                                                 idempotency_key, reason))
-            return Decision([fund])
-
-        return self.run(actor, "adjust_fund", {
-            "code": code, "delta": delta, "reason": reason, "effective_date": effective_date,
-        }, idempotency_key, decide)
+    def _apply_adjust_fund(self, context: ChangeContext, params: dict[str, Any]) -> Decision:
+        fund = self._fund(params["code"])
+        fund.adjust_appropriation(params["delta"], self._stamp_in_year(
+            context.maker, context.maker_role, fund, params["effective_date"], context.key,
+            params["reason"]))
+        return Decision([fund])
 
     def close_fund(
         self, actor: Actor, code: str, *, disposition: str = year_end.LAPSE,
@@ -192,26 +197,26 @@ class FundLedger(AllocationCommands):
         effective_date: date | None = None, expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> Outcome:
-        """Year-end close (domain/year_end.py)."""
+        """Asks for the year-end close (domain/year_end.py): a two-person change."""
         role = actor.acting_as(Role.APPROVER)
         year_end.check_disposition(disposition, carry_to)
-        reason = reason_text(reason)
+        params = {"code": code, "disposition": disposition, "carry_to": carry_to,
+                  "reason": reason_text(reason), "effective_date": effective_date}
+        return self.propose_change(actor, role, FUND_CLOSE, params, idempotency_key,
+                                   check=lambda: self._fund(code, expected_version))
 
-        def decide() -> Decision:
-            fund = self._fund(code, expected_version)
-            fund.check_open()
-            stamp = self._stamp_in_year(actor, role, fund, effective_date, idempotency_key,
-                                        reason)
-            target = self._fund(carry_to) if carry_to else None
-            if target is not None:
-                year_end.check_carry_over_target(fund, target)
-            return Decision([fund], year_end.close_fund(fund, disposition, target, self.load,
-                                                        stamp))
-
-        return self.run(actor, "close_fund", {
-            "code": code, "disposition": disposition, "carry_to": carry_to, "reason": reason,
-            "effective_date": effective_date,
-        }, idempotency_key, decide)
+    def _apply_close_fund(self, context: ChangeContext, params: dict[str, Any]) -> Decision:
+        fund = self._fund(params["code"])
+        fund.check_open()
+        stamp = self._stamp_in_year(context.maker, context.maker_role, fund,
+                                    params["effective_date"], context.key, params["reason"])
+        carry_to = params["carry_to"]
+        target = self._fund(carry_to) if carry_to else None
+        if target is not None:
+            year_end.check_carry_over_target(fund, target)
+        return Decision([fund], year_end.close_fund(fund, params["disposition"], target,
+                                                    self.load, stamp,
+                                                    approved_by=context.approved_by))
 
 
 def _check_students(students: Any) -> int:
@@ -226,3 +231,8 @@ def _check_fiscal_year(fiscal_year: Any) -> int:
         msg = f"fiscal_year must be a year between {FISCAL_YEAR_MIN} and {FISCAL_YEAR_MAX}"
         raise InvalidInput(msg)
     return fiscal_year
+
+
+register_change_kind(FUND_ADJUST, FundLedger._apply_adjust_fund, "Change a fund's appropriation")
+register_change_kind(FUND_CLOSE, FundLedger._apply_close_fund,
+                     "Close a fund's year: remainders lapse or are carried over")

@@ -44,11 +44,12 @@ def next_year_stamp(fund: Fund, stamp: Stamp) -> Stamp:
 
 
 def close_fund(fund: Fund, disposition: str, target: Fund | None, load: Callable[[UUID], Any],
-               stamp: Stamp) -> list[Aggregate]:
+               stamp: Stamp, approved_by: str | None = None) -> list[Aggregate]:
     """Closes the fund's open allocations and then the fund; returns every aggregate changed.
 
     `load` reads an allocation or a school by id. The carried remainder becomes an allocation
-    of the target fund, so the target's earmark and level rules hold for it as for any other.
+    of the target fund, so the target's earmark and level rules hold for it as for any other;
+    it records `approved_by`, who approved the close (a two-person change).
     """
     fund.check_open()
     changed: list[Aggregate] = [fund]
@@ -65,8 +66,9 @@ def close_fund(fund: Fund, disposition: str, target: Fund | None, load: Callable
             allocation.close_year(disposition, carry_id, stamp)
             carried += remainder
             successor = Allocation.open_by_carry_over(
-                carry_id, **target.allocation_terms(allocation.school_id, allocation.school_code,
-                                                    allocation.purpose, remainder),
+                carry_id, approved_by=approved_by,
+                **target.allocation_terms(allocation.school_id, allocation.school_code,
+                                          allocation.purpose, remainder),
                 stamp=arrival)
             changed.append(successor)
         else:

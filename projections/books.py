@@ -311,7 +311,7 @@ def _allocation_opened(state: _Page, e: Any, position: int) -> None:
         "purpose": e.purpose, "origin": e.origin,
         "status": Status.APPROVED.value if approved else Status.PROPOSED.value, "amount": e.amount,
         "allocated": e.amount if approved else 0, "spent": 0, "effective_date": day,
-        "proposed_by": e.stamp.actor_id, "approved_by": None,
+        "proposed_by": e.stamp.actor_id, "approved_by": e.approved_by,
         "approved_on": day if approved else None, "opened_position": position,
         "version": e.originator_version, "position": position,
     }

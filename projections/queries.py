@@ -17,6 +17,7 @@ from typing import Any
 
 from domain.errors import FundNotFound, InvalidInput, SchoolNotFound
 from projections.books import BooksView
+from projections.changes import ChangeRow, ChangesView, list_changes
 from projections.database import StoreSettings, ViewDatabase
 from projections.rural_support import (
     AllocationTotal,
@@ -211,6 +212,7 @@ class BureauQueries:
         ViewTrackingRecorder(db).create_table()
         with db.transaction():
             BooksView().create_tables(db)
+            ChangesView().create_tables(db)
 
     def _db(self) -> ViewDatabase:
         db: ViewDatabase | None = getattr(self._local, "db", None)
@@ -363,6 +365,17 @@ class BureauQueries:
             {"school_code": school, "fund_code": fund, "status": status,
              "fiscal_year": fiscal_year}, after, limit)
         return [_allocation_row(r) for r in rows], cursor
+
+    def list_changes(self, status: str | None = None, kind: str | None = None,
+                     subject: str | None = None, after: str | None = None,
+                     limit: int = 100) -> tuple[list[ChangeRow], str | None]:
+        after_position = int(after) if after is not None and after.isdigit() else None
+        if after is not None and after_position is None:
+            msg = "after must be the cursor of the previous page"
+            raise InvalidInput(msg)
+        rows, cursor = list_changes(self._db(), status=status, kind=kind, subject=subject,
+                                    after=after_position, limit=_check_limit(limit))
+        return rows, None if cursor is None else str(cursor)
 
     def list_expenditures(self, allocation: str | None = None, school: str | None = None,
                           fund: str | None = None, fiscal_year: int | None = None,

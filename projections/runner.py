@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from domain.ledger import FundLedger
 from projections.books import BooksView
+from projections.changes import ChangesView
 from projections.database import StoreSettings, ViewDatabase
 from projections.findings.facts import AuditFactsView
 from projections.journal import JournalView
@@ -45,6 +46,7 @@ REGISTERED_VIEWS: list[type[PageView]] = [
     BooksView,
     JournalView,
     AuditFactsView,
+    ChangesView,
 ]
 
 # (events done, events in the log) after each page, for progress bars.

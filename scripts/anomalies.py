@@ -49,6 +49,7 @@ LEGACY_REASON = "legacy import"
 # Names that read like a bureau's own (the demo shows them on the findings page).
 INJECTOR_OFFICER = Actor("zhao.lei", frozenset({Role.OFFICER}))  # a second finance officer
 INJECTOR_APPROVER = Actor("sun.ping", frozenset({Role.APPROVER}))  # a deputy section chief
+INJECTOR_CHECKER = Actor("zhou.yan", frozenset({Role.APPROVER}))  # approves sun.ping's changes
 NOT_AN_APPROVER = "chen.hui"  # a clerk whose approval a legacy system accepted
 # The funds the injector opens, by tag: (code suffix, name) in the generator's style.
 # An injected project fund opens with ¥5,000,000 (a county project line's size, not ¥1000亿)
@@ -332,20 +333,23 @@ def training_share(inj: Injector) -> None:
         delta = spent * 100 // 3 - budget + 1  # training becomes about 3% of the budget
         row = max(allocations[code], key=lambda r: r["allocated"])
         fund = row["fund_code"]
-        inj.ledger.adjust_fund(
+        # Two-person changes (domain/change.py): each is approved by a second person.
+        made = inj.ledger.adjust_fund(
             INJECTOR_APPROVER,
             fund,
             delta=delta,
             reason="supplementary appropriation",
             effective_date=inj.day(11, 16),
         )
-        inj.ledger.adjust_allocation(
+        inj.ledger.approve_change(INJECTOR_CHECKER, made.subject.id)
+        made = inj.ledger.adjust_allocation(
             INJECTOR_APPROVER,
             UUID(row["allocation_id"]),
             delta=delta,
             reason="supplementary allocation",
             effective_date=inj.day(11, 17),
         )
+        inj.ledger.approve_change(INJECTOR_CHECKER, made.subject.id)
         inj.note(
             "teacher_training_share", {"school": code}, f"budget raised by {delta} fen; training {spent} fen"
         )

@@ -39,6 +39,7 @@ TODAY = date(2025, 12, 31)
 OFFICER = Actor("olga.officer", frozenset({Role.OFFICER}))
 OFFICER_2 = Actor("oscar.officer", frozenset({Role.OFFICER}))
 APPROVER = Actor("ada.approver", frozenset({Role.APPROVER}))
+CHECKER = Actor("cai.checker", frozenset({Role.APPROVER}))  # approves what APPROVER makes
 AUDITOR = Actor("aud.auditor", frozenset({Role.AUDITOR}))
 
 

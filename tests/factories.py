@@ -16,7 +16,7 @@ import pytest
 from domain.actors import Actor, Role
 from domain.errors import LedgerError
 from domain.ledger import FundLedger, Outcome
-from tests.conftest import APPROVER, OFFICER
+from tests.conftest import APPROVER, CHECKER, OFFICER
 
 # An officer who is also a section chief: the only kind of user who could break maker-checker.
 CHIEF_OFFICER = Actor("chen.chief", frozenset({Role.OFFICER, Role.APPROVER}))
@@ -75,6 +75,14 @@ def expenditure(ledger: FundLedger, allocation_id: UUID, amount: int = 1_000_00,
     fields.update(overrides)
     return ledger.record_expenditure(OFFICER, allocation=allocation_id, amount=amount,
                                      voucher=voucher, **fields)
+
+
+def applied(ledger: FundLedger, made: Outcome, checker: Actor = CHECKER) -> Outcome:
+    """A two-person change made by one person, approved by another: what the approval
+    changed, as the command's own outcome used to answer (the change itself is dropped)."""
+    assert made.subject.status == "pending"
+    done = ledger.approve_change(checker, made.subject.id)
+    return Outcome(done.subjects[1:], done.position, done.replayed)
 
 
 def funded_school(ledger: FundLedger, amount: int = 100_000_00,

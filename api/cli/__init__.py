@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import audit, backups, books, findings, imports, server, tranches, users, views
+from api.cli import audit, backups, books, changes, findings, imports, server, tranches, users, views
 
 app = typer.Typer(
     name="fundledger",
@@ -22,6 +22,7 @@ imports.register(app)
 backups.register(app)
 tranches.register(app)
 books.register(app)
+changes.register(app)
 
 
 def main() -> None:

@@ -10,17 +10,18 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
+from api.routes.changes import pending
 from api.schemas import (
     CODE_PATTERN,
     AdjustAllocation,
     AllocationPublic,
     ApproveAllocation,
     CancelAllocation,
+    ChangePublic,
     Page,
     ProposeAllocation,
     RejectAllocation,
     TransferAllocation,
-    TransferPublic,
     allocation_public,
 )
 from domain.allocation import Status
@@ -93,44 +94,41 @@ def reject_allocation(allocation_id: AllocationId, body: RejectAllocation, actor
     return allocation_public(outcome.subject, outcome.position)
 
 
-@router.post("/{id}/adjust", response_model=AllocationPublic)
+@router.post("/{id}/adjust", status_code=202, response_model=ChangePublic)
 def adjust_allocation(allocation_id: AllocationId, body: AdjustAllocation, actor: Approver,
                       ledger: Ledger, request: Request, response: Response,
                       idempotency_key: IdempotencyKey = None,
-                      if_match: IfMatch = None) -> AllocationPublic:
-    """Raise or lower an approved allocation; never below what it has spent (approver)."""
+                      if_match: IfMatch = None) -> ChangePublic:
+    """Ask for an approved allocation to be raised or lowered (approver): a pending two-person
+    change, applied when another approver (not the allocation's proposer) approves it."""
     version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.adjust_allocation(
+    return pending(request, response, lambda: ledger.adjust_allocation(
         actor, allocation_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
-    return allocation_public(outcome.subject, outcome.position)
 
 
-@router.post("/{id}/cancel", response_model=AllocationPublic)
+@router.post("/{id}/cancel", status_code=202, response_model=ChangePublic)
 def cancel_allocation(allocation_id: AllocationId, body: CancelAllocation, actor: Officer,
                       ledger: Ledger, request: Request, response: Response,
                       idempotency_key: IdempotencyKey = None,
-                      if_match: IfMatch = None) -> AllocationPublic:
-    """Cancel an allocation; its unspent remainder goes back to the fund (officer)."""
+                      if_match: IfMatch = None) -> ChangePublic:
+    """Ask for an allocation to be cancelled, its unspent remainder going back to the fund
+    (officer): a pending two-person change (/v1/changes)."""
     version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.cancel_allocation(
+    return pending(request, response, lambda: ledger.cancel_allocation(
         actor, allocation_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
-    return allocation_public(outcome.subject, outcome.position)
 
 
-@router.post("/{id}/transfer", response_model=TransferPublic)
+@router.post("/{id}/transfer", status_code=202, response_model=ChangePublic)
 def transfer_allocation(allocation_id: AllocationId, body: TransferAllocation, actor: Officer,
                         ledger: Ledger, request: Request, response: Response,
                         idempotency_key: IdempotencyKey = None,
-                        if_match: IfMatch = None) -> TransferPublic:
-    """Move part of the unspent remainder to another school's allocation of the same fund,
-    in one atomic write (officer). `If-Match` is the source allocation's version."""
+                        if_match: IfMatch = None) -> ChangePublic:
+    """Ask for part of the unspent remainder to move to another school's allocation of the
+    same fund (officer): a pending two-person change, applied in one atomic write when an
+    approver approves it. `If-Match` is the source allocation's version."""
     version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.transfer_allocation(
+    return pending(request, response, lambda: ledger.transfer_allocation(
         actor, allocation_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
-    source, target = outcome.subjects
-    return TransferPublic(source=allocation_public(source, outcome.position),
-                          target=allocation_public(target, outcome.position),
-                          position=outcome.position)

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, queries_of, row_dict, views_at
+from api.routes.changes import pending
 from api.schemas import (
     CODE_PATTERN,
     AdjustFund,
+    ChangePublic,
     CloseFund,
     Command,
     FundPublic,
@@ -52,9 +54,13 @@ def _spent(request: Request, fund: Fund, views: Any | None = None,
 
 
 def _written(request: Request, outcome: Outcome) -> FundPublic:
-    fund = outcome.subject
-    spent, proposed = _spent(request, fund, written_at=outcome.position)
-    return fund_public(fund, spent, outcome.position, proposed=proposed)
+    return written_fund(request, outcome.subject, outcome.position)
+
+
+def written_fund(request: Request, fund: Fund, position: int) -> FundPublic:
+    """A fund just written, with its spending once the views have (boundedly) reached it."""
+    spent, proposed = _spent(request, fund, written_at=position)
+    return fund_public(fund, spent, position, proposed=proposed)
 
 
 def _listed(row: dict[str, Any]) -> FundPublic:
@@ -97,16 +103,16 @@ def get_fund(code: FundCode, _: Reader, ledger: Ledger, request: Request, respon
     return fund_public(fund, spent, proposed=proposed)
 
 
-@router.post("/{code}/adjust", response_model=FundPublic)
+@router.post("/{code}/adjust", status_code=202, response_model=ChangePublic)
 def adjust_fund(code: FundCode, body: AdjustFund, actor: Approver, ledger: Ledger,
                 request: Request, response: Response, idempotency_key: IdempotencyKey = None,
-                if_match: IfMatch = None) -> FundPublic:
-    """Change the appropriation by a delta, with a reason (approver)."""
+                if_match: IfMatch = None) -> ChangePublic:
+    """Ask for the appropriation to change by a delta, with a reason (approver): a pending
+    two-person change, applied when another approver approves it (/v1/changes)."""
     version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.adjust_fund(
+    return pending(request, response, lambda: ledger.adjust_fund(
         actor, code, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
-    return _written(request, outcome)
 
 
 class MarkFormulaFunded(Command):
@@ -124,13 +130,13 @@ def mark_formula_funded(code: FundCode, body: MarkFormulaFunded, actor: Officer,
     return _written(request, outcome)
 
 
-@router.post("/{code}/close", response_model=FundPublic)
+@router.post("/{code}/close", status_code=202, response_model=ChangePublic)
 def close_fund(code: FundCode, body: CloseFund, actor: Approver, ledger: Ledger,
                request: Request, response: Response, idempotency_key: IdempotencyKey = None,
-               if_match: IfMatch = None) -> FundPublic:
-    """Year-end close: each allocation's remainder lapses or is carried over (approver)."""
+               if_match: IfMatch = None) -> ChangePublic:
+    """Ask for the year-end close (approver): each allocation's remainder lapses or is carried
+    over once another approver approves the change (/v1/changes)."""
     version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.close_fund(
+    return pending(request, response, lambda: ledger.close_fund(
         actor, code, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
-    return _written(request, outcome)

@@ -17,12 +17,15 @@ from typing import Any
 from uuid import UUID
 
 from domain.actors import Actor, Role
+from domain.change import PendingChange
 from domain.errors import ConcurrencyConflict, LedgerError
-from domain.ledger import FundLedger
+from domain.ledger import FundLedger, Outcome
 from scripts.generator.plan import APPROVER_COMMANDS, Command, Ref
 
 OFFICER = Actor("zhang.wei", frozenset({Role.OFFICER}))  # 计划财务科 finance officer
 APPROVER = Actor("li.min", frozenset({Role.APPROVER}))  # 科长 section chief
+# 副科长 deputy chief: approves the two-person changes the others make (domain/change.py).
+CHECKER = Actor("wang.fang", frozenset({Role.APPROVER}))
 BATCH_COMMANDS_MAX = 4_000
 
 Progress = Callable[[int, int, str], None]
@@ -93,6 +96,9 @@ class Office:
         positional = [args.pop(n) for n in _POSITIONAL.get(command.method, ())]
         try:
             outcome = method(actor, *positional, **args)
+            if isinstance(outcome.subject, PendingChange):
+                done = self.ledger.approve_change(CHECKER, outcome.subject.id)
+                outcome = Outcome(done.subjects[1:], done.position)
         except LedgerError as error:
             msg = f"the ledger refused planned {command.kind} of {command.day} ({command.args}): {error}"
             raise GenerationRefused(msg) from error

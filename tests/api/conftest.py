@@ -37,6 +37,13 @@ class Api:
     def get(self, role: str, path: str, **params: Any) -> Any:
         return self.client.get(path, params=params, headers=self.headers(role))
 
+    def applied(self, response: Any, checker: str = "checker") -> dict[str, Any]:
+        """A two-person change: the maker's 202, then another approver's approval (its body:
+        the change with `changed`, each changed subject as the books now hold it)."""
+        change = self.ok(response, 202)
+        assert change["status"] == "pending", change
+        return self.ok(self.post(checker, f"/v1/changes/{change['change']}/approve", {}))
+
     def ok(self, response: Any, status: int = 200) -> dict[str, Any]:
         assert response.status_code == status, response.text
         body: dict[str, Any] = response.json()
@@ -78,6 +85,8 @@ def _api(settings: Settings) -> Iterator[Api]:
     with TestClient(app, raise_server_exceptions=False) as client:
         ledger: FundLedger = app.state.ledger
         tokens = {role: ledger.add_user(f"user.{role}", [role]) for role in ROLES}
+        # A second approver, to approve the two-person changes the first one makes.
+        tokens["checker"] = ledger.add_user("user.checker", ["approver"])
         yield Api(client, tokens)
 
 

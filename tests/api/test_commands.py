@@ -51,13 +51,17 @@ def test_transfer_answers_both_allocations_and_cancel_releases_to_the_fund(api: 
     api.school("XZ-PX-0002")
     api.fund()
     source = api.allocation()
-    moved = api.ok(api.post("officer", f"/v1/allocations/{source['id']}/transfer",
-                            {"to_school": "XZ-PX-0002", "amount": 10_000_00,
-                             "reason": "enrolment moved"}))
-    assert moved["source"]["allocated"] == 40_000_00
-    assert (moved["target"]["school"], moved["target"]["allocated"]) == ("XZ-PX-0002", 10_000_00)
-    assert moved["position"] == api.ledger.last_position()
-    api.ok(api.post("officer", f"/v1/allocations/{source['id']}/cancel", {"reason": "school merged"}))
+    moved = api.applied(api.post("officer", f"/v1/allocations/{source['id']}/transfer",
+                                 {"to_school": "XZ-PX-0002", "amount": 10_000_00,
+                                  "reason": "enrolment moved"}))
+    assert moved["status"] == "approved" and moved["decided_by"] == "user.checker"
+    source_now, target = moved["changed"]
+    assert source_now["allocated"] == 40_000_00
+    assert (target["school"], target["allocated"]) == ("XZ-PX-0002", 10_000_00)
+    assert target["approved_by"] == "user.checker"
+    assert moved["position"] == source_now["position"] == api.ledger.last_position()
+    api.applied(api.post("officer", f"/v1/allocations/{source['id']}/cancel",
+                         {"reason": "school merged"}))
     fund = api.ok(api.get("reader", "/v1/funds/PUB-1", min_position=api.ledger.last_position()))
     assert fund["allocated"] == 10_000_00
 
@@ -71,9 +75,11 @@ def test_school_and_fund_lifecycle_commands(api: Api) -> None:
     assert school["locale"] == "town"
     school = api.ok(api.post("officer", "/v1/schools/XZ-PX-0001/enrolment", {"students": 455}))
     assert school["students"] == 455
-    fund = api.ok(api.post("approver", "/v1/funds/PUB-1/adjust", {"delta": -1_000_00, "reason": "cut"}))
+    (fund,) = api.applied(api.post("approver", "/v1/funds/PUB-1/adjust",
+                                   {"delta": -1_000_00, "reason": "cut"}))["changed"]
     assert fund["appropriated"] == 999_000_00
-    fund = api.ok(api.post("approver", "/v1/funds/PUB-1/close", {"disposition": "lapse"}))
+    (fund,) = api.applied(api.post("approver", "/v1/funds/PUB-1/close",
+                                   {"disposition": "lapse"}))["changed"]
     assert fund["closed"] is True
     school = api.ok(api.post("officer", "/v1/schools/XZ-PX-0001/close", {"reason": "merged"}))
     assert school["closed_on"] is not None
@@ -104,9 +110,10 @@ def test_a_repeated_lifecycle_command_under_its_key_is_not_applied_twice(api: Ap
     allocation = api.allocation()
     path = f"/v1/allocations/{allocation['id']}/adjust"
     body = {"delta": 1_000_00, "reason": "more pupils"}
-    first = api.ok(api.post("approver", path, body, **{"Idempotency-Key": "adj-1"}))
-    second = api.ok(api.post("approver", path, body, **{"Idempotency-Key": "adj-1"}))
-    assert first["allocated"] == second["allocated"] == 51_000_00
+    first = api.ok(api.post("approver", path, body, **{"Idempotency-Key": "adj-1"}), 202)
+    second = api.ok(api.post("approver", path, body, **{"Idempotency-Key": "adj-1"}), 202)
+    assert first["change"] == second["change"]
+    api.applied(api.post("approver", path, body, **{"Idempotency-Key": "adj-1"}))
     assert api.ok(api.get("reader", f"/v1/allocations/{allocation['id']}"))["allocated"] == 51_000_00
 
 
@@ -150,6 +157,87 @@ def test_overspend_and_duplicate_voucher_are_409(funded: dict[str, Any], api: Ap
     assert (over.status_code, over.json()["code"]) == (409, "overspend")
     twice = api.post("officer", "/v1/expenditures", {**body, "amount": 1, "voucher": "V-0001"})
     assert (twice.status_code, twice.json()["code"]) == (409, "duplicate_voucher")
+
+
+def test_a_pending_change_that_no_longer_fits_is_409_at_approval_and_stays_pending(
+        funded: dict[str, Any], api: Api) -> None:
+    allocation = funded["allocation"]["id"]
+    made = api.ok(api.post("approver", f"/v1/allocations/{allocation}/adjust",
+                           {"delta": -48_000_00, "reason": "less"}), 202)
+    api.expenditure(allocation, amount=2_000_00, voucher="V-0002")
+    before = api.ledger.last_position()
+    late = api.post("checker", f"/v1/changes/{made['change']}/approve", {})
+    assert (late.status_code, late.json()["code"]) == (409, "below_spent")
+    assert api.ledger.last_position() == before
+    assert api.ok(api.get("reader", f"/v1/changes/{made['change']}"))["status"] == "pending"
+    rejected = api.ok(api.post("checker", f"/v1/changes/{made['change']}/reject",
+                               {"reason": "spent meanwhile"}))
+    assert (rejected["status"], rejected["decided_by"]) == ("rejected", "user.checker")
+    again = api.post("approver", f"/v1/changes/{made['change']}/approve", {})
+    assert (again.status_code, again.json()["code"]) == (409, "change_not_pending")
+
+
+def test_changes_are_listed_by_status_and_kind(funded: dict[str, Any], api: Api) -> None:
+    allocation = funded["allocation"]["id"]
+    adjust = api.ok(api.post("approver", f"/v1/allocations/{allocation}/adjust",
+                             {"delta": 1_00, "reason": "more"}), 202)
+    assert set(adjust) >= {"change", "status", "kind", "maker"}
+    assert (adjust["status"], adjust["kind"], adjust["maker"]) == (
+        "pending", "allocation_adjust", "user.approver")
+    api.applied(api.post("approver", "/v1/funds/PUB-1/adjust", {"delta": 1_00, "reason": "r"}))
+    position = api.ledger.last_position()
+    waiting = api.ok(api.get("auditor", "/v1/changes", status="pending", min_position=position))
+    assert [c["change"] for c in waiting["items"]] == [adjust["change"]]
+    assert waiting["items"][0]["subjects"] == [f"allocation:{allocation}"]
+    funds = api.ok(api.get("reader", "/v1/changes", kind="fund_adjust", min_position=position))
+    assert [(c["status"], c["decided_by"]) for c in funds["items"]] == [
+        ("approved", "user.checker")]
+    both = api.ok(api.get("reader", "/v1/changes", limit=1, min_position=position))
+    assert len(both["items"]) == 1 and both["next"]
+    by_subject = api.ok(api.get("reader", "/v1/changes", subject="fund:PUB-1"))
+    assert len(by_subject["items"]) == 1
+    unknown = api.get("reader", "/v1/changes/00000000-0000-0000-0000-000000000001")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "change_not_found")
+
+
+def test_the_proposer_cannot_raise_their_own_allocation_over_http(api: Api) -> None:
+    """Issue 14, defect 1, as it was found: officer+approver proposes, another approves, the
+    proposer then adjusts. The adjustment now waits, and neither the proposer nor the maker
+    may approve it."""
+    api.tokens["both"] = api.ledger.add_user("both.roles", ["officer", "approver"])
+    api.school()
+    api.fund()
+    body = {"fund": "PUB-1", "school": "XZ-PX-0001", "amount": 5_000_00, "purpose": "x"}
+    allocation = api.ok(api.post("both", "/v1/allocations", body), 201)
+    api.ok(api.post("approver", f"/v1/allocations/{allocation['id']}/approve", {}))
+    made = api.ok(api.post("both", f"/v1/allocations/{allocation['id']}/adjust",
+                           {"delta": 900_000_00, "reason": "mine"}), 202)
+    now = api.ok(api.get("reader", f"/v1/allocations/{allocation['id']}"))
+    assert now["allocated"] == 5_000_00
+    own = api.post("both", f"/v1/changes/{made['change']}/approve", {})
+    assert (own.status_code, own.json()["code"]) == (403, "maker_checker")
+    other = api.post("approver", f"/v1/allocations/{allocation['id']}/adjust",
+                     {"delta": 1_00, "reason": "r"})
+    proposer = api.post("both", f"/v1/changes/{other.json()['change']}/approve", {})
+    assert (proposer.status_code, proposer.json()["code"]) == (403, "maker_checker")
+
+
+def test_an_officer_alone_cannot_move_approved_money_over_http(funded: dict[str, Any],
+                                                               api: Api) -> None:
+    """Issue 14, defect 2: an officer's transfer opened an approved allocation with
+    approved_by null, spendable at once. Now it waits; approved, it names its approver."""
+    api.school("XZ-PX-0002")
+    allocation = funded["allocation"]["id"]
+    made = api.ok(api.post("officer", f"/v1/allocations/{allocation}/transfer",
+                           {"to_school": "XZ-PX-0002", "amount": 40_000_00, "reason": "r"}), 202)
+    listed = api.ok(api.get("reader", "/v1/allocations", school="XZ-PX-0002",
+                            min_position=api.ledger.last_position()))
+    assert listed["items"] == []
+    officer = api.post("officer", f"/v1/changes/{made['change']}/approve", {})
+    assert (officer.status_code, officer.json()["code"]) == (403, "role_not_allowed")
+    done = api.ok(api.post("approver", f"/v1/changes/{made['change']}/approve", {}))
+    target = done["changed"][1]
+    assert (target["status"], target["approved_by"]) == ("approved", "user.approver")
 
 
 def test_maker_checker_is_403(api: Api) -> None:
@@ -218,6 +306,15 @@ def test_every_lifecycle_command_honours_if_match_and_answers_its_position(
     assert stale.headers["content-type"] == "application/problem+json"
     assert api.ledger.last_position() == before
     done = api.post(role, path, body, **{"If-Match": etag})
+    if done.status_code == 202:  # a two-person change: applied when another approves it
+        assert done.json()["position"] == api.ledger.last_position() > before
+        change = done.json()["change"]
+        done = api.post("checker", f"/v1/changes/{change}/approve", {}, **{"If-Match": '"1"'})
+        assert done.status_code == 200, done.text
+        assert done.json()["position"] == api.ledger.last_position() > before
+        now = api.get("reader", subject, min_position=api.ledger.last_position())
+        assert int(now.headers["ETag"].strip('"')) > int(etag.strip('"'))
+        return
     assert done.status_code == 200, done.text
     assert done.json()["position"] == api.ledger.last_position() > before
     assert int(done.headers["ETag"].strip('"')) > int(etag.strip('"'))
@@ -231,7 +328,9 @@ def test_a_fund_write_is_answered_even_when_the_views_have_not_reached_the_fund(
     app = create_app(settings, clock=lambda: TODAY, run_views=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         api = Api(client, {role: app.state.ledger.add_user(f"user.{role}", [role]) for role in ROLES})
+        api.tokens["checker"] = app.state.ledger.add_user("user.checker", ["approver"])
         api.fund()
-        fund = api.ok(api.post("approver", "/v1/funds/PUB-1/adjust", {"delta": -1_000_00, "reason": "cut"}))
+        (fund,) = api.applied(api.post("approver", "/v1/funds/PUB-1/adjust",
+                                       {"delta": -1_000_00, "reason": "cut"}))["changed"]
         assert (fund["appropriated"], fund["spent"]) == (999_000_00, 0)
         assert fund["position"] == api.ledger.last_position()

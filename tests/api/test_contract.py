@@ -27,7 +27,12 @@ DESIGN_OPERATIONS = {
     ("GET", "/v1/audit/journal"), ("GET", "/v1/audit/history/{entity_id}"),
     ("GET", "/v1/audit/verify"), ("POST", "/v1/audit/digests"),
     ("GET", "/healthz"), ("GET", "/metrics"),
+    # Issue 14.
+    ("GET", "/v1/changes"), ("GET", "/v1/changes/{id}"),
+    ("POST", "/v1/changes/{id}/approve"), ("POST", "/v1/changes/{id}/reject"),
 }
+
+PENDING = {"change", "status", "kind", "maker", "position"}  # a two-person change (issue 14)
 
 # "Request and response bodies": (method, path) → (request fields, answer fields).
 BODIES: dict[tuple[str, str], tuple[set[str], set[str]]] = {
@@ -42,10 +47,14 @@ BODIES: dict[tuple[str, str], tuple[set[str], set[str]]] = {
                                    "remaining", "version", "position"}),
     ("POST", "/v1/allocations/{id}/approve"): (set(), {"id", "status", "version", "position"}),
     ("POST", "/v1/allocations/{id}/reject"): ({"reason"}, {"id", "status", "position"}),
-    ("POST", "/v1/allocations/{id}/adjust"): ({"delta", "reason"}, {"id", "allocated", "position"}),
-    ("POST", "/v1/allocations/{id}/cancel"): ({"reason"}, {"id", "status", "position"}),
-    ("POST", "/v1/allocations/{id}/transfer"): ({"to_school", "amount", "reason"},
-                                                {"source", "target", "position"}),
+    # Two-person changes (issue 14): the POST answers 202 with the pending change.
+    ("POST", "/v1/allocations/{id}/adjust"): ({"delta", "reason"}, PENDING),
+    ("POST", "/v1/allocations/{id}/cancel"): ({"reason"}, PENDING),
+    ("POST", "/v1/allocations/{id}/transfer"): ({"to_school", "amount", "reason"}, PENDING),
+    ("POST", "/v1/funds/{code}/adjust"): ({"delta", "reason"}, PENDING),
+    ("POST", "/v1/funds/{code}/close"): ({"disposition"}, PENDING),
+    ("POST", "/v1/changes/{id}/approve"): ({"reason"}, PENDING),
+    ("POST", "/v1/changes/{id}/reject"): ({"reason"}, PENDING),
     ("POST", "/v1/expenditures"): ({"allocation", "amount", "payee", "voucher", "spent_on",
                                     "description"},
                                    {"id", "allocation", "amount", "status", "position"}),
@@ -72,6 +81,7 @@ ITEMS = {
                                             "hash"},
 }
 LISTS = ["/v1/schools", "/v1/funds", "/v1/allocations", "/v1/expenditures", "/v1/audit/journal",
+         "/v1/changes",
          "/v1/audit/history/{entity_id}"]
 
 

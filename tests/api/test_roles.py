@@ -15,6 +15,7 @@ from tests.api.conftest import FISCAL_YEAR, ROLES, Api
 READERS = {"reader", "auditor", "officer", "approver"}
 A = "{allocation}"
 E = "{expenditure}"
+C = "{change}"  # a pending change (an officer's cancellation of the allocation)
 UNKNOWN_IMPORT = "00000000-0000-4000-8000-000000000000"
 UNKNOWN_JOB = "0123456789abcdef0123456789abcdef"  # an export job no one started
 CSV = b"\xef\xbb\xbfallocation,amount,payee,voucher,spent_on\n"  # an upload: sent as text/csv
@@ -46,6 +47,10 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", f"/v1/allocations/{A}/cancel", {"reason": "r"}, {"officer"}),
     ("POST", f"/v1/allocations/{A}/transfer", {"to_school": "XZ-PX-0001", "amount": 1,
                                                "reason": "r"}, {"officer"}),
+    ("GET", "/v1/changes", None, READERS),
+    ("GET", f"/v1/changes/{C}", None, READERS),
+    ("POST", f"/v1/changes/{C}/approve", {}, {"approver"}),
+    ("POST", f"/v1/changes/{C}/reject", {"reason": "r"}, {"approver"}),
     ("POST", "/v1/expenditures", {"allocation": A, "amount": 1, "payee": "p", "voucher": "V-2",
                                   "spent_on": f"{FISCAL_YEAR}-05-01"}, {"officer"}),
     ("GET", "/v1/expenditures", None, READERS),
@@ -88,7 +93,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
 
 
 def _fill(text: str, ids: dict[str, str]) -> str:
-    return text.replace(A, ids["allocation"]).replace(E, ids["expenditure"])
+    return (text.replace(A, ids["allocation"]).replace(E, ids["expenditure"])
+            .replace(C, ids.get("change", C)))
 
 
 def _call(api: Api, role: str, method: str, path: str, body: Any) -> Any:
@@ -108,6 +114,9 @@ def test_each_role_is_let_through_or_refused(funded: dict[str, Any], api: Api, m
     api.tokens["revoked"] = api.ledger.add_user("gone.reader", ["reader"])
     api.ledger.revoke_user("gone.reader")
     ids = {"allocation": funded["allocation"]["id"], "expenditure": funded["expenditure"]["id"]}
+    if C in template:
+        ids["change"] = api.ok(api.post("officer", f"/v1/allocations/{ids['allocation']}/cancel",
+                                        {"reason": "r"}), 202)["change"]
     path = _fill(template, ids)
     if isinstance(body, dict) or (body is None and method == "POST"):
         body = {k: _fill(v, ids) if isinstance(v, str) else v for k, v in (body or {}).items()}
@@ -138,7 +147,8 @@ def test_the_matrix_covers_every_operation_of_the_app(api: Api) -> None:
     published = _operations(api)
     assert len(published) >= 33  # DESIGN §6 alone names 33 operations: the walk found them
     covered = {(m, p.split("?")[0].replace(A, "{id}").replace(E, "{id}")
-                .replace(UNKNOWN_IMPORT, "{id}").replace(UNKNOWN_JOB, "{job_id}"))
+                .replace(UNKNOWN_IMPORT, "{id}").replace(UNKNOWN_JOB, "{job_id}")
+                .replace(C, "{id}"))
                for m, p, _, _ in MATRIX}
     covered = {(m, p.replace("/v1/audit/history/{id}", "/v1/audit/history/{entity_id}")
                 .replace("/v1/audit/exports/balances", "/v1/audit/exports/{kind}"))

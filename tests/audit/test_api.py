@@ -19,6 +19,7 @@ from projections.database import ViewDatabase
 from projections.journal import event_table
 from tests.audit.conftest import build_small_bureau
 from tests.conftest import APPROVER, TODAY
+from tests.factories import applied
 
 VIEWS_WAIT_SECONDS = 10
 
@@ -129,7 +130,9 @@ def test_history_pages_with_a_next_link(audit_api: AuditApi) -> None:
 
 
 def test_journal_and_history_wait_for_min_position(audit_api: AuditApi) -> None:
-    written = audit_api.ledger.adjust_fund(APPROVER, "PO-2025", delta=1_000, reason="top-up")
+    ledger = audit_api.ledger
+    written = applied(ledger, ledger.adjust_fund(APPROVER, "PO-2025", delta=1_000,
+                                                 reason="top-up"))
     journal = audit_api.get("/v1/audit/journal", after=written.position - 1, limit=10,
                             min_position=written.position)
     assert journal.status_code == 200, journal.text

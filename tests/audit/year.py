@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from domain.errors import LedgerError
 from domain.ledger import FundLedger
 from tests.conftest import APPROVER, OFFICER, OFFICER_2
+from tests.factories import applied
 
 DISTRICTS = ("鼓楼区", "铜山区", "邳州市", "睢宁县")
 LOCALES = ("urban", "town", "rural")
@@ -66,17 +67,17 @@ def generate_year(ledger: FundLedger, year: int = 2025, schools: int = 16, seed:
             elif action < 0.78:
                 allocation = ledger.get_allocation(rng.choice(approved))
                 delta = rng.choice((-1, 1)) * max(1, allocation.remaining // 4)
-                ledger.adjust_allocation(APPROVER, allocation.id, delta=delta, reason="调整",
-                                         effective_date=day)
+                applied(ledger, ledger.adjust_allocation(
+                    APPROVER, allocation.id, delta=delta, reason="调整", effective_date=day))
             elif action < 0.85:
                 allocation = ledger.get_allocation(rng.choice(approved))
                 if allocation.remaining > 2:
-                    ledger.transfer_allocation(OFFICER, allocation.id, amount=allocation.remaining // 2,
-                                               to_school=rng.choice(codes), reason="调剂",
-                                               effective_date=day)
+                    applied(ledger, ledger.transfer_allocation(
+                        OFFICER, allocation.id, amount=allocation.remaining // 2,
+                        to_school=rng.choice(codes), reason="调剂", effective_date=day))
             elif action < 0.88:
-                ledger.cancel_allocation(OFFICER, rng.choice(approved), reason="项目取消",
-                                         effective_date=day)
+                applied(ledger, ledger.cancel_allocation(
+                    OFFICER, rng.choice(approved), reason="项目取消", effective_date=day))
             elif action < 0.94:
                 ledger.reclassify_school(OFFICER, rng.choice(codes), locale=rng.choice(LOCALES),
                                          reason="区划调整",

@@ -96,14 +96,18 @@ def test_the_role_is_checked_before_anything_else(ledger: FundLedger):
 
 def test_every_event_carries_the_actor_role_key_date_and_reason(ledger: FundLedger):
     allocation_id = f.funded_school(ledger)
-    ledger.adjust_allocation(APPROVER, allocation_id, delta=-5, reason="trim",
-                             effective_date=date(2025, 4, 1), idempotency_key="adj-1")
-    last = ledger.repository.event_store.get(allocation_id)
-    *_, adjusted = last
+    made = ledger.adjust_allocation(APPROVER, allocation_id, delta=-5, reason="trim",
+                                    effective_date=date(2025, 4, 1), idempotency_key="adj-1")
+    proposed, = ledger.repository.event_store.get(made.subject.id)
+    assert proposed.stamp.idempotency_key == "adj-1"
+    f.applied(ledger, made)
+    *_, adjusted = ledger.repository.event_store.get(allocation_id)
+    # The applied change's events name its maker; their key names the change, whose own
+    # Approved event (same write) names the approver.
     assert adjusted.stamp.actor_id == APPROVER.user_id
     assert adjusted.stamp.actor_role == "approver"
     assert adjusted.stamp.effective_date == date(2025, 4, 1)
-    assert adjusted.stamp.idempotency_key == "adj-1"
+    assert adjusted.stamp.idempotency_key == f"change:{made.subject.id}"
     assert adjusted.stamp.reason == "trim"
     assert adjusted.timestamp.tzinfo is not None
 

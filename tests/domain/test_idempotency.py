@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from api.settings import Settings
+from domain.change import PendingChange
 from domain.errors import IdempotencyKeyReused, OverAllocation
 from domain.ledger import FundLedger, Outcome
 from tests import factories as f
@@ -100,6 +101,9 @@ def test_repeats_of_two_aggregate_commands_write_once(funded: FundLedger):
         assert again.replayed
         assert [s.id for s in again.subjects] == [s.id for s in first.subjects]
         assert funded.last_position() == position
+        if isinstance(first.subject, PendingChange):
+            f.applied(funded, first)
+            assert command().replayed, "a repeat after the approval is still a repeat"
     assert funded.get_allocation(allocation_id).allocated == 1_200
     assert funded.get_fund("PUB-2025").allocated == 1_500
     assert funded.get_fund("PUB-2025").appropriated == 99_999

@@ -31,9 +31,10 @@ from hypothesis.stateful import (
 from api.settings import Settings
 from domain import errors as e
 from domain.actors import Actor
+from domain.change import PendingChange
 from domain.ledger import FundLedger, Outcome
 from tests import strategies as s
-from tests.conftest import APPROVER, AUDITOR, OFFICER
+from tests.conftest import APPROVER, AUDITOR, CHECKER, OFFICER
 from tests.factories import CHIEF_OFFICER
 
 # The machine's today: mid-2026, so that 2025 is a past year and 2026 the current one.
@@ -192,6 +193,10 @@ class LedgerMachine(RuleBasedStateMachine):
         assert expected is None, f"succeeded; the model expected {expected.__name__}"
         assert not outcome.replayed
         assert outcome.position == self.ledger.last_position() > before
+        if isinstance(outcome.subject, PendingChange):
+            # A two-person change: nothing moved yet; another approver applies it now.
+            done = self.ledger.approve_change(CHECKER, outcome.subject.id)
+            return Outcome(done.subjects[1:], done.position)
         return outcome
 
     def pick_allocation(self, pick: int, *statuses: str) -> UUID:

@@ -39,7 +39,7 @@ from domain.ledger import FundLedger
 from domain.limits import AMOUNT_MINOR_MAX
 from tests import factories as f
 from tests.conftest import APPROVER, OFFICER, OFFICER_2
-from tests.factories import CHIEF_OFFICER, refused
+from tests.factories import CHIEF_OFFICER, applied, refused
 
 # ------------------------------------------------------------------ spending
 
@@ -82,7 +82,7 @@ def test_spending_dated_in_the_future_is_refused(ledger: FundLedger):
     # Carry-over is the only way to hold a 2026 allocation while today is still 2025.
     f.fund(ledger)
     allocation_id = f.approved(ledger)
-    ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over", carry_to="PUB-2026")
+    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over", carry_to="PUB-2026"))
     (carried,) = ledger.get_fund("PUB-2026").allocation_ids
     refused(ledger, DateInFuture, "date_in_future",
             lambda: f.expenditure(ledger, carried, spent_on=date(2026, 1, 5)))
@@ -260,7 +260,7 @@ def test_adjusting_an_allocation_up_beyond_the_fund_is_refused(ledger: FundLedge
     allocation_id = f.funded_school(ledger, amount=6_000, fund_amount=10_000)
     refused(ledger, OverAllocation, "over_allocation",
             lambda: ledger.adjust_allocation(APPROVER, allocation_id, delta=4_001, reason="more"))
-    ledger.adjust_allocation(APPROVER, allocation_id, delta=4_000, reason="more")
+    applied(ledger, ledger.adjust_allocation(APPROVER, allocation_id, delta=4_000, reason="more"))
     assert ledger.get_fund("PUB-2025").available == 0
 
 
@@ -269,7 +269,7 @@ def test_adjusting_an_allocation_below_what_is_spent_is_refused(ledger: FundLedg
     f.expenditure(ledger, allocation_id, amount=7_000)
     refused(ledger, BelowSpent, "below_spent",
             lambda: ledger.adjust_allocation(APPROVER, allocation_id, delta=-3_001, reason="cut"))
-    ledger.adjust_allocation(APPROVER, allocation_id, delta=-3_000, reason="cut")
+    applied(ledger, ledger.adjust_allocation(APPROVER, allocation_id, delta=-3_000, reason="cut"))
     assert ledger.get_fund("PUB-2025").allocated == 7_000
 
 
@@ -277,7 +277,7 @@ def test_an_appropriation_cannot_fall_below_what_is_allocated(ledger: FundLedger
     f.funded_school(ledger, amount=6_000, fund_amount=10_000)
     refused(ledger, AppropriationBelowAllocated, "appropriation_below_allocated",
             lambda: ledger.adjust_fund(APPROVER, "PUB-2025", delta=-4_001, reason="cut"))
-    ledger.adjust_fund(APPROVER, "PUB-2025", delta=-4_000, reason="cut")
+    applied(ledger, ledger.adjust_fund(APPROVER, "PUB-2025", delta=-4_000, reason="cut"))
     assert ledger.get_fund("PUB-2025").available == 0
 
 
@@ -310,7 +310,7 @@ def test_a_rejected_allocation_is_closed_to_everything(ledger: FundLedger):
 def test_a_cancelled_allocation_releases_its_remainder_and_is_closed(ledger: FundLedger):
     allocation_id = f.funded_school(ledger, amount=10_000, fund_amount=50_000)
     f.expenditure(ledger, allocation_id, amount=2_500)
-    ledger.cancel_allocation(OFFICER, allocation_id, reason="school merged")
+    applied(ledger, ledger.cancel_allocation(OFFICER, allocation_id, reason="school merged"))
     allocation = ledger.get_allocation(allocation_id)
     assert (allocation.status, allocation.allocated, allocation.spent) == ("cancelled", 2_500, 2_500)
     assert ledger.get_fund("PUB-2025").allocated == 2_500
@@ -325,7 +325,7 @@ def test_a_cancelled_allocation_releases_its_remainder_and_is_closed(ledger: Fun
 def test_a_year_closed_allocation_takes_no_more_spending(ledger: FundLedger):
     allocation_id = f.funded_school(ledger)
     spent = f.expenditure(ledger, allocation_id)
-    ledger.close_fund(APPROVER, "PUB-2025")
+    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025"))
     refused(ledger, AllocationClosed, "allocation_closed",
             lambda: f.expenditure(ledger, allocation_id, voucher="V2"))
     refused(ledger, AllocationClosed, "allocation_closed",
@@ -340,7 +340,7 @@ def test_a_closed_fund_takes_no_approvals_adjustments_or_proposals(ledger: FundL
     f.school(ledger)
     f.fund(ledger)
     waiting = f.proposal(ledger)
-    ledger.close_fund(APPROVER, "PUB-2025")
+    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025"))
     refused(ledger, FundClosed, "fund_closed", lambda: f.proposal(ledger))
     refused(ledger, FundClosed, "fund_closed",
             lambda: ledger.approve_allocation(APPROVER, waiting, effective_date=f.APPROVED_ON))
@@ -487,8 +487,9 @@ def test_a_transfer_opens_a_new_allocation_for_another_school_atomically(ledger:
     f.school(ledger, code="XZ-PZ-0002")
     f.expenditure(ledger, source, amount=4_000)
     before = ledger.last_position()
-    moved = ledger.transfer_allocation(OFFICER, source, amount=5_000, reason="enrolment moved",
-                                       to_school="XZ-PZ-0002", effective_date=date(2025, 5, 1))
+    moved = applied(ledger, ledger.transfer_allocation(
+        OFFICER, source, amount=5_000, reason="enrolment moved", to_school="XZ-PZ-0002",
+        effective_date=date(2025, 5, 1)))
     source_after, target = moved.subjects
     assert (source_after.allocated, source_after.spent) == (5_000, 4_000)
     assert (target.school_code, target.allocated, target.status) == ("XZ-PZ-0002", 5_000, "approved")
@@ -503,7 +504,8 @@ def test_a_transfer_to_an_existing_allocation_of_the_same_fund(ledger: FundLedge
     source = f.funded_school(ledger, amount=10_000, fund_amount=50_000)
     f.school(ledger, code="XZ-PZ-0002")
     target = f.approved(ledger, school_code="XZ-PZ-0002", amount=1_000)
-    ledger.transfer_allocation(OFFICER, source, amount=3_000, reason="x", to_allocation=target)
+    applied(ledger, ledger.transfer_allocation(OFFICER, source, amount=3_000, reason="x",
+                                               to_allocation=target))
     assert ledger.get_allocation(source).allocated == 7_000
     assert ledger.get_allocation(target).allocated == 4_000
     assert ledger.get_fund("PUB-2025").allocated == 11_000
@@ -551,7 +553,7 @@ def test_year_end_lapse_returns_every_remainder_and_closes_everything(ledger: Fu
     first = f.approved(ledger, amount=30_000)
     second = f.approved(ledger, school_code="XZ-PZ-0002", amount=20_000)
     f.expenditure(ledger, first, amount=12_345)
-    outcome = ledger.close_fund(APPROVER, "PUB-2025", disposition="lapse")
+    outcome = applied(ledger, ledger.close_fund(APPROVER, "PUB-2025", disposition="lapse"))
     fund = outcome.subject
     assert fund.closed
     assert (fund.appropriated, fund.allocated) == (100_000, 12_345)
@@ -576,7 +578,7 @@ def test_year_end_carry_over_opens_next_years_allocations_in_the_named_fund(ledg
     spent_up = f.approved(ledger, amount=5_000)
     f.expenditure(ledger, first, amount=10_000)
     f.expenditure(ledger, spent_up, amount=5_000, voucher="V2")
-    ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over", carry_to="PUB-2026")
+    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over", carry_to="PUB-2026"))
 
     old, new = ledger.get_fund("PUB-2025"), ledger.get_fund("PUB-2026")
     assert old.closed and old.allocated == 15_000
@@ -613,7 +615,7 @@ def test_carry_over_goes_only_to_an_open_fund_of_the_next_year_in_the_same_unit(
            effective_date=date(2025, 1, 2))
     if close_it:
         ledger.today = lambda: date(2026, 2, 1)  # a 2026 fund can be closed only in 2026
-        ledger.close_fund(APPROVER, code)
+        applied(ledger, ledger.close_fund(APPROVER, code))
     refused(ledger, CarryOverTargetInvalid, "carry_over_target_invalid",
             lambda: ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over",
                                       carry_to=code))
@@ -633,7 +635,7 @@ def test_carry_over_into_a_rural_support_fund_keeps_the_earmark(ledger: FundLedg
                                       carry_to="RUR-2026"))
     assert ledger.get_allocation(allocation_id).status == "approved"
     # A rural school's remainder may go there; the urban one's lapses if the chief says so.
-    ledger.close_fund(APPROVER, "PUB-2025", disposition="lapse")
+    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025", disposition="lapse"))
     assert ledger.get_fund("RUR-2026").allocated == 0
 
 
@@ -653,7 +655,7 @@ def test_carry_over_of_a_rural_schools_remainder_into_rural_support(ledger: Fund
     f.fund(ledger, code="RUR-2026", fiscal_year=2026, earmark="rural_support")
     allocation_id = f.approved(ledger)
     remainder = ledger.get_allocation(allocation_id).remaining
-    ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over", carry_to="RUR-2026")
+    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over", carry_to="RUR-2026"))
     assert ledger.get_fund("RUR-2026").allocated == remainder > 0
 
 

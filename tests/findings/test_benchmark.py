@@ -3,17 +3,18 @@ from __future__ import annotations
 from datetime import date
 
 from tests.conftest import APPROVER, OFFICER
+from tests.factories import applied
 from tests.findings.conftest import Bureau
 
 
 def test_a_school_cut_below_the_benchmark_is_found_with_its_evidence(bureau: Bureau) -> None:
-    bureau.ledger.adjust_allocation(
+    applied(bureau.ledger, bureau.ledger.adjust_allocation(
         APPROVER,
         bureau.allocations["GL-P3"],
         delta=-110_000_00,
         reason="moved to another school",
         effective_date=date(2025, 11, 16),
-    )
+    ))
     assert bureau.findings("below_benchmark", as_of=date(2025, 11, 15)) == []
     (finding,) = bureau.findings("below_benchmark")
     assert finding.key == {"school": "GL-P3"}

@@ -14,6 +14,7 @@ from domain.ledger import FundLedger
 from projections.findings import as_of
 from projections.findings.rule import Scope
 from tests.conftest import APPROVER, OFFICER, TODAY
+from tests.factories import applied
 from tests.findings.conftest import build_bureau
 
 operations = st.lists(
@@ -47,11 +48,12 @@ def test_allocation_balances_from_the_facts_equal_the_aggregates(ops: list[tuple
                     effective_date=max(spent_on, day),
                 )
             elif kind == "adjust":
-                ledger.adjust_allocation(
+                applied(ledger, ledger.adjust_allocation(
                     APPROVER, allocation, delta=-amount, reason="cut", effective_date=day
-                )
+                ))
             elif kind == "cancel":
-                ledger.cancel_allocation(OFFICER, allocation, reason="closed", effective_date=day)
+                applied(ledger, ledger.cancel_allocation(OFFICER, allocation, reason="closed",
+                                                         effective_date=day))
         except LedgerError:
             pass  # a refused command writes nothing; the facts must agree all the same
     aggregate = ledger.get_allocation(allocation)

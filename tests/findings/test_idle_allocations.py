@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from tests.conftest import APPROVER, OFFICER
+from tests.factories import applied
 from tests.findings.conftest import Bureau
 
 
@@ -37,7 +38,7 @@ def test_a_carried_over_balance_is_as_old_as_its_first_approval(bureau: Bureau) 
         "PRJ-2024", "PZ-P1", 8_000_009, date(2024, 5, 25), date(2024, 6, 1)
     )
     bureau.spend(first, 1_000_001, date(2024, 9, 1), economic_class="equipment")
-    ledger.close_fund(APPROVER, "PRJ-2024", disposition="carry_over", carry_to="PRJ-2025")
+    applied(ledger, ledger.close_fund(APPROVER, "PRJ-2024", disposition="carry_over", carry_to="PRJ-2025"))
     (finding,) = bureau.findings("stale_balance")
     carried = ledger.get_fund("PRJ-2025").allocation_ids[-1]
     assert finding.key == {"allocation_id": str(carried)}

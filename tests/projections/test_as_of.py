@@ -9,6 +9,7 @@ from domain.ledger import FundLedger
 from projections.queries import BureauQueries
 from projections.runner import ViewRunner
 from tests.conftest import APPROVER, OFFICER
+from tests.factories import applied
 
 
 def _balance(queries: BureauQueries, **kwargs: object) -> tuple[int, int]:
@@ -34,8 +35,8 @@ def test_balances_as_of_dates_before_a_reversal_an_adjustment_and_a_reclassifica
                                       voucher="V1", spent_on=date(2025, 3, 1))
     reversal = ledger.reverse_expenditure(OFFICER, spent.subject.id, reason="duplicate",
                                effective_date=date(2025, 4, 1))
-    ledger.adjust_allocation(APPROVER, first.id, delta=1_000, reason="more pupils",
-                                        effective_date=date(2025, 5, 1))
+    applied(ledger, ledger.adjust_allocation(APPROVER, first.id, delta=1_000, reason="more pupils",
+                                        effective_date=date(2025, 5, 1)))
     ledger.reclassify_school(OFFICER, "AS-1", locale="town", reason="township",
                              effective_date=date(2025, 6, 1))
     second = ledger.propose_allocation(OFFICER, fund="F-25", school="AS-1", amount=3_000,

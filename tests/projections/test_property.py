@@ -27,6 +27,7 @@ from projections.reconcile import reconcile
 from projections.replay import differences, replay
 from projections.runner import ViewRunner
 from tests.conftest import APPROVER, OFFICER, TODAY, fresh_sqlite_store
+from tests.factories import applied
 from tests.projections.conftest import dump
 
 PAGE_SIZE = 7  # small pages: live following stops in the middle of commands' events
@@ -94,12 +95,12 @@ def _apply(ledger: FundLedger, runner: ViewRunner, op: tuple[Any, ...],
         elif kind == "reject":
             ledger.reject_allocation(APPROVER, target, reason="no")
         elif kind == "adjust":
-            ledger.adjust_allocation(APPROVER, target, delta=args[1], reason="r")
+            applied(ledger, ledger.adjust_allocation(APPROVER, target, delta=args[1], reason="r"))
         elif kind == "cancel":
-            ledger.cancel_allocation(OFFICER, target, reason="r")
+            applied(ledger, ledger.cancel_allocation(OFFICER, target, reason="r"))
         elif kind == "transfer":
-            outcome = ledger.transfer_allocation(OFFICER, target, amount=args[2], reason="r",
-                                                 to_school=school(args[1]))
+            outcome = applied(ledger, ledger.transfer_allocation(OFFICER, target, amount=args[2], reason="r",
+                                                 to_school=school(args[1])))
             allocations.append(outcome.subjects[1].id)
         else:
             expenditures.append(ledger.record_expenditure(
@@ -124,8 +125,8 @@ def _apply(ledger: FundLedger, runner: ViewRunner, op: tuple[Any, ...],
                                  amount=1, source="county", category="other")
             except LedgerError:
                 pass
-        ledger.close_fund(APPROVER, fund(args[0]),
-                          disposition="carry_over" if carry_to else "lapse", carry_to=carry_to)
+        applied(ledger, ledger.close_fund(APPROVER, fund(args[0]),
+                          disposition="carry_over" if carry_to else "lapse", carry_to=carry_to))
     elif kind == "follow":
         runner.process_page()
 

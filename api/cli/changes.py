@@ -1,0 +1,89 @@
+"""`fundledger changes list|approve|reject`: two-person changes from the command line, under
+an approver's token (the maker of a change cannot decide on it here either)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.cli.errors import cli_command
+from api.settings import Settings
+from api.store import open_ledger
+from domain.actors import Actor
+from domain.change import ChangeStatus
+from domain.errors import InvalidInput
+from domain.ledger import FundLedger
+from projections.queries import BureauQueries
+
+changes = typer.Typer(help="List, approve and reject two-person changes.", no_args_is_help=True)
+stdout = Console()
+Token = Annotated[str, typer.Option(envvar="FUNDLEDGER_TOKEN", show_default=False,
+                                    help="An approver's token")]
+
+
+def _actor(ledger: FundLedger, token: str) -> Actor:
+    if not token.strip():
+        msg = "give a token with --token or FUNDLEDGER_TOKEN"
+        raise InvalidInput(msg)
+    return ledger.authenticate(token.strip())
+
+
+@changes.command("list")
+@cli_command
+def list_changes(
+    token: Token = "",
+    status: Annotated[ChangeStatus | None, typer.Option(help="pending|approved|rejected")] = None,
+    kind: Annotated[str | None, typer.Option(help="e.g. allocation_transfer")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+) -> None:
+    """Changes in the order they were made (as far as the views have got)."""
+    settings = Settings()
+    ledger = open_ledger(settings)
+    queries = BureauQueries(settings)
+    try:
+        _actor(ledger, token)
+        rows, _ = queries.list_changes(status=status and status.value, kind=kind, limit=limit)
+    finally:
+        queries.close()
+        ledger.close()
+    table = Table("change", "status", "kind", "maker", "subjects", "params", "decided by")
+    for row in rows:
+        table.add_row(row.change, row.status, row.kind, row.maker, " ".join(row.subjects),
+                      json.dumps(row.params, ensure_ascii=False), row.decided_by or "")
+    stdout.print(table)
+
+
+@changes.command("approve")
+@cli_command
+def approve(change: Annotated[UUID, typer.Argument(help="The change's id")],
+            token: Token = "", reason: Annotated[str, typer.Option()] = "") -> None:
+    """Apply a pending change (approver; not its maker)."""
+    ledger = open_ledger(Settings())
+    try:
+        outcome = ledger.approve_change(_actor(ledger, token), change, reason=reason)
+    finally:
+        ledger.close()
+    stdout.print(f"approved change {change} ({outcome.subject.kind}); position {outcome.position}")
+
+
+@changes.command("reject")
+@cli_command
+def reject(change: Annotated[UUID, typer.Argument(help="The change's id")],
+           reason: Annotated[str, typer.Option(help="Why (required)")],
+           token: Token = "") -> None:
+    """Reject a pending change; nothing moves."""
+    ledger = open_ledger(Settings())
+    try:
+        outcome = ledger.reject_change(_actor(ledger, token), change, reason=reason)
+    finally:
+        ledger.close()
+    stdout.print(f"rejected change {change}; position {outcome.position}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(changes, name="changes")

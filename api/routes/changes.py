@@ -1,0 +1,106 @@
+"""/v1/changes: two-person changes. A POST that moves approved money (an allocation's
+adjustment, transfer or cancellation, a fund's appropriation adjustment or close) answers
+202 with a pending change; another person approves or rejects it here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from api.auth import Approver, Ledger, Reader
+from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
+from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
+from api.schemas import (
+    ApproveChange,
+    ChangePublic,
+    Page,
+    RejectChange,
+    allocation_public,
+    change_public,
+)
+from domain.allocation import Allocation
+from domain.change import ChangeStatus
+from domain.fund import Fund
+from domain.ledger import Outcome
+
+router = APIRouter(prefix="/v1/changes", tags=["changes"])
+ChangeId = Annotated[UUID, Path(alias="id")]
+KindFilter = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+SubjectFilter = Annotated[str | None, Query(max_length=128, pattern=r"^[a-z]+:[A-Za-z0-9_.\-]+$")]
+
+
+def pending(request: Request, response: Response, command: Any) -> ChangePublic:
+    """Runs a command that makes a two-person change and answers 202 with it."""
+    outcome = execute(request, response, command)
+    response.status_code = 202
+    return change_public(outcome.subject, outcome.position)
+
+
+@router.get("", response_model=Page[ChangePublic])
+def list_changes(_: Reader, request: Request, limit: Limit = 100, after: After = None,
+                 status: ChangeStatus | None = None, kind: KindFilter = None,
+                 subject: SubjectFilter = None,
+                 min_position: MinPosition = None) -> Page[ChangePublic]:
+    """Changes in the order they were made, filtered by status, kind and subject."""
+    views = views_at(request, min_position)
+    rows, cursor = views.list_changes(status=status and status.value, kind=kind,
+                                      subject=subject, after=after, limit=limit)
+    return Page[ChangePublic](items=[ChangePublic.model_validate(row_dict(r)) for r in rows],
+                              next=next_link(request, cursor), position=views.position())
+
+
+@router.get("/{id}", response_model=ChangePublic)
+def get_change(change_id: ChangeId, _: Reader, ledger: Ledger,
+               response: Response) -> ChangePublic:
+    """One change as the books hold it now."""
+    change = ledger.get_change(change_id)
+    response.headers["ETag"] = etag(change.version)
+    return change_public(change)
+
+
+@router.post("/{id}/approve", response_model=ChangePublic)
+def approve_change(change_id: ChangeId, body: ApproveChange, actor: Approver, ledger: Ledger,
+                   request: Request, response: Response,
+                   idempotency_key: IdempotencyKey = None,
+                   if_match: IfMatch = None) -> ChangePublic:
+    """Apply a pending change (approver; not its maker, nor the proposer of an allocation it
+    touches). A change that no longer fits is refused with the rule's 409 and stays pending."""
+    version = expected_version(if_match)
+    outcome = execute(request, response, lambda: ledger.approve_change(
+        actor, change_id, **body.model_dump(), expected_version=version,
+        idempotency_key=idempotency_key))
+    return change_public(outcome.subject, outcome.position, _changed(request, outcome))
+
+
+@router.post("/{id}/reject", response_model=ChangePublic)
+def reject_change(change_id: ChangeId, body: RejectChange, actor: Approver, ledger: Ledger,
+                  request: Request, response: Response,
+                  idempotency_key: IdempotencyKey = None,
+                  if_match: IfMatch = None) -> ChangePublic:
+    """Reject a pending change, with a reason; nothing moves."""
+    version = expected_version(if_match)
+    outcome = execute(request, response, lambda: ledger.reject_change(
+        actor, change_id, **body.model_dump(), expected_version=version,
+        idempotency_key=idempotency_key))
+    return change_public(outcome.subject, outcome.position)
+
+
+def _changed(request: Request, outcome: Outcome) -> list[dict[str, Any]]:
+    """Each subject the approval changed, as the books now hold it, with the position."""
+    from api.routes.funds import written_fund  # noqa: PLC0415  (funds imports this module)
+
+    shown: list[dict[str, Any]] = []
+    for subject in outcome.subjects[1:]:
+        if isinstance(subject, Allocation):
+            body = allocation_public(subject, outcome.position).model_dump(mode="json")
+            shown.append({"type": "allocation", **body})
+        elif isinstance(subject, Fund):
+            body = written_fund(request, subject, outcome.position).model_dump(mode="json")
+            shown.append({"type": "fund", **body})
+        else:
+            shown.append({"type": type(subject).__name__.lower(), "id": str(subject.id),
+                          "version": subject.version, "position": outcome.position,
+})
+    return shown
