@@ -35,6 +35,7 @@ from api.routes import (
     schools,
     system,
     tranches,
+    users,
 )
 from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     for router in (schools.router, funds.router, allocations.router, changes.router,
                    expenditures.router, balances.router, findings.router, imports.router,
                    funding_standards.router, enrolment_snapshots.router, tranches.router,
-                   audit.router):
+                   users.router, audit.router):
         app.include_router(router, responses=PROBLEM_RESPONSES,
                            dependencies=[Depends(refuse_unknown_query)])
     app.include_router(system.router)

@@ -29,6 +29,9 @@ from domain.limits import CODE_LENGTH_MAX, REASON_LENGTH_MAX
 from domain.rules import check_choice, check_code, check_text
 from domain.school import School
 
+USER_ADDED_TOPIC = "domain.access:UserAccount.Added"
+USERS_PAGE_SIZE = 10_000
+
 
 class Bureau(CommandApplication):
     """The bureau's aggregates and access; its commands are in the subclasses."""
@@ -73,11 +76,33 @@ class Bureau(CommandApplication):
         return len(tokens)
 
     def authenticate(self, token: str) -> Actor:
+        """The token's user with the roles the user holds now: a token carries no powers of
+        its own, so a change of roles or a revocation holds for every token at once."""
         access = self.find(AccessToken, AccessToken.id_for_hash(token_hash(token)))
         if access is None or access.revoked or not access.matches(token):
             msg = "unknown or revoked token"
             raise UnknownToken(msg)
-        return Actor(access.user_name, frozenset(Role(r) for r in access.roles))
+        user = self.find(UserAccount, UserAccount.id_for(access.user_name))
+        if user is None or access.id not in user.token_ids:
+            msg = "unknown or revoked token"
+            raise UnknownToken(msg)
+        return Actor(access.user_name, frozenset(Role(r) for r in user.roles))
+
+    def list_users(self) -> list[UserAccount]:
+        """Every user, in the order they were added. Users are few and added rarely: the
+        store's log is read for their openings (a full read of the log on PostgreSQL)."""
+        ids: list[UUID] = []
+        start: int | None = 1
+        while start is not None:
+            page = self.recorder.select_notifications(
+                start=start, limit=USERS_PAGE_SIZE, topics=[USER_ADDED_TOPIC])
+            ids.extend(n.originator_id for n in page)
+            start = page[-1].id + 1 if len(page) == USERS_PAGE_SIZE else None
+        users = [self.find(UserAccount, user_id) for user_id in dict.fromkeys(ids)]
+        return [u for u in users if u is not None]
+
+    def get_user(self, name: str) -> UserAccount:
+        return self.require(UserAccount, UserAccount.id_for(name), UserNotFound, f"user {name}")
 
     # ------------------------------------------------------------------- reads
 

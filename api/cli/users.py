@@ -1,4 +1,4 @@
-"""`fundledger users add|revoke`: access tokens for the bureau's staff and clients."""
+"""`fundledger users add|revoke|list`: access tokens for the bureau's staff and clients."""
 
 from __future__ import annotations
 
@@ -39,6 +39,19 @@ def revoke(name: Annotated[str, typer.Argument(help="User name")]) -> None:
     finally:
         ledger.close()
     typer.echo(f"revoked {count} token(s) of {name}")
+
+
+@users.command("list")
+@cli_command
+def list_users() -> None:
+    """Every user with the roles they hold now and how many tokens are in force."""
+    ledger = open_ledger(Settings())
+    try:
+        found = ledger.list_users()
+    finally:
+        ledger.close()
+    for user in found:
+        typer.echo(f"{user.name}\t{','.join(user.roles) or '-'}\t{len(user.token_ids)} token(s)")
 
 
 def register(app: typer.Typer) -> None:
