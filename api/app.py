@@ -37,6 +37,7 @@ from api.routes import (
     tranches,
     users,
 )
+from api.routes.system import ViewsProgress
 from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
 from api.store import open_ledger
@@ -73,7 +74,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
         app.state.queries = BureauQueries(settings)
         app.state.group_commit = GroupCommit(app.state.ledger) if group_commit else None
         app.state.export_jobs = ExportJobs(settings, app.state.queries)
-        runner = _start_view_runner(settings, app.state.ledger) if run_views else None
+        runner = (_start_view_runner(settings, app.state.ledger, app.state) if run_views
+                  else None)
         app.state.store_outage.start()
         if settings.is_postgres:  # SQLite reads a token in-process: nothing to remember
             app.state.known_tokens = KnownTokens(settings, app.state.ledger.recorder.events_table_name)
@@ -107,6 +109,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.state.group_commit = None
     app.state.known_tokens = None
     app.state.export_jobs = None
+    app.state.view_runner = None
+    app.state.views_progress = ViewsProgress()
     problems.install(app)
     for router in (schools.router, funds.router, allocations.router, changes.router,
                    expenditures.router, balances.router, findings.router, imports.router,
@@ -128,9 +132,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     return app
 
 
-def _start_view_runner(settings: Settings, ledger: FundLedger) -> Callable[[], None] | None:
+def _start_view_runner(settings: Settings, ledger: FundLedger,
+                       state: Any = None) -> Callable[[], None] | None:
     """Starts the view runner in a daemon thread of this process; returns how to stop it."""
     runner = ViewRunner(settings, ledger=ledger)
+    if state is not None:
+        state.view_runner = runner  # /healthz reads its failures
     stop = threading.Event()
     thread = threading.Thread(target=runner.run_forever, args=(stop,), name="view-runner",
                               daemon=True)

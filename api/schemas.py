@@ -11,11 +11,21 @@ from datetime import date
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
 
 from domain.allocation import Allocation
 from domain.change import PendingChange
 from domain.classification import Category, Earmark, ExpenditureClass, Level, Locale, Source
+from domain.errors import InvalidInput
 from domain.expenditure import Expenditure
 from domain.fund import Fund
 from domain.limits import (
@@ -30,6 +40,7 @@ from domain.limits import (
     STUDENTS_MAX,
     VOUCHER_LENGTH_MAX,
 )
+from domain.rules import clean_text
 from domain.school import EnrolmentReport, School
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -52,10 +63,28 @@ Amount = Annotated[StrictInt, Field(ge=1, le=AMOUNT_MINOR_MAX,
 Delta = Annotated[StrictInt, Field(ge=-AMOUNT_MINOR_MAX, le=AMOUNT_MINOR_MAX,
                                    description="Non-zero integer in the unit's minor unit")]
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+def _one_line(value: str) -> str:
+    try:
+        return clean_text(value, "text")
+    except InvalidInput as error:
+        raise ValueError(error.detail) from None  # pydantic: one 422 entry naming the field
+
+
+def _lines(value: str) -> str:
+    try:
+        return clean_text(value, "text", multiline=True)
+    except InvalidInput as error:
+        raise ValueError(error.detail) from None
+
+
+# Every text field of every request goes through domain.rules.clean_text (issue 14): NFC, no
+# control characters (newlines only in multi-line fields), no bidi overrides, not invisible.
+Text = Annotated[StrictStr, AfterValidator(_one_line)]
+Lines = Annotated[StrictStr, AfterValidator(_lines)]
 Code = Annotated[StrictStr, Field(min_length=1, max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
-Name = Annotated[StrictStr, Field(min_length=1, max_length=NAME_LENGTH_MAX)]
-Reason = Annotated[StrictStr, Field(min_length=1, max_length=REASON_LENGTH_MAX)]
-OptionalReason = Annotated[StrictStr, Field(max_length=REASON_LENGTH_MAX)]
+Name = Annotated[Text, Field(min_length=1, max_length=NAME_LENGTH_MAX)]
+Reason = Annotated[Lines, Field(min_length=1, max_length=REASON_LENGTH_MAX)]
+OptionalReason = Annotated[Lines, Field(max_length=REASON_LENGTH_MAX)]
 Students = Annotated[StrictInt, Field(ge=0, le=STUDENTS_MAX)]
 FiscalYear = Annotated[StrictInt, Field(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
 UnitCode = Annotated[StrictStr, Field(pattern=UNIT_PATTERN)]
@@ -131,7 +160,7 @@ class ProposeAllocation(Command):
     fund: Code
     school: Code
     amount: Amount
-    purpose: Annotated[StrictStr, Field(min_length=1, max_length=DESCRIPTION_LENGTH_MAX)]
+    purpose: Annotated[Text, Field(min_length=1, max_length=DESCRIPTION_LENGTH_MAX)]
     below_standard_reason: OptionalReason = Field(
         "", description="Why a formula-funded fund's allocation is below the per-pupil standard")
     unit: UnitCode | None = None
@@ -172,11 +201,11 @@ class TransferAllocation(Command):
 class RecordExpenditure(Command):
     allocation: UUID
     amount: Amount
-    payee: Annotated[StrictStr, Field(min_length=1, max_length=PAYEE_LENGTH_MAX)]
+    payee: Annotated[Text, Field(min_length=1, max_length=PAYEE_LENGTH_MAX)]
     # Any printable text (记-12-0050 is a normal voucher); domain/vouchers.py refuses the rest.
-    voucher: Annotated[StrictStr, Field(min_length=1, max_length=VOUCHER_LENGTH_MAX)]
+    voucher: Annotated[Text, Field(min_length=1, max_length=VOUCHER_LENGTH_MAX)]
     spent_on: IsoDate
-    description: Annotated[StrictStr, Field(max_length=DESCRIPTION_LENGTH_MAX)] = ""
+    description: Annotated[Lines, Field(max_length=DESCRIPTION_LENGTH_MAX)] = ""
     economic_class: ExpenditureClass | None = None
     unit: UnitCode | None = None
 
@@ -381,9 +410,11 @@ class Page(BaseModel, Generic[T]):
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "views_failing", "views_behind", "views_stalled"]
     position: int
     views_position: int | None
+    reason: str | None = None
+    stuck_at: int | None = Field(None, description="The views' position when not ok")
 
 
 # ---------------------------------------------------------------- presenters

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     signing_key_path: Path = Path("./var/bureau-signing-key.pem")
     request_body_bytes_max: int = Field(default=10 * 1024 * 1024, ge=1024)
     read_wait_seconds_max: float = Field(default=5.0, ge=0, le=60)
+    # /healthz answers 503 when the views are further behind than this, or have not moved
+    # for this long while behind (docs/reliability.md).
+    health_views_lag_events_max: int = Field(default=100_000, ge=1)
+    health_views_stall_seconds_max: float = Field(default=60.0, gt=0)
     # Check each pooled connection with a round trip before use. Off by default: a connection
     # broken by a database restart fails its first statement, which the library retries on a
     # fresh connection, so the check only costs a round trip on every request.

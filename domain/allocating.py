@@ -233,7 +233,7 @@ class AllocationCommands(ChangeCommands):
                   "payee": check_text(payee, "payee", PAYEE_LENGTH_MAX),
                   "voucher": check_voucher(voucher),
                   "description": check_text(description, "description", DESCRIPTION_LENGTH_MAX,
-                                            required=False),
+                                            required=False, multiline=True),
                   "spent_on": spent_on}
         if economic_class is not None:
             economic_class = check_choice(economic_class, ExpenditureClass,

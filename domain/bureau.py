@@ -145,7 +145,7 @@ class Bureau(CommandApplication):
 
 
 def reason_text(reason: str, *, required: bool = True) -> str:
-    return check_text(reason, "reason", REASON_LENGTH_MAX, required=required)
+    return check_text(reason, "reason", REASON_LENGTH_MAX, required=required, multiline=True)
 
 
 def check_unit(given: str | None, expected: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 from typing import TypeVar
@@ -13,11 +14,44 @@ E = TypeVar("E", bound=StrEnum)
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
-def check_text(value: str, what: str, length_max: int, *, required: bool = True) -> str:
+# Bidirectional embeddings, overrides and isolates: they make text read differently from how
+# it is stored (Trojan Source, CVE-2021-42574). Plain marks (U+200E, U+200F) stay allowed.
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+LINE_BREAKS = frozenset("\n\r")
+
+
+def clean_text(value: str, what: str, *, multiline: bool = False) -> str:
+    """Text as every path takes it in (HTTP, CSV import, CLI): normalised to NFC, refusing C0
+    and C1 control characters (newlines only where the field allows several lines), lone
+    surrogates, bidirectional overrides, and text that holds only invisible characters
+    (zero-width and other format characters, white space) — a name that reads as nothing.
+
+    The one validator: the ledger's `check_text` calls it, and the API's text types
+    (api/schemas.py) call it so that a refusal names the field in a 422."""
     if not isinstance(value, str):
         msg = f"{what} must be text"
         raise InvalidInput(msg)
-    stripped = value.strip()
+    text = unicodedata.normalize("NFC", value)
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc" and not (multiline and char in LINE_BREAKS):
+            msg = f"{what} holds the control character U+{ord(char):04X}"
+            raise InvalidInput(msg)
+        if category == "Cs":
+            msg = f"{what} holds a lone surrogate U+{ord(char):04X}"
+            raise InvalidInput(msg)
+        if char in BIDI_CONTROLS:
+            msg = f"{what} holds the bidirectional control U+{ord(char):04X}"
+            raise InvalidInput(msg)
+    if text and all(unicodedata.category(c) == "Cf" or c.isspace() for c in text):
+        msg = f"{what} holds only invisible characters"
+        raise InvalidInput(msg)
+    return text
+
+
+def check_text(value: str, what: str, length_max: int, *, required: bool = True,
+               multiline: bool = False) -> str:
+    stripped = clean_text(value, what, multiline=multiline).strip()
     if required and not stripped:
         msg = f"{what} must not be empty"
         raise InvalidInput(msg)

@@ -70,6 +70,9 @@ class ViewRunner:
         self.application_name = self.ledger.name
         self.db = ViewDatabase.open(settings)
         self.tracking = ViewTrackingRecorder(self.db)
+        # Pages failed in a row, and the last failure: /healthz reports them (issue 14).
+        self.failures = 0
+        self.last_error = ""
         try:
             self.create_tables()
             if check_schema:
@@ -130,6 +133,12 @@ class ViewRunner:
             self.tracking.drop_table()
 
     # ---------------------------------------------------------------- progress
+
+    def position_or_none(self) -> int | None:
+        try:
+            return self.position()
+        except Exception:  # the database is what failed: the position cannot be read either
+            return None
 
     def position(self) -> int:
         """The position of the last event applied to the views."""
@@ -198,13 +207,19 @@ class ViewRunner:
         while not stop.is_set():
             try:
                 applied = self.process_page()
-            except Exception:
-                log.exception("view runner: a page failed; retrying in %.1f s", error_wait)
+            except Exception as error:
+                # Never silently: /healthz reports the failure and the position it is stuck at.
+                self.failures += 1
+                self.last_error = f"{type(error).__name__}: {error}"[:500]
+                log.exception("view runner: the page after position %s failed (%d in a row); "
+                              "retrying in %.1f s", self.position_or_none(), self.failures,
+                              error_wait)
                 if stop.wait(error_wait):
                     break
                 error_wait = min(error_wait * 2, ERROR_WAIT_SECONDS_MAX)
                 self._reconnect()
                 continue
+            self.failures, self.last_error = 0, ""
             error_wait = 0.5
             if applied:
                 wait = POLL_SECONDS_MIN

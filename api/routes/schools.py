@@ -21,6 +21,7 @@ from api.schemas import (
     RegisterSchool,
     ReportEnrolment,
     SchoolPublic,
+    Text,
     school_public,
 )
 from domain.classification import Level, Locale
@@ -43,7 +44,7 @@ def register_school(body: RegisterSchool, actor: Officer, ledger: Ledger, reques
 @router.get("", response_model=Page[SchoolPublic])
 def list_schools(
     _: Reader, request: Request, limit: Limit = 100, after: After = None,
-    district: Annotated[str | None, Query(max_length=NAME_LENGTH_MAX)] = None,
+    district: Annotated[Text | None, Query(max_length=NAME_LENGTH_MAX)] = None,
     locale: Locale | None = None, level: Level | None = None, min_position: MinPosition = None,
 ) -> Page[SchoolPublic]:
     """Schools, filtered by district, locale and level, in pages."""

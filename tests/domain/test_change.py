@@ -222,3 +222,4 @@ def test_pending_changes_never_move_money_and_approved_ones_keep_the_invariants(
         assert ledger.get_allocation(allocation_id).allocated == expected
     finally:
         ledger.close()
+

@@ -181,3 +181,17 @@ def test_resource_units_take_whole_numbers_only(count: int, tenth: int) -> None:
     assert parse_amount(SheetRow(2, {"amount_major": str(count)}), lambda: "TEACHER_POST") == count
     with pytest.raises(InvalidInput):
         parse_amount(SheetRow(2, {"amount_major": f"{count}.{tenth}"}), lambda: "TEACHER_POST")
+
+
+@pytest.mark.parametrize("purpose", ["乡村\u0000补助", "乡村\u202e补助", "\u200b\u200b"],
+                         ids=["nul", "bidi", "invisible"])
+def test_poison_text_in_a_cell_is_a_row_error(bureau: Bureau, purpose: str) -> None:
+    """Issue 14: the CSV path refuses what HTTP refuses, with the line named."""
+    before = bureau.ledger.last_position()
+    data = csv_bytes(ALLOCATIONS_ZH, "XZ-PX-0001,RURAL-2025,100,秋季公用经费,2025-03-01",
+                     f"XZ-PX-0002,RURAL-2025,100,{purpose},2025-03-01")
+    result = import_csv(bureau.ledger, OFFICER, data)
+    assert result.status == "rejected"
+    assert [(e.line, e.code) for e in result.errors] == [(3, "invalid_input")]
+    assert "purpose" in result.errors[0].detail
+    assert bureau.ledger.last_position() == before
