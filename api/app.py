@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.include_router(system.router)
     app.include_router(dashboard_tranches.router)
     app.include_router(dashboard.router)
-    metrics = Metrics(lambda: _positions(app))
+    metrics = Metrics(lambda: _positions(app), lambda: _integrity_counts(app))
     app.state.metrics = metrics
     # Outermost first: metrics see every answer, including the last resort's 500 and the 413.
     app.add_middleware(BodySizeLimit, body_bytes_max=settings.request_body_bytes_max)
@@ -155,6 +155,13 @@ def _close(resource: Any) -> None:
     close = getattr(resource, "close", None)
     if callable(close):
         close()
+
+
+def _integrity_counts(app: FastAPI) -> tuple[int, int]:
+    ledger = app.state.ledger
+    rejected = getattr(getattr(ledger, "snapshots", None), "rejected", 0) if ledger else 0
+    runner = app.state.view_runner
+    return int(rejected), int(runner.failures if runner is not None else 0)
 
 
 def _positions(app: FastAPI) -> tuple[int, int | None]:

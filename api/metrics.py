@@ -39,8 +39,28 @@ class ViewLag(Collector):
                                     value=max(0, last - views))
 
 
+class IntegrityCounts(Collector):
+    """Snapshots refused for a failed seal, and the view runner's failures in a row (issue 14):
+    what an auditor and an operator must be told even while the answers stay right."""
+
+    def __init__(self, counts: Callable[[], tuple[int, int]]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            rejected, failures = self.counts()
+        except Exception:  # a scrape must not fail because of it
+            return
+        yield GaugeMetricFamily("fundledger_snapshots_rejected",
+                                "Snapshots ignored since start because their seal did not hold",
+                                value=rejected)
+        yield GaugeMetricFamily("fundledger_view_runner_failures",
+                                "Pages the view runner has failed on in a row", value=failures)
+
+
 class Metrics:
-    def __init__(self, positions: Callable[[], tuple[int, int | None]]) -> None:
+    def __init__(self, positions: Callable[[], tuple[int, int | None]],
+                 counts: Callable[[], tuple[int, int]] | None = None) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter("fundledger_http_requests", "HTTP requests answered",
                                 ["method", "route", "status"], registry=self.registry)
@@ -48,6 +68,8 @@ class Metrics:
                                  "Time to answer an HTTP request", ["method", "route"],
                                  buckets=LATENCY_BUCKETS_SECONDS, registry=self.registry)
         self.registry.register(ViewLag(positions))
+        if counts is not None:
+            self.registry.register(IntegrityCounts(counts))
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

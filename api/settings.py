@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(default=10, ge=1, le=200)
     postgres_schema: str = ""
     signing_key_path: Path = Path("./var/bureau-signing-key.pem")
+    # The key that seals snapshots (domain/snapshot_seal.py): outside the database, by
+    # default beside the signing key.
+    snapshot_key_path: Path | None = None
     request_body_bytes_max: int = Field(default=10 * 1024 * 1024, ge=1024)
     read_wait_seconds_max: float = Field(default=5.0, ge=0, le=60)
     # /healthz answers 503 when the views are further behind than this, or have not moved
@@ -42,6 +45,12 @@ class Settings(BaseSettings):
     def is_postgres(self) -> bool:
         return urlsplit(self.database_url).scheme in ("postgresql", "postgres")
 
+    @property
+    def snapshot_key_file(self) -> Path:
+        """Resolved once, absolute: a server started from another directory finds the same key."""
+        path = self.snapshot_key_path or self.signing_key_path.parent / "snapshot-seal.key"
+        return path.expanduser().resolve()
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The one place where the eventsourcing library's configuration keys appear."""
         parts = urlsplit(self.database_url)
@@ -50,7 +59,8 @@ class Settings(BaseSettings):
             path = Path(unquote(self.database_url.split(":///", 1)[1]))
             path.parent.mkdir(parents=True, exist_ok=True)
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
-                    "SQLITE_LOCK_TIMEOUT": "30"}
+                    "SQLITE_LOCK_TIMEOUT": "30",
+                    "FUNDLEDGER_SNAPSHOT_KEY_PATH": str(self.snapshot_key_file)}
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(parts.path.removeprefix("/")) or "postgres",
@@ -65,6 +75,7 @@ class Settings(BaseSettings):
             "POSTGRES_PRE_PING": "y" if self.postgres_pre_ping else "n",
             # A large save (a bulk import) as one COPY: api/event_store.py says why.
             "APPLICATION_RECORDER_TOPIC": "api.event_store:CopyingPostgresRecorder",
+            "FUNDLEDGER_SNAPSHOT_KEY_PATH": str(self.snapshot_key_file),
         }
         if self.postgres_schema:
             env["POSTGRES_SCHEMA"] = self.postgres_schema

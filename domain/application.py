@@ -11,12 +11,14 @@ request did instead of doing it twice. Nothing here knows what the aggregates me
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -39,6 +41,12 @@ from domain.limits import (
     RECENT_AGGREGATES_MAX,
 )
 from domain.rules import check_not_future, check_text
+from domain.snapshot_seal import (
+    KEY_BYTES,
+    KEY_PATH_ENV,
+    SealedSnapshotStore,
+    load_or_create_key,
+)
 from domain.transcodings import DateAsISO, StampAsDict
 from domain.unit_of_work import (
     A,
@@ -69,6 +77,14 @@ class CommandApplication(Application[UUID]):
         # batch's save (optimistic concurrency) and the whole memory is forgotten.
         self._recent: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._recent_lock = threading.Lock()
+
+    def construct_snapshot_store(self) -> SealedSnapshotStore:
+        """Snapshots sealed under a key outside the database (domain/snapshot_seal.py). With no
+        key path configured (in-memory tests) the key lives as long as the process."""
+        path = self.env.get(KEY_PATH_ENV)
+        key = load_or_create_key(Path(path)) if path else secrets.token_bytes(KEY_BYTES)
+        return SealedSnapshotStore(self.mapper, self.factory.aggregate_recorder(purpose="snapshots"),
+                                   key)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -30,6 +30,7 @@ from projections.queries import BureauQueries
 from projections.replay import ReplayedBooks, differences, replay
 from projections.runner import ViewRunner
 from projections.signed_digests import SignedDigests
+from projections.snapshot_check import check_snapshots
 
 console = stdout_console()
 stderr = Console(stderr=True)
@@ -98,13 +99,21 @@ def verify(
                 runner.db, digests.signing_key(settings.signing_key_path),
                 _counter(bar, "verifying", journal_head(runner.db)))
             seconds = time.perf_counter() - started
+        snapshot_problems = check_snapshots(runner.ledger)
     rate = result.checked / seconds if seconds > 0 else 0.0
-    if result.ok:
+    for line in snapshot_problems:
+        console.print(f"[red]SNAPSHOT[/red] {line}", highlight=False)
+    if result.ok and not snapshot_problems:
         console.print(f"ok: {result.checked:,} events verified up to position "
-                      f"{result.head_position} ({rate:,.0f} events/s)\nhead {result.head_hash}")
+                      f"{result.head_position} ({rate:,.0f} events/s); every snapshot sealed "
+                      f"and equal to a replay of its events\nhead {result.head_hash}")
         if result.pending:
             console.print(f"{result.pending} later event(s) are not journaled yet")
         return
+    if result.ok:
+        console.print(f"{len(snapshot_problems)} snapshot(s) fail their check; commands ignore "
+                      "them and replay the events, but someone wrote to the snapshot table")
+        raise typer.Exit(1)
     console.print(f"[red]TAMPERED[/red]: event {result.problem} at position "
                   f"{result.first_bad_position}; {result.checked:,} events before it verified",
                   highlight=False)
