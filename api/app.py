@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.state.store_outage = StoreOutage(settings)
     app.add_middleware(StoreBreaker, outage=app.state.store_outage)
     app.add_middleware(LastResort)
+    app.add_middleware(DashboardHeaders)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
@@ -170,6 +171,40 @@ def _positions(app: FastAPI) -> tuple[int, int | None]:
         return 0, None
     queries = app.state.queries
     return ledger.last_position(), (queries.position() if queries is not None else None)
+
+
+# Every dashboard answer (issue 14): no inline or foreign script, styles from the server (and
+# the inline styles pygal's SVG carries), no framing, forms only to the dashboard itself.
+DASHBOARD_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                 "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                 "frame-ancestors 'none'; form-action 'self'")
+
+
+class DashboardHeaders:
+    """Adds Content-Security-Policy, X-Content-Type-Options: nosniff and a content type (when
+    an answer has none) to every answer under /dashboard."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/dashboard"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"content-security-policy",
+                                                b"x-content-type-options")]
+                if not any(k.lower() == b"content-type" for k, _ in headers):
+                    headers.append((b"content-type", b"text/plain; charset=utf-8"))
+                headers += [(b"content-security-policy", DASHBOARD_CSP.encode()),
+                            (b"x-content-type-options", b"nosniff")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class BodySizeLimit:

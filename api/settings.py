@@ -58,6 +58,10 @@ class Settings(BaseSettings):
             # sqlite:///relative/path or sqlite:////absolute/path, as SQLAlchemy spells them.
             path = Path(unquote(self.database_url.split(":///", 1)[1]))
             path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                # The books are personal data (payees): readable by the bureau's account only.
+                # SQLite gives its -wal and -shm files the database file's permissions.
+                path.touch(mode=0o600, exist_ok=True)
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
                     "SQLITE_LOCK_TIMEOUT": "30",
                     "FUNDLEDGER_SNAPSHOT_KEY_PATH": str(self.snapshot_key_file)}

@@ -4,6 +4,8 @@ generates a year first, lives in scripts/demo.py: api/ never imports scripts/.)"
 
 from __future__ import annotations
 
+import copy
+import logging
 import os
 import subprocess
 import sys
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 RUNNER_ELSEWHERE_ENV = "FUNDLEDGER_VIEWS_RUN_ELSEWHERE"
 WORKERS_MAX = 64
 RUNNER_STOP_WAIT_SECONDS = 10
+KEEP_ALIVE_SECONDS = 5
 
 Host = Annotated[str, typer.Option(help="Interface to listen on")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
@@ -35,13 +38,37 @@ def app_from_environment() -> FastAPI:
     return create_app(Settings(), run_views=os.environ.get(RUNNER_ELSEWHERE_ENV) != "1")
 
 
+class QueryStringsDropped(logging.Filter):
+    """The access log shows paths without their query strings: a query may hold a secret
+    (`?access_token=…` is refused, but it was written to the log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's own logging configuration, with query strings kept out of the access log."""
+    import uvicorn.config  # noqa: PLC0415  (only the server needs it)
+
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config.setdefault("filters", {})["query_strings_dropped"] = {
+        "()": "api.cli.server.QueryStringsDropped"}
+    config["handlers"]["access"]["filters"] = ["query_strings_dropped"]
+    return config
+
+
 def run_server(host: str, port: int, workers: int) -> None:
     # uvloop + httptools: with several workers the plain asyncio loop has a flat ~44 ms
-    # latency floor on this kind of machine (reference/baselines.md).
+    # latency floor on this kind of machine (reference/baselines.md). An idle keep-alive
+    # connection is closed after KEEP_ALIVE_SECONDS.
     import uvicorn  # noqa: PLC0415
 
     options = {"host": host, "port": port, "loop": "uvloop", "http": "httptools",
-               "log_level": "info", "proxy_headers": False}
+               "log_level": "info", "proxy_headers": False, "log_config": log_config(),
+               "timeout_keep_alive": KEEP_ALIVE_SECONDS}
     if workers == 1:
         uvicorn.run(app_from_environment(), **options)  # type: ignore[arg-type]
         return

@@ -8,6 +8,7 @@ API token in an HttpOnly, SameSite=Strict cookie; each page checks it with the l
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -314,7 +315,8 @@ def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
         found = queries.get_school(code)
         balances = queries.school_balances(code, fiscal_year, as_of=day)
     except LedgerError:
-        return Response(status_code=404, content=f"school {code} not found")
+        return HTMLResponse(status_code=404,
+                            content=f"<p>school {html.escape(code)} not found</p>")
     allocations, _ = queries.list_allocations(school=code, fiscal_year=fiscal_year,
                                               limit=SCHOOL_LIST_ROWS_MAX)
     expenditures, _ = queries.list_expenditures(school=code, fiscal_year=fiscal_year,

@@ -1,0 +1,49 @@
+"""Smaller defects of issue 14: the dashboard echoing HTML unescaped with no content type, a
+token in a query string written to the access log, and a world-readable SQLite file."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from pathlib import Path
+
+from api.cli.server import QueryStringsDropped, log_config
+from api.settings import Settings
+from tests.api.conftest import Api
+
+HOSTILE = "<img src=x onerror=alert(9)>"
+
+
+def test_every_dashboard_answer_is_escaped_typed_nosniff_and_under_a_csp(api: Api) -> None:
+    api.client.cookies.set("fundledger_token", api.tokens["reader"])
+    try:
+        answer = api.client.get(f"/dashboard/schools/{HOSTILE}")
+    finally:
+        api.client.cookies.clear()
+    assert answer.status_code == 404
+    assert HOSTILE not in answer.text and "&lt;img" in answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    for path in ("/dashboard", "/dashboard/login", f"/dashboard/schools/{HOSTILE}",
+                 "/dashboard/static/nothing.css"):
+        headers = api.client.get(path, follow_redirects=False).headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert "script-src 'self'" in headers["content-security-policy"], path
+        assert "content-type" in headers, path
+
+
+def test_the_access_log_never_shows_a_query_string() -> None:
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/v1/funds?access_token=flt_secret", "1.1",
+                                401), None)
+    assert QueryStringsDropped().filter(record)
+    assert "flt_secret" not in record.getMessage()
+    assert "/v1/funds" in record.getMessage()
+    config = log_config()
+    assert config["handlers"]["access"]["filters"] == ["query_strings_dropped"]
+
+
+def test_a_new_sqlite_store_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    database = tmp_path / "new" / "fundledger.db"
+    Settings(database_url=f"sqlite:///{database}").eventsourcing_env()
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
