@@ -238,6 +238,29 @@ ENUMS: dict[str, tuple[str, str]] = {**VALUES, "CNY": ("元", "yuan")}
 
 LABELS.update({k: v for k, v in TRANCHE_LABELS.items() if k not in LABELS})
 
+# Two-person changes (issue 14): a read-only page for approvers and auditors.
+LABELS.update({
+    "changes": ("待审批变更", "Changes"),
+    "changes_title": ("双人复核的资金变更", "Two-person changes"),
+    "changes_hint": ("调整、调剂、撤销、预算调整和年终结转须由另一位审批人批准后才生效；"
+                     "用 API 或 fundledger changes approve 批准。",
+                     "Adjustments, transfers, cancellations, appropriation changes and year-end "
+                     "closes take effect only when another approver approves them (API or "
+                     "`fundledger changes approve`)."),
+    "change_pending": ("待审批", "pending"),
+    "change_approved": ("已批准", "approved"),
+    "change_rejected": ("已驳回", "rejected"),
+    "change_id": ("变更编号", "change"),
+    "change_kind": ("类型", "kind"),
+    "change_maker": ("提出人", "maker"),
+    "change_subjects": ("涉及", "subjects"),
+    "change_params": ("内容", "what"),
+    "change_made_on": ("提出日期", "made on"),
+    "change_decided_by": ("决定人", "decided by"),
+    "changes_none": ("没有此状态的变更。", "No changes in this status."),
+    "not_approver": ("此页面需要审批人或审计员角色。", "This page needs the approver or auditor role."),
+})
+
 
 class Labels(dict[str, str]):
     """A page's labels: a key without a label shows as ⟦key⟧, visible on the page (and

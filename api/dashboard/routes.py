@@ -47,6 +47,7 @@ from domain.ledger import FundLedger, bureau_today
 from domain.terms import error_title, event_name
 from domain.units import money_text, unit_of
 from projections import books_queries, chain_checkpoint, digests, exports, journal_queries
+from projections.changes import list_changes
 from projections.database import ViewDatabase
 from projections.findings.cache import store_key
 from projections.findings.registry import RULES, RULES_BY_NAME
@@ -56,6 +57,7 @@ from projections.journal import entity_history
 from projections.signed_digests import SIGNED_DIGESTS_LISTED_MAX, SignedDigests
 
 HERE = Path(__file__).parent
+CHANGES_SHOWN_MAX = 500
 TOKEN_COOKIE = "fundledger_token"  # noqa: S105  (the cookie's name, not a secret)
 LANGUAGE_COOKIE = "fundledger_lang"
 COOKIE_MAX_AGE_SECONDS = 8 * 3600
@@ -373,6 +375,23 @@ def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
         locale_labels, translate("axis_yuan_per_student", language)) if by_district else ""
     return _render(request, "rural.html", actor, db, "rural", as_of, year, report=report,
                    by_district=sorted(by_district.items()), chart=chart)
+
+
+@router.get("/changes", response_class=HTMLResponse)
+def changes(request: Request, db: ViewsDb,
+            status: Annotated[str, Query(max_length=10)] = "pending") -> Response:
+    """Two-person changes, pending first: for approvers (who decide) and auditors (read-only)."""
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    if not actor.roles & {Role.APPROVER, Role.AUDITOR}:
+        return _render(request, "denied.html", actor, db, "changes", "", None,
+                       message_key="not_approver")
+    status = status if status in ("pending", "approved", "rejected") else "pending"
+    rows, _ = list_changes(db, status=status, kind=None, subject=None, after=None,
+                           limit=CHANGES_SHOWN_MAX)
+    return _render(request, "changes.html", actor, db, "changes", "", None, changes=rows,
+                   status=status)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -47,3 +47,20 @@ def test_a_new_sqlite_store_is_readable_by_its_owner_only(tmp_path: Path) -> Non
     database = tmp_path / "new" / "fundledger.db"
     Settings(database_url=f"sqlite:///{database}").eventsourcing_env()
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_approvers_see_pending_changes_on_the_dashboard(funded: dict[str, object], api: Api) -> None:
+    allocation = funded["allocation"]["id"]  # type: ignore[index]
+    made = api.ok(api.post("officer", f"/v1/allocations/{allocation}/cancel",
+                           {"reason": "merged"}), 202)
+    api.ok(api.get("reader", "/v1/changes", min_position=made["position"]))
+    try:
+        api.client.cookies.set("fundledger_token", api.tokens["approver"])
+        page = api.client.get("/dashboard/changes")
+        api.client.cookies.set("fundledger_token", api.tokens["reader"])
+        denied = api.client.get("/dashboard/changes")
+    finally:
+        api.client.cookies.clear()
+    assert page.status_code == 200, page.text
+    assert made["change"] in page.text and "allocation_cancel" in page.text
+    assert made["change"] not in denied.text and 'id="denied"' in denied.text
