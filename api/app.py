@@ -53,6 +53,7 @@ RUNNER_STOP_WAIT_SECONDS_MAX = 10.0
 STORE_WATCH_EVERY_SECONDS = 0.5
 STORE_WATCH_CONNECT_SECONDS = 2
 STORE_WATCH_STOP_SECONDS_MAX = 5.0
+UNAUTHENTICATED_BODY_BYTES_MAX = 64 * 1024
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = bureau_today,
@@ -219,10 +220,16 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.body_bytes_max):
+        headers = dict(scope.get("headers") or [])
+        # A request with no credentials at all may send little (issue 14): it will be refused
+        # 401 anyway, or it is a login form.
+        credentialed = b"authorization" in headers or b"fundledger_token=" in headers.get(b"cookie", b"")
+        bytes_max = self.body_bytes_max if credentialed else min(self.body_bytes_max,
+                                                                 UNAUTHENTICATED_BODY_BYTES_MAX)
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > bytes_max):
             response = problems.api_problem(
-                "body_too_large", f"the body may be at most {self.body_bytes_max} bytes")
+                "body_too_large", f"the body may be at most {bytes_max} bytes")
             await response(scope, receive, send)
             return
         received = 0
@@ -232,8 +239,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.body_bytes_max:
-                    msg = f"the body may be at most {self.body_bytes_max} bytes"
+                if received > bytes_max:
+                    msg = f"the body may be at most {bytes_max} bytes"
                     raise HTTPException(413, msg)
             return message
 

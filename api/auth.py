@@ -48,7 +48,20 @@ async def current_actor(
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         msg = "an Authorization: Bearer <token> header is required"
         raise UnknownToken(msg)
-    token = credentials.credentials.strip()
+    return await _actor_of_token(request, credentials.credentials.strip())
+
+
+async def actor_from_header(request: Request) -> Actor:
+    """The caller, read from the Authorization header alone (when the body could not be read,
+    the refusal of an unknown caller still comes first)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        msg = "an Authorization: Bearer <token> header is required"
+        raise UnknownToken(msg)
+    return await _actor_of_token(request, token.strip())
+
+
+async def _actor_of_token(request: Request, token: str) -> Actor:
     ledger = ledger_of(request)
     known: KnownTokens | None = request.app.state.known_tokens
     if known is None:
@@ -71,6 +84,7 @@ def requires(*roles: Role) -> Callable[..., Actor]:
             raise RoleNotAllowed(msg)
         return actor
 
+    check.allowed_roles = allowed  # type: ignore[attr-defined]  (read by api.problems)
     return check
 
 

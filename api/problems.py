@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import LedgerError
+from domain.errors import LedgerError, RoleNotAllowed
 
 PROBLEM_TYPE_BASE = "https://fundledger.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -214,8 +214,43 @@ async def _on_api_problem(_: Request, error: Exception) -> JSONResponse:
     return api_problem(error.code, error.detail, headers=error.headers)
 
 
-async def _on_validation_error(_: Request, error: Exception) -> JSONResponse:
+def _roles_required(dependant: Any) -> frozenset[Any] | None:
+    """The roles a route's auth dependency lets through (api.auth.requires), or None for a
+    route without one."""
+    for dependency in getattr(dependant, "dependencies", ()):
+        roles = getattr(dependency.call, "allowed_roles", None)
+        if roles is not None:
+            return frozenset(roles)
+        found = _roles_required(dependency)
+        if found is not None:
+            return found
+    return None
+
+
+async def _access_refusal(request: Request) -> JSONResponse | None:
+    """Who asks is decided before what they sent (issue 14): a body the API cannot read is
+    answered 401 without a valid token and 403 without the role, as a readable one would be."""
+    roles = _roles_required(getattr(request.scope.get("route"), "dependant", None))
+    if roles is None:
+        return None
+    from api.auth import actor_from_header  # noqa: PLC0415  (api.auth imports the ledger)
+
+    try:
+        actor = await actor_from_header(request)
+        if not actor.roles & roles:
+            held = ", ".join(sorted(actor.roles)) or "none"
+            msg = f"{actor.user_id} holds {held}; this needs {' or '.join(sorted(roles))}"
+            raise RoleNotAllowed(msg)
+    except LedgerError as refused:
+        return await _on_ledger_error(request, refused)
+    return None
+
+
+async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    refused = await _access_refusal(request)
+    if refused is not None:
+        return refused
     errors = list(error.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         return api_problem("malformed_json", "the request body is not valid JSON",

@@ -64,3 +64,28 @@ def test_approvers_see_pending_changes_on_the_dashboard(funded: dict[str, object
     assert page.status_code == 200, page.text
     assert made["change"] in page.text and "allocation_cancel" in page.text
     assert made["change"] not in denied.text and 'id="denied"' in denied.text
+
+
+def test_who_asks_is_decided_before_what_they_sent(api: Api) -> None:
+    """Malformed JSON with no token was 400 (not 401), and from a reader 400 (not 403)."""
+    bad = b'{"code": '
+    nobody = api.client.post("/v1/schools", content=bad,
+                             headers={"Content-Type": "application/json"})
+    assert (nobody.status_code, nobody.json()["code"]) == (401, "unknown_token")
+    reader = api.client.post("/v1/schools", content=bad, headers={
+        **api.headers("reader"), "Content-Type": "application/json"})
+    assert (reader.status_code, reader.json()["code"]) == (403, "role_not_allowed")
+    officer = api.client.post("/v1/schools", content=bad, headers={
+        **api.headers("officer"), "Content-Type": "application/json"})
+    assert (officer.status_code, officer.json()["code"]) == (400, "malformed_json")
+    invalid = api.client.post("/v1/schools", json={"code": 1})
+    assert invalid.status_code == 401
+
+
+def test_a_request_without_credentials_may_send_little(api: Api) -> None:
+    big = b"x" * (200 * 1024)
+    nobody = api.client.post("/v1/imports", content=big, headers={"Content-Type": "text/csv"})
+    assert (nobody.status_code, nobody.json()["code"]) == (413, "body_too_large")
+    officer = api.client.post("/v1/imports", content=big, headers={
+        **api.headers("officer"), "Content-Type": "text/csv"})
+    assert officer.status_code != 413
