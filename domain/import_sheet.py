@@ -241,10 +241,19 @@ class CellError(InvalidInput):
         self.column = column
 
 
+# Cells a spreadsheet would run as a formula (OWASP CSV injection): refused in the text of
+# names, payees and purposes, whatever the ledger would make of them.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+FREE_TEXT_COLUMNS = frozenset({"purpose", "payee", "description"})
+
+
 def cell_text(row: SheetRow, name: str) -> str:
     value = row.cells.get(name, "")
     if len(value) > CELL_LENGTH_MAX:
         raise CellError(name, f"{name} is longer than {CELL_LENGTH_MAX} characters")
+    if name in FREE_TEXT_COLUMNS and value.startswith(FORMULA_LEADS):
+        raise CellError(name, f"{name} starts with {value[0]!r}, which a spreadsheet would run "
+                              "as a formula; write the text without it")
     return value
 
 

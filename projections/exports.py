@@ -105,6 +105,17 @@ def unit_label(code: str | None) -> str:
 PROGRESS_EVERY_ROWS = 5_000
 CSV_BUFFER_ROWS = 2_000  # rows encoded and written together
 
+# OWASP's rule for CSV injection: a text cell starting with one of these is opened as a
+# formula by spreadsheets; a leading apostrophe makes it text.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula (numbers pass unchanged)."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
 
 def to_csv(sheet: Sheet) -> bytes:
     buffer = io.BytesIO()
@@ -146,7 +157,7 @@ def csv_chunks(sheet: Sheet, progress: Progress | None = None) -> Iterator[bytes
                     labels[value] = unit_label(value)
                 line.append(labels[value])
             else:
-                line.append("" if value is None else value)
+                line.append("" if value is None else neutralised(value))
         writer.writerow(line)
         written += 1
         if written % CSV_BUFFER_ROWS == 0:
@@ -193,6 +204,8 @@ def write_xlsx(sheets: Iterable[Sheet], out: IO[bytes], progress: Progress | Non
 
         def cell(value: Any, number_format: str, worksheet: Any = worksheet) -> WriteOnlyCell:
             written = WriteOnlyCell(worksheet, value=value)
+            if isinstance(value, str):
+                written.data_type = "s"  # text is text: never a formula (`=HYPERLINK(…)`)
             written.number_format = number_format
             return written
 

@@ -18,6 +18,7 @@ from api.settings import Settings
 from domain.ledger import bureau_today
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections.database import ViewDatabase
+from projections.exports import neutralised
 from projections.findings.cache import FINDINGS, store_key
 from projections.findings.registry import RULES, UnknownRule, rule_named
 from projections.findings.rule import Finding
@@ -61,7 +62,7 @@ def as_csv(findings: list[Finding]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(FILE_COLUMNS)
-    writer.writerows(file_rows(findings))
+    writer.writerows([[neutralised(v) for v in row] for row in file_rows(findings)])
     return buffer.getvalue()
 
 
@@ -69,12 +70,20 @@ def xlsx_bytes(findings: list[Finding]) -> bytes:
     """The findings as an XLSX workbook (one sheet, the CSV's columns), written in
     write-only mode: linear in the rows."""
     from openpyxl import Workbook  # noqa: PLC0415  (only this format needs it)
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("findings")
     sheet.append(FILE_COLUMNS)
+
+    def cell(value: object) -> WriteOnlyCell:
+        written = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            written.data_type = "s"  # text is text: never a formula
+        return written
+
     for row in file_rows(findings):
-        sheet.append(row)
+        sheet.append([cell(v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
