@@ -7,6 +7,7 @@ the API does not know is an error rather than silently ignored.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
@@ -44,6 +45,7 @@ from domain.rules import clean_text
 from domain.school import EnrolmentReport, School
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 UNIT_PATTERN = r"^[A-Z][A-Z0-9_]{1,31}$"
 T = TypeVar("T")
 
@@ -52,7 +54,9 @@ def _iso_date_text(value: Any) -> Any:
     """Dates come as 'YYYY-MM-DD' text; a number is not a date (pydantic would read a timestamp)."""
     if isinstance(value, date):
         return value
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        # Not a number, a digit string (pydantic would read "1796169600" as a Unix time), nor a
+        # datetime with or without an offset: a business date is a calendar day.
         msg = "a date is ISO 8601 text, e.g. 2025-03-01"
         raise ValueError(msg)  # pydantic turns a ValueError into one entry of the 422
     return value

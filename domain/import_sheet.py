@@ -79,9 +79,12 @@ IGNORED_HEADERS = frozenset({"序号", "备注", "no", "no.", "note", "notes", "
 EXPENDITURE_MARKERS = frozenset({"voucher", "voucher_number", "凭证号", "payee", "收款人"})
 
 _FULL_WIDTH = str.maketrans({"（": "(", "）": ")", "\u3000": " "})
-_MINOR = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
-_MAJOR = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-_SLASH_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$")
+# ASCII digits only (re.ASCII): Python's \d also matches full-width (１２３) and Arabic-Indic
+# (١٢٣) digits, which int() and Decimal() would then quietly read.
+_MINOR = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$", re.ASCII)
+_MAJOR = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$", re.ASCII)
+_SLASH_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$", re.ASCII)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 def normalise_header(text: str) -> str:
@@ -274,6 +277,8 @@ def parse_day(text: str, name: str) -> date:
     try:
         if slashed:
             return date(int(slashed[1]), int(slashed[2]), int(slashed[3]))
+        if not _ISO_DATE.match(text):  # fromisoformat also reads 20250301 and 2025-W09-6
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         raise CellError(name, f"{name} {text!r} is not a date (YYYY-MM-DD)") from None

@@ -7,6 +7,8 @@ import logging
 import stat
 from pathlib import Path
 
+import pytest
+
 from api.cli.server import QueryStringsDropped, log_config
 from api.settings import Settings
 from tests.api.conftest import Api
@@ -89,3 +91,16 @@ def test_a_request_without_credentials_may_send_little(api: Api) -> None:
     officer = api.client.post("/v1/imports", content=big, headers={
         **api.headers("officer"), "Content-Type": "text/csv"})
     assert officer.status_code != 413
+
+
+@pytest.mark.parametrize("spent_on", ["1796169600", "2025-03-01T00:00:00+08:00",
+                                      "2025-03-01T00:00:00", "20250301", "２０２５-０３-０１"])
+def test_a_date_is_a_calendar_day_in_iso_text(funded: dict[str, object], api: Api,
+                                              spent_on: str) -> None:
+    before = api.ledger.last_position()
+    body = {"allocation": funded["allocation"]["id"], "amount": 1, "payee": "p",  # type: ignore[index]
+            "voucher": "V-D", "spent_on": spent_on}
+    answer = api.post("officer", "/v1/expenditures", body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["loc"][-1] == "spent_on"
+    assert api.ledger.last_position() == before
