@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     # fresh connection, so the check only costs a round trip on every request.
     postgres_pre_ping: bool = False
 
+    @field_validator("signing_key_path", "snapshot_key_path")
+    @classmethod
+    def _absolute(cls, path: Path | None) -> Path | None:
+        """Resolved once, when the settings are read: a process started from another working
+        directory must not silently make itself a new key."""
+        return None if path is None else path.expanduser().resolve()
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, url: str) -> str:

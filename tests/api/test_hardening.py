@@ -104,3 +104,11 @@ def test_a_date_is_a_calendar_day_in_iso_text(funded: dict[str, object], api: Ap
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"][0]["loc"][-1] == "spent_on"
     assert api.ledger.last_position() == before
+
+
+def test_key_paths_are_resolved_once_and_absolute(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(signing_key_path=Path("keys/bureau.pem"))
+    assert settings.signing_key_path == tmp_path / "keys" / "bureau.pem"
+    assert settings.snapshot_key_file == tmp_path / "keys" / "snapshot-seal.key"
