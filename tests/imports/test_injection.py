@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.imports import import_csv
+from domain.book_import import import_csv
 from tests.conftest import OFFICER
 from tests.imports.conftest import Bureau, csv_bytes
 
