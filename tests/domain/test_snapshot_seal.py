@@ -60,7 +60,7 @@ def test_a_forged_fund_snapshot_is_ignored_and_reported(store_settings: Settings
         restarted.approve_allocation(APPROVER, allocation)
         assert restarted.get_fund("PUB-2025").available == 0
         problems = check_snapshots(restarted)
-        assert len(problems) == 1 and "seal" in problems[0], problems
+        assert len(problems) == 1 and "seal does not hold" in problems[0], problems
     finally:
         restarted.close()
 
@@ -79,6 +79,8 @@ def test_a_resealed_forgery_without_the_key_fails_too(store_settings: Settings) 
     try:
         assert restarted.get_fund("PUB-2025").appropriated == 1_000_000_00
         assert restarted.snapshots.rejected >= 1
+        problems = check_snapshots(restarted)
+        assert len(problems) == 1 and "(unsealed): differs from a replay" in problems[0]
     finally:
         restarted.close()
 
