@@ -48,7 +48,16 @@ def check_snapshots(ledger: Any) -> list[str]:
     return problems
 
 
-def _state(aggregate: Any) -> dict[str, Any]:
+def _state(aggregate: Any) -> Any:
     # The library's bookkeeping (pending events, modified time) is not the books' state.
-    return {k: v for k, v in vars(aggregate).items() if k not in ("_pending_events",
-                                                                  "_modified_on")}
+    return _plain({k: v for k, v in vars(aggregate).items()
+                   if k not in ("_pending_events", "_modified_on")})
+
+
+def _plain(value: Any) -> Any:
+    """State as compared: a snapshot's JSON gives back a tuple as a list."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

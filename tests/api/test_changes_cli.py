@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.settings import Settings
+from api.store import open_view_runner
 from domain.ledger import FundLedger
-from projections.runner import ViewRunner
 from tests import factories as f
 from tests.conftest import APPROVER, TODAY
 
@@ -31,7 +31,7 @@ def test_changes_are_listed_approved_and_rejected_from_the_command_line(
         checker = ledger.add_user("cli.checker", ["approver"])
     finally:
         ledger.close()
-    with ViewRunner(store_settings) as runner:
+    with open_view_runner(store_settings) as runner:
         runner.run_until_caught_up()
     code, output = run("changes", "list", "--token", checker, "--status", "pending")
     assert code == 0, output
