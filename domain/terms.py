@@ -96,6 +96,7 @@ ENTITY_TYPES: dict[str, tuple[str, str]] = {
     "FundingStandard": ("生均拨款标准", "Funding standard"),
     "EnrolmentSnapshot": ("在校生快照", "Enrolment snapshot"), "Tranche": ("拨款批次", "Tranche"),
     "TrancheSlot": ("批次登记", "Tranche register"),
+    "PendingChange": ("待复核变更", "Two-person change"),
 }
 INTERNAL_ENTITY_TYPES = frozenset({"VoucherNumber", "IdempotencyRecord", "AccessToken", "UserAccount",
                                    "TrancheSlot"})
@@ -103,6 +104,9 @@ INTERNAL_ENTITY_TYPES = frozenset({"VoucherNumber", "IdempotencyRecord", "Access
 # Every event the journal can show (its class's qualified name), in both languages.
 EVENTS: dict[str, tuple[str, str]] = {
     "School.Registered": ("学校登记", "School registered"),
+    "PendingChange.Proposed": ("资金变更提出", "Change proposed"),
+    "PendingChange.Approved": ("资金变更批准", "Change approved"),
+    "PendingChange.Rejected": ("资金变更驳回", "Change rejected"),
     "School.Reclassified": ("学校类别变更", "School reclassified"),
     "School.EnrolmentReported": ("上报在校生数", "Enrolment reported"),
     "School.Closed": ("学校撤销", "School closed"),
@@ -199,6 +203,7 @@ ERRORS_ZH: dict[str, str] = {
     "snapshot_not_found": "在校生快照不存在", "standard_not_found": "生均标准不存在",
     "tranche_exceeds_available": "拨款批次超过可用额度", "tranche_exists": "拨款批次已存在",
     "tranche_not_found": "拨款批次不存在",
+    "change_not_found": "变更不存在", "change_not_pending": "该变更已批准或驳回",
 }
 
 
