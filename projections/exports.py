@@ -245,6 +245,9 @@ def _xlsx_values(row: dict[str, Any], keys: list[tuple[str, bool]],
             if value not in labels:
                 labels[value] = unit_label(value)
             values.append(labels[value])
+        elif isinstance(value, str) and value.startswith(FORMULA_LEADS):
+            # openpyxl would write `=HYPERLINK(…)` as a live formula: a text cell instead.
+            values.append(cell(value, "@"))
         else:
             values.append(value)
     return values
