@@ -270,7 +270,7 @@ class Tranche(Aggregate):
     @classmethod
     def propose(cls, tranche_id: UUID, plan: TranchePlan, fund_id: UUID, snapshot_id: UUID,
                 allocation_ids: dict[str, UUID], stamp: Stamp) -> Tranche:
-        lines = [{**asdict(line), "allocation": str(allocation_ids[line.school])}
+        lines = [{**asdict(line), "allocation": allocation_ids[line.school]}
                  for line in plan.lines]
         return cls._create(cls.Proposed, id=tranche_id, fund_id=fund_id, fund_code=plan.fund,
                            fiscal_year=plan.fiscal_year, unit=plan.unit, snapshot_id=snapshot_id,

@@ -147,7 +147,8 @@ def generate(
     return GenerationSummary(
         preset=preset, seed=seed, fiscal_year=fiscal_year, scale=scale,
         schools=counts.get("register_school", 0), funds=counts.get("open_fund", 0),
-        allocations=counts.get("propose_allocation", 0), approvals=counts.get("approve_allocation", 0),
+        allocations=counts.get("propose_allocation", 0) + office.tranche_allocations.get("proposed", 0),
+        approvals=counts.get("approve_allocation", 0) + office.tranche_allocations.get("approved", 0),
         rejections=counts.get("reject_allocation", 0), adjustments=counts.get("adjust_allocation", 0),
         expenditures=counts.get("record_expenditure", 0) + counts.get("record_correction", 0),
         reversals=counts.get("reverse_expenditure", 0),

@@ -29,6 +29,8 @@ OPERATING_RATE_FEN = {"primary": 80_000, "junior": 100_000, "nine_year": 90_000,
                       "vocational": 150_000}
 OPERATING_FLOOR_FEN = {"primary": 65_000, "junior": 85_000, "nine_year": 65_000, "special": 600_000}
 SMALL_SCHOOL_FLOOR_STUDENTS = 100
+# The document fixing the year's local standards (文号), as the generated bureau cites it.
+STANDARD_DOCUMENT = "徐财教〔{year}〕8号"
 RURAL_SUPPORT_FEN_PER_PUPIL = 15_000
 RURAL_SUPPORT_SMALL_SCHOOL_FEN = 2_000_000  # schools under 200 pupils
 AID_FEN_PER_SEMESTER = {"primary": 62_500, "junior": 75_000, "nine_year": 68_000, "special": 75_000}
@@ -125,31 +127,42 @@ class FundingPlanner:
                         use_permille=1_000)
 
     def operating_funds(self) -> None:
-        """Per-student operating funds in two semester tranches: the spring half arrives in
-        February and is allocated by March; the autumn half arrives in late August and is
-        allocated on the autumn enrolment in September."""
+        """Per-student operating funds in two semester tranches, computed by the ledger from
+        approved per-pupil standards and enrolment snapshots (docs/formula-funding.md): the
+        spring half arrives in February and its tranche is proposed on the registered
+        enrolment; the autumn half arrives in late August and its tranche follows the autumn
+        enrolment reports in September."""
         spring_arrival = wd.between(self.rng, self.day(2, 10), self.day(2, 13))
         autumn_arrival = wd.between(self.rng, self.day(8, 25), self.day(8, 28))
+        self._standards(self.day(1, 5))
+        operating = self._operating_schools()
+        spring_snapshot = self._snapshot(f"{self.year}年春季学期学籍", self.day(2, 16), operating)
+        funds = []
         for suffix, (name, levels, source) in OPERATING_FUNDS.items():
-            schools = [s for s in self._operating_schools() if s.level in levels]
+            schools = [s for s in operating if s.level in levels]
             if not schools:
                 continue
             fund = self._fund(suffix, name, "public_operating", source, spring_arrival,
                               levels=levels)
+            funds.append((fund, schools))
+            proposed = wd.between(self.rng, self.day(2, 17), self.day(3, 6))
+            keys = self._tranche(fund, schools, "spring", spring_snapshot, proposed,
+                                 {s.code: s.students for s in schools})
             for school in schools:
                 amount = self.operating_budget(school, school.students)
-                proposed = wd.between(self.rng, self.day(2, 17), self.day(3, 20))
-                key = self._allocate(fund, school, amount, f"{self.year}年春季学期{name}", proposed,
-                                     wrong_amount=self.operating_budget(school, school.students * 9 // 10))
-                self._spend(key, school, "operating", self._approved_on(key), 12, amount,
-                            training=True, use_permille=self.rng.randint(930, 990))
+                self._spend(keys[school.code], school, "operating", self._approved_on(keys[school.code]),
+                            12, amount, training=True, use_permille=self.rng.randint(930, 990))
+        enrolment = {s.code: self._report_enrolment(s) for s in operating}
+        snapshot_day = wd.on_or_after(max(max(self.reported_on.values(), default=self.day(9, 8))
+                                          + timedelta(days=1), self.day(9, 9)))
+        autumn_snapshot = self._snapshot(f"{self.year}年秋季学期学籍", snapshot_day, operating)
+        for fund, schools in funds:
             self._next_tranche(fund, autumn_arrival)
+            proposed = wd.between(self.rng, snapshot_day, self.day(9, 24))
+            keys = self._tranche(fund, schools, "autumn", autumn_snapshot, proposed, enrolment)
             for school in schools:
-                students = self._report_enrolment(school)
-                amount = self.operating_budget(school, students)
-                earliest = max(self.reported_on[school.code] + timedelta(days=1), self.day(9, 1))
-                proposed = wd.between(self.rng, earliest, self.day(9, 24))
-                key = self._allocate(fund, school, amount, f"{self.year}年秋季学期{name}", proposed)
+                key = keys[school.code]
+                amount = self.operating_budget(school, enrolment[school.code])
                 if self.rng.random() < 0.01:  # 核增: pupils admitted late in the term
                     delta = amount * self.rng.randint(3, 8) // 100 // YUAN * YUAN
                     on = wd.between(self.rng, self.day(11, 3), self.day(11, 20))
@@ -157,6 +170,49 @@ class FundingPlanner:
                     amount += delta
                 self._spend(key, school, "operating", self._approved_on(key), 12, amount,
                             training=True, use_permille=self.rng.randint(930, 990))
+
+    def _standards(self, on: date) -> None:
+        """The year's per-pupil standards, set by the officer and approved by the section chief."""
+        for level, rate in OPERATING_RATE_FEN.items():
+            key = f"standard:{self.year}:{level}"
+            self.commands.append(Command(on, "set_standard", {
+                "fiscal_year": self.year, "level": level, "category": "public_operating",
+                "rate": rate, "small_school_floor": SMALL_SCHOOL_FLOOR_STUDENTS,
+                "document": STANDARD_DOCUMENT.format(year=self.year), "effective_date": on},
+                key=key))
+            self.commands.append(Command(on, "decide_standard", {
+                "standard_id": Ref(key), "approve": True, "effective_date": on}))
+
+    def _snapshot(self, name: str, on: date, schools: list[SchoolPlan]) -> str:
+        key = f"snapshot:{name}"
+        self.commands.append(Command(on, "snapshot_from_history", {
+            "name": name, "as_of": on, "schools": [s.code for s in schools]}, key=key))
+        return key
+
+    def _tranche(self, fund: FundPlan, schools: list[SchoolPlan], semester: str,
+                 snapshot_key: str, proposed: date, students: dict[str, int]) -> dict[str, str]:
+        """One semester's tranche of a fund, proposed and approved as one batch; returns the
+        Ref key of each school's allocation."""
+        self._keys += 1
+        key = f"tranche:{fund.code}:{semester}:{self._keys}"
+        receipt = self._receipt_before(fund, proposed)
+        proposed = max(proposed, receipt)
+        deadline = wd.on_or_before(receipt + timedelta(days=PASS_THROUGH_DAYS_MAX))
+        self.commands.append(Command(proposed, "propose_tranche", {
+            "fund": fund.code, "snapshot": Ref(snapshot_key), "semester": semester,
+            "effective_date": proposed}, key=key))
+        approved = max(min(wd.add_working_days(proposed, self.rng.randint(1, 6)), deadline),
+                       proposed)
+        self.commands.append(Command(approved, "approve_tranche", {
+            "tranche_id": Ref(key), "effective_date": approved}))
+        keys = {}
+        for school in schools:
+            amount = self.operating_budget(school, students[school.code])
+            keys[school.code] = f"{key}:{school.code}"
+            self._approvals[keys[school.code]] = approved
+            fund.allocated_minor += amount
+            fund.tranche_allocated_minor[-1] += amount
+        return keys
 
     def student_aid(self) -> None:
         """家庭经济困难学生生活补助: per eligible pupil per semester, paid 6–10 weeks into it."""

@@ -19,6 +19,7 @@ from uuid import UUID
 from domain.actors import Actor, Role
 from domain.change import PendingChange
 from domain.errors import ConcurrencyConflict, LedgerError
+from domain.formula_funding import FormulaFunding
 from domain.ledger import FundLedger, Outcome
 from scripts.generator.plan import APPROVER_COMMANDS, Command, Ref
 
@@ -41,6 +42,9 @@ class Office:
         self.progress = progress
         self.ids: dict[str, UUID] = {}
         self.counts: dict[str, int] = {}
+        self.formula = FormulaFunding(ledger)
+        # Allocations proposed and approved inside tranches (not commands of their own).
+        self.tranche_allocations: dict[str, int] = {}
         # Optimistic batches create voucher-register entries without reading the store first
         # (the plan's voucher numbers are unique): a third faster on SQLite.
         batch = getattr(ledger, "batch", None)
@@ -92,7 +96,7 @@ class Office:
     def _issue_one(self, command: Command) -> Any:
         actor = APPROVER if command.kind in APPROVER_COMMANDS else OFFICER
         args = {name: self._resolve(value) for name, value in command.args.items()}
-        method = getattr(self.ledger, command.method)
+        method = getattr(self.ledger, command.method, None) or getattr(self.formula, command.method)
         positional = [args.pop(n) for n in _POSITIONAL.get(command.method, ())]
         try:
             outcome = method(actor, *positional, **args)
@@ -105,6 +109,15 @@ class Office:
         if command.key is not None:
             # Ids are assigned when the command runs, so later commands of the same batch can use them.
             self.ids[command.key] = outcome.subject.id
+        if command.kind in ("propose_tranche", "approve_tranche"):
+            # A tranche's allocations, by school: later commands (spending) refer to them.
+            tranche = outcome.subject
+            if command.key is not None:
+                for school, allocation_id in tranche.allocation_ids().items():
+                    self.ids[f"{command.key}:{school}"] = allocation_id
+            counted = "proposed" if command.kind == "propose_tranche" else "approved"
+            self.tranche_allocations[counted] = (self.tranche_allocations.get(counted, 0)
+                                                 + len(tranche.lines) - len(tranche.excluded))
         return outcome
 
     def _resolve(self, value: Any) -> Any:
@@ -118,4 +131,5 @@ _POSITIONAL = {
     "approve_allocation": ("allocation_id",), "reject_allocation": ("allocation_id",),
     "adjust_allocation": ("allocation_id",), "cancel_allocation": ("allocation_id",),
     "reverse_expenditure": ("expenditure_id",),
+    "decide_standard": ("standard_id",), "approve_tranche": ("tranche_id",),
 }

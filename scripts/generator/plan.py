@@ -18,8 +18,13 @@ PHASE = {
     "report_enrolment": 4, "propose_allocation": 5, "reject_allocation": 6,
     "approve_allocation": 7, "adjust_allocation": 8, "record_expenditure": 9,
     "reverse_expenditure": 10, "record_correction": 11, "cancel_allocation": 12,
+    # Formula funding (domain/formula_funding.py): standards, then a snapshot of the day's
+    # reported enrolment, then the tranche proposed and approved.
+    "set_standard": 1, "decide_standard": 2, "snapshot_from_history": 4.5,
+    "propose_tranche": 5, "approve_tranche": 7,
 }
-APPROVER_COMMANDS = frozenset({"adjust_fund", "approve_allocation", "reject_allocation",
+APPROVER_COMMANDS = frozenset({"decide_standard", "approve_tranche",
+                               "adjust_fund", "approve_allocation", "reject_allocation",
                                "adjust_allocation", "close_fund"})
 
 
@@ -43,7 +48,7 @@ class Command:
     def method(self) -> str:
         return "record_expenditure" if self.kind == "record_correction" else self.kind
 
-    def sort_key(self) -> tuple[date, int, str, int]:
+    def sort_key(self) -> tuple[date, float, str, int]:
         return (self.day, PHASE[self.kind], self.school, self.serial)
 
 
