@@ -88,6 +88,17 @@ STATUS_BY_CODE: dict[str, int] = {
     "plan_changed": 409,
     "below_standard": 409,
     "change_not_pending": 409,
+    # Resource stocks (domain/stock_errors.py).
+    "over_quota": 409,
+    "posts_below_filled": 409,
+    "no_vacancy": 409,
+    "not_enough_filled": 409,
+    "not_enough_held": 409,
+    "stock_date_order": 409,
+    "move_not_pending": 409,
+    "school_not_in_county": 422,
+    "implausible_figure": 422,
+    "move_not_found": 404,
     # Idempotency and concurrency.
     "idempotency_key_reused": 422,
     "concurrency_conflict": 409,

@@ -35,6 +35,7 @@ from domain.limits import (
     NAME_LENGTH_MAX,
     STUDENTS_MAX,
 )
+from domain.resource_commands import ResourceCommands
 from domain.rules import check_choice, check_code, check_text
 from domain.school import School
 from domain.unit_of_work import Batch, Decision, Outcome, working_copy
@@ -49,9 +50,10 @@ __all__ = ["BUREAU_TIMEZONE", "Batch", "FundLedger", "Outcome", "bureau_today", 
 _working_copy = working_copy  # tests/domain/test_batch_copies.py
 
 
-class FundLedger(AllocationCommands):
+class FundLedger(AllocationCommands, ResourceCommands):
     """Schools, funds, allocations and expenditures of one education bureau: the commands on
     schools and funds are here, those on allocations and spending in domain/allocating.py,
+    on resource stocks (posts, assets, indicator reports) in domain/resource_commands.py,
     access and reads in domain/bureau.py."""
 
     name = "FundLedger"
