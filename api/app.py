@@ -23,7 +23,9 @@ from api.known_tokens import KnownTokens
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     allocations,
+    assets,
     audit,
+    balanced_development,
     balances,
     changes,
     enrolment_snapshots,
@@ -32,6 +34,7 @@ from api.routes import (
     funding_standards,
     funds,
     imports,
+    posts,
     schools,
     system,
     tranches,
@@ -116,7 +119,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     for router in (schools.router, funds.router, allocations.router, changes.router,
                    expenditures.router, balances.router, findings.router, imports.router,
                    funding_standards.router, enrolment_snapshots.router, tranches.router,
-                   users.router, audit.router):
+                   users.router, posts.router, assets.router, balanced_development.router,
+                   audit.router):
         app.include_router(router, responses=PROBLEM_RESPONSES,
                            dependencies=[Depends(refuse_unknown_query)])
     app.include_router(system.router)

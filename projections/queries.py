@@ -26,6 +26,7 @@ from projections.rural_support import (
     SchoolFacts,
     build_report,
 )
+from projections.stocks import StocksView
 from projections.tracking import ViewTrackingRecorder
 
 RURAL_REPORTS_KEPT = 16
@@ -213,6 +214,7 @@ class BureauQueries:
         with db.transaction():
             BooksView().create_tables(db)
             ChangesView().create_tables(db)
+            StocksView().create_tables(db)
 
     def _db(self) -> ViewDatabase:
         db: ViewDatabase | None = getattr(self._local, "db", None)
@@ -445,3 +447,9 @@ class BureauQueries:
         locales = {code: DatedValues(changes[(code, "locale")]) for code in schools}
         enrolments = {code: DatedValues(changes[(code, "students")]) for code in schools}
         return build_report(fiscal_year, as_of, position, schools, locales, enrolments, totals)
+
+    # ------------------------------------------------------- resource stocks
+
+    def stocks_db(self) -> ViewDatabase:
+        """This thread's connection, for the stock queries (projections/stock_queries.py)."""
+        return self._db()

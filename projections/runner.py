@@ -25,6 +25,7 @@ from projections.database import StoreSettings, ViewDatabase
 from projections.findings.facts import AuditFactsView
 from projections.journal import JournalView
 from projections.page_view import PageEvent, PageView
+from projections.stocks import StocksView
 from projections.tracking import ViewTrackingRecorder
 from projections.view_schema import KEPT_VIEWS, MigrationRefused, Plan, ViewsOutdated, view_name
 from projections.view_schema import plan as schema_plan
@@ -47,6 +48,7 @@ REGISTERED_VIEWS: list[type[PageView]] = [
     JournalView,
     AuditFactsView,
     ChangesView,
+    StocksView,
 ]
 
 # (events done, events in the log) after each page, for progress bars.

@@ -90,6 +90,32 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", f"/v1/tranches/{UNKNOWN_IMPORT}", None, READERS),
     ("POST", f"/v1/tranches/{UNKNOWN_IMPORT}/approve", {}, {"approver"}),
     ("POST", f"/v1/tranches/{UNKNOWN_IMPORT}/reject", {"reason": "r"}, {"approver"}),
+    # Resource stocks (tests/resources/): posts, assets, indicator reports, the evaluation.
+    ("POST", "/v1/staffing/Pei/total", {"total": 5, "document": "d"}, {"officer"}),
+    ("GET", "/v1/staffing/Pei", None, READERS),
+    ("POST", "/v1/schools/XZ-PX-0001/posts", {"posts": 0}, {"officer"}),
+    ("POST", "/v1/schools/XZ-PX-0001/hires", {"count": 1}, {"officer"}),
+    ("POST", "/v1/schools/XZ-PX-0001/departures", {"count": 1}, {"officer"}),
+    ("GET", "/v1/schools/XZ-PX-0001/posts", None, READERS),
+    ("POST", "/v1/post-moves", {"from_school": "XZ-PX-0001", "to_school": "XZ-PX-0002",
+                                "count": 1, "reason": "r"}, {"officer"}),
+    ("GET", f"/v1/post-moves/{UNKNOWN_IMPORT}", None, READERS),
+    ("POST", f"/v1/post-moves/{UNKNOWN_IMPORT}/approve", {}, {"approver"}),
+    ("POST", f"/v1/post-moves/{UNKNOWN_IMPORT}/reject", {"reason": "r"}, {"approver"}),
+    ("POST", "/v1/schools/XZ-PX-0001/assets/receipts", {"asset": "computer", "quantity": 1,
+                                                         "value": 1}, {"officer"}),
+    ("POST", "/v1/schools/XZ-PX-0001/assets/disposals", {"asset": "computer", "quantity": 9,
+                                                          "reason": "r"}, {"officer"}),
+    ("POST", "/v1/asset-transfers", {"from_school": "XZ-PX-0001", "to_school": "XZ-PX-0002",
+                                     "asset": "computer", "quantity": 9, "reason": "r"},
+     {"officer"}),
+    ("GET", "/v1/schools/XZ-PX-0001/assets", None, READERS),
+    ("GET", "/v1/reports/balanced-development", None, READERS),
+    ("GET", "/v1/schools/XZ-PX-0001/indicators", None, READERS),
+    ("POST", "/v1/schools/XZ-PX-0001/indicator-reports",
+     {"qualified_teachers": 1, "key_teachers": 1, "pe_arts_teachers": 1, "teaching_area_m2": 1,
+      "sports_area_m2": 1}, {"officer"}),
+    ("POST", "/v1/indicator-reports/import", b"school,as_of\n", {"officer"}),
     ("GET", "/healthz", None, {*ROLES, "nobody", "revoked"}),
     ("GET", "/metrics", None, {*ROLES, "nobody", "revoked"}),
 ]
@@ -161,5 +187,7 @@ def test_the_matrix_covers_every_operation_of_the_app(api: Api) -> None:
                for m, p in covered}
     covered = {(m, p.replace("/v1/funds/PUB-1", "/v1/funds/{code}")
                 .replace("/v1/users/user.reader", "/v1/users/{name}")) for m, p in covered}
+    covered = {(m, p.replace("/v1/staffing/Pei", "/v1/staffing/{district}")
+                .replace("/v1/post-moves/{id}", "/v1/post-moves/{move_id}")) for m, p in covered}
     assert published - covered == set()
     assert covered - published == set()

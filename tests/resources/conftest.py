@@ -25,3 +25,6 @@ def county(ledger: FundLedger) -> FundLedger:
     register(ledger, "PX-9", level="nine_year", students=900)
     register(ledger, "FX-1", district="Feng")
     return ledger
+
+
+from tests.api.conftest import api, stored_api  # noqa: E402, F401  (the API fixtures, here too)

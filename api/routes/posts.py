@@ -1,0 +1,233 @@
+"""Teacher posts (编制) as a standing quota: the county total, each school's approved and
+filled posts, and rotations between schools (two-person). Reads are as of any day."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, Field, StrictInt, StrictStr
+
+from api.auth import Approver, Ledger, Officer, Reader
+from api.commands import IdempotencyKey, execute
+from api.reads import MinPosition, queries_of, views_at
+from api.schemas import CODE_PATTERN, Code, Command, IsoDate, OptionalReason, Reason
+from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
+from domain.resource_commands import DOCUMENT_LENGTH_MAX, POSTS_MAX
+from projections.stock_queries import county_posts, school_posts
+
+router = APIRouter(tags=["resources: teacher posts"])
+SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
+District = Annotated[str, Path(min_length=1, max_length=NAME_LENGTH_MAX)]
+AsOf = Annotated[IsoDate | None, Query(description="Business date; today when absent")]
+Posts = Annotated[StrictInt, Field(ge=0, le=POSTS_MAX)]
+Count = Annotated[StrictInt, Field(ge=1, le=POSTS_MAX)]
+
+
+class ApproveTotal(Command):
+    total: Posts
+    document: Annotated[StrictStr, Field(min_length=1, max_length=DOCUMENT_LENGTH_MAX,
+                                         description="The staffing office's document number")]
+    effective_date: IsoDate | None = None
+
+
+class DistributePosts(Command):
+    posts: Posts
+    reason: OptionalReason = ""
+    effective_date: IsoDate | None = None
+
+
+class StaffChange(Command):
+    count: Count
+    reason: OptionalReason = ""
+    effective_date: IsoDate | None = None
+
+
+class ProposeMove(Command):
+    from_school: Code
+    to_school: Code
+    count: Count
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+class DecideMove(Command):
+    reason: OptionalReason = ""
+    effective_date: IsoDate | None = None
+
+
+class SchoolPostsPublic(BaseModel):
+    school: str
+    approved: int
+    filled: int
+    vacant: int
+
+
+class CountyPostsPublic(BaseModel):
+    district: str
+    as_of: date
+    position: int
+    total: int
+    distributed: int
+    undistributed: int
+    filled: int
+    vacant: int
+    schools: list[SchoolPostsPublic]
+
+
+class SchoolPostsAnswer(SchoolPostsPublic):
+    district: str
+    as_of: date
+    position: int
+
+
+class PendingChange(BaseModel):
+    """The two-person answer (agreement 3): nothing moved yet."""
+
+    change: UUID
+    status: Literal["pending", "approved", "rejected"]
+    kind: Literal["post_move"] = "post_move"
+    maker: str
+    checker: str | None = None
+    district: str
+    from_school: str
+    to_school: str
+    count: int
+    effective_date: date
+    position: int | None = None
+
+
+def _county_answer(request: Request, district: str, as_of: date | None,
+                   min_position: int | None = None) -> CountyPostsPublic:
+    views = views_at(request, min_position) if min_position else queries_of(request)
+    day = as_of or request.app.state.ledger.today()
+    db = views.stocks_db()
+    with db.snapshot():
+        position = views.position()
+        found = county_posts(db, district, day)
+    return CountyPostsPublic(
+        district=found.district, as_of=day, position=position, total=found.total,
+        distributed=found.distributed, undistributed=found.undistributed, filled=found.filled,
+        vacant=found.vacant, schools=[SchoolPostsPublic(**vars(s)) for s in found.schools])
+
+
+def _now(ledger: Any, district: str, position: int) -> CountyPostsPublic:
+    """The county as the command left it (read from its events, not the views)."""
+    posts = ledger.get_county_posts(district)
+    schools = [SchoolPostsPublic(school=code, approved=approved, filled=posts.filled.get(code, 0),
+                                 vacant=posts.vacant(code))
+               for code, approved in sorted(posts.approved.items())]
+    return CountyPostsPublic(district=district, as_of=posts.last_day or ledger.today(),
+                             position=position, total=posts.total, distributed=posts.distributed,
+                             undistributed=posts.total - posts.distributed,
+                             filled=sum(s.filled for s in schools),
+                             vacant=sum(s.vacant for s in schools), schools=schools)
+
+
+@router.post("/v1/staffing/{district}/total", response_model=CountyPostsPublic)
+def approve_total(district: District, body: ApproveTotal, actor: Officer, ledger: Ledger,
+                  request: Request, response: Response,
+                  idempotency_key: IdempotencyKey = None) -> CountyPostsPublic:
+    """Record the staffing office's approved total of posts for a county-level unit (officer)."""
+    outcome = execute(request, response, lambda: ledger.approve_post_total(
+        actor, district, **body.model_dump(), idempotency_key=idempotency_key))
+    return _now(ledger, district, outcome.position)
+
+
+@router.get("/v1/staffing/{district}", response_model=CountyPostsPublic)
+def get_county_posts(district: District, _: Reader, request: Request, as_of: AsOf = None,
+                     min_position: MinPosition = None) -> CountyPostsPublic:
+    """The county's total, distributed, filled and vacant posts, per school, as of a day."""
+    return _county_answer(request, district, as_of, min_position)
+
+
+@router.post("/v1/schools/{code}/posts", response_model=CountyPostsPublic)
+def distribute_posts(code: SchoolCode, body: DistributePosts, actor: Officer, ledger: Ledger,
+                     request: Request, response: Response,
+                     idempotency_key: IdempotencyKey = None) -> CountyPostsPublic:
+    """Set a school's approved posts (核定编制) within the county total; over the total is 409."""
+    outcome = execute(request, response, lambda: ledger.distribute_posts(
+        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
+    return _now(ledger, outcome.subject.district, outcome.position)
+
+
+@router.post("/v1/schools/{code}/hires", response_model=CountyPostsPublic)
+def record_hires(code: SchoolCode, body: StaffChange, actor: Officer, ledger: Ledger,
+                 request: Request, response: Response,
+                 idempotency_key: IdempotencyKey = None) -> CountyPostsPublic:
+    """Fill vacant posts of a school (officer)."""
+    outcome = execute(request, response, lambda: ledger.record_hires(
+        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
+    return _now(ledger, outcome.subject.district, outcome.position)
+
+
+@router.post("/v1/schools/{code}/departures", response_model=CountyPostsPublic)
+def record_departures(code: SchoolCode, body: StaffChange, actor: Officer, ledger: Ledger,
+                      request: Request, response: Response,
+                      idempotency_key: IdempotencyKey = None) -> CountyPostsPublic:
+    """Vacate filled posts of a school (officer)."""
+    outcome = execute(request, response, lambda: ledger.record_departures(
+        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
+    return _now(ledger, outcome.subject.district, outcome.position)
+
+
+@router.get("/v1/schools/{code}/posts", response_model=SchoolPostsAnswer)
+def get_school_posts(code: SchoolCode, _: Reader, request: Request, as_of: AsOf = None,
+                     min_position: MinPosition = None) -> SchoolPostsAnswer:
+    """A school's approved, filled and vacant posts as of a day."""
+    school = request.app.state.ledger.get_school(code)  # 404 for an unknown school
+    views = views_at(request, min_position) if min_position else queries_of(request)
+    day = as_of or request.app.state.ledger.today()
+    db = views.stocks_db()
+    with db.snapshot():
+        position = views.position()
+        found = school_posts(db, code, day)
+    return SchoolPostsAnswer(**vars(found), district=school.district, as_of=day,
+                             position=position)
+
+
+def _change(move: Any, position: int | None) -> PendingChange:
+    return PendingChange(change=move.id, status=move.status, maker=move.maker,
+                         checker=move.checker, district=move.district,
+                         from_school=move.from_school, to_school=move.to_school,
+                         count=move.count, effective_date=move.effective_date, position=position)
+
+
+@router.post("/v1/post-moves", status_code=202, response_model=PendingChange)
+def propose_move(body: ProposeMove, actor: Officer, ledger: Ledger, request: Request,
+                 response: Response, idempotency_key: IdempotencyKey = None) -> PendingChange:
+    """Propose a rotation (交流轮岗) of filled posts between two schools of one county: 202
+    with a pending change; nothing moves until another person approves it."""
+    outcome = execute(request, response, lambda: ledger.propose_post_move(
+        actor, **body.model_dump(), idempotency_key=idempotency_key))
+    response.status_code = 202
+    return _change(outcome.subject, outcome.position)
+
+
+@router.get("/v1/post-moves/{move_id}", response_model=PendingChange)
+def get_move(move_id: UUID, _: Reader, ledger: Ledger) -> PendingChange:
+    return _change(ledger.get_post_move(move_id), None)
+
+
+@router.post("/v1/post-moves/{move_id}/approve", response_model=PendingChange)
+def approve_move(move_id: UUID, body: DecideMove, actor: Approver, ledger: Ledger,
+                 request: Request, response: Response,
+                 idempotency_key: IdempotencyKey = None) -> PendingChange:
+    """Approve a proposed move (approver, not its proposer): the posts move at once, as one
+    pair of events saved with the approval."""
+    outcome = execute(request, response, lambda: ledger.decide_post_move(
+        actor, move_id, approve=True, **body.model_dump(), idempotency_key=idempotency_key))
+    return _change(outcome.subject, outcome.position)
+
+
+@router.post("/v1/post-moves/{move_id}/reject", response_model=PendingChange)
+def reject_move(move_id: UUID, body: DecideMove, actor: Approver, ledger: Ledger,
+                request: Request, response: Response,
+                idempotency_key: IdempotencyKey = None) -> PendingChange:
+    """Reject a proposed move (approver, not its proposer); a reason is required."""
+    outcome = execute(request, response, lambda: ledger.decide_post_move(
+        actor, move_id, approve=False, **body.model_dump(), idempotency_key=idempotency_key))
+    return _change(outcome.subject, outcome.position)
+

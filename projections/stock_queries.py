@@ -1,0 +1,191 @@
+"""What the API asks of the stock views: posts per county and school, assets per school, the
+seven indicators per school, and the balanced-development evaluation — each as of a day.
+
+A stock as of day D is the SUM of its entries that took effect on or before D; a reported
+figure is the latest report on or before D. The evaluation itself is the domain's
+(domain/balanced_development.py): this module only gathers what each school held.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from domain.assets import AssetKind
+from domain.balanced_development import CountyEvaluation, Indicator, SchoolStocks, evaluate_county
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
+
+
+@dataclass(frozen=True)
+class SchoolPosts:
+    school: str
+    approved: int
+    filled: int
+    vacant: int
+
+
+@dataclass(frozen=True)
+class CountyPostsView:
+    district: str
+    as_of: date
+    total: int
+    distributed: int
+    undistributed: int
+    filled: int
+    vacant: int
+    schools: list[SchoolPosts]
+
+
+@dataclass(frozen=True)
+class AssetHolding:
+    asset: str
+    quantity: int
+    value: int
+
+
+@dataclass(frozen=True)
+class ReportedFigures:
+    as_of: date
+    reported_by: str
+    position: int
+    figures: dict[str, int]
+    junior_pupils: int | None
+
+
+def county_posts(db: ViewDatabase, district: str, as_of: date) -> CountyPostsView:
+    day = as_of.isoformat()
+    total = db.scalar("SELECT COALESCE(SUM(total_delta), 0) FROM post_entries "
+                      "WHERE district = ? AND effective_date <= ?", (district, day))
+    schools = [
+        SchoolPosts(code, int(approved), int(filled), int(approved) - int(filled))
+        for code, approved, filled in db.rows(
+            "SELECT school_code, SUM(approved_delta), SUM(filled_delta) FROM post_entries "
+            "WHERE district = ? AND effective_date <= ? AND school_code <> '' "
+            "GROUP BY school_code ORDER BY school_code", (district, day))
+    ]
+    distributed = sum(s.approved for s in schools)
+    filled = sum(s.filled for s in schools)
+    return CountyPostsView(district, as_of, int(total), distributed, int(total) - distributed,
+                           filled, distributed - filled, schools)
+
+
+def school_posts(db: ViewDatabase, school: str, as_of: date) -> SchoolPosts:
+    approved, filled = db.rows(
+        "SELECT COALESCE(SUM(approved_delta), 0), COALESCE(SUM(filled_delta), 0) "
+        "FROM post_entries WHERE school_code = ? AND effective_date <= ?",
+        (school, as_of.isoformat()))[0]
+    return SchoolPosts(school, int(approved), int(filled), int(approved) - int(filled))
+
+
+def school_assets(db: ViewDatabase, school: str, as_of: date) -> list[AssetHolding]:
+    held = {asset: (int(q), int(v)) for asset, q, v in db.rows(
+        "SELECT asset, SUM(quantity_delta), SUM(value_delta) FROM asset_entries "
+        "WHERE school_code = ? AND effective_date <= ? GROUP BY asset",
+        (school, as_of.isoformat()))}
+    return [AssetHolding(kind.value, *held.get(kind.value, (0, 0))) for kind in AssetKind]
+
+
+def latest_reports(db: ViewDatabase, as_of: date, district: str | None = None,
+                   school: str | None = None) -> dict[str, ReportedFigures]:
+    """Each school's latest report on or before the day (on one day, the later event)."""
+    clauses, params = ["effective_date <= ?"], [as_of.isoformat()]
+    if district is not None:
+        clauses.append("district = ?")
+        params.append(district)
+    if school is not None:
+        clauses.append("school_code = ?")
+        params.append(school)
+    latest: dict[str, ReportedFigures] = {}
+    for row in db.dicts(f"SELECT * FROM indicator_reports WHERE {' AND '.join(clauses)} "  # noqa: S608
+                        "ORDER BY effective_date, position", params):
+        latest[row["school_code"]] = ReportedFigures(
+            date.fromisoformat(row["effective_date"]), row["reported_by"], int(row["position"]),
+            {name: int(row[name]) for name in ("qualified_teachers", "key_teachers",
+                                               "pe_arts_teachers", "teaching_area_m2",
+                                               "sports_area_m2")},
+            None if row["junior_pupils"] is None else int(row["junior_pupils"]))
+    return latest
+
+
+# The indicators the ledger holds as stocks, and which reported figure gives each of the others.
+_REPORTED = {Indicator.QUALIFIED_TEACHERS: "qualified_teachers",
+             Indicator.KEY_TEACHERS: "key_teachers",
+             Indicator.PE_ARTS_TEACHERS: "pe_arts_teachers",
+             Indicator.TEACHING_AREA: "teaching_area_m2",
+             Indicator.SPORTS_AREA: "sports_area_m2"}
+
+
+def school_stocks(db: ViewDatabase, as_of: date, district: str | None = None,
+                  school: str | None = None) -> dict[str, SchoolStocks]:
+    """What each school open on the day held: enrolment and locale in force then, equipment
+    value and multimedia classrooms from the asset stocks, the rest from its latest report."""
+    day = as_of.isoformat()
+    clauses = ["registered_on <= ?", "(closed_on IS NULL OR closed_on > ?)"]
+    params: list[Any] = [day, day]
+    if district is not None:
+        clauses.append("district = ?")
+        params.append(district)
+    if school is not None:
+        clauses.append("school_code = ?")
+        params.append(school)
+    schools = db.dicts("SELECT school_code, name, district, level FROM schools "  # noqa: S608
+                       f"WHERE {' AND '.join(clauses)} ORDER BY school_code", params)
+    if not schools:
+        return {}
+    codes = {row["school_code"] for row in schools}
+    history: dict[tuple[str, str], tuple[str, int, Any]] = {}
+    for code, kind, effective, position, locale, students in db.rows(
+            "SELECT h.school_code, h.kind, h.effective_date, h.position, h.locale, h.students "  # noqa: S608
+            "FROM school_history h JOIN schools s ON s.school_code = h.school_code "
+            f"WHERE h.effective_date <= ?{_scope('s', district, school)}",
+            [day, *_scope_params(district, school)]):
+        key = (code, kind)
+        if key not in history or (effective, position) > history[key][:2]:
+            history[key] = (effective, position, locale if kind == "locale" else students)
+    held: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for code, asset, quantity, value in db.rows(
+            "SELECT a.school_code, a.asset, SUM(a.quantity_delta), SUM(a.value_delta) "  # noqa: S608
+            f"FROM asset_entries a WHERE a.effective_date <= ?{_scope('a', district, school)} "
+            "GROUP BY a.school_code, a.asset", [day, *_scope_params(district, school)]):
+        held[code][asset] = (int(quantity), int(value))
+    reports = latest_reports(db, as_of, district, school)
+    found = {}
+    for row in schools:
+        code = row["school_code"]
+        report = reports.get(code)
+        assets = held.get(code, {})
+        stocks: dict[Indicator, int | None] = {
+            indicator: (report.figures[figure] if report else None)
+            for indicator, figure in _REPORTED.items()}
+        # A school with no asset entries holds nothing the ledger knows of: zero, not unknown,
+        # once the bureau keeps its assets here.
+        stocks[Indicator.EQUIPMENT_VALUE] = sum(v for _, v in assets.values())
+        stocks[Indicator.MULTIMEDIA_CLASSROOMS] = assets.get(
+            AssetKind.MULTIMEDIA_CLASSROOM.value, (0, 0))[0]
+        pupils = history.get((code, "students"), ("", 0, 0))[2]
+        locale = history.get((code, "locale"), ("", 0, ""))[2]
+        found[code] = SchoolStocks(code, row["name"], row["district"], row["level"], str(locale),
+                                   int(pupils or 0), stocks,
+                                   report.junior_pupils if report else None)
+    return {code: found[code] for code in sorted(codes)}
+
+
+def _scope(alias: str, district: str | None, school: str | None) -> str:
+    return ((f" AND {alias}.district = ?" if district is not None else "")
+            + (f" AND {alias}.school_code = ?" if school is not None else ""))
+
+
+def _scope_params(district: str | None, school: str | None) -> list[str]:
+    return [v for v in (district, school) if v is not None]
+
+
+def evaluate(db: ViewDatabase, as_of: date, district: str | None = None) -> list[CountyEvaluation]:
+    """The balanced-development evaluation of each county-level unit (or the one named)."""
+    by_district: dict[str, list[SchoolStocks]] = defaultdict(list)
+    for stocks in school_stocks(db, as_of, district).values():
+        by_district[stocks.district].append(stocks)
+    return [evaluate_county(name, schools) for name, schools in sorted(by_district.items())]

@@ -1,0 +1,183 @@
+"""The resource stocks, kept from the ledger's events: one row per change, with its business
+date and position, so that a stock as of any day is an indexed SUM (never a replay).
+
+- `post_entries`: the county total (school_code ''), and each school's approved and filled
+  posts (编制), one row per event of `CountyPosts`;
+- `asset_entries`: quantity and value (fen) of each kind of asset a school holds, one row per
+  receipt, disposal or transfer (a transfer is two rows, out and in);
+- `indicator_reports`: every report of the figures the ledger does not hold, with who made it;
+- `post_moves`: proposed rotations of posts and how they were decided;
+- `stock_owners`: which county or school each stock aggregate belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from projections.books import insert_statement, upsert_statement
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
+    from projections.page_view import PageEvent
+
+POST_COLUMNS = ("position", "district", "school_code", "effective_date", "kind",
+                "total_delta", "approved_delta", "filled_delta", "reference", "actor")
+ASSET_COLUMNS = ("position", "district", "school_code", "effective_date", "kind", "asset",
+                 "quantity_delta", "value_delta", "reference", "actor")
+REPORT_COLUMNS = ("position", "district", "school_code", "effective_date", "reported_by",
+                  "qualified_teachers", "key_teachers", "pe_arts_teachers", "teaching_area_m2",
+                  "sports_area_m2", "junior_pupils")
+MOVE_COLUMNS = ("move_id", "district", "from_school", "to_school", "count", "status", "maker",
+                "checker", "effective_date", "position")
+OWNER_COLUMNS = ("originator_id", "district", "school_code")
+
+TABLES = ("post_entries", "asset_entries", "indicator_reports", "post_moves", "stock_owners")
+
+CREATE_STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS post_entries (
+        position BIGINT PRIMARY KEY, district TEXT NOT NULL, school_code TEXT NOT NULL,
+        effective_date TEXT NOT NULL, kind TEXT NOT NULL, total_delta BIGINT NOT NULL,
+        approved_delta BIGINT NOT NULL, filled_delta BIGINT NOT NULL, reference TEXT NOT NULL,
+        actor TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS post_entries_by_district ON post_entries (district, effective_date)",
+    "CREATE INDEX IF NOT EXISTS post_entries_by_school ON post_entries (school_code, effective_date)",
+    """CREATE TABLE IF NOT EXISTS asset_entries (
+        position BIGINT PRIMARY KEY, district TEXT NOT NULL, school_code TEXT NOT NULL,
+        effective_date TEXT NOT NULL, kind TEXT NOT NULL, asset TEXT NOT NULL,
+        quantity_delta BIGINT NOT NULL, value_delta BIGINT NOT NULL, reference TEXT NOT NULL,
+        actor TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS asset_entries_by_school ON asset_entries (school_code, effective_date)",
+    "CREATE INDEX IF NOT EXISTS asset_entries_by_district ON asset_entries (district, effective_date)",
+    """CREATE TABLE IF NOT EXISTS indicator_reports (
+        position BIGINT PRIMARY KEY, district TEXT NOT NULL, school_code TEXT NOT NULL,
+        effective_date TEXT NOT NULL, reported_by TEXT NOT NULL,
+        qualified_teachers BIGINT NOT NULL, key_teachers BIGINT NOT NULL,
+        pe_arts_teachers BIGINT NOT NULL, teaching_area_m2 BIGINT NOT NULL,
+        sports_area_m2 BIGINT NOT NULL, junior_pupils BIGINT)""",
+    "CREATE INDEX IF NOT EXISTS indicator_reports_by_school "
+    "ON indicator_reports (school_code, effective_date)",
+    "CREATE INDEX IF NOT EXISTS indicator_reports_by_district "
+    "ON indicator_reports (district, effective_date)",
+    """CREATE TABLE IF NOT EXISTS post_moves (
+        move_id TEXT PRIMARY KEY, district TEXT NOT NULL, from_school TEXT NOT NULL,
+        to_school TEXT NOT NULL, count BIGINT NOT NULL, status TEXT NOT NULL,
+        maker TEXT NOT NULL, checker TEXT, effective_date TEXT NOT NULL,
+        position BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS stock_owners (
+        originator_id TEXT PRIMARY KEY, district TEXT NOT NULL, school_code TEXT NOT NULL)""",
+)
+
+INSERT_POST = insert_statement("post_entries", POST_COLUMNS)
+INSERT_ASSET = insert_statement("asset_entries", ASSET_COLUMNS)
+INSERT_REPORT = insert_statement("indicator_reports", REPORT_COLUMNS)
+UPSERT_MOVE = upsert_statement("post_moves", MOVE_COLUMNS, ("move_id",))
+INSERT_OWNER = insert_statement("stock_owners", OWNER_COLUMNS)
+
+_OPENINGS = ("CountyPosts.Opened", "SchoolAssets.Opened", "IndicatorReports.Opened")
+_OWNED = ("CountyPosts.", "SchoolAssets.", "IndicatorReports.")
+
+
+class StocksView:
+    """Posts, assets and indicator reports as dated entries."""
+
+    name = "stocks"
+
+    def create_tables(self, db: ViewDatabase) -> None:
+        for statement in CREATE_STATEMENTS:
+            db.execute(statement)
+
+    def drop_tables(self, db: ViewDatabase) -> None:
+        for table in TABLES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
+        owners: dict[str, tuple[str, str]] = {}
+        new_owners: list[tuple[str, str, str]] = []
+        wanted = set()
+        for item in page:
+            kind = item.kind
+            if kind in _OPENINGS:
+                e = item.event
+                owner = (e.district, getattr(e, "school", ""))
+                owners[str(e.originator_id)] = owner
+                new_owners.append((str(e.originator_id), *owner))
+            elif kind.startswith(_OWNED):
+                wanted.add(str(item.event.originator_id))
+        wanted -= owners.keys()
+        for chunk in _chunks(sorted(wanted)):
+            for originator, district, school in db.rows(
+                    f"SELECT originator_id, district, school_code FROM stock_owners "  # noqa: S608
+                    f"WHERE originator_id IN ({', '.join('?' * len(chunk))})", chunk):
+                owners[originator] = (district, school)
+        posts: list[tuple[Any, ...]] = []
+        assets: list[tuple[Any, ...]] = []
+        reports: list[tuple[Any, ...]] = []
+        moves: dict[str, tuple[Any, ...]] = {}
+        for item in page:
+            e, kind, position = item.event, item.kind, item.position
+            if kind.startswith(_OWNED) and kind not in _OPENINGS:
+                district, school = owners[str(e.originator_id)]
+                row = _entry(kind, e, district, school, position)
+                if row is None:
+                    continue
+                table, values = row
+                {"posts": posts, "assets": assets, "reports": reports}[table].append(values)
+            elif kind.startswith("PostMove."):
+                moves[str(e.originator_id)] = _move(kind, e, position, moves.get(str(e.originator_id)), db)
+        db.executemany(INSERT_OWNER, new_owners)
+        db.executemany(INSERT_POST, posts)
+        db.executemany(INSERT_ASSET, assets)
+        db.executemany(INSERT_REPORT, reports)
+        db.executemany(UPSERT_MOVE, list(moves.values()))
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _entry(kind: str, e: Any, district: str, school: str,  # noqa: PLR0911  (one answer per event)
+           position: int) -> tuple[str, tuple[Any, ...]] | None:
+    day = e.stamp.effective_date.isoformat()
+    actor = e.stamp.actor_id
+    event = kind.split(".", 1)[1]
+    if event == "TotalApproved":
+        return "posts", (position, district, "", day, event, e.delta, 0, 0, e.document, actor)
+    if event == "PostsDistributed":
+        return "posts", (position, district, e.school, day, event, 0, e.delta, 0, "", actor)
+    if event in ("Hired", "Departed"):
+        sign = 1 if event == "Hired" else -1
+        return "posts", (position, district, e.school, day, event, 0, 0, sign * e.count, "", actor)
+    if event in ("MovedOut", "MovedIn"):
+        sign = 1 if event == "MovedIn" else -1
+        return "posts", (position, district, e.school, day, event, 0, sign * e.count,
+                         sign * e.count, e.move_id, actor)
+    if event == "Received":
+        return "assets", (position, district, school, day, event, e.kind, e.quantity, e.value,
+                          e.expenditure_id or e.document, actor)
+    if event in ("Disposed", "TransferredOut"):
+        reference = getattr(e, "to_school", "") or e.stamp.reason
+        return "assets", (position, district, school, day, event, e.kind, -e.quantity,
+                          -e.value, reference, actor)
+    if event == "TransferredIn":
+        return "assets", (position, district, school, day, event, e.kind, e.quantity, e.value,
+                          e.from_school, actor)
+    if event == "Reported":
+        f = e.figures
+        return "reports", (position, district, school, day, actor, f["qualified_teachers"],
+                           f["key_teachers"], f["pe_arts_teachers"], f["teaching_area_m2"],
+                           f["sports_area_m2"], e.junior_pupils)
+    return None
+
+
+def _move(kind: str, e: Any, position: int, known: tuple[Any, ...] | None,
+          db: ViewDatabase) -> tuple[Any, ...]:
+    if kind == "PostMove.Proposed":
+        return (str(e.originator_id), e.district, e.from_school, e.to_school, e.count, "pending",
+                e.stamp.actor_id, None, e.stamp.effective_date.isoformat(), position)
+    if known is None:
+        found = db.rows(f"SELECT {', '.join(MOVE_COLUMNS)} FROM post_moves WHERE move_id = ?",  # noqa: S608
+                        (str(e.originator_id),))
+        known = found[0]
+    status = "approved" if kind == "PostMove.Approved" else "rejected"
+    return (*known[:5], status, known[6], e.stamp.actor_id, known[8], position)
