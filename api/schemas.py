@@ -388,9 +388,12 @@ class RuralSupportRow(BaseModel):
 
 
 class CountyEquity(BaseModel):
+    """One indicator of the balanced-development evaluation (教督〔2017〕6号) in one county-level
+    unit and stage: its pupil-weighted CV over resource stocks, not over allocations."""
+
     district: str
     level: str
-    unit: str | None = None
+    indicator: str | None = None
     schools: int | None = None
     students: int | None = None
     difference_coefficient: float | None

@@ -367,7 +367,8 @@ def evaluate_county(district: str, schools: Iterable[SchoolStocks]) -> CountyEva
     for school in sorted(schools, key=lambda s: s.code):
         parts = parts_of(school)
         if isinstance(parts, Excluded):
-            excluded.append(parts)
+            if parts.reason != "not_compulsory":  # outside the evaluation's scope, not left out of it
+                excluded.append(parts)
             continue
         for part in parts:
             by_stage[part.stage].append(part)

@@ -58,17 +58,15 @@ VALUES: dict[str, tuple[str, str]] = {
     "true": ("是", "yes"), "false": ("否", "no"),
 }
 
-# The generator stores districts in pinyin; their Chinese names (reference/domain.md §5.1
-# Xuzhou, §5.2 Laishan District, whose 街道 and development zone stand where counties would).
+# The generator stores districts (county-level units) in pinyin; their Chinese names
+# (reference/domain.md §5.1 Xuzhou, §5.2 Laishan District, itself one county-level unit).
 DISTRICTS_ZH: dict[str, str] = {
     # Xuzhou: five districts, three counties, two county-level cities
     "Gulou": "鼓楼区", "Yunlong": "云龙区", "Jiawang": "贾汪区", "Quanshan": "泉山区",
     "Tongshan": "铜山区", "Feng": "丰县", "Pei": "沛县", "Suining": "睢宁县",
     "Xinyi": "新沂市", "Pizhou": "邳州市",
-    # Laishan District (莱山区), Yantai: its 街道 and the development zone
-    "Huanghailu": "黄海路街道", "Chujia": "初家街道", "Binhailu": "滨海路街道",
-    "Xiejiazhuang": "解甲庄街道", "Laishan": "莱山街道", "Yuangezhuang": "院格庄街道",
-    "Development Zone": "经济开发区",
+    # Laishan District (莱山区), Yantai: one county-level unit (its 街道 only name schools)
+    "Laishan": "莱山区",
 }
 
 

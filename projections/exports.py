@@ -349,9 +349,10 @@ RURAL_COLUMNS = [
     Column("per_student_spent", "生均支出 per student spent", money=True),
 ]
 COUNTY_COLUMNS = [
-    Column("district", "区县 district"), Column("level", "学段 level"), Column("unit", "单位 unit"),
+    Column("district", "区县 district"), Column("level", "学段 level"),
+    Column("indicator", "指标 indicator"),
     Column("schools", "学校数 schools"), Column("students", "学生数 students"),
-    Column("difference_coefficient", "差异系数 difference coefficient"),
+    Column("difference_coefficient", "差异系数 difference coefficient (优质均衡)"),
     Column("threshold", "国家标准 threshold"), Column("within_threshold", "达标 within threshold"),
 ]
 SUMMARY_COLUMNS = [Column("item", "项目 item"), Column("value", "值 value")]

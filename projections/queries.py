@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -25,7 +25,10 @@ from projections.rural_support import (
     RuralSupportReport,
     SchoolFacts,
     build_report,
+    county_coefficients,
+    report_day,
 )
+from projections.stock_queries import evaluate
 from projections.stocks import StocksView
 from projections.tracking import ViewTrackingRecorder
 
@@ -444,9 +447,11 @@ class BureauQueries:
                     "FROM school_history"):
                 value = locale if kind == "locale" else int(students)
                 changes.setdefault((code, kind), []).append((date.fromisoformat(day), pos, value))
+            evaluated = evaluate(db, report_day(fiscal_year, as_of))
         locales = {code: DatedValues(changes[(code, "locale")]) for code in schools}
         enrolments = {code: DatedValues(changes[(code, "students")]) for code in schools}
-        return build_report(fiscal_year, as_of, position, schools, locales, enrolments, totals)
+        report = build_report(fiscal_year, as_of, position, schools, locales, enrolments, totals)
+        return replace(report, counties=county_coefficients(evaluated))
 
     # ------------------------------------------------------- resource stocks
 

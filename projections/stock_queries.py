@@ -119,10 +119,21 @@ _REPORTED = {Indicator.QUALIFIED_TEACHERS: "qualified_teachers",
              Indicator.SPORTS_AREA: "sports_area_m2"}
 
 
-def school_stocks(db: ViewDatabase, as_of: date, district: str | None = None,
-                  school: str | None = None) -> dict[str, SchoolStocks]:
-    """What each school open on the day held: enrolment and locale in force then, equipment
-    value and multimedia classrooms from the asset stocks, the rest from its latest report."""
+@dataclass(frozen=True)
+class SchoolOnDay:
+    """A school open on the evaluation day, with the locale and enrolment in force then."""
+
+    code: str
+    name: str
+    district: str
+    level: str
+    locale: str
+    pupils: int
+
+
+def schools_on(db: ViewDatabase, as_of: date, district: str | None = None,
+               school: str | None = None) -> list[SchoolOnDay]:
+    """The schools registered by the day and not closed on it (from the books' catalogue)."""
     day = as_of.isoformat()
     clauses = ["registered_on <= ?", "(closed_on IS NULL OR closed_on > ?)"]
     params: list[Any] = [day, day]
@@ -134,9 +145,6 @@ def school_stocks(db: ViewDatabase, as_of: date, district: str | None = None,
         params.append(school)
     schools = db.dicts("SELECT school_code, name, district, level FROM schools "  # noqa: S608
                        f"WHERE {' AND '.join(clauses)} ORDER BY school_code", params)
-    if not schools:
-        return {}
-    codes = {row["school_code"] for row in schools}
     history: dict[tuple[str, str], tuple[str, int, Any]] = {}
     for code, kind, effective, position, locale, students in db.rows(
             "SELECT h.school_code, h.kind, h.effective_date, h.position, h.locale, h.students "  # noqa: S608
@@ -146,6 +154,19 @@ def school_stocks(db: ViewDatabase, as_of: date, district: str | None = None,
         key = (code, kind)
         if key not in history or (effective, position) > history[key][:2]:
             history[key] = (effective, position, locale if kind == "locale" else students)
+    return [SchoolOnDay(row["school_code"], row["name"], row["district"], row["level"],
+                        str(history[(row["school_code"], "locale")][2]),
+                        int(history[(row["school_code"], "students")][2]))
+            for row in schools
+            if (row["school_code"], "students") in history]
+
+
+def stocks_of(db: ViewDatabase, as_of: date, schools: list[SchoolOnDay],
+              district: str | None = None) -> dict[str, SchoolStocks]:
+    """What each school held on the day: equipment value and multimedia classrooms from the
+    asset stocks, the other five indicators from its latest report on or before the day."""
+    day = as_of.isoformat()
+    school = schools[0].code if len(schools) == 1 else None
     held: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for code, asset, quantity, value in db.rows(
             "SELECT a.school_code, a.asset, SUM(a.quantity_delta), SUM(a.value_delta) "  # noqa: S608
@@ -155,23 +176,25 @@ def school_stocks(db: ViewDatabase, as_of: date, district: str | None = None,
     reports = latest_reports(db, as_of, district, school)
     found = {}
     for row in schools:
-        code = row["school_code"]
-        report = reports.get(code)
-        assets = held.get(code, {})
+        report = reports.get(row.code)
+        assets = held.get(row.code, {})
         stocks: dict[Indicator, int | None] = {
             indicator: (report.figures[figure] if report else None)
             for indicator, figure in _REPORTED.items()}
-        # A school with no asset entries holds nothing the ledger knows of: zero, not unknown,
-        # once the bureau keeps its assets here.
+        # A school with no asset entries holds nothing the ledger knows of: zero, not unknown.
         stocks[Indicator.EQUIPMENT_VALUE] = sum(v for _, v in assets.values())
         stocks[Indicator.MULTIMEDIA_CLASSROOMS] = assets.get(
             AssetKind.MULTIMEDIA_CLASSROOM.value, (0, 0))[0]
-        pupils = history.get((code, "students"), ("", 0, 0))[2]
-        locale = history.get((code, "locale"), ("", 0, ""))[2]
-        found[code] = SchoolStocks(code, row["name"], row["district"], row["level"], str(locale),
-                                   int(pupils or 0), stocks,
-                                   report.junior_pupils if report else None)
-    return {code: found[code] for code in sorted(codes)}
+        found[row.code] = SchoolStocks(row.code, row.name, row.district, row.level, row.locale,
+                                       row.pupils, stocks,
+                                       report.junior_pupils if report else None)
+    return found
+
+
+def school_stocks(db: ViewDatabase, as_of: date, district: str | None = None,
+                  school: str | None = None) -> dict[str, SchoolStocks]:
+    """The stocks of the schools open on the day (of one county, or one school)."""
+    return stocks_of(db, as_of, schools_on(db, as_of, district, school), district)
 
 
 def _scope(alias: str, district: str | None, school: str | None) -> str:
@@ -183,9 +206,13 @@ def _scope_params(district: str | None, school: str | None) -> list[str]:
     return [v for v in (district, school) if v is not None]
 
 
-def evaluate(db: ViewDatabase, as_of: date, district: str | None = None) -> list[CountyEvaluation]:
-    """The balanced-development evaluation of each county-level unit (or the one named)."""
+def evaluate(db: ViewDatabase, as_of: date, district: str | None = None,
+             schools: list[SchoolOnDay] | None = None) -> list[CountyEvaluation]:
+    """The balanced-development evaluation of each county-level unit (or the one named), over
+    the schools open on the day (from the books' catalogue unless given)."""
+    if schools is None:
+        schools = schools_on(db, as_of, district)
     by_district: dict[str, list[SchoolStocks]] = defaultdict(list)
-    for stocks in school_stocks(db, as_of, district).values():
+    for stocks in stocks_of(db, as_of, schools, district).values():
         by_district[stocks.district].append(stocks)
     return [evaluate_county(name, schools) for name, schools in sorted(by_district.items())]

@@ -24,6 +24,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
@@ -31,6 +32,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.actors import Actor, Role, Stamp
+from domain.balanced_development import CV_THRESHOLD, Indicator, cv_squared
 from domain.expenditure import Expenditure, VoucherNumber
 from projections.database import ViewDatabase
 from projections.findings import as_of
@@ -38,7 +40,7 @@ from projections.findings.benchmark import RULES as BENCHMARK_RULES
 from projections.findings.benchmark import benchmark_fen, operating_allocated
 from projections.findings.facts import catch_up
 from projections.findings.rule import Scope
-from projections.findings.rural_equity import difference_coefficient
+from projections.stock_queries import SchoolOnDay, evaluate
 
 if TYPE_CHECKING:
     from domain.allocation import Allocation
@@ -356,48 +358,57 @@ def training_share(inj: Injector) -> None:
 
 
 def county_inequity(inj: Injector) -> None:
-    """Gives one school of a balanced county so much public operating money that the county's
-    difference coefficient exceeds the threshold; 6% of it is spent on training at once."""
+    """Delivers so much teaching equipment to the smallest school of a balanced county and
+    stage (one flagship school equipped, the rest not) that the county's difference
+    coefficient of equipment value per pupil exceeds the threshold (教督〔2017〕6号)."""
     from projections.findings.rural_equity import RULES as EQUITY_RULES  # noqa: PLC0415
 
-    params = EQUITY_RULES[0].params
+    schools_min = int(EQUITY_RULES[0].params["schools_min"])
     scope = inj.refresh()
-    budgets = operating_allocated(inj.session, scope, "public_operating")
-    groups: dict[tuple[str, str], list[tuple[str, int]]] = {}
-    for code, school in as_of.schools_on(inj.session, scope).items():
-        if school.level in ("primary", "junior") and school.students >= int(params["students_min"]):
-            groups.setdefault((school.district, school.level), []).append((code, school.students))
+    schools = [SchoolOnDay(code, code, s.district, s.level, s.locale, s.students)
+               for code, s in sorted(as_of.schools_on(inj.session, scope).items())]
     balanced = []
-    for (district, level), members in sorted(groups.items()):
-        pairs = [(p, budgets.get(c, (0, []))[0]) for c, p in members]
-        limit = float(params[f"difference_coefficient_max_{level}"])
-        if (
-            len(members) >= int(params["schools_min"])
-            and not {c for c, _ in members} & inj.used_schools
-            and difference_coefficient(pairs) < limit - 0.1
-            and all(a for _, a in pairs)
-        ):
-            balanced.append((district, level, limit, members))
-    fund = None
-    for district, level, limit, members in inj.rng.sample(
+    for county in evaluate(inj.session, scope.as_of, schools=schools):
+        for stage in county.stages:
+            members = [r.part for r in stage.schools]
+            pairs = _equipment(members)
+            limit = CV_THRESHOLD[stage.stage]
+            squared = cv_squared(pairs)
+            if (len(members) >= schools_min and squared is not None
+                    and squared < (limit - Fraction(1, 10)) ** 2
+                    and not {p.school.code for p in members} & inj.used_schools
+                    and all(a for _, a in pairs)):
+                balanced.append((county.district, stage.stage, limit, members))
+    for district, stage, limit, members in inj.rng.sample(
         balanced, min(COUNTS["difference_coefficient"], len(balanced))
     ):
-        target, pupils = min(members, key=lambda m: m[1])
-        extra = budgets[target][0]
+        target = min(members, key=lambda p: p.school.pupils).school
+        held = target.stocks[Indicator.EQUIPMENT_VALUE] or 0
+        extra = max(held, 100_000_00)
         while True:
-            pairs = [(p, budgets[c][0] + (extra if c == target else 0)) for c, p in members]
-            if difference_coefficient(pairs) > limit + 0.15:
+            squared = cv_squared(_equipment(members, target.code, extra))
+            if squared is not None and squared > (limit + Fraction(15, 100)) ** 2:
                 break
             extra *= 2
-        fund = fund or inj.open_fund("EQUITY", "public_operating", inj.day(11, 5))
-        allocation = inj.allocate(fund, target, extra, inj.day(11, 8), inj.day(11, 12))
-        inj.spend(allocation, extra * 6 // 100, inj.day(11, 20), economic_class="training")
-        inj.used_schools.update(c for c, _ in members)
+        inj.ledger.receive_assets(INJECTOR_OFFICER, target.code, asset="teaching_equipment",
+                                  quantity=max(1, extra // 500_000), value=extra,
+                                  document="上级直接配发（示范校）", effective_date=inj.day(11, 12))
+        inj.used_schools.update(p.school.code for p in members)
         inj.note(
             "difference_coefficient",
-            {"district": district, "level": level},
-            f"{target} ({pupils} pupils) received {extra} fen more public operating funds",
+            {"district": district, "level": stage.value, "indicator": "equipment_value"},
+            f"{target.code} ({target.pupils} pupils) received teaching equipment worth {extra} fen",
         )
+
+
+def _equipment(parts: list[Any], target: str = "", extra: int = 0) -> list[tuple[int, Fraction]]:
+    """(pupils, equipment value) of each school part, with `extra` fen more at `target`."""
+    pairs = []
+    for part in parts:
+        value = (part.school.stocks[Indicator.EQUIPMENT_VALUE] or 0) + (
+            extra if part.school.code == target else 0)
+        pairs.append((part.pupils, Fraction(value * part.pupils, part.school.pupils)))
+    return pairs
 
 
 def purpose_violation(inj: Injector) -> None:

@@ -1,4 +1,5 @@
-"""The dashboard's pages: overview, schools, a school, rural support, audit, import.
+"""The dashboard's pages: overview, schools, a school, rural support, balanced development,
+audit, import.
 
 Every page is rendered on the server from the same views the API reads, and every page
 takes `as_of=YYYY-MM-DD` to show the books as they stood on that date. Login stores the
@@ -39,6 +40,7 @@ from api.dashboard.i18n import (
 )
 from api.export_jobs import ExportJob, ExportJobUnknown
 from api.routes import findings as findings_file
+from api.routes.balanced_development import evaluation_report
 from domain.actors import Actor, Role
 from domain.book_import import import_csv
 from domain.errors import LedgerError, UnknownToken
@@ -392,6 +394,23 @@ def changes(request: Request, db: ViewsDb,
                            limit=CHANGES_SHOWN_MAX)
     return _render(request, "changes.html", actor, db, "changes", "", None, changes=rows,
                    status=status)
+
+
+@router.get("/balanced-development", response_class=HTMLResponse)
+def balanced_development(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
+                         county: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """The balanced-development evaluation (优质均衡): every county-level unit and stage, then
+    the chosen county's indicators and the schools that fail, with why."""
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    day = _day(as_of) or request.app.state.ledger.today()
+    report = evaluation_report(request.app.state.queries, day, None)
+    chosen = next((c for c in report.counties if c.district == county), None)
+    if chosen is None and report.counties:
+        chosen = next((c for c in report.counties if c.passes is False), report.counties[0])
+    return _render(request, "balanced.html", actor, db, "balanced", as_of, year, report=report,
+                   chosen=chosen)
 
 
 @router.get("/audit", response_class=HTMLResponse)

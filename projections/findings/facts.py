@@ -20,6 +20,7 @@ from domain.expenditure import Expenditure
 from domain.fund import Fund
 from domain.school import School
 from projections.page_view import PageEvent
+from projections.stocks import StocksView
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -142,6 +143,10 @@ def catch_up(db: ViewDatabase, ledger: Any, page_size: int = PAGE_SIZE_MAX) -> i
     """
     view = AuditFactsView()
     view.create_tables(db)
+    # The balanced-development rule reads the resource stocks too (projections/stocks.py).
+    stocks = StocksView()
+    with db.transaction():
+        stocks.create_tables(db)
     with db.transaction():
         db.execute("CREATE TABLE IF NOT EXISTS findings_tracking "
                    "(view_name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
@@ -155,7 +160,9 @@ def catch_up(db: ViewDatabase, ledger: Any, page_size: int = PAGE_SIZE_MAX) -> i
             if not notifications:
                 return tracked
             decode = ledger.mapper.to_domain_event
-            view.apply_page(db, [PageEvent(n.id, decode(n), n) for n in notifications])
+            page = [PageEvent(n.id, decode(n), n) for n in notifications]
+            view.apply_page(db, page)
+            stocks.apply_page(db, page)
             statement = ("UPDATE findings_tracking SET position = ? WHERE view_name = ?" if rows
                          else "INSERT INTO findings_tracking (position, view_name) VALUES (?, ?)")
             db.execute(statement, (notifications[-1].id, VIEW_NAME))

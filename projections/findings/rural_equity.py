@@ -1,38 +1,30 @@
-"""Rural-support equity: the county difference coefficient and the rural/urban ratio.
+"""Rural-support equity: the balanced-development evaluation and the rural/urban ratio.
 
-教督〔2017〕6号 (县域义务教育优质均衡发展督导评估办法) holds each county's between-school
-difference coefficient (差异系数: the pupil-weighted coefficient of variation of a
-per-pupil indicator) to ≤ 0.50 for primary and ≤ 0.45 for junior schools, over compulsory
-schools of at least 50 pupils. The bureau's duty to narrow the urban–rural gap is watched
-through the rural/urban per-pupil allocation ratio, year on year.
+The county rule is the national one (教督〔2017〕6号, 县域义务教育优质均衡发展督导评估办法),
+evaluated exactly as GET /v1/reports/balanced-development evaluates it
+(domain/balanced_development.py over the resource stocks): a county-level unit is found for
+each stage and indicator whose pupil-weighted difference coefficient (差异系数) across its
+compulsory schools exceeds 0.50 (primary) or 0.45 (junior). The bureau's duty to narrow the
+urban–rural gap in money is watched through the rural/urban per-pupil allocation ratio.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from domain.balanced_development import DEFINITIONS
 from domain.terms import term
 from projections.findings import as_of
 from projections.findings.benchmark import allocation_positions
 from projections.findings.rule import Finding, Rule, Scope
+from projections.stock_queries import SchoolOnDay, evaluate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from projections.database import ViewDatabase
-
-
-def difference_coefficient(pupils_and_amounts: list[tuple[int, int]]) -> float:
-    """CV = S / X̄ with X̄ = Σ PᵢXᵢ / P and S = √(Σ (Pᵢ/P)(Xᵢ − X̄)²), Xᵢ = amountᵢ / Pᵢ."""
-    pupils = sum(p for p, _ in pupils_and_amounts)
-    mean = sum(a for _, a in pupils_and_amounts) / pupils
-    if mean == 0:
-        return 0.0
-    variance = sum(p / pupils * (a / p - mean) ** 2 for p, a in pupils_and_amounts)
-    return math.sqrt(variance) / mean
 
 
 def _allocated_by_school(
@@ -48,44 +40,36 @@ def _allocated_by_school(
 
 
 def county_coefficients(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
-    """Counties (districts) whose difference coefficient of per-pupil allocation exceeds the
-    threshold of the level."""
-    categories = tuple(params["categories"])
-    allocated = _allocated_by_school(session, scope, categories)
-    groups: dict[tuple[str, str], list[tuple[int, int, tuple[int, ...]]]] = defaultdict(list)
-    for code, school in as_of.schools_on(session, scope).items():
-        if school.level in ("primary", "junior") and school.students >= int(params["students_min"]):
-            amount, evidence = allocated.get(code, (0, []))
-            groups[(school.district, school.level)].append(
-                (school.students, amount, (*evidence, *school.evidence))
-            )
+    """County-level units whose difference coefficient of an indicator exceeds the stage's
+    threshold, on the scope's day."""
+    schools = [SchoolOnDay(code, code, s.district, s.level, s.locale, s.students)
+               for code, s in sorted(as_of.schools_on(session, scope).items())]
     findings = []
-    for (district, level), rows in sorted(groups.items()):
-        if len(rows) < int(params["schools_min"]):
-            continue
-        cv = difference_coefficient([(p, a) for p, a, _ in rows])
-        limit = float(params[f"difference_coefficient_max_{level}"])
-        if cv <= limit:
-            continue
-        findings.append(
-            Finding(
-                rule="difference_coefficient",
-                fiscal_year=scope.fiscal_year,
-                key={"district": district, "level": level},
-                measure=round(cv, 4),
-                threshold=limit,
-                message=(
-                    f"{district}: the difference coefficient of per-pupil allocation across "
-                    f"{len(rows)} {level} schools is {cv:.2f}, above {limit:.2f}"
-                ),
-                message_zh=(
-                    f"{term(district, 'zh')} {len(rows)} 所{term(level, 'zh')}生均下达的差异系数为 "
-                    f"{cv:.2f}，高于 {limit:.2f}"
-                ),
-                measure_unit="ratio",
-                evidence=tuple(sorted({p for _, _, ev in rows for p in ev})),
-            )
-        )
+    for county in evaluate(session, scope.as_of, schools=schools):
+        for stage in county.stages:
+            if len(stage.schools) < int(params["schools_min"]):
+                continue
+            for spread in stage.spreads:
+                if spread.within_threshold is not False or spread.coefficient is None:
+                    continue
+                name = DEFINITIONS[spread.indicator].name_en
+                findings.append(Finding(
+                    rule="difference_coefficient",
+                    fiscal_year=scope.fiscal_year,
+                    key={"district": county.district, "level": stage.stage.value,
+                         "indicator": spread.indicator.value},
+                    measure=float(spread.coefficient),
+                    threshold=float(spread.threshold),
+                    message=(f"{county.district}: the difference coefficient of {name} across "
+                             f"{spread.schools} {stage.stage.value} schools is "
+                             f"{spread.coefficient:.2f}, above {float(spread.threshold):.2f}"),
+                    message_zh=(f"{term(county.district, 'zh')} {spread.schools} 所"
+                                f"{term(stage.stage.value, 'zh')}"
+                                f"{DEFINITIONS[spread.indicator].name_zh}的差异系数为 "
+                                f"{spread.coefficient:.2f}，高于 {float(spread.threshold):.2f}"),
+                    measure_unit="ratio",
+                    evidence=(),
+                ))
     return findings
 
 
@@ -135,15 +119,10 @@ def rural_urban_ratio(session: ViewDatabase, scope: Scope, params: Mapping[str, 
 RULES = (
     Rule(
         name="difference_coefficient",
-        title="Counties whose difference coefficient of per-pupil allocation exceeds the threshold",
-        basis="教督〔2017〕6号 县域义务教育优质均衡发展督导评估办法: 差异系数 ≤ 0.50 primary, ≤ 0.45 junior",
-        params={
-            "difference_coefficient_max_primary": 0.50,
-            "difference_coefficient_max_junior": 0.45,
-            "students_min": 50,
-            "schools_min": 3,
-            "categories": ("public_operating",),
-        },
+        title="Counties whose difference coefficient of a resource indicator exceeds the threshold",
+        basis="教督〔2017〕6号 县域义务教育优质均衡发展督导评估办法: 7 resource indicators per pupil, "
+              "差异系数 ≤ 0.50 primary, ≤ 0.45 junior (the balanced-development report's evaluation)",
+        params={"schools_min": 3},
         query=county_coefficients,
         exactly_defined=False,
     ),

@@ -27,6 +27,7 @@ from scripts.generator.payees import Payees
 from scripts.generator.plan import Command
 from scripts.generator.schools import SchoolPlan, draw_schools
 from scripts.generator.spending import SpendingPlanner
+from scripts.generator.stocks import plan_stocks
 
 if TYPE_CHECKING:
     from domain.ledger import FundLedger
@@ -98,13 +99,15 @@ def plan_year(*, preset: str = "xuzhou", seed: int = 20250101, fiscal_year: int 
         raise ValueError(msg)
     # One stream per concern, so that e.g. more vouchers a month leave the schools unchanged.
     streams = {name: random.Random(f"{seed}:{preset}:{fiscal_year}:{name}")
-               for name in ("schools", "funding", "payees", "spending")}
+               for name in ("schools", "funding", "payees", "spending", "stocks")}
     schools = draw_schools(bureau, scale, streams["schools"])
     registered_on = wd.on_or_after(date(fiscal_year, 1, 2))
     commands = [Command(registered_on, "register_school", {
         "code": s.code, "name": s.name, "district": s.district, "level": s.level, "locale": s.locale,
         "poverty_area": s.poverty_area, "students": s.students, "effective_date": registered_on},
         school=s.code) for s in schools]
+    central = frozenset(d.name for d in bureau.districts if d.locale_shares_percent == (100, 0, 0))
+    commands += plan_stocks(schools, registered_on, streams["stocks"], central)
     funding = FundingPlanner(fiscal_year, schools, streams["funding"], bureau.heating)
     funding.plan()
     spending = SpendingPlanner(fiscal_year, horizon, {s.code: s for s in schools},

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class District:
-    """A county-level unit (or, for a district bureau, a 街道) that schools belong to."""
+    """A county-level unit, or for a district bureau one of its 街道: an area that gives its
+    schools their locale shares and names. The unit a school belongs to (its `district`
+    field, and the unit of the balanced-development evaluation) is the county-level one."""
 
     name: str  # the district field of a school, e.g. "Tongshan"
     name_zh: str  # 铜山区
@@ -40,6 +42,9 @@ class Preset:
     level_percent: dict[str, float]
     heating: bool  # north of the heating line: schools buy heat in winter
     nine_year_share_of_junior_percent: int = 15
+    # A district bureau is itself one county-level unit: its schools all belong to it, whatever
+    # 街道 they stand in (None: each of `districts` is a county-level unit of a city bureau).
+    county_unit: str | None = None
 
 
 _CORE = (100, 0, 0)
@@ -115,7 +120,7 @@ PRESETS = {
     "xuzhou": Preset("xuzhou", "徐州市", "XZ", 2_000, XUZHOU_DISTRICTS, NATIONAL_LEVEL_PERCENT,
                      heating=False),
     "laishan": Preset("laishan", "烟台市莱山区", "LS", 70, LAISHAN_DISTRICTS, LAISHAN_LEVEL_PERCENT,
-                      heating=True, nine_year_share_of_junior_percent=25),
+                      heating=True, nine_year_share_of_junior_percent=25, county_unit="Laishan"),
 }
 
 

@@ -132,4 +132,6 @@ _POSITIONAL = {
     "adjust_allocation": ("allocation_id",), "cancel_allocation": ("allocation_id",),
     "reverse_expenditure": ("expenditure_id",),
     "decide_standard": ("standard_id",), "approve_tranche": ("tranche_id",),
+    "approve_post_total": ("district",), "distribute_posts": ("school",),
+    "record_hires": ("school",), "receive_assets": ("school",), "report_indicators": ("school",),
 }

@@ -22,6 +22,9 @@ PHASE = {
     # reported enrolment, then the tranche proposed and approved.
     "set_standard": 1, "decide_standard": 2, "snapshot_from_history": 4.5,
     "propose_tranche": 5, "approve_tranche": 7,
+    # Resource stocks (scripts/generator/stocks.py): the county total before its schools' posts.
+    "approve_post_total": 13, "distribute_posts": 14, "record_hires": 15, "receive_assets": 16,
+    "report_indicators": 17,
 }
 APPROVER_COMMANDS = frozenset({"decide_standard", "approve_tranche",
                                "adjust_fund", "approve_allocation", "reject_allocation",

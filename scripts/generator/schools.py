@@ -81,6 +81,11 @@ class SchoolPlan:
     teachers: int
     remoteness_percent: int  # 0 for urban; higher the further from the county seat
     teaching_point: bool = False
+    area: str = ""  # the 街道 or county it stands in (names, payees); the district if empty
+
+    @property
+    def area_name(self) -> str:
+        return self.area or self.district
 
     @property
     def compulsory(self) -> bool:
@@ -130,7 +135,8 @@ def draw_schools(preset: Preset, scale: float, rng: random.Random) -> list[Schoo
             teachers = max(2, round(students / PUPILS_PER_TEACHER[level] * rng.uniform(0.85, 1.15)))
             schools.append(SchoolPlan(
                 code=code, name=namer.name(district, level, locale, teaching_point),
-                district=district.name, level=level, locale=locale, poverty_area=poverty,
+                district=preset.county_unit or district.name, level=level, locale=locale,
+                poverty_area=poverty, area=district.name,
                 students=students, teachers=teachers, remoteness_percent=remoteness,
                 teaching_point=teaching_point))
     schools.sort(key=lambda s: s.code)

@@ -165,7 +165,7 @@ class SpendingPlanner:
         for piece in pieces:
             klass = economic_class or self._class(item, month)
             day = self.rng.choice(late if self.rng.random() * 100 < MONTH_END_SHARE_PERCENT else early)
-            payee = self.payees.payee(school.code, school.district, klass, month)
+            payee = self.payees.payee(school.code, school.area_name, klass, month)
             payments.append(Payment(item, day, piece, klass, payee))
         return payments
 

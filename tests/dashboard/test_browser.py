@@ -88,12 +88,23 @@ def test_every_page_shows_the_year(page: Page, demo_server: DemoServer, screensh
     ratio = page.locator("#ratio b").inner_text()
     assert float(ratio) > 0
     assert len(_cells(page, "#per-student-table")) >= 5
-    assert len(_cells(page, "#counties-table")) >= 5
+    assert page.locator("#counties-table").count() == 0  # no allocation-based 差异系数
+    assert page.locator("#balanced-link a").count() == 1
     districts = {row[0] for row in _cells(page, "#per-student-table")}
     assert districts <= set(DISTRICTS.values())
     chart = page.locator("#per-student-chart svg").inner_html()
     assert all(name in chart for name in districts)  # the chart's axis in Chinese too
     screenshot(page, "05-rural")
+
+    navigate(page, "#balanced-link a")
+    assert page.locator("h1").inner_text().startswith("优质均衡评估")
+    summary = _cells(page, "#counties-summary")
+    assert len(summary) >= 5
+    assert {row[0] for row in summary} <= set(DISTRICTS.values())
+    assert any(row[5] == "达标" for row in summary) and any("未达标" in row[5] for row in summary)
+    assert page.locator("table.indicators tbody tr").count() >= 7
+    assert page.locator("table.failing tbody tr").count() >= 1  # which schools fail, and why
+    screenshot(page, "05b-balanced-development")
 
     page.goto(f"{demo_server.url}/dashboard/audit")
     assert "完整" in page.locator("#verify-status").inner_text()

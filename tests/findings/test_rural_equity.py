@@ -2,43 +2,29 @@ from __future__ import annotations
 
 from datetime import date
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from projections.findings.rural_equity import difference_coefficient
+from domain.balanced_development import coefficient_of_variation
+from tests.conftest import OFFICER
 from tests.findings.conftest import Bureau
 
-schools = st.lists(st.tuples(st.integers(1, 5_000), st.integers(0, 10**9)), min_size=1, max_size=30)
 
-
-@given(schools, st.integers(1, 1_000))
-def test_the_difference_coefficient_does_not_depend_on_the_currency_unit(
-    rows: list[tuple[int, int]], k: int
-) -> None:
-    scaled = [(p, a * k) for p, a in rows]
-    assert abs(difference_coefficient(rows) - difference_coefficient(scaled)) < 1e-9
-
-
-@given(st.lists(st.integers(1, 5_000), min_size=1, max_size=30), st.integers(1, 10_000))
-def test_equal_per_pupil_amounts_have_no_difference(pupils: list[int], rate: int) -> None:
-    assert difference_coefficient([(p, p * rate) for p in pupils]) < 1e-9
-
-
-def test_the_coefficient_matches_the_official_formula_by_hand() -> None:
-    # Two schools: 100 pupils at 10 per pupil, 300 pupils at 2 → mean 4, S² = .25·36 + .75·4 = 12.
-    assert abs(difference_coefficient([(100, 1_000), (300, 600)]) - 12**0.5 / 4) < 1e-12
+def _equip(bureau: Bureau, school: str, value: int, day: date) -> None:
+    bureau.ledger.receive_assets(OFFICER, school, asset="teaching_equipment", quantity=10,
+                                 value=value, effective_date=day)
 
 
 def test_a_county_whose_coefficient_exceeds_the_threshold_is_found(bureau: Bureau) -> None:
-    bureau.open_fund("PO2-2025", "public_operating", date(2025, 11, 1))
-    _, (_, approved) = bureau.allocate(
-        "PO2-2025", "GL-P3", 200_000_000, date(2025, 11, 5), date(2025, 11, 10)
-    )
+    """The same evaluation as GET /v1/reports/balanced-development: equipment value per pupil
+    across Gulou's three primary schools (1,000, 900 and 700 pupils)."""
+    for school, pupils in (("GL-P1", 1000), ("GL-P2", 900), ("GL-P3", 700)):
+        _equip(bureau, school, pupils * 2_500_00, date(2025, 3, 1))
+    assert bureau.findings("difference_coefficient") == []
+    _equip(bureau, "GL-P3", 700 * 20_000_00, date(2025, 11, 10))
     (finding,) = bureau.findings("difference_coefficient")
-    assert finding.key == {"district": "Gulou", "level": "primary"}
-    expected = difference_coefficient([(1000, 80_000_000), (900, 72_000_000), (700, 256_000_000)])
-    assert finding.measure == round(expected, 4)
-    assert approved in finding.evidence
+    assert finding.key == {"district": "Gulou", "level": "primary", "indicator": "equipment_value"}
+    expected = coefficient_of_variation([(1000, 1000 * 2_500_00), (900, 900 * 2_500_00),
+                                         (700, 700 * 22_500_00)])
+    assert finding.measure == float(expected)
+    assert finding.threshold == 0.5
     assert bureau.findings("difference_coefficient", as_of=date(2025, 11, 9)) == []
 
 

@@ -123,7 +123,7 @@ def test_a_nine_year_school_is_split_by_enrolment_and_excluded_schools_are_named
         _school("A", "primary", 400), _school("B", "junior", 600), _school("N", "nine_year", 900, 300),
         _school("S", "special", 80), _school("T", "primary", 40), _school("K", "kindergarten", 200)])
     assert {e.code: e.reason for e in evaluation.excluded} == {
-        "S": "special_education", "T": "teaching_point", "K": "not_compulsory"}
+        "S": "special_education", "T": "teaching_point"}
     stages = {s.stage: s for s in evaluation.stages}
     assert [r.part.school.code for r in stages[Stage.PRIMARY].schools] == ["A", "N"]
     assert [r.part.school.code for r in stages[Stage.JUNIOR].schools] == ["B", "N"]
