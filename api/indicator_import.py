@@ -58,7 +58,11 @@ def _whole(text: str, name: str) -> int:
 def import_reports(ledger: FundLedger, actor: Actor, data: bytes,
                    idempotency_key: str | None = None) -> IndicatorImport:
     """Applies every row or none; the answer names each bad row by its line in the file."""
-    reader = csv.reader(io.StringIO(decode(data)))
+    try:
+        lines = list(csv.reader(io.StringIO(decode(data))))
+    except csv.Error as error:
+        return IndicatorImport(0, [RowError(1, "invalid_input", f"not a CSV file: {error}")], 0)
+    reader = iter(lines)
     header = next(reader, None)
     if header is None:
         return IndicatorImport(0, [RowError(1, "invalid_input", "the file is empty")], 0)

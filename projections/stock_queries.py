@@ -49,6 +49,7 @@ class AssetHolding:
 
 @dataclass(frozen=True)
 class ReportedFigures:
+    school: str
     as_of: date
     reported_by: str
     position: int
@@ -103,7 +104,8 @@ def latest_reports(db: ViewDatabase, as_of: date, district: str | None = None,
     for row in db.dicts(f"SELECT * FROM indicator_reports WHERE {' AND '.join(clauses)} "  # noqa: S608
                         "ORDER BY effective_date, position", params):
         latest[row["school_code"]] = ReportedFigures(
-            date.fromisoformat(row["effective_date"]), row["reported_by"], int(row["position"]),
+            row["school_code"], date.fromisoformat(row["effective_date"]), row["reported_by"],
+            int(row["position"]),
             {name: int(row[name]) for name in ("qualified_teachers", "key_teachers",
                                                "pe_arts_teachers", "teaching_area_m2",
                                                "sports_area_m2")},
@@ -216,3 +218,23 @@ def evaluate(db: ViewDatabase, as_of: date, district: str | None = None,
     for stocks in stocks_of(db, as_of, schools, district).values():
         by_district[stocks.district].append(stocks)
     return [evaluate_county(name, schools) for name, schools in sorted(by_district.items())]
+
+
+def evidence_positions(db: ViewDatabase, as_of: date, schools: list[str],
+                       indicator: Indicator) -> list[int]:
+    """The events an indicator's figures rest on: the asset entries (equipment value,
+    multimedia classrooms) or the reports in force, of the given schools, by the day."""
+    day = as_of.isoformat()
+    if indicator not in (Indicator.EQUIPMENT_VALUE, Indicator.MULTIMEDIA_CLASSROOMS):
+        wanted = set(schools)
+        return sorted(r.position for r in latest_reports(db, as_of).values() if r.school in wanted)
+    positions: list[int] = []
+    for start in range(0, len(schools), 500):
+        chunk = schools[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        asset = ("" if indicator is Indicator.EQUIPMENT_VALUE
+                 else f" AND asset = '{AssetKind.MULTIMEDIA_CLASSROOM.value}'")
+        positions += [int(p) for (p,) in db.rows(
+            f"SELECT position FROM asset_entries WHERE school_code IN ({marks}) "  # noqa: S608
+            f"AND effective_date <= ?{asset}", [*chunk, day])]
+    return sorted(positions)

@@ -19,7 +19,7 @@ from domain.terms import term
 from projections.findings import as_of
 from projections.findings.benchmark import allocation_positions
 from projections.findings.rule import Finding, Rule, Scope
-from projections.stock_queries import SchoolOnDay, evaluate
+from projections.stock_queries import SchoolOnDay, evaluate, evidence_positions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -42,8 +42,9 @@ def _allocated_by_school(
 def county_coefficients(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """County-level units whose difference coefficient of an indicator exceeds the stage's
     threshold, on the scope's day."""
+    on_day = as_of.schools_on(session, scope)
     schools = [SchoolOnDay(code, code, s.district, s.level, s.locale, s.students)
-               for code, s in sorted(as_of.schools_on(session, scope).items())]
+               for code, s in sorted(on_day.items())]
     findings = []
     for county in evaluate(session, scope.as_of, schools=schools):
         for stage in county.stages:
@@ -68,9 +69,18 @@ def county_coefficients(session: ViewDatabase, scope: Scope, params: Mapping[str
                                 f"{DEFINITIONS[spread.indicator].name_zh}的差异系数为 "
                                 f"{spread.coefficient:.2f}，高于 {float(spread.threshold):.2f}"),
                     measure_unit="ratio",
-                    evidence=(),
+                    evidence=_evidence(session, scope, stage, spread.indicator, on_day),
                 ))
     return findings
+
+
+def _evidence(session: ViewDatabase, scope: Scope, stage: Any, indicator: Any,
+              on_day: Mapping[str, Any]) -> tuple[int, ...]:
+    """The schools' registration and enrolment events and the stock events the figures rest on."""
+    codes = sorted({r.part.school.code for r in stage.schools})
+    positions = {p for code in codes for p in on_day[code].evidence}
+    positions.update(evidence_positions(session, scope.as_of, codes, indicator))
+    return tuple(sorted(positions))
 
 
 def _ratio(session: ViewDatabase, scope: Scope, categories: tuple[str, ...]) -> float | None:

@@ -25,6 +25,7 @@ def test_a_county_whose_coefficient_exceeds_the_threshold_is_found(bureau: Burea
                                          (700, 700 * 22_500_00)])
     assert finding.measure == float(expected)
     assert finding.threshold == 0.5
+    assert len(finding.evidence) >= 4  # the deliveries and the schools' registrations
     assert bureau.findings("difference_coefficient", as_of=date(2025, 11, 9)) == []
 
 
