@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from projections.books import insert_statement, upsert_statement
+from projections.books_schema import insert_statement, upsert_statement
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
