@@ -13,9 +13,9 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from api.imports import decode
 from domain.actors import Actor
 from domain.errors import InvalidInput, LedgerError
+from domain.import_sheet import decode
 from domain.indicator_reports import REPORTED_FIGURES
 from domain.ledger import FundLedger
 
