@@ -202,6 +202,12 @@ ERRORS_ZH: dict[str, str] = {
     "tranche_exceeds_available": "拨款批次超过可用额度", "tranche_exists": "拨款批次已存在",
     "tranche_not_found": "拨款批次不存在",
     "change_not_found": "变更不存在", "change_not_pending": "该变更已批准或驳回",
+    # Resource stocks (domain/stock_errors.py).
+    "over_quota": "超出核定编制总额", "posts_below_filled": "核定编制不能少于在编人数",
+    "no_vacancy": "该校没有空编", "not_enough_filled": "在编人数不足",
+    "not_enough_held": "资产数量或价值不足", "stock_date_order": "存量变动须按日期顺序登记",
+    "move_not_pending": "该交流轮岗已处理", "school_not_in_county": "学校不属于同一县级单位",
+    "implausible_figure": "填报数值超出合理范围", "move_not_found": "未找到该交流轮岗",
 }
 
 
