@@ -155,6 +155,24 @@ EVENTS: dict[str, tuple[str, str]] = {
     "UserAccount.RolesSet": ("角色设置", "Roles set"),
     "UserAccount.TokenIssued": ("令牌签发", "Token issued"),
     "UserAccount.TokensRevoked": ("令牌全部吊销", "Tokens revoked"),
+    # Resource stocks (domain/staffing.py, assets.py, indicator_reports.py).
+    "CountyPosts.Opened": ("编制账户建立", "County posts opened"),
+    "CountyPosts.TotalApproved": ("核定编制总额", "Post total approved"),
+    "CountyPosts.PostsDistributed": ("分配学校编制", "Posts distributed"),
+    "CountyPosts.Hired": ("补充在编教师", "Posts filled"),
+    "CountyPosts.Departed": ("在编教师减少", "Posts vacated"),
+    "CountyPosts.MovedOut": ("交流轮岗调出", "Posts moved out"),
+    "CountyPosts.MovedIn": ("交流轮岗调入", "Posts moved in"),
+    "PostMove.Proposed": ("交流轮岗申请", "Post move proposed"),
+    "PostMove.Approved": ("交流轮岗批准", "Post move approved"),
+    "PostMove.Rejected": ("交流轮岗驳回", "Post move rejected"),
+    "SchoolAssets.Opened": ("资产账户建立", "School assets opened"),
+    "SchoolAssets.Received": ("资产入库", "Assets received"),
+    "SchoolAssets.Disposed": ("资产报废", "Assets disposed of"),
+    "SchoolAssets.TransferredOut": ("资产调出", "Assets transferred out"),
+    "SchoolAssets.TransferredIn": ("资产调入", "Assets transferred in"),
+    "IndicatorReports.Opened": ("指标填报建立", "Indicator reports opened"),
+    "IndicatorReports.Reported": ("均衡指标填报", "Indicators reported"),
 }
 
 
