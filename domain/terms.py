@@ -95,6 +95,9 @@ ENTITY_TYPES: dict[str, tuple[str, str]] = {
     "EnrolmentSnapshot": ("在校生快照", "Enrolment snapshot"), "Tranche": ("拨款批次", "Tranche"),
     "TrancheSlot": ("批次登记", "Tranche register"),
     "PendingChange": ("待复核变更", "Two-person change"),
+    "CountyPosts": ("县域编制", "County posts"), "PostMove": ("交流轮岗", "Post move"),
+    "SchoolAssets": ("学校资产", "School assets"),
+    "IndicatorReports": ("均衡指标填报", "Indicator reports"),
 }
 INTERNAL_ENTITY_TYPES = frozenset({"VoucherNumber", "IdempotencyRecord", "AccessToken", "UserAccount",
                                    "TrancheSlot"})
