@@ -39,6 +39,7 @@ from api.routes import (
     system,
     tranches,
     users,
+    year_end,
 )
 from api.routes.system import ViewsProgress
 from api.schemas import PROBLEM_RESPONSES
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
                    expenditures.router, balances.router, findings.router, imports.router,
                    funding_standards.router, enrolment_snapshots.router, tranches.router,
                    users.router, posts.router, assets.router, balanced_development.router,
-                   audit.router):
+                   audit.router, year_end.router):
         app.include_router(router, responses=PROBLEM_RESPONSES,
                            dependencies=[Depends(refuse_unknown_query)])
     app.include_router(system.router)

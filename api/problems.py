@@ -99,6 +99,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "school_not_in_county": 422,
     "implausible_figure": 422,
     "move_not_found": 404,
+    "purpose_changed": 409,
+    "basic_expenditure_surplus": 409,
+    "carry_over_target_missing": 409,
+    "project_continuation_unexplained": 409,
+    "resource_units_not_closed": 409,
+    "operating_funds_purpose": 422,
     # Idempotency and concurrency.
     "idempotency_key_reused": 422,
     "concurrency_conflict": 409,

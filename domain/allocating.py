@@ -16,7 +16,7 @@ from domain.approvals import ChangeCommands
 from domain.bureau import check_unit, reason_text
 from domain.change import ChangeContext, register_change_kind
 from domain.classification import ExpenditureClass
-from domain.errors import InvalidInput, TransferNotAllowed
+from domain.errors import AllocationClosed, InvalidInput, TransferNotAllowed
 from domain.expenditure import Expenditure, VoucherNumber
 from domain.funding_standard import FundingStandard, check_hand_allocation
 from domain.idempotency import id_from_key
@@ -276,6 +276,11 @@ class AllocationCommands(ChangeCommands):
                 msg = ("a reversal cannot take effect before the spending it reverses "
                        f"({expenditure.spent_on})")
                 raise InvalidInput(msg)
+            if allocation.status == "closed" and not expenditure.reversed:
+                msg = (f"expenditure {expenditure_id} was spent in {expenditure.fiscal_year}, "
+                       "closed at year-end: an approver reverses it as a prior-year adjustment "
+                       "(POST /v1/expenditures/{id}/prior-year-adjustment)")
+                raise AllocationClosed(msg)
             stamp = Stamp(actor.user_id, role.value, day, idempotency_key, reason)
             expenditure.reverse(stamp)
             allocation.restore(expenditure.id, expenditure.amount, stamp)

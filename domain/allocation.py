@@ -48,11 +48,16 @@ class Origin(StrEnum):
 
 class Allocation(Aggregate):
     # 2: snapshots hold `formula` (how a tranche computed the amount; None for hand amounts).
-    class_version = 2
+    # 3: snapshots hold `carried_since` (the year 结转 money was first appropriated; issue 16).
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["formula"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["carried_since"] = None
 
     class Opened(Aggregate.Created):
         """The fields every way of opening an allocation records.
@@ -90,6 +95,12 @@ class Allocation(Aggregate):
     class OpenedByCarryOver(Opened):
         """Last year's remainder of the same school opens this one, already approved."""
 
+    class CarriedIn(Opened):
+        """Last year's remainder (结转) of the same school and purpose opens this one, already
+        approved; `carried_since` is the fiscal year the money was first appropriated in."""
+
+        carried_since: int
+
     def __init__(
         self,
         fund_id: UUID,
@@ -105,6 +116,7 @@ class Allocation(Aggregate):
         origin: str,
         stamp: Stamp,
         approved_by: str | None = None,
+        carried_since: int | None = None,
     ) -> None:
         self.fund_id = fund_id
         self.fund_code = fund_code
@@ -117,6 +129,7 @@ class Allocation(Aggregate):
         self.purpose = purpose
         self.amount = amount
         self.origin = origin
+        self.carried_since = carried_since
         self.effective_date = stamp.effective_date
         self.proposed_by = stamp.actor_id
         self.approved_by: str | None = approved_by
@@ -157,6 +170,12 @@ class Allocation(Aggregate):
     def accept_below_standard(self, standard_amount: int, stamp: Stamp) -> None:
         """The proposer's explicit reason (the stamp's) for an amount below the per-pupil
         standard of a formula-funded fund; the findings list it."""
+
+    @classmethod
+    def open_by_carry_in(cls, allocation_id: UUID, carried_since: int,
+                         approved_by: str | None = None, **fields: object) -> Allocation:
+        return cls._create(cls.CarriedIn, id=allocation_id, origin=Origin.CARRY_OVER.value,
+                           carried_since=carried_since, approved_by=approved_by, **fields)
 
     @property
     def remaining(self) -> int:
@@ -305,6 +324,41 @@ class Allocation(Aggregate):
     def _close_year(self, disposition: str, remainder: int,
                     carry_to_allocation_id: UUID | None, stamp: Stamp) -> None:
         self.allocated -= remainder
+        self.status = Status.CLOSED.value
+
+    def carry_forward(self, to_allocation_id: UUID, to_fund_code: str, stamp: Stamp) -> int:
+        """Year-end 结转: the remainder goes to next year's allocation of the same purpose."""
+        self.check_approved()
+        remainder = self.remaining
+        self._carry_forward(remainder=remainder, carry_to_allocation_id=to_allocation_id,
+                            to_fund_code=to_fund_code, stamp=stamp)
+        return remainder
+
+    @event("CarriedForward")
+    def _carry_forward(self, remainder: int, carry_to_allocation_id: UUID, to_fund_code: str,
+                       stamp: Stamp) -> None:
+        self.allocated -= remainder
+        self.status = Status.CLOSED.value
+
+    def recover_surplus(self, source: str, rule: str, stamp: Stamp) -> int:
+        """Year-end 结余: the remainder (possibly nothing) goes back to the source level."""
+        self.check_approved()
+        remainder = self.remaining
+        self._recover_surplus(remainder=remainder, source=source, rule=rule, stamp=stamp)
+        return remainder
+
+    @event("SurplusRecovered")
+    def _recover_surplus(self, remainder: int, source: str, rule: str, stamp: Stamp) -> None:
+        self.allocated -= remainder
+        self.status = Status.CLOSED.value
+
+    def expire_proposal(self, stamp: Stamp) -> None:
+        """A proposal nobody decided on by year-end closes with its year; nothing moves."""
+        self._check_proposed()
+        self._expire_proposal(stamp=stamp)
+
+    @event("ProposalExpired")
+    def _expire_proposal(self, stamp: Stamp) -> None:
         self.status = Status.CLOSED.value
 
     def _check_affords(self, amount: int) -> None:

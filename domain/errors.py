@@ -216,6 +216,44 @@ class ChangeNotPending(RuleViolation):
     title = "The change was already approved or rejected"
 
 
+class PurposeChanged(RuleViolation):
+    """结转 money keeps its original purpose (财预〔2010〕7号: 按原用途继续使用)."""
+
+    code = "purpose_changed"
+    title = "Carried-over money must keep its category, earmark and expenditure classes"
+
+
+class BasicExpenditureSurplus(RuleViolation):
+    """Basic expenditure (personnel, public operating) produces only 结转, never 结余."""
+
+    code = "basic_expenditure_surplus"
+    title = "Basic expenditure is carried over, never recovered as surplus"
+
+
+class CarryOverTargetMissing(RuleViolation):
+    code = "carry_over_target_missing"
+    title = "The next fiscal year has no open fund of the same purpose to carry over into"
+
+
+class ProjectContinuationUnexplained(RuleViolation):
+    code = "project_continuation_unexplained"
+    title = "A project's remainder is carried over only when the project continues, with a reason"
+
+
+class ResourceUnitsNotClosed(RuleViolation):
+    """Teacher posts, devices and other resource units are stocks, not money: no 结余."""
+
+    code = "resource_units_not_closed"
+    title = "Funds in resource units are not closed at year end"
+
+
+class OperatingFundsConstruction(InvalidInput):
+    """公用经费 may never pay for capital construction, salaries or debt (财教〔2006〕5号)."""
+
+    code = "operating_funds_purpose"
+    title = "Public operating funds may not pay for construction, salaries or debt"
+
+
 # Idempotency and concurrency.
 class IdempotencyKeyReused(LedgerError):
     code = "idempotency_key_reused"

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from domain import year_end
 from domain.actors import Actor, Role
 from domain.allocating import AllocationCommands
 from domain.bureau import reason_text
@@ -26,6 +25,7 @@ from domain.classification import (
     Source,
 )
 from domain.clock import BUREAU_TIMEZONE, bureau_today
+from domain.dispositions import check_operating_classes
 from domain.errors import FundAlreadyOpened, InvalidInput, SchoolAlreadyRegistered
 from domain.fund import Fund
 from domain.limits import (
@@ -35,22 +35,25 @@ from domain.limits import (
     NAME_LENGTH_MAX,
     STUDENTS_MAX,
 )
+from domain.prior_year import PriorYearCommands
 from domain.resource_commands import ResourceCommands
 from domain.rules import check_choice, check_code, check_text
 from domain.school import School
 from domain.unit_of_work import Batch, Decision, Outcome, working_copy
 from domain.units import check_amount, check_delta, unit_of
+from domain.year_end_close import YearEndCommands
 
 # Names other modules import from here.
 # The two-person changes registered here (domain/change.py); stable names, stored.
 FUND_ADJUST = "fund_adjust"
 FUND_CLOSE = "fund_close"
+YEAR_CLOSE = "year_close"
 
 __all__ = ["BUREAU_TIMEZONE", "Batch", "FundLedger", "Outcome", "bureau_today", "working_copy"]
 _working_copy = working_copy  # tests/domain/test_batch_copies.py
 
 
-class FundLedger(AllocationCommands, ResourceCommands):
+class FundLedger(YearEndCommands, PriorYearCommands, AllocationCommands, ResourceCommands):
     """Schools, funds, allocations and expenditures of one education bureau: the commands on
     schools and funds are here, those on allocations and spending in domain/allocating.py,
     on resource stocks (posts, assets, indicator reports) in domain/resource_commands.py,
@@ -162,6 +165,7 @@ class FundLedger(AllocationCommands, ResourceCommands):
         }
         classes = [check_choice(v, ExpenditureClass, "expenditure class").value
                    for v in expenditure_classes] or [c.value for c in DEFAULT_CLASSES[category_]]
+        check_operating_classes(category_.value, classes)
 
         def decide() -> Decision:
             if self.find(Fund, Fund.id_for(fields["code"])) is not None:
@@ -193,33 +197,6 @@ class FundLedger(AllocationCommands, ResourceCommands):
             params["reason"]))
         return Decision([fund])
 
-    def close_fund(
-        self, actor: Actor, code: str, *, disposition: str = year_end.LAPSE,
-        carry_to: str | None = None, reason: str = "year-end close",
-        effective_date: date | None = None, expected_version: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
-        """Asks for the year-end close (domain/year_end.py): a two-person change."""
-        role = actor.acting_as(Role.APPROVER)
-        year_end.check_disposition(disposition, carry_to)
-        params = {"code": code, "disposition": disposition, "carry_to": carry_to,
-                  "reason": reason_text(reason), "effective_date": effective_date}
-        return self.propose_change(actor, role, FUND_CLOSE, params, idempotency_key,
-                                   check=lambda: self._fund(code, expected_version))
-
-    def _apply_close_fund(self, context: ChangeContext, params: dict[str, Any]) -> Decision:
-        fund = self._fund(params["code"])
-        fund.check_open()
-        stamp = self._stamp_in_year(context.maker, context.maker_role, fund,
-                                    params["effective_date"], context.key, params["reason"])
-        carry_to = params["carry_to"]
-        target = self._fund(carry_to) if carry_to else None
-        if target is not None:
-            year_end.check_carry_over_target(fund, target)
-        return Decision([fund], year_end.close_fund(fund, params["disposition"], target,
-                                                    self.load, stamp,
-                                                    approved_by=context.approved_by))
-
 
 def _check_students(students: Any) -> int:
     if type(students) is not int or not 0 <= students <= STUDENTS_MAX:
@@ -236,5 +213,7 @@ def _check_fiscal_year(fiscal_year: Any) -> int:
 
 
 register_change_kind(FUND_ADJUST, FundLedger._apply_adjust_fund, "Change a fund's appropriation")
-register_change_kind(FUND_CLOSE, FundLedger._apply_close_fund,
-                     "Close a fund's year: remainders lapse or are carried over")
+register_change_kind(FUND_CLOSE, FundLedger.apply_close_fund,
+                     "Close a fund's year: each remainder carried over (结转) or recovered (结余)")
+register_change_kind(YEAR_CLOSE, FundLedger.apply_close_year,
+                     "Close a fiscal year: every money fund, all or nothing")

@@ -250,6 +250,12 @@ def _carried_in(state: _Page, e: Any, position: int) -> None:
     _fund(state, e, position)["appropriated"] += e.amount
 
 
+def _carry_over_received(state: _Page, e: Any, position: int) -> None:
+    row = _fund(state, e, position)
+    row["appropriated"] += e.amount
+    row["allocated"] += e.amount
+
+
 def _committed(state: _Page, e: Any, position: int) -> None:
     _fund(state, e, position)["allocated"] += e.amount
 
@@ -262,6 +268,12 @@ def _fund_closed(state: _Page, e: Any, position: int) -> None:
     row = _fund(state, e, position)
     # The remainders left the fund: what stays allocated is what was spent.
     row["allocated"] -= e.lapsed + e.carried_over
+    row["status"], row["closed_on"] = "closed", _day(e)
+
+
+def _fund_year_end_closed(state: _Page, e: Any, position: int) -> None:
+    row = _fund(state, e, position)
+    row["allocated"] -= e.carried_forward + e.surplus_recovered
     row["status"], row["closed_on"] = "closed", _day(e)
 
 
@@ -368,6 +380,12 @@ def _year_closed(state: _Page, e: Any, position: int) -> None:
     _entry(state, row, "allocated", -e.remainder, 0, _day(e), position)
 
 
+def _proposal_expired(state: _Page, e: Any, position: int) -> None:
+    row = _allocation(state, e, position)
+    _withdraw_proposal(state, row, position)
+    row["status"] = "closed"
+
+
 def _change_spent(sign: int) -> Callable[[_Page, Any, int], None]:
     def handle(state: _Page, e: Any, position: int) -> None:
         row = _allocation(state, e, position)
@@ -412,12 +430,15 @@ HANDLERS: dict[type, Callable[[_Page, Any, int], None]] = {
     Fund.AppropriationAdjusted: _appropriation_adjusted,
     Fund.CarriedIn: _carried_in,
     Fund.Committed: _committed,
+    Fund.CarryOverReceived: _carry_over_received,
     Fund.TrancheCommitted: _committed,
     Fund.Released: _released,
     Fund.Closed: _fund_closed,
+    Fund.YearEndClosed: _fund_year_end_closed,
     Allocation.Proposed: _allocation_opened,
     Allocation.OpenedByTransfer: _allocation_opened,
     Allocation.OpenedByCarryOver: _allocation_opened,
+    Allocation.CarriedIn: _allocation_opened,
     Allocation.Approved: _approved,
     Allocation.Rejected: _rejected,
     Allocation.Adjusted: _change_allocated("delta", 1),
@@ -425,6 +446,9 @@ HANDLERS: dict[type, Callable[[_Page, Any, int], None]] = {
     Allocation.TransferredOut: _change_allocated("amount", -1),
     Allocation.TransferredIn: _change_allocated("amount", 1),
     Allocation.YearClosed: _year_closed,
+    Allocation.CarriedForward: _year_closed,
+    Allocation.SurplusRecovered: _year_closed,
+    Allocation.ProposalExpired: _proposal_expired,
     Allocation.Spent: _change_spent(1),
     Allocation.SpendingReversed: _change_spent(-1),
     Expenditure.Recorded: _expenditure_recorded,

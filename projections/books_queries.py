@@ -89,7 +89,9 @@ def allocation_amounts_as_of(db: ViewDatabase, school: str, fiscal_year: int, as
 
 
 STATUS_AFTER_EVENT = {"Proposed": "proposed", "Approved": "approved", "Rejected": "rejected",
-                      "Cancelled": "cancelled", "YearClosed": "closed"}
+                      "Cancelled": "cancelled", "YearClosed": "closed",
+                      "CarriedForward": "closed", "SurplusRecovered": "closed",
+                      "ProposalExpired": "closed"}
 
 
 def status_as_of(history: list[dict[str, Any]], as_of: date, now: str) -> str:

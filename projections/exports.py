@@ -23,13 +23,14 @@ from domain.units import Unit, unit_of
 from projections.journal import JOURNAL_TABLE, journal_head
 
 if TYPE_CHECKING:
+    from projections.carry_over_statement import CarryOverStatement
     from projections.database import ViewDatabase
     from projections.queries import BureauQueries
     from projections.replay import ReplayedBooks
     from projections.rural_support import RuralSupportReport
 
 FORMATS = ("csv", "xlsx")
-KINDS = ("balances", "journal", "rural")
+KINDS = ("balances", "journal", "rural", "carry-over")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 EXPORT_ROWS_MAX = 1_000_000  # an XLSX sheet holds 1,048,576 rows
@@ -457,5 +458,43 @@ def build_export(kind: str, db: ViewDatabase, queries: BureauQueries, fiscal_yea
         return journal_export(db, fiscal_year, as_of)
     if kind == "rural":
         return rural_export(queries.rural_support(fiscal_year, as_of=as_of))
+    if kind == "carry-over":
+        return carry_over_export(queries.carry_over(fiscal_year, as_of=as_of))
     msg = f"export must be one of {', '.join(KINDS)}, not {kind!r}"
     raise ValueError(msg)
+
+
+# ----------------------------------------------------------------------------- carry-over
+
+CARRY_OVER_COLUMNS = [
+    Column("fund", "资金 fund"), Column("source", "来源级次 source level"),
+    Column("school", "学校 school"), Column("unit", "单位 unit"),
+    Column("carry_in", "年初结转 opening carry-in", money=True),
+    Column("appropriation", "本年预算 appropriation", money=True),
+    Column("adjustments", "预算调整 adjustments", money=True),
+    Column("allocated", "已分配 allocated", money=True),
+    Column("spent", "已支出 spent", money=True),
+    Column("carried_forward", "结转下年 carried forward", money=True),
+    Column("surplus_recovered", "结余收回 surplus recovered", money=True),
+    Column("prior_year_adjustments", "以前年度盈余调整 prior-year adjustments", money=True),
+    Column("closing", "年末余额 closing", money=True),
+]
+SURPLUS_COLUMNS = [
+    Column("source", "来源级次 source level"), Column("unit", "单位 unit"),
+    Column("recovered", "结余收回 recovered", money=True),
+    Column("prior_year_adjustments", "以前年度盈余调整 prior-year adjustments", money=True),
+    Column("balance", "结余合计 balance", money=True),
+]
+
+
+def carry_over_export(statement: CarryOverStatement) -> Export:
+    """The 结转结余 statement: its rows (the fund's own row has no school), then the recovered
+    surplus by source level."""
+    suffix = f"-as-of-{statement.as_of.isoformat()}" if statement.as_of else ""
+    rows = [{**vars(row), "school": row.school or "（未分配 unallocated）", "unit": statement.unit,
+             "closing": row.closing} for row in statement.rows]
+    surplus = [{**vars(s), "unit": statement.unit, "balance": s.balance} for s in statement.surplus]
+    return Export(f"carry-over-{statement.fiscal_year}{suffix}", [
+        Sheet("carry_over", CARRY_OVER_COLUMNS, rows),
+        Sheet("surplus", SURPLUS_COLUMNS, surplus),
+    ])

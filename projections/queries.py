@@ -17,6 +17,8 @@ from typing import Any
 
 from domain.errors import FundNotFound, InvalidInput, SchoolNotFound
 from projections.books import BooksView
+from projections.carry_over import TABLES as CARRY_OVER_TABLES
+from projections.carry_over_statement import CarryOverStatement, carry_over_statement
 from projections.changes import ChangeRow, ChangesView, list_changes
 from projections.database import StoreSettings, ViewDatabase
 from projections.rural_support import (
@@ -77,6 +79,9 @@ class FundBalance:
     available: int
     version: int
     position: int
+    carried_in: int = 0
+    carried_forward: int = 0
+    surplus_recovered: int = 0
 
 
 @dataclass(frozen=True)
@@ -319,7 +324,31 @@ class BureauQueries:
         if not found:
             msg = f"fund {code} not found"
             raise FundNotFound(msg)
-        return _fund_balance(found[0])
+        return self._with_year_end([_fund_balance(found[0])])[0]
+
+    def _with_year_end(self, balances: list[FundBalance]) -> list[FundBalance]:
+        """Fund balances with their 结转 in, 结转 out and 结余 (the carry-over view's)."""
+        if not balances:
+            return balances
+        if not self._db().table_exists(CARRY_OVER_TABLES[0]):
+            return balances  # the runner has not built the carry-over view yet
+        codes = [b.fund for b in balances]
+        marks = ", ".join("?" * len(codes))
+        figures = {code: (int(i), int(f), int(r)) for code, i, f, r in self._db().rows(
+            "SELECT fund_code, carried_in, carried_forward, surplus_recovered "  # noqa: S608
+            f"FROM carry_over_funds WHERE fund_code IN ({marks})", codes)}
+        return [replace(b, carried_in=figures[b.fund][0], carried_forward=figures[b.fund][1],
+                        surplus_recovered=figures[b.fund][2]) if b.fund in figures else b
+                for b in balances]
+
+    def carry_over(self, fiscal_year: int, as_of: date | None = None) -> CarryOverStatement:
+        """The 结转结余 statement of a fiscal year as of a business date (projections/
+        carry_over_statement.py)."""
+        db = self._db()
+        with db.snapshot():
+            if not db.table_exists(CARRY_OVER_TABLES[0]):
+                return CarryOverStatement(fiscal_year, as_of, self.position())
+            return carry_over_statement(db, fiscal_year, as_of, self.position())
 
     # -------------------------------------------------------------------- lists
 
@@ -359,7 +388,7 @@ class BureauQueries:
     def list_funds(self, fiscal_year: int | None = None, after: str | None = None,
                    limit: int = 100) -> tuple[list[FundBalance], str | None]:
         rows, cursor = self._page("funds", "fund_code", {"fiscal_year": fiscal_year}, after, limit)
-        return [_fund_balance(r) for r in rows], cursor
+        return self._with_year_end([_fund_balance(r) for r in rows]), cursor
 
     def list_allocations(self, school: str | None = None, fund: str | None = None,
                          status: str | None = None, fiscal_year: int | None = None,

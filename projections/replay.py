@@ -191,11 +191,14 @@ _HANDLERS: dict[type, str] = {
     Allocation.TransferredIn: "_allocation_transferred_in",
     Allocation.Cancelled: "_allocation_cancelled",
     Allocation.YearClosed: "_allocation_year_closed",
+    Allocation.CarriedForward: "_allocation_year_closed",
+    Allocation.SurplusRecovered: "_allocation_year_closed",
     Allocation.Spent: "_allocation_spent",
     Allocation.SpendingReversed: "_allocation_spending_reversed",
     Allocation.Proposed: "_opened",
     Allocation.OpenedByTransfer: "_opened",
     Allocation.OpenedByCarryOver: "_opened",
+    Allocation.CarriedIn: "_opened",
 }
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from domain.ledger import FundLedger
 from projections.books import BooksView
+from projections.carry_over import CarryOverView
 from projections.changes import ChangesView
 from projections.database import StoreSettings, ViewDatabase
 from projections.findings.facts import AuditFactsView
@@ -49,6 +50,7 @@ REGISTERED_VIEWS: list[type[PageView]] = [
     AuditFactsView,
     ChangesView,
     StocksView,
+    CarryOverView,
 ]
 
 # (events done, events in the log) after each page, for progress bars.

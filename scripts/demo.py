@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -58,6 +59,13 @@ def demo(
                 typer.echo(f"  {line}")
             if not clean:
                 inject_demo_anomalies(ledger, year, seed)
+            if ledger.today() >= date(year + 1, 1, 2):
+                # The finance office closes the past year (结转/结余), as docs/year-end.md says.
+                from scripts.generator.year_end import close_generated_year  # noqa: PLC0415
+
+                for line in close_generated_year(ledger, year, summary.fund_codes,
+                                                 seed=seed).lines():
+                    typer.echo(f"  {line}")
             _catch_up_views(settings)
         else:
             typer.echo(f"the store already holds {ledger.last_position()} events; not generating")

@@ -294,6 +294,15 @@ def report_rural(year: Year, output_format: Format = "csv", out: Out = None, as_
     _export("rural", year, as_of, output_format, out)
 
 
+@report_app.command("carry-over")
+@cli_command
+def report_carry_over(year: Year, output_format: Format = "csv", out: Out = None,
+                      as_of: AsOf = None) -> None:
+    """The 结转结余 statement of a fiscal year (as of a date): per fund, source level and
+    school, carry-in, appropriation, allocated, spent, carried forward, surplus, closing."""
+    _export("carry-over", year, as_of, output_format, out)
+
+
 @export_app.command("balances")
 @cli_command
 def export_balances(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None) -> None:

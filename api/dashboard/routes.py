@@ -413,6 +413,23 @@ def balanced_development(request: Request, db: ViewsDb, as_of: AsOf = "", year: 
                    chosen=chosen)
 
 
+CARRY_OVER_ROWS_SHOWN_MAX = 2_000
+
+
+@router.get("/carry-over", response_class=HTMLResponse)
+def carry_over(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
+    """The 结转结余 statement of the year as of a day (docs/year-end.md)."""
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    day, fiscal_year = _page_context(request, db, as_of, year)
+    statement = request.app.state.queries.carry_over(fiscal_year, as_of=day)
+    truncated = len(statement.rows) > CARRY_OVER_ROWS_SHOWN_MAX
+    statement.rows = statement.rows[:CARRY_OVER_ROWS_SHOWN_MAX]
+    return _render(request, "carry_over.html", actor, db, "carry_over", as_of, year,
+                   statement=statement, truncated=truncated)
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
           entity_type: Annotated[str, Query(max_length=40)] = "",

@@ -191,7 +191,7 @@ def public_key(_: Auditor, request: Request) -> Response:
     return Response(digests.public_pem(key.public_key()), media_type="application/x-pem-file")
 
 
-ExportKind = Literal["balances", "journal", "rural"]
+ExportKind = Literal["balances", "journal", "rural", "carry-over"]
 ExportYear = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
 ExportFormat = Annotated[Literal["csv", "xlsx"], Query(alias="format")]
 EXPORT_JOBS_PATH = "/v1/audit/export-jobs"

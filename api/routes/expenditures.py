@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.auth import Ledger, Officer, Reader
+from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.schemas import (
@@ -115,3 +115,15 @@ def _with_history(request: Request, answer: ExpenditurePublic) -> ExpenditurePub
             reason=last.get("reason") or "", reversed_by=last.get("actor"),
             reversed_on=last.get("effective_date") or None, position=int(last["position"]))
     return answer
+
+
+@router.post("/{id}/prior-year-adjustment", response_model=ExpenditurePublic)
+def adjust_prior_year(expenditure_id: ExpenditureId, body: ReverseExpenditure, actor: Approver,
+                      ledger: Ledger, request: Request, response: Response,
+                      idempotency_key: IdempotencyKey = None) -> ExpenditurePublic:
+    """Reverse an expenditure of a closed year as a prior-year adjustment (以前年度盈余调整) of
+    that year and source level (approver): the amount joins its recovered surplus; the closed
+    allocation stays closed (docs/year-end.md)."""
+    outcome = execute(request, response, lambda: ledger.adjust_prior_year(
+        actor, expenditure_id, **body.model_dump(), idempotency_key=idempotency_key))
+    return expenditure_public(outcome.subject, outcome.position)

@@ -33,24 +33,27 @@ FundCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)
 
 
 def _spent(request: Request, fund: Fund, views: Any | None = None,
-           written_at: int | None = None) -> tuple[int, int]:
+           written_at: int | None = None) -> tuple[int, int, tuple[int, int, int]]:
     """What the fund's allocations have spent and what awaits approval, from the views
-    (spending never loads the fund), so every answer about a fund has the list's figures.
+    (spending never loads the fund), so every answer about a fund has the list's figures;
+    and its year-end figures (carried in, carried forward, surplus recovered).
 
     After a write, the views are given a bounded wait to reach it. The write is durable by
     then, so its answer must not turn into an error: a fund the views have not reached yet
     has nothing spent in them either (they apply events in order)."""
     if fund.version == 1 and written_at is not None:
-        return 0, 0  # nothing can have been spent from, or proposed of, a fund just opened
+        return 0, 0, (0, 0, 0)  # nothing can have been spent from, or proposed of, a fund just opened
     views = views or queries_of(request)
     if written_at is not None:
         views.wait_for(written_at, request.app.state.settings.read_wait_seconds_max)
     try:
         balance = views.fund_balance(fund.code)
     except FundNotFound:
-        return 0, 0
+        return 0, 0, (0, 0, 0)
     row = row_dict(balance)
-    return int(row.get("spent") or 0), int(row.get("proposed") or 0)
+    return int(row.get("spent") or 0), int(row.get("proposed") or 0), (
+        int(row.get("carried_in") or 0), int(row.get("carried_forward") or 0),
+        int(row.get("surplus_recovered") or 0))
 
 
 def _written(request: Request, outcome: Outcome) -> FundPublic:
@@ -59,8 +62,8 @@ def _written(request: Request, outcome: Outcome) -> FundPublic:
 
 def written_fund(request: Request, fund: Fund, position: int) -> FundPublic:
     """A fund just written, with its spending once the views have (boundedly) reached it."""
-    spent, proposed = _spent(request, fund, written_at=position)
-    return fund_public(fund, spent, position, proposed=proposed)
+    spent, proposed, year_end = _spent(request, fund, written_at=position)
+    return fund_public(fund, spent, position, proposed=proposed, year_end=year_end)
 
 
 def _listed(row: dict[str, Any]) -> FundPublic:
@@ -99,8 +102,8 @@ def get_fund(code: FundCode, _: Reader, ledger: Ledger, request: Request, respon
     fund = ledger.get_fund(code)
     views = views_at(request, min_position)
     response.headers["ETag"] = etag(fund.version)
-    spent, proposed = _spent(request, fund, views)
-    return fund_public(fund, spent, proposed=proposed)
+    spent, proposed, year_end = _spent(request, fund, views)
+    return fund_public(fund, spent, proposed=proposed, year_end=year_end)
 
 
 @router.post("/{code}/adjust", status_code=202, response_model=ChangePublic)
@@ -134,9 +137,31 @@ def mark_formula_funded(code: FundCode, body: MarkFormulaFunded, actor: Officer,
 def close_fund(code: FundCode, body: CloseFund, actor: Approver, ledger: Ledger,
                request: Request, response: Response, idempotency_key: IdempotencyKey = None,
                if_match: IfMatch = None) -> ChangePublic:
-    """Ask for the year-end close (approver): each allocation's remainder lapses or is carried
-    over once another approver approves the change (/v1/changes)."""
+    """Ask for the year-end close (approver), applied when another approver approves the change
+    (/v1/changes): each allocation's remainder carried over (结转) into next year's fund of the
+    same purpose, or recovered as surplus (结余) to the source level; by category unless
+    `disposition` or an exception says otherwise (docs/year-end.md)."""
     version = expected_version(if_match)
+    fields = body.model_dump()
+    next_year = fund_codes_of_year(request, ledger.get_fund(code).fiscal_year + 1)
     return pending(request, response, lambda: ledger.close_fund(
-        actor, code, **body.model_dump(), expected_version=version,
+        actor, code, **fields, next_year_funds=next_year, expected_version=version,
         idempotency_key=idempotency_key))
+
+FUNDS_OF_A_YEAR_MAX = 10_000
+
+
+def fund_codes_of_year(request: Request, fiscal_year: int) -> list[str]:
+    """The bureau's funds of a year, from the views once they hold every event written so far
+    (the domain has no index of funds by year; a fund opened but not yet seen would be missed)."""
+    views = queries_of(request)
+    views.wait_for(request.app.state.ledger.last_position(),
+                   request.app.state.settings.read_wait_seconds_max)
+    codes: list[str] = []
+    after = None
+    while len(codes) < FUNDS_OF_A_YEAR_MAX:
+        rows, after = views.list_funds(fiscal_year=fiscal_year, after=after, limit=1_000)
+        codes.extend(row_dict(r)["fund"] for r in rows)
+        if after is None:
+            break
+    return codes

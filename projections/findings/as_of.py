@@ -79,13 +79,15 @@ def allocation_rows(session: ViewDatabase, scope: Scope, *, all_years: bool) -> 
                    a.proposed_position, a.decision, a.decided_by, a.decided_role,
                    a.decided_on, a.decided_position, a.carried_to,
                    COALESCE(e.allocated, 0) AS allocated, COALESCE(e.spent, 0) AS spent,
-                   e.last_funded_on, e.last_position
+                   e.last_funded_on, e.closed_on, e.last_position
             FROM findings_allocations a
             LEFT JOIN (SELECT x.allocation_id,
                               SUM(CASE WHEN x.kind = 'allocated' THEN x.delta END) AS allocated,
                               SUM(CASE WHEN x.kind = 'spent' THEN x.delta END) AS spent,
                               MAX(CASE WHEN x.kind = 'allocated' AND x.delta > 0
                                        THEN x.effective_date END) AS last_funded_on,
+                              MAX(CASE WHEN x.kind = 'closed' THEN x.effective_date END)
+                                  AS closed_on,
                               MAX(x.position) AS last_position
                        FROM findings_allocation_entries x {entries_of_year}
                        WHERE x.effective_date <= ? AND x.position <= ?

@@ -327,12 +327,29 @@ def _spent_by(sign: int) -> Callable[[_PageWrites, Any, int], None]:
 
 
 def _year_closed(s: _PageWrites, e: Any, position: int) -> None:
+    """The first release's close: its entry stays as that release wrote it (views of old
+    stores are not rewritten); new closes are closing entries (_carried_forward)."""
     _entry(s, e, "allocated", -e.remainder, position)
     if e.carry_to_allocation_id is not None:
         s.execute(
             "UPDATE findings_allocations SET carried_to = ? WHERE allocation_id = ?",
             (str(e.carry_to_allocation_id), str(e.originator_id)),
         )
+
+
+def _carried_forward(s: _PageWrites, e: Any, position: int) -> None:
+    # A closing entry of its own kind: the rules see what was allocated in the year (the
+    # benchmark, idle balances at year-end), and that the allocation closed on that day.
+    _entry(s, e, "closed", -e.remainder, position)
+    if e.carry_to_allocation_id is not None:
+        s.execute(
+            "UPDATE findings_allocations SET carried_to = ? WHERE allocation_id = ?",
+            (str(e.carry_to_allocation_id), str(e.originator_id)),
+        )
+
+
+def _surplus_recovered(s: _PageWrites, e: Any, position: int) -> None:
+    _entry(s, e, "closed", -e.remainder, position)
 
 
 def _expenditure_recorded(s: _PageWrites, e: Any, position: int) -> None:
@@ -376,9 +393,11 @@ _HANDLERS: dict[type, Callable[[_PageWrites, Any, int], None]] = {
     Fund.Opened: _fund_opened,
     Fund.AppropriationAdjusted: _appropriation_adjusted,
     Fund.CarriedIn: _carried_in,
+    Fund.CarryOverReceived: _carried_in,
     Allocation.Proposed: _allocation_opened,
     Allocation.OpenedByTransfer: _allocation_opened,
     Allocation.OpenedByCarryOver: _allocation_opened,
+    Allocation.CarriedIn: _allocation_opened,
     Allocation.Approved: _decided(Status.APPROVED.value),
     Allocation.Rejected: _decided(Status.REJECTED.value),
     Allocation.Adjusted: _allocated_by("delta", 1),
@@ -386,6 +405,8 @@ _HANDLERS: dict[type, Callable[[_PageWrites, Any, int], None]] = {
     Allocation.TransferredOut: _allocated_by("amount", -1),
     Allocation.TransferredIn: _allocated_by("amount", 1),
     Allocation.YearClosed: _year_closed,
+    Allocation.CarriedForward: _carried_forward,
+    Allocation.SurplusRecovered: _surplus_recovered,
     Allocation.Spent: _spent_by(1),
     Allocation.SpendingReversed: _spent_by(-1),
     Allocation.BelowStandardAccepted: _below_standard_accepted,

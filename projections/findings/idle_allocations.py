@@ -29,6 +29,12 @@ def _days(later: str, earlier: str) -> int:
     return (date.fromisoformat(later) - date.fromisoformat(earlier)).days
 
 
+def _closed_before(row: Mapping[str, Any], scope: Scope) -> bool:
+    """Closed at a year-end before the day: its remainder went on as 结转 or back as 结余. On
+    the closing day itself the balance still shows, as the year ended with it."""
+    return row["closed_on"] is not None and row["closed_on"] < scope.day
+
+
 def idle(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Approved allocations with money left and neither an expenditure nor new money in the
     last `idle_days`: the clock starts at the last spending, or at the approval or increase
@@ -42,7 +48,8 @@ def idle(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list
     findings = []
     for row in as_of.allocations(session, scope):
         remaining = row["allocated"] - row["spent"]
-        if row["decision"] != "approved" or remaining <= 0 or row["unit"] != params["unit"]:
+        if (row["decision"] != "approved" or remaining <= 0 or row["unit"] != params["unit"]
+                or _closed_before(row, scope)):
             continue
         since, position = last_spend.get(row["allocation_id"], (row["decided_on"], row["decided_position"]))
         what = "last spent on" if row["allocation_id"] in last_spend else "approved on"
@@ -86,7 +93,8 @@ def stale(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> lis
     findings = []
     for row in rows:
         remaining = row["allocated"] - row["spent"]
-        if row["decision"] != "approved" or remaining <= 0 or row["fiscal_year"] > scope.fiscal_year:
+        if (row["decision"] != "approved" or remaining <= 0 or row["fiscal_year"] > scope.fiscal_year
+                or _closed_before(row, scope)):
             continue
         origin, chain = row, [row["decided_position"]]
         while origin["allocation_id"] in source_of:
@@ -120,6 +128,49 @@ def stale(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> lis
     return findings
 
 
+def idle_carry_over(session: ViewDatabase, scope: Scope,
+                    params: Mapping[str, Any]) -> list[Finding]:
+    """Carried-over money (结转) still unspent more than `carry_over_age_days_max` after it
+    was first carried: 结转 is for work under way, and local rules recover what stays unused
+    for two years (the ledger does so at the second year-end)."""
+    age_max = int(params["carry_over_age_days_max"])
+    rows = as_of.allocations(session, scope, all_years=True)
+    source_of = {r["carried_to"]: r for r in rows if r["carried_to"]}
+    findings = []
+    for row in rows:
+        remaining = row["allocated"] - row["spent"]
+        if (row["origin"] != "carry_over" or row["decision"] != "approved" or remaining <= 0
+                or row["fiscal_year"] > scope.fiscal_year or row["unit"] != params["unit"]
+                or _closed_before(row, scope)):
+            continue
+        first, chain = row, [row["decided_position"]]
+        while (first["allocation_id"] in source_of
+               and source_of[first["allocation_id"]]["origin"] == "carry_over"):
+            first = source_of[first["allocation_id"]]
+            chain.append(first["decided_position"])
+        age_days = _days(scope.day, first["decided_on"])
+        if age_days <= age_max:
+            continue
+        findings.append(
+            Finding(
+                rule="idle_carry_over",
+                fiscal_year=scope.fiscal_year,
+                key={"allocation_id": row["allocation_id"]},
+                measure=age_days,
+                threshold=age_max,
+                message=(
+                    f"{money_text(remaining, row['unit'])} of {row['fund_code']} at "
+                    f"{row['school_code']} was first carried over on {first['decided_on']} and "
+                    f"is still unspent ({age_days} days)"
+                ),
+                evidence=tuple(sorted(p for p in chain if p is not None)),
+                amount_minor=remaining,
+                unit=row["unit"],
+            )
+        )
+    return findings
+
+
 RULES = (
     Rule(
         name="idle_allocation",
@@ -134,5 +185,13 @@ RULES = (
         basis="财预〔2010〕7号 on 结转 and 结余; 审计署 findings on balances idle for years",
         params={"balance_age_days_max": 365},
         query=stale,
+    ),
+    Rule(
+        name="idle_carry_over",
+        title="Carry-over (结转) unspent more than a year after it was first carried",
+        basis="财预〔2010〕7号 (结转 keeps its purpose for work under way); local two-year "
+              "recovery rules; reference/domain.md §4.3 item 7",
+        params={"carry_over_age_days_max": 365, "unit": "CNY"},
+        query=idle_carry_over,
     ),
 )

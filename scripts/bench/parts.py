@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ REBUILD = "5 rebuild"
 READS = "6 reads"
 VERIFY = "7 verify"
 PEER = "8 beancount"
+YEAR_END = "9 year-end close"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,26 @@ def bulk_import(ctx: Context, ledger: FundLedger) -> None:
         events / seconds, "events/s", Target(50_000),
         baseline=ctx.key(BULK, "ledger.batch() of 1,000 expenditures"),
         detail=f"{events:,} events in {seconds:.1f} s, parsing and checks included"))
+
+
+def year_end(ctx: Context, ledger: FundLedger) -> None:
+    """Closes the generated year in one all-or-nothing command (docs/year-end.md): every
+    allocation of every money fund carried over (basic) or recovered as surplus (projects).
+    Last of the parts: the year is closed afterwards."""
+    from scripts.generator.office import APPROVER as CHIEF  # noqa: PLC0415
+    from scripts.generator.year_end import open_next_year  # noqa: PLC0415
+
+    next_year = open_next_year(ledger, FISCAL_YEAR, ctx.workload.fund_codes)
+    started = time.perf_counter()
+    outcome = ledger.close_year(CHIEF, FISCAL_YEAR, funds=ctx.workload.fund_codes,
+                                next_year_funds=next_year, reason="bench: year-end close")
+    seconds = time.perf_counter() - started
+    allocations = sum(len(fund.allocation_ids) for fund in outcome.subjects)
+    ctx.report.add(Figure(
+        YEAR_END, "close the generated year (one command, all funds)", ctx.store,
+        allocations / seconds, "allocations/s", Target(5_000),
+        detail=f"{allocations:,} allocations of {len(outcome.subjects)} funds in {seconds:.1f} s, "
+               f"{len(next_year)} funds of {FISCAL_YEAR + 1} receiving 结转"))
 
 
 def in_process_writes(ctx: Context, ledger: FundLedger) -> None:

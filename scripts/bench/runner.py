@@ -105,6 +105,9 @@ def _measure_store(report: Report, options: BenchOptions, store: str, settings: 
             conninfo = scratch.conninfo(options.postgres_url)
             steps.append(("raw", parts.RAW, "physical limits", "rows/s",
                           lambda: parts.raw_limits(ctx, conninfo), None))
+        # Last: it closes the generated year, which the other parts write to.
+        steps.append(("yearend", parts.YEAR_END, "close the generated year", "allocations/s",
+                      lambda: parts.year_end(ctx, ledger), Target(5_000)))
         for name, part, label, unit, measure, target in steps:
             if name not in chosen or (name == "beancount" and not first):
                 continue

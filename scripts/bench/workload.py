@@ -71,6 +71,7 @@ class Workload:
     seconds: float
     allocations: list[UUID] = field(default_factory=list)
     officer_token: str = ""
+    fund_codes: list[str] = field(default_factory=list)  # the generated year's and the bench's
     run_tag: str = field(default_factory=lambda: f"{random.randrange(16**6):06x}")
     _serial: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -96,7 +97,8 @@ def generate_year(ledger: FundLedger, events: int) -> Workload:
                        scale=shape.scale,
                        expenditures_per_school_month=shape.vouchers_per_school_month)
     seconds = time.perf_counter() - started
-    workload = Workload(shape, [s.code for s in schools], summary.events, seconds)
+    workload = Workload(shape, [s.code for s in schools], summary.events, seconds,
+                        fund_codes=[*summary.fund_codes, BENCH_FUND])
     _open_bench_fund(ledger, workload)
     return workload
 

@@ -60,6 +60,7 @@ class GenerationSummary:
     last_position: int
     elapsed_seconds: float
     ground_truth: list[dict[str, Any]] = field(default_factory=list)
+    fund_codes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
@@ -158,4 +159,5 @@ def generate(
         enrolment_reports=counts.get("report_enrolment", 0),
         reclassifications=counts.get("reclassify_school", 0),
         commands=sum(counts.values()), events=last - first, first_position=first + 1,
-        last_position=last, elapsed_seconds=time.monotonic() - started, ground_truth=truth)
+        last_position=last, elapsed_seconds=time.monotonic() - started, ground_truth=truth,
+        fund_codes=sorted({c.args["code"] for c in plan.commands if c.kind == "open_fund"}))

@@ -59,7 +59,10 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/v1/expenditures", None, READERS),
     ("GET", f"/v1/expenditures/{E}", None, READERS),
     ("POST", f"/v1/expenditures/{E}/reverse", {"reason": "r"}, {"officer"}),
+    ("POST", f"/v1/expenditures/{E}/prior-year-adjustment", {"reason": "r"}, {"approver"}),
     ("GET", f"/v1/reports/rural-support?fiscal_year={FISCAL_YEAR}", None, READERS),
+    ("GET", f"/v1/reports/carry-over?fiscal_year={FISCAL_YEAR}", None, READERS),
+    ("POST", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}, {"approver"}),
     ("GET", "/v1/audit/journal", None, {"auditor"}),
     ("GET", f"/v1/audit/history/{A}", None, {"auditor"}),
     ("GET", "/v1/audit/verify", None, {"auditor"}),
@@ -188,6 +191,8 @@ def test_the_matrix_covers_every_operation_of_the_app(api: Api) -> None:
     covered = {(m, p.replace("/v1/funds/PUB-1", "/v1/funds/{code}")
                 .replace("/v1/users/user.reader", "/v1/users/{name}")) for m, p in covered}
     covered = {(m, p.replace("/v1/staffing/Pei", "/v1/staffing/{district}")
-                .replace("/v1/post-moves/{id}", "/v1/post-moves/{move_id}")) for m, p in covered}
+                .replace("/v1/post-moves/{id}", "/v1/post-moves/{move_id}")
+                .replace(f"/v1/fiscal-years/{FISCAL_YEAR}/", "/v1/fiscal-years/{year}/"))
+               for m, p in covered}
     assert published - covered == set()
     assert covered - published == set()

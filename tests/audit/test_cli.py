@@ -81,3 +81,14 @@ def test_report_and_exports(cli: AuditedStore, tmp_path: Path) -> None:
     code, output = run("export", "journal", "--year", "2025", "--format", "xlsx")
     assert code == 2
     assert "--out" in output
+
+
+def test_report_carry_over(cli: AuditedStore, tmp_path: Path) -> None:
+    code, output = run("report", "carry-over", "--year", "2025", "--format", "csv")
+    assert code == 0, output
+    assert output.splitlines()[0].startswith("fund,source,school,unit,carry_in_minor")
+    out = tmp_path / "carry-over.xlsx"
+    code, output = run("report", "carry-over", "--year", "2025", "--format", "xlsx", "--out",
+                       str(out))
+    assert code == 0, output
+    assert load_workbook(out).sheetnames == ["carry_over", "surplus"]

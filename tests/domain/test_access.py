@@ -29,6 +29,7 @@ class World:
     def __init__(self, ledger: FundLedger) -> None:
         self.allocation = f.funded_school(ledger)
         f.school(ledger, code="XZ-PZ-0002")
+        f.fund(ledger, code="PUB-2026", fiscal_year=2026)
         self.proposal = f.proposal(ledger)
         self.expenditure: UUID = f.expenditure(ledger, self.allocation).subject.id
 
@@ -50,7 +51,8 @@ COMMANDS: dict[str, tuple[str, Command]] = {
         source="central", category="equipment")),
     "adjust_fund": ("approver", lambda lg, a, w: lg.adjust_fund(
         a, "PUB-2025", delta=100, reason="supplement")),
-    "close_fund": ("approver", lambda lg, a, w: lg.close_fund(a, "PUB-2025")),
+    "close_fund": ("approver", lambda lg, a, w: lg.close_fund(
+        a, "PUB-2025", carry_to="PUB-2026")),
     "propose_allocation": ("officer", lambda lg, a, w: lg.propose_allocation(
         a, fund="PUB-2025", school="XZ-PZ-0002", amount=100, purpose="x")),
     "approve_allocation": ("approver", lambda lg, a, w: lg.approve_allocation(a, w.proposal)),

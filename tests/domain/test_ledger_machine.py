@@ -296,33 +296,35 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(code=st.sampled_from(sorted(FUNDS)),
           carry_to=st.one_of(st.none(), st.sampled_from(sorted(FUNDS))))
     def close_fund(self, code: str, carry_to: str | None) -> None:
+        """Every fund here is public operating money (basic expenditure): each remainder is
+        carried over (结转) into next year's fund of the same purpose, named or found."""
         fund = self.funds.get(code)
-        target = self.funds.get(carry_to) if carry_to else None
         expected: type[e.LedgerError] | None = None
+        target: MFund | None = None
+        target_code = carry_to
         if fund is None:
             expected = e.FundNotFound
         elif fund.closed:
             expected = e.FundClosed
-        elif carry_to is not None and target is None:
-            expected = e.FundNotFound
-        elif target is not None and (target.year != fund.year + 1 or target.unit != fund.unit
-                                     or target.closed):
-            expected = e.CarryOverTargetInvalid
-        elif target is not None:
-            # Every remainder carried becomes an allocation of the target: its rules apply.
-            for allocation_id in fund.allocation_ids:
-                allocation = self.allocations[allocation_id]
-                if allocation.status == "approved" and allocation.allocated > allocation.spent:
-                    expected = fund_rule_error(self.schools[allocation.school], target)
-                    if expected is not None:
-                        break
+        elif fund.unit != "CNY":
+            expected = e.ResourceUnitsNotClosed
+        else:
+            carrying = [a for a in (self.allocations[i] for i in fund.allocation_ids)
+                        if a.status == "approved" and a.allocated > a.spent]
+            if carrying:
+                expected, target_code = self._carry_target_error(fund, carry_to)
+                target = self.funds.get(target_code) if target_code else None
+            for allocation in carrying:
+                if expected is not None:
+                    break
+                assert target is not None
+                expected = fund_rule_error(self.schools[allocation.school], target)
         outcome = self.attempt(expected, lambda: self.ledger.close_fund(
-            APPROVER, code, disposition="carry_over" if carry_to else "lapse",
-            carry_to=carry_to))
+            APPROVER, code, carry_to=carry_to, next_year_funds=sorted(FUNDS)))
         if outcome is None:
             return
         assert fund is not None
-        lapsed = carried = 0
+        carried = 0
         for allocation_id in list(fund.allocation_ids):
             allocation = self.allocations[allocation_id]
             if allocation.status not in ("proposed", "approved"):
@@ -330,21 +332,43 @@ class LedgerMachine(RuleBasedStateMachine):
             remainder = allocation.allocated - allocation.spent if allocation.status == "approved" else 0
             allocation.allocated -= remainder
             allocation.status = "closed"
-            if target is not None and remainder > 0:
+            if remainder > 0:
+                assert target is not None
                 carried += remainder
                 successor_id = uuid5(NAMESPACE_URL, f"fundledger:carry:{allocation_id}")
                 self.allocations[successor_id] = MAllocation(
-                    fund=carry_to or "", school=allocation.school, year=target.year,
+                    fund=target_code or "", school=allocation.school, year=target.year,
                     amount=remainder, proposer=APPROVER.user_id, effective=CARRIED_ON,
                     status="approved", allocated=remainder, approved_on=CARRIED_ON)
                 target.allocation_ids.append(successor_id)
-            else:
-                lapsed += remainder
-        fund.allocated -= lapsed + carried
+        fund.allocated -= carried
         fund.closed = True
         if target is not None:
             target.appropriated += carried
             target.allocated += carried
+
+    def _carry_target_error(self, fund: MFund, carry_to: str | None
+                            ) -> tuple[type[e.LedgerError] | None, str | None]:
+        """The refusal a carry-over meets before any school is looked at, and its target."""
+        if carry_to is None:
+            same = sorted(c for c, t in self.funds.items()
+                          if t.year == fund.year + 1 and not t.closed and t.unit == fund.unit
+                          and FUNDS[c][2] == FUNDS[self._code_of(fund)][2]
+                          and t.earmark == fund.earmark)
+            return (None, same[0]) if same else (e.CarryOverTargetMissing, None)
+        target = self.funds.get(carry_to)
+        if target is None:
+            return e.FundNotFound, None
+        if target.year != fund.year + 1 or target.closed:
+            return e.CarryOverTargetInvalid, None
+        if FUNDS[carry_to][2] != FUNDS[self._code_of(fund)][2] or target.earmark != fund.earmark:
+            return e.PurposeChanged, None  # category (and so classes) or earmark differ
+        if target.unit != fund.unit:
+            return e.CarryOverTargetInvalid, None
+        return None, carry_to
+
+    def _code_of(self, fund: MFund) -> str:
+        return next(c for c, f in self.funds.items() if f is fund)
 
     @rule(code=st.sampled_from(["F25A", "F25B"]), carry_to=st.sampled_from(["F26A", "F26B"]))
     def carry_over_into_next_year(self, code: str, carry_to: str) -> None:

@@ -325,7 +325,8 @@ def test_a_cancelled_allocation_releases_its_remainder_and_is_closed(ledger: Fun
 def test_a_year_closed_allocation_takes_no_more_spending(ledger: FundLedger):
     allocation_id = f.funded_school(ledger)
     spent = f.expenditure(ledger, allocation_id)
-    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025"))
+    f.fund(ledger, code="PUB-2026", fiscal_year=2026)
+    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025", carry_to="PUB-2026"))
     refused(ledger, AllocationClosed, "allocation_closed",
             lambda: f.expenditure(ledger, allocation_id, voucher="V2"))
     refused(ledger, AllocationClosed, "allocation_closed",
@@ -546,26 +547,24 @@ def test_a_transfer_from_or_to_a_proposal_is_refused(ledger: FundLedger):
 # ------------------------------------------------------------------ year-end close
 
 
-def test_year_end_lapse_returns_every_remainder_and_closes_everything(ledger: FundLedger):
+def test_year_end_surplus_recovers_every_project_remainder_and_closes_everything(
+        ledger: FundLedger):
     f.school(ledger)
     f.school(ledger, code="XZ-PZ-0002")
-    f.fund(ledger, amount=100_000)
-    first = f.approved(ledger, amount=30_000)
-    second = f.approved(ledger, school_code="XZ-PZ-0002", amount=20_000)
-    f.expenditure(ledger, first, amount=12_345)
-    outcome = applied(ledger, ledger.close_fund(APPROVER, "PUB-2025", disposition="lapse"))
+    f.fund(ledger, code="PRJ-2025", amount=100_000, category="facilities")
+    first = f.approved(ledger, "PRJ-2025", amount=30_000)
+    second = f.approved(ledger, "PRJ-2025", school_code="XZ-PZ-0002", amount=20_000)
+    f.expenditure(ledger, first, amount=12_345, economic_class="construction")
+    outcome = applied(ledger, ledger.close_fund(APPROVER, "PRJ-2025"))  # a project's default: 结余
     fund = outcome.subject
     assert fund.closed
     assert (fund.appropriated, fund.allocated) == (100_000, 12_345)
-    closed = ledger.get_fund("PUB-2025")
-    assert closed.allocated == 12_345
     for allocation_id, spent in ((first, 12_345), (second, 0)):
         allocation = ledger.get_allocation(allocation_id)
         assert (allocation.status, allocation.allocated, allocation.spent) == ("closed", spent, spent)
     events = ledger.repository.event_store.get(fund.id)
-    (closing,) = [e for e in events if type(e).__name__ == "Closed"]
-    assert (closing.lapsed, closing.carried_over, closing.carry_to) == (
-        30_000 - 12_345 + 20_000, 0, None)
+    (closing,) = [e for e in events if type(e).__name__ == "YearEndClosed"]
+    assert (closing.surplus_recovered, closing.carried_forward) == (30_000 - 12_345 + 20_000, 0)
 
 
 def test_year_end_carry_over_opens_next_years_allocations_in_the_named_fund(ledger: FundLedger):
@@ -594,11 +593,12 @@ def test_year_end_carry_over_opens_next_years_allocations_in_the_named_fund(ledg
             "approved", "carry_over", 2026)
         assert (successor.allocated, successor.spent, successor.approved_on) == (
             amount, 0, date(2026, 1, 1))
+        assert successor.carried_since == 2025
     for allocation_id in (first, second, spent_up):
         assert ledger.get_allocation(allocation_id).status == "closed"
     events = ledger.repository.event_store.get(old.id)
-    (closing,) = [e for e in events if type(e).__name__ == "Closed"]
-    assert (closing.lapsed, closing.carried_over, closing.carry_to) == (0, 40_000, "PUB-2026")
+    (closing,) = [e for e in events if type(e).__name__ == "YearEndClosed"]
+    assert (closing.surplus_recovered, closing.carried_forward) == (0, 40_000)
 
 
 @pytest.mark.parametrize(("code", "fiscal_year", "unit", "close_it"), [
@@ -626,17 +626,16 @@ def test_carry_over_goes_only_to_an_open_fund_of_the_next_year_in_the_same_unit(
 
 
 def test_carry_over_into_a_rural_support_fund_keeps_the_earmark(ledger: FundLedger):
-    f.school(ledger, code="XZ-GL-0001", locale="urban", district="Gulou")
-    f.fund(ledger)
+    f.school(ledger, code="XZ-GL-0001", locale="rural", district="Gulou")
+    f.fund(ledger, code="RUR-2025", earmark="rural_support")
     f.fund(ledger, code="RUR-2026", fiscal_year=2026, earmark="rural_support")
-    allocation_id = f.approved(ledger, school_code="XZ-GL-0001")
+    allocation_id = f.approved(ledger, "RUR-2025", school_code="XZ-GL-0001")
+    # The school became urban before the carried money would arrive: the earmark still holds.
+    ledger.reclassify_school(OFFICER, "XZ-GL-0001", locale="urban", reason="城区扩展",
+                             effective_date=date(2025, 12, 1))
     refused(ledger, EarmarkViolation, "earmark_violation",
-            lambda: ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over",
-                                      carry_to="RUR-2026"))
+            lambda: ledger.close_fund(APPROVER, "RUR-2025", carry_to="RUR-2026"))
     assert ledger.get_allocation(allocation_id).status == "approved"
-    # A rural school's remainder may go there; the urban one's lapses if the chief says so.
-    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025", disposition="lapse"))
-    assert ledger.get_fund("RUR-2026").allocated == 0
 
 
 def test_carry_over_into_a_level_restricted_fund_keeps_the_restriction(ledger: FundLedger):
@@ -647,16 +646,6 @@ def test_carry_over_into_a_level_restricted_fund_keeps_the_restriction(ledger: F
     refused(ledger, LevelNotEligible, "level_not_eligible",
             lambda: ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over",
                                       carry_to="PRI-2026"))
-
-
-def test_carry_over_of_a_rural_schools_remainder_into_rural_support(ledger: FundLedger):
-    f.school(ledger, locale="rural")
-    f.fund(ledger)
-    f.fund(ledger, code="RUR-2026", fiscal_year=2026, earmark="rural_support")
-    allocation_id = f.approved(ledger)
-    remainder = ledger.get_allocation(allocation_id).remaining
-    applied(ledger, ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over", carry_to="RUR-2026"))
-    assert ledger.get_fund("RUR-2026").allocated == remainder > 0
 
 
 def test_an_unknown_allocation_id_is_not_found(ledger: FundLedger):

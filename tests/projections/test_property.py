@@ -125,8 +125,9 @@ def _apply(ledger: FundLedger, runner: ViewRunner, op: tuple[Any, ...],
                                  amount=1, source="county", category="other")
             except LedgerError:
                 pass
-        applied(ledger, ledger.close_fund(APPROVER, fund(args[0]),
-                          disposition="carry_over" if carry_to else "lapse", carry_to=carry_to))
+        applied(ledger, ledger.close_fund(
+            APPROVER, fund(args[0]), disposition="carry_over" if carry_to else "surplus",
+            carry_to=carry_to, reason="项目延续" if carry_to else ""))
     elif kind == "follow":
         runner.process_page()
 

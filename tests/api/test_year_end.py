@@ -1,0 +1,137 @@
+"""Year-end over HTTP (both stores): per-allocation 结转/结余, the refusals as problems that
+write nothing, the whole-year close, surplus in the fund balances and the journal, and the
+结转结余 statement as JSON, CSV and XLSX."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import FISCAL_YEAR, Api
+
+NEXT = FISCAL_YEAR + 1
+
+
+def _bureau(api: Api) -> dict[str, Any]:
+    """Operating money (carried over) and a facilities project (surplus unless continued)."""
+    api.school()
+    api.school("XZ-PX-0002")
+    api.fund("PUB-1", amount=100_000_00)
+    api.fund("FAC-1", amount=80_000_00, category="facilities", source="provincial",
+             name="校舍维修改造")
+    operating = api.allocation("PUB-1", amount=30_000_00)
+    api.expenditure(operating["id"], amount=10_000_00)
+    kept = api.allocation("FAC-1", amount=50_000_00)
+    recovered = api.allocation("FAC-1", school="XZ-PX-0002", amount=20_000_00)
+    api.expenditure(recovered["id"], amount=5_000_00, voucher="V-2", economic_class="repairs")
+    return {"operating": operating, "kept": kept, "recovered": recovered}
+
+
+def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["type"].endswith("/" + code), body
+    return body
+
+
+def test_a_fund_closes_per_allocation_and_refusals_write_nothing(stored_api: Api) -> None:
+    api = stored_api
+    made = _bureau(api)
+    api.fund("FAC-2", fiscal_year=NEXT, category="facilities", source="provincial",
+             effective_date=f"{FISCAL_YEAR}-12-20")
+    before = api.ledger.last_position()
+    # No open next-year fund of operating money: named, and nothing is written.
+    body = _problem(api.post("approver", "/v1/funds/PUB-1/close", {}), 409,
+                    "carry_over_target_missing")
+    assert "public_operating" in body["detail"]
+    _problem(api.post("approver", "/v1/funds/PUB-1/close", {"carry_to": "FAC-2"}), 409,
+             "purpose_changed")
+    _problem(api.post("approver", "/v1/funds/PUB-1/close", {"disposition": "surplus"}), 409,
+             "basic_expenditure_surplus")
+    _problem(api.post("approver", "/v1/funds/FAC-1/close", {"disposition": "carry_over"}), 409,
+             "project_continuation_unexplained")
+    _problem(api.post("officer", "/v1/funds/FAC-1/close", {}), 403, "role_not_allowed")
+    assert api.ledger.last_position() == before
+
+    exception = {"allocation": made["kept"]["id"], "disposition": "carry_over",
+                 "reason": "二期工程2026年续建"}
+    approved = api.applied(api.post("approver", "/v1/funds/FAC-1/close",
+                                    {"exceptions": [exception]}))
+    closed = api.ok(api.get("reader", "/v1/funds/FAC-1", min_position=api.ledger.last_position()))
+    assert closed["closed"]
+    assert (closed["carried_forward"], closed["surplus_recovered"]) == (50_000_00, 15_000_00)
+    target = api.ok(api.get("reader", "/v1/funds/FAC-2"))
+    assert (target["carried_in"], target["allocated"]) == (50_000_00, 50_000_00)
+    _problem(api.post("approver", "/v1/funds/FAC-1/close", {}), 409, "fund_closed")
+
+    listed = api.ok(api.get("reader", "/v1/funds", fiscal_year=FISCAL_YEAR,
+                            min_position=api.ledger.last_position()))
+    by_code = {f["code"]: f for f in listed["items"]}
+    assert by_code["FAC-1"]["surplus_recovered"] == 15_000_00
+    journal = api.ok(api.get("auditor", "/v1/audit/journal", limit=1000))
+    events = {item["event"] for item in journal["items"]}
+    assert {"Allocation.CarriedForward", "Allocation.SurplusRecovered",
+            "Allocation.CarriedIn", "RecoveredSurplus.Recovered"} <= events
+
+
+def test_the_year_closes_all_or_nothing_and_the_statement_adds_up(stored_api: Api) -> None:
+    api = stored_api
+    made = _bureau(api)
+    api.fund("PUB-2", fiscal_year=NEXT, amount=1_00, effective_date=f"{FISCAL_YEAR}-12-20")
+    closed = api.applied(api.post("approver", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}))
+    funds = api.ok(api.get("reader", "/v1/funds", fiscal_year=FISCAL_YEAR,
+                           min_position=api.ledger.last_position()))["items"]
+    assert sorted(f["code"] for f in funds if f["closed"]) == ["FAC-1", "PUB-1"]
+    # Operating 30,000 − 10,000 carried; the project's 50,000 + 15,000 recovered.
+    assert (sum(f["carried_forward"] for f in funds),
+            sum(f["surplus_recovered"] for f in funds)) == (20_000_00, 65_000_00)
+    _problem(api.post("approver", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}), 409, "fund_closed")
+
+    report = api.ok(api.get("reader", "/v1/reports/carry-over", fiscal_year=FISCAL_YEAR,
+                            min_position=api.ledger.last_position()))
+    rows = report["rows"]
+    for fund in ("PUB-1", "FAC-1"):
+        mine = [r for r in rows if r["fund"] == fund]
+        assert (sum(r["appropriation"] + r["carry_in"] + r["adjustments"] for r in mine)
+                == sum(r["spent"] + r["carried_forward"] + r["surplus_recovered"] + r["closing"]
+                       for r in mine))
+    school_row = next(r for r in rows if r["fund"] == "PUB-1" and r["school"] == "XZ-PX-0001")
+    assert (school_row["allocated"], school_row["spent"], school_row["carried_forward"],
+            school_row["closing"]) == (30_000_00, 10_000_00, 20_000_00, 0)
+    own = next(r for r in rows if r["fund"] == "FAC-1" and r["school"] is None)
+    assert own["closing"] == 80_000_00 - 70_000_00  # never allocated
+    assert {s["source"]: s["balance"] for s in report["surplus"]} == {"provincial": 65_000_00}
+    next_year = api.ok(api.get("reader", "/v1/reports/carry-over", fiscal_year=NEXT))
+    carried = [r for r in next_year["rows"] if r["carry_in"]]
+    assert [(r["fund"], r["school"], r["carry_in"]) for r in carried] == [
+        ("PUB-2", "XZ-PX-0001", 20_000_00)]
+    before_close = api.ok(api.get("reader", "/v1/reports/carry-over", fiscal_year=FISCAL_YEAR,
+                                  as_of=f"{FISCAL_YEAR}-06-30"))
+    assert all(r["carried_forward"] == 0 == r["surplus_recovered"] for r in before_close["rows"])
+    assert made["operating"]["id"]
+
+    csv = api.get("reader", "/v1/reports/carry-over", fiscal_year=FISCAL_YEAR, format="csv")
+    assert csv.status_code == 200
+    text = csv.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("fund,source,school,unit,carry_in_minor")
+    assert "65000.00" not in text or "surplus" in text
+    xlsx = api.get("reader", "/v1/reports/carry-over", fiscal_year=FISCAL_YEAR, format="xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    _problem(api.get("reader", "/v1/reports/carry-over", fiscal_year=1900), 422,
+             "validation_error")
+
+
+def test_the_dashboard_shows_the_statement_in_chinese_first(api: Api) -> None:
+    _bureau(api)
+    api.fund("PUB-2", fiscal_year=NEXT, amount=1_00, effective_date=f"{FISCAL_YEAR}-12-20")
+    closed = api.applied(api.post("approver", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}))
+    login = api.client.post("/dashboard/login", data={"token": api.tokens["reader"],
+                                                      "next": "/dashboard/carry-over"})
+    assert login.status_code == 200, login.text
+    api.client.app.state.queries.wait_for(api.ledger.last_position(), 5)  # type: ignore[attr-defined]
+    page = api.client.get("/dashboard/carry-over", params={"year": str(FISCAL_YEAR)})
+    assert page.status_code == 200
+    assert "结转结余变动表" in page.text and "以前年度盈余调整" in page.text
+    assert 'data-fund="FAC-1" data-school="XZ-PX-0002"' in page.text
+    assert 'data-source="provincial"' in page.text and "省级" in page.text
+    assert "65,000.00" in page.text  # the provincial surplus: 50,000 + 15,000 yuan
