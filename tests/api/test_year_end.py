@@ -55,7 +55,7 @@ def test_a_fund_closes_per_allocation_and_refusals_write_nothing(stored_api: Api
 
     exception = {"allocation": made["kept"]["id"], "disposition": "carry_over",
                  "reason": "二期工程2026年续建"}
-    approved = api.applied(api.post("approver", "/v1/funds/FAC-1/close",
+    api.applied(api.post("approver", "/v1/funds/FAC-1/close",
                                     {"exceptions": [exception]}))
     closed = api.ok(api.get("reader", "/v1/funds/FAC-1", min_position=api.ledger.last_position()))
     assert closed["closed"]
@@ -78,7 +78,7 @@ def test_the_year_closes_all_or_nothing_and_the_statement_adds_up(stored_api: Ap
     api = stored_api
     made = _bureau(api)
     api.fund("PUB-2", fiscal_year=NEXT, amount=1_00, effective_date=f"{FISCAL_YEAR}-12-20")
-    closed = api.applied(api.post("approver", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}))
+    api.applied(api.post("approver", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}))
     funds = api.ok(api.get("reader", "/v1/funds", fiscal_year=FISCAL_YEAR,
                            min_position=api.ledger.last_position()))["items"]
     assert sorted(f["code"] for f in funds if f["closed"]) == ["FAC-1", "PUB-1"]
@@ -124,7 +124,7 @@ def test_the_year_closes_all_or_nothing_and_the_statement_adds_up(stored_api: Ap
 def test_the_dashboard_shows_the_statement_in_chinese_first(api: Api) -> None:
     _bureau(api)
     api.fund("PUB-2", fiscal_year=NEXT, amount=1_00, effective_date=f"{FISCAL_YEAR}-12-20")
-    closed = api.applied(api.post("approver", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}))
+    api.applied(api.post("approver", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}))
     login = api.client.post("/dashboard/login", data={"token": api.tokens["reader"],
                                                       "next": "/dashboard/carry-over"})
     assert login.status_code == 200, login.text
