@@ -99,12 +99,14 @@ def test_an_officer_alone_cannot_move_approved_money(stored_ledger: FundLedger) 
                                                  to_school="XZ-PZ-0002"),
     lambda ledger, a: ledger.adjust_fund(APPROVER, "PUB-2025", delta=1_00, reason="r"),
     lambda ledger, a: ledger.adjust_fund(APPROVER, "PUB-2025", delta=-1_00, reason="r"),
-    lambda ledger, a: ledger.close_fund(APPROVER, "PUB-2025"),
+    lambda ledger, a: ledger.close_fund(APPROVER, "PUB-2025", disposition="carry_over",
+                                        carry_to="PUB-2026"),
 ], ids=["lower", "raise", "cancel", "transfer", "appropriate+", "appropriate-", "close"])
 def test_every_move_of_approved_money_waits_for_a_second_person(ledger: FundLedger,
                                                                 make: object) -> None:
     allocation_id = funded_school(ledger)
     school(ledger, code="XZ-PZ-0002")
+    fund(ledger, code="PUB-2026", fiscal_year=2026)  # where a close carries the remainder
     before = (ledger.get_allocation(allocation_id).allocated, ledger.get_fund("PUB-2025").appropriated,
               ledger.get_fund("PUB-2025").allocated, ledger.get_fund("PUB-2025").closed)
     made = make(ledger, allocation_id)  # type: ignore[operator]

@@ -26,6 +26,7 @@ REFERENCE = """SELECT a.allocation_id, a.fund_code, a.school_code, a.fiscal_year
                COALESCE(SUM(CASE WHEN e.kind = 'spent' THEN e.delta END), 0) AS spent,
                MAX(CASE WHEN e.kind = 'allocated' AND e.delta > 0 THEN e.effective_date END)
                    AS last_funded_on,
+               MAX(CASE WHEN e.kind = 'closed' THEN e.effective_date END) AS closed_on,
                MAX(e.position) AS last_position
         FROM findings_allocations a
         LEFT JOIN findings_allocation_entries e ON e.allocation_id = a.allocation_id
