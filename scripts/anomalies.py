@@ -227,9 +227,11 @@ class Injector:
         if fund in self.opened_on and amount > available:
             step = INJECTED_FUND_FEN
             delta = -(-(amount - available) // step) * step  # in whole steps of the fund's size
-            self.ledger.adjust_fund(INJECTOR_APPROVER, fund, delta=delta,
-                                    reason="supplementary appropriation (追加预算)",
-                                    effective_date=self.opened_on[fund])
+            made = self.ledger.adjust_fund(INJECTOR_APPROVER, fund, delta=delta,
+                                           reason="supplementary appropriation (追加预算)",
+                                           effective_date=self.opened_on[fund])
+            # Moving approved money takes a second person (maker-checker).
+            self.ledger.approve_change(INJECTOR_CHECKER, made.subject.id)
 
     def allocate(
         self, fund: str, school: str, amount: int, proposed_on: date, approved_on: date | None

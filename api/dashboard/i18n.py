@@ -302,7 +302,8 @@ LABELS.update({
     "change_made_on": ("提出日期", "made on"),
     "change_decided_by": ("决定人", "decided by"),
     "changes_none": ("没有此状态的变更。", "No changes in this status."),
-    "not_approver": ("此页面需要审批人或审计员角色。", "This page needs the approver or auditor role."),
+    "changes_need_approver": ("此页面需要审批人或审计员角色。",
+                              "This page needs the approver or auditor role."),
 })
 
 

@@ -388,7 +388,7 @@ def changes(request: Request, db: ViewsDb,
         return _to_login(request)
     if not actor.roles & {Role.APPROVER, Role.AUDITOR}:
         return _render(request, "denied.html", actor, db, "changes", "", None,
-                       message_key="not_approver")
+                       message_key="changes_need_approver")
     status = status if status in ("pending", "approved", "rejected") else "pending"
     rows, _ = list_changes(db, status=status, kind=None, subject=None, after=None,
                            limit=CHANGES_SHOWN_MAX)
