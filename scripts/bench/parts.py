@@ -112,18 +112,22 @@ def year_end(ctx: Context, ledger: FundLedger) -> None:
     allocation of every money fund carried over (basic) or recovered as surplus (projects).
     Last of the parts: the year is closed afterwards."""
     from scripts.generator.office import APPROVER as CHIEF  # noqa: PLC0415
-    from scripts.generator.year_end import open_next_year  # noqa: PLC0415
+    from scripts.generator.office import CHECKER as SECOND_CHIEF  # noqa: PLC0415
+    from scripts.generator.year_end import open_next_year, release_ineligible_remainders  # noqa: PLC0415
 
     next_year = open_next_year(ledger, FISCAL_YEAR, ctx.workload.fund_codes)
+    release_ineligible_remainders(ledger, FISCAL_YEAR, ctx.workload.fund_codes)
     started = time.perf_counter()
-    outcome = ledger.close_year(CHIEF, FISCAL_YEAR, funds=ctx.workload.fund_codes,
-                                next_year_funds=next_year, reason="bench: year-end close")
+    made = ledger.close_year(CHIEF, FISCAL_YEAR, funds=ctx.workload.fund_codes,
+                             next_year_funds=next_year, reason="bench: year-end close")
+    outcome = ledger.approve_change(SECOND_CHIEF, made.subject.id)  # a two-person change
     seconds = time.perf_counter() - started
-    allocations = sum(len(fund.allocation_ids) for fund in outcome.subjects)
+    funds_closed = outcome.subjects[1:]  # the change first, then the funds it closed
+    allocations = sum(len(fund.allocation_ids) for fund in funds_closed)
     ctx.report.add(Figure(
         YEAR_END, "close the generated year (one command, all funds)", ctx.store,
         allocations / seconds, "allocations/s", Target(5_000),
-        detail=f"{allocations:,} allocations of {len(outcome.subjects)} funds in {seconds:.1f} s, "
+        detail=f"{allocations:,} allocations of {len(funds_closed)} funds in {seconds:.1f} s, "
                f"{len(next_year)} funds of {FISCAL_YEAR + 1} receiving 结转"))
 
 

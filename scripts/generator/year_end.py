@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from domain.dispositions import is_basic, is_money
-from scripts.generator.office import APPROVER, OFFICER
+from scripts.generator.office import APPROVER, CHECKER, OFFICER
 
 if TYPE_CHECKING:
     from domain.ledger import FundLedger
@@ -78,6 +78,36 @@ def open_next_year(ledger: FundLedger, fiscal_year: int, fund_codes: list[str]) 
     return opened
 
 
+def release_ineligible_remainders(ledger: FundLedger, fiscal_year: int,
+                                  fund_codes: list[str]) -> int:
+    """A rural-support remainder of a school reclassified as urban during the year may neither
+    be carried (the next year's line keeps the earmark) nor recovered as surplus (basic
+    expenditure): the office cancels it back to the fund before the close, two-person like any
+    move of approved money. Answers how many were released."""
+    year_end = date(fiscal_year, 12, 31)
+    next_day = date(fiscal_year + 1, 1, 1)
+    released = 0
+    for code in sorted(fund_codes):
+        fund = ledger.get_fund(code)
+        if fund.closed or fund.earmark != "rural_support":
+            continue
+        for allocation_id in list(fund.allocation_ids):
+            allocation = ledger.get_allocation(allocation_id)
+            if allocation.status != "approved" or allocation.remaining <= 0:
+                continue
+            school = ledger.get_school(allocation.school_code)
+            if school.is_rural_support_eligible_on(next_day):
+                continue
+            made = ledger.cancel_allocation(
+                OFFICER, allocation_id, effective_date=year_end,
+                reason="学校已划为城区，乡村专项余额收回基金（不得结转）",
+                idempotency_key=f"year-end:release:{allocation_id}")
+            ledger.approve_change(APPROVER, made.subject.id,
+                                  idempotency_key=f"year-end:release-approve:{allocation_id}")
+            released += 1
+    return released
+
+
 def close_generated_year(ledger: FundLedger, fiscal_year: int, fund_codes: list[str], *,
                          seed: int = 20250101) -> YearEndSummary:
     import time  # noqa: PLC0415
@@ -86,20 +116,25 @@ def close_generated_year(ledger: FundLedger, fiscal_year: int, fund_codes: list[
         msg = f"fiscal year {fiscal_year} cannot be closed before {fiscal_year + 1} has begun"
         raise ValueError(msg)
     next_year = open_next_year(ledger, fiscal_year, fund_codes)
+    release_ineligible_remainders(ledger, fiscal_year, fund_codes)
     started = time.monotonic()
-    outcome = ledger.close_year(APPROVER, fiscal_year, funds=fund_codes, next_year_funds=next_year,
-                                reason=f"{fiscal_year}年度决算：基本支出结转，项目结余收回",
-                                idempotency_key=f"year-end:close:{fiscal_year}")
+    made = ledger.close_year(APPROVER, fiscal_year, funds=fund_codes, next_year_funds=next_year,
+                             reason=f"{fiscal_year}年度决算：基本支出结转，项目结余收回",
+                             idempotency_key=f"year-end:close:{fiscal_year}")
+    # The close moves approved money: a second approver applies it.
+    outcome = ledger.approve_change(CHECKER, made.subject.id,
+                                    idempotency_key=f"year-end:close-approve:{fiscal_year}")
     seconds = time.monotonic() - started
+    funds_closed = outcome.subjects[1:]  # the change first, then what it changed
     carried = surplus = allocations = 0
-    for fund in outcome.subjects:
+    for fund in funds_closed:
         allocations += sum(1 for _ in fund.allocation_ids)
         for event in ledger.events.get(fund.id, gt=fund.version - 1):
             if type(event).__name__ == "YearEndClosed":
                 carried += event.carried_forward
                 surplus += event.surplus_recovered
     vouchers = spend_carried_money(ledger, fiscal_year + 1, next_year, random.Random(seed))
-    return YearEndSummary(fiscal_year, len(outcome.subjects), len(next_year), allocations,
+    return YearEndSummary(fiscal_year, len(funds_closed), len(next_year), allocations,
                           carried, surplus, vouchers, seconds)
 
 
