@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from domain.allocation import Origin
 from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.rule import Finding, Rule
@@ -96,10 +97,7 @@ def stale(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> lis
         if (row["decision"] != "approved" or remaining <= 0 or row["fiscal_year"] > scope.fiscal_year
                 or _closed_before(row, scope)):
             continue
-        origin, chain = row, [row["decided_position"]]
-        while origin["allocation_id"] in source_of:
-            origin = source_of[origin["allocation_id"]]
-            chain.append(origin["decided_position"])
+        origin, chain = _first_of_chain(row, source_of, carried_only=False)
         age_days = _days(scope.day, origin["decided_on"])
         if age_days <= age_max:
             continue
@@ -139,15 +137,11 @@ def idle_carry_over(session: ViewDatabase, scope: Scope,
     findings = []
     for row in rows:
         remaining = row["allocated"] - row["spent"]
-        if (row["origin"] != "carry_over" or row["decision"] != "approved" or remaining <= 0
+        if (row["origin"] != Origin.CARRY_OVER or row["decision"] != "approved" or remaining <= 0
                 or row["fiscal_year"] > scope.fiscal_year or row["unit"] != params["unit"]
                 or _closed_before(row, scope)):
             continue
-        first, chain = row, [row["decided_position"]]
-        while (first["allocation_id"] in source_of
-               and source_of[first["allocation_id"]]["origin"] == "carry_over"):
-            first = source_of[first["allocation_id"]]
-            chain.append(first["decided_position"])
+        first, chain = _first_of_chain(row, source_of, carried_only=True)
         age_days = _days(scope.day, first["decided_on"])
         if age_days <= age_max:
             continue
@@ -195,3 +189,18 @@ RULES = (
         query=idle_carry_over,
     ),
 )
+
+
+def _first_of_chain(row: Mapping[str, Any], source_of: Mapping[str, Mapping[str, Any]], *,
+                    carried_only: bool) -> tuple[Mapping[str, Any], list[int | None]]:
+    """Follows an allocation back through the allocations it was transferred or carried from
+    (only carried ones when `carried_only`): the money's age counts from the first of them.
+    Answers that first allocation and the decision positions along the way (the evidence)."""
+    first, chain = row, [row["decided_position"]]
+    while first["allocation_id"] in source_of:
+        source = source_of[first["allocation_id"]]
+        if carried_only and source["origin"] != Origin.CARRY_OVER:
+            break
+        first = source
+        chain.append(first["decided_position"])
+    return first, chain
