@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.strict_json import DuplicateKey
 from domain.errors import LedgerError, RoleNotAllowed
 
 PROBLEM_TYPE_BASE = "https://fundledger.example/problems/"
@@ -112,6 +113,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "write_not_started": 503,
     # The API's own.
     "malformed_json": 400,
+    "duplicate_key": 400,
     "invalid_header": 400,
     "unknown_query_parameter": 400,
     "validation_error": 422,
@@ -129,6 +131,7 @@ STATUS_BY_CODE: dict[str, int] = {
 
 _TITLES = {
     "malformed_json": "The body is not valid JSON",
+    "duplicate_key": "The body names a key twice",
     "invalid_header": "A request header is malformed",
     "unknown_query_parameter": "The query names a parameter this endpoint does not take",
     "validation_error": "The request does not match the schema",
@@ -268,6 +271,8 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
     refused = await _access_refusal(request)
     if refused is not None:
         return refused
+    if isinstance(error.__cause__, DuplicateKey):  # api.strict_json: last-wins is never guessed
+        return api_problem("duplicate_key", error.__cause__.msg, key=error.__cause__.key)
     errors = list(error.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         return api_problem("malformed_json", "the request body is not valid JSON",

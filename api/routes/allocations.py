@@ -24,10 +24,11 @@ from api.schemas import (
     TransferAllocation,
     allocation_public,
 )
+from api.strict_json import StrictJsonRoute
 from domain.allocation import Status
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
-router = APIRouter(prefix="/v1/allocations", tags=["allocations"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/allocations", tags=["allocations"])
 AllocationId = Annotated[UUID, Path(alias="id")]
 CodeFilter = Annotated[str | None, Query(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 

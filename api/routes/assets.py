@@ -14,12 +14,13 @@ from api.auth import Ledger, Officer, Reader
 from api.commands import IdempotencyKey, execute
 from api.reads import MinPosition, queries_of, views_at
 from api.schemas import CODE_PATTERN, Code, Command, IsoDate, Reason
+from api.strict_json import StrictJsonRoute
 from domain.assets import AssetKind
 from domain.limits import AMOUNT_MINOR_MAX, CODE_LENGTH_MAX
 from domain.resource_commands import DOCUMENT_LENGTH_MAX, QUANTITY_MAX
 from projections.stock_queries import school_assets
 
-router = APIRouter(tags=["resources: assets"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["resources: assets"])
 SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 AsOf = Annotated[IsoDate | None, Query(description="Business date; today when absent")]
 Quantity = Annotated[StrictInt, Field(ge=1, le=QUANTITY_MAX)]

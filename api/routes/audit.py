@@ -24,6 +24,7 @@ from api.export_jobs import ExportJobs
 from api.problems import ApiProblem
 from api.reads import POSITION_MAX, MinPosition, queries_of, views_at
 from api.settings import Settings
+from api.strict_json import StrictJsonRoute
 from domain.errors import InvalidInput, NotFound
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections import chain_checkpoint, digests, exports
@@ -31,7 +32,7 @@ from projections.database import ViewDatabase
 from projections.journal import JOURNAL_PAGE_LIMIT_MAX, entity_history, journal_page
 from projections.signed_digests import SIGNED_DIGESTS_LISTED_MAX, SignedDigests
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/audit", tags=["audit"])
 ENTITY_LENGTH_MAX = 64
 
 

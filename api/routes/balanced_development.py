@@ -23,6 +23,7 @@ from api.commands import IdempotencyKey, execute
 from api.indicator_import import import_reports
 from api.reads import MinPosition, queries_of, views_at
 from api.schemas import CODE_PATTERN, Command, IsoDate
+from api.strict_json import StrictJsonRoute
 from domain.balanced_development import (
     DEFINITIONS,
     CountyEvaluation,
@@ -34,7 +35,7 @@ from domain.balanced_development import (
 from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX, STUDENTS_MAX
 from projections.stock_queries import evaluate, latest_reports, school_stocks
 
-router = APIRouter(tags=["resources: balanced development"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["resources: balanced development"])
 SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 AsOf = Annotated[IsoDate | None, Query(description="Business date; today when absent")]
 Figure = Annotated[StrictInt, Field(ge=0, le=10_000_000)]

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Path, Query, Request
 from api.auth import Reader
 from api.reads import MinPosition, row_dict, views_at
 from api.schemas import CODE_PATTERN, BalanceTotal, IsoDate, RuralSupportReport, SchoolBalances
+from api.strict_json import StrictJsonRoute
 from domain.errors import SchoolNotFound
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
-router = APIRouter(tags=["balances and reports"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["balances and reports"])
 FiscalYearQuery = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
 CurrentYearQuery = Annotated[int | None, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX,
                                                description="Default: the current fiscal year")]

@@ -20,12 +20,13 @@ from api.schemas import (
     allocation_public,
     change_public,
 )
+from api.strict_json import StrictJsonRoute
 from domain.allocation import Allocation
 from domain.change import ChangeStatus
 from domain.fund import Fund
 from domain.ledger import Outcome
 
-router = APIRouter(prefix="/v1/changes", tags=["changes"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/changes", tags=["changes"])
 ChangeId = Annotated[UUID, Path(alias="id")]
 KindFilter = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 SubjectFilter = Annotated[str | None, Query(max_length=128, pattern=r"^[a-z]+:[A-Za-z0-9_.\-]+$")]

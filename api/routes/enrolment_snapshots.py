@@ -25,6 +25,7 @@ from api.commands import IdempotencyKey, etag
 from api.reads import views_at
 from api.routes.imports import _upload
 from api.schemas import Code, Command, IsoDate, Name
+from api.strict_json import StrictJsonRoute
 from domain.enrolment_snapshot import SNAPSHOT_ROWS_MAX, EnrolmentSnapshot
 from domain.errors import InvalidInput
 from domain.formula_funding import FormulaFunding
@@ -32,7 +33,7 @@ from domain.import_sheet import decode
 from domain.ledger import FundLedger, Outcome
 from domain.limits import STUDENTS_MAX
 
-router = APIRouter(prefix="/v1/enrolment-snapshots", tags=["formula funding"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/enrolment-snapshots", tags=["formula funding"])
 SnapshotId = Annotated[UUID, Path(alias="id")]
 Count = Annotated[StrictInt, Field(ge=0, le=STUDENTS_MAX)]
 SCHOOL_PAGE_SIZE = 1000

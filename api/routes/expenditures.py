@@ -20,6 +20,7 @@ from api.schemas import (
     ReverseExpenditure,
     expenditure_public,
 )
+from api.strict_json import StrictJsonRoute
 from domain.limits import (
     AMOUNT_MINOR_MAX,
     CODE_LENGTH_MAX,
@@ -29,7 +30,7 @@ from domain.limits import (
     VOUCHER_LENGTH_MAX,
 )
 
-router = APIRouter(prefix="/v1/expenditures", tags=["expenditures"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/expenditures", tags=["expenditures"])
 ExpenditureId = Annotated[UUID, Path(alias="id")]
 CodeFilter = Annotated[str | None, Query(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 

@@ -15,6 +15,7 @@ from api.auth import Auditor
 from api.problems import ApiProblem
 from api.reads import views_at
 from api.settings import Settings
+from api.strict_json import StrictJsonRoute
 from domain.ledger import bureau_today
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections.database import ViewDatabase
@@ -23,7 +24,7 @@ from projections.findings.cache import FINDINGS, store_key
 from projections.findings.registry import RULES, UnknownRule, rule_named
 from projections.findings.rule import Finding
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/audit", tags=["audit"])
 
 # The columns of a findings file: `fundledger findings --format csv|xlsx` and the dashboard's
 # findings download write the same.

@@ -23,13 +23,14 @@ from api.schemas import (
     OptionalReason,
     Reason,
 )
+from api.strict_json import StrictJsonRoute
 from domain.classification import Category, Level
 from domain.formula_funding import FormulaFunding
 from domain.funding_standard import RATE_MINOR_MAX, SMALL_SCHOOL_FLOOR_DEFAULT, FundingStandard
 from domain.ledger import Outcome
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, STUDENTS_MAX
 
-router = APIRouter(prefix="/v1/funding-standards", tags=["formula funding"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/funding-standards", tags=["formula funding"])
 StandardId = Annotated[UUID, Path(alias="id")]
 RateMinor = Annotated[StrictInt, Field(ge=0, le=RATE_MINOR_MAX,
                                        description="Fen per pupil per year")]

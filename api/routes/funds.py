@@ -22,13 +22,14 @@ from api.schemas import (
     Page,
     fund_public,
 )
+from api.strict_json import StrictJsonRoute
 from domain.errors import FundNotFound
 from domain.formula_funding import FormulaFunding
 from domain.fund import Fund
 from domain.ledger import Outcome
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
-router = APIRouter(prefix="/v1/funds", tags=["funds"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/funds", tags=["funds"])
 FundCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 
 

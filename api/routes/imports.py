@@ -21,6 +21,7 @@ from api import problems
 from api.auth import Officer, Reader, requires
 from api.commands import IdempotencyKey
 from api.reads import next_link
+from api.strict_json import StrictJsonRoute
 from domain.actors import Actor, Role
 from domain.book_import import ImportResult, import_csv
 from domain.errors import InvalidInput, NotFound
@@ -29,7 +30,7 @@ from domain.ledger import FundLedger
 from projections.database import ViewDatabase
 from projections.import_records import ImportRecords
 
-router = APIRouter(prefix="/v1/imports", tags=["imports"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/imports", tags=["imports"])
 FILENAME_LENGTH_MAX = 255
 IMPORTS_PAGE_MAX = 1000
 OfficerOrAuditor = Annotated[Actor, Depends(requires(Role.OFFICER, Role.AUDITOR))]

@@ -14,11 +14,12 @@ from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, execute
 from api.reads import MinPosition, queries_of, views_at
 from api.schemas import CODE_PATTERN, Code, Command, IsoDate, OptionalReason, Reason
+from api.strict_json import StrictJsonRoute
 from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
 from domain.resource_commands import DOCUMENT_LENGTH_MAX, POSTS_MAX
 from projections.stock_queries import county_posts, school_posts
 
-router = APIRouter(tags=["resources: teacher posts"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["resources: teacher posts"])
 SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 District = Annotated[str, Path(min_length=1, max_length=NAME_LENGTH_MAX)]
 AsOf = Annotated[IsoDate | None, Query(description="Business date; today when absent")]

@@ -24,11 +24,12 @@ from api.schemas import (
     Text,
     school_public,
 )
+from api.strict_json import StrictJsonRoute
 from domain.classification import Level, Locale
 from domain.formula_funding import FormulaFunding
 from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
 
-router = APIRouter(prefix="/v1/schools", tags=["schools"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/schools", tags=["schools"])
 SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 
 

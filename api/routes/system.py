@@ -10,8 +10,9 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 
 from api.schemas import Health
+from api.strict_json import StrictJsonRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["operations"])
 log = logging.getLogger("fundledger.api")
 
 

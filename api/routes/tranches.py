@@ -20,12 +20,13 @@ from pydantic import BaseModel, Field
 from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, etag
 from api.schemas import Code, Command, IsoDate, Reason
+from api.strict_json import StrictJsonRoute
 from domain.formula_funding import FormulaFunding
 from domain.ledger import Outcome
 from domain.tranche import SHARE_DEFAULT, Semester, Tranche, TranchePlan, plain
 from domain.units import money_text
 
-router = APIRouter(prefix="/v1/tranches", tags=["formula funding"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/tranches", tags=["formula funding"])
 TrancheId = Annotated[UUID, Path(alias="id")]
 EXCLUDED_MAX = 20_000
 

@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field, StrictStr
 
 from api.auth import Admin, Ledger
 from api.schemas import CODE_PATTERN, Code, Command, Page
+from api.strict_json import StrictJsonRoute
 from domain.access import UserAccount
 from domain.actors import Role
 from domain.limits import CODE_LENGTH_MAX
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/users", tags=["users"])
 UserName = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 
 

@@ -18,10 +18,11 @@ from api.reads import MinPosition, views_at
 from api.routes.changes import pending
 from api.routes.funds import fund_codes_of_year
 from api.schemas import ChangePublic, CloseYear, IsoDate
+from api.strict_json import StrictJsonRoute
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections import exports
 
-router = APIRouter(tags=["year-end"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["year-end"])
 Year = Annotated[int, Path(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
 FiscalYearQuery = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
 AsOf = Annotated[IsoDate | None, Query(description="Business date: the books as they stood then")]

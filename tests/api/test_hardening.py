@@ -8,9 +8,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from fastapi.routing import APIRoute
 
 from api.cli.server import QueryStringsDropped, log_config
 from api.settings import Settings
+from api.strict_json import DuplicateKey, StrictJsonRoute, loads_strict
 from tests.api.conftest import Api
 
 HOSTILE = "<img src=x onerror=alert(9)>"
@@ -112,3 +114,42 @@ def test_key_paths_are_resolved_once_and_absolute(monkeypatch: pytest.MonkeyPatc
     settings = Settings(signing_key_path=Path("keys/bureau.pem"))
     assert settings.signing_key_path == tmp_path / "keys" / "bureau.pem"
     assert settings.snapshot_key_file == tmp_path / "keys" / "snapshot-seal.key"
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"allocation": "%s", "amount": 1, "amount": 100000000, "payee": "p", "voucher": "V-K",'
+    b' "spent_on": "2025-03-02"}',
+    b'{"allocation": "%s", "amount": 1, "payee": "p", "voucher": "V-K", "payee": "q",'
+    b' "spent_on": "2025-03-02"}',
+])
+def test_a_key_named_twice_is_refused_by_name_and_nothing_is_written(
+        funded: dict[str, object], api: Api, raw: bytes) -> None:
+    """`{"amount": 1, "amount": 100000000}` was read last-wins: a proxy or log keeping the
+    first value saw another request than the ledger did."""
+    body = raw % funded["allocation"]["id"].encode()  # type: ignore[index]
+    before = api.ledger.last_position()
+    json_type = {"Content-Type": "application/json"}
+    answer = api.client.post("/v1/expenditures", content=body,
+                             headers={**api.headers("officer"), **json_type})
+    problem = answer.json()
+    assert (answer.status_code, problem["code"]) == (400, "duplicate_key"), answer.text
+    assert problem["key"] in ("amount", "payee") and repr(problem["key"]) in problem["detail"]
+    assert api.ledger.last_position() == before
+    nobody = api.client.post("/v1/expenditures", content=body, headers=json_type)
+    assert (nobody.status_code, nobody.json()["code"]) == (401, "unknown_token")
+
+
+def test_a_key_named_twice_deep_inside_is_refused_too() -> None:
+    with pytest.raises(DuplicateKey) as refused:
+        loads_strict(b'{"lines": [{"school": "A", "amount": 1}, {"school": "B", "school": "C"}]}')
+    assert refused.value.key == "school"
+    assert loads_strict(b'{"a": {"k": 1}, "b": {"k": 2}}') == {"a": {"k": 1}, "b": {"k": 2}}
+
+
+def test_every_api_route_reads_its_body_strictly(api: Api) -> None:
+    """A router made without `route_class=StrictJsonRoute` would read duplicate keys
+    last-wins again."""
+    lax = [route.path for route in api.client.app.routes  # type: ignore[attr-defined]
+           if isinstance(route, APIRoute) and route.path.startswith("/v1")
+           and not isinstance(route, StrictJsonRoute)]
+    assert lax == []
