@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.dashboard.i18n import translate
-from api.dashboard.routes import ViewsDb, _actor, _language, _render, _to_login
+from api.dashboard.pages import ViewsDb, _actor, _language, _render, _to_login
 from domain.actors import Role
 from domain.enrolment_snapshot import EnrolmentSnapshot
 from domain.errors import LedgerError

@@ -41,7 +41,7 @@ def test_every_findings_rule_has_a_title_in_both_languages() -> None:
 
 def test_every_refusal_of_the_books_has_a_chinese_title() -> None:
     import api.app  # noqa: F401, PLC0415  (every module, so every error class, loaded)
-    from api.dashboard.routes import ERROR_TITLES_EN, _error_titles  # noqa: PLC0415
+    from api.dashboard.pages import ERROR_TITLES_EN, _error_titles  # noqa: PLC0415
     from domain.terms import ERRORS_ZH, error_title  # noqa: PLC0415
 
     every = _error_titles()  # walked now: whichever modules were imported first
