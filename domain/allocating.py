@@ -278,8 +278,8 @@ class AllocationCommands(ChangeCommands):
                 raise InvalidInput(msg)
             if allocation.status == "closed" and not expenditure.reversed:
                 msg = (f"expenditure {expenditure_id} was spent in {expenditure.fiscal_year}, "
-                       "closed at year-end: an approver reverses it as a prior-year adjustment "
-                       "(POST /v1/expenditures/{id}/prior-year-adjustment)")
+                       "closed at year-end: ask for a prior-year adjustment instead, a two-person "
+                       "change (POST /v1/expenditures/{id}/prior-year-adjustment)")
                 raise AllocationClosed(msg)
             stamp = Stamp(actor.user_id, role.value, day, idempotency_key, reason)
             expenditure.reverse(stamp)

@@ -35,7 +35,7 @@ from domain.limits import (
     NAME_LENGTH_MAX,
     STUDENTS_MAX,
 )
-from domain.prior_year import PriorYearCommands
+from domain.prior_year import PRIOR_YEAR_ADJUSTMENT, PriorYearCommands
 from domain.resource_commands import ResourceCommands
 from domain.rules import check_choice, check_code, check_text
 from domain.school import School
@@ -217,3 +217,5 @@ register_change_kind(FUND_CLOSE, FundLedger.apply_close_fund,
                      "Close a fund's year: each remainder carried over (结转) or recovered (结余)")
 register_change_kind(YEAR_CLOSE, FundLedger.apply_close_year,
                      "Close a fiscal year: every money fund, all or nothing")
+register_change_kind(PRIOR_YEAR_ADJUSTMENT, FundLedger.apply_prior_year_adjustment,
+                     "Reverse a closed year's expenditure as a prior-year adjustment (以前年度盈余调整)")

@@ -8,11 +8,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.auth import Approver, Ledger, Officer, Reader
+from api.auth import Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
+from api.routes.changes import pending
 from api.schemas import (
     CODE_PATTERN,
+    ChangePublic,
     ExpenditurePublic,
     Page,
     RecordExpenditure,
@@ -118,13 +120,16 @@ def _with_history(request: Request, answer: ExpenditurePublic) -> ExpenditurePub
     return answer
 
 
-@router.post("/{id}/prior-year-adjustment", response_model=ExpenditurePublic)
-def adjust_prior_year(expenditure_id: ExpenditureId, body: ReverseExpenditure, actor: Approver,
+@router.post("/{id}/prior-year-adjustment", status_code=202, response_model=ChangePublic)
+def adjust_prior_year(expenditure_id: ExpenditureId, body: ReverseExpenditure, actor: Officer,
                       ledger: Ledger, request: Request, response: Response,
-                      idempotency_key: IdempotencyKey = None) -> ExpenditurePublic:
-    """Reverse an expenditure of a closed year as a prior-year adjustment (以前年度盈余调整) of
-    that year and source level (approver): the amount joins its recovered surplus; the closed
-    allocation stays closed (docs/year-end.md)."""
-    outcome = execute(request, response, lambda: ledger.adjust_prior_year(
-        actor, expenditure_id, **body.model_dump(), idempotency_key=idempotency_key))
-    return expenditure_public(outcome.subject, outcome.position)
+                      idempotency_key: IdempotencyKey = None,
+                      if_match: IfMatch = None) -> ChangePublic:
+    """Ask for an expenditure of a closed year to be reversed as a prior-year adjustment
+    (以前年度盈余调整) of that year and source level (officer): a pending two-person change;
+    when an approver approves it, the amount joins the year's recovered surplus and the closed
+    allocation stays closed (docs/year-end.md). `If-Match` is the expenditure's version."""
+    version = expected_version(if_match)
+    return pending(request, response, lambda: ledger.adjust_prior_year(
+        actor, expenditure_id, **body.model_dump(), expected_version=version,
+        idempotency_key=idempotency_key))

@@ -59,7 +59,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/v1/expenditures", None, READERS),
     ("GET", f"/v1/expenditures/{E}", None, READERS),
     ("POST", f"/v1/expenditures/{E}/reverse", {"reason": "r"}, {"officer"}),
-    ("POST", f"/v1/expenditures/{E}/prior-year-adjustment", {"reason": "r"}, {"approver"}),
+    ("POST", f"/v1/expenditures/{E}/prior-year-adjustment", {"reason": "r"}, {"officer"}),
     ("GET", f"/v1/reports/rural-support?fiscal_year={FISCAL_YEAR}", None, READERS),
     ("GET", f"/v1/reports/carry-over?fiscal_year={FISCAL_YEAR}", None, READERS),
     ("POST", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}, {"approver"}),

@@ -5,6 +5,7 @@ write nothing, the whole-year close, surplus in the fund balances and the journa
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from tests.api.conftest import FISCAL_YEAR, Api
 
@@ -135,3 +136,44 @@ def test_the_dashboard_shows_the_statement_in_chinese_first(api: Api) -> None:
     assert 'data-fund="FAC-1" data-school="XZ-PX-0002"' in page.text
     assert 'data-source="provincial"' in page.text and "省级" in page.text
     assert "65,000.00" in page.text  # the provincial surplus: 50,000 + 15,000 yuan
+
+
+def test_a_prior_year_adjustment_is_an_officers_two_person_change(stored_api: Api) -> None:
+    """Reversing spending of a closed year: the officer asks (202, nothing moves), a second
+    person approves; the amount joins the year's recovered surplus, the allocation stays
+    closed. The old path answers 202 pending."""
+    api = stored_api
+    last = FISCAL_YEAR - 1
+    api.school(effective_date=f"{last}-01-01")
+    api.fund("PUB-0", fiscal_year=last, effective_date=f"{last}-01-02")
+    api.fund("PUB-1", fiscal_year=FISCAL_YEAR)
+    made = api.ok(api.post("officer", "/v1/allocations", {
+        "fund": "PUB-0", "school": "XZ-PX-0001", "amount": 9_000_00, "purpose": "公用经费",
+        "effective_date": f"{last}-02-01"}), 201)
+    api.ok(api.post("approver", f"/v1/allocations/{made['id']}/approve",
+                    {"effective_date": f"{last}-02-03"}))
+    spent = api.expenditure(made["id"], amount=4_000_00, spent_on=f"{last}-03-02")
+    path = f"/v1/expenditures/{spent['id']}/prior-year-adjustment"
+    # Its year still open: reversed the ordinary way, not as a prior-year adjustment.
+    _problem(api.post("officer", path, {"reason": "发票作废"}), 409, "allocation_closed")
+    api.applied(api.post("approver", f"/v1/fiscal-years/{last}/close", {}))
+    _problem(api.post("officer", f"/v1/expenditures/{spent['id']}/reverse",
+                      {"reason": "发票作废"}), 409, "allocation_closed")
+    _problem(api.post("approver", path, {"reason": "发票作废"}), 403, "role_not_allowed")
+    _problem(api.post("officer", path, {"reason": "x", "effective_date": f"{last}-12-30"}),
+             422, "invalid_input")
+    before = api.ledger.last_position()
+    change = api.ok(api.post("officer", path, {"reason": "发票作废，以前年度盈余调整"}), 202)
+    assert (change["kind"], change["status"]) == ("prior_year_adjustment", "pending")
+    assert api.ledger.last_position() == before + 1  # the pending change, nothing else
+    assert not api.ledger.get_expenditure(UUID(spent["id"])).reversed
+    _problem(api.post("officer", f"/v1/changes/{change['change']}/approve", {}), 403,
+             "role_not_allowed")
+    api.ok(api.post("checker", f"/v1/changes/{change['change']}/approve", {}))
+    assert api.ledger.get_expenditure(UUID(spent["id"])).reversed
+    assert api.ledger.get_allocation(UUID(made["id"])).status == "closed"
+    report = api.ok(api.get("reader", "/v1/reports/carry-over", fiscal_year=last,
+                            min_position=api.ledger.last_position()))
+    row = next(r for r in report["rows"] if r["school"] == "XZ-PX-0001")
+    assert (row["spent"], row["prior_year_adjustments"]) == (4_000_00, 4_000_00)
+    _problem(api.post("officer", path, {"reason": "again"}), 409, "already_reversed")

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from domain.actors import Actor, Role
 from domain.errors import (
     AllocationClosed,
     AlreadyReversed,
@@ -17,6 +18,7 @@ from domain.errors import (
     CarryOverTargetMissing,
     FundClosed,
     InvalidInput,
+    MakerCheckerViolation,
     OperatingFundsConstruction,
     ProjectContinuationUnexplained,
     PurposeChanged,
@@ -191,19 +193,31 @@ def test_a_closed_years_spending_is_reversed_as_a_prior_year_adjustment(ledger: 
     refused(ledger, AllocationClosed, "allocation_closed",
             lambda: ledger.reverse_expenditure(OFFICER, spent, reason="发票作废"))
     refused(ledger, RoleNotAllowed, "role_not_allowed",
-            lambda: ledger.adjust_prior_year(OFFICER, spent, reason="发票作废"))
-    ledger.adjust_prior_year(APPROVER, spent, reason="发票作废，以前年度盈余调整")
+            lambda: ledger.adjust_prior_year(APPROVER, spent, reason="发票作废"))
+    position = ledger.last_position()
+    # One who holds both roles asks; the same person may not approve it.
+    both = Actor(OFFICER.user_id, frozenset({Role.OFFICER, Role.APPROVER}))
+    made = ledger.adjust_prior_year(both, spent, reason="发票作废，以前年度盈余调整")
+    assert made.subject.kind == "prior_year_adjustment"
+    assert not ledger.get_expenditure(spent).reversed  # pending: nothing moved yet
+    refused(ledger, MakerCheckerViolation, "maker_checker",
+            lambda: ledger.approve_change(both, made.subject.id))
+    assert ledger.last_position() == position + 1  # the pending change only
+    f.applied(ledger, made)
     allocation = ledger.get_allocation(allocation_id)
     assert (allocation.status, allocation.spent) == ("closed", 4_000)  # never reopened
     assert ledger.get_expenditure(spent).reversed
     account = ledger.repository.get(RecoveredSurplus.id_for(2025, "county", "CNY"))
     assert (account.recovered, account.prior_year_adjustments) == (0, 4_000)
     refused(ledger, AlreadyReversed, "already_reversed",
-            lambda: ledger.adjust_prior_year(APPROVER, spent, reason="again"))
+            lambda: ledger.adjust_prior_year(OFFICER, spent, reason="again"))
     open_year = f.expenditure(ledger, ledger.get_fund("PUB-2026").allocation_ids[0],
                               amount=100, spent_on=date(2026, 2, 1), voucher="V26").subject.id
     refused(ledger, AllocationClosed, "allocation_closed",
-            lambda: ledger.adjust_prior_year(APPROVER, open_year, reason="x"))
+            lambda: ledger.adjust_prior_year(OFFICER, open_year, reason="x"))
+    refused(ledger, InvalidInput, "invalid_input",
+            lambda: ledger.adjust_prior_year(OFFICER, spent, reason="x",
+                                             effective_date=date(2025, 12, 30)))
 
 
 def test_the_found_target_is_the_line_for_the_same_school_levels(ledger: FundLedger):

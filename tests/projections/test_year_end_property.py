@@ -32,7 +32,7 @@ from domain.ledger import FundLedger
 from domain.surplus import RecoveredSurplus
 from projections.queries import BureauQueries
 from projections.runner import ViewRunner
-from tests.conftest import APPROVER, OFFICER
+from tests.conftest import APPROVER, CHECKER, OFFICER
 
 TODAY = date(2028, 6, 30)
 YEARS = (2025, 2026, 2027)
@@ -108,12 +108,12 @@ class History:
 
     def _prior_year(self, index: int) -> None:
         if self.expenditures:
-            self.ledger.adjust_prior_year(
-                APPROVER, self.expenditures[index % len(self.expenditures)], reason="以前年度盈余调整")
+            self._applied(self.ledger.adjust_prior_year(
+                OFFICER, self.expenditures[index % len(self.expenditures)], reason="以前年度盈余调整"))
 
     def _adjust(self, line: tuple[int, str, str], delta: int) -> None:
-        self.ledger.adjust_fund(APPROVER, code(line), delta=delta, reason="r",
-                                effective_date=date(line[0], 5, 1))
+        self._applied(self.ledger.adjust_fund(APPROVER, code(line), delta=delta, reason="r",
+                                              effective_date=date(line[0], 5, 1)))
 
     def _close(self, line: tuple[int, str, str], disposition: str | None, index: int,
                exception: str | None) -> None:
@@ -123,9 +123,15 @@ class History:
             exceptions.append({"allocation": str(fund.allocation_ids[index % len(fund.allocation_ids)]),
                                "disposition": exception, "reason": "项目延续"})
         next_year = [c for c in self.funds if c.endswith(str(line[0] + 1))]
-        self.ledger.close_fund(APPROVER, code(line), disposition=disposition,
-                               reason="项目延续" if disposition else "", exceptions=exceptions,
-                               next_year_funds=next_year)
+        self._applied(self.ledger.close_fund(
+            APPROVER, code(line), disposition=disposition,
+            reason="项目延续" if disposition else "", exceptions=exceptions,
+            next_year_funds=next_year))
+
+    def _applied(self, made: Any) -> None:
+        """Two-person changes (adjustments, closes, prior-year adjustments) take effect only
+        when a second person approves them."""
+        self.ledger.approve_change(CHECKER, made.subject.id)
 
     def _all_allocations(self) -> list[Any]:
         found = []
