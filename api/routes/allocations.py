@@ -11,19 +11,18 @@ from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.routes.changes import pending
-from api.schemas import (
-    CODE_PATTERN,
+from api.schemas import CODE_PATTERN, Page
+from api.schemas.allocations import (
     AdjustAllocation,
     AllocationPublic,
     ApproveAllocation,
     CancelAllocation,
-    ChangePublic,
-    Page,
     ProposeAllocation,
     RejectAllocation,
     TransferAllocation,
     allocation_public,
 )
+from api.schemas.changes import ChangePublic
 from api.strict_json import StrictJsonRoute
 from domain.allocation import Status
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Query, Request
 
 from api.auth import Reader
 from api.reads import MinPosition, row_dict, views_at
-from api.schemas import CODE_PATTERN, BalanceTotal, IsoDate, RuralSupportReport, SchoolBalances
+from api.schemas import CODE_PATTERN, IsoDate
+from api.schemas.balances import BalanceTotal, RuralSupportReport, SchoolBalances
 from api.strict_json import StrictJsonRoute
 from domain.errors import SchoolNotFound
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN

@@ -12,14 +12,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.auth import Approver, Ledger, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
-from api.schemas import (
-    ApproveChange,
-    ChangePublic,
-    Page,
-    RejectChange,
-    allocation_public,
-    change_public,
-)
+from api.schemas import Page
+from api.schemas.allocations import allocation_public
+from api.schemas.changes import ApproveChange, ChangePublic, RejectChange, change_public
 from api.strict_json import StrictJsonRoute
 from domain.allocation import Allocation
 from domain.change import ChangeStatus

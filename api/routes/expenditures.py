@@ -12,11 +12,10 @@ from api.auth import Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.routes.changes import pending
-from api.schemas import (
-    CODE_PATTERN,
-    ChangePublic,
+from api.schemas import CODE_PATTERN, Page
+from api.schemas.changes import ChangePublic
+from api.schemas.expenditures import (
     ExpenditurePublic,
-    Page,
     RecordExpenditure,
     Reversal,
     ReverseExpenditure,

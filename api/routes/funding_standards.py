@@ -15,14 +15,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, etag
-from api.schemas import (
-    Command,
-    FiscalYear,
-    IsoDate,
-    Name,
-    OptionalReason,
-    Reason,
-)
+from api.schemas import Command, FiscalYear, IsoDate, Name, OptionalReason, Reason
 from api.strict_json import StrictJsonRoute
 from domain.classification import Category, Level
 from domain.formula_funding import FormulaFunding

@@ -10,18 +10,9 @@ from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, queries_of, row_dict, views_at
 from api.routes.changes import pending
-from api.schemas import (
-    CODE_PATTERN,
-    AdjustFund,
-    ChangePublic,
-    CloseFund,
-    Command,
-    FundPublic,
-    IsoDate,
-    OpenFund,
-    Page,
-    fund_public,
-)
+from api.schemas import CODE_PATTERN, Command, IsoDate, Page
+from api.schemas.changes import ChangePublic
+from api.schemas.funds import AdjustFund, CloseFund, FundPublic, OpenFund, fund_public
 from api.strict_json import StrictJsonRoute
 from domain.errors import FundNotFound
 from domain.formula_funding import FormulaFunding

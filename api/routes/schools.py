@@ -10,18 +10,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.auth import Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
-from api.schemas import (
-    CODE_PATTERN,
+from api.schemas import CODE_PATTERN, Code, Command, IsoDate, Page, Text
+from api.schemas.schools import (
     CloseSchool,
-    Code,
-    Command,
-    IsoDate,
-    Page,
     ReclassifySchool,
     RegisterSchool,
     ReportEnrolment,
     SchoolPublic,
-    Text,
     school_public,
 )
 from api.strict_json import StrictJsonRoute

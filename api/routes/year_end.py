@@ -17,7 +17,9 @@ from api.commands import IdempotencyKey
 from api.reads import MinPosition, views_at
 from api.routes.changes import pending
 from api.routes.funds import fund_codes_of_year
-from api.schemas import ChangePublic, CloseYear, IsoDate
+from api.schemas import IsoDate
+from api.schemas.changes import ChangePublic
+from api.schemas.funds import CloseYear
 from api.strict_json import StrictJsonRoute
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections import exports
