@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     snapshot_key_path: Path | None = None
     request_body_bytes_max: int = Field(default=10 * 1024 * 1024, ge=1024)
     read_wait_seconds_max: float = Field(default=5.0, ge=0, le=60)
+    # A dashboard login lasts this long, whatever the browser keeps (api/dashboard/workplace).
+    dashboard_session_seconds_max: int = Field(default=8 * 3600, ge=1, le=7 * 86400)
     # /healthz answers 503 when the views are further behind than this, or have not moved
     # for this long while behind (docs/reliability.md).
     health_views_lag_events_max: int = Field(default=100_000, ge=1)

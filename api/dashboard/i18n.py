@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.dashboard.workplace.labels import WORKPLACE_LABELS
 from domain.errors import LedgerError
 from domain.terms import DISTRICTS_ZH, VALUES
 from domain.units import unit_of
@@ -305,6 +306,7 @@ LABELS.update({
     "changes_need_approver": ("此页面需要审批人或审计员角色。",
                               "This page needs the approver or auditor role."),
 })
+LABELS.update(WORKPLACE_LABELS)
 
 
 class Labels(dict[str, str]):

@@ -23,6 +23,7 @@ from api.dashboard.pages import (
     _language,
     templates,
 )
+from api.dashboard.workplace import session as work_session
 from domain.errors import UnknownToken
 from domain.ledger import FundLedger
 
@@ -32,11 +33,12 @@ STATIC_FILES = frozenset({"dashboard.css"})
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/dashboard", failed: bool = False) -> HTMLResponse:  # noqa: A002
+def login_form(request: Request, next: str = "/dashboard", failed: bool = False,  # noqa: A002
+               expired: bool = False) -> HTMLResponse:
     language = _language(request)
     return templates.TemplateResponse(request, "login.html", {
         "L": {key: translate(key, language) for key in LABELS}, "lang": language,
-        "next": _safe_next(next), "failed": failed})
+        "next": _safe_next(next), "failed": failed, "expired": expired})
 
 
 @router.post("/login")
@@ -58,6 +60,7 @@ async def login(request: Request) -> Response:
     response.set_cookie(TOKEN_COOKIE, token, max_age=COOKIE_MAX_AGE_SECONDS, httponly=True,
                         samesite="strict", path="/dashboard",
                         secure=request.url.scheme == "https")
+    work_session.start(request, response, token)
     return response
 
 
@@ -65,6 +68,7 @@ async def login(request: Request) -> Response:
 def logout() -> Response:
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(TOKEN_COOKIE, path="/dashboard")
+    work_session.end(response)
     return response
 
 

@@ -1,0 +1,202 @@
+"""The finance officer's forms: register a school, open a fund, propose an allocation, record
+an expenditure. Each is the API's request schema (api/schemas.py) and the ledger command the
+API route calls; the page only turns yuan into fen and refusals into messages beside fields.
+
+GET /dashboard/work/{form} shows the form; POST writes once (its idempotency key) or shows
+the form again with every refusal, having written nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.dashboard.pages import ViewsDb
+from api.dashboard.workplace import context, forms
+from api.problems import STATUS_BY_CODE
+from api.schemas import Command
+from api.schemas.allocations import ProposeAllocation
+from api.schemas.expenditures import RecordExpenditure
+from api.schemas.funds import OpenFund
+from api.schemas.schools import RegisterSchool
+from domain.classification import Category, Earmark, ExpenditureClass, Level, Locale, Source
+from domain.errors import LedgerError
+from domain.ledger import FundLedger, Outcome
+from domain.units import KNOWN_UNITS
+
+router = APIRouter(prefix="/dashboard/work", include_in_schema=False)
+CHOICES_SHOWN_MAX = 500
+
+
+@dataclass(frozen=True)
+class OfficerForm:
+    """One form: its schema, how its fields are typed, the command it runs, where it leads."""
+
+    name: str
+    schema: type[Command]
+    command: Callable[[FundLedger, Any, Command, str | None], Outcome]
+    links: Callable[[Outcome, Callable[[str], str]], list[tuple[str, str]]]
+    amounts: tuple[str, ...] = ()
+    whole: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+def _school_links(outcome: Outcome, label: Callable[[str], str]) -> list[tuple[str, str]]:
+    code = outcome.subject.code
+    return [(f"{label('school')} {code}", f"/dashboard/schools/{code}"),
+            (label("propose_allocation"), f"/dashboard/work/propose-allocation?school={code}")]
+
+
+def _fund_links(outcome: Outcome, label: Callable[[str], str]) -> list[tuple[str, str]]:
+    code = outcome.subject.code
+    return [(f"{label('fund')} {code}", f"/dashboard/work/funds/{code}"),
+            (label("propose_allocation"), f"/dashboard/work/propose-allocation?fund={code}")]
+
+
+def _allocation_links(outcome: Outcome, label: Callable[[str], str]) -> list[tuple[str, str]]:
+    return [(label("allocation"), f"/dashboard/work/allocations/{outcome.subject.id}")]
+
+
+def _expenditure_links(outcome: Outcome, label: Callable[[str], str]) -> list[tuple[str, str]]:
+    return [(label("expenditures"), f"/dashboard/work/expenditures/{outcome.subject.id}"),
+            (label("allocation"), f"/dashboard/work/allocations/{outcome.subject.allocation_id}")]
+
+
+FORMS: dict[str, OfficerForm] = {form.name: form for form in (
+    OfficerForm("register_school", RegisterSchool,
+                lambda ledger, actor, body, key: ledger.register_school(
+                    actor, **body.model_dump(), idempotency_key=key),
+                _school_links, whole=("students",), flags=("poverty_area",)),
+    OfficerForm("open_fund", OpenFund,
+                lambda ledger, actor, body, key: ledger.open_fund(
+                    actor, **body.model_dump(), idempotency_key=key),
+                _fund_links, amounts=("amount",), whole=("fiscal_year",),
+                lists=("levels", "expenditure_classes"), defaults={"unit": "CNY", "earmark": "none"}),
+    OfficerForm("propose_allocation", ProposeAllocation,
+                lambda ledger, actor, body, key: ledger.propose_allocation(
+                    actor, **body.model_dump(), idempotency_key=key),
+                _allocation_links, amounts=("amount",)),
+    OfficerForm("record_expenditure", RecordExpenditure,
+                lambda ledger, actor, body, key: ledger.record_expenditure(
+                    actor, **body.model_dump(), idempotency_key=key),
+                _expenditure_links, amounts=("amount",)),
+)}
+
+
+def _path(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _choices(request: Request, who: context.Worker, name: str, values: dict[str, Any]
+             ) -> dict[str, Any]:
+    """The options a form offers: enumerations in the reader's language, this year's open
+    funds, approved allocations with something left."""
+    def named(members: Any) -> list[tuple[str, str]]:
+        from api.dashboard.i18n import translate_value  # noqa: PLC0415
+
+        return [(m.value, translate_value(m.value, who.language)) for m in members]
+
+    queries = request.app.state.queries
+    today = request.app.state.ledger.today()
+    offered: dict[str, Any] = {
+        "levels": named(Level), "locales": named(Locale), "sources": named(Source),
+        "categories": named(Category), "earmarks": named(Earmark),
+        "classes": named(ExpenditureClass), "units": [(u, u) for u in KNOWN_UNITS]}
+    if name == "propose_allocation":
+        funds, _ = queries.list_funds(fiscal_year=today.year, limit=CHOICES_SHOWN_MAX)
+        offered["funds"] = [(f.fund, f"{f.fund} · {f.name}") for f in funds if f.status == "open"]
+    if name == "record_expenditure":
+        rows, _ = queries.list_allocations(status="approved", fiscal_year=today.year,
+                                           school=values.get("school") or None,
+                                           limit=CHOICES_SHOWN_MAX)
+        offered["allocations"] = [(a.id, f"{a.school} · {a.fund} · {a.purpose}") for a in rows
+                                  if a.remaining > 0]
+    return offered
+
+
+def _unit(request: Request, name: str, form: Any) -> str:
+    """The unit its amounts are typed in: the fund's (or allocation's) unit."""
+    ledger = request.app.state.ledger
+    try:
+        if name == "open_fund":
+            return str(form.get("unit") or "CNY")
+        if name == "propose_allocation" and form.get("fund"):
+            return ledger.get_fund(str(form.get("fund"))).unit
+        if name == "record_expenditure" and form.get("allocation"):
+            from uuid import UUID  # noqa: PLC0415
+
+            return ledger.get_allocation(UUID(str(form.get("allocation")))).unit
+    except (LedgerError, ValueError):
+        pass
+    return "CNY"
+
+
+def _show(request: Request, who: context.Worker, db: Any, name: str, values: dict[str, Any],
+          key: str, errors: dict[str, str] | None = None, problem: str = "",
+          status_code: int = 200, problem_detail: str = "") -> Response:
+    return context.render(request, f"work/{name}.html", who, db, "work", status_code,
+                          form=name, action=f"/dashboard/work/{_path(name)}", values=values,
+                          errors=errors or {}, problem=problem, key=key,
+                          problem_detail=problem_detail,
+                          **_choices(request, who, name, values))
+
+
+def _page(name: str) -> Callable[..., Any]:
+    spec = FORMS[name]
+
+    def show(request: Request, db: ViewsDb) -> Response:
+        who = context.worker(request)
+        if isinstance(who, Response):
+            return who
+        if not who.is_officer:
+            return context.refused(request, who, db, "needs_officer")
+        values = {**spec.defaults, **{k: v for k, v in request.query_params.items()
+                                      if k in spec.schema.model_fields or k == "school"}}
+        return _show(request, who, db, name, values, context.new_key())
+
+    async def submit(request: Request, db: ViewsDb) -> Response:
+        who = context.worker(request)
+        if isinstance(who, Response):
+            return who
+        form = await context.posted(request, who)
+        if form is None:
+            return context.refused(request, who, db, "csrf_refused")
+        if not who.is_officer:
+            return context.refused(request, who, db, "needs_officer")
+        key = context.form_key(form) or context.new_key()
+        checked = forms.read_form(form, spec.schema, who.language, amounts=spec.amounts,
+                                  unit=_unit(request, name, form), whole=spec.whole,
+                                  flags=spec.flags, lists=spec.lists)
+        if checked.command is None:
+            return _show(request, who, db, name, checked.values, key, checked.errors,
+                         status_code=422)
+        ledger = request.app.state.ledger
+        try:
+            outcome = await context.run(request, lambda: spec.command(
+                ledger, who.actor, checked.command, key))
+        except LedgerError as error:
+            problem = forms.refusal_of_books(error, checked, who.language)
+            return _show(request, who, db, name, checked.values, key, checked.errors,
+                         problem, STATUS_BY_CODE.get(error.code, 409), error.detail)
+        return context.written(request, who, db, outcome, name,
+                               spec.links(outcome, lambda k: _label(k, who.language)), key)
+
+    return show, submit
+
+
+def _label(key: str, language: str) -> str:
+    from api.dashboard.i18n import translate  # noqa: PLC0415
+
+    return translate(key, language)
+
+
+for _name in FORMS:
+    _show_page, _submit = _page(_name)
+    router.add_api_route(f"/{_path(_name)}", _show_page, methods=["GET"])
+    router.add_api_route(f"/{_path(_name)}", _submit, methods=["POST"])

@@ -1,0 +1,11 @@
+"""Every page of the workplace, in one router for the app to include."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.dashboard.workplace import home, officer_forms
+
+router = APIRouter()
+for part in (home.router, officer_forms.router):
+    router.include_router(part)

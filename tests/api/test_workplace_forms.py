@@ -1,0 +1,121 @@
+"""The officer's forms in the dashboard (zh-CN by default): checked by the API's own schemas,
+refusals beside their fields in yuan, nothing written on any refusal, one write per form
+however often it is sent, and no write without the session's CSRF token."""
+
+from __future__ import annotations
+
+from domain.limits import AMOUNT_MINOR_MAX
+from domain.units import money_text
+from tests.api.conftest import FISCAL_YEAR, Api
+from tests.api.workplace_client import (
+    field_error,
+    log_in,
+    open_form,
+    submit,
+    written_position,
+)
+
+SCHOOL = {"code": "XZ-PX-0101", "name": "沛县实验小学", "district": "Pei", "level": "primary",
+          "locale": "rural", "students": "420", "effective_date": f"{FISCAL_YEAR}-01-01"}
+
+
+def _events(api: Api) -> int:
+    return api.ledger.last_position()
+
+
+def test_an_officer_registers_a_school_once_however_often_the_form_is_sent(api: Api) -> None:
+    log_in(api, "officer")
+    guard = open_form(api, "/dashboard/work/register-school")
+    first = submit(api, "/dashboard/work/register-school", SCHOOL, guard)
+    assert first.status_code == 200, first.text
+    position = written_position(first.text)
+    assert position == _events(api)
+    assert f'href="/dashboard/work/journal/{position}?key=form-' in first.text
+    again = submit(api, "/dashboard/work/register-school", SCHOOL, guard)  # a double click
+    assert written_position(again.text) == position
+    assert 'data-replayed="true"' in again.text and "未重复写入" in again.text
+    assert _events(api) == position
+    assert api.ok(api.get("reader", "/v1/schools/XZ-PX-0101"))["name"] == "沛县实验小学"
+    entry = api.client.get(f"/dashboard/work/journal/{position}",
+                           params={"key": guard["idempotency_key"]})
+    assert entry.status_code == 200
+    assert 'data-event="School.Registered"' in entry.text and "user.officer" in entry.text
+
+
+def test_refusals_show_beside_their_fields_and_write_nothing(api: Api) -> None:
+    api.school()
+    api.fund()
+    log_in(api, "officer")
+    before = _events(api)
+    bad = submit(api, "/dashboard/work/register-school",
+                 {**SCHOOL, "code": "坏 代码", "students": "-3", "name": ""})
+    assert bad.status_code == 422
+    assert field_error(bad.text, "code").startswith("只能用字母")
+    assert field_error(bad.text, "students") == "至少 0"
+    assert field_error(bad.text, "name") == "必填"
+    too_much = submit(api, "/dashboard/work/propose-allocation",
+                      {"fund": "PUB-1", "school": "XZ-PX-0001", "amount": "2,000,000.00",
+                       "purpose": "春季公用经费"})
+    assert too_much.status_code == 409
+    assert field_error(too_much.text, "amount") == "拨款超过资金预算"
+    assert "¥1,000,000.00" in too_much.text  # the detail, in yuan
+    decimals = submit(api, "/dashboard/work/propose-allocation",
+                      {"fund": "PUB-1", "school": "XZ-PX-0001", "amount": "12.345",
+                       "purpose": "春季公用经费"})
+    assert field_error(decimals.text, "amount") == "最多 2 位小数"
+    assert _events(api) == before
+
+
+def test_english_messages_and_amount_limits_in_yuan(api: Api) -> None:
+    api.school()
+    api.fund()
+    log_in(api, "officer")
+    api.client.cookies.set("fundledger_lang", "en", path="/dashboard")
+    huge = submit(api, "/dashboard/work/propose-allocation",
+                  {"fund": "PUB-1", "school": "XZ-PX-0001", "amount": "99999999999999.99",
+                   "purpose": "x"})
+    assert huge.status_code == 422
+    assert field_error(huge.text, "amount") == f"At most {money_text(AMOUNT_MINOR_MAX, 'CNY', 'en')}"
+    empty = submit(api, "/dashboard/work/propose-allocation", {"fund": "PUB-1", "amount": "abc"})
+    assert field_error(empty.text, "school") == "Required"
+    assert field_error(empty.text, "amount") == "Enter an amount such as 1234.50"
+
+
+def test_a_post_without_the_sessions_csrf_token_is_refused(api: Api) -> None:
+    log_in(api, "officer")
+    guard = open_form(api, "/dashboard/work/register-school")
+    before = _events(api)
+    for forged in ({}, {"csrf_token": "0" * 64}, {"csrf_token": guard["csrf_token"][:-1] + "x"}):
+        answer = api.client.post("/dashboard/work/register-school",
+                                 data={**SCHOOL, "idempotency_key": guard["idempotency_key"],
+                                       **forged})
+        assert answer.status_code == 403
+        assert 'data-refusal="csrf_refused"' in answer.text
+    assert _events(api) == before
+
+
+def test_a_token_cookie_without_a_live_session_may_not_work(api: Api) -> None:
+    api.client.cookies.clear()
+    api.client.cookies.set("fundledger_token", api.tokens["officer"], path="/dashboard")
+    answer = api.client.get("/dashboard/work/register-school", follow_redirects=False)
+    assert answer.status_code == 303
+    assert "expired=1" in answer.headers["location"]
+
+
+def test_the_session_expires(api: Api) -> None:
+    log_in(api, "officer")
+    assert api.client.get("/dashboard/work", follow_redirects=False).status_code == 200
+    api.client.app.state.settings.dashboard_session_seconds_max = 1  # type: ignore[attr-defined]
+    import time  # noqa: PLC0415
+
+    time.sleep(1.1)
+    answer = api.client.get("/dashboard/work", follow_redirects=False)
+    assert answer.status_code == 303 and "expired=1" in answer.headers["location"]
+    login = api.client.get(answer.headers["location"])
+    assert "会话已过期" in login.text
+
+
+def test_only_an_officer_may_use_the_officers_forms(api: Api) -> None:
+    log_in(api, "approver")
+    answer = api.client.get("/dashboard/work/register-school")
+    assert answer.status_code == 403 and 'data-refusal="needs_officer"' in answer.text
