@@ -108,6 +108,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "operating_funds_purpose": 422,
     # Idempotency and concurrency.
     "idempotency_key_reused": 422,
+    "batch_rejected": 422,
     "concurrency_conflict": 409,
     "version_mismatch": 412,
     "write_not_started": 503,

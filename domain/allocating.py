@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -11,17 +11,19 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor, Role, Stamp
+from domain.all_or_nothing import AllOrNothing, Prepared, item_key
 from domain.allocation import Allocation
 from domain.approvals import ChangeCommands
 from domain.bureau import check_unit, reason_text
 from domain.change import ChangeContext, register_change_kind
 from domain.classification import ExpenditureClass
-from domain.errors import AllocationClosed, InvalidInput, TransferNotAllowed
+from domain.errors import AllocationClosed, InvalidInput, LedgerError, TransferNotAllowed
 from domain.expenditure import Expenditure, VoucherNumber
 from domain.funding_standard import FundingStandard, check_hand_allocation
 from domain.idempotency import id_from_key
 from domain.limits import (
     DESCRIPTION_LENGTH_MAX,
+    EXPENDITURE_BATCH_MAX,
     PAYEE_LENGTH_MAX,
     REASON_LENGTH_MAX,
 )
@@ -36,7 +38,7 @@ ALLOCATION_TRANSFER = "allocation_transfer"
 ALLOCATION_CANCEL = "allocation_cancel"
 
 
-class AllocationCommands(ChangeCommands):
+class AllocationCommands(ChangeCommands, AllOrNothing):
     def propose_allocation(
         self, actor: Actor, *, fund: str, school: str, amount: int, purpose: str,
         effective_date: date | None = None, unit: str | None = None,
@@ -228,6 +230,37 @@ class AllocationCommands(ChangeCommands):
         spent_on: date, description: str = "", economic_class: str | None = None,
         unit: str | None = None, idempotency_key: str | None = None,
     ) -> Outcome:
+        params, decide = self._expenditure_command(
+            actor, allocation=allocation, amount=amount, payee=payee, voucher=voucher,
+            spent_on=spent_on, description=description, economic_class=economic_class,
+            unit=unit, idempotency_key=idempotency_key)
+        return self.run(actor, "record_expenditure", params, idempotency_key, decide)
+
+    def record_expenditures(self, actor: Actor, items: Sequence[dict[str, Any]],
+                            idempotency_key: str | None = None) -> Outcome:
+        """Up to EXPENDITURE_BATCH_MAX expenditures (each the keywords of record_expenditure)
+        in one atomic write, or none: a refused item refuses the batch, naming every refused
+        item (domain/all_or_nothing.py). The outcome's subjects are the expenditures, in order."""
+        actor.acting_as(Role.OFFICER)
+        if not 1 <= len(items) <= EXPENDITURE_BATCH_MAX:
+            msg = f"a batch holds 1 to {EXPENDITURE_BATCH_MAX} expenditures, not {len(items)}"
+            raise InvalidInput(msg)
+        prepared: list[Prepared] = []
+        for index, item in enumerate(items):
+            try:
+                prepared.append(self._expenditure_command(
+                    actor, **item, idempotency_key=item_key(idempotency_key, index))[1])
+            except LedgerError as error:
+                prepared.append(error)
+        return self.run_all(actor, "record_expenditures", {"items": list(items)},
+                            idempotency_key, prepared)
+
+    def _expenditure_command(
+        self, actor: Actor, *, allocation: UUID, amount: int, payee: str, voucher: str,
+        spent_on: date, description: str = "", economic_class: str | None = None,
+        unit: str | None = None, idempotency_key: str | None = None,
+    ) -> tuple[dict[str, Any], Callable[[], Decision]]:
+        """An expenditure's checked parameters and its decision, not yet run."""
         role = actor.acting_as(Role.OFFICER)
         fields = {"amount": check_amount(amount),
                   "payee": check_text(payee, "payee", PAYEE_LENGTH_MAX),
@@ -254,9 +287,8 @@ class AllocationCommands(ChangeCommands):
                 unit=allocation_.unit, economic_class=class_, stamp=stamp, **fields)
             return Decision([expenditure], [expenditure, allocation_, register])
 
-        return self.run(actor, "record_expenditure", {
-            "allocation": str(allocation), **fields, "economic_class": economic_class,
-            "unit": unit}, idempotency_key, decide)
+        return {"allocation": str(allocation), **fields, "economic_class": economic_class,
+                "unit": unit}, decide
 
     def reverse_expenditure(
         self, actor: Actor, expenditure_id: UUID, *, reason: str,

@@ -260,6 +260,21 @@ class IdempotencyKeyReused(LedgerError):
     title = "Idempotency key already used for a different request"
 
 
+class BatchRejected(InvalidInput):
+    """An all-or-nothing batch with refused items: nothing was written; `errors` names each
+    refused item by its index (0-based), as the CSV import names its bad rows by line."""
+
+    code = "batch_rejected"
+    title = "The batch was refused; nothing was written"
+
+    def __init__(self, errors: list[tuple[int, str, str]], items: int) -> None:
+        index, code, detail = errors[0]
+        super().__init__(f"{len(errors)} of {items} items are refused; first at item {index}: "
+                         f"{code}: {detail}")
+        self.errors = errors
+        self.items = items
+
+
 class ConcurrencyConflict(LedgerError):
     code = "concurrency_conflict"
     title = "Concurrent update; retry the request"

@@ -7,7 +7,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
+from api import problems
 from api.auth import Ledger, Officer, Reader
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
@@ -22,9 +25,11 @@ from api.schemas.expenditures import (
     expenditure_public,
 )
 from api.strict_json import StrictJsonRoute
+from domain.errors import BatchRejected
 from domain.limits import (
     AMOUNT_MINOR_MAX,
     CODE_LENGTH_MAX,
+    EXPENDITURE_BATCH_MAX,
     FISCAL_YEAR_MAX,
     FISCAL_YEAR_MIN,
     PAYEE_LENGTH_MAX,
@@ -45,6 +50,59 @@ def record_expenditure(body: RecordExpenditure, actor: Officer, ledger: Ledger, 
     outcome = execute(request, response, lambda: ledger.record_expenditure(
         actor, **body.model_dump(), idempotency_key=idempotency_key), created=True)
     return expenditure_public(outcome.subject, outcome.position)
+
+
+class RecordExpenditures(BaseModel):
+    items: Annotated[list[RecordExpenditure], Field(min_length=1, max_length=EXPENDITURE_BATCH_MAX)]
+
+
+class ItemError(BaseModel):
+    index: int  # the item's place in `items`, from 0
+    code: str
+    detail: str
+
+
+class BatchPublic(BaseModel):
+    """A batch's answer, in the CSV import's shape: applied with one position, or (inside the
+    422 problem's `batch`) rejected with every refused item."""
+
+    status: str
+    items: int
+    applied: int
+    bad_items: int
+    errors: list[ItemError]
+    position: int
+    replayed: bool
+    expenditures: list[ExpenditurePublic]
+
+
+@router.post("/batch", status_code=201, response_model=BatchPublic,
+             responses={422: {"description": "The batch was refused; `batch.errors` names each "
+                                             "refused item by its index; nothing was written",
+                              "content": {problems.PROBLEM_MEDIA_TYPE: {}}}})
+def record_expenditures(body: RecordExpenditures, actor: Officer, ledger: Ledger,
+                        request: Request, response: Response,
+                        idempotency_key: IdempotencyKey = None) -> BatchPublic | JSONResponse:
+    """Up to 1,000 expenditures in one atomic write, or none (officer): each item is checked
+    as `POST /v1/expenditures` checks one, against the books as the items before it left
+    them; one refused item refuses the batch, and the answer names every refused item.
+    One position for the whole batch; an Idempotency-Key covers the whole batch."""
+    items = [item.model_dump() for item in body.items]
+    try:
+        outcome = execute(request, response, lambda: ledger.record_expenditures(
+            actor, items, idempotency_key=idempotency_key))
+    except BatchRejected as refused:
+        rejected = BatchPublic(
+            status="rejected", items=refused.items, applied=0, bad_items=len(refused.errors),
+            errors=[ItemError(index=i, code=c, detail=d) for i, c, d in refused.errors],
+            position=0, replayed=False, expenditures=[])
+        return problems.problem(422, refused.code, refused.title, refused.detail,
+                                batch=rejected.model_dump(mode="json"))
+    response.status_code = 201
+    return BatchPublic(
+        status="applied", items=len(items), applied=len(items), bad_items=0, errors=[],
+        position=outcome.position, replayed=outcome.replayed,
+        expenditures=[expenditure_public(e, outcome.position) for e in outcome.subjects])
 
 
 @router.get("", response_model=Page[ExpenditurePublic])
