@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import IdempotencyKeyReused, NotFound
-from projections import exports
+from projections import export_files, exports
 from projections.database import ViewDatabase
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class ExportJobs:
               as_of: date | None, idempotency_key: str | None = None) -> ExportJob:
         """A new job; or, under an idempotency key this user gave before, the job it started
         (while the server still keeps it)."""
-        if kind not in exports.KINDS or output_format not in exports.FORMATS:
+        if kind not in exports.KINDS or output_format not in export_files.FORMATS:
             msg = f"no {kind} export as {output_format}"
             raise ValueError(msg)
         job = ExportJob(uuid.uuid4().hex, owner, kind, output_format, fiscal_year, as_of)
@@ -149,7 +149,7 @@ class ExportJobs:
             part.replace(final)
             job.path = final
             job.status = DONE
-        except exports.ExportTooLarge as error:
+        except export_files.ExportTooLarge as error:
             self._failed(job, "export_too_large", str(error))
         except Exception as error:  # any failure is the job's answer; the server goes on
             self._failed(job, "export_failed", f"{type(error).__name__}: {error}")

@@ -24,7 +24,7 @@ from api.store import open_view_runner
 from domain.errors import InvalidInput
 from domain.ledger import bureau_today
 from domain.units import unit_of
-from projections import books_queries, chain_checkpoint, digests, exports
+from projections import books_queries, chain_checkpoint, digests, export_files, exports
 from projections.journal import event_table, journal_head
 from projections.queries import BureauQueries
 from projections.replay import ReplayedBooks, differences, replay
@@ -228,7 +228,7 @@ def _print_balances(books: ReplayedBooks, rows: list[dict[str, object]], fiscal_
         table.add_column(column, justify="right" if column in ("allocated", "spent", "remaining") else "left")
     for row in rows:
         unit = unit_of(str(row["unit"]))
-        table.add_row(str(row["school_code"]), str(row["fund_code"]), exports.unit_label(unit.code),
+        table.add_row(str(row["school_code"]), str(row["fund_code"]), export_files.unit_label(unit.code),
                       *(unit.for_people(int(row[k])) for k in ("allocated", "spent", "remaining")))  # type: ignore[call-overload]
     console.print(table)
     report = books.rural_support(fiscal_year)
@@ -237,7 +237,7 @@ def _print_balances(books: ReplayedBooks, rows: list[dict[str, object]], fiscal_
         rural.add_column(column)
     for r in report.rows:
         unit = unit_of(r.unit)
-        rural.add_row(r.district, r.locale, exports.unit_label(r.unit), str(r.schools), str(r.students),
+        rural.add_row(r.district, r.locale, export_files.unit_label(r.unit), str(r.schools), str(r.students),
                       unit.for_people(r.allocated),
                       "" if r.per_student_allocated is None else unit.for_people(r.per_student_allocated))
     console.print(rural)
@@ -256,7 +256,7 @@ def _check_format(output_format: str, allowed: tuple[str, ...], out: Path | None
         raise InvalidInput(msg)
 
 
-def _write(built: exports.Export, output_format: str, out: Path | None) -> None:
+def _write(built: export_files.Export, output_format: str, out: Path | None) -> None:
     data = built.render(output_format)
     if out is None:
         typer.echo(data.decode("utf-8-sig"), nl=False)
@@ -267,14 +267,14 @@ def _write(built: exports.Export, output_format: str, out: Path | None) -> None:
 
 
 def _export(kind: str, year: int, as_of: str | None, output_format: str, out: Path | None) -> None:
-    _check_format(output_format, exports.FORMATS, out)
+    _check_format(output_format, export_files.FORMATS, out)
     day = _day(as_of)
     settings = Settings()
     with _caught_up_views(settings) as runner:
         queries = BureauQueries(settings)
         try:
             built = exports.build_export(kind, runner.db, queries, year, day)
-        except exports.ExportTooLarge as error:
+        except export_files.ExportTooLarge as error:
             raise InvalidInput(str(error)) from None
         finally:
             queries.close()

@@ -19,7 +19,7 @@ from api.dashboard.pages import (
 )
 from api.export_jobs import ExportJob, ExportJobUnknown
 from domain.actors import Actor
-from projections import chain_checkpoint, digests, exports, journal_queries
+from projections import chain_checkpoint, digests, export_files, exports, journal_queries
 from projections.findings.cache import store_key
 from projections.signed_digests import SIGNED_DIGESTS_LISTED_MAX, SignedDigests
 
@@ -66,7 +66,7 @@ def export(request: Request, kind: str, db: ViewsDb, as_of: AsOf = "", year: str
         return Response(status_code=404)
     day, fiscal_year = _page_context(request, db, as_of, year)
     built = exports.build_export(kind, db, request.app.state.queries, fiscal_year, day)
-    media = exports.XLSX_MEDIA_TYPE if output_format == "xlsx" else exports.CSV_MEDIA_TYPE
+    media = export_files.XLSX_MEDIA_TYPE if output_format == "xlsx" else export_files.CSV_MEDIA_TYPE
     return Response(built.render(output_format), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{built.filename(output_format)}"'})
 
@@ -95,7 +95,7 @@ async def start_export_job(request: Request) -> Response:
     form = await request.form()
     kind, output_format = str(form.get("kind", "")), str(form.get("format", ""))
     year_text, day = str(form.get("year", "")), _day(str(form.get("as_of", "")))
-    if kind not in exports.KINDS or output_format not in exports.FORMATS or not year_text.isdigit():
+    if kind not in exports.KINDS or output_format not in export_files.FORMATS or not year_text.isdigit():
         return Response(status_code=404)
     job = request.app.state.export_jobs.start(refusal.user_id, kind, output_format,
                                               int(year_text), day)
@@ -130,7 +130,7 @@ def export_job_file(request: Request, job_id: str) -> Response:
     job = _export_job(request, actor, job_id)
     if job is None or job.status != "done" or job.path is None:
         return Response(status_code=404, content=f"no finished export job {job_id}")
-    media = exports.XLSX_MEDIA_TYPE if job.output_format == "xlsx" else exports.CSV_MEDIA_TYPE
+    media = export_files.XLSX_MEDIA_TYPE if job.output_format == "xlsx" else export_files.CSV_MEDIA_TYPE
     return FileResponse(job.path, media_type=media, filename=job.filename)
 
 

@@ -23,7 +23,7 @@ from api.dashboard.pages import (
     _render,
 )
 from api.routes import findings as findings_file
-from projections import exports
+from projections import export_files
 from projections.database import ViewDatabase
 from projections.findings.cache import store_key
 from projections.findings.registry import RULES, RULES_BY_NAME
@@ -81,8 +81,8 @@ def findings_export(request: Request, db: ViewsDb, as_of: AsOf = "", year: str |
     name = f"findings-{fiscal_year}-{(day or findings_file.default_as_of(fiscal_year)).isoformat()}" \
         f"{'-' + rule if rule else ''}.{output_format}"
     if output_format == "xlsx":
-        body, media = findings_file.xlsx_bytes(found), exports.XLSX_MEDIA_TYPE
+        body, media = findings_file.xlsx_bytes(found), export_files.XLSX_MEDIA_TYPE
     else:  # with a byte-order mark, so that Excel reads the Chinese names
-        body, media = findings_file.as_csv(found).encode("utf-8-sig"), exports.CSV_MEDIA_TYPE
+        body, media = findings_file.as_csv(found).encode("utf-8-sig"), export_files.CSV_MEDIA_TYPE
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -24,7 +24,7 @@ from domain.enrolment_snapshot import EnrolmentSnapshot
 from domain.errors import LedgerError
 from domain.formula_funding import FormulaFunding
 from domain.tranche import TranchePlan
-from projections import exports
+from projections import export_files
 
 router = APIRouter(prefix="/dashboard/tranches", include_in_schema=False)
 FIELD_LENGTH_MAX = 200
@@ -85,7 +85,7 @@ def tranche_preview_xlsx(request: Request) -> Response:
         status = 403 if error.code == "role_not_allowed" else 409
         return Response(f"{error.code}: {error.detail}", status_code=status)
     name = f"tranche-{plan.fund}-{plan.semester}.xlsx"
-    return Response(preview_xlsx(plan, _language(request)), media_type=exports.XLSX_MEDIA_TYPE,
+    return Response(preview_xlsx(plan, _language(request)), media_type=export_files.XLSX_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

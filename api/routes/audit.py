@@ -27,7 +27,7 @@ from api.settings import Settings
 from api.strict_json import StrictJsonRoute
 from domain.errors import InvalidInput, NotFound
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
-from projections import chain_checkpoint, digests, exports
+from projections import chain_checkpoint, digests, export_files, exports
 from projections.database import ViewDatabase
 from projections.journal import JOURNAL_PAGE_LIMIT_MAX, entity_history, journal_page
 from projections.signed_digests import SIGNED_DIGESTS_LISTED_MAX, SignedDigests
@@ -200,7 +200,7 @@ JOB_ID_LENGTH_MAX = 64
 
 
 @router.get("/exports/{kind}", response_class=Response,
-            responses={200: {"content": {exports.CSV_MEDIA_TYPE: {}, exports.XLSX_MEDIA_TYPE: {}}}})
+            responses={200: {"content": {export_files.CSV_MEDIA_TYPE: {}, export_files.XLSX_MEDIA_TYPE: {}}}})
 def export(_: Auditor, request: Request, kind: ExportKind, fiscal_year: ExportYear,
            as_of: date | None = None, output_format: ExportFormat = "csv") -> Response:
     """Balances, journal or rural-support report of a year (as of a date) as CSV or XLSX,
@@ -209,7 +209,7 @@ def export(_: Auditor, request: Request, kind: ExportKind, fiscal_year: ExportYe
     db = ViewDatabase.open(request.app.state.settings)  # closed when the last row is sent
     try:
         built = exports.build_export(kind, db, queries_of(request), fiscal_year, as_of)
-    except exports.ExportTooLarge as error:
+    except export_files.ExportTooLarge as error:
         db.close()
         raise InvalidInput(str(error)) from None
     except BaseException:
@@ -218,13 +218,13 @@ def export(_: Auditor, request: Request, kind: ExportKind, fiscal_year: ExportYe
     filename = built.filename(output_format)
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if output_format == "csv":
-        return StreamingResponse(_closing(exports.csv_chunks(built.sheets[0]), db),
-                                 media_type=exports.CSV_MEDIA_TYPE, headers=headers)
+        return StreamingResponse(_closing(export_files.csv_chunks(built.sheets[0]), db),
+                                 media_type=export_files.CSV_MEDIA_TYPE, headers=headers)
     try:
         body = built.render(output_format)
     finally:
         db.close()
-    return Response(body, media_type=exports.XLSX_MEDIA_TYPE, headers=headers)
+    return Response(body, media_type=export_files.XLSX_MEDIA_TYPE, headers=headers)
 
 
 def _closing(chunks: Iterator[bytes], db: ViewDatabase) -> Iterator[bytes]:
@@ -288,7 +288,7 @@ def export_job(actor: Auditor, request: Request, job_id: JobId) -> ExportJobAnsw
 
 
 @router.get("/export-jobs/{job_id}/file", response_class=FileResponse,
-            responses={200: {"content": {exports.CSV_MEDIA_TYPE: {}, exports.XLSX_MEDIA_TYPE: {}}}})
+            responses={200: {"content": {export_files.CSV_MEDIA_TYPE: {}, export_files.XLSX_MEDIA_TYPE: {}}}})
 def export_job_file(actor: Auditor, request: Request, job_id: JobId) -> FileResponse:
     """The file of a finished export job; 409 while it is still being written or if it failed."""
     job = _jobs(request).get(actor.user_id, job_id)
@@ -299,7 +299,7 @@ def export_job_file(actor: Auditor, request: Request, job_id: JobId) -> FileResp
             f"{job.rows_written} rows"
         raise ApiProblem("export_not_ready", f"export job {job.id} is still running ({done} written)",
                          headers={"Retry-After": "1"})
-    media = exports.XLSX_MEDIA_TYPE if job.output_format == "xlsx" else exports.CSV_MEDIA_TYPE
+    media = export_files.XLSX_MEDIA_TYPE if job.output_format == "xlsx" else export_files.CSV_MEDIA_TYPE
     return FileResponse(job.path, media_type=media, filename=job.filename)
 
 

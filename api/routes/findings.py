@@ -19,7 +19,7 @@ from api.strict_json import StrictJsonRoute
 from domain.ledger import bureau_today
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections.database import ViewDatabase
-from projections.exports import neutralised
+from projections.export_files import neutralised
 from projections.findings.cache import FINDINGS, store_key
 from projections.findings.registry import RULES, UnknownRule, rule_named
 from projections.findings.rule import Finding

