@@ -17,7 +17,8 @@ from typing import Any
 
 from domain.allocation import Allocation, Origin
 from domain.school import School
-from projections.queries import BureauQueries, FundUnitBalance
+from projections.book_rows import FundUnitBalance
+from projections.queries import BureauQueries
 from projections.rural_support import (
     AllocationTotal,
     DatedValues,
