@@ -104,6 +104,7 @@ WORKPLACE_LABELS: dict[str, tuple[str, str]] = {
     "fund_adjust": ("调整预算", "Adjust an appropriation"),
     "fund_close": ("资金年终关账", "Close a fund"),
     "year_close": ("年终关账", "Close the year"),
+    "prior_year_adjustment": ("以前年度盈余调整", "Prior-year adjustment"),
     "csv_file": ("CSV 文件", "CSV file"),
     "row": ("行", "Row"),
     "row_cells": ("行内容", "Row"),

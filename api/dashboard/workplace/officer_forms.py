@@ -15,14 +15,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.dashboard.i18n import translate, translate_value
 from api.dashboard.pages import ViewsDb
-from api.dashboard.workplace import context, forms
-from api.problems import STATUS_BY_CODE
+from api.dashboard.workplace import context, submission
 from api.schemas import Command
 from api.schemas.allocations import ProposeAllocation
 from api.schemas.expenditures import RecordExpenditure
 from api.schemas.funds import OpenFund
 from api.schemas.schools import RegisterSchool
+from domain.actors import Role
 from domain.classification import Category, Earmark, ExpenditureClass, Level, Locale, Source
 from domain.errors import LedgerError
 from domain.ledger import FundLedger, Outcome
@@ -98,8 +99,6 @@ def _choices(request: Request, who: context.Worker, name: str, values: dict[str,
     """The options a form offers: enumerations in the reader's language, this year's open
     funds, approved allocations with something left."""
     def named(members: Any) -> list[tuple[str, str]]:
-        from api.dashboard.i18n import translate_value  # noqa: PLC0415
-
         return [(m.value, translate_value(m.value, who.language)) for m in members]
 
     queries = request.app.state.queries
@@ -147,8 +146,10 @@ def _show(request: Request, who: context.Worker, db: Any, name: str, values: dic
                           **_choices(request, who, name, values))
 
 
-def _page(name: str) -> Callable[..., Any]:
+def _page(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     spec = FORMS[name]
+    rules = submission.FormRules(spec.schema, Role.OFFICER, spec.amounts, spec.whole,
+                                 spec.flags, spec.lists)
 
     def show(request: Request, db: ViewsDb) -> Response:
         who = context.worker(request)
@@ -161,39 +162,22 @@ def _page(name: str) -> Callable[..., Any]:
         return _show(request, who, db, name, values, context.new_key())
 
     async def submit(request: Request, db: ViewsDb) -> Response:
-        who = context.worker(request)
-        if isinstance(who, Response):
-            return who
-        form = await context.posted(request, who)
-        if form is None:
-            return context.refused(request, who, db, "csrf_refused")
-        if not who.is_officer:
-            return context.refused(request, who, db, "needs_officer")
-        key = context.form_key(form) or context.new_key()
-        checked = forms.read_form(form, spec.schema, who.language, amounts=spec.amounts,
-                                  unit=_unit(request, name, form), whole=spec.whole,
-                                  flags=spec.flags, lists=spec.lists)
-        if checked.command is None:
-            return _show(request, who, db, name, checked.values, key, checked.errors,
-                         status_code=422)
-        ledger = request.app.state.ledger
-        try:
-            outcome = await context.run(request, lambda: spec.command(
-                ledger, who.actor, checked.command, key))
-        except LedgerError as error:
-            problem = forms.refusal_of_books(error, checked, who.language)
-            return _show(request, who, db, name, checked.values, key, checked.errors,
-                         problem, STATUS_BY_CODE.get(error.code, 409), error.detail)
-        return context.written(request, who, db, outcome, name,
-                               spec.links(outcome, lambda k: _label(k, who.language)), key)
+        def show_again(who: context.Worker, values: dict[str, Any], key: str,
+                       errors: dict[str, str], problem: str, detail: str,
+                       status_code: int) -> Response:
+            return _show(request, who, db, name, values, key, errors, problem, status_code,
+                         detail)
+
+        def written(who: context.Worker, outcome: Outcome, key: str) -> Response:
+            return context.written(request, who, db, outcome, name,
+                                   spec.links(outcome, lambda k: translate(k, who.language)), key)
+
+        return await submission.submit(
+            request, db, rules, lambda ledger, who, body, key: spec.command(
+                ledger, who.actor, body, key), show_again, written,
+            lambda form: _unit(request, name, form))
 
     return show, submit
-
-
-def _label(key: str, language: str) -> str:
-    from api.dashboard.i18n import translate  # noqa: PLC0415
-
-    return translate(key, language)
 
 
 for _name in FORMS:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.dashboard.workplace import home, officer_forms
+from api.dashboard.workplace import home, officer_forms, queue, record_actions, records
 
 router = APIRouter()
-for part in (home.router, officer_forms.router):
+for part in (home.router, officer_forms.router, records.router, record_actions.router,
+             queue.router):
     router.include_router(part)

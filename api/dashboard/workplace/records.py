@@ -1,0 +1,116 @@
+"""Drill-down for everyone who reads the books: a fund and its allocations, an allocation and
+the expenditures behind its balance, one expenditure; search by voucher, payee and school.
+The forms that act on a record (reverse, cancel, transfer, adjust) sit on its page and are
+record_actions.py.
+
+GET /dashboard/work/funds/{code} · /allocations/{id} · /expenditures/{id} · /search?q=
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api.dashboard.pages import ViewsDb
+from api.dashboard.workplace import context
+from api.schemas.allocations import allocation_public
+from api.schemas.expenditures import expenditure_public
+from domain.errors import LedgerError
+from projections import books_queries
+
+router = APIRouter(prefix="/dashboard/work", include_in_schema=False)
+ROWS_SHOWN_MAX = 500
+SEARCH_ROWS_MAX = 50
+
+
+def _reader(request: Request) -> Any:
+    """Anyone who may read the books: the session's worker, or the login page."""
+    return context.worker(request)
+
+
+@router.get("/funds/{code}")
+def fund_page(request: Request, db: ViewsDb, code: str) -> Response:
+    who = _reader(request)
+    if isinstance(who, Response):
+        return who
+    queries = request.app.state.queries
+    try:
+        fund = queries.fund_balance(code)
+    except LedgerError:
+        return Response(status_code=404, content=f"fund {code} not found")
+    rows, _ = queries.list_allocations(fund=code, limit=ROWS_SHOWN_MAX)
+    return context.render(request, "work/fund.html", who, db, "work", fund=fund,
+                          allocations=rows)
+
+
+def allocation_context(request: Request, allocation_id: UUID) -> dict[str, Any] | None:
+    """What the allocation page shows: the allocation as the books hold it now, the
+    expenditures behind its spent figure, and its history."""
+    ledger, queries = request.app.state.ledger, request.app.state.queries
+    try:
+        allocation = allocation_public(ledger.get_allocation(allocation_id))
+    except LedgerError:
+        return None
+    spending, _ = queries.list_expenditures(allocation=str(allocation_id), limit=ROWS_SHOWN_MAX)
+    return {"allocation": allocation, "expenditures": spending,
+            "history": queries.history(str(allocation_id))}
+
+
+@router.get("/allocations/{allocation_id}")
+def allocation_page(request: Request, db: ViewsDb, allocation_id: UUID) -> Response:
+    who = _reader(request)
+    if isinstance(who, Response):
+        return who
+    shown = allocation_context(request, allocation_id)
+    if shown is None:
+        return Response(status_code=404, content=f"allocation {allocation_id} not found")
+    return context.render(request, "work/allocation.html", who, db, "work", key=context.new_key(),
+                          values={}, errors={}, failed="", **shown)
+
+
+def expenditure_context(request: Request, expenditure_id: UUID) -> dict[str, Any] | None:
+    ledger, queries = request.app.state.ledger, request.app.state.queries
+    try:
+        expenditure = expenditure_public(ledger.get_expenditure(expenditure_id))
+    except LedgerError:
+        return None
+    return {"expenditure": expenditure, "history": queries.history(str(expenditure_id))}
+
+
+@router.get("/expenditures/{expenditure_id}")
+def expenditure_page(request: Request, db: ViewsDb, expenditure_id: UUID) -> Response:
+    who = _reader(request)
+    if isinstance(who, Response):
+        return who
+    shown = expenditure_context(request, expenditure_id)
+    if shown is None:
+        return Response(status_code=404, content=f"expenditure {expenditure_id} not found")
+    return context.render(request, "work/expenditure.html", who, db, "work",
+                          key=context.new_key(), values={}, errors={}, failed="", **shown)
+
+
+@router.get("/search")
+def search(request: Request, db: ViewsDb,
+           q: Annotated[str, Query(max_length=100)] = "") -> Response:
+    """Schools by code or name; expenditures by voucher or payee (exactly as written)."""
+    who = _reader(request)
+    if isinstance(who, Response):
+        return who
+    text = q.strip()
+    schools: list[Any] = []
+    spending: list[Any] = []
+    if text:
+        queries = request.app.state.queries
+        year = request.app.state.ledger.today().year
+        schools, _ = books_queries.schools_with_balances(
+            db, year, None, search=text, district="", locale="", level="", after="",
+            limit=SEARCH_ROWS_MAX)
+        by_voucher, _ = queries.list_expenditures(voucher=text, limit=SEARCH_ROWS_MAX)
+        by_payee, _ = queries.list_expenditures(payee=text, limit=SEARCH_ROWS_MAX)
+        spending = list({e.id: e for e in [*by_voucher, *by_payee]}.values())
+    return context.render(request, "work/search.html", who, db, "work", q=text,
+                          schools=schools, expenditures=spending)
+
