@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 # Part names for --only (the smoke test runs a few).
-PARTS = ("bulk", "rebuild", "writes", "http", "verify", "reads", "beancount", "raw", "yearend")
+PARTS = ("bulk", "rebuild", "writes", "http", "pgledger", "verify", "reads", "beancount", "raw",
+         "yearend")
 
 _LAZY = {"BenchOptions", "run_bench", "QUICK_EVENTS", "FULL_EVENTS"}
 

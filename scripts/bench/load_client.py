@@ -49,14 +49,22 @@ class Tally:
 
 def request_for(spec: dict[str, Any], rng: random.Random, serial: int) -> bytes:
     token = spec["token"]
-    if spec["kind"] == "write":
-        body = json.dumps({
-            "allocation": rng.choice(spec["allocations"]), "amount": rng.randint(100, 99_999),
-            "payee": "徐州市教学用品供应站", "voucher": f"BH{spec['run_tag']}-{serial}",
-            "spent_on": spec["spent_on"], "description": "benchmark"}).encode()
-        head = (f"POST /v1/expenditures HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
-        return head.encode() + body
+    if spec["kind"] in ("write", "batch"):
+        def item(voucher: str) -> dict[str, Any]:
+            return {"allocation": rng.choice(spec["allocations"]),
+                    "amount": rng.randint(100, 99_999), "payee": "徐州市教学用品供应站",
+                    "voucher": voucher, "spent_on": spec["spent_on"], "description": "benchmark"}
+
+        if spec["kind"] == "write":
+            path, body = "/v1/expenditures", json.dumps(item(f"BH{spec['run_tag']}-{serial}"))
+        else:  # one request of `batch` expenditures (POST /v1/expenditures/batch)
+            path = "/v1/expenditures/batch"
+            body = json.dumps({"items": [item(f"BB{spec['run_tag']}-{serial}-{i}")
+                                         for i in range(spec["batch"])]})
+        data = body.encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n")
+        return head.encode() + data
     school = rng.choice(spec["schools"])
     query = f"fiscal_year={spec['fiscal_year']}" + (f"&as_of={spec['as_of']}" if spec.get("as_of") else "")
     return (f"GET /v1/schools/{school}/balances?{query} HTTP/1.1\r\nHost: {HOST}\r\n"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ class Bounds:
     raw_seconds: float
     import_rows: int
     concurrency: tuple[int, ...] = CONCURRENCY  # callers / HTTP clients, each measured
+    batch_clients: int = 8  # clients of POST /v1/expenditures/batch (issue 21)
+    batch_size: int = 500  # expenditures per batch request
 
     @classmethod
     def quick(cls) -> Bounds:
@@ -61,7 +64,8 @@ class Bounds:
     @classmethod
     def toy(cls) -> Bounds:
         """For the CI smoke test: every part runs, none measures anything worth quoting."""
-        return cls(0.3, 200, 0.2, 400, 50, 0.3, 50, 2_000, 2_000, 0.5, 50, concurrency=(1, 4))
+        return cls(0.3, 200, 0.2, 400, 50, 0.3, 50, 2_000, 2_000, 0.5, 50, concurrency=(1, 4),
+                   batch_clients=2, batch_size=20)
 
     @classmethod
     def full(cls) -> Bounds:
@@ -145,7 +149,8 @@ def in_process_writes(ctx: Context, ledger: FundLedger) -> None:
                        + (f", {run.errors} refused {run.error_kinds}" if run.errors else "")))
 
 
-def http_writes(ctx: Context) -> None:
+def http_writes(ctx: Context, *,
+                batches: Callable[[Context, http_server.Server, dict[str, Any]], None]) -> None:
     spec = {"kind": "write", "token": ctx.workload.officer_token, "run_tag": ctx.workload.run_tag,
             "allocations": [str(a) for a in ctx.workload.allocations],
             "spent_on": SPENT_ON.isoformat()}
@@ -162,6 +167,8 @@ def http_writes(ctx: Context) -> None:
                 if profiler is not None:
                     profiler.wait()
                 _http_figures(ctx, clients, label, result)
+            if group_commit:
+                batches(ctx, server, spec)
     if ctx.store == "postgres":
         _http_workers(ctx, spec)
 
@@ -180,7 +187,7 @@ def _http_workers(ctx: Context, spec: dict[str, Any]) -> None:
         result = http_server.load(server.port, top, spec, requests_max=ctx.bounds.write_count_max,
                                   seconds_max=ctx.bounds.write_seconds,
                                   warmup_seconds=ctx.bounds.warmup_seconds)
-    detail = _load_detail(result)
+    detail = load_detail(result)
     ctx.report.add(Figure(HTTP, f"{top} clients, group commit, {workers} workers + views process",
                           ctx.store, result["per_second"], "expenditures/s", Target(2000),
                           baseline=ctx.key(HTTP, f"{top} clients, group commit"), detail=detail))
@@ -196,7 +203,7 @@ def _profile_server(ctx: Context, pid: int, name: str) -> subprocess.Popen[bytes
     return profiling.record(pid, out, ctx.bounds.warmup_seconds + ctx.bounds.write_seconds)
 
 
-def _load_detail(result: dict[str, Any]) -> str:
+def load_detail(result: dict[str, Any]) -> str:
     """A load run's latencies and answers, and the first error if any."""
     errors = f", {result['errors']} errors ({result['first_error'][:80]})" if result["errors"] else ""
     return f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, {result['ok']:,} ok{errors}"
@@ -207,7 +214,7 @@ def _http_figures(ctx: Context, clients: int, label: str, result: dict[str, Any]
     top = max(ctx.bounds.concurrency)  # the issue's targets are for 64 clients
     baseline_name = f"{clients} clients, one save per request"
     target = Target(2000) if group_commit and clients == top else None
-    detail = _load_detail(result)
+    detail = load_detail(result)
     ctx.report.add(Figure(HTTP, f"{clients} clients, {label}", ctx.store, result["per_second"],
                           "expenditures/s", target,
                           baseline=ctx.key(HTTP, baseline_name) if group_commit else "",

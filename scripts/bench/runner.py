@@ -16,7 +16,7 @@ from rich.console import Console
 
 from api.settings import Settings
 from api.store import open_ledger, open_view_runner
-from scripts.bench import PARTS, document, machine, parts, scratch
+from scripts.bench import PARTS, document, machine, parts, peer_parts, scratch
 from scripts.bench.figures import Report, Target, guarded
 from scripts.bench.workload import generate_year
 
@@ -102,7 +102,11 @@ def _measure_store(report: Report, options: BenchOptions, store: str, settings: 
              lambda: parts.beancount_peer(ctx), None),
         ]
         if store == "postgres" and options.postgres_url:
-            conninfo = scratch.conninfo(options.postgres_url)
+            url = options.postgres_url
+            conninfo = scratch.conninfo(url)
+            # Right after our writes: the peer in the same run, on the same server.
+            steps.insert(4, ("pgledger", peer_parts.PGLEDGER, "transfers, one per call", "transfers/s",
+                             lambda: peer_parts.pgledger(ctx, url), None))
             steps.append(("raw", parts.RAW, "physical limits", "rows/s",
                           lambda: parts.raw_limits(ctx, conninfo), None))
         # Last: it closes the generated year, which the other parts write to.
@@ -113,11 +117,12 @@ def _measure_store(report: Report, options: BenchOptions, store: str, settings: 
                 continue
             console.print(f"[{store}] {part} … ({(time.perf_counter() - started) / 60:.1f} min)")
             guarded(report, part, label, store, unit, measure, target)
+        guarded(report, peer_parts.RATIOS, "ratios", store, "×", lambda: peer_parts.ratios(ctx))
 
 
 def _http(ctx: parts.Context) -> None:
     _catch_up_views(ctx.settings)  # the server's runner then follows only the new writes
-    parts.http_writes(ctx)
+    parts.http_writes(ctx, batches=peer_parts.http_batches)
     parts.http_gain(ctx)
 
 

@@ -43,7 +43,7 @@ def conninfo(url: str, database: str | None = None) -> str:
     return urlunsplit((scheme, parts.netloc, path, "connect_timeout=5", ""))
 
 
-def _admin(url: str, statement: str) -> None:
+def admin(url: str, statement: str) -> None:
     import psycopg  # noqa: PLC0415  (only when PostgreSQL is measured)
 
     with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as connection:
@@ -55,12 +55,12 @@ def postgres_store(url: str = DEFAULT_POSTGRES_URL) -> Iterator[Settings]:
     """A fresh database for the run, dropped afterwards (also when the run fails)."""
     name = scratch_database_name(url)
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    _admin(url, drop)
-    _admin(url, f'CREATE DATABASE "{name}"')
+    admin(url, drop)
+    admin(url, f'CREATE DATABASE "{name}"')
     try:
         yield Settings(database_url=url, postgres_pool_size=20)
     finally:
-        _admin(url, drop)
+        admin(url, drop)
 
 
 @contextmanager

@@ -16,8 +16,9 @@ from scripts.bench.figures import Figure, Report, Target, guarded
 from scripts.bench.scratch import ScratchRefused, scratch_database_name
 from scripts.console import app
 
-# raw psycopg measures PostgreSQL only; the HTTP parts get a test of their own (servers start)
-IN_PROCESS_PARTS = frozenset(PARTS) - {"raw", "http", "reads"}
+# raw psycopg and pgledger measure PostgreSQL only; the HTTP parts get a test of their own
+# (servers start)
+IN_PROCESS_PARTS = frozenset(PARTS) - {"raw", "pgledger", "http", "reads"}
 
 
 def _failures(report: Report) -> list[str]:
@@ -83,7 +84,7 @@ def test_the_http_parts_run_at_a_toy_size_on_sqlite(tmp_path: Path) -> None:
     names = {f.name for f in report.figures}
     assert {"4 clients, group commit", "4 clients, one save per request",
             "4 clients: group commit ÷ one save per request", "balance, HTTP: p99",
-            "as-of balance, in-process: p99"} <= names
+            "as-of balance, in-process: p99", "2 clients, batches of 20, group commit"} <= names
     assert all("errors" not in f.detail for f in report.figures), [f.detail for f in report.figures]
 
 
@@ -93,12 +94,17 @@ def test_the_postgres_parts_run_at_a_toy_size(postgres_dsn: str, tmp_path: Path)
     url = f"{base}/fundledger_bench_smoke_{os.getpid()}_{uuid4().hex[:6]}"
     report = run_bench(BenchOptions(events=1_000, postgres_url=url, sqlite=False,
                                     out=tmp_path / "benchmarks.md",
-                                    parts=frozenset({"bulk", "writes", "raw"}), toy=True))
+                                    parts=frozenset({"bulk", "writes", "raw", "pgledger"}),
+                                    toy=True))
 
     assert _failures(report) == []
     names = {f.name for f in report.figures}
     assert {"one INSERT + commit per row", "executemany, 1,000 rows per commit",
-            "COPY, one transaction", "4 threads, group commit"} <= names
+            "COPY, one transaction", "4 threads, group commit",
+            "1 clients, one transfer per call", "4 clients, one transfer per call",
+            "2 clients, pgledger_create_transfers of 20 per call",
+            "in-process, 4 threads, group commit ÷ pgledger, 4 clients"} <= names
+    assert all("errors" not in f.detail for f in report.figures), [f.detail for f in report.figures]
 
 
 def test_an_unknown_part_is_refused_before_anything_runs() -> None:
