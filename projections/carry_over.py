@@ -26,7 +26,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from projections.page_view import PageEvent
+from domain.allocation import Allocation
+from domain.fund import Fund
+from domain.surplus import RecoveredSurplus
+from projections.page_view import OwnTables, PageEvent, apply_handlers
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -97,26 +100,17 @@ class _Page:
                                school_code, amount))
 
 
-class CarryOverView:
+class CarryOverView(OwnTables):
     """Movements of money by fiscal year, fund, source level and school."""
 
     name = "carry_over"
-
-    def create_tables(self, db: ViewDatabase) -> None:
-        for statement in CREATE_STATEMENTS:
-            db.execute(statement)
-
-    def drop_tables(self, db: ViewDatabase) -> None:
-        for table in TABLES:
-            db.execute(f"DROP TABLE IF EXISTS {table}")
+    create_statements = CREATE_STATEMENTS
+    tables = TABLES
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         state = _Page()
         _load(db, state, page)
-        for item in page:
-            handler = HANDLERS.get(item.kind)
-            if handler is not None:
-                handler(state, item.event, item.position)
+        apply_handlers(HANDLERS, state, page)
         db.executemany(UPSERT_FUND, [tuple(state.funds[c][k] for k in FUND_COLUMNS)
                                      for c in sorted(state.dirty_funds)])
         db.executemany(INSERT_ALLOCATION, state.new_allocations)
@@ -242,26 +236,26 @@ def _prior_year_adjusted(state: _Page, e: Any, position: int) -> None:
 OPENINGS = frozenset({"Allocation.Proposed", "Allocation.OpenedByTransfer",
                       "Allocation.OpenedByCarryOver", "Allocation.CarriedIn"})
 
-HANDLERS: dict[str, Callable[[_Page, Any, int], None]] = {
-    "Fund.Opened": _fund_opened,
-    "Fund.AppropriationAdjusted": _appropriation_adjusted,
-    "Fund.CarriedIn": _fund_carried_in,
-    "Fund.CarryOverReceived": _fund_carried_in,
-    "Fund.YearEndClosed": _fund_year_end_closed,
-    "Fund.Closed": _fund_closed,
-    "Allocation.Proposed": _allocation_opened,
-    "Allocation.OpenedByTransfer": _allocation_opened,
-    "Allocation.OpenedByCarryOver": _allocation_opened,
-    "Allocation.CarriedIn": _allocation_opened,
-    "Allocation.Approved": _approved,
-    "Allocation.Adjusted": _moved("allocated", "delta", 1),
-    "Allocation.Cancelled": _moved("allocated", "released", -1),
-    "Allocation.TransferredOut": _moved("allocated", "amount", -1),
-    "Allocation.TransferredIn": _moved("allocated", "amount", 1),
-    "Allocation.Spent": _moved("spent", "amount", 1),
-    "Allocation.SpendingReversed": _moved("spent", "amount", -1),
-    "Allocation.CarriedForward": _moved("carried_forward", "remainder", 1),
-    "Allocation.SurplusRecovered": _moved("surplus", "remainder", 1),
-    "Allocation.YearClosed": _year_closed,
-    "RecoveredSurplus.PriorYearAdjusted": _prior_year_adjusted,
+HANDLERS: dict[type, Callable[[_Page, Any, int], None]] = {
+    Fund.Opened: _fund_opened,
+    Fund.AppropriationAdjusted: _appropriation_adjusted,
+    Fund.CarriedIn: _fund_carried_in,
+    Fund.CarryOverReceived: _fund_carried_in,
+    Fund.YearEndClosed: _fund_year_end_closed,
+    Fund.Closed: _fund_closed,
+    Allocation.Proposed: _allocation_opened,
+    Allocation.OpenedByTransfer: _allocation_opened,
+    Allocation.OpenedByCarryOver: _allocation_opened,
+    Allocation.CarriedIn: _allocation_opened,
+    Allocation.Approved: _approved,
+    Allocation.Adjusted: _moved("allocated", "delta", 1),
+    Allocation.Cancelled: _moved("allocated", "released", -1),
+    Allocation.TransferredOut: _moved("allocated", "amount", -1),
+    Allocation.TransferredIn: _moved("allocated", "amount", 1),
+    Allocation.Spent: _moved("spent", "amount", 1),
+    Allocation.SpendingReversed: _moved("spent", "amount", -1),
+    Allocation.CarriedForward: _moved("carried_forward", "remainder", 1),
+    Allocation.SurplusRecovered: _moved("surplus", "remainder", 1),
+    Allocation.YearClosed: _year_closed,
+    RecoveredSurplus.PriorYearAdjusted: _prior_year_adjusted,
 }

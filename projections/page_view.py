@@ -10,13 +10,15 @@ also hold (a rolled-back page would leave such state wrong).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
     from projections.database import ViewDatabase
+
+S = TypeVar("S")  # a view's state for one page
 
 
 class PageEvent(NamedTuple):
@@ -46,3 +48,30 @@ class PageView(Protocol):
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         """Applies a page of events, in position order, inside the runner's open transaction."""
+
+
+class OwnTables:
+    """What a view with its own tables does like every other: creates them from its statements
+    (idempotent) and drops them by name for a rebuild. A view names them in `create_statements`
+    and `tables`."""
+
+    create_statements: Sequence[str] = ()
+    tables: Sequence[str] = ()
+
+    def create_tables(self, db: ViewDatabase) -> None:
+        for statement in self.create_statements:
+            db.execute(statement)
+
+    def drop_tables(self, db: ViewDatabase) -> None:
+        for table in self.tables:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def apply_handlers(handlers: Mapping[type, Callable[[S, Any, int], None]], state: S,
+                   page: Sequence[PageEvent]) -> None:
+    """Each event of the page to the view's handler for its class (the domain's event
+    classes are the one vocabulary of the views), in order; events it has none for pass."""
+    for item in page:
+        handler = handlers.get(type(item.event))
+        if handler is not None:
+            handler(state, item.event, item.position)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from projections.books_schema import insert_statement, upsert_statement
+from projections.page_view import OwnTables
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -78,18 +79,12 @@ _OPENINGS = ("CountyPosts.Opened", "SchoolAssets.Opened", "IndicatorReports.Open
 _OWNED = ("CountyPosts.", "SchoolAssets.", "IndicatorReports.")
 
 
-class StocksView:
+class StocksView(OwnTables):
     """Posts, assets and indicator reports as dated entries."""
 
     name = "stocks"
-
-    def create_tables(self, db: ViewDatabase) -> None:
-        for statement in CREATE_STATEMENTS:
-            db.execute(statement)
-
-    def drop_tables(self, db: ViewDatabase) -> None:
-        for table in TABLES:
-            db.execute(f"DROP TABLE IF EXISTS {table}")
+    create_statements = CREATE_STATEMENTS
+    tables = TABLES
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         owners: dict[str, tuple[str, str]] = {}
