@@ -17,7 +17,8 @@ from api.schemas import CODE_PATTERN, Code, Command, IsoDate, Reason
 from api.strict_json import StrictJsonRoute
 from domain.assets import AssetKind
 from domain.limits import AMOUNT_MINOR_MAX, CODE_LENGTH_MAX
-from domain.resource_commands import DOCUMENT_LENGTH_MAX, QUANTITY_MAX
+from domain.post_commands import DOCUMENT_LENGTH_MAX
+from domain.resource_commands import QUANTITY_MAX
 from projections.stock_queries import school_assets
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["resources: assets"])

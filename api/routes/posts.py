@@ -16,7 +16,7 @@ from api.reads import MinPosition, queries_of, views_at
 from api.schemas import CODE_PATTERN, Code, Command, IsoDate, OptionalReason, Reason
 from api.strict_json import StrictJsonRoute
 from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
-from domain.resource_commands import DOCUMENT_LENGTH_MAX, POSTS_MAX
+from domain.post_commands import DOCUMENT_LENGTH_MAX, POSTS_MAX
 from projections.stock_queries import county_posts, school_posts
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["resources: teacher posts"])
