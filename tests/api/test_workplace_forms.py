@@ -4,6 +4,8 @@ however often it is sent, and no write without the session's CSRF token."""
 
 from __future__ import annotations
 
+import re
+
 from domain.limits import AMOUNT_MINOR_MAX
 from domain.units import money_text
 from tests.api.conftest import FISCAL_YEAR, Api
@@ -119,3 +121,36 @@ def test_only_an_officer_may_use_the_officers_forms(api: Api) -> None:
     log_in(api, "approver")
     answer = api.client.get("/dashboard/work/register-school")
     assert answer.status_code == 403 and 'data-refusal="needs_officer"' in answer.text
+
+
+def _csv(*rows: str) -> bytes:
+    return ("school,fund,amount_major,purpose,effective_date,unit\n" + "\n".join(rows) + "\n"
+            ).encode()
+
+
+def test_a_spreadsheet_with_errors_shows_them_beside_its_rows_and_writes_nothing(api: Api) -> None:
+    api.school()
+    api.fund()
+    log_in(api, "officer")
+    guard = open_form(api, "/dashboard/work/import")
+    before = _events(api)
+    bad = _csv(f"XZ-PX-0001,PUB-1,1000.00,春季,{FISCAL_YEAR}-02-20,CNY",
+               f"XZ-NOPE,PUB-1,1000.00,春季,{FISCAL_YEAR}-02-20,CNY",
+               f"XZ-PX-0001,PUB-1,12.345,春季,{FISCAL_YEAR}-02-20,CNY")
+    answer = api.client.post("/dashboard/work/import", data=guard,
+                             files={"file": ("april.csv", bad, "text/csv")})
+    assert answer.status_code == 422
+    rows = dict(re.findall(r'<tr data-line="(\d+)" class="(over|)">', answer.text))
+    assert rows == {"2": "", "3": "over", "4": "over"}
+    third = answer.text.split('data-line="3"')[1].split("</tr>")[0]
+    assert "XZ-NOPE" in third and 'data-code="school_not_found"' in third
+    assert _events(api) == before
+    good = _csv(f"XZ-PX-0001,PUB-1,1000.00,春季,{FISCAL_YEAR}-02-20,CNY")
+    fresh = open_form(api, "/dashboard/work/import")
+    applied = api.client.post("/dashboard/work/import", data=fresh,
+                              files={"file": ("may.csv", good, "text/csv")})
+    assert applied.status_code == 200
+    position = written_position(applied.text)
+    again = api.client.post("/dashboard/work/import", data=fresh,
+                            files={"file": ("may.csv", good, "text/csv")})
+    assert written_position(again.text) == position and _events(api) == position

@@ -43,6 +43,9 @@ def test_an_approver_approves_one_and_then_several_from_the_queue(api: Api) -> N
     _wait_views(api)
     page = _queue(api, school="XZ-PX-0001")
     assert f"allocation:{third}" in page and f"allocation:{second}" not in page
+    assert f"allocation:{third}" not in _queue(api, older_than="1")  # proposed today
+    assert f"allocation:{third}" not in _queue(api, maker="someone.else")
+    assert f"allocation:{third}" in _queue(api, maker="user.officer", fund="PUB-1")
     guard = {"csrf_token": hidden(page, "csrf_token"), "idempotency_key": hidden(page, "idempotency_key")}
     bulk = {**guard, "decision": "approve", "item": [f"allocation:{second}", f"allocation:{third}"]}
     many = api.client.post("/dashboard/work/queue/bulk", data=bulk)

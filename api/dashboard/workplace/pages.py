@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.dashboard.workplace import home, officer_forms, queue, record_actions, records
+from api.dashboard.workplace import (
+    home,
+    officer_forms,
+    queue,
+    record_actions,
+    records,
+    sheet_import,
+)
 
 router = APIRouter()
 for part in (home.router, officer_forms.router, records.router, record_actions.router,
-             queue.router):
+             queue.router, sheet_import.router):
     router.include_router(part)

@@ -30,6 +30,7 @@ router = APIRouter(prefix="/dashboard/work/queue", include_in_schema=False)
 ITEMS_SHOWN_MAX = 500
 TRANCHES_LOOKED_AT_MAX = 200
 BULK_ITEMS_MAX = 200
+RECORDED_LOOKUP_BATCH = 500
 KINDS = ("allocation", "change", "tranche")
 Filter = Annotated[str, Query(max_length=64)]
 
@@ -77,18 +78,34 @@ def queue_items(request: Request, db: Any, me: str) -> list[QueueItem]:
                        t.total, t.unit, t.proposed_by, t.effective_date, t.proposed_by == me)
              for t in tranches]
     proposed, _ = queries.list_allocations(status="proposed", limit=ITEMS_SHOWN_MAX)
-    items += [QueueItem("allocation", a.id, a.purpose, a.fund, a.school, a.amount, a.unit,
-                        a.proposed_by, a.effective_date, a.proposed_by == me)
-              for a in proposed if a.id not in in_tranches]
+    proposed = [a for a in proposed if a.id not in in_tranches]
     changes, _ = queries.list_changes(status="pending", limit=ITEMS_SHOWN_MAX)
+    # A waiting item's last event is its proposal: the day it was recorded is when it began
+    # to wait (the effective date may lie weeks before).
+    recorded = _recorded_days(db, [a.position for a in proposed] + [c.position for c in changes])
+    items += [QueueItem("allocation", a.id, a.purpose, a.fund, a.school, a.amount, a.unit,
+                        a.proposed_by, recorded.get(a.position, a.effective_date),
+                        a.proposed_by == me)
+              for a in proposed]
     for change in changes:
         fund, school, unit = _change_subject(ledger, change.subjects, change.params)
         amount = next((change.params[k] for k in ("amount", "delta")
                        if isinstance(change.params.get(k), int)), None)
         items.append(QueueItem("change", change.change, change.kind, fund, school, amount, unit,
-                               change.maker, date.fromisoformat(change.proposed_on),
+                               change.maker, recorded.get(change.position,
+                                                          date.fromisoformat(change.proposed_on)),
                                change.maker == me))
     return sorted(items, key=lambda i: (i.made_on or date.min, i.kind, i.id))
+
+
+def _recorded_days(db: Any, positions: list[int]) -> dict[int, date]:
+    found: dict[int, date] = {}
+    for start in range(0, len(positions), RECORDED_LOOKUP_BATCH):
+        batch = positions[start:start + RECORDED_LOOKUP_BATCH]
+        for row in db.dicts(f"SELECT position, recorded_at FROM {JOURNAL_TABLE} "  # noqa: S608
+                            f"WHERE position IN ({db.dialect.marks(len(batch))})", tuple(batch)):
+            found[int(row["position"])] = date.fromisoformat(str(row["recorded_at"])[:10])
+    return found
 
 
 def _change_subject(ledger: FundLedger, subjects: list[str], params: dict[str, Any]
