@@ -7,8 +7,8 @@ here because reads are not ledger commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Iterable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -16,12 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api.known_tokens import KnownTokens
 from domain.actors import Actor, Role
-from domain.errors import RoleNotAllowed, UnknownToken
+from domain.errors import LedgerError, RoleNotAllowed, SchoolNotFound, UnknownToken
 from domain.ledger import FundLedger
+from domain.personal_data import is_personal_payment, mask_name
 
 # Readers of balances and lists: everyone but the admin, who only manages tokens.
 READ_ROLES = frozenset({Role.READER, Role.AUDITOR, Role.OFFICER, Role.APPROVER})
 
+T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="A token from `fundledger users add`")
 
 
@@ -93,3 +95,57 @@ Approver = Annotated[Actor, Depends(requires(Role.APPROVER))]
 Auditor = Annotated[Actor, Depends(requires(Role.AUDITOR))]
 Reader = Annotated[Actor, Depends(requires(*READ_ROLES))]
 Admin = Annotated[Actor, Depends(requires(Role.ADMIN))]
+
+
+# ------------------------------------------------------------------ data scope (issue 14)
+# One place for what a token may read beyond its roles: here the schools of a school-scoped
+# reader. A supervisor's bureau scope (issue 15) belongs beside it.
+
+
+def require_in_scope(actor: Actor, school: str, error: type[LedgerError], what: str) -> None:
+    """Something of a school outside the actor's scope answers as a thing that does not exist
+    (404, the same words as the books use): a scoped token cannot tell another school's code
+    or record from a wrong one."""
+    if not actor.sees_school(school):
+        msg = f"{what} not found"
+        raise error(msg)
+
+
+def require_school(actor: Actor, code: str) -> None:
+    require_in_scope(actor, code, SchoolNotFound, f"school {code}")
+
+
+def require_unscoped(actor: Actor, error: type[LedgerError], what: str) -> None:
+    """The bureau's own documents that span schools (pending changes, tranches, enrolment
+    snapshots, post moves) are not a scoped token's to read: answered as not found."""
+    if actor.schools is not None:
+        msg = f"{what} not found"
+        raise error(msg)
+
+
+def scoped_school_filter(actor: Actor, asked: str | None) -> tuple[str | None, frozenset[str] | None]:
+    """The school filter of a list read: `(school, schools)` for the views — the one school
+    asked for, and the set the actor may see (None: every one). A school asked for outside
+    the scope leaves an empty set: the list is empty, as for an unknown school."""
+    if actor.schools is None:
+        return asked, None
+    if asked is not None:
+        return asked, actor.schools & {asked}
+    return None, actor.schools
+
+
+def visible_payee(actor: Actor, payee: str, economic_class: str) -> str:
+    """The payee as this actor may read it: a person paid personally (student aid, salaries)
+    is masked for readers (张三 → 张*); officers, approvers and auditors see the name."""
+    if actor.sees_personal_data or not is_personal_payment(economic_class):
+        return payee
+    return mask_name(payee)
+
+
+def visible_to(actor: Actor, items: Iterable[T], school_of: Callable[[T], str | None]) -> list[T]:
+    """The rows of a report the actor may see: a scoped token keeps its schools' rows and the
+    rows of no school (a fund's own); every other school's row is left out silently."""
+    if actor.schools is None:
+        return list(items)
+    return [item for item in items
+            if (school := school_of(item)) is None or school in actor.schools]

@@ -45,6 +45,10 @@ class AccessToken(Aggregate):
 
 
 class UserAccount(Aggregate):
+    # The schools a user may read (issue 14); empty: every school. A class default, so users
+    # written before scopes existed (no SchoolsScoped event) read as unscoped.
+    schools: tuple[str, ...] = ()
+
     @staticmethod
     def id_for(name: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"fundledger:user:{name}")
@@ -62,6 +66,10 @@ class UserAccount(Aggregate):
     @event("RolesSet")
     def set_roles(self, roles: list[str]) -> None:
         self.roles = roles
+
+    @event("SchoolsScoped")
+    def scope_to(self, schools: list[str]) -> None:
+        self.schools = tuple(schools)
 
     @event("TokenIssued")
     def issue_token(self, token_id: UUID) -> None:

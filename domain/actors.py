@@ -17,10 +17,25 @@ class Role(StrEnum):
     ADMIN = "admin"  # issues and revokes access tokens
 
 
+# Who may see the payees of personal payments (issue 14): a reader sees them masked.
+PERSONAL_DATA_ROLES = frozenset({Role.OFFICER, Role.APPROVER, Role.AUDITOR})
+# Roles a school scope may limit: a scope limits reading; writing roles act bureau-wide.
+SCOPED_ROLES = frozenset({Role.READER})
+
+
 @dataclass(frozen=True)
 class Actor:
     user_id: str
     roles: frozenset[Role]
+    # The schools this actor may read; None: every school (api.auth.school_scope applies it).
+    schools: frozenset[str] | None = None
+
+    def sees_school(self, code: str) -> bool:
+        return self.schools is None or code in self.schools
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return bool(self.roles & PERSONAL_DATA_ROLES)
 
     def acting_as(self, role: Role) -> Role:
         """The role under which a command is taken, or a refusal naming the role needed."""

@@ -8,7 +8,7 @@ from datetime import date
 from uuid import UUID
 
 from domain.access import AccessToken, UserAccount, new_token, token_hash
-from domain.actors import Actor, Role, Stamp
+from domain.actors import SCOPED_ROLES, Actor, Role, Stamp
 from domain.allocation import Allocation
 from domain.application import CommandApplication
 from domain.clock import bureau_today
@@ -45,13 +45,22 @@ class Bureau(CommandApplication):
 
     # ------------------------------------------------------------------ access
 
-    def add_user(self, name: str, roles: Iterable[str]) -> str:
-        """Adds a user (or gives an existing one new roles) and issues a token, shown only here."""
+    def add_user(self, name: str, roles: Iterable[str], schools: Iterable[str] = ()) -> str:
+        """Adds a user (or gives an existing one new roles and school scope) and issues a
+        token, shown only here. `schools` limits what the user reads to those schools (none:
+        every school); only reading roles can be scoped, and each school must exist."""
         name = check_code(name, "user name", CODE_LENGTH_MAX)
         roles_ = sorted({check_choice(r, Role, "role").value for r in roles})
         if not roles_:
             msg = "a user needs at least one role"
             raise InvalidInput(msg)
+        schools_ = sorted({check_code(c, "school", CODE_LENGTH_MAX) for c in schools})
+        if schools_ and not set(roles_) <= SCOPED_ROLES:
+            msg = (f"a school scope limits reading: only {', '.join(sorted(SCOPED_ROLES))} "
+                   f"can be scoped, not {', '.join(sorted(set(roles_) - SCOPED_ROLES))}")
+            raise InvalidInput(msg)
+        for code in schools_:
+            self._school(code)
         token = new_token()
         hash_hex = token_hash(token)
         access = AccessToken(id=AccessToken.id_for_hash(hash_hex), user_name=name,
@@ -61,6 +70,8 @@ class Bureau(CommandApplication):
             user = UserAccount(name=name, roles=roles_)
         elif user.roles != roles_:
             user.set_roles(roles_)
+        if tuple(user.schools) != tuple(schools_):
+            user.scope_to(schools_)
         user.issue_token(access.id)
         self.save(user, access)
         return token
@@ -86,7 +97,8 @@ class Bureau(CommandApplication):
         if user is None or access.id not in user.token_ids:
             msg = "unknown or revoked token"
             raise UnknownToken(msg)
-        return Actor(access.user_name, frozenset(Role(r) for r in user.roles))
+        return Actor(access.user_name, frozenset(Role(r) for r in user.roles),
+                     frozenset(user.schools) if user.schools else None)
 
     def list_users(self) -> list[UserAccount]:
         """Every user, in the order they were added. Users are few and added rarely: the

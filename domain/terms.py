@@ -166,6 +166,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "AccessToken.Revoked": ("令牌吊销", "Token revoked"),
     "UserAccount.Added": ("用户添加", "User added"),
     "UserAccount.RolesSet": ("角色设置", "Roles set"),
+    "UserAccount.SchoolsScoped": ("学校范围设置", "Schools scoped"),
     "UserAccount.TokenIssued": ("令牌签发", "Token issued"),
     "UserAccount.TokensRevoked": ("令牌全部吊销", "Tokens revoked"),
     # Resource stocks (domain/staffing.py, assets.py, indicator_reports.py).

@@ -4,6 +4,7 @@ dashboard and the CLI call these, and nothing else reads the tables."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -119,7 +120,8 @@ def fiscal_years(db: ViewDatabase) -> list[int]:
 
 def schools_with_balances(db: ViewDatabase, fiscal_year: int, as_of: date | None, *,
                           search: str = "", district: str = "", locale: str = "",
-                          level: str = "", after: str = "", limit: int = 50
+                          level: str = "", after: str = "", limit: int = 50,
+                          schools: Collection[str] | None = None,
                           ) -> tuple[list[dict[str, Any]], str | None]:
     """Schools by code, filtered, each with its yuan allocated and spent in the year (as of a
     date, or now). Filters are on the school as it is now."""
@@ -129,6 +131,11 @@ def schools_with_balances(db: ViewDatabase, fiscal_year: int, as_of: date | None
         if value:
             clauses.append(f"s.{column} = ?")
             params.append(value)
+    if schools is not None:  # a scoped reader's schools (api.auth); none matches nothing
+        members = sorted(schools)
+        clauses.append(f"s.school_code IN ({', '.join('?' * len(members))})" if members
+                       else "1 = 0")
+        params += members
     if search:
         clauses.append("(LOWER(s.school_code) LIKE ? OR s.name LIKE ?)")
         params += [f"%{search.lower()}%", f"%{search}%"]

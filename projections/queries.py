@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -218,10 +219,21 @@ class BureauQueries:
     def _page(self, table: str, key: str, filters: dict[str, Any], after: str | None,
               limit: int) -> tuple[list[dict[str, Any]], str | None]:
         limit = _check_limit(limit)
-        # A filter is `column` (equal to) or `column >=` / `column <=` (a range bound).
-        clauses = [f"{column} ?" if column.endswith(("<=", ">=")) else f"{column} = ?"
-                   for column, value in filters.items() if value is not None]
-        params: list[Any] = [value for value in filters.values() if value is not None]
+        # A filter is `column` (equal to), `column >=` / `column <=` (a range bound), or
+        # `column IN` with a set (a school scope; an empty set matches nothing).
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in filters.items():
+            if value is None:
+                continue
+            if column.endswith(" IN"):
+                members = sorted(value)
+                clauses.append(f"{column} ({', '.join('?' * len(members))})" if members
+                               else "1 = 0")
+                params += members
+            else:
+                clauses.append(f"{column} ?" if column.endswith(("<=", ">=")) else f"{column} = ?")
+                params.append(value)
         if after is not None:
             clauses.append(f"{key} > ?")
             params.append(after)
@@ -235,9 +247,11 @@ class BureauQueries:
 
     def list_schools(self, district: str | None = None, locale: str | None = None,
                      level: str | None = None, after: str | None = None,
-                     limit: int = 100) -> tuple[list[SchoolRow], str | None]:
+                     limit: int = 100, *,
+                     schools: Collection[str] | None = None) -> tuple[list[SchoolRow], str | None]:
         rows, cursor = self._page("schools", "school_code",
-                                  {"district": district, "locale": locale, "level": level},
+                                  {"district": district, "locale": locale, "level": level,
+                                   "school_code IN": schools},
                                   after, limit)
         return [_school_row(r) for r in rows], cursor
 
@@ -256,11 +270,12 @@ class BureauQueries:
     def list_allocations(self, school: str | None = None, fund: str | None = None,
                          status: str | None = None, fiscal_year: int | None = None,
                          after: str | None = None,
-                         limit: int = 100) -> tuple[list[AllocationRow], str | None]:
+                         limit: int = 100, *, schools: Collection[str] | None = None,
+                         ) -> tuple[list[AllocationRow], str | None]:
         rows, cursor = self._page(
             "allocations", "allocation_id",
             {"school_code": school, "fund_code": fund, "status": status,
-             "fiscal_year": fiscal_year}, after, limit)
+             "fiscal_year": fiscal_year, "school_code IN": schools}, after, limit)
         return [_allocation_row(r) for r in rows], cursor
 
     def list_changes(self, status: str | None = None, kind: str | None = None,
@@ -280,7 +295,8 @@ class BureauQueries:
                           limit: int = 100, *, voucher: str | None = None,
                           payee: str | None = None, spent_on_from: date | None = None,
                           spent_on_to: date | None = None, amount_min: int | None = None,
-                          amount_max: int | None = None) -> tuple[list[ExpenditureRow], str | None]:
+                          amount_max: int | None = None, schools: Collection[str] | None = None,
+                          ) -> tuple[list[ExpenditureRow], str | None]:
         rows, cursor = self._page(
             "expenditures", "expenditure_id",
             {"allocation_id": None if allocation is None else str(allocation),
@@ -288,7 +304,7 @@ class BureauQueries:
              "voucher": voucher, "payee": payee,
              "spent_on >=": spent_on_from and spent_on_from.isoformat(),
              "spent_on <=": spent_on_to and spent_on_to.isoformat(),
-             "amount >=": amount_min, "amount <=": amount_max},
+             "amount >=": amount_min, "amount <=": amount_max, "school_code IN": schools},
             after, limit)
         return [_expenditure_row(r) for r in rows], cursor
 

@@ -18,14 +18,18 @@ users = typer.Typer(help="Issue and revoke access tokens.", no_args_is_help=True
 def add(
     name: Annotated[str, typer.Argument(help="User name, e.g. wang.li")],
     role: Annotated[list[str], typer.Option("--role", help="officer|approver|auditor|reader|admin; repeat")],
+    school: Annotated[list[str] | None, typer.Option(
+        "--school", help="Limit a reader to this school's data; repeat (default: every school)")] = None,
 ) -> None:
-    """Add a user (or give an existing one new roles) and print a new token on the last line."""
+    """Add a user (or give an existing one new roles and school scope) and print a new token
+    on the last line."""
     ledger = open_ledger(Settings())
     try:
-        token = ledger.add_user(name, role)
+        token = ledger.add_user(name, role, school or ())
     finally:
         ledger.close()
-    typer.echo(f"user {name} ({', '.join(sorted(set(role)))}); the token is shown once:")
+    scope = f"; schools {', '.join(sorted(set(school)))}" if school else ""
+    typer.echo(f"user {name} ({', '.join(sorted(set(role)))}{scope}); the token is shown once:")
     typer.echo(token)
 
 
@@ -51,7 +55,9 @@ def list_users() -> None:
     finally:
         ledger.close()
     for user in found:
-        typer.echo(f"{user.name}\t{','.join(user.roles) or '-'}\t{len(user.token_ids)} token(s)")
+        schools = ",".join(user.schools) or "all schools"
+        typer.echo(f"{user.name}\t{','.join(user.roles) or '-'}\t{len(user.token_ids)} token(s)"
+                   f"\t{schools}")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.auth import require_school, visible_payee
 from api.dashboard import charts
 from api.dashboard.i18n import (
     LABELS,
@@ -64,7 +65,7 @@ def schools(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = 
     day, fiscal_year = _page_context(request, db, as_of, year)
     rows, cursor = books_queries.schools_with_balances(
         db, fiscal_year, day, search=q.strip(), district=district, locale=locale, level=level,
-        after=after, limit=SCHOOL_ROWS_PER_PAGE)
+        after=after, limit=SCHOOL_ROWS_PER_PAGE, schools=actor.schools)
     next_query = None
     if cursor is not None:
         next_query = urlencode({**request.query_params, "after": cursor})
@@ -86,6 +87,7 @@ def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
     queries = request.app.state.queries
     day, fiscal_year = _page_context(request, db, as_of, year)
     try:
+        require_school(actor, code)  # another school of a scoped reader: as if unknown
         found = queries.get_school(code)
         balances = queries.school_balances(code, fiscal_year, as_of=day)
     except LedgerError:
@@ -109,6 +111,8 @@ def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
                     if a.id in histories else a.status)
             for a in allocations if a.effective_date <= day]
         expenditures = [e for e in expenditures if e.spent_on <= day]
+    expenditures = [replace(e, payee=visible_payee(actor, e.payee, e.economic_class))
+                    for e in expenditures]
     timeline = list(entity_history(db, code))
     for history in histories.values():
         timeline += history

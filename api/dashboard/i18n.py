@@ -170,6 +170,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_rows": ("没有记录", "Nothing here"),
     "views_at": ("视图位置", "Views at position"),
     "not_auditor": ("此页面需要审计员角色。", "This page needs the auditor role."),
+    "scoped_reader": ("此令牌仅限所列学校，本页面涉及全局数据。",
+                      "This token reads its own schools only; this page shows the whole bureau."),
     "import_title": ("导入拨款或支出（CSV）", "Import allocations or expenditures (CSV)"),
     "template": ("下载模板", "Download template"),
     "upload": ("上传并导入", "Upload and import"),

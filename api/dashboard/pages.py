@@ -139,8 +139,16 @@ def _year(db: ViewDatabase, text: str | None, as_of: date | None) -> tuple[int, 
     return (years[-1] if years else bureau_today().year), years
 
 
+# The pages a school-scoped reader may open (issue 14): its schools. The others show the
+# whole bureau (its funds, reports, approval queue) and answer it with the denied page.
+SCOPED_PAGES = frozenset({"schools"})
+
+
 def _render(request: Request, template: str, actor: Actor, db: ViewDatabase, page: str,
             as_of_text: str, year_text: str | None, **context: Any) -> HTMLResponse:
+    if actor.schools is not None and page not in SCOPED_PAGES and template != "denied.html":
+        return _render(request, "denied.html", actor, db, page, as_of_text, year_text,
+                       message_key="scoped_reader")
     language = _language(request)
     as_of = _day(as_of_text)
     year, years = _year(db, year_text, as_of)

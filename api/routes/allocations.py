@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.auth import Approver, Ledger, Officer, Reader
+from api.auth import Approver, Ledger, Officer, Reader, require_in_scope, scoped_school_filter
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.routes.changes import pending
@@ -25,6 +25,7 @@ from api.schemas.allocations import (
 from api.schemas.changes import ChangePublic
 from api.strict_json import StrictJsonRoute
 from domain.allocation import Status
+from domain.errors import AllocationNotFound
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/allocations", tags=["allocations"])
@@ -44,14 +45,15 @@ def propose_allocation(body: ProposeAllocation, actor: Officer, ledger: Ledger, 
 
 @router.get("", response_model=Page[AllocationPublic])
 def list_allocations(
-    _: Reader, request: Request, limit: Limit = 100, after: After = None,
+    actor: Reader, request: Request, limit: Limit = 100, after: After = None,
     school: CodeFilter = None, fund: CodeFilter = None, status: Status | None = None,
     fiscal_year: Annotated[int | None, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)] = None,
     min_position: MinPosition = None,
 ) -> Page[AllocationPublic]:
     """Allocations filtered by school, fund, status and fiscal year, in pages."""
     views = views_at(request, min_position)
-    rows, cursor = views.list_allocations(school=school, fund=fund,
+    school, schools = scoped_school_filter(actor, school)
+    rows, cursor = views.list_allocations(school=school, fund=fund, schools=schools,
                                           status=status and status.value,
                                           fiscal_year=fiscal_year, after=after, limit=limit)
     return Page[AllocationPublic](
@@ -60,10 +62,12 @@ def list_allocations(
 
 
 @router.get("/{id}", response_model=AllocationPublic)
-def get_allocation(allocation_id: AllocationId, _: Reader, ledger: Ledger,
+def get_allocation(allocation_id: AllocationId, actor: Reader, ledger: Ledger,
                    response: Response) -> AllocationPublic:
     """One allocation as the books hold it now."""
     allocation = ledger.get_allocation(allocation_id)
+    require_in_scope(actor, allocation.school_code, AllocationNotFound,
+                     f"allocation {allocation_id}")
     response.headers["ETag"] = etag(allocation.version)
     return allocation_public(allocation)
 

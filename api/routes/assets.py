@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
-from api.auth import Ledger, Officer, Reader
+from api.auth import Ledger, Officer, Reader, require_school
 from api.commands import IdempotencyKey, execute
 from api.reads import MinPosition, queries_of, views_at
 from api.schemas import CODE_PATTERN, Code, Command, IsoDate, Reason
@@ -107,9 +107,10 @@ def transfer(body: TransferAssets, actor: Officer, ledger: Ledger, request: Requ
 
 
 @router.get("/v1/schools/{code}/assets", response_model=SchoolAssetsPublic)
-def holdings(code: SchoolCode, _: Reader, request: Request, as_of: AsOf = None,
+def holdings(code: SchoolCode, actor: Reader, request: Request, as_of: AsOf = None,
              min_position: MinPosition = None) -> SchoolAssetsPublic:
     """What a school holds, quantity and value in fen, as of a day."""
+    require_school(actor, code)
     request.app.state.ledger.get_school(code)  # 404 for an unknown school
     views = views_at(request, min_position) if min_position else queries_of(request)
     day = as_of or request.app.state.ledger.today()

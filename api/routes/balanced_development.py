@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, StrictInt
 
 from api import problems
-from api.auth import Ledger, Officer, Reader
+from api.auth import Ledger, Officer, Reader, require_school, visible_to
 from api.commands import IdempotencyKey, execute
 from api.indicator_import import import_reports
 from api.reads import MinPosition, queries_of, views_at
@@ -201,20 +201,27 @@ def evaluation_report(views: Any, day: date, county: str | None) -> BalancedDeve
 
 @router.get("/v1/reports/balanced-development", response_model=BalancedDevelopmentReport)
 def balanced_development(
-    _: Reader, request: Request, as_of: AsOf = None, min_position: MinPosition = None,
+    actor: Reader, request: Request, as_of: AsOf = None, min_position: MinPosition = None,
     county: Annotated[str | None, Query(min_length=1, max_length=NAME_LENGTH_MAX,
                                         description="A county-level unit; all when absent")] = None,
 ) -> BalancedDevelopmentReport:
     """Per county-level unit and stage: each indicator's CV against its threshold, each
     school's pass under the 6-of-7 rule, and why the failing ones fail."""
     views = views_at(request, min_position) if min_position else queries_of(request)
-    return evaluation_report(views, as_of or request.app.state.ledger.today(), county)
+    report = evaluation_report(views, as_of or request.app.state.ledger.today(), county)
+    for found in report.counties:  # a scoped token reads its schools' rows only
+        found.excluded = visible_to(actor, found.excluded, lambda e: e.school)
+        for stage in found.stages:
+            stage.schools = visible_to(actor, stage.schools, lambda s: s.school)
+            stage.failing_schools = visible_to(actor, stage.failing_schools, lambda s: s)
+    return report
 
 
 @router.get("/v1/schools/{code}/indicators", response_model=SchoolIndicators)
-def school_indicators(code: SchoolCode, _: Reader, request: Request, as_of: AsOf = None,
+def school_indicators(code: SchoolCode, actor: Reader, request: Request, as_of: AsOf = None,
                       min_position: MinPosition = None) -> SchoolIndicators:
     """A school's seven indicators as of a day, each against its national value."""
+    require_school(actor, code)
     request.app.state.ledger.get_school(code)  # 404 for an unknown school
     views = views_at(request, min_position) if min_position else queries_of(request)
     day = as_of or request.app.state.ledger.today()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from api.auth import Reader
+from api.auth import Reader, require_school
 from api.reads import MinPosition, row_dict, views_at
 from api.schemas import CODE_PATTERN, IsoDate
 from api.schemas.balances import BalanceTotal, RuralSupportReport, SchoolBalances
@@ -25,11 +25,12 @@ AsOf = Annotated[IsoDate | None, Query(description="Business date: the books as 
 @router.get("/v1/schools/{code}/balances", response_model=SchoolBalances)
 def school_balances(
     code: Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)],
-    _: Reader, request: Request, fiscal_year: CurrentYearQuery = None, as_of: AsOf = None,
+    actor: Reader, request: Request, fiscal_year: CurrentYearQuery = None, as_of: AsOf = None,
     min_position: MinPosition = None,
 ) -> SchoolBalances:
     """Per-fund allocated, spent and remaining of one school in one fiscal year (default:
     the current one), each fund by code and name, and the totals of each unit."""
+    require_school(actor, code)
     if fiscal_year is None:
         fiscal_year = request.app.state.ledger.today().year
     views = views_at(request, min_position)

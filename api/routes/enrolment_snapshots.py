@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt, ValidationError
 
-from api.auth import Officer, Reader
+from api.auth import Officer, Reader, require_unscoped
 from api.commands import IdempotencyKey, etag
 from api.reads import views_at
 from api.routes.imports import _upload
@@ -32,6 +32,7 @@ from domain.formula_funding import FormulaFunding
 from domain.import_sheet import decode
 from domain.ledger import FundLedger, Outcome
 from domain.limits import STUDENTS_MAX
+from domain.tranche import SnapshotNotFound
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/enrolment-snapshots", tags=["formula funding"])
 SnapshotId = Annotated[UUID, Path(alias="id")]
@@ -141,9 +142,10 @@ async def take_snapshot(
 
 
 @router.get("/{id}", response_model=SnapshotPublic)
-def get_snapshot(snapshot_id: SnapshotId, _: Reader, request: Request,
+def get_snapshot(snapshot_id: SnapshotId, actor: Reader, request: Request,
                  response: Response) -> SnapshotPublic:
     """A snapshot with every row and the report (or CSV line) each count came from."""
+    require_unscoped(actor, SnapshotNotFound, f"enrolment snapshot {snapshot_id}")
     snapshot = FormulaFunding(request.app.state.ledger).snapshot(snapshot_id)
     response.headers["ETag"] = etag(snapshot.version)
     return snapshot_public(snapshot)

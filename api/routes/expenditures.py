@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api import problems
-from api.auth import Ledger, Officer, Reader
+from api.auth import Ledger, Officer, Reader, require_in_scope, scoped_school_filter, visible_payee
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.routes.changes import pending
@@ -25,7 +25,8 @@ from api.schemas.expenditures import (
     expenditure_public,
 )
 from api.strict_json import StrictJsonRoute
-from domain.errors import BatchRejected
+from domain.actors import Actor
+from domain.errors import BatchRejected, ExpenditureNotFound
 from domain.limits import (
     AMOUNT_MINOR_MAX,
     CODE_LENGTH_MAX,
@@ -107,7 +108,7 @@ def record_expenditures(body: RecordExpenditures, actor: Officer, ledger: Ledger
 
 @router.get("", response_model=Page[ExpenditurePublic])
 def list_expenditures(
-    _: Reader, request: Request, limit: Limit = 100, after: After = None,
+    actor: Reader, request: Request, limit: Limit = 100, after: After = None,
     allocation: UUID | None = None, school: CodeFilter = None, fund: CodeFilter = None,
     fiscal_year: Annotated[int | None, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)] = None,
     voucher: Annotated[str | None, Query(min_length=1, max_length=VOUCHER_LENGTH_MAX)] = None,
@@ -120,24 +121,32 @@ def list_expenditures(
     """Expenditures filtered by allocation, school, fund, fiscal year, voucher, payee, the
     date spent (from/to, inclusive) and the amount (minor units, inclusive), in pages."""
     views = views_at(request, min_position)
+    school, schools = scoped_school_filter(actor, school)
     rows, cursor = views.list_expenditures(allocation=allocation and str(allocation),
-                                           school=school, fund=fund, fiscal_year=fiscal_year,
+                                           school=school, schools=schools, fund=fund, fiscal_year=fiscal_year,
                                            after=after, limit=limit, voucher=voucher,
                                            payee=payee, spent_on_from=spent_on_from,
                                            spent_on_to=spent_on_to, amount_min=amount_min,
                                            amount_max=amount_max)
     return Page[ExpenditurePublic](
-        items=[ExpenditurePublic.model_validate(row_dict(r)) for r in rows],
+        items=[_as_seen(actor, ExpenditurePublic.model_validate(row_dict(r))) for r in rows],
         next=next_link(request, cursor), position=views.position())
 
 
 @router.get("/{id}", response_model=ExpenditurePublic)
-def get_expenditure(expenditure_id: ExpenditureId, _: Reader, ledger: Ledger, request: Request,
-                    response: Response) -> ExpenditurePublic:
-    """One expenditure as the books hold it now."""
+def get_expenditure(expenditure_id: ExpenditureId, actor: Reader, ledger: Ledger,
+                    request: Request, response: Response) -> ExpenditurePublic:
+    """One expenditure as the books hold it now (a person's name masked for readers)."""
     expenditure = ledger.get_expenditure(expenditure_id)
+    require_in_scope(actor, expenditure.school_code, ExpenditureNotFound,
+                     f"expenditure {expenditure_id}")
     response.headers["ETag"] = etag(expenditure.version)
-    return _with_history(request, expenditure_public(expenditure))
+    return _as_seen(actor, _with_history(request, expenditure_public(expenditure)))
+
+
+def _as_seen(actor: Actor, answer: ExpenditurePublic) -> ExpenditurePublic:
+    answer.payee = visible_payee(actor, answer.payee, answer.economic_class)
+    return answer
 
 
 @router.post("/{id}/reverse", response_model=ExpenditurePublic)

@@ -10,13 +10,14 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
-from api.auth import Approver, Ledger, Officer, Reader
+from api.auth import Approver, Ledger, Officer, Reader, require_school, require_unscoped, visible_to
 from api.commands import IdempotencyKey, execute
 from api.reads import MinPosition, queries_of, views_at
 from api.schemas import CODE_PATTERN, Code, Command, IsoDate, OptionalReason, Reason
 from api.strict_json import StrictJsonRoute
 from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
 from domain.post_commands import DOCUMENT_LENGTH_MAX, POSTS_MAX
+from domain.stock_errors import MoveNotFound
 from projections.stock_queries import county_posts, school_posts
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["resources: teacher posts"])
@@ -138,10 +139,12 @@ def approve_total(district: District, body: ApproveTotal, actor: Officer, ledger
 
 
 @router.get("/v1/staffing/{district}", response_model=CountyPostsPublic)
-def get_county_posts(district: District, _: Reader, request: Request, as_of: AsOf = None,
+def get_county_posts(district: District, actor: Reader, request: Request, as_of: AsOf = None,
                      min_position: MinPosition = None) -> CountyPostsPublic:
     """The county's total, distributed, filled and vacant posts, per school, as of a day."""
-    return _county_answer(request, district, as_of, min_position)
+    answer = _county_answer(request, district, as_of, min_position)
+    answer.schools = visible_to(actor, answer.schools, lambda s: s.school)
+    return answer
 
 
 @router.post("/v1/schools/{code}/posts", response_model=CountyPostsPublic)
@@ -175,9 +178,10 @@ def record_departures(code: SchoolCode, body: StaffChange, actor: Officer, ledge
 
 
 @router.get("/v1/schools/{code}/posts", response_model=SchoolPostsAnswer)
-def get_school_posts(code: SchoolCode, _: Reader, request: Request, as_of: AsOf = None,
+def get_school_posts(code: SchoolCode, actor: Reader, request: Request, as_of: AsOf = None,
                      min_position: MinPosition = None) -> SchoolPostsAnswer:
     """A school's approved, filled and vacant posts as of a day."""
+    require_school(actor, code)
     school = request.app.state.ledger.get_school(code)  # 404 for an unknown school
     views = views_at(request, min_position) if min_position else queries_of(request)
     day = as_of or request.app.state.ledger.today()
@@ -208,7 +212,8 @@ def propose_move(body: ProposeMove, actor: Officer, ledger: Ledger, request: Req
 
 
 @router.get("/v1/post-moves/{move_id}", response_model=PendingChange)
-def get_move(move_id: UUID, _: Reader, ledger: Ledger) -> PendingChange:
+def get_move(move_id: UUID, actor: Reader, ledger: Ledger) -> PendingChange:
+    require_unscoped(actor, MoveNotFound, f"post move {move_id}")
     return _change(ledger.get_post_move(move_id), None)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.auth import Ledger, Officer, Reader
+from api.auth import Ledger, Officer, Reader, require_school
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.schemas import CODE_PATTERN, Code, Command, IsoDate, Page, Text
@@ -39,21 +39,23 @@ def register_school(body: RegisterSchool, actor: Officer, ledger: Ledger, reques
 
 @router.get("", response_model=Page[SchoolPublic])
 def list_schools(
-    _: Reader, request: Request, limit: Limit = 100, after: After = None,
+    actor: Reader, request: Request, limit: Limit = 100, after: After = None,
     district: Annotated[Text | None, Query(max_length=NAME_LENGTH_MAX)] = None,
     locale: Locale | None = None, level: Level | None = None, min_position: MinPosition = None,
 ) -> Page[SchoolPublic]:
     """Schools, filtered by district, locale and level, in pages."""
     views = views_at(request, min_position)
     rows, cursor = views.list_schools(district=district, locale=locale and locale.value,
-                                      level=level and level.value, after=after, limit=limit)
+                                      level=level and level.value, after=after, limit=limit,
+                                      schools=actor.schools)
     return Page[SchoolPublic](items=[SchoolPublic.model_validate(row_dict(r)) for r in rows],
                               next=next_link(request, cursor), position=views.position())
 
 
 @router.get("/{code}", response_model=SchoolPublic)
-def get_school(code: SchoolCode, _: Reader, ledger: Ledger, response: Response) -> SchoolPublic:
+def get_school(code: SchoolCode, actor: Reader, ledger: Ledger, response: Response) -> SchoolPublic:
     """One school as the books hold it now (read from its events, always current)."""
+    require_school(actor, code)
     school = ledger.get_school(code)
     response.headers["ETag"] = etag(school.version)
     return school_public(school)

@@ -17,13 +17,13 @@ from fastapi import APIRouter, Path, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.auth import Approver, Ledger, Officer, Reader
+from api.auth import Approver, Ledger, Officer, Reader, require_unscoped
 from api.commands import IdempotencyKey, etag
 from api.schemas import Code, Command, IsoDate, Reason
 from api.strict_json import StrictJsonRoute
 from domain.formula_funding import FormulaFunding
 from domain.ledger import Outcome
-from domain.tranche import SHARE_DEFAULT, Semester, Tranche, TranchePlan, plain
+from domain.tranche import SHARE_DEFAULT, Semester, Tranche, TrancheNotFound, TranchePlan, plain
 from domain.units import money_text
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/tranches", tags=["formula funding"])
@@ -179,9 +179,10 @@ def post_tranche(body: TrancheRequest, actor: Officer, ledger: Ledger,
 
 
 @router.get("/{id}", response_model=TranchePublic)
-def get_tranche(tranche_id: TrancheId, _: Reader, ledger: Ledger,
+def get_tranche(tranche_id: TrancheId, actor: Reader, ledger: Ledger,
                 response: Response) -> TranchePublic:
     """A tranche with every school's line, its allocation and how its amount was computed."""
+    require_unscoped(actor, TrancheNotFound, f"tranche {tranche_id}")
     tranche = FormulaFunding(ledger).tranche(tranche_id)
     response.headers["ETag"] = etag(tranche.version)
     return tranche_public(tranche)

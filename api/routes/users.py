@@ -15,6 +15,7 @@ from domain.access import UserAccount
 from domain.actors import Role
 from domain.limits import CODE_LENGTH_MAX
 
+USER_SCHOOLS_MAX = 1000  # a school district's consumer; more is a bureau-wide reader
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/users", tags=["users"])
 UserName = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 
@@ -22,12 +23,17 @@ UserName = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)
 class AddUser(Command):
     name: Code
     roles: Annotated[list[Role], Field(min_length=1, max_length=len(Role))]
+    schools: Annotated[list[Code], Field(
+        default_factory=list, max_length=USER_SCHOOLS_MAX,
+        description="Limit the user to reading these schools (reader only); none: every "
+                    "school. Another school answers 404, lists leave it out")]
 
 
 class UserPublic(BaseModel):
     name: str
     roles: list[str]
     tokens: int = Field(description="Tokens in force")
+    schools: list[str] = Field(description="The schools the user reads; empty: every school")
 
 
 class IssuedToken(UserPublic):
@@ -40,7 +46,8 @@ class Revoked(BaseModel):
 
 
 def _public(user: UserAccount) -> UserPublic:
-    return UserPublic(name=user.name, roles=list(user.roles), tokens=len(user.token_ids))
+    return UserPublic(name=user.name, roles=list(user.roles), tokens=len(user.token_ids),
+                      schools=list(user.schools))
 
 
 @router.get("", response_model=Page[UserPublic])
@@ -53,8 +60,9 @@ def list_users(_: Admin, ledger: Ledger) -> Page[UserPublic]:
 @router.post("", status_code=201, response_model=IssuedToken)
 def add_user(body: AddUser, _: Admin, ledger: Ledger, request: Request) -> IssuedToken:
     """Add a user, or give an existing one these roles (every token of theirs follows at
-    once), and issue a new token, shown only in this answer (admin)."""
-    token = ledger.add_user(body.name, [r.value for r in body.roles])
+    once), and issue a new token, shown only in this answer (admin). `schools` limits a
+    reader to those schools (each must exist); the scope given replaces the user's."""
+    token = ledger.add_user(body.name, [r.value for r in body.roles], body.schools)
     return IssuedToken(**_public(ledger.get_user(body.name)).model_dump(), token=token)
 
 

@@ -6,13 +6,14 @@ GET /v1/reports/carry-over?fiscal_year=&as_of=&format=json|csv|xlsx — the stat
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api.auth import Approver, Ledger, Reader
+from api.auth import Approver, Ledger, Reader, visible_to
 from api.commands import IdempotencyKey
 from api.reads import MinPosition, views_at
 from api.routes.changes import pending
@@ -77,7 +78,7 @@ def close_year(year: Year, body: CloseYear, actor: Approver, ledger: Ledger, req
 
 @router.get("/v1/reports/carry-over", response_model=CarryOverReport,
             responses={200: {"content": {export_files.CSV_MEDIA_TYPE: {}, export_files.XLSX_MEDIA_TYPE: {}}}})
-def carry_over(_: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of: AsOf = None,
+def carry_over(actor: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of: AsOf = None,
                min_position: MinPosition = None,
                output_format: Annotated[Literal["json", "csv", "xlsx"],
                                         Query(alias="format")] = "json") -> CarryOverReport | Response:
@@ -86,6 +87,7 @@ def carry_over(_: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of:
     recovered, prior-year adjustments and closing; and the recovered surplus by level."""
     views = views_at(request, min_position)
     statement = views.carry_over(fiscal_year, as_of=as_of)
+    statement = replace(statement, rows=visible_to(actor, statement.rows, lambda r: r.school))
     if output_format != "json":
         built = exports.carry_over_export(statement)
         media_type = export_files.XLSX_MEDIA_TYPE if output_format == "xlsx" else export_files.CSV_MEDIA_TYPE

@@ -119,8 +119,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
      {"qualified_teachers": 1, "key_teachers": 1, "pe_arts_teachers": 1, "teaching_area_m2": 1,
       "sports_area_m2": 1}, {"officer"}),
     ("POST", "/v1/indicator-reports/import", b"school,as_of\n", {"officer"}),
-    ("GET", "/healthz", None, {*ROLES, "nobody", "revoked"}),
-    ("GET", "/metrics", None, {*ROLES, "nobody", "revoked"}),
+    ("GET", "/healthz", None, {*ROLES, "scoped", "nobody", "revoked"}),
+    ("GET", "/metrics", None, {*ROLES, "scoped", "nobody", "revoked"}),
 ]
 
 
@@ -145,6 +145,11 @@ def test_each_role_is_let_through_or_refused(funded: dict[str, Any], api: Api, m
                                              template: str, body: Any, allowed: set[str]) -> None:
     api.tokens["revoked"] = api.ledger.add_user("gone.reader", ["reader"])
     api.ledger.revoke_user("gone.reader")
+    # A reader scoped to the one school of the matrix (issue 14) passes where a reader does
+    # and is refused where a reader is: a scope limits what is read, never adds a power.
+    api.tokens["scoped"] = api.ledger.add_user("scoped.reader", ["reader"], ["XZ-PX-0001"])
+    if "reader" in allowed:
+        allowed = {*allowed, "scoped"}
     ids = {"allocation": funded["allocation"]["id"], "expenditure": funded["expenditure"]["id"]}
     if C in template:
         ids["change"] = api.ok(api.post("officer", f"/v1/allocations/{ids['allocation']}/cancel",
@@ -152,7 +157,7 @@ def test_each_role_is_let_through_or_refused(funded: dict[str, Any], api: Api, m
     path = _fill(template, ids)
     if isinstance(body, dict) or (body is None and method == "POST"):
         body = {k: _fill(v, ids) if isinstance(v, str) else v for k, v in (body or {}).items()}
-    for role in (*ROLES, "nobody", "revoked"):
+    for role in (*ROLES, "scoped", "nobody", "revoked"):
         before = api.ledger.last_position()
         response = _call(api, role, method, path, body)
         if role in allowed:

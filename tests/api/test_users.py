@@ -51,7 +51,7 @@ def test_the_admin_adds_lists_and_revokes_users_over_http(stored_api: Api) -> No
     token = added["token"]
     assert api.client.get("/v1/funds", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     listed = api.ok(api.get("admin", "/v1/users"))
-    assert {"name": "new.reader", "roles": ["reader"], "tokens": 1} in listed["items"]
+    assert {"name": "new.reader", "roles": ["reader"], "tokens": 1, "schools": []} in listed["items"]
     assert "token" not in listed["items"][0]
     revoked = api.ok(api.post("admin", "/v1/users/new.reader/revoke", {}))
     assert revoked == {"name": "new.reader", "revoked": 1}
