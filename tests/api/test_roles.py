@@ -56,6 +56,10 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", f"/v1/changes/{C}/reject", {"reason": "r"}, {"approver"}),
     ("POST", "/v1/expenditures", {"allocation": A, "amount": 1, "payee": "p", "voucher": "V-2",
                                   "spent_on": f"{FISCAL_YEAR}-05-01"}, {"officer"}),
+    ("POST", "/v1/expenditures/batch", {"items": [{"allocation": A, "amount": 1, "payee": "p",
+                                                    "voucher": "V-3",
+                                                    "spent_on": f"{FISCAL_YEAR}-05-01"}]},
+     {"officer"}),
     ("GET", "/v1/expenditures", None, READERS),
     ("GET", f"/v1/expenditures/{E}", None, READERS),
     ("POST", f"/v1/expenditures/{E}/reverse", {"reason": "r"}, {"officer"}),
@@ -129,6 +133,17 @@ def _fill(text: str, ids: dict[str, str]) -> str:
             .replace(C, ids.get("change", C)))
 
 
+def _filled(value: Any, ids: dict[str, str]) -> Any:
+    """A body with the ids filled in, in nested items too (a batch's)."""
+    if isinstance(value, str):
+        return _fill(value, ids)
+    if isinstance(value, dict):
+        return {k: _filled(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(v, ids) for v in value]
+    return value
+
+
 def _call(api: Api, role: str, method: str, path: str, body: Any) -> Any:
     headers = {} if role == "nobody" else api.headers(role)
     if role == "revoked":
@@ -156,7 +171,7 @@ def test_each_role_is_let_through_or_refused(funded: dict[str, Any], api: Api, m
                                         {"reason": "r"}), 202)["change"]
     path = _fill(template, ids)
     if isinstance(body, dict) or (body is None and method == "POST"):
-        body = {k: _fill(v, ids) if isinstance(v, str) else v for k, v in (body or {}).items()}
+        body = _filled(body or {}, ids)
     for role in (*ROLES, "scoped", "nobody", "revoked"):
         before = api.ledger.last_position()
         response = _call(api, role, method, path, body)
