@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.auth import require_school, visible_payee
+from api.auth import require_school
 from api.dashboard import charts
 from api.dashboard.i18n import (
     LABELS,
@@ -111,8 +111,6 @@ def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
                     if a.id in histories else a.status)
             for a in allocations if a.effective_date <= day]
         expenditures = [e for e in expenditures if e.spent_on <= day]
-    expenditures = [replace(e, payee=visible_payee(actor, e.payee, e.economic_class))
-                    for e in expenditures]
     timeline = list(entity_history(db, code))
     for history in histories.values():
         timeline += history

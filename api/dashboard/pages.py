@@ -16,7 +16,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.auth import READ_ROLES
+from api.auth import READ_ROLES, visible_payee
 from api.dashboard.i18n import (
     DEFAULT_LANGUAGE,
     LABELS,
@@ -161,6 +161,8 @@ def _render(request: Request, template: str, actor: Actor, db: ViewDatabase, pag
         "measure": lambda value, unit: measure_text(value, unit, language),
         "ev": lambda kind: event_name(kind, language),
         "err": lambda code: error_title(code, _error_titles().get(code, ""), language),
+        # A person's name on a personal payment, masked for readers (api.auth, issue 14).
+        "payee": lambda e: visible_payee(actor, e.payee, e.economic_class or ""),
         "actor": actor, "is_auditor": Role.AUDITOR in actor.roles,
         "is_officer": Role.OFFICER in actor.roles, "as_of": as_of, "year": year,
         "years": years, "keep": keep, "position": _position(request),

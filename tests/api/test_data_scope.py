@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from tests.api.conftest import FISCAL_YEAR, Api
+from tests.api.workplace_client import log_in
 
 MINE = "XZ-PX-0001"
 OTHER = "XZ-PX-0002"
@@ -118,14 +119,19 @@ def test_the_dashboard_keeps_to_the_scope_and_masks(two_schools: dict[str, Any],
     api.ok(api.get("reader", "/v1/schools", min_position=two_schools["position"]))
     client = api.client
     try:
-        client.cookies.set("fundledger_token", api.tokens["scoped"])
+        log_in(api, "scoped")
         listed = client.get("/dashboard/schools")
         other = client.get(f"/dashboard/schools/{OTHER}")
         unknown = client.get("/dashboard/schools/XZ-PX-9999")
         mine = client.get(f"/dashboard/schools/{MINE}")
         overview = client.get("/dashboard")
-        client.cookies.set("fundledger_token", api.tokens["officer"])
+        work = client.get(f"/dashboard/work/allocations/{two_schools[OTHER]['allocation']}")
+        log_in(api, "reader")
+        aid_page = client.get(f"/dashboard/work/expenditures/{two_schools[MINE]['aid']}")
+        guessed = client.get("/dashboard/work/search", params={"q": PERSON})
+        log_in(api, "officer")
         officer = client.get(f"/dashboard/schools/{MINE}")
+        found = client.get("/dashboard/work/search", params={"q": PERSON})
     finally:
         client.cookies.clear()
     assert MINE in listed.text and OTHER not in listed.text
@@ -133,6 +139,11 @@ def test_the_dashboard_keeps_to_the_scope_and_masks(two_schools: dict[str, Any],
     assert mine.status_code == 200 and "张*" in mine.text and PERSON not in mine.text
     assert 'id="denied"' in overview.text and "生均公用经费" not in overview.text
     assert PERSON in officer.text
+    assert 'id="denied"' in work.text and "徐州供电公司" not in work.text
+    assert aid_page.status_code == 200 and "张*" in aid_page.text and PERSON not in aid_page.text
+    # Search by a guessed name does not confirm a personal payment to a reader.
+    assert two_schools[MINE]["aid"] not in guessed.text
+    assert two_schools[MINE]["aid"] in found.text
 
 
 def test_a_scope_is_for_readers_and_names_existing_schools(stored_api: Api) -> None:

@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api.auth import visible_payee
 from api.dashboard.pages import ViewsDb
 from api.dashboard.workplace import context
 from api.schemas.allocations import allocation_public
@@ -110,6 +111,9 @@ def search(request: Request, db: ViewsDb,
             limit=SEARCH_ROWS_MAX)
         by_voucher, _ = queries.list_expenditures(voucher=text, limit=SEARCH_ROWS_MAX)
         by_payee, _ = queries.list_expenditures(payee=text, limit=SEARCH_ROWS_MAX)
+        # A reader may not confirm who was paid personally by guessing names (issue 14).
+        by_payee = [e for e in by_payee
+                    if visible_payee(who.actor, e.payee, e.economic_class) == e.payee]
         spending = list({e.id: e for e in [*by_voucher, *by_payee]}.values())
     return context.render(request, "work/search.html", who, db, "work", q=text,
                           schools=schools, expenditures=spending)
