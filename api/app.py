@@ -34,6 +34,7 @@ from api.routes import (
     funding_standards,
     funds,
     imports,
+    periods,
     posts,
     schools,
     system,
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
                    expenditures.router, balances.router, findings.router, imports.router,
                    funding_standards.router, enrolment_snapshots.router, tranches.router,
                    users.router, posts.router, assets.router, balanced_development.router,
-                   audit.router, year_end.router):
+                   audit.router, year_end.router, periods.router):
         app.include_router(router, responses=PROBLEM_RESPONSES,
                            dependencies=[Depends(refuse_unknown_query)])
     app.include_router(system.router)

@@ -67,6 +67,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "closed": 409,
     "school_closed": 409,
     "fund_closed": 409,
+    "period_closed": 409,
+    "period_already_closed": 409,
+    "period_not_ended": 409,
+    "period_has_pending_changes": 409,
     "allocation_closed": 409,
     "earmark_violation": 409,
     "level_not_eligible": 409,
@@ -227,7 +231,8 @@ async def _on_ledger_error(_: Request, error: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="fundledger"'} if status == 401 else None
     if status == 503:  # nothing was written; the same request may simply be sent again
         headers = {"Retry-After": str(STORE_RETRY_AFTER_SECONDS)}
-    return problem(status, error.code, error.title, error.detail, headers=headers)
+    return problem(status, error.code, error.title, error.detail, headers=headers,
+                   **getattr(error, "extensions", {}))
 
 
 async def _on_api_problem(_: Request, error: Exception) -> JSONResponse:

@@ -146,6 +146,7 @@ class CommandApplication(Application[UUID]):
                                               lambda i: self.find(IdempotencyRecord, i))
             if isinstance(decision, Outcome):
                 return decision
+            self.check_decision(decision.changed)
             changed = [*decision.changed, *self._record_of(record_id, command, request,
                                                            decision)]
             try:
@@ -158,6 +159,10 @@ class CommandApplication(Application[UUID]):
             return Outcome(decision.subjects, recordings[-1].notification.id)
         msg = f"{command} met concurrent updates {COMMAND_ATTEMPTS_MAX} times; retry the request"
         raise ConcurrencyConflict(msg)
+
+    def check_decision(self, changed: Iterable[Aggregate]) -> None:
+        """A last look at what a decided command would save, before it is saved (a rule that
+        holds for every command, such as closed periods); raises the refusal. None here."""
 
     def _decide_or_replay(self, decide: Callable[[], Decision], command: str, request: str,
                           record_id: UUID | None,
@@ -232,6 +237,7 @@ class CommandApplication(Application[UUID]):
                                               self._stored_record)
             if isinstance(decision, Outcome):
                 return decision
+            self.check_decision(decision.changed)
             changed = [*decision.changed, *self._record_of(record_id, command, request,
                                                            decision)]
         finally:

@@ -34,6 +34,7 @@ class ChangeCommands(Bureau):
             change_id = (id_from_key("change", actor.user_id, idempotency_key)
                          if idempotency_key else uuid4())
             tried = kind_.apply(self, ChangeContext(change_id, actor, role, None), params)
+            self.check_decision(tried.changed)  # a change dated in a closed month, say
             # Whoever proposed an allocation the change touches may not approve it either.
             excluded = sorted({proposer for a in tried.changed
                                if (proposer := getattr(a, "proposed_by", None))

@@ -30,7 +30,7 @@ from domain.rules import check_choice, check_code, check_text
 from domain.school import School
 
 USER_ADDED_TOPIC = "domain.access:UserAccount.Added"
-USERS_PAGE_SIZE = 10_000
+NOTIFICATIONS_PAGE_SIZE = 10_000
 
 
 class Bureau(CommandApplication):
@@ -103,15 +103,19 @@ class Bureau(CommandApplication):
     def list_users(self) -> list[UserAccount]:
         """Every user, in the order they were added. Users are few and added rarely: the
         store's log is read for their openings (a full read of the log on PostgreSQL)."""
+        users = [self.find(UserAccount, user_id) for user_id in self._originators(USER_ADDED_TOPIC)]
+        return [u for u in users if u is not None]
+
+    def _originators(self, topic: str) -> list[UUID]:
+        """The aggregates that stored an event of this topic, in the order of their first."""
         ids: list[UUID] = []
         start: int | None = 1
         while start is not None:
             page = self.recorder.select_notifications(
-                start=start, limit=USERS_PAGE_SIZE, topics=[USER_ADDED_TOPIC])
+                start=start, limit=NOTIFICATIONS_PAGE_SIZE, topics=[topic])
             ids.extend(n.originator_id for n in page)
-            start = page[-1].id + 1 if len(page) == USERS_PAGE_SIZE else None
-        users = [self.find(UserAccount, user_id) for user_id in dict.fromkeys(ids)]
-        return [u for u in users if u is not None]
+            start = page[-1].id + 1 if len(page) == NOTIFICATIONS_PAGE_SIZE else None
+        return list(dict.fromkeys(ids))
 
     def get_user(self, name: str) -> UserAccount:
         return self.require(UserAccount, UserAccount.id_for(name), UserNotFound, f"user {name}")

@@ -211,6 +211,33 @@ class CarryOverTargetInvalid(RuleViolation):
     title = "Carry-over target must be an open fund of the next fiscal year in the same unit"
 
 
+class PeriodClosed(Closed):
+    code = "period_closed"
+    title = "The month of the effective date is closed"
+
+
+class PeriodAlreadyClosed(RuleViolation):
+    code = "period_already_closed"
+    title = "The month is already closed"
+
+
+class PeriodNotEnded(RuleViolation):
+    code = "period_not_ended"
+    title = "A month is closed only once it has ended"
+
+
+class PendingChangesInPeriod(RuleViolation):
+    """Pending two-person changes dated in the month: each is approved or rejected first.
+    `extensions` names them for the problem document."""
+
+    code = "period_has_pending_changes"
+    title = "Pending changes are dated in the month"
+
+    def __init__(self, detail: str, pending: list[dict[str, str]]) -> None:
+        super().__init__(detail)
+        self.extensions = {"pending_changes": pending}
+
+
 class ChangeNotPending(RuleViolation):
     code = "change_not_pending"
     title = "The change was already approved or rejected"

@@ -35,6 +35,7 @@ from domain.limits import (
     NAME_LENGTH_MAX,
     STUDENTS_MAX,
 )
+from domain.periods import PERIOD_CLOSE, PeriodCommands
 from domain.prior_year import PRIOR_YEAR_ADJUSTMENT, PriorYearCommands
 from domain.resource_commands import ResourceCommands
 from domain.rules import check_choice, check_code, check_text
@@ -53,7 +54,7 @@ __all__ = ["BUREAU_TIMEZONE", "Batch", "FundLedger", "Outcome", "bureau_today", 
 _working_copy = working_copy  # tests/domain/test_batch_copies.py
 
 
-class FundLedger(YearEndCommands, PriorYearCommands, AllocationCommands, ResourceCommands):
+class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationCommands, ResourceCommands):
     """Schools, funds, allocations and expenditures of one education bureau: the commands on
     schools and funds are here, those on allocations and spending in domain/allocating.py,
     on resource stocks (posts, assets, indicator reports) in domain/resource_commands.py,
@@ -219,3 +220,5 @@ register_change_kind(YEAR_CLOSE, FundLedger.apply_close_year,
                      "Close a fiscal year: every money fund, all or nothing")
 register_change_kind(PRIOR_YEAR_ADJUSTMENT, FundLedger.apply_prior_year_adjustment,
                      "Reverse a closed year's expenditure as a prior-year adjustment (以前年度盈余调整)")
+register_change_kind(PERIOD_CLOSE, FundLedger.apply_close_period,
+                     "Close a month for the bureau: nothing may be dated in it any more")

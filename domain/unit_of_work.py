@@ -64,6 +64,9 @@ class Batch:
     optimistic: bool = False
     tickets: list[tuple[Outcome, UUID, int]] = field(default_factory=list)
     position: int = 0
+    # Aggregates the batch's commands only consult (not change), read from the store once
+    # per batch rather than from the process's memory, which another process may have outdated.
+    consulted: dict[UUID, Aggregate | None] = field(default_factory=dict)
 
     @property
     def event_count(self) -> int:

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import audit, backups, books, changes, findings, imports, server, tranches, users, views
+from api.cli import (
+    audit,
+    backups,
+    books,
+    changes,
+    findings,
+    imports,
+    periods,
+    server,
+    tranches,
+    users,
+    views,
+)
 
 app = typer.Typer(
     name="fundledger",
@@ -23,6 +35,7 @@ backups.register(app)
 tranches.register(app)
 books.register(app)
 changes.register(app)
+periods.register(app)
 
 
 def main() -> None:

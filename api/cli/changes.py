@@ -26,7 +26,7 @@ Token = Annotated[str, typer.Option(envvar="FUNDLEDGER_TOKEN", show_default=Fals
                                     help="An approver's token")]
 
 
-def _actor(ledger: FundLedger, token: str) -> Actor:
+def actor_of(ledger: FundLedger, token: str) -> Actor:
     if not token.strip():
         msg = "give a token with --token or FUNDLEDGER_TOKEN"
         raise InvalidInput(msg)
@@ -46,7 +46,7 @@ def list_changes(
     ledger = open_ledger(settings)
     queries = BureauQueries(settings)
     try:
-        _actor(ledger, token)
+        actor_of(ledger, token)
         rows, _ = queries.list_changes(status=status and status.value, kind=kind, limit=limit)
     finally:
         queries.close()
@@ -65,7 +65,7 @@ def approve(change: Annotated[UUID, typer.Argument(help="The change's id")],
     """Apply a pending change (approver; not its maker)."""
     ledger = open_ledger(Settings())
     try:
-        outcome = ledger.approve_change(_actor(ledger, token), change, reason=reason)
+        outcome = ledger.approve_change(actor_of(ledger, token), change, reason=reason)
     finally:
         ledger.close()
     stdout.print(f"approved change {change} ({outcome.subject.kind}); position {outcome.position}")
@@ -79,7 +79,7 @@ def reject(change: Annotated[UUID, typer.Argument(help="The change's id")],
     """Reject a pending change; nothing moves."""
     ledger = open_ledger(Settings())
     try:
-        outcome = ledger.reject_change(_actor(ledger, token), change, reason=reason)
+        outcome = ledger.reject_change(actor_of(ledger, token), change, reason=reason)
     finally:
         ledger.close()
     stdout.print(f"rejected change {change}; position {outcome.position}")

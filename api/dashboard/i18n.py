@@ -311,6 +311,26 @@ LABELS.update({
 LABELS.update(WORKPLACE_LABELS)
 
 
+# Month-end close (issue 16): the closed months, read-only for every reader.
+LABELS.update({
+    "periods": ("月结", "Closed months"),
+    "periods_title": ("已结账月份", "Closed months"),
+    "periods_hint": ("月份结账后，业务日期在该月的任何记账（支出、冲销、拨款、调整、调剂、撤销、"
+                     "在校生和资产登记）均被拒绝，更正记入未结账的月份。结账由一位审批人提出、"
+                     "另一位审批人批准（API 或 fundledger periods close）。",
+                     "Once a month is closed, nothing dated in it is recorded any more "
+                     "(spending, reversals, allocations, adjustments, transfers, cancellations, "
+                     "enrolment and asset records); corrections go into an open month. One "
+                     "approver asks for the close and another approves it (API or "
+                     "`fundledger periods close`)."),
+    "period_month": ("月份", "month"),
+    "period_closed_by": ("提出人", "asked by"),
+    "period_approved_by": ("批准人", "approved by"),
+    "period_closed_on": ("结账日期", "closed on"),
+    "period_reason": ("说明", "reason"),
+    "periods_none": ("尚无已结账的月份。", "No month is closed yet."),
+})
+
 class Labels(dict[str, str]):
     """A page's labels: a key without a label shows as ⟦key⟧, visible on the page (and
     caught by the test of every page in Chinese), never as an empty cell."""

@@ -11,10 +11,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.dashboard import audit, books, changes, findings_page, imports, reports, session
+from api.dashboard import (
+    audit,
+    books,
+    changes,
+    findings_page,
+    imports,
+    periods,
+    reports,
+    session,
+)
 from api.dashboard.workplace import pages as workplace
 
-PAGE_MODULES = (session, books, reports, changes, audit, findings_page, imports, workplace)
+PAGE_MODULES = (session, books, reports, changes, periods, audit, findings_page, imports,
+                workplace)
 
 router = APIRouter()
 for _module in PAGE_MODULES:

@@ -67,6 +67,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", f"/v1/reports/rural-support?fiscal_year={FISCAL_YEAR}", None, READERS),
     ("GET", f"/v1/reports/carry-over?fiscal_year={FISCAL_YEAR}", None, READERS),
     ("POST", f"/v1/fiscal-years/{FISCAL_YEAR}/close", {}, {"approver"}),
+    ("POST", f"/v1/periods/{FISCAL_YEAR}-01/close", {}, {"approver"}),
+    ("GET", "/v1/periods", None, READERS),
     ("GET", "/v1/audit/journal", None, {"auditor"}),
     ("GET", f"/v1/audit/history/{A}", None, {"auditor"}),
     ("GET", "/v1/audit/verify", None, {"auditor"}),
