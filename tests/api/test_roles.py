@@ -214,7 +214,8 @@ def test_the_matrix_covers_every_operation_of_the_app(api: Api) -> None:
                 .replace("/v1/users/user.reader", "/v1/users/{name}")) for m, p in covered}
     covered = {(m, p.replace("/v1/staffing/Pei", "/v1/staffing/{district}")
                 .replace("/v1/post-moves/{id}", "/v1/post-moves/{move_id}")
-                .replace(f"/v1/fiscal-years/{FISCAL_YEAR}/", "/v1/fiscal-years/{year}/"))
+                .replace(f"/v1/fiscal-years/{FISCAL_YEAR}/", "/v1/fiscal-years/{year}/")
+                .replace(f"/v1/periods/{FISCAL_YEAR}-01/", "/v1/periods/{month}/"))
                for m, p in covered}
     assert published - covered == set()
     assert covered - published == set()
