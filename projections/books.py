@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from projections.database import ViewDatabase
 
 
-IN_LIST_MAX = 500
 
 
 class BooksView(OwnTables):
@@ -67,23 +66,8 @@ class BooksView(OwnTables):
 # ----------------------------------------------------------------- loading
 
 
-def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
-    chunk: list[str] = []
-    for value in values:
-        chunk.append(value)
-        if len(chunk) == IN_LIST_MAX:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _select(db: ViewDatabase, table: str, column: str, values: Iterable[str]) -> list[Row]:
-    found: list[Row] = []
-    for chunk in _chunks(sorted(set(values))):
-        found.extend(db.dicts(f"SELECT * FROM {table} WHERE {column} IN ({', '.join('?' * len(chunk))})",  # noqa: S608
-                              chunk))
-    return found
+    return db.dicts_in(f"SELECT * FROM {table} WHERE {column} IN ({{marks}})", values)  # noqa: S608
 
 
 def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:

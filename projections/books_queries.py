@@ -187,3 +187,61 @@ def school_names(db: ViewDatabase) -> dict[str, tuple[str, str]]:
     """Every school's name and district, by code."""
     return {code: (name, district) for code, name, district in db.rows(
         "SELECT school_code, name, district FROM schools")}
+
+
+def allocation_places(db: ViewDatabase, allocation_ids: set[str]) -> dict[str, tuple[str, str]]:
+    """The school and fund code of each allocation asked for."""
+    return {r["allocation_id"]: (r["school_code"], r["fund_code"]) for r in db.dicts_in(
+        "SELECT allocation_id, school_code, fund_code FROM allocations "
+        "WHERE allocation_id IN ({marks})", allocation_ids)}
+
+
+def expenditure_places(db: ViewDatabase, expenditure_ids: set[str]
+                       ) -> dict[str, tuple[str, str, str, str]]:
+    """The school and fund code, voucher and payee of each expenditure asked for."""
+    return {r["expenditure_id"]: (r["school_code"], r["fund_code"], r["voucher"], r["payee"])
+            for r in db.dicts_in("SELECT expenditure_id, school_code, fund_code, voucher, payee "
+                                 "FROM expenditures WHERE expenditure_id IN ({marks})",
+                                 expenditure_ids)}
+
+
+def names_of_schools(db: ViewDatabase, school_codes: set[str]) -> dict[str, tuple[str, str]]:
+    """The name and district of each school asked for, by code."""
+    return {r["school_code"]: (r["name"], r["district"]) for r in db.dicts_in(
+        "SELECT school_code, name, district FROM schools WHERE school_code IN ({marks})",
+        school_codes)}
+
+
+def names_of_funds(db: ViewDatabase, fund_codes: set[str]) -> dict[str, str]:
+    """The name of each fund asked for, by code."""
+    return {r["fund_code"]: r["name"] for r in db.dicts_in(
+        "SELECT fund_code, name FROM funds WHERE fund_code IN ({marks})", fund_codes)}
+
+
+def balance_rows(db: ViewDatabase, fiscal_year: int, as_of: date | None = None,
+                 position: int | None = None) -> list[dict[str, Any]]:
+    """Every school's per-fund balance in a year, from the ledger entries: now, or as of a
+    business date and/or a position; with the school's name and district."""
+    where = "e.fiscal_year = ?"
+    params: list[Any] = [fiscal_year]
+    if as_of is not None:
+        where += " AND e.effective_date <= ?"
+        params.append(as_of.isoformat())
+    if position is not None:
+        where += " AND e.position <= ?"
+        params.append(position)
+    rows = db.dicts(
+        "SELECT e.school_code, s.name AS school_name, s.district, e.fiscal_year, e.fund_code, "  # noqa: S608
+        "MAX(e.unit) AS unit, "
+        "SUM(CASE WHEN e.kind = 'allocated' THEN e.delta ELSE 0 END) AS allocated, "
+        "SUM(CASE WHEN e.kind = 'spent' THEN e.delta ELSE 0 END) AS spent, "
+        "SUM(CASE WHEN e.kind = 'allocated' THEN e.count_delta ELSE 0 END) AS allocations, "
+        "SUM(CASE WHEN e.kind = 'spent' THEN e.count_delta ELSE 0 END) AS expenditures "
+        "FROM ledger_entries e LEFT JOIN schools s ON s.school_code = e.school_code "
+        f"WHERE {where} GROUP BY e.school_code, s.name, s.district, e.fiscal_year, e.fund_code "
+        "ORDER BY e.school_code, e.fund_code", params)
+    for row in rows:
+        for key in ("allocated", "spent", "allocations", "expenditures"):
+            row[key] = int(row[key])
+        row["remaining"] = row["allocated"] - row["spent"]
+    return rows

@@ -34,7 +34,6 @@ from projections.page_view import OwnTables, PageEvent, apply_handlers
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
 
-IN_LIST_MAX = 500
 MONEY_UNIT = "CNY"
 
 MOVEMENT_COLUMNS = ("position", "seq", "kind", "effective_date", "fiscal_year", "fund_code",
@@ -118,13 +117,7 @@ class CarryOverView(OwnTables):
 
 
 def _select(db: ViewDatabase, table: str, column: str, values: set[str]) -> list[Row]:
-    found: list[Row] = []
-    ordered = sorted(values)
-    for start in range(0, len(ordered), IN_LIST_MAX):
-        chunk = ordered[start:start + IN_LIST_MAX]
-        found.extend(db.dicts(f"SELECT * FROM {table} WHERE {column} IN "  # noqa: S608
-                              f"({', '.join('?' * len(chunk))})", chunk))
-    return found
+    return db.dicts_in(f"SELECT * FROM {table} WHERE {column} IN ({{marks}})", values)  # noqa: S608
 
 
 def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,6 +21,8 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 # From this many rows, a PostgreSQL INSERT … VALUES goes as a COPY (see _copy_insert); below
 # it, a COPY's extra statements cost more than they save.
 COPY_ROWS_MIN = 50
+# Values of one `IN (…)` list: a list of thousands is a statement the backends plan slowly.
+IN_LIST_MAX = 500
 # `INSERT INTO table [(columns)] VALUES (?, …, ?) [ON CONFLICT …]`, as the views spell them.
 _INSERT_VALUES = re.compile(
     r"^INSERT INTO (?P<table>\w+)\s*(?:\((?P<columns>[^)]*)\)\s*)?"
@@ -152,6 +154,16 @@ class ViewDatabase:
         cursor = self.connection.execute(self.dialect.sql(statement), tuple(params))
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def dicts_in(self, statement: str, values: Iterable[Any]) -> list[dict[str, Any]]:
+        """The rows of `statement` for each of `values` (sorted, once each), whose `{marks}`
+        is where the IN list goes: asked IN_LIST_MAX values at a time."""
+        ordered = sorted(set(values))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ordered), IN_LIST_MAX):
+            chunk = ordered[start:start + IN_LIST_MAX]
+            found.extend(self.dicts(statement.format(marks=self.dialect.marks(len(chunk))), chunk))
+        return found
 
     def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
         found = self.rows(statement, params)

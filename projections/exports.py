@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from projections import books_queries, journal_queries
 from projections.export_files import EXPORT_ROWS_MAX, Column, Export, ExportTooLarge, Sheet, _check_size
-from projections.journal import JOURNAL_TABLE, journal_head
+from projections.journal import journal_head
 
 if TYPE_CHECKING:
     from projections.carry_over_statement import CarryOverStatement
@@ -46,29 +47,7 @@ def balance_rows_from_views(db: ViewDatabase, fiscal_year: int, as_of: date | No
                             position: int | None = None) -> list[dict[str, Any]]:
     """Every school's per-fund balance in a year, from the views' ledger entries: now, or as
     of a business date and/or a position."""
-    where = "e.fiscal_year = ?"
-    params: list[Any] = [fiscal_year]
-    if as_of is not None:
-        where += " AND e.effective_date <= ?"
-        params.append(as_of.isoformat())
-    if position is not None:
-        where += " AND e.position <= ?"
-        params.append(position)
-    rows = db.dicts(
-        "SELECT e.school_code, s.name AS school_name, s.district, e.fiscal_year, e.fund_code, "  # noqa: S608
-        "MAX(e.unit) AS unit, "
-        "SUM(CASE WHEN e.kind = 'allocated' THEN e.delta ELSE 0 END) AS allocated, "
-        "SUM(CASE WHEN e.kind = 'spent' THEN e.delta ELSE 0 END) AS spent, "
-        "SUM(CASE WHEN e.kind = 'allocated' THEN e.count_delta ELSE 0 END) AS allocations, "
-        "SUM(CASE WHEN e.kind = 'spent' THEN e.count_delta ELSE 0 END) AS expenditures "
-        "FROM ledger_entries e LEFT JOIN schools s ON s.school_code = e.school_code "
-        f"WHERE {where} GROUP BY e.school_code, s.name, s.district, e.fiscal_year, e.fund_code "
-        "ORDER BY e.school_code, e.fund_code", params)
-    for row in rows:
-        for key in ("allocated", "spent", "allocations", "expenditures"):
-            row[key] = int(row[key])
-        row["remaining"] = row["allocated"] - row["spent"]
-    return _check_size(rows)
+    return _check_size(books_queries.balance_rows(db, fiscal_year, as_of, position))
 
 
 def balance_rows_from_replay(books: ReplayedBooks, fiscal_year: int,
@@ -156,44 +135,12 @@ JOURNAL_COLUMNS = [
 ]
 
 
-_JOURNAL_EXPORT_COLUMNS = ", ".join(c.key for c in JOURNAL_COLUMNS)
-SERVER_CURSOR_ROWS = 5_000  # rows a PostgreSQL server-side cursor sends at a time
-
-
-def _journal_filter(fiscal_year: int, as_of: date | None) -> tuple[str, tuple[Any, ...]]:
-    """Events whose business date falls in the year (up to the day); events without one
-    (users, tokens, idempotency records) by the UTC day they were recorded."""
-    last = min(as_of, date(fiscal_year, 12, 31)) if as_of else date(fiscal_year, 12, 31)
-    first = date(fiscal_year, 1, 1).isoformat()
-    return ("(effective_date >= ? AND effective_date <= ?) OR "
-            "(effective_date IS NULL AND recorded_at >= ? AND recorded_at < ?)",
-            (first, last.isoformat(), first, (last + timedelta(days=1)).isoformat()))
-
-
 def journal_stream(db: ViewDatabase, fiscal_year: int, as_of: date | None = None,
                    stop: int | None = None) -> Iterator[dict[str, Any]]:
-    """The journal rows of the year in position order, read as they are written: a
-    server-side cursor on PostgreSQL (a few thousand rows at a time, inside one read-only
-    transaction), SQLite's own cursor stepping through the table. Up to position `stop`."""
-    where, params = _journal_filter(fiscal_year, as_of)
-    statement = db.dialect.sql(
-        f"SELECT {_JOURNAL_EXPORT_COLUMNS} FROM {JOURNAL_TABLE} "  # noqa: S608
-        f"WHERE position <= ? AND ({where}) ORDER BY position")
-    bound = (stop if stop is not None else journal_head(db), *params)
-    names = [c.key for c in JOURNAL_COLUMNS]
-    if db.is_postgres:
-        with db.snapshot(), db.connection.cursor(name="journal_export") as cursor:
-            cursor.itersize = SERVER_CURSOR_ROWS
-            cursor.execute(statement, bound)
-            for row in cursor:
-                yield dict(zip(names, row, strict=True))
-        return
-    cursor = db.connection.execute(statement, bound)
-    try:
-        for row in cursor:
-            yield dict(zip(names, row, strict=True))
-    finally:
-        cursor.close()
+    """The journal rows of the year in position order, read as they are written (up to
+    position `stop`)."""
+    return journal_queries.journal_year_rows(db, [c.key for c in JOURNAL_COLUMNS], fiscal_year,
+                                             as_of, stop)
 
 
 def journal_export(db: ViewDatabase, fiscal_year: int, as_of: date | None = None) -> Export:
@@ -201,10 +148,8 @@ def journal_export(db: ViewDatabase, fiscal_year: int, as_of: date | None = None
     without one, such as user changes, by the day they were recorded). Counted first (one
     indexless pass, a fraction of writing them), so a sheet too large is refused before
     anything is written and a job can show its progress; then streamed."""
-    where, params = _journal_filter(fiscal_year, as_of)
     stop = journal_head(db)
-    count = int(db.scalar(f"SELECT COUNT(*) FROM {JOURNAL_TABLE} "  # noqa: S608
-                          f"WHERE position <= ? AND ({where})", (stop, *params)) or 0)
+    count = journal_queries.journal_year_count(db, fiscal_year, as_of, stop)
     if count > EXPORT_ROWS_MAX:
         msg = f"the export has more than {EXPORT_ROWS_MAX} rows; ask for a narrower one"
         raise ExportTooLarge(msg)

@@ -1,18 +1,21 @@
-"""Queries of the journal view's table (projections/journal.py) for people: filtered pages
-of the journal, and the choices its filters offer."""
+"""Queries of the journal view's table (projections/journal.py): filtered pages of the
+journal and the choices its filters offer (for people), a year's rows as a stream (for
+exports), and the events at given positions (for findings' evidence)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from domain.terms import INTERNAL_ENTITY_TYPES
 from projections.database import ViewDatabase
-from projections.journal import JOURNAL_TABLE, entity_ids
+from projections.journal import JOURNAL_TABLE, entity_ids, journal_head
 
 PAGE_ROWS_MAX = 200
+SERVER_CURSOR_ROWS = 5_000  # rows a PostgreSQL server-side cursor sends at a time
 
 
 def journal_filtered(db: ViewDatabase, *, entity_type: str = "", actor: str = "",
@@ -93,3 +96,54 @@ def journal_choices(db: ViewDatabase, store: str = "") -> tuple[list[str], list[
             if store not in _CHOICES or _CHOICES[store].head < last:
                 _CHOICES[store] = _Choices(last, types, events)
     return sorted(types), sorted(events)
+
+
+def events_at(db: ViewDatabase, positions: set[int]) -> dict[int, tuple[str, str, str]]:
+    """The entity id, entity type and event of the journal's row at each position asked for."""
+    return {int(r["position"]): (r["entity_id"], r["entity_type"], r["event"]) for r in db.dicts_in(
+        f"SELECT position, entity_id, entity_type, event FROM {JOURNAL_TABLE} "  # noqa: S608
+        "WHERE position IN ({marks})", positions)}
+
+
+
+def journal_year_filter(fiscal_year: int, as_of: date | None) -> tuple[str, tuple[Any, ...]]:
+    """Events whose business date falls in the year (up to the day); events without one
+    (users, tokens, idempotency records) by the UTC day they were recorded."""
+    last = min(as_of, date(fiscal_year, 12, 31)) if as_of else date(fiscal_year, 12, 31)
+    first = date(fiscal_year, 1, 1).isoformat()
+    return ("(effective_date >= ? AND effective_date <= ?) OR "
+            "(effective_date IS NULL AND recorded_at >= ? AND recorded_at < ?)",
+            (first, last.isoformat(), first, (last + timedelta(days=1)).isoformat()))
+
+
+def journal_year_count(db: ViewDatabase, fiscal_year: int, as_of: date | None, stop: int) -> int:
+    """How many journal rows of the year (up to the day) there are up to position `stop`."""
+    where, params = journal_year_filter(fiscal_year, as_of)
+    return int(db.scalar(f"SELECT COUNT(*) FROM {JOURNAL_TABLE} "  # noqa: S608
+                         f"WHERE position <= ? AND ({where})", (stop, *params)) or 0)
+
+
+def journal_year_rows(db: ViewDatabase, names: list[str], fiscal_year: int,
+                      as_of: date | None = None, stop: int | None = None
+                      ) -> Iterator[dict[str, Any]]:
+    """The journal rows of the year in position order, read as they are written: a
+    server-side cursor on PostgreSQL (a few thousand rows at a time, inside one read-only
+    transaction), SQLite's own cursor stepping through the table. Up to position `stop`."""
+    where, params = journal_year_filter(fiscal_year, as_of)
+    statement = db.dialect.sql(
+        f"SELECT {', '.join(names)} FROM {JOURNAL_TABLE} "  # noqa: S608
+        f"WHERE position <= ? AND ({where}) ORDER BY position")
+    bound = (stop if stop is not None else journal_head(db), *params)
+    if db.is_postgres:
+        with db.snapshot(), db.connection.cursor(name="journal_export") as cursor:
+            cursor.itersize = SERVER_CURSOR_ROWS
+            cursor.execute(statement, bound)
+            for row in cursor:
+                yield dict(zip(names, row, strict=True))
+        return
+    cursor = db.connection.execute(statement, bound)
+    try:
+        for row in cursor:
+            yield dict(zip(names, row, strict=True))
+    finally:
+        cursor.close()

@@ -8,30 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from projections import books_queries, journal_queries
 from projections.findings.cache import FINDINGS, FindingsAnswer
 from projections.findings.registry import RULES_BY_NAME
-from projections.journal import JOURNAL_TABLE
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
     from projections.findings.rule import Finding
 
-SQL_IDS_PER_QUERY = 500
 CACHE = FINDINGS  # the name the dashboard's tests know
 __all__ = ["CACHE", "FindingsAnswer", "describe", "rule_params"]
-
-
-def _chunks(values: list[Any]) -> list[list[Any]]:
-    return [values[i:i + SQL_IDS_PER_QUERY] for i in range(0, len(values), SQL_IDS_PER_QUERY)]
-
-
-def _lookup(db: ViewDatabase, sql: str, ids: set[Any]) -> dict[Any, tuple[Any, ...]]:
-    """Rows by their first column, for the ids given (`{marks}` in the SQL)."""
-    found: dict[Any, tuple[Any, ...]] = {}
-    for chunk in _chunks(sorted(ids)):
-        for row in db.rows(sql.format(marks=db.dialect.marks(len(chunk))), chunk):
-            found[row[0]] = tuple(row[1:])
-    return found
 
 
 @dataclass(frozen=True)
@@ -67,11 +53,8 @@ def describe(db: ViewDatabase, findings: list[Finding]) -> list[FindingRow]:
     """Each finding with its subject's names and its evidence's entities, in a few queries."""
     allocation_ids = {str(f.key["allocation_id"]) for f in findings if "allocation_id" in f.key}
     expenditure_ids = {str(f.key["expenditure_id"]) for f in findings if "expenditure_id" in f.key}
-    allocations = _lookup(db, "SELECT allocation_id, school_code, fund_code FROM allocations "
-                              "WHERE allocation_id IN ({marks})", allocation_ids)
-    expenditures = _lookup(db, "SELECT expenditure_id, school_code, fund_code, voucher, payee "
-                               "FROM expenditures WHERE expenditure_id IN ({marks})",
-                           expenditure_ids)
+    allocations = books_queries.allocation_places(db, allocation_ids)
+    expenditures = books_queries.expenditure_places(db, expenditure_ids)
     schools: set[str] = set()
     funds: set[str] = set()
     subjects: list[tuple[str | None, str | None, Finding]] = []
@@ -85,14 +68,9 @@ def describe(db: ViewDatabase, findings: list[Finding]) -> list[FindingRow]:
         schools.update([school] if school else [])
         funds.update([fund] if fund else [])
         subjects.append((school, fund, f))
-    school_rows = _lookup(db, "SELECT school_code, name, district FROM schools "
-                              "WHERE school_code IN ({marks})", schools)
-    fund_names = _lookup(db, "SELECT fund_code, name FROM funds WHERE fund_code IN ({marks})",
-                         funds)
-    positions = {int(p) for f in findings for p in f.evidence}
-    events = {int(p): row for p, row in _lookup(
-        db, f"SELECT position, entity_id, entity_type, event FROM {JOURNAL_TABLE} "  # noqa: S608
-            "WHERE position IN ({marks})", positions).items()}
+    school_rows = books_queries.names_of_schools(db, schools)
+    fund_names = books_queries.names_of_funds(db, funds)
+    events = journal_queries.events_at(db, {int(p) for f in findings for p in f.evidence})
     described = []
     for school, fund, f in subjects:
         name, district = school_rows.get(school, (None, f.key.get("district"))) if school \
@@ -104,8 +82,8 @@ def describe(db: ViewDatabase, findings: list[Finding]) -> list[FindingRow]:
             voucher, payee = expenditures[str(f.key["expenditure_id"])][2:]
             others += (("payee", str(payee)), ("voucher", str(voucher)))
         entity = f.key.get("allocation_id") or f.key.get("expenditure_id")
-        subject = Subject(school, name, fund, (fund_names.get(fund) or (None,))[0] if fund
-                          else None, district, others, str(entity) if entity else None)
+        subject = Subject(school, name, fund, fund_names.get(fund) if fund else None, district,
+                          others, str(entity) if entity else None)
         evidence = tuple(Evidence(p, *events.get(p, (None, None, None))) for p in f.evidence)
         described.append(FindingRow(f, subject, evidence))
     return described
