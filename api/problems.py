@@ -35,6 +35,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "ledger_error": 400,
     "invalid_input": 422,
     "amount_out_of_range": 422,
+    "unknown_classification_code": 422,
+    "shares_mismatch": 422,
     "unknown_unit": 422,
     "unit_mismatch": 422,
     "date_outside_fiscal_year": 422,

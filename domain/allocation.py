@@ -29,6 +29,7 @@ from domain.errors import (
     Overspend,
     SpentBeforeApproval,
 )
+from domain.terms import term
 from domain.units import money_text
 
 
@@ -188,7 +189,7 @@ class Allocation(Aggregate):
     def check_approved(self) -> None:
         if self.status == Status.PROPOSED:
             msg = f"allocation {self.id} is proposed and not yet approved"
-            raise NotApproved(msg)
+            raise NotApproved(msg, f"拨款 {self.id} 尚在待审批状态，未批准")
         if self.status != Status.APPROVED:
             msg = f"allocation {self.id} is {self.status}"
             raise AllocationClosed(msg)
@@ -279,12 +280,14 @@ class Allocation(Aggregate):
         fund allows; returns that class (the fund category's default when none is named)."""
         if spent_on.year != self.fiscal_year:
             msg = f"spent_on {spent_on} is outside fiscal year {self.fiscal_year}"
-            raise DateOutsideFiscalYear(msg)
+            raise DateOutsideFiscalYear(msg, f"支出日期 {spent_on} 不在 {self.fiscal_year} 年度内")
         class_ = economic_class or DEFAULT_CLASS[Category(self.category)].value
         if class_ not in self.expenditure_classes:
             allowed = ", ".join(self.expenditure_classes)
             msg = f"fund {self.fund_code} may pay for {allowed}; not {class_}"
-            raise ExpenditureClassNotAllowed(msg)
+            allowed_zh = "、".join(term(c, "zh") for c in self.expenditure_classes)
+            raise ExpenditureClassNotAllowed(
+                msg, f"资金 {self.fund_code} 只能列支{allowed_zh}，不能列支{term(class_, 'zh')}")
         return class_
 
     def spend(self, expenditure_id: UUID, amount: int, spent_on: date, stamp: Stamp) -> None:
@@ -292,7 +295,8 @@ class Allocation(Aggregate):
         assert self.approved_on is not None
         if spent_on < self.approved_on:
             msg = f"spent on {spent_on}, before allocation {self.id} was approved on {self.approved_on}"
-            raise SpentBeforeApproval(msg)
+            raise SpentBeforeApproval(
+                msg, f"支出日期 {spent_on} 早于拨款 {self.id} 的批准日期 {self.approved_on}")
         self._check_affords(amount)
         self._spend(expenditure_id=expenditure_id, amount=amount, stamp=stamp)
         self._assert_invariants()
@@ -365,7 +369,8 @@ class Allocation(Aggregate):
         if amount > self.remaining:
             msg = (f"allocation {self.id} has {money_text(self.remaining, self.unit)} remaining; "
                    f"{money_text(amount, self.unit)} was asked")
-            raise Overspend(msg)
+            raise Overspend(msg, f"拨款 {self.id} 余额 {money_text(self.remaining, self.unit, 'zh')}，"
+                                 f"申请支出 {money_text(amount, self.unit, 'zh')}")
 
     def _assert_invariants(self) -> None:
         # After every change: a bug elsewhere must stop here, not corrupt the books.

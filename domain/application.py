@@ -47,6 +47,7 @@ from domain.snapshot_seal import (
     SealedSnapshotStore,
     load_or_create_key,
 )
+from domain.terms import ERRORS_ZH
 from domain.transcodings import DateAsISO, StampAsDict
 from domain.unit_of_work import (
     A,
@@ -328,7 +329,9 @@ class CommandApplication(Application[UUID]):
         found = self.find(kind, aggregate_id)
         if found is None:
             msg = f"{what} not found"
-            raise error(msg)
+            # e.g. 资金不存在：PUB-1 (what is "fund PUB-1")
+            named = what.partition(" ")[2] or what
+            raise error(msg, f"{ERRORS_ZH.get(error.code, error.title)}：{named}")
         check_version(found, expected_version)
         return found
 

@@ -45,6 +45,7 @@ from domain.import_sheet import (
 )
 from domain.ledger import FundLedger
 from domain.limits import IDEMPOTENCY_KEY_LENGTH_MAX
+from domain.terms import ERRORS_ZH
 
 # Every bad row is counted; the first ones are listed (a file of 100,000 bad rows would
 # otherwise make an answer of megabytes that nobody reads past the first screen).
@@ -69,6 +70,15 @@ class RowError:
     code: str
     detail: str
     column: str | None = None
+    # The reason for a Chinese reader, where the rule wrote one (records saved before there
+    # was one have None: the code's Chinese title serves, domain/terms.py ERRORS_ZH).
+    detail_zh: str | None = None
+
+    def reason(self, language: str) -> str:
+        """The row's reason in the language (zh: the rule's Chinese, else the code's title)."""
+        if not language.startswith("zh"):
+            return self.detail
+        return self.detail_zh or ERRORS_ZH.get(self.code, self.code)
 
 
 @dataclass
@@ -129,7 +139,7 @@ class BookImporter:
     def apply(self, kind: ImportKind, row: SheetRow) -> None:
         if "__extra__" in row.cells:
             msg = "the row has more cells than the header has columns"
-            raise InvalidInput(msg)
+            raise InvalidInput(msg, "该行单元格数多于表头列数")
         if kind == ImportKind.ALLOCATIONS:
             self._allocation(row)
         else:
@@ -163,20 +173,23 @@ class BookImporter:
             try:
                 return UUID(given)
             except ValueError:
-                raise CellError("allocation", f"allocation {given!r} is not an allocation id") from None
+                raise CellError("allocation", f"allocation {given!r} is not an allocation id",
+                                f"拨款编号 {given!r} 不是有效的拨款编号") from None
         school = optional_cell(row, "school")
         fund = optional_cell(row, "fund")
         if not (school and fund):
-            raise CellError("allocation", "give 拨款编号/allocation, or 学校代码/school and 资金代码/fund")
+            raise CellError("allocation", "give 拨款编号/allocation, or 学校代码/school and 资金代码/fund",
+                            "请填写“拨款编号”，或同时填写“学校代码”和“资金代码”")
         found = self._open_allocations(fund).get(school, [])
         if len(found) == 1:
             return found[0]
         if not found:
             msg = f"school {school} has no approved allocation of fund {fund}"
-            raise AllocationNotFound(msg)
+            raise AllocationNotFound(msg, f"学校 {school} 没有资金 {fund} 的已批准拨款")
         msg = (f"school {school} has {len(found)} approved allocations of fund {fund}; "
                "name the one to spend from in 拨款编号/allocation")
-        raise InvalidInput(msg)
+        raise InvalidInput(msg, f"学校 {school} 有 {len(found)} 笔资金 {fund} 的已批准拨款，"
+                                "请在“拨款编号”列指明从哪一笔支出")
 
     def _open_allocations(self, fund_code: str) -> dict[str, list[UUID]]:
         """A fund's approved allocations by school, read once per import from the fund's own
@@ -277,11 +290,13 @@ def _run(ledger: FundLedger, importer: BookImporter, sheet: Sheet, progress: Pro
                 except CellError as error:
                     bad_rows += 1
                     if len(errors) < ERRORS_LISTED_MAX:
-                        errors.append(RowError(row.line, error.code, error.detail, error.column))
+                        errors.append(RowError(row.line, error.code, error.detail, error.column,
+                                               error.detail_zh))
                 except LedgerError as error:
                     bad_rows += 1
                     if len(errors) < ERRORS_LISTED_MAX:
-                        errors.append(RowError(row.line, error.code, error.detail))
+                        errors.append(RowError(row.line, error.code, error.detail,
+                                               detail_zh=error.detail_zh))
             if bad_rows:
                 raise _Abandon
             if progress is not None:

@@ -168,4 +168,4 @@ def check_unit(given: str | None, expected: str) -> None:
     """A request that names the unit must name the fund's."""
     if given is not None and given != expected:
         msg = f"the fund is in {expected}, not {given}"
-        raise UnitMismatch(msg)
+        raise UnitMismatch(msg, f"资金的计量单位是 {expected}，不是 {given}")

@@ -12,9 +12,12 @@ class LedgerError(Exception):
     code = "ledger_error"
     title = "The ledger refused the command"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, detail_zh: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        # The same refusal for a Chinese reader, where the raising rule wrote one (CSV import
+        # row errors are shown in the user's language); else the code's Chinese title serves.
+        self.detail_zh = detail_zh
 
 
 # Input that can never be right, whatever the state of the books.
@@ -279,6 +282,30 @@ class OperatingFundsConstruction(InvalidInput):
 
     code = "operating_funds_purpose"
     title = "Public operating funds may not pay for construction, salaries or debt"
+
+
+class FieldError(InvalidInput):
+    """Input refused by one named field of the request (the problem names it in `field`)."""
+
+    def __init__(self, detail: str, field: str, detail_zh: str | None = None) -> None:
+        super().__init__(detail, detail_zh)
+        self.field = field
+        self.extensions = {"field": field}
+
+
+class UnknownClassificationCode(FieldError):
+    """A 政府收支分类 code not in the table shipped with the project (domain/budget_codes)."""
+
+    code = "unknown_classification_code"
+    title = "Classification code not in the government classification table"
+
+
+class SharesMismatch(FieldError):
+    """A fund's source shares (central/provincial/municipal/county) must be distinct sources,
+    each a positive amount, summing to the appropriation."""
+
+    code = "shares_mismatch"
+    title = "The sources' shares do not make up the appropriation"
 
 
 # Idempotency and concurrency.

@@ -87,7 +87,8 @@ class VoucherNumber(Aggregate):
                 f"voucher {self.voucher} of school {self.school_code} in {self.fiscal_year} "
                 f"is already used by expenditure {self.expenditure_id}"
             )
-            raise DuplicateVoucher(msg)
+            raise DuplicateVoucher(msg, f"学校 {self.school_code} {self.fiscal_year} 年度的凭证号 "
+                                        f"{self.voucher} 已被支出 {self.expenditure_id} 使用")
         self._claim_again(expenditure_id=expenditure_id)
 
     @event("ClaimedAgain")

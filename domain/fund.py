@@ -7,6 +7,7 @@ which schools it may pay (its earmark and levels) and which days its books are o
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -23,18 +24,51 @@ from domain.errors import (
     SchoolClosed,
 )
 from domain.limits import AMOUNT_MINOR_MAX
+from domain.provenance import add_provenance_defaults
 from domain.rules import check_not_future
 from domain.school import School
 from domain.units import money_text
 
 
 class Fund(Aggregate):
-    # 2: snapshots hold `formula_funded`.
-    class_version = 2
+    # 2: snapshots hold `formula_funded`. 3: the fund's classification and provenance.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, object]) -> None:
         state["formula_funded"] = False
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        add_provenance_defaults(state)
+
+    class Opened(Aggregate.Created):
+        """Version 2 adds the 政府收支分类 functional code and the money's provenance: the
+        document (文号) that issued it, the issuing level, the day it was received and each
+        source level's share. Funds opened before get the defaults of
+        `domain.provenance.add_provenance_defaults` (docs/classification.md)."""
+
+        class_version = 2
+        code: str
+        name: str
+        fiscal_year: int
+        unit: str
+        amount: int
+        source: str
+        category: str
+        earmark: str
+        levels: list[str]
+        expenditure_classes: list[str]
+        stamp: Stamp
+        function_code: str
+        doc_no: str
+        issuing_level: str
+        received_on: date | None
+        shares: list[dict[str, Any]]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            add_provenance_defaults(state)
 
     @staticmethod
     def id_for(code: str) -> UUID:
@@ -45,7 +79,7 @@ class Fund(Aggregate):
     def create_id(code: str, **_: object) -> UUID:
         return Fund.id_for(code)
 
-    @event("Opened")
+    @event(Opened)
     def __init__(
         self,
         code: str,
@@ -59,6 +93,11 @@ class Fund(Aggregate):
         levels: list[str],
         expenditure_classes: list[str],
         stamp: Stamp,
+        function_code: str,
+        doc_no: str,
+        issuing_level: str,
+        received_on: date | None,
+        shares: list[dict[str, Any]],
     ) -> None:
         self.code = code
         self.name = name
@@ -74,6 +113,13 @@ class Fund(Aggregate):
         self.allocation_ids: list[UUID] = []
         self.closed = False
         self.formula_funded = False
+        self.function_code = function_code
+        self.doc_no = doc_no
+        self.issuing_level = issuing_level
+        self.received_on = received_on
+        # [] when one level pays it all (`source`); else each level's share of the opening
+        # appropriation, as {"source", "amount"} in minor units, summing to it.
+        self.shares = shares
 
     @property
     def available(self) -> int:
@@ -88,7 +134,7 @@ class Fund(Aggregate):
     def check_in_fiscal_year(self, day: date, what: str) -> None:
         if day.year != self.fiscal_year:
             msg = f"{what} {day} is outside fund {self.code}'s fiscal year {self.fiscal_year}"
-            raise DateOutsideFiscalYear(msg)
+            raise DateOutsideFiscalYear(msg, f"日期 {day} 不在资金 {self.code} 的 {self.fiscal_year} 年度内")
 
     def business_day(self, effective_date: date | None, today: date) -> date:
         """The business date of a change to this fund's books: the one given, else today, or
@@ -143,7 +189,9 @@ class Fund(Aggregate):
                 f"fund {self.code} has {money_text(self.available, self.unit)} unallocated; "
                 f"{money_text(amount, self.unit)} was asked"
             )
-            raise OverAllocation(msg)
+            raise OverAllocation(msg, f"资金 {self.code} 未分配余额 "
+                                      f"{money_text(self.available, self.unit, 'zh')}，申请 "
+                                      f"{money_text(amount, self.unit, 'zh')}")
 
     def adjust_appropriation(self, delta: int, stamp: Stamp) -> None:
         self.check_open()

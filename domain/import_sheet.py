@@ -239,8 +239,8 @@ def _fields_of(kind: ImportKind, header: list[str], names: list[str]) -> list[st
 class CellError(InvalidInput):
     """A cell that cannot be read, named by its column."""
 
-    def __init__(self, column: str, detail: str) -> None:
-        super().__init__(detail)
+    def __init__(self, column: str, detail: str, detail_zh: str | None = None) -> None:
+        super().__init__(detail, detail_zh)
         self.column = column
 
 
@@ -253,10 +253,12 @@ FREE_TEXT_COLUMNS = frozenset({"purpose", "payee", "description"})
 def cell_text(row: SheetRow, name: str) -> str:
     value = row.cells.get(name, "")
     if len(value) > CELL_LENGTH_MAX:
-        raise CellError(name, f"{name} is longer than {CELL_LENGTH_MAX} characters")
+        raise CellError(name, f"{name} is longer than {CELL_LENGTH_MAX} characters",
+                        f"{name} 超过 {CELL_LENGTH_MAX} 个字符")
     if name in FREE_TEXT_COLUMNS and value.startswith(FORMULA_LEADS):
         raise CellError(name, f"{name} starts with {value[0]!r}, which a spreadsheet would run "
-                              "as a formula; write the text without it")
+                              "as a formula; write the text without it",
+                        f"{name} 以 {value[0]!r} 开头，电子表格会把它当作公式执行；请去掉该字符")
     return value
 
 
@@ -267,7 +269,7 @@ def optional_cell(row: SheetRow, name: str) -> str | None:
 def required_cell(row: SheetRow, name: str) -> str:
     value = cell_text(row, name)
     if not value:
-        raise CellError(name, f"{name} is empty")
+        raise CellError(name, f"{name} is empty", f"{name} 为空")
     return value
 
 
@@ -281,7 +283,8 @@ def parse_day(text: str, name: str) -> date:
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise CellError(name, f"{name} {text!r} is not a date (YYYY-MM-DD)") from None
+        raise CellError(name, f"{name} {text!r} is not a date (YYYY-MM-DD)",
+                        f"{name} {text!r} 不是日期（应为 YYYY-MM-DD）") from None
 
 
 def parse_amount(row: SheetRow, unit_code: Callable[[], str]) -> int:
@@ -290,18 +293,22 @@ def parse_amount(row: SheetRow, unit_code: Callable[[], str]) -> int:
         text = required_cell(row, "amount_minor")
         if not _MINOR.match(text):
             raise CellError("amount_minor", f"amount {text!r} must be a whole number of minor "
-                            "units (fen); for yuan use the column 金额(元)")
+                            "units (fen); for yuan use the column 金额(元)",
+                            f"金额 {text!r} 须为整数（分）；按元填写请用“金额(元)”列")
         return int(text.replace(",", ""))
     text = required_cell(row, "amount_major")
     if not _MAJOR.match(text):
-        raise CellError("amount_major", f"amount {text!r} is not a number of yuan such as 1234.50")
+        raise CellError("amount_major", f"amount {text!r} is not a number of yuan such as 1234.50",
+                        f"金额 {text!r} 不是以元为单位的数字（如 1234.50）")
     try:
         major = Decimal(text.replace(",", ""))
     except InvalidOperation:
-        raise CellError("amount_major", f"amount {text!r} is not a number") from None
+        raise CellError("amount_major", f"amount {text!r} is not a number",
+                        f"金额 {text!r} 不是数字") from None
     unit = unit_of(unit_code())
     minor = major.scaleb(unit.decimal_places)
     if minor != minor.to_integral_value():
         raise CellError("amount_major", f"amount {text} has more than {unit.decimal_places} "
-                        f"decimal places for {unit.code}")
+                        f"decimal places for {unit.code}",
+                        f"金额 {text} 的小数位超过 {unit.code} 允许的 {unit.decimal_places} 位")
     return int(minor)

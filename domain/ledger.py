@@ -37,8 +37,9 @@ from domain.limits import (
 )
 from domain.periods import PERIOD_CLOSE, PeriodCommands
 from domain.prior_year import PRIOR_YEAR_ADJUSTMENT, PriorYearCommands
+from domain.provenance import check_provenance
 from domain.resource_commands import ResourceCommands
-from domain.rules import check_choice, check_code, check_text
+from domain.rules import check_choice, check_code, check_not_future, check_text
 from domain.school import School
 from domain.unit_of_work import Batch, Decision, Outcome, working_copy
 from domain.units import check_amount, check_delta, unit_of
@@ -152,8 +153,13 @@ class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationC
         self, actor: Actor, *, code: str, name: str, fiscal_year: int, unit: str,
         amount: int, source: str, category: str, earmark: str = Earmark.NONE.value,
         levels: Sequence[str] = (), expenditure_classes: Sequence[str] = (),
+        function_code: str | None = None, doc_no: str = "", issuing_level: str | None = None,
+        received_on: date | None = None, shares: Sequence[Any] = (),
         effective_date: date | None = None, idempotency_key: str | None = None,
     ) -> Outcome:
+        """Opens a fund with its 政府收支分类 functional code (default: its level's, see
+        domain/budget_codes) and provenance: 文号, issuing level, date received and, where
+        several levels pay into it, each level's share (domain/provenance.py)."""
         role = actor.acting_as(Role.OFFICER)
         category_ = check_choice(category, Category, "category")
         fields = {
@@ -167,6 +173,12 @@ class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationC
         classes = [check_choice(v, ExpenditureClass, "expenditure class").value
                    for v in expenditure_classes] or [c.value for c in DEFAULT_CLASSES[category_]]
         check_operating_classes(category_.value, classes)
+        fields |= check_provenance(
+            source=fields["source"], category=fields["category"], levels=fields["levels"],
+            amount=fields["amount"], function_code=function_code, doc_no=doc_no,
+            issuing_level=issuing_level, received_on=received_on, shares=shares)
+        if received_on is not None:
+            check_not_future(received_on, self.today(), "received_on")
 
         def decide() -> Decision:
             if self.find(Fund, Fund.id_for(fields["code"])) is not None:

@@ -81,5 +81,5 @@ def check_choice(value: str, choices: type[E], what: str) -> E:
 def check_not_future(day: date, today: date, what: str) -> date:
     if day > today:
         msg = f"{what} {day} is in the future (today is {today})"
-        raise DateInFuture(msg)
+        raise DateInFuture(msg, f"{what} {day} 晚于今天（{today}）")
     return day

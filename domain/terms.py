@@ -8,6 +8,10 @@ The economic classes carry their 部门支出经济分类 code where the class m
 
 from __future__ import annotations
 
+from domain.budget_codes import ECONOMIC_CODE_OF_CLASS
+from domain.classification import ExpenditureClass
+from domain.errors import LedgerError
+
 # value: (zh, en)
 VALUES: dict[str, tuple[str, str]] = {
     # Locales (《统计上划分城乡的规定》).
@@ -34,23 +38,6 @@ VALUES: dict[str, tuple[str, str]] = {
     "nutrition": ("营养改善计划", "nutrition"),
     # Earmarks.
     "none": ("无", "none"), "rural_support": ("乡村支持专项", "rural support"),
-    # Economic classes (部门支出经济分类; the code where one applies).
-    "salaries": ("工资福利支出（301）", "salaries (301)"),
-    "office": ("办公费（30201）", "office (30201)"),
-    "printing": ("印刷费（30202）", "printing (30202)"),
-    "utilities": ("水电费（30205/30206）", "utilities (30205/30206)"),
-    "post_telecom": ("邮电费（30207）", "post and telecom (30207)"),
-    "heating": ("取暖费（30208）", "heating (30208)"),
-    "travel": ("差旅费（30211）", "travel (30211)"),
-    "repairs": ("维修（护）费（30213）", "repairs (30213)"),
-    "training": ("培训费（30216）", "training (30216)"),
-    "teaching": ("教学业务与管理", "teaching"),
-    "books": ("图书资料", "books"),
-    "service_fees": ("劳务费（30226）", "service fees (30226)"),
-    "construction": ("基本建设（309）", "construction (309)"),
-    "debt_repayment": ("债务还本付息", "debt repayment"),
-    "meals": ("营养膳食", "meals"),
-    "staffing": ("编制到岗", "staffing"),
     # Roles.
     "officer": ("财务人员", "officer"), "approver": ("审批人", "approver"),
     "auditor": ("审计员", "auditor"), "reader": ("查阅人", "reader"), "admin": ("管理员", "admin"),
@@ -68,6 +55,22 @@ DISTRICTS_ZH: dict[str, str] = {
     # Laishan District (莱山区), Yantai: one county-level unit (its 街道 only name schools)
     "Laishan": "莱山区",
 }
+
+
+# Economic classes with their 部门预算支出经济分类 code (domain/budget_codes), e.g. 办公费（30201）.
+_CLASS_NAMES: dict[str, tuple[str, str]] = {
+    "salaries": ("工资福利支出", "salaries"), "office": ("办公费", "office"),
+    "printing": ("印刷费", "printing"), "utilities": ("水电费", "utilities"),
+    "post_telecom": ("邮电费", "post and telecom"), "heating": ("取暖费", "heating"),
+    "travel": ("差旅费", "travel"), "repairs": ("维修（护）费", "repairs"),
+    "training": ("培训费", "training"), "teaching": ("教学业务与管理", "teaching"),
+    "books": ("图书资料", "books"), "service_fees": ("劳务费", "service fees"),
+    "construction": ("基本建设", "construction"), "debt_repayment": ("债务还本付息", "debt repayment"),
+    "meals": ("营养膳食", "meals"), "staffing": ("编制到岗", "staffing"),
+}
+VALUES.update({value: (f"{zh}（{ECONOMIC_CODE_OF_CLASS[ExpenditureClass(value)]}）",
+                       f"{en} ({ECONOMIC_CODE_OF_CLASS[ExpenditureClass(value)]})")
+               for value, (zh, en) in _CLASS_NAMES.items()})
 
 
 def term(value: object, language: str) -> str:
@@ -206,7 +209,9 @@ def event_name(kind: str, language: str) -> str:
 # English the error's own title serves.
 ERRORS_ZH: dict[str, str] = {
     "ledger_error": "账本拒绝了该操作", "invalid_input": "输入无效",
-    "amount_out_of_range": "金额超出范围", "unknown_unit": "未知的计量单位",
+    "amount_out_of_range": "金额超出范围",
+    "unknown_classification_code": "政府收支分类科目代码不在科目表中",
+    "shares_mismatch": "各级资金来源分担额之和须等于预算数", "unknown_unit": "未知的计量单位",
     "unit_mismatch": "计量单位与资金不一致", "date_outside_fiscal_year": "日期不在资金所属年度内",
     "date_in_future": "日期晚于今天", "role_not_allowed": "无此操作权限",
     "maker_checker": "审批人不得为申请人本人", "unknown_token": "令牌无效或已吊销",
@@ -261,3 +266,16 @@ def error_title(code: str, title_en: str, language: str) -> str:
     if language.startswith("zh"):
         return ERRORS_ZH.get(code, code)
     return title_en or code
+
+
+def _titles_en(kind: type[LedgerError]) -> dict[str, str]:
+    titles = {kind.code: kind.title}
+    for sub in kind.__subclasses__():
+        titles |= _titles_en(sub)
+    return titles
+
+
+def refusal_title(code: str, language: str) -> str:
+    """A refusal code's title in the language, its English from the error classes defined
+    so far (walked at each call: modules define refusals of their own)."""
+    return error_title(code, _titles_en(LedgerError).get(code, ""), language)

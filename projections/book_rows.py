@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from projections.fund_codes import parse_shares
+
 
 @dataclass(frozen=True)
 class FundUnitBalance:
@@ -50,6 +52,11 @@ class FundBalance:
     carried_in: int = 0
     carried_forward: int = 0
     surplus_recovered: int = 0
+    function_code: str | None = None
+    doc_no: str = ""
+    issuing_level: str | None = None
+    received_on: str | None = None
+    shares: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,7 +131,9 @@ def _fund_balance(row: dict[str, Any]) -> FundBalance:
         earmark=row["earmark"], status=row["status"], appropriated=row["appropriated"],
         proposed=row["proposed"], allocated=row["allocated"], spent=row["spent"],
         unallocated=unallocated, available=unallocated, version=row["version"],
-        position=row["position"])
+        position=row["position"], function_code=row["function_code"], doc_no=row["doc_no"],
+        issuing_level=row["issuing_level"], received_on=row["received_on"],
+        shares=tuple(parse_shares(row["shares"])))
 
 
 def _school_row(row: dict[str, Any]) -> SchoolRow:

@@ -11,6 +11,7 @@ from domain.allocation import Allocation, Origin, Status
 from domain.expenditure import Expenditure
 from domain.fund import Fund
 from domain.school import School
+from projections.fund_codes import shares_text
 
 Row = dict[str, Any]
 
@@ -104,7 +105,11 @@ def _fund_opened(state: _Page, e: Any, position: int) -> None:
         "expenditure_classes": ",".join(e.expenditure_classes), "status": "open",
         "appropriated": e.amount, "proposed": 0, "allocated": 0, "spent": 0,
         "opened_on": _day(e), "closed_on": None, "version": e.originator_version,
-        "position": position,
+        "position": position, "function_code": e.function_code, "doc_no": e.doc_no,
+        "issuing_level": e.issuing_level,
+        # received on the opening's date unless the fund names another (provenance.py)
+        "received_on": (e.received_on or e.stamp.effective_date).isoformat(),
+        "shares": shares_text(e.shares),
     }
     state.fund_codes[str(e.originator_id)] = e.code
     state.dirty_funds.add(e.code)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.budget_codes import function_name
 from projections.database import ViewDatabase
+from projections.fund_codes import parse_shares
 
 MONEY_UNIT = "CNY"
 PAGE_ROWS_MAX = 200
@@ -26,10 +28,18 @@ class FundTotals:
     allocated: int
     spent: int
     source: str = ""
+    function_code: str = ""
+    doc_no: str = ""
+    shares: tuple[dict[str, Any], ...] = ()
+    issuing_level: str = ""
+    received_on: str = ""
 
     @property
     def remaining(self) -> int:
         return self.allocated - self.spent
+
+    def function_name(self, language: str) -> str:
+        return function_name(self.function_code, language)
 
 
 def fund_totals(db: ViewDatabase, fiscal_year: int, as_of: date | None) -> list[FundTotals]:
@@ -37,8 +47,9 @@ def fund_totals(db: ViewDatabase, fiscal_year: int, as_of: date | None) -> list[
     spent by `as_of` (by effective date) or now."""
     with db.snapshot():
         funds = db.dicts("SELECT fund_code, name, unit, source, category, earmark, appropriated, "
-                         "allocated, spent FROM funds WHERE fiscal_year = ? ORDER BY fund_code",
-                         (fiscal_year,))
+                         "allocated, spent, function_code, doc_no, shares, issuing_level, received_on "
+                         "FROM funds "
+                         "WHERE fiscal_year = ? ORDER BY fund_code", (fiscal_year,))
         dated: dict[str, tuple[int, int]] = {}
         if as_of is not None:
             for fund, allocated, spent in db.rows(
@@ -53,7 +64,9 @@ def fund_totals(db: ViewDatabase, fiscal_year: int, as_of: date | None) -> list[
                             else (row["allocated"], row["spent"]))
         totals.append(FundTotals(row["fund_code"], row["name"], row["unit"], row["category"],
                                  row["earmark"], int(row["appropriated"]), allocated, spent,
-                                 row["source"]))
+                                 row["source"], row["function_code"], row["doc_no"],
+                                 tuple(parse_shares(row["shares"])), row["issuing_level"],
+                                 row["received_on"]))
     return totals
 
 

@@ -11,7 +11,8 @@ SCHOOL_COLUMNS = ("school_code", "school_id", "name", "district", "level", "loca
                   "registered_on", "closed_on", "version", "position")
 FUND_COLUMNS = ("fund_code", "fund_id", "name", "fiscal_year", "unit", "source", "category",
                 "earmark", "levels", "expenditure_classes", "status", "appropriated",
-                "proposed", "allocated", "spent", "opened_on", "closed_on", "version", "position")
+                "proposed", "allocated", "spent", "opened_on", "closed_on", "version", "position",
+                "function_code", "doc_no", "issuing_level", "received_on", "shares")
 ALLOCATION_COLUMNS = ("allocation_id", "fund_code", "school_code", "fiscal_year", "unit",
                       "category", "purpose", "origin", "status", "amount", "allocated", "spent",
                       "effective_date", "proposed_by", "approved_by", "approved_on",
@@ -49,7 +50,8 @@ CREATE_STATEMENTS = (
         expenditure_classes TEXT NOT NULL, status TEXT NOT NULL, appropriated BIGINT NOT NULL,
         proposed BIGINT NOT NULL, allocated BIGINT NOT NULL, spent BIGINT NOT NULL,
         opened_on TEXT NOT NULL, closed_on TEXT, version INTEGER NOT NULL,
-        position BIGINT NOT NULL)""",
+        position BIGINT NOT NULL, function_code TEXT NOT NULL, doc_no TEXT NOT NULL,
+        issuing_level TEXT NOT NULL, received_on TEXT NOT NULL, shares TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS funds_by_year ON funds (fiscal_year, fund_code)",
     """CREATE TABLE IF NOT EXISTS allocations (
         allocation_id TEXT PRIMARY KEY, fund_code TEXT NOT NULL, school_code TEXT NOT NULL,

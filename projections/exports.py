@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from projections import books_queries, journal_queries
 from projections.export_files import EXPORT_ROWS_MAX, Column, Export, ExportTooLarge, Sheet, _check_size
+from projections.fund_register import fund_register_export
 from projections.journal import journal_head
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from projections.replay import ReplayedBooks
     from projections.rural_support import RuralSupportReport
 
-KINDS = ("balances", "journal", "rural", "carry-over")
+KINDS = ("balances", "journal", "rural", "carry-over", "funds")
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -170,6 +171,8 @@ def build_export(kind: str, db: ViewDatabase, queries: BureauQueries, fiscal_yea
         return rural_export(queries.rural_support(fiscal_year, as_of=as_of))
     if kind == "carry-over":
         return carry_over_export(queries.carry_over(fiscal_year, as_of=as_of))
+    if kind == "funds":  # the fund register: codes, 文号, each level's part (issue 19)
+        return fund_register_export(db, fiscal_year, as_of)
     msg = f"export must be one of {', '.join(KINDS)}, not {kind!r}"
     raise ValueError(msg)
 

@@ -35,8 +35,8 @@ from projections.carry_over import TABLES as CARRY_OVER_TABLES
 from projections.carry_over_statement import CarryOverStatement, carry_over_statement
 from projections.changes import ChangeRow, ChangesView, list_changes
 from projections.database import StoreSettings, ViewDatabase
+from projections.fund_codes import allocation_totals
 from projections.rural_support import (
-    AllocationTotal,
     DatedValues,
     RuralSupportReport,
     SchoolFacts,
@@ -78,8 +78,8 @@ class BureauQueries:
         self._lock = threading.Lock()
         # Rural-support reports by (year, as-of day, position): a report scans the year's
         # ledger entries (seconds at 600,000 events) and the page is opened again and again.
-        self._rural_reports: OrderedDict[tuple[int, date | None, int], RuralSupportReport] = \
-            OrderedDict()
+        self._rural_reports: OrderedDict[tuple[int, date | None, int, str | None],
+                                         RuralSupportReport] = OrderedDict()
         db = self._db()
         # The views may not have been built yet: empty tables answer "nothing yet".
         ViewTrackingRecorder(db).create_table()
@@ -310,21 +310,24 @@ class BureauQueries:
 
     # ------------------------------------------------------------ rural support
 
-    def rural_support(self, fiscal_year: int, as_of: date | None = None) -> RuralSupportReport:
-        """The report at the views' position now: computed once per (year, day, position)."""
-        key = (fiscal_year, as_of, self.position())
+    def rural_support(self, fiscal_year: int, as_of: date | None = None,
+                      source: str | None = None) -> RuralSupportReport:
+        """The report at the views' position now: computed once per (year, day, position,
+        source); with `source`, only that level's part of each fund (projections/fund_codes)."""
+        key = (fiscal_year, as_of, self.position(), source)
         with self._lock:
             kept = self._rural_reports.get(key)
         if kept is not None:
             return kept
-        report = self._rural_support(fiscal_year, as_of)
+        report = self._rural_support(fiscal_year, as_of, source)
         with self._lock:
-            self._rural_reports[(fiscal_year, as_of, report.position)] = report
+            self._rural_reports[(fiscal_year, as_of, report.position, source)] = report
             while len(self._rural_reports) > RURAL_REPORTS_KEPT:
                 self._rural_reports.popitem(last=False)
         return report
 
-    def _rural_support(self, fiscal_year: int, as_of: date | None) -> RuralSupportReport:
+    def _rural_support(self, fiscal_year: int, as_of: date | None,
+                       source: str | None) -> RuralSupportReport:
         db = self._db()
         with db.snapshot():
             position = self.position()
@@ -333,16 +336,7 @@ class BureauQueries:
             if as_of is not None:
                 where += " AND e.effective_date <= ?"
                 params.append(as_of.isoformat())
-            totals = [
-                AllocationTotal(school, unit, date.fromisoformat(day), int(allocated), int(spent))
-                for school, unit, day, allocated, spent in db.rows(
-                    "SELECT e.school_code, e.unit, a.effective_date, "  # noqa: S608
-                    "SUM(CASE WHEN e.kind = 'allocated' THEN e.delta ELSE 0 END), "
-                    "SUM(CASE WHEN e.kind = 'spent' THEN e.delta ELSE 0 END) "
-                    "FROM ledger_entries e JOIN allocations a ON a.allocation_id = e.allocation_id "
-                    f"WHERE {where} GROUP BY e.school_code, e.unit, a.effective_date",
-                    params)
-            ]
+            totals = allocation_totals(db, where, params, source)
             schools = {
                 code: SchoolFacts(code, district, level, date.fromisoformat(registered),
                                   _day(closed))

@@ -215,8 +215,11 @@ class Injector:
             fiscal_year=self.fiscal_year,
             unit="CNY",
             amount=INJECTED_FUND_FEN,
-            source="county",
+            # A provincial project transfer (专项): the pass-through rule allows it 60 days
+            # (预算法 art. 52), so only the injected late ones are late.
+            source="provincial",
             category=category,
+            doc_no=f"苏财教〔{self.fiscal_year}〕{90 + len(self.opened_on)}号",
             effective_date=opened_on,
         )
         self.opened_on[code] = opened_on

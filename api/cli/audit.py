@@ -1,5 +1,5 @@
 """The auditor's verbs: `verify [--digest FILE]`, `digest [--out FILE]`,
-`replay --as-of DATE | --position N`, `report rural --year Y --format csv|xlsx`,
+`replay --as-of DATE | --position N`, `report rural-support --year Y --format csv|xlsx`,
 `export balances|journal --year Y --format csv|xlsx`."""
 
 from __future__ import annotations
@@ -286,7 +286,8 @@ export_app = typer.Typer(help="Exports of balances and the journal, as CSV or XL
                          no_args_is_help=True)
 
 
-@report_app.command("rural")
+@report_app.command("rural-support")
+@report_app.command("rural", hidden=True)  # the first name, kept as an alias
 @cli_command
 def report_rural(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None) -> None:
     """The rural-support report of a fiscal year (as of a date): per district × locale, per

@@ -125,16 +125,27 @@ def open_fund(
     token: Token = "",
     unit: Annotated[str, typer.Option(help="CNY or a resource unit, e.g. TEACHER_POST")] = "CNY",
     earmark: Annotated[str, typer.Option(help="none or rural_support")] = "none",
+    function_code: Annotated[str | None, typer.Option(
+        help="政府收支分类 functional code, e.g. 2050202 (default: by level)")] = None,
+    doc_no: Annotated[str, typer.Option(help="The issuing document's number (文号)")] = "",
+    issuing_level: Annotated[str | None, typer.Option(help="Default: --source")] = None,
+    received_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: opening)")] = None,
+    share: Annotated[list[str] | None, typer.Option(
+        help="A level's share, e.g. central=500000.00 (repeat; they sum to --amount)")] = None,
     effective_date: Day = None,
     idempotency_key: Key = None,
 ) -> None:
-    """Open a fund of one fiscal year (officer)."""
+    """Open a fund of one fiscal year (officer), with its classification and provenance."""
     from domain.units import money_text  # noqa: PLC0415
 
     minor = minor_units(amount, unit)
+    shares = [{"source": level, "amount": minor_units(value, unit)}
+              for level, _, value in (s.partition("=") for s in share or [])]
     _run(token, lambda ledger, actor: ("opened fund", ledger.open_fund(
         actor, code=code, name=name, fiscal_year=fiscal_year, unit=unit, amount=minor,
-        source=source, category=category, earmark=earmark, effective_date=_day(effective_date),
+        source=source, category=category, earmark=earmark, function_code=function_code,
+        doc_no=doc_no, issuing_level=issuing_level, received_on=_day(received_on, "--received-on"),
+        shares=shares, effective_date=_day(effective_date),
         idempotency_key=idempotency_key), money_text(minor, unit)))
 
 

@@ -3,6 +3,7 @@ progress bar; a refused file prints each bad row with its line and reason."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -84,8 +85,10 @@ def import_file(
         return
     table = Table("line", "code", "reason", title=f"{result.bad_rows} of {result.rows} rows refused; "
                   "nothing was written")
+    # The reasons in the terminal's language (LANG=zh_CN.UTF-8 reads them in Chinese).
+    language = "zh" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
     for error in result.errors[:ERRORS_PRINTED_MAX]:
-        table.add_row(str(error.line), error.code, error.detail)
+        table.add_row(str(error.line), error.code, error.reason(language))
     stdout.print(table)
     if result.bad_rows > ERRORS_PRINTED_MAX:
         stdout.print(f"… and {result.bad_rows - ERRORS_PRINTED_MAX} more "

@@ -48,7 +48,7 @@ def overview(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None =
     funds = books_queries.fund_totals(db, fiscal_year, day)
     months = books_queries.monthly_remaining(db, fiscal_year, day)
     return _render(request, "overview.html", actor, db, "overview", as_of, year, funds=funds,
-                   bars=charts.funds_bars(funds, labels) if funds else "",
+                   bars=charts.funds_bars(funds, labels, language) if funds else "",
                    burn=charts.burn_down(months, labels) if months else "")
 
 

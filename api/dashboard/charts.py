@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pygal
 from pygal.style import Style
 
+from api.dashboard.chart_scale import value_axis
 from projections.books_queries import FundTotals
 
 # One colour per meaning on every chart: appropriated grey, allocated blue, spent orange,
@@ -65,23 +66,26 @@ def _render(chart: pygal.graph.graph.Graph) -> str:
 _INLINE_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 
 
-def funds_bars(funds: Sequence[FundTotals], labels: dict[str, str]) -> str:
-    """Appropriated, allocated and spent per fund (yuan funds; the largest first)."""
+def funds_bars(funds: Sequence[FundTotals], labels: dict[str, str], language: str = "zh") -> str:
+    """Appropriated, allocated and spent per fund (yuan funds; the largest first), on a log
+    axis when one fund dwarfs the rest (api/dashboard/chart_scale.py)."""
     shown = sorted((f for f in funds if f.unit == "CNY"), key=lambda f: -f.appropriated)
     shown = shown[:BARS_SHOWN_MAX]
     names = [_short(f.name) for f in reversed(shown)]
+    series = [(labels[key], [_yuan(getattr(f, key)) for f in reversed(shown)])
+              for key in ("appropriated", "allocated", "spent")]
+    axis = value_axis([v for _, values in series for v in values], labels["axis_yuan"],
+                      labels["axis_log_scale"], language, lambda v: f"{v:,.0f}")
     chart = pygal.HorizontalBar(style=_style(GREY, BLUE, ORANGE), width=CHART_WIDTH,
                                 height=max(240, 34 * len(shown) + 80), js=[],
                                 disable_xml_declaration=True, legend_at_bottom=True,
                                 legend_at_bottom_columns=3, truncate_label=-1,
                                 margin_left=MARGIN + _wide_text_shortfall(names),
                                 x_labels_major_count=6, show_minor_x_labels=False,
-                                x_title=labels["axis_yuan"],
-                                value_formatter=lambda v: f"{v:,.0f}")
+                                x_title=axis["title"], **axis["options"])
     chart.x_labels = names
-    chart.add(labels["appropriated"], [_yuan(f.appropriated) for f in reversed(shown)])
-    chart.add(labels["allocated"], [_yuan(f.allocated) for f in reversed(shown)])
-    chart.add(labels["spent"], [_yuan(f.spent) for f in reversed(shown)])
+    for title, values in series:
+        chart.add(title, values)
     return _render(chart)
 
 
@@ -99,15 +103,20 @@ def burn_down(months: Sequence[tuple[str, int, int]], labels: dict[str, str]) ->
 
 
 def per_student_by_locale(rows: Sequence[tuple[str, dict[str, int | None]]],
-                          locale_labels: dict[str, str], axis_title: str = "") -> str:
-    """Per-student yuan allocated, by district, one bar per locale."""
+                          locale_labels: dict[str, str], axis_title: str = "",
+                          log_note: str = "log scale", language: str = "zh") -> str:
+    """Per-student yuan allocated, by district, one bar per locale; the y axis titled with
+    its unit, logarithmic when one district's figure dwarfs the rest."""
+    series = [(locale_labels[locale], [
+        None if values.get(locale) is None else _yuan(values[locale] or 0) for _, values in rows])
+        for locale in ("urban", "town", "rural")]
+    axis = value_axis([v for _, values in series for v in values], axis_title, log_note,
+                      language, lambda v: f"{v:,.2f}")
     chart = pygal.Bar(style=_style("#2f6fdf", "#8e6bd1", "#3d9a50"), width=CHART_WIDTH,
                       height=340, js=[], disable_xml_declaration=True, legend_at_bottom=True,
-                      legend_at_bottom_columns=3, x_label_rotation=20, y_title=axis_title,
-                      value_formatter=lambda v: f"{v:,.2f}")
+                      legend_at_bottom_columns=3, x_label_rotation=20, y_title=axis["title"],
+                      **axis["options"])
     chart.x_labels = [district for district, _ in rows]
-    for locale in ("urban", "town", "rural"):
-        chart.add(locale_labels[locale], [
-            None if values.get(locale) is None else _yuan(values[locale] or 0)
-            for _, values in rows])
+    for title, values in series:
+        chart.add(title, values)
     return _render(chart)

@@ -46,7 +46,8 @@ def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
     locale_labels = {k: translate_value(k, language) for k in ("urban", "town", "rural")}
     chart = charts.per_student_by_locale(
         [(district_name(d, language), values) for d, values in sorted(by_district.items())],
-        locale_labels, translate("axis_yuan_per_student", language)) if by_district else ""
+        locale_labels, translate("axis_yuan_per_student", language),
+        translate("axis_log_scale", language), language) if by_district else ""
     return _render(request, "rural.html", actor, db, "rural", as_of, year, report=report,
                    by_district=sorted(by_district.items()), chart=chart)
 

@@ -192,7 +192,10 @@ def public_key(_: Auditor, request: Request) -> Response:
     return Response(digests.public_pem(key.public_key()), media_type="application/x-pem-file")
 
 
-ExportKind = Literal["balances", "journal", "rural", "carry-over"]
+# `rural-support` is the report's one name (GET /v1/reports/rural-support, the CLI's `report
+# rural-support`); `rural`, its first name here, stays an alias so existing links keep working.
+ExportKind = Literal["balances", "journal", "rural-support", "rural", "carry-over", "funds"]
+EXPORT_ALIASES = {"rural-support": "rural"}  # the name the exports module builds it under
 ExportYear = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
 ExportFormat = Annotated[Literal["csv", "xlsx"], Query(alias="format")]
 EXPORT_JOBS_PATH = "/v1/audit/export-jobs"
@@ -208,7 +211,8 @@ def export(_: Auditor, request: Request, kind: ExportKind, fiscal_year: ExportYe
     For a year's journal as XLSX, start a job instead (`POST` here): see docs/api.md."""
     db = ViewDatabase.open(request.app.state.settings)  # closed when the last row is sent
     try:
-        built = exports.build_export(kind, db, queries_of(request), fiscal_year, as_of)
+        built = exports.build_export(EXPORT_ALIASES.get(kind, kind), db, queries_of(request),
+                                     fiscal_year, as_of)
     except export_files.ExportTooLarge as error:
         db.close()
         raise InvalidInput(str(error)) from None
@@ -272,8 +276,8 @@ def start_export(actor: Auditor, request: Request, response: Response, kind: Exp
     """Starts writing the export in the background and answers at once: 202 with the job,
     whose `links.self` tells its progress and `links.file` gives the file when it is done.
     A repeat under the same `Idempotency-Key` answers the job the first one started."""
-    job = _jobs(request).start(actor.user_id, kind, output_format, fiscal_year, as_of,
-                               idempotency_key)
+    job = _jobs(request).start(actor.user_id, EXPORT_ALIASES.get(kind, kind), output_format,
+                               fiscal_year, as_of, idempotency_key)
     response.headers["Location"] = f"{EXPORT_JOBS_PATH}/{job.id}"
     return ExportJobAnswer(**job.as_dict(EXPORT_JOBS_PATH))
 

@@ -11,7 +11,9 @@ from api.auth import Reader, require_school
 from api.reads import MinPosition, row_dict, views_at
 from api.schemas import CODE_PATTERN, IsoDate
 from api.schemas.balances import BalanceTotal, RuralSupportReport, SchoolBalances
+from api.source_cut import cut_by_source
 from api.strict_json import StrictJsonRoute
+from domain.classification import Source
 from domain.errors import SchoolNotFound
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
@@ -20,16 +22,20 @@ FiscalYearQuery = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
 CurrentYearQuery = Annotated[int | None, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX,
                                                description="Default: the current fiscal year")]
 AsOf = Annotated[IsoDate | None, Query(description="Business date: the books as they stood then")]
+SourceCut = Annotated[Source | None, Query(description=(
+    "Cut by source level: only that level's part of each fund, in the fund's shares "
+    "(docs/classification.md)"))]
 
 
 @router.get("/v1/schools/{code}/balances", response_model=SchoolBalances)
 def school_balances(
     code: Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)],
     actor: Reader, request: Request, fiscal_year: CurrentYearQuery = None, as_of: AsOf = None,
-    min_position: MinPosition = None,
+    source: SourceCut = None, min_position: MinPosition = None,
 ) -> SchoolBalances:
     """Per-fund allocated, spent and remaining of one school in one fiscal year (default:
-    the current one), each fund by code and name, and the totals of each unit."""
+    the current one), each fund by code and name, and the totals of each unit; with
+    `source`, only that level's part of each fund it pays into."""
     require_school(actor, code)
     if fiscal_year is None:
         fiscal_year = request.app.state.ledger.today().year
@@ -44,6 +50,8 @@ def school_balances(
         return SchoolBalances(school=code, fiscal_year=fiscal_year, as_of=as_of,
                               position=views.position(), balances=[])
     answer = SchoolBalances.model_validate(row_dict(balances))
+    if source is not None:
+        answer.balances = cut_by_source(views, answer.balances, source.value)
     names = views.fund_names([row.fund for row in answer.balances])
     totals: dict[str, BalanceTotal] = {}
     for row in answer.balances:
@@ -59,12 +67,15 @@ def school_balances(
 
 @router.get("/v1/reports/rural-support", response_model=RuralSupportReport)
 def rural_support(_: Reader, request: Request, fiscal_year: CurrentYearQuery = None,
-                  as_of: AsOf = None, min_position: MinPosition = None) -> RuralSupportReport:
+                  as_of: AsOf = None, source: SourceCut = None,
+                  min_position: MinPosition = None) -> RuralSupportReport:
     """Allocated and spent per district × locale, per student; rural/urban ratio; and each
-    county's difference coefficient against the balanced-development thresholds."""
+    county's difference coefficient against the balanced-development thresholds. With
+    `source`, the money is that level's part of each fund."""
     if fiscal_year is None:
         fiscal_year = request.app.state.ledger.today().year
     views = views_at(request, min_position)
-    report = views.rural_support(fiscal_year, as_of=as_of)
+    report = views.rural_support(fiscal_year, as_of=as_of,
+                                 source=None if source is None else source.value)
     return RuralSupportReport.model_validate(row_dict(report))
 

@@ -14,12 +14,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from api import problems
 from api.auth import Officer, Reader, requires
 from api.commands import IdempotencyKey
+from api.language import LangQuery, Language, request_language
 from api.reads import next_link
 from api.strict_json import StrictJsonRoute
 from domain.actors import Actor, Role
@@ -27,6 +28,7 @@ from domain.book_import import ImportResult, import_csv
 from domain.errors import InvalidInput, NotFound
 from domain.import_sheet import ImportKind, template_csv
 from domain.ledger import FundLedger
+from domain.terms import refusal_title
 from projections.database import ViewDatabase
 from projections.import_records import ImportRecords
 
@@ -39,7 +41,8 @@ OfficerOrAuditor = Annotated[Actor, Depends(requires(Role.OFFICER, Role.AUDITOR)
 class RowErrorPublic(BaseModel):
     line: int
     code: str
-    detail: str
+    title: str = Field(description="The code's name in the answer's language")
+    detail: str = Field(description="The reason, in the answer's language (`lang`)")
     column: str | None
 
 
@@ -72,8 +75,14 @@ def import_records(request: Request) -> Iterator[ImportRecords]:
 Records = Annotated[ImportRecords, Depends(import_records)]
 
 
-def _public(result: ImportResult) -> ImportPublic:
-    return ImportPublic.model_validate(result.as_dict())
+def _public(result: ImportResult, language: Language = "en") -> ImportPublic:
+    """The import as recorded, its row errors' titles and reasons in `language`."""
+    fields = result.as_dict()
+    fields["errors"] = [
+        {"line": e.line, "code": e.code, "column": e.column, "detail": e.reason(language),
+         "title": refusal_title(e.code, language)}
+        for e in result.errors]
+    return ImportPublic.model_validate(fields)
 
 
 @router.post("", status_code=201, response_model=ImportPublic,
@@ -88,19 +97,21 @@ def _public(result: ImportResult) -> ImportPublic:
 async def post_import(
     request: Request, actor: Officer, records: Records,
     kind: Annotated[ImportKind | None, Query(description="Default: read from the header")] = None,
-    idempotency_key: IdempotencyKey = None,
+    lang: LangQuery = None, idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Import a month's allocations (as proposals) or expenditures from a CSV (officer).
-    Column layout: docs/import-format.md; a template: GET /v1/imports/template."""
+    Column layout: docs/import-format.md; a template: GET /v1/imports/template. Row errors'
+    titles and reasons are in `lang`, else the Accept-Language (zh or en), else English."""
+    language = request_language(request, lang)
     data, filename = await _upload(request)
     ledger: FundLedger = request.app.state.ledger
     result = await run_in_threadpool(
         import_csv, ledger, actor, data, filename=filename, kind=kind,
         idempotency_key=idempotency_key, records=records)
-    public = _public(result).model_dump(mode="json")
+    public = _public(result, language).model_dump(mode="json")
     if result.status != "applied":
         first = result.errors[0] if result.errors else None
-        where = f"; first at line {first.line}: {first.detail}" if first else ""
+        where = f"; first at line {first.line}: {first.reason(language)}" if first else ""
         return problems.problem(422, "import_rejected", "The file was refused; nothing was written",
                                 f"{result.bad_rows} of {result.rows} rows are refused{where}",
                                 **{"import": public})
@@ -168,11 +179,12 @@ def list_imports(_: OfficerOrAuditor, records: Records, request: Request,
 
 
 @router.get("/{id}", response_model=ImportPublic)
-def get_import(_: OfficerOrAuditor, records: Records,
-               import_id: Annotated[UUID, Path(alias="id")]) -> ImportPublic:
-    """An import as it was recorded: who, when, how many rows, and its bad rows if refused."""
+def get_import(_: OfficerOrAuditor, records: Records, request: Request,
+               import_id: Annotated[UUID, Path(alias="id")], lang: LangQuery = None) -> ImportPublic:
+    """An import as it was recorded: who, when, how many rows, and its bad rows if refused
+    (their titles and reasons in `lang`, else the Accept-Language, else English)."""
     found = records.get(str(import_id))
     if found is None:
         msg = f"import {import_id} not found"
         raise NotFound(msg)
-    return _public(found)
+    return _public(found, request_language(request, lang))

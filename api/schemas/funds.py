@@ -11,6 +11,13 @@ from pydantic import (
     Field,
 )
 
+from api.fund_provenance import (
+    DocNo,
+    FunctionCode,
+    FundProvenancePublic,
+    Shares,
+    provenance_of,
+)
 from api.schemas import (
     Amount,
     Code,
@@ -39,6 +46,11 @@ class OpenFund(Command):
     levels: Annotated[list[Level], Field(max_length=len(Level))] = []
     expenditure_classes: Annotated[list[ExpenditureClass],
                                    Field(max_length=len(ExpenditureClass))] = []
+    function_code: FunctionCode | None = None  # default: by level (domain/budget_codes)
+    doc_no: DocNo = ""
+    issuing_level: Source | None = None  # default: `source`
+    received_on: IsoDate | None = None  # default: the opening's effective date
+    shares: Shares = []
     effective_date: IsoDate | None = None
 
 
@@ -80,7 +92,7 @@ class CloseYear(Command):
     effective_date: IsoDate | None = None
 
 
-class FundPublic(BaseModel):
+class FundPublic(FundProvenancePublic, BaseModel):
     code: str
     name: str
     fiscal_year: int
@@ -118,4 +130,4 @@ def fund_public(fund: Fund, spent: int, position: int | None = None,
                       formula_funded=getattr(fund, "formula_funded", False),
                       carried_in=year_end[0], carried_forward=year_end[1],
                       surplus_recovered=year_end[2], version=fund.version,
-                      position=position)
+                      position=position, **provenance_of(fund))

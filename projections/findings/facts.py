@@ -41,7 +41,8 @@ CREATE_STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS findings_funds (
         fund_code TEXT PRIMARY KEY, fund_id TEXT NOT NULL UNIQUE, fiscal_year INTEGER NOT NULL,
         unit TEXT NOT NULL, source TEXT NOT NULL, category TEXT NOT NULL, earmark TEXT NOT NULL,
-        expenditure_classes TEXT NOT NULL, opened_on TEXT NOT NULL, position BIGINT NOT NULL)""",
+        expenditure_classes TEXT NOT NULL, opened_on TEXT NOT NULL, position BIGINT NOT NULL,
+        issuing_level TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS findings_fund_receipts (
         fund_code TEXT NOT NULL, delta BIGINT NOT NULL, kind TEXT NOT NULL,
         effective_date TEXT NOT NULL, position BIGINT NOT NULL)""",

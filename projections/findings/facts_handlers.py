@@ -96,7 +96,7 @@ def _school_closed(s: _PageWrites, e: Any, position: int) -> None:
 
 def _fund_opened(s: _PageWrites, e: Any, position: int) -> None:
     s.execute(
-        "INSERT INTO findings_funds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO findings_funds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             e.code,
             str(e.originator_id),
@@ -108,10 +108,13 @@ def _fund_opened(s: _PageWrites, e: Any, position: int) -> None:
             ",".join(e.expenditure_classes),
             _day(e),
             position,
+            e.issuing_level,
         ),
     )
     s.written["fund_code", str(e.originator_id)] = e.code
-    _receipt(s, e.code, e.amount, "opened", _day(e), position)
+    # Pass-through deadlines run from the day the money was received (预算法 art. 52).
+    received = e.received_on.isoformat() if e.received_on else _day(e)
+    _receipt(s, e.code, e.amount, "opened", received, position)
 
 
 def _receipt(s: _PageWrites, code: str, delta: int, kind: str, day: str, position: int) -> None:

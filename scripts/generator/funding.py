@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from scripts.generator import provenance
 from scripts.generator import working_days as wd
 from scripts.generator.plan import Command, Ref, SpendItem
 from scripts.generator.schools import COMPULSORY_LEVELS, SchoolPlan
@@ -41,7 +42,7 @@ PROJECT_SHARE_PERCENT = 15  # of schools, each year (§(c): 10–20%)
 PROJECT_FEN = (30_000_000, 500_000_000)  # ¥0.3m–¥5m
 PROJECT_MEDIAN_FEN = 90_000_000
 RESERVE_BASIS_POINTS = 100  # 1% of each fund held back for adjustments
-PASS_THROUGH_DAYS_MAX = 55  # approvals stay inside the 60-day deadline (预算法 art. 52)
+PASS_THROUGH_MARGIN_DAYS = 2  # approvals stay this far inside the step's deadline (art. 52)
 REJECTION_PERCENT = 1.5
 
 OPERATING_FUNDS = {
@@ -130,10 +131,12 @@ class FundingPlanner:
         """Per-student operating funds in two semester tranches, computed by the ledger from
         approved per-pupil standards and enrolment snapshots (docs/formula-funding.md): the
         spring half arrives in February and its tranche is proposed on the registered
-        enrolment; the autumn half arrives in late August and its tranche follows the autumn
+        enrolment; the autumn half arrives in early September and its tranche follows the autumn
         enrolment reports in September."""
         spring_arrival = wd.between(self.rng, self.day(2, 10), self.day(2, 13))
-        autumn_arrival = wd.between(self.rng, self.day(8, 25), self.day(8, 28))
+        # Early September: a county's own kindergarten money must reach its schools within 15
+        # days (预算法 art. 52), and the autumn tranche waits for September's enrolment.
+        autumn_arrival = wd.between(self.rng, self.day(9, 1), self.day(9, 4))
         self._standards(self.day(1, 5))
         operating = self._operating_schools()
         spring_snapshot = self._snapshot(f"{self.year}年春季学期学籍", self.day(2, 16), operating)
@@ -195,9 +198,7 @@ class FundingPlanner:
         Ref key of each school's allocation."""
         self._keys += 1
         key = f"tranche:{fund.code}:{semester}:{self._keys}"
-        receipt = self._receipt_before(fund, proposed)
-        proposed = max(proposed, receipt)
-        deadline = wd.on_or_before(receipt + timedelta(days=PASS_THROUGH_DAYS_MAX))
+        proposed, deadline = self._inside_deadline(fund, proposed)
         self.commands.append(Command(proposed, "propose_tranche", {
             "fund": fund.code, "snapshot": Ref(snapshot_key), "semester": semester,
             "effective_date": proposed}, key=key))
@@ -416,6 +417,15 @@ class FundingPlanner:
         fund.tranches.append((arrives_on, 0))
         fund.tranche_allocated_minor.append(0)
 
+    def _inside_deadline(self, fund: FundPlan, proposed: date) -> tuple[date, date]:
+        """An allocation's proposal moved inside its step's pass-through deadline from the
+        receipt it passes on (a county's own money 15 days, transfers 30 or 60: 预算法 art.
+        52), and the last day it may be approved."""
+        receipt = self._receipt_before(fund, proposed)
+        days = provenance.pass_through_days(fund.source, fund.category, fund.earmark)
+        deadline = wd.on_or_before(receipt + timedelta(days=days - PASS_THROUGH_MARGIN_DAYS))
+        return max(receipt, min(proposed, deadline)), deadline
+
     def _receipt_before(self, fund: FundPlan, day: date) -> date:
         receipts = [fund.opened_on, *(d for d, _ in fund.tranches)]
         return max(d for d in receipts if d <= day)
@@ -428,9 +438,7 @@ class FundingPlanner:
         assert amount > 0
         self._keys += 1
         key = f"allocation:{fund.code}:{school.code}:{self._keys}"
-        receipt = self._receipt_before(fund, proposed)
-        proposed = max(proposed, receipt)
-        deadline = wd.on_or_before(receipt + timedelta(days=PASS_THROUGH_DAYS_MAX))
+        proposed, deadline = self._inside_deadline(fund, proposed)
         args = {"fund": fund.code, "school": school.code, "purpose": purpose, "unit": fund.unit}
         rejected = (wrong_amount is not None and wrong_amount > 0
                     and self.rng.random() * 100 < REJECTION_PERCENT
@@ -489,10 +497,16 @@ class FundingPlanner:
         appropriation increases of what their allocations need, plus the reserve."""
         parts = fund.tranche_allocated_minor
         first = parts[0] + parts[0] * RESERVE_BASIS_POINTS // 10_000 + 1
+        preset = provenance.preset_of([school.district for school in self.schools])
         self.commands.append(Command(fund.opened_on, "open_fund", {
             "code": fund.code, "name": fund.name, "fiscal_year": self.year, "unit": fund.unit,
             "amount": first, "source": fund.source, "category": fund.category,
-            "earmark": fund.earmark, "levels": list(fund.levels), "effective_date": fund.opened_on}))
+            "earmark": fund.earmark, "levels": list(fund.levels),
+            "function_code": provenance.function_code(fund.category, fund.levels),
+            "doc_no": provenance.doc_no(preset, fund.source, self.year,
+                                        10 + self.funds.index(fund) * 3),
+            "shares": provenance.shares(fund.category, fund.levels, first),
+            "effective_date": fund.opened_on}))
         for (arrives_on, _), part in zip(fund.tranches, parts[1:], strict=True):
             delta = part + part * RESERVE_BASIS_POINTS // 10_000 + 1
             self.commands.append(Command(arrives_on, "adjust_fund", {

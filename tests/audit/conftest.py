@@ -33,6 +33,10 @@ def build_small_bureau(ledger: FundLedger, year: int = 2025) -> list[UUID]:
                                effective_date=date(year, 1, 2))
     ledger.open_fund(OFFICER, code=f"PO-{year}", name="生均公用经费", fiscal_year=year, unit="CNY",
                      amount=50_000_000, source="provincial", category="public_operating",
+                     function_code="2050202", doc_no=f"苏财教〔{year}〕31号",
+                     shares=[{"source": "central", "amount": 25_000_000},
+                             {"source": "provincial", "amount": 15_000_000},
+                             {"source": "county", "amount": 10_000_000}],
                      effective_date=date(year, 1, 3))
     ledger.open_fund(OFFICER, code=f"RS-{year}", name="乡村学校专项", fiscal_year=year, unit="CNY",
                      amount=20_000_000, source="central", category="facilities",

@@ -102,10 +102,15 @@ def test_verify_and_a_signed_digest_that_verifies(audit_api: AuditApi) -> None:
 
 
 def test_exports_download_as_xlsx_and_csv(audit_api: AuditApi) -> None:
-    response = audit_api.get("/v1/audit/exports/rural", fiscal_year=2025, format="xlsx")
+    response = audit_api.get("/v1/audit/exports/rural-support", fiscal_year=2025, format="xlsx")
     assert response.status_code == 200, response.text
     assert "rural-support-2025.xlsx" in response.headers["content-disposition"]
     assert load_workbook(io.BytesIO(response.content)).sheetnames[0] == "rural_support"
+    # `rural`, the export's first name, stays an alias of `rural-support`.
+    aliased = audit_api.get("/v1/audit/exports/rural", fiscal_year=2025, format="csv")
+    named = audit_api.get("/v1/audit/exports/rural-support", fiscal_year=2025, format="csv")
+    assert aliased.status_code == named.status_code == 200
+    assert aliased.content == named.content
     response = audit_api.get("/v1/audit/exports/journal", fiscal_year=2025, format="csv")
     assert response.content.startswith(b"\xef\xbb\xbf")
     assert audit_api.get("/v1/audit/exports/nothing", fiscal_year=2025).status_code == 422
@@ -143,3 +148,10 @@ def test_journal_and_history_wait_for_min_position(audit_api: AuditApi) -> None:
     beyond = audit_api.get("/v1/audit/journal", min_position=written.position + 100)
     assert beyond.status_code == 422
     assert beyond.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_register_downloads_over_http(audit_api: AuditApi) -> None:
+    response = audit_api.get("/v1/audit/exports/funds", fiscal_year=2025, format="csv")
+    assert response.status_code == 200, response.text
+    assert "funds-2025.csv" in response.headers["content-disposition"]
+    assert "苏财教〔2025〕31号" in response.content.decode("utf-8-sig")

@@ -72,9 +72,14 @@ def test_replay_as_of_a_date_agrees_with_the_views(cli: AuditedStore, tmp_path: 
 
 def test_report_and_exports(cli: AuditedStore, tmp_path: Path) -> None:
     out = tmp_path / "rural.xlsx"
-    code, output = run("report", "rural", "--year", "2025", "--format", "xlsx", "--out", str(out))
+    code, output = run("report", "rural-support", "--year", "2025", "--format", "xlsx", "--out", str(out))
     assert code == 0, output
     assert load_workbook(out).sheetnames[0] == "rural_support"
+    # `report rural`, the first name, is kept as an alias of the one name.
+    code, output = run("report", "rural", "--year", "2025", "--format", "csv")
+    assert code == 0, output
+    code, aliased = run("report", "rural-support", "--year", "2025", "--format", "csv")
+    assert aliased == output
     code, output = run("export", "balances", "--year", "2025", "--format", "csv")
     assert code == 0
     assert output.splitlines()[0].startswith("school_code,school_name")

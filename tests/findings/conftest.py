@@ -46,7 +46,9 @@ class Bureau:
         self.vouchers[school] = self.vouchers.get(school, 0) + 1
         return f"{school}-{self.vouchers[school]:04d}"
 
-    def open_fund(self, code: str, category: str, day: date, amount: int = 10**12, year: int = YEAR) -> int:
+    def open_fund(self, code: str, category: str, day: date, amount: int = 10**12, year: int = YEAR,
+                  source: str = "provincial", received_on: date | None = None) -> int:
+        """A provincial transfer by default (a special one passes on within 60 days)."""
         self.ledger.open_fund(
             OFFICER,
             code=code,
@@ -54,8 +56,9 @@ class Bureau:
             fiscal_year=year,
             unit="CNY",
             amount=amount,
-            source="county",
+            source=source,
             category=category,
+            received_on=received_on,
             effective_date=day,
         )
         return int(self.position_of("SELECT position FROM findings_funds WHERE fund_code = ?", code))

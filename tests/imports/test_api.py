@@ -95,3 +95,34 @@ def test_the_imports_so_far_are_listed_newest_first_in_pages(api: Api) -> None:
     rest = api.ok(api.client.get(page["next"], headers=api.headers("auditor")))
     assert [i["id"] for i in page["items"] + rest["items"]] == [i["id"] for i in listed]
     assert api.get("reader", "/v1/imports").status_code == 403
+
+
+def test_row_errors_speak_the_users_language(api: Api) -> None:
+    """Codes stay codes; titles and reasons follow `lang`, else Accept-Language, else English."""
+    api.school()
+    api.fund()
+    text = (f"{HEADER}\nXZ-PX-0001,PUB-1,ten,a,2025-03-01\nXZ-PX-0001,NOPE,10,c,2025-03-01\n"
+            "XZ-PX-0001,PUB-1,99999999.00,d,2025-03-01\n")
+    chinese = _upload(api, "officer", text, **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}).json()
+    errors = chinese["import"]["errors"]
+    assert [(e["line"], e["code"]) for e in errors] == [
+        (2, "invalid_input"), (3, "fund_not_found"), (4, "over_allocation")]
+    assert [e["title"] for e in errors] == ["输入无效", "资金不存在", "拨款超过资金预算"]
+    assert errors[0]["detail"] == "金额 'ten' 不是以元为单位的数字（如 1234.50）"
+    assert errors[1]["detail"] == "资金不存在：NOPE"
+    assert errors[2]["detail"] == "资金 PUB-1 未分配余额 1,000,000.00 元，申请 99,999,999.00 元"
+    assert "金额 'ten'" in chinese["detail"]
+    english = _upload(api, "officer", text, **{"Accept-Language": "en-GB, zh;q=0.5"}).json()
+    assert [e["title"] for e in english["import"]["errors"]][:2] == ["Invalid input", "Fund not found"]
+    assert "was asked" in english["import"]["errors"][2]["detail"]
+    recorded = f"/v1/imports/{chinese['import']['id']}"
+    assert api.ok(api.get("officer", recorded))["errors"][1]["detail"] == "fund NOPE not found"
+    assert api.ok(api.get("officer", recorded, lang="zh"))["errors"][1]["detail"] == "资金不存在：NOPE"
+    assert _upload_lang(api, text, "fr").status_code == 422  # an unknown language is refused
+    assert _upload_lang(api, text, "fr").json()["code"] == "validation_error"
+
+
+def _upload_lang(api: Api, text: str, lang: str) -> Any:
+    return api.client.post(f"/v1/imports?lang={lang}",
+                           files={"file": ("march.csv", text.encode(), "text/csv")},
+                           headers=api.headers("officer"))

@@ -39,6 +39,11 @@ def test_a_good_file_is_applied_and_a_bad_one_prints_its_rows(officer_env: dict[
     result = runner.invoke(app, ["import", str(bad)], env=officer_env)
     assert result.exit_code == 1
     assert "duplicate_voucher" in result.output and "nothing was written" in result.output
+    assert "is already used" in result.output
+    # In a Chinese terminal the reasons are in Chinese.
+    result = runner.invoke(app, ["import", str(bad)], env={**officer_env, "LANG": "zh_CN.UTF-8"})
+    assert result.exit_code == 1
+    assert "已被支出" in result.output.replace("\n", "").replace("│", "").replace(" ", "")
 
 
 def test_without_a_token_the_import_is_one_line_error(officer_env: dict[str, str],
