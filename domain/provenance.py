@@ -12,17 +12,16 @@ and the remaining minor units to the largest remainders, so the parts always sum
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from domain.budget_codes import check_function_code, default_function_code
 from domain.classification import Source
-from domain.errors import FieldError, SharesMismatch
+from domain.errors import FieldError, InvalidInput, SharesMismatch
+from domain.rules import check_text
 
 DOC_NO_LENGTH_MAX = 64
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def add_provenance_defaults(state: dict[str, Any]) -> None:
@@ -38,12 +37,14 @@ def add_provenance_defaults(state: dict[str, Any]) -> None:
     state["shares"] = []
 
 
-def check_doc_no(doc_no: object) -> str:
-    """A document number as printed (徐财教〔2025〕12号): any script, bounded, one line."""
-    if not isinstance(doc_no, str) or len(doc_no) > DOC_NO_LENGTH_MAX or _CONTROL.search(doc_no):
-        msg = f"doc_no must be at most {DOC_NO_LENGTH_MAX} characters on one line"
-        raise FieldError(msg, "doc_no", f"文号不超过 {DOC_NO_LENGTH_MAX} 个字符，且不得换行")
-    return doc_no.strip()
+def check_doc_no(doc_no: Any) -> str:
+    """A document number as printed (徐财教〔2025〕12号): any script, one line, bounded; the
+    text rules every field follows (domain/rules.clean_text), refused naming the field."""
+    try:
+        return check_text(doc_no, "doc_no", DOC_NO_LENGTH_MAX, required=False)
+    except InvalidInput as error:
+        raise FieldError(error.detail, "doc_no",
+                         f"文号须为一行可见文字，不超过 {DOC_NO_LENGTH_MAX} 个字符") from None
 
 
 def check_shares(shares: Sequence[Any], amount: int) -> list[dict[str, Any]]:
