@@ -24,10 +24,8 @@ from domain.idempotency import IdempotencyRecord
 from domain.limits import (
     COMMAND_ATTEMPTS_MAX,
     COMMAND_RETRY_WAIT_SECONDS_MAX,
-    IDEMPOTENCY_KEY_LENGTH_MAX,
 )
-from domain.rules import check_text
-from domain.unit_of_work import Batch, Decision, Outcome, current_batch, fingerprint
+from domain.unit_of_work import Batch, Decision, Outcome, current_batch
 
 # A command of the batch: its decide(), or the refusal its plain input already met.
 Prepared = Callable[[], Decision] | LedgerError
@@ -44,12 +42,7 @@ class AllOrNothing(CommandApplication):
                 idempotency_key: str | None, prepared: Sequence[Prepared]) -> Outcome:
         """Decides every prepared command and saves them in one atomic write, or raises
         `BatchRejected` naming each refused one; retries on a concurrent write, bounded."""
-        record_id = None
-        if idempotency_key is not None:
-            idempotency_key = check_text(idempotency_key, "idempotency key",
-                                         IDEMPOTENCY_KEY_LENGTH_MAX)
-            record_id = IdempotencyRecord.id_for(actor.user_id, idempotency_key)
-        request = fingerprint(params)
+        record_id, request = self.request_key(actor, idempotency_key, params)
         outer = current_batch.get()
         if outer is not None:
             return self._all_in(outer, command, request, record_id, prepared)

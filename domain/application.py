@@ -130,15 +130,22 @@ class CommandApplication(Application[UUID]):
 
     # --------------------------------------------------------------- commands
 
-    def run(self, actor: Actor, command: str, params: dict[str, Any],
-            idempotency_key: str | None, decide: Callable[[], Decision]) -> Outcome:
-        """Decides and saves atomically; retries on a concurrent write, bounded."""
+    @staticmethod
+    def request_key(actor: Actor, idempotency_key: str | None, params: dict[str, Any]
+                    ) -> tuple[UUID | None, str]:
+        """The idempotency record a keyed request is kept under (None without a key) and the
+        fingerprint of what it asked, which a repeat must match."""
         record_id = None
         if idempotency_key is not None:
             idempotency_key = check_text(idempotency_key, "idempotency key",
                                          IDEMPOTENCY_KEY_LENGTH_MAX)
             record_id = IdempotencyRecord.id_for(actor.user_id, idempotency_key)
-        request = fingerprint(params)
+        return record_id, fingerprint(params)
+
+    def run(self, actor: Actor, command: str, params: dict[str, Any],
+            idempotency_key: str | None, decide: Callable[[], Decision]) -> Outcome:
+        """Decides and saves atomically; retries on a concurrent write, bounded."""
+        record_id, request = self.request_key(actor, idempotency_key, params)
         batch = current_batch.get()
         if batch is not None:
             return self._run_in_batch(batch, command, request, record_id, decide)

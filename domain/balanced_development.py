@@ -150,10 +150,8 @@ def within_threshold(members: Sequence[tuple[int, Amount]], threshold: Fraction)
 
 
 @dataclass(frozen=True)
-class SchoolStocks:
-    """What a school holds on the evaluation day: each indicator's stock in its stock unit
-    (None when nobody has recorded or reported it), its enrolment, and for a nine-year or
-    complete school how many of its pupils are in the junior stage."""
+class SchoolOnDay:
+    """A school open on the evaluation day, with the locale and enrolment in force then."""
 
     code: str
     name: str
@@ -161,6 +159,14 @@ class SchoolStocks:
     level: str
     locale: str
     pupils: int
+
+
+@dataclass(frozen=True)
+class SchoolStocks(SchoolOnDay):
+    """What a school holds on the evaluation day: each indicator's stock in its stock unit
+    (None when nobody has recorded or reported it), its enrolment, and for a nine-year or
+    complete school how many of its pupils are in the junior stage."""
+
     stocks: Mapping[Indicator, int | None]
     junior_pupils: int | None = None
 

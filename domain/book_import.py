@@ -205,10 +205,10 @@ class BookImporter:
             self._by_school[fund_code] = by_school
         return self._by_school[fund_code]
 
-    def _fund_unit(self, code: str) -> str:
-        if code not in self._fund_units:
-            self._fund_units[code] = self.ledger.get_fund(code).unit
-        return self._fund_units[code]
+    def _fund_unit(self, fund_code: str) -> str:
+        if fund_code not in self._fund_units:
+            self._fund_units[fund_code] = self.ledger.get_fund(fund_code).unit
+        return self._fund_units[fund_code]
 
     def _allocation_unit(self, allocation_id: UUID) -> str:
         if allocation_id not in self._allocation_units:

@@ -136,8 +136,8 @@ class Bureau(CommandApplication):
 
     # ------------------------------------------------------ for the commands
 
-    def _school(self, code: str, expected_version: int | None = None) -> School:
-        return self.require(School, School.id_for(code), SchoolNotFound, f"school {code}",
+    def _school(self, school_code: str, expected_version: int | None = None) -> School:
+        return self.require(School, School.id_for(school_code), SchoolNotFound, f"school {school_code}",
                             expected_version)
 
     def _fund(self, fund_code: str, expected_version: int | None = None) -> Fund:

@@ -194,15 +194,15 @@ class PostCommands(Bureau):
         posts = self.find(CountyPosts, CountyPosts.id_for(district))
         return posts if posts is not None else CountyPosts(district=district)
 
-    def _open_school(self, code: str, day: date) -> School:
+    def _open_school(self, school_code: str, day: date) -> School:
         """The school, registered by `day` and not closed on it."""
-        school = self._school(code)
+        school = self._school(school_code)
         registered = school.enrolment_history[0][0]
         if day < registered:
-            msg = f"school {code} was registered on {registered}, after {day}"
+            msg = f"school {school_code} was registered on {registered}, after {day}"
             raise InvalidInput(msg)
         if school.closed_on is not None and school.closed_on <= day:
-            msg = f"school {code} closed on {school.closed_on}"
+            msg = f"school {school_code} closed on {school.closed_on}"
             raise SchoolClosed(msg)
         return school
 

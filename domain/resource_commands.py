@@ -89,10 +89,7 @@ class ResourceCommands(PostCommands):
     ) -> Outcome:
         """Writes devices off (报废)."""
         role = actor.acting_as(Role.OFFICER)
-        kind = check_choice(asset, AssetKind, "asset").value
-        quantity = _check_count(quantity, "quantity", QUANTITY_MAX)
-        value = None if value is None else _check_value(value)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX)
+        kind, quantity, value, reason = _checked_removal(asset, quantity, value, reason)
         params = {"school": school, "asset": kind, "quantity": quantity, "value": value,
                   "reason": reason, "effective_date": effective_date}
 
@@ -112,10 +109,7 @@ class ResourceCommands(PostCommands):
     ) -> Outcome:
         """Moves devices from one school of a county to another: one pair of events."""
         role = actor.acting_as(Role.OFFICER)
-        kind = check_choice(asset, AssetKind, "asset").value
-        quantity = _check_count(quantity, "quantity", QUANTITY_MAX)
-        value = None if value is None else _check_value(value)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX)
+        kind, quantity, value, reason = _checked_removal(asset, quantity, value, reason)
         params = {"from_school": from_school, "to_school": to_school, "asset": kind,
                   "quantity": quantity, "value": value, "reason": reason,
                   "effective_date": effective_date}
@@ -190,6 +184,16 @@ class ResourceCommands(PostCommands):
         if day < spent.spent_on:
             msg = f"the delivery ({day}) cannot come before the spending ({spent.spent_on})"
             raise InvalidInput(msg)
+
+
+def _checked_removal(asset: str, quantity: int, value: int | None, reason: str
+                     ) -> tuple[str, int, int | None, str]:
+    """What leaves a school's stock (written off or moved): which asset, how many, their
+    value when given, and why."""
+    kind = check_choice(asset, AssetKind, "asset").value
+    quantity = _check_count(quantity, "quantity", QUANTITY_MAX)
+    value = None if value is None else _check_value(value)
+    return kind, quantity, value, check_text(reason, "reason", REASON_LENGTH_MAX)
 
 
 def _check_value(value: int) -> int:

@@ -287,10 +287,10 @@ class YearEndCommands:
             return target
         return find_target(fund, next_year())
 
-    def _find_fund(self, code: str, plan: ClosePlan) -> Fund | None:
+    def _find_fund(self, fund_code: str, plan: ClosePlan) -> Fund | None:
         from domain.fund import Fund  # noqa: PLC0415  (fund imports nothing of the close)
 
-        fund_id = Fund.id_for(code)
+        fund_id = Fund.id_for(fund_code)
         if fund_id not in plan.shared:
             found = self.find(Fund, fund_id)
             if found is None:

@@ -92,14 +92,14 @@ def monthly_remaining(db: ViewDatabase, fiscal_year: int, as_of: date | None
     return months
 
 
-def allocation_amounts_as_of(db: ViewDatabase, school: str, fiscal_year: int, as_of: date
+def allocation_amounts_as_of(db: ViewDatabase, school_code: str, fiscal_year: int, as_of: date
                              ) -> dict[str, tuple[int, int]]:
     """Each of a school's allocations: (allocated, spent) by `as_of`, by business date."""
     return {str(allocation): (int(allocated), int(spent)) for allocation, allocated, spent in db.rows(
         "SELECT allocation_id, SUM(CASE WHEN kind = 'allocated' THEN delta ELSE 0 END), "
         "SUM(CASE WHEN kind = 'spent' THEN delta ELSE 0 END) FROM ledger_entries "
         "WHERE school_code = ? AND fiscal_year = ? AND effective_date <= ? "
-        "GROUP BY allocation_id", (school, fiscal_year, as_of.isoformat()))}
+        "GROUP BY allocation_id", (school_code, fiscal_year, as_of.isoformat()))}
 
 
 STATUS_AFTER_EVENT = {"Proposed": "proposed", "Approved": "approved", "Rejected": "rejected",
@@ -179,7 +179,7 @@ def schools_with_balances(db: ViewDatabase, fiscal_year: int, as_of: date | None
     return rows, (rows[-1]["code"] if more else None)
 
 
-def school_as_of(db: ViewDatabase, school: str, as_of: date) -> dict[str, Any]:
+def school_as_of(db: ViewDatabase, school_code: str, as_of: date) -> dict[str, Any]:
     """A school's locale and enrolment as they stood on a day, each with the date it took
     effect: the latest `school_history` row of each kind in effect by then (None before the
     school's first record)."""
@@ -188,7 +188,7 @@ def school_as_of(db: ViewDatabase, school: str, as_of: date) -> dict[str, Any]:
     for kind, day, locale, students in db.rows(
             "SELECT kind, effective_date, locale, students FROM school_history "
             "WHERE school_code = ? AND effective_date <= ? ORDER BY effective_date, position",
-            (school, as_of.isoformat())):
+            (school_code, as_of.isoformat())):
         if kind == "locale":
             stood["locale"], stood["locale_since"] = locale, day
         elif kind == "students":

@@ -14,7 +14,13 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from domain.assets import AssetKind
-from domain.balanced_development import CountyEvaluation, Indicator, SchoolStocks, evaluate_county
+from domain.balanced_development import (
+    CountyEvaluation,
+    Indicator,
+    SchoolOnDay,
+    SchoolStocks,
+    evaluate_county,
+)
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -74,32 +80,27 @@ def county_posts(db: ViewDatabase, district: str, as_of: date) -> CountyPostsVie
                            filled, distributed - filled, schools)
 
 
-def school_posts(db: ViewDatabase, school: str, as_of: date) -> SchoolPosts:
+def school_posts(db: ViewDatabase, school_code: str, as_of: date) -> SchoolPosts:
     approved, filled = db.rows(
         "SELECT COALESCE(SUM(approved_delta), 0), COALESCE(SUM(filled_delta), 0) "
         "FROM post_entries WHERE school_code = ? AND effective_date <= ?",
-        (school, as_of.isoformat()))[0]
-    return SchoolPosts(school, int(approved), int(filled), int(approved) - int(filled))
+        (school_code, as_of.isoformat()))[0]
+    return SchoolPosts(school_code, int(approved), int(filled), int(approved) - int(filled))
 
 
-def school_assets(db: ViewDatabase, school: str, as_of: date) -> list[AssetHolding]:
+def school_assets(db: ViewDatabase, school_code: str, as_of: date) -> list[AssetHolding]:
     held = {asset: (int(q), int(v)) for asset, q, v in db.rows(
         "SELECT asset, SUM(quantity_delta), SUM(value_delta) FROM asset_entries "
         "WHERE school_code = ? AND effective_date <= ? GROUP BY asset",
-        (school, as_of.isoformat()))}
+        (school_code, as_of.isoformat()))}
     return [AssetHolding(kind.value, *held.get(kind.value, (0, 0))) for kind in AssetKind]
 
 
 def latest_reports(db: ViewDatabase, as_of: date, district: str | None = None,
                    school: str | None = None) -> dict[str, ReportedFigures]:
     """Each school's latest report on or before the day (on one day, the later event)."""
-    clauses, params = ["effective_date <= ?"], [as_of.isoformat()]
-    if district is not None:
-        clauses.append("district = ?")
-        params.append(district)
-    if school is not None:
-        clauses.append("school_code = ?")
-        params.append(school)
+    clauses = ["effective_date <= ?", *_scope_where(district, school)]
+    params = [as_of.isoformat(), *_scope_params(district, school)]
     latest: dict[str, ReportedFigures] = {}
     for row in db.dicts(f"SELECT * FROM indicator_reports WHERE {' AND '.join(clauses)} "  # noqa: S608
                         "ORDER BY effective_date, position", params):
@@ -121,30 +122,13 @@ _REPORTED = {Indicator.QUALIFIED_TEACHERS: "qualified_teachers",
              Indicator.SPORTS_AREA: "sports_area_m2"}
 
 
-@dataclass(frozen=True)
-class SchoolOnDay:
-    """A school open on the evaluation day, with the locale and enrolment in force then."""
-
-    code: str
-    name: str
-    district: str
-    level: str
-    locale: str
-    pupils: int
-
-
 def schools_on(db: ViewDatabase, as_of: date, district: str | None = None,
                school: str | None = None) -> list[SchoolOnDay]:
     """The schools registered by the day and not closed on it (from the books' catalogue)."""
     day = as_of.isoformat()
-    clauses = ["registered_on <= ?", "(closed_on IS NULL OR closed_on > ?)"]
-    params: list[Any] = [day, day]
-    if district is not None:
-        clauses.append("district = ?")
-        params.append(district)
-    if school is not None:
-        clauses.append("school_code = ?")
-        params.append(school)
+    clauses = ["registered_on <= ?", "(closed_on IS NULL OR closed_on > ?)",
+               *_scope_where(district, school)]
+    params: list[Any] = [day, day, *_scope_params(district, school)]
     schools = db.dicts("SELECT school_code, name, district, level FROM schools "  # noqa: S608
                        f"WHERE {' AND '.join(clauses)} ORDER BY school_code", params)
     history: dict[tuple[str, str], tuple[str, int, Any]] = {}
@@ -199,9 +183,14 @@ def school_stocks(db: ViewDatabase, as_of: date, district: str | None = None,
     return stocks_of(db, as_of, schools_on(db, as_of, district, school), district)
 
 
+def _scope_where(district: str | None, school: str | None) -> list[str]:
+    """The clauses that narrow a read to one county-level unit and/or one school."""
+    return ((["district = ?"] if district is not None else [])
+            + (["school_code = ?"] if school is not None else []))
+
+
 def _scope(alias: str, district: str | None, school: str | None) -> str:
-    return ((f" AND {alias}.district = ?" if district is not None else "")
-            + (f" AND {alias}.school_code = ?" if school is not None else ""))
+    return "".join(f" AND {alias}.{clause}" for clause in _scope_where(district, school))
 
 
 def _scope_params(district: str | None, school: str | None) -> list[str]:
