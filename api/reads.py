@@ -9,19 +9,33 @@ succeed shortly. A position beyond the last event written is a client mistake (4
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, is_dataclass
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from api.problems import ApiProblem
 from api.settings import Settings
+from projections.database import ViewDatabase
 
 PAGE_SIZE_MAX = 1000
 POSITION_MAX = 2**62
 CURSOR_LENGTH_MAX = 500
 VIEWS_RETRY_AFTER_SECONDS = 1
 
+
+def own_views_db(request: Request) -> Iterator[ViewDatabase]:
+    """A views connection of this request's own, closed once it is answered: a long read (a
+    dashboard page, a verification streaming the whole store) holds none of the shared ones."""
+    db = ViewDatabase.open(request.app.state.settings)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+ViewsDb = Annotated[ViewDatabase, Depends(own_views_db)]
 MinPosition = Annotated[
     int | None,
     Query(ge=0, le=POSITION_MAX,

@@ -6,13 +6,12 @@ which fiscal year and as-of day, and the rendering of a template with all of tha
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -25,6 +24,7 @@ from api.dashboard.i18n import (
     translate,
     translate_value,
 )
+from api.reads import ViewsDb  # noqa: F401  (the pages' dependency: a views connection of their own)
 from domain.actors import Actor, Role
 from domain.errors import LedgerError, UnknownToken
 from domain.ledger import FundLedger, bureau_today
@@ -71,15 +71,6 @@ def _money(amount: int | None, unit: str = "CNY") -> str:
 templates.env.filters["money"] = _money
 
 
-def _views_db(request: Request) -> Iterator[ViewDatabase]:
-    db = ViewDatabase.open(request.app.state.settings)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-ViewsDb = Annotated[ViewDatabase, Depends(_views_db)]
 AsOf = Annotated[str, Query(max_length=10)]
 
 

@@ -10,10 +10,11 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
-from api.auth import Ledger, Officer, Reader, require_school
+from api.auth import Ledger, Officer, Reader
 from api.commands import IdempotencyKey, execute
-from api.reads import MinPosition, queries_of, views_at
+from api.reads import MinPosition
 from api.schemas import CODE_PATTERN, Code, Command, IsoDate, Reason
+from api.stock_reads import school_stock_snapshot
 from api.strict_json import StrictJsonRoute
 from domain.assets import AssetKind
 from domain.limits import AMOUNT_MINOR_MAX, CODE_LENGTH_MAX
@@ -110,13 +111,8 @@ def transfer(body: TransferAssets, actor: Officer, ledger: Ledger, request: Requ
 def holdings(code: SchoolCode, actor: Reader, request: Request, as_of: AsOf = None,
              min_position: MinPosition = None) -> SchoolAssetsPublic:
     """What a school holds, quantity and value in fen, as of a day."""
-    require_school(actor, code)
-    request.app.state.ledger.get_school(code)  # 404 for an unknown school
-    views = views_at(request, min_position) if min_position else queries_of(request)
-    day = as_of or request.app.state.ledger.today()
-    db = views.stocks_db()
-    with db.snapshot():
-        position = views.position()
+    with school_stock_snapshot(request, actor, code, as_of, min_position) as (
+            _, day, position, db):
         held = school_assets(db, code, day)
     return SchoolAssetsPublic(school=code, as_of=day, position=position,
                               holdings=[Holding(**vars(h)) for h in held])

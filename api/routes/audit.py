@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
 
@@ -22,7 +22,7 @@ from api.auth import Auditor
 from api.commands import IdempotencyKey
 from api.export_jobs import ExportJobs
 from api.problems import ApiProblem
-from api.reads import POSITION_MAX, MinPosition, queries_of, views_at
+from api.reads import POSITION_MAX, MinPosition, ViewsDb, queries_of, views_at
 from api.settings import Settings
 from api.strict_json import StrictJsonRoute
 from domain.errors import InvalidInput, NotFound
@@ -74,7 +74,9 @@ class VerifyAnswer(BaseModel):
     pending: int
 
 
-class DigestAnswer(BaseModel):
+class Digest(BaseModel):
+    """A signed digest of the journal's head, as projections/digests.py makes it."""
+
     algorithm: str
     position: int
     head_hash: str
@@ -82,19 +84,10 @@ class DigestAnswer(BaseModel):
     signed_at: str
     public_key: str
     signature: str
+
+
+class DigestAnswer(Digest):
     public_key_pem: str
-
-
-def _views_db(request: Request) -> Iterator[ViewDatabase]:
-    """A connection of this request's own: verifying streams the whole store."""
-    db = ViewDatabase.open(request.app.state.settings)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-ViewsDb = Annotated[ViewDatabase, Depends(_views_db)]
 
 
 AfterPosition = Annotated[int, Query(ge=0, le=POSITION_MAX,
@@ -159,14 +152,7 @@ def take_digest(actor: Auditor, request: Request, db: ViewsDb) -> DigestAnswer:
     return DigestAnswer(**digest.__dict__, public_key_pem=pem)
 
 
-class SignedDigest(BaseModel):
-    algorithm: str
-    position: int
-    head_hash: str
-    events: int
-    signed_at: str
-    public_key: str
-    signature: str
+class SignedDigest(Digest):
     signed_by: str
 
 

@@ -18,11 +18,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, StrictInt
 
 from api import problems
-from api.auth import Ledger, Officer, Reader, require_school, visible_to
+from api.auth import Ledger, Officer, Reader, visible_to
 from api.commands import IdempotencyKey, execute
 from api.indicator_import import import_reports
 from api.reads import MinPosition, queries_of, views_at
 from api.schemas import CODE_PATTERN, Command, IsoDate
+from api.stock_reads import school_stock_snapshot
 from api.strict_json import StrictJsonRoute
 from domain.balanced_development import (
     DEFINITIONS,
@@ -221,13 +222,8 @@ def balanced_development(
 def school_indicators(code: SchoolCode, actor: Reader, request: Request, as_of: AsOf = None,
                       min_position: MinPosition = None) -> SchoolIndicators:
     """A school's seven indicators as of a day, each against its national value."""
-    require_school(actor, code)
-    request.app.state.ledger.get_school(code)  # 404 for an unknown school
-    views = views_at(request, min_position) if min_position else queries_of(request)
-    day = as_of or request.app.state.ledger.today()
-    db = views.stocks_db()
-    with db.snapshot():
-        position = views.position()
+    with school_stock_snapshot(request, actor, code, as_of, min_position) as (
+            _, day, position, db):
         stocks = school_stocks(db, day, school=code).get(code)
         report = latest_reports(db, day, school=code).get(code)
     parts = parts_of(stocks) if stocks is not None else []

@@ -46,7 +46,9 @@ class RowErrorPublic(BaseModel):
     column: str | None
 
 
-class ImportPublic(BaseModel):
+class ImportSummary(BaseModel):
+    """One import in the history: what, who, when, how it ended (its bad rows: GET /{id})."""
+
     id: str
     kind: str
     status: Literal["applied", "rejected"]
@@ -58,6 +60,9 @@ class ImportPublic(BaseModel):
     applied: int
     bad_rows: int
     position: int
+
+
+class ImportPublic(ImportSummary):
     sha256: str
     errors: list[RowErrorPublic]
     idempotency_key: str | None
@@ -143,22 +148,6 @@ def template(_: Reader, kind: ImportKind,
     """A CSV with the header row and one example row (UTF-8 with BOM, as Excel expects)."""
     return Response(template_csv(kind, lang).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'})
-
-
-class ImportSummary(BaseModel):
-    """One import in the history: what, who, when, how it ended (its bad rows: GET /{id})."""
-
-    id: str
-    kind: str
-    status: Literal["applied", "rejected"]
-    filename: str
-    actor: str
-    started_at: str
-    finished_at: str
-    rows: int
-    applied: int
-    bad_rows: int
-    position: int
 
 
 class ImportHistory(BaseModel):

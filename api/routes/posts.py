@@ -10,10 +10,11 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
-from api.auth import Approver, Ledger, Officer, Reader, require_school, require_unscoped, visible_to
+from api.auth import Approver, Ledger, Officer, Reader, require_unscoped, visible_to
 from api.commands import IdempotencyKey, execute
 from api.reads import MinPosition, queries_of, views_at
 from api.schemas import CODE_PATTERN, Code, Command, IsoDate, OptionalReason, Reason
+from api.stock_reads import school_stock_snapshot
 from api.strict_json import StrictJsonRoute
 from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
 from domain.post_commands import DOCUMENT_LENGTH_MAX, POSTS_MAX
@@ -181,13 +182,8 @@ def record_departures(code: SchoolCode, body: StaffChange, actor: Officer, ledge
 def get_school_posts(code: SchoolCode, actor: Reader, request: Request, as_of: AsOf = None,
                      min_position: MinPosition = None) -> SchoolPostsAnswer:
     """A school's approved, filled and vacant posts as of a day."""
-    require_school(actor, code)
-    school = request.app.state.ledger.get_school(code)  # 404 for an unknown school
-    views = views_at(request, min_position) if min_position else queries_of(request)
-    day = as_of or request.app.state.ledger.today()
-    db = views.stocks_db()
-    with db.snapshot():
-        position = views.position()
+    with school_stock_snapshot(request, actor, code, as_of, min_position) as (
+            school, day, position, db):
         found = school_posts(db, code, day)
     return SchoolPostsAnswer(**vars(found), district=school.district, as_of=day,
                              position=position)

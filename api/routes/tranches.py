@@ -8,14 +8,15 @@ nothing; with `preview: false` it proposes all of them as one batch at one posit
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from api.auth import Approver, Ledger, Officer, Reader, require_unscoped
 from api.commands import IdempotencyKey, etag
@@ -23,7 +24,15 @@ from api.schemas import Code, Command, IsoDate, Reason
 from api.strict_json import StrictJsonRoute
 from domain.formula_funding import FormulaFunding
 from domain.ledger import Outcome
-from domain.tranche import SHARE_DEFAULT, Semester, Tranche, TrancheNotFound, TranchePlan, plain
+from domain.tranche import (
+    SHARE_DEFAULT,
+    FormulaLine,
+    Semester,
+    Tranche,
+    TrancheNotFound,
+    TranchePlan,
+    plain,
+)
 from domain.units import money_text
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/tranches", tags=["formula funding"])
@@ -58,25 +67,22 @@ class RejectTranche(Command):
     effective_date: IsoDate | None = None
 
 
-class LinePublic(BaseModel):
-    school: str
-    level: str
-    pupils: int
-    teaching_points: list[str]
-    counted_pupils: int
-    boarders: int
-    special_needs: int
-    rate: int
-    boarder_addition: int
-    special_needs_addition: int
-    small_school_floor: int
-    document: str
-    annual: int
-    share: str
-    exact: str = Field(description="annual × share before rounding, in fen (exact decimal)")
-    amount: int
-    rounding: str = Field(description="amount − exact, in fen")
-    allocation: UUID | None = None
+def _line_fields() -> dict[str, Any]:
+    """A tranche line's fields are the domain's `FormulaLine` (one definition of what a line
+    says), two of them described for the API's readers, plus the allocation it proposed."""
+    described = {
+        "exact": "annual × share before rounding, in fen (exact decimal)",
+        "rounding": "amount − exact, in fen"}
+    hints = get_type_hints(FormulaLine)
+    found: dict[str, Any] = {
+        f.name: (hints[f.name], Field(description=described[f.name]) if f.name in described
+                 else ...)
+        for f in fields(FormulaLine)}
+    found["allocation"] = (UUID | None, None)
+    return found
+
+
+LinePublic = create_model("LinePublic", **_line_fields())
 
 
 class PreviewPublic(BaseModel):
