@@ -29,7 +29,7 @@ from eventsourcing.application import (
     project_aggregate,
 )
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 
 from domain.actors import Actor, Role, Stamp
 from domain.errors import ConcurrencyConflict, LedgerError
@@ -48,7 +48,7 @@ from domain.snapshot_seal import (
     load_or_create_key,
 )
 from domain.terms import ERRORS_ZH
-from domain.transcodings import DateAsISO, StampAsDict
+from domain.transcodings import DateAsISO, FastJSONTranscoder, StampAsDict
 from domain.unit_of_work import (
     A,
     Batch,
@@ -86,6 +86,16 @@ class CommandApplication(Application[UUID]):
         key = load_or_create_key(Path(path)) if path else secrets.token_bytes(KEY_BYTES)
         return SealedSnapshotStore(self.mapper, self.factory.aggregate_recorder(purpose="snapshots"),
                                    key)
+
+    def construct_transcoder(self) -> Transcoder:
+        """The library's JSON transcoder reading with orjson (domain/transcodings.py), unless
+        the environment names another transcoder."""
+        transcoder = self.factory.transcoder()
+        if type(transcoder) is JSONTranscoder:
+            transcoder = FastJSONTranscoder()
+        if isinstance(transcoder, JSONTranscoder):
+            self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -112,10 +112,9 @@ _OPENING_AMOUNT_EVENTS = frozenset({"Allocation.Approved", "Expenditure.Reversed
 
 
 def _known_entities(db: ViewDatabase, entity_ids: set[str]) -> Known:
-    ids = sorted(entity_ids)
-    found = db.rows(f"SELECT entity_id, unit, amount FROM {ENTITIES_TABLE} "  # noqa: S608
-                    f"WHERE entity_id IN ({db.dialect.marks(len(ids))})", ids)
-    return {entity_id: (unit, amount) for entity_id, unit, amount in found}
+    found = db.dicts_in(f"SELECT entity_id, unit, amount FROM {ENTITIES_TABLE} "  # noqa: S608
+                        "WHERE entity_id IN ({marks})", entity_ids)
+    return {row["entity_id"]: (row["unit"], row["amount"]) for row in found}
 
 
 def _flatten(item: PageEvent, entity_id: str, chain_link: bytes, known: Known

@@ -100,11 +100,9 @@ class StocksView(OwnTables):
             elif kind.startswith(_OWNED):
                 wanted.add(str(item.event.originator_id))
         wanted -= owners.keys()
-        for chunk in _chunks(sorted(wanted)):
-            for originator, district, school in db.rows(
-                    f"SELECT originator_id, district, school_code FROM stock_owners "  # noqa: S608
-                    f"WHERE originator_id IN ({', '.join('?' * len(chunk))})", chunk):
-                owners[originator] = (district, school)
+        for row in db.dicts_in("SELECT originator_id, district, school_code FROM stock_owners "
+                               "WHERE originator_id IN ({marks})", wanted):
+            owners[row["originator_id"]] = (row["district"], row["school_code"])
         posts: list[tuple[Any, ...]] = []
         assets: list[tuple[Any, ...]] = []
         reports: list[tuple[Any, ...]] = []
@@ -125,10 +123,6 @@ class StocksView(OwnTables):
         db.executemany(INSERT_ASSET, assets)
         db.executemany(INSERT_REPORT, reports)
         db.executemany(UPSERT_MOVE, list(moves.values()))
-
-
-def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
-    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 def _entry(kind: str, e: Any, district: str, school: str,  # noqa: PLR0911  (one answer per event)
