@@ -9,7 +9,7 @@ with its own `router`, listed here.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from api.dashboard import (
     audit,
@@ -22,10 +22,12 @@ from api.dashboard import (
     session,
 )
 from api.dashboard.workplace import pages as workplace
+from api.dashboard.workplace.csrf import csrf_guard
 
 PAGE_MODULES = (session, books, reports, changes, periods, audit, findings_page, imports,
                 workplace)
 
-router = APIRouter()
+# Every POST of every page proves it comes from a page of a live session (workplace/csrf.py).
+router = APIRouter(dependencies=[Depends(csrf_guard)])
 for _module in PAGE_MODULES:
     router.include_router(_module.router)

@@ -13,12 +13,13 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.dashboard.i18n import translate
 from api.dashboard.pages import ViewsDb, _actor, _language, _render, _to_login
+from api.dashboard.workplace.csrf import csrf_guard
 from domain.actors import Role
 from domain.enrolment_snapshot import EnrolmentSnapshot
 from domain.errors import LedgerError
@@ -26,7 +27,8 @@ from domain.formula_funding import FormulaFunding
 from domain.tranche import TranchePlan
 from projections import export_files
 
-router = APIRouter(prefix="/dashboard/tranches", include_in_schema=False)
+router = APIRouter(prefix="/dashboard/tranches", include_in_schema=False,
+                   dependencies=[Depends(csrf_guard)])
 FIELD_LENGTH_MAX = 200
 XLSX_COLUMNS = ("school", "level", "pupils", "teaching_points", "counted_pupils", "boarders",
                 "special_needs", "rate", "boarder_addition", "special_needs_addition",

@@ -12,8 +12,14 @@ from tests.api.test_formula_funding import _bureau
 
 
 def _as(api: Api, role: str) -> None:
+    """Logged in through the login form: a session, whose CSRF token the forms carry."""
     api.client.cookies.clear()
-    api.client.cookies.set("fundledger_token", api.tokens[role], path="/dashboard")
+    assert api.client.post("/dashboard/login", data={"token": api.tokens[role]},
+                           follow_redirects=False).status_code == 303
+
+
+def _csrf(page: str) -> str:
+    return page.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]
 
 
 def test_an_officer_previews_downloads_and_proposes_and_an_approver_approves(api: Api) -> None:
@@ -32,7 +38,9 @@ def test_an_officer_previews_downloads_and_proposes_and_an_approver_approves(api
     by_school = {r[0]: r for r in rows[2:5]}
     assert by_school["XZ-P-2"][15] == 40_000_00  # amount, in fen
     plan = page.text.split('name="plan" value="')[1].split('"')[0]
-    proposed = api.client.post("/dashboard/tranches", data={**query, "plan": plan},
+    assert api.client.post("/dashboard/tranches", data={**query, "plan": plan}).status_code == 403
+    proposed = api.client.post("/dashboard/tranches",
+                               data={**query, "plan": plan, "csrf_token": _csrf(page.text)},
                                follow_redirects=False)
     assert proposed.status_code == 303
     location = proposed.headers["location"]
@@ -42,6 +50,7 @@ def test_an_officer_previews_downloads_and_proposes_and_an_approver_approves(api
     _as(api, "approver")
     shown = api.client.get(location)
     assert 'id="tranche-approve"' in shown.text and "待审批" in shown.text
-    decided = api.client.post(f"{location}/approve", data={"exclude": "XZ-J-1=人数待核"},
+    decided = api.client.post(f"{location}/approve", data={"exclude": "XZ-J-1=人数待核",
+                                                           "csrf_token": _csrf(shown.text)},
                               follow_redirects=True)
     assert "已批准" in decided.text and "XZ-J-1: 人数待核" in decided.text

@@ -11,6 +11,7 @@ from domain.units import money_text
 from tests.api.conftest import FISCAL_YEAR, Api
 from tests.api.workplace_client import (
     field_error,
+    hidden,
     log_in,
     open_form,
     submit,
@@ -154,3 +155,24 @@ def test_a_spreadsheet_with_errors_shows_them_beside_its_rows_and_writes_nothing
     again = api.client.post("/dashboard/work/import", data=fresh,
                             files={"file": ("may.csv", good, "text/csv")})
     assert written_position(again.text) == position and _events(api) == position
+
+
+def test_every_state_changing_dashboard_request_needs_the_sessions_csrf_token(api: Api) -> None:
+    """Not only the workplace's: the import, the digest, the export job, a tranche's decision
+    and logout are refused 403 without the token, before anything runs."""
+    log_in(api, "officer")
+    page = api.client.get("/dashboard/imports").text
+    csrf = hidden(page, "csrf_token")
+    before = _events(api)
+    for path in ("/dashboard/imports", "/dashboard/audit/digests", "/dashboard/audit/jobs",
+                 f"/dashboard/tranches/{'0' * 8}-0000-0000-0000-{'0' * 12}/approve",
+                 "/dashboard/tranches", "/dashboard/logout"):
+        refused = api.client.post(path, data={"csrf_token": "forged"}, follow_redirects=False)
+        assert refused.status_code == 403, path
+        assert "csrf_refused" in refused.text
+    assert _events(api) == before
+    out = api.client.post("/dashboard/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    # With no live session a POST is refused too: an expired session writes nothing.
+    api.client.cookies.set("fundledger_token", api.tokens["officer"], path="/dashboard")
+    assert api.client.post("/dashboard/imports", data={"csrf_token": csrf}).status_code == 403

@@ -126,3 +126,28 @@ def test_every_change_kind_is_named_in_both_languages() -> None:
     missing = sorted(kind for kind in CHANGE_KINDS if kind not in LABELS)
     assert not missing
     assert all(LABELS[kind][0] != LABELS[kind][1] for kind in CHANGE_KINDS)
+
+
+def test_the_year_end_page_previews_carry_over_and_surplus_and_proposes_the_close(
+        funded: dict, api: Api) -> None:
+    """Operating money's remainder is carried over (结转), a project's recovered (结余): the
+    page shows each allocation's fate before anyone closes; the close itself is pending."""
+    api.fund("FAC-1", category="facilities", expenditure_classes=["construction"])
+    project = api.allocation(fund="FAC-1", amount=20_000_00)
+    _wait_views(api)
+    log_in(api, "approver")
+    page = api.client.get("/dashboard/work/year-end", params={"fund": "PUB-1"}).text
+    assert re.findall(r'data-disposition="(\w+)"', page) == ["carry_over"]
+    assert "48,800.00 元" in page  # 50,000.00 allocated, 1,200.00 spent
+    assert 'id="month-end-missing"' in page
+    page = api.client.get("/dashboard/work/year-end", params={"fund": "FAC-1"}).text
+    assert re.findall(r'data-disposition="(\w+)"', page) == ["surplus"]
+    assert project["id"] in page
+    guard = {"csrf_token": hidden(page, "csrf_token"), "idempotency_key": hidden(page, "idempotency_key")}
+    before = api.ledger.last_position()
+    proposed = api.client.post("/dashboard/work/year-end/FAC-1/close", data={**guard, "reason": "年终"})
+    assert proposed.status_code == 200 and "等待另一位审批人批准" in proposed.text
+    assert api.ledger.last_position() > before
+    pending = api.ok(api.get("reader", "/v1/changes", status="pending",
+                             min_position=api.ledger.last_position()))["items"]
+    assert [c["kind"] for c in pending] == ["fund_close"]  # applied only when another approves

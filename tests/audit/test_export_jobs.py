@@ -160,11 +160,16 @@ def test_only_auditors_start_or_read_export_jobs(api: Api) -> None:
 
 
 def test_the_dashboard_runs_the_journal_export_as_a_job_with_its_progress_page(api: Api) -> None:
-    api.client.cookies.set("fundledger_token", api.tokens["auditor"])
+    login = api.client.post("/dashboard/login", data={"token": api.tokens["auditor"]},
+                            follow_redirects=False)
+    assert login.status_code == 303  # a session, whose CSRF token every form carries
     audit = api.client.get("/dashboard/audit")
     assert 'id="journal-export-form"' in audit.text
+    csrf = audit.text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert api.client.post("/dashboard/audit/jobs", data={"kind": "journal", "format": "csv",
+                                                          "year": "2025"}).status_code == 403
     started = api.client.post("/dashboard/audit/jobs", data={"kind": "journal", "format": "csv",
-                                                             "year": "2025"},
+                                                             "year": "2025", "csrf_token": csrf},
                               follow_redirects=False)
     assert started.status_code == 303
     page_path = started.headers["location"]
@@ -178,7 +183,8 @@ def test_the_dashboard_runs_the_journal_export_as_a_job_with_its_progress_page(a
     assert file.status_code == 200 and file.content.startswith(b"\xef\xbb\xbfposition,")
     assert api.client.get("/dashboard/audit/jobs/nope").status_code == 404
     assert api.client.post("/dashboard/audit/jobs", data={"kind": "ledger", "format": "csv",
-                                                          "year": "2025"}).status_code == 404
+                                                          "year": "2025", "csrf_token": csrf}
+                           ).status_code == 404
     api.client.cookies.set("fundledger_token", api.tokens["other"])
     assert api.client.get(page_path).status_code == 404  # another auditor's job
     assert api.client.get(f"{page_path}/file").status_code == 404

@@ -11,9 +11,10 @@ from api.dashboard.workplace import (
     record_actions,
     records,
     sheet_import,
+    year_end,
 )
 
 router = APIRouter()
 for part in (home.router, officer_forms.router, records.router, record_actions.router,
-             queue.router, sheet_import.router):
+             queue.router, sheet_import.router, year_end.router):
     router.include_router(part)
