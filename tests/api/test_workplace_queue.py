@@ -139,7 +139,7 @@ def test_the_year_end_page_previews_carry_over_and_surplus_and_proposes_the_clos
     page = api.client.get("/dashboard/work/year-end", params={"fund": "PUB-1"}).text
     assert re.findall(r'data-disposition="(\w+)"', page) == ["carry_over"]
     assert "48,800.00 元" in page  # 50,000.00 allocated, 1,200.00 spent
-    assert 'id="month-end-missing"' in page
+    assert 'href="/dashboard/periods"' in page
     page = api.client.get("/dashboard/work/year-end", params={"fund": "FAC-1"}).text
     assert re.findall(r'data-disposition="(\w+)"', page) == ["surplus"]
     assert project["id"] in page
@@ -151,3 +151,11 @@ def test_the_year_end_page_previews_carry_over_and_surplus_and_proposes_the_clos
     pending = api.ok(api.get("reader", "/v1/changes", status="pending",
                              min_position=api.ledger.last_position()))["items"]
     assert [c["kind"] for c in pending] == ["fund_close"]  # applied only when another approves
+    page = api.client.get("/dashboard/work/year-end").text
+    guard = {"csrf_token": hidden(page, "csrf_token"), "idempotency_key": hidden(page, "idempotency_key")}
+    early = api.client.post("/dashboard/work/year-end/month-close",
+                            data={**guard, "month": f"{FISCAL_YEAR + 1}-01"})
+    assert early.status_code == 409 and "未写入" in early.text  # the month is not over
+    month = api.client.post("/dashboard/work/year-end/month-close",
+                            data={**guard, "month": f"{FISCAL_YEAR - 1}-12"})
+    assert month.status_code == 200 and "等待另一位审批人批准" in month.text

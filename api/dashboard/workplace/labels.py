@@ -95,9 +95,12 @@ WORKPLACE_LABELS: dict[str, tuple[str, str]] = {
     "disposition": ("处理方式", "Disposition"),
     "carry_over_to": ("结转至", "Carried to"),
     "propose_year_close": ("提出年终关账", "Propose the year-end close"),
-    "month_end_missing": ("月末结账页面尚未提供（月末结账功能仍在开发中）。",
-                          "The month-end close page is not here yet (the month-end close is "
-                          "still being built)."),
+    "propose_month_close": ("提出月末结账", "Propose the month-end close"),
+    "month_to_close": ("结账月份（YYYY-MM）", "Month to close (YYYY-MM)"),
+    "month_close_hint": ("月末结账是两人变更：另一位审批人批准后，该月业务日期的记账一律拒绝。",
+                         "The month-end close is a two-person change: once another approver "
+                         "approves it, nothing dated in that month is written."),
+    "period_close": ("月末结账", "Close a month"),
     "allocation_adjust": ("调整拨款", "Adjust an allocation"),
     "allocation_transfer": ("划转拨款", "Transfer an allocation"),
     "allocation_cancel": ("撤销拨款", "Cancel an allocation"),

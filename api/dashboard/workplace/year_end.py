@@ -3,9 +3,11 @@ each approved allocation's remainder — carried over (结转, same purpose) or 
 by the domain's own rule (domain/dispositions.py `decide`, the fund's default choice), and
 the approver's form to propose the close, a two-person change another approver applies.
 
-The month-end close is not here: it is being built (issue 16) and has no command yet.
+The month-end close (月结, domain/periods.py) is proposed here too, with the command the API
+route calls; the closed months are listed on /dashboard/periods.
 
 GET /dashboard/work/year-end?fund= · POST /dashboard/work/year-end/{code}/close
+POST /dashboard/work/year-end/month-close
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from api.dashboard.i18n import translate
 from api.dashboard.pages import ViewsDb
 from api.dashboard.workplace import context, submission
 from api.routes.funds import fund_codes_of_year
+from api.routes.periods import ClosePeriod
 from api.schemas.funds import CloseFund
 from domain.actors import Role
 from domain.dispositions import Choice, decide, is_money
@@ -30,6 +33,8 @@ from domain.ledger import Outcome
 router = APIRouter(prefix="/dashboard/work/year-end", include_in_schema=False)
 ROWS_SHOWN_MAX = 1_000  # the views answer at most this many rows a page
 CLOSE = submission.FormRules(CloseFund, Role.APPROVER)
+CLOSE_MONTH = submission.FormRules(ClosePeriod, Role.APPROVER)
+MONTH_TEXT_LENGTH = 7  # YYYY-MM
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,29 @@ def year_end(request: Request, db: ViewsDb,
     if isinstance(who, Response):
         return who
     return _page(request, db, who, fund.strip())
+
+
+@router.post("/month-close")
+async def propose_month_close(request: Request, db: ViewsDb) -> Response:
+    """The approver's proposal to close a month (月结): pending until another approver applies
+    it; the ledger refuses a month not over, closed already, or with changes pending in it."""
+    form = await request.form()
+    month = str(form.get("month", ""))[:MONTH_TEXT_LENGTH]
+
+    def show_again(who: context.Worker, values: dict[str, Any], key: str,
+                   errors: dict[str, str], problem: str, detail: str, status: int) -> Response:
+        return _page(request, db, who, "", status, key=key, values={**values, "month": month},
+                     errors=errors, problem=problem, problem_detail=detail)
+
+    def written(who: context.Worker, outcome: Outcome, key: str) -> Response:
+        links = [(translate("periods", who.language), "/dashboard/periods"),
+                 (translate("queue", who.language), "/dashboard/work/queue")]
+        return context.written(request, who, db, outcome, "propose_month_close", links, key,
+                               pending=True)
+
+    return await submission.submit(
+        request, db, CLOSE_MONTH, lambda ledger, who, body, key: ledger.close_period(
+            who.actor, month, **body.model_dump(), idempotency_key=key), show_again, written)
 
 
 @router.post("/{code}/close")
