@@ -176,3 +176,22 @@ def test_every_state_changing_dashboard_request_needs_the_sessions_csrf_token(ap
     # With no live session a POST is refused too: an expired session writes nothing.
     api.client.cookies.set("fundledger_token", api.tokens["officer"], path="/dashboard")
     assert api.client.post("/dashboard/imports", data={"csrf_token": csrf}).status_code == 403
+
+
+def test_every_workplace_page_has_every_label_in_both_languages(funded: dict, api: Api) -> None:
+    allocation, expenditure = funded["allocation"]["id"], funded["expenditure"]["id"]
+    paths = ["/dashboard/work", "/dashboard/work/register-school", "/dashboard/work/open-fund",
+             "/dashboard/work/propose-allocation", "/dashboard/work/record-expenditure",
+             "/dashboard/work/import", f"/dashboard/work/allocations/{allocation}",
+             f"/dashboard/work/expenditures/{expenditure}", "/dashboard/work/funds/PUB-1",
+             "/dashboard/work/search?q=V-0001"]
+    approver_paths = ["/dashboard/work/queue", "/dashboard/work/year-end?fund=PUB-1"]
+    for role, shown in (("officer", paths), ("approver", approver_paths)):
+        log_in(api, role)
+        for language in ("zh", "en"):
+            api.client.cookies.set("fundledger_lang", language, path="/dashboard")
+            for path in shown:
+                page = api.client.get(path)
+                assert page.status_code == 200, (path, page.status_code)
+                assert "⟦" not in page.text, (path, re.findall(r"⟦\w+⟧", page.text))
+                assert f'lang="{"zh-CN" if language == "zh" else "en"}"' in page.text
