@@ -253,3 +253,22 @@ def verify_journal(db: ViewDatabase, progress: Progress | None = None, after: in
 def event_table(db: ViewDatabase) -> EventTable:
     """The ledger's stored events, read raw on the views' connection (same file or schema)."""
     return EventTable(db.connection, events_table_name(db), is_sqlite=not db.is_postgres)
+
+
+def late_entries(db: ViewDatabase, events: Sequence[str], first_day: date, last_day: date,
+                 position_max: int, days_min: int) -> list[dict[str, Any]]:
+    """Entries of these kinds dated within [first_day, last_day], at most at `position_max`,
+    recorded more than `days_min` days after their effective date (the bureau's calendar day
+    of the UTC record time, China Standard Time), each with `days_late`, oldest first."""
+    if db.is_postgres:
+        late = ("((recorded_at::timestamptz AT TIME ZONE 'Asia/Shanghai')::date "
+                "- effective_date::date)")
+    else:
+        late = "CAST(julianday(date(recorded_at, '+8 hours')) - julianday(effective_date) AS INTEGER)"
+    marks = ", ".join("?" * len(events))
+    return db.dicts(
+        f"SELECT position, recorded_at, actor, actor_role, entity_type, entity_id, event, "  # noqa: S608
+        f"amount, unit, effective_date, {late} AS days_late FROM {JOURNAL_TABLE} "
+        f"WHERE event IN ({marks}) AND effective_date >= ? AND effective_date <= ? "
+        f"AND position <= ? AND {late} > ? ORDER BY position",
+        (*events, first_day.isoformat(), last_day.isoformat(), position_max, days_min))

@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import random
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
@@ -33,6 +34,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.actors import Actor, Role, Stamp
 from domain.balanced_development import CV_THRESHOLD, Indicator, cv_squared
+from domain.clock import office_hours, recording_clock
 from domain.expenditure import Expenditure, VoucherNumber
 from projections.database import ViewDatabase
 from projections.findings import as_of
@@ -63,6 +65,7 @@ INJECTED_FUNDS: dict[str, tuple[str, str]] = {
     "PROJECTS": ("XM-XSWX", "校舍维修改造项目资金"),
     "VENDORS": ("ZB-YQGZ", "教学仪器设备购置资金"),
     "YEAREND": ("ZB-NMZJ", "年末追加教学设备经费"),
+    "LATE": ("ZB-JXFZ", "教学辅助设备补助资金"),
     "EQUITY": ("JH-GYJF", "义务教育均衡发展补助公用经费"),
 }
 
@@ -83,7 +86,8 @@ DEFAULT_RATES: dict[str, float] = {
     "difference_coefficient": 0.0,  # one county: see COUNTS
 }
 SURGE_PIECES_MIN = 5  # enough purchases for the surge rules to judge the school and the fund
-COUNTS: dict[str, int] = {"consecutive_invoices": 3, "split_purchase": 2, "difference_coefficient": 1}
+COUNTS: dict[str, int] = {"consecutive_invoices": 3, "split_purchase": 2, "difference_coefficient": 1,
+                          "backdated_entry": 3}
 VENDORS = (
     "徐州鸿达商贸有限公司",
     "江苏恒远教学设备有限公司",
@@ -105,8 +109,9 @@ def approve_as(ledger: FundLedger, allocation_id: UUID, *, actor_id: str, role: 
     allocation: Allocation = ledger.repository.get(allocation_id)
     fund: Fund = ledger.repository.get(allocation.fund_id)
     stamp = Stamp(actor_id, role, day, None, LEGACY_REASON)
-    allocation._approve(stamp=stamp)
-    fund.commit(allocation.id, allocation.allocated, stamp)
+    with recording_clock(office_hours(day)):
+        allocation._approve(stamp=stamp)
+        fund.commit(allocation.id, allocation.allocated, stamp)
     recordings = ledger.save(allocation, fund)
     return recordings[0].notification.id
 
@@ -127,6 +132,16 @@ def record_legacy_expenditure(
     allocation: Allocation = ledger.repository.get(allocation_id)
     stamp = Stamp("legacy.import", Role.OFFICER.value, spent_on, None, LEGACY_REASON)
     expenditure_id = uuid4()
+    with recording_clock(office_hours(spent_on)):
+        return _save_legacy_expenditure(ledger, allocation, expenditure_id, stamp, amount=amount,
+                                        payee=payee, voucher=voucher,
+                                        economic_class=economic_class)
+
+
+def _save_legacy_expenditure(ledger: FundLedger, allocation: Allocation, expenditure_id: UUID,
+                             stamp: Stamp, *, amount: int, payee: str, voucher: str,
+                             economic_class: str) -> tuple[UUID, int]:
+    spent_on = stamp.effective_date
     allocation.spend(expenditure_id, amount, spent_on, stamp)
     expenditure = Expenditure(
         id=expenditure_id,
@@ -202,12 +217,23 @@ class Injector:
     def voucher(self) -> str:
         return f"FP{self.rng.randrange(10**9, 10**10)}"
 
+    def on(self, day: date) -> AbstractContextManager[None]:
+        """Entries recorded on their own business day, in office hours (the backdating
+        finding reads recording times; only `backdating` records late on purpose)."""
+        return recording_clock(office_hours(day))
+
     def open_fund(self, tag: str, category: str, opened_on: date) -> str:
         """A project fund of a realistic size (INJECTED_FUND_FEN); `allocate` raises its
         appropriation as the injected allocations need, dated on the day it was opened, so
         the money's receipt date (which the pass-through rule counts from) stays that day."""
         suffix, name = INJECTED_FUNDS[tag]
         code = f"{self.fiscal_year}-{suffix}"
+        with self.on(opened_on):
+            self._open_fund(code, name, category, opened_on)
+        self.opened_on[code] = opened_on
+        return code
+
+    def _open_fund(self, code: str, name: str, category: str, opened_on: date) -> None:
         self.ledger.open_fund(
             INJECTOR_OFFICER,
             code=code,
@@ -222,34 +248,36 @@ class Injector:
             doc_no=f"苏财教〔{self.fiscal_year}〕{90 + len(self.opened_on)}号",
             effective_date=opened_on,
         )
-        self.opened_on[code] = opened_on
-        return code
 
     def _cover(self, fund: str, amount: int) -> None:
         available = self.ledger.get_fund(fund).available
         if fund in self.opened_on and amount > available:
             step = INJECTED_FUND_FEN
             delta = -(-(amount - available) // step) * step  # in whole steps of the fund's size
-            made = self.ledger.adjust_fund(INJECTOR_APPROVER, fund, delta=delta,
-                                           reason="supplementary appropriation (追加预算)",
-                                           effective_date=self.opened_on[fund])
-            # Moving approved money takes a second person (maker-checker).
-            self.ledger.approve_change(INJECTOR_CHECKER, made.subject.id)
+            with self.on(self.opened_on[fund]):
+                made = self.ledger.adjust_fund(INJECTOR_APPROVER, fund, delta=delta,
+                                               reason="supplementary appropriation (追加预算)",
+                                               effective_date=self.opened_on[fund])
+                # Moving approved money takes a second person (maker-checker).
+                self.ledger.approve_change(INJECTOR_CHECKER, made.subject.id)
 
     def allocate(
         self, fund: str, school: str, amount: int, proposed_on: date, approved_on: date | None
     ) -> UUID:
         self._cover(fund, amount)
-        outcome = self.ledger.propose_allocation(
-            INJECTOR_OFFICER,
-            fund=fund,
-            school=school,
-            amount=amount,
-            purpose="project",
-            effective_date=proposed_on,
-        )
+        with self.on(proposed_on):
+            outcome = self.ledger.propose_allocation(
+                INJECTOR_OFFICER,
+                fund=fund,
+                school=school,
+                amount=amount,
+                purpose="project",
+                effective_date=proposed_on,
+            )
         if approved_on is not None:
-            self.ledger.approve_allocation(INJECTOR_APPROVER, outcome.subject.id, effective_date=approved_on)
+            with self.on(approved_on):
+                self.ledger.approve_allocation(INJECTOR_APPROVER, outcome.subject.id,
+                                               effective_date=approved_on)
         return outcome.subject.id
 
     def spend(
@@ -261,15 +289,16 @@ class Injector:
         voucher: str | None = None,
         economic_class: str | None = None,
     ) -> UUID:
-        outcome = self.ledger.record_expenditure(
-            INJECTOR_OFFICER,
-            allocation=allocation,
-            amount=amount,
-            payee=payee or self.rng.choice(VENDORS),
-            voucher=voucher or self.voucher(),
-            spent_on=spent_on,
-            economic_class=economic_class,
-        )
+        with self.on(spent_on):
+            outcome = self.ledger.record_expenditure(
+                INJECTOR_OFFICER,
+                allocation=allocation,
+                amount=amount,
+                payee=payee or self.rng.choice(VENDORS),
+                voucher=voucher or self.voucher(),
+                spent_on=spent_on,
+                economic_class=economic_class,
+            )
         return outcome.subject.id
 
     def pick_schools(self, candidates: list[str], k: int) -> list[str]:
@@ -341,22 +370,24 @@ def training_share(inj: Injector) -> None:
         row = max(allocations[code], key=lambda r: r["allocated"])
         fund = row["fund_code"]
         # Two-person changes (domain/change.py): each is approved by a second person.
-        made = inj.ledger.adjust_fund(
-            INJECTOR_APPROVER,
-            fund,
-            delta=delta,
-            reason="supplementary appropriation",
-            effective_date=inj.day(11, 16),
-        )
-        inj.ledger.approve_change(INJECTOR_CHECKER, made.subject.id)
-        made = inj.ledger.adjust_allocation(
-            INJECTOR_APPROVER,
-            UUID(row["allocation_id"]),
-            delta=delta,
-            reason="supplementary allocation",
-            effective_date=inj.day(11, 17),
-        )
-        inj.ledger.approve_change(INJECTOR_CHECKER, made.subject.id)
+        with inj.on(inj.day(11, 16)):
+            made = inj.ledger.adjust_fund(
+                INJECTOR_APPROVER,
+                fund,
+                delta=delta,
+                reason="supplementary appropriation",
+                effective_date=inj.day(11, 16),
+            )
+            inj.ledger.approve_change(INJECTOR_CHECKER, made.subject.id)
+        with inj.on(inj.day(11, 17)):
+            made = inj.ledger.adjust_allocation(
+                INJECTOR_APPROVER,
+                UUID(row["allocation_id"]),
+                delta=delta,
+                reason="supplementary allocation",
+                effective_date=inj.day(11, 17),
+            )
+            inj.ledger.approve_change(INJECTOR_CHECKER, made.subject.id)
         inj.note(
             "teacher_training_share", {"school": code}, f"budget raised by {delta} fen; training {spent} fen"
         )
@@ -510,6 +541,27 @@ def idle_allocation(inj: Injector) -> None:
         inj.note("idle_allocation", {"allocation_id": str(allocation)}, "approved in January, never spent")
 
 
+def backdated_entry(inj: Injector) -> None:
+    """A few vouchers booked 45–120 days after the day they say they were spent (补记): the
+    clerk records them late, dated back into an earlier month."""
+    schools = _open_schools(inj)
+    fund = inj.open_fund("LATE", "equipment", inj.day(3, 2))
+    for _ in range(inj.count("backdated_entry", 0)):
+        proposed = inj.day(3, 9) + timedelta(days=inj.rng.randint(0, 10))
+        amount = inj.amount(20_000, 80_000)
+        allocation = inj.allocate(fund, inj.rng.choice(schools), amount, proposed,
+                                  proposed + timedelta(days=3))
+        spent_on = inj.day(inj.rng.randint(4, 8), inj.rng.randint(1, 28))
+        late = inj.rng.randint(45, 120)
+        with recording_clock(office_hours(spent_on + timedelta(days=late))):
+            outcome = inj.ledger.record_expenditure(
+                INJECTOR_OFFICER, allocation=allocation, amount=amount,
+                payee=inj.rng.choice(VENDORS), voucher=inj.voucher(), spent_on=spent_on)
+        inj.note("backdated_entry",
+                 {"entity_id": str(outcome.subject.id), "event": "Expenditure.Recorded"},
+                 f"spent on {spent_on}, recorded {late} days later")
+
+
 def vendor_patterns(inj: Injector) -> None:
     """Duplicate vouchers, consecutive invoices across schools, round sums and split purchases,
     each paid from its own allocation sized to what it pays (so nothing stays idle)."""
@@ -607,6 +659,7 @@ def inject(
         late_pass_through,
         idle_allocation,
         vendor_patterns,
+        backdated_entry,
         december_surge,
     ):
         kind(injector)

@@ -217,6 +217,7 @@ RULE_NAMES_ZH: dict[str, str] = {
     "idle_allocation": "拨款长期闲置未支出",
     "stale_balance": "结转结余超过12个月",
     "idle_carry_over": "结转资金超过一年未使用",
+    "backdated_entry": "记账日期晚于业务日期过久（补记倒签）",
     "below_benchmark": "生均公用经费低于基准定额",
     "below_standard_accepted": "低于生均标准的拨款（已说明理由）",
     "teacher_training_share": "教师培训支出不足公用经费5%",

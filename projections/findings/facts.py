@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from projections.findings.facts_handlers import HANDLERS, _PageWrites
+from projections.journal import JournalView
 from projections.page_view import PageEvent, apply_handlers
 from projections.stocks import StocksView
 
@@ -105,10 +106,13 @@ def catch_up(db: ViewDatabase, ledger: Any, page_size: int = PAGE_SIZE_MAX) -> i
     """
     view = AuditFactsView()
     view.create_tables(db)
-    # The balanced-development rule reads the resource stocks too (projections/stocks.py).
+    # The balanced-development rule reads the resource stocks too (projections/stocks.py),
+    # the backdating rule the journal's recording times (projections/journal.py).
     stocks = StocksView()
+    journal = JournalView()
     with db.transaction():
         stocks.create_tables(db)
+        journal.create_tables(db)
     with db.transaction():
         db.execute("CREATE TABLE IF NOT EXISTS findings_tracking "
                    "(view_name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
@@ -125,6 +129,7 @@ def catch_up(db: ViewDatabase, ledger: Any, page_size: int = PAGE_SIZE_MAX) -> i
             page = [PageEvent(n.id, decode(n), n) for n in notifications]
             view.apply_page(db, page)
             stocks.apply_page(db, page)
+            journal.apply_page(db, page)
             statement = ("UPDATE findings_tracking SET position = ? WHERE view_name = ?" if rows
                          else "INSERT INTO findings_tracking (position, view_name) VALUES (?, ?)")
             db.execute(statement, (notifications[-1].id, VIEW_NAME))

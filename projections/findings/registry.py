@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from projections.findings import (
+    backdating,
     benchmark,
     december_surge,
     idle_allocations,
@@ -33,6 +34,7 @@ RULES: tuple[Rule, ...] = (
     *vouchers.RULES,
     *purpose.RULES,
     *rural_equity.RULES,
+    *backdating.RULES,
 )
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 

@@ -1,6 +1,7 @@
 """The finance office at work: issues the plan's commands to the ledger day by day, the
 officer proposing and recording, the approver deciding (maker–checker).
 
+Each day's entries are recorded that day, in office hours (`domain.clock.recording_clock`).
 A day's commands go in one `ledger.batch()` when the ledger has batches (one atomic write
 per chunk instead of one per command, about five times faster on SQLite), at most
 `BATCH_COMMANDS_MAX` at a time; otherwise one by one. The plan holds only valid commands:
@@ -18,6 +19,7 @@ from uuid import UUID
 
 from domain.actors import Actor, Role
 from domain.change import PendingChange
+from domain.clock import office_hours, recording_clock
 from domain.errors import ConcurrencyConflict, LedgerError
 from domain.formula_funding import FormulaFunding
 from domain.ledger import FundLedger, Outcome
@@ -64,6 +66,12 @@ class Office:
                     self.progress(done, total, day.isoformat())
 
     def _issue_chunk(self, chunk: list[Command]) -> None:
+        # The office records each day's work on that day (the year is written in minutes):
+        # the events' recording times are the day's office hours, not the generator's now.
+        with recording_clock(office_hours(chunk[0].day)):
+            self._issue_day(chunk)
+
+    def _issue_day(self, chunk: list[Command]) -> None:
         pending: list[tuple[Command, Any]] = []
         try:
             with self._batch(optimistic=self._optimistic):

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from domain.clock import office_hours, recording_clock
 from domain.dispositions import is_basic, is_money
 from scripts.generator.office import APPROVER, CHECKER, OFFICER
 
 if TYPE_CHECKING:
+    from domain.allocation import Allocation
     from domain.ledger import FundLedger
 
+CLOSED_ON_DAY = 5  # the year is closed on the first working days of January
 ADVANCE_SHARE_PERMILLE = 300  # 提前下达: about a third of last year's line arrives in advance
 SPEND_COMMANDS_PER_BATCH_MAX = 2_000
 CARRIED_PAYEES = ("徐州市新华书店", "江苏省电力公司徐州供电分公司", "徐州文教用品有限公司",
@@ -115,16 +118,19 @@ def close_generated_year(ledger: FundLedger, fiscal_year: int, fund_codes: list[
     if ledger.today() < date(fiscal_year + 1, 1, 2):
         msg = f"fiscal year {fiscal_year} cannot be closed before {fiscal_year + 1} has begun"
         raise ValueError(msg)
-    next_year = open_next_year(ledger, fiscal_year, fund_codes)
-    release_ineligible_remainders(ledger, fiscal_year, fund_codes)
-    started = time.monotonic()
-    made = ledger.close_year(APPROVER, fiscal_year, funds=fund_codes, next_year_funds=next_year,
-                             reason=f"{fiscal_year}年度决算：基本支出结转，项目结余收回",
-                             idempotency_key=f"year-end:close:{fiscal_year}")
-    # The close moves approved money: a second approver applies it.
-    outcome = ledger.approve_change(CHECKER, made.subject.id,
-                                    idempotency_key=f"year-end:close-approve:{fiscal_year}")
-    seconds = time.monotonic() - started
+    # The office does its year-end work in the first days of January.
+    with recording_clock(office_hours(date(fiscal_year + 1, 1, CLOSED_ON_DAY))):
+        next_year = open_next_year(ledger, fiscal_year, fund_codes)
+        release_ineligible_remainders(ledger, fiscal_year, fund_codes)
+        started = time.monotonic()
+        made = ledger.close_year(APPROVER, fiscal_year, funds=fund_codes,
+                                 next_year_funds=next_year,
+                                 reason=f"{fiscal_year}年度决算：基本支出结转，项目结余收回",
+                                 idempotency_key=f"year-end:close:{fiscal_year}")
+        # The close moves approved money: a second approver applies it.
+        outcome = ledger.approve_change(CHECKER, made.subject.id,
+                                        idempotency_key=f"year-end:close-approve:{fiscal_year}")
+        seconds = time.monotonic() - started
     funds_closed = outcome.subjects[1:]  # the change first, then what it changed
     carried = surplus = allocations = 0
     for fund in funds_closed:
@@ -158,15 +164,22 @@ def spend_carried_money(ledger: FundLedger, fiscal_year: int, fund_codes: list[s
             amounts[-1] += allocation.remaining - sum(amounts)
             days = sorted(first_day + timedelta(days=rng.randint(0, span)) for _ in amounts)
             items.extend((allocation, amount, day) for amount, day in zip(amounts, days, strict=True))
+    items.sort(key=lambda item: item[2])  # recorded day by day, as the schools spend
     written = 0
     for start in range(0, len(items), SPEND_COMMANDS_PER_BATCH_MAX):
         with ledger.batch():
             for allocation, amount, day in items[start:start + SPEND_COMMANDS_PER_BATCH_MAX]:
                 written += 1
-                ledger.record_expenditure(
-                    OFFICER, allocation=allocation.id, amount=amount,
-                    payee=rng.choice(CARRIED_PAYEES), voucher=f"JZ{fiscal_year}-{written:06d}",
-                    spent_on=day, description="上年结转资金支出",
-                    economic_class=CARRIED_CLASSES.get(allocation.category),
-                    idempotency_key=f"year-end:spend:{fiscal_year}:{written}")
+                with recording_clock(office_hours(day)):
+                    _record_carried(ledger, allocation, amount, day, rng, fiscal_year, written)
     return written
+
+
+def _record_carried(ledger: FundLedger, allocation: Allocation, amount: int, day: date,
+                    rng: random.Random, fiscal_year: int, written: int) -> None:
+    ledger.record_expenditure(
+        OFFICER, allocation=allocation.id, amount=amount,
+        payee=rng.choice(CARRIED_PAYEES), voucher=f"JZ{fiscal_year}-{written:06d}",
+        spent_on=day, description="上年结转资金支出",
+        economic_class=CARRIED_CLASSES.get(allocation.category),
+        idempotency_key=f"year-end:spend:{fiscal_year}:{written}")

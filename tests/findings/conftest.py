@@ -17,6 +17,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.clock import office_hours, recording_clock
 from domain.ledger import FundLedger
 from projections.database import ViewDatabase
 from projections.findings.facts import catch_up
@@ -142,6 +143,16 @@ def build_bureau(ledger: FundLedger) -> Bureau:
         bureau.spend(allocation, budget * 40 // 100 + 7, date(YEAR, 6, 10))
         bureau.spend(allocation, budget * 30 // 100 + 3, date(YEAR, 10, 10))
     return bureau
+
+
+@pytest.fixture(autouse=True)
+def _recorded_on_time() -> Iterator[None]:
+    """The books of these tests are recorded no later than their business dates (at the
+    year's first office hour), as a bureau keeping up with its work records them: the real
+    clock is a year past them, and every entry would be backdated. Only a test about
+    backdating records late, inside its own recording clock."""
+    with recording_clock(office_hours(date(YEAR, 1, 1))):
+        yield
 
 
 @pytest.fixture
