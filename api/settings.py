@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     # default beside the signing key.
     snapshot_key_path: Path | None = None
     request_body_bytes_max: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Slow clients (api/read_timeouts.py, docs/security.md): a request's headers must arrive
+    # within this many seconds of its first byte (or of the connection's opening) ...
+    header_read_seconds: float = Field(default=10.0, gt=0, le=300)
+    # ... and its body within this many of the headers' end (10 MiB at ~350 KB/s).
+    body_read_seconds: float = Field(default=30.0, gt=0, le=3600)
     read_wait_seconds_max: float = Field(default=5.0, ge=0, le=60)
     # A dashboard login lasts this long, whatever the browser keeps (api/dashboard/workplace).
     dashboard_session_seconds_max: int = Field(default=8 * 3600, ge=1, le=7 * 86400)

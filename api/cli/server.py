@@ -60,15 +60,24 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def server_options(host: str, port: int) -> dict[str, Any]:
+    """uvicorn's options for `serve`: httptools with the header and body read deadlines of
+    api/read_timeouts.py (uvicorn has none of its own), idle keep-alive closed after
+    KEEP_ALIVE_SECONDS, query strings kept out of the access log."""
+    from api.read_timeouts import PROTOCOL  # noqa: PLC0415  (imports uvicorn)
+
+    return {"host": host, "port": port, "loop": "uvloop", "http": PROTOCOL,
+            "log_level": "info", "proxy_headers": False, "log_config": log_config(),
+            "timeout_keep_alive": KEEP_ALIVE_SECONDS}
+
+
 def run_server(host: str, port: int, workers: int) -> None:
     # uvloop + httptools: with several workers the plain asyncio loop has a flat ~44 ms
     # latency floor on this kind of machine (reference/baselines.md). An idle keep-alive
     # connection is closed after KEEP_ALIVE_SECONDS.
     import uvicorn  # noqa: PLC0415
 
-    options = {"host": host, "port": port, "loop": "uvloop", "http": "httptools",
-               "log_level": "info", "proxy_headers": False, "log_config": log_config(),
-               "timeout_keep_alive": KEEP_ALIVE_SECONDS}
+    options = server_options(host, port)
     if workers == 1:
         uvicorn.run(app_from_environment(), **options)  # type: ignore[arg-type]
         return
