@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.balanced_development import SchoolOnDay
 from domain.budget_codes import function_name
 from projections.database import ViewDatabase
 from projections.fund_codes import parse_shares
+from projections.read_scope import scope_params, scope_sql, scope_where
 
 MONEY_UNIT = "CNY"
 PAGE_ROWS_MAX = 200
@@ -258,3 +260,34 @@ def balance_rows(db: ViewDatabase, fiscal_year: int, as_of: date | None = None,
             row[key] = int(row[key])
         row["remaining"] = row["allocated"] - row["spent"]
     return rows
+
+
+def schools_on(db: ViewDatabase, as_of: date, district: str | None = None,
+               school: str | None = None) -> list[SchoolOnDay]:
+    """The schools registered by the day and not closed on it (from the books' catalogue)."""
+    day = as_of.isoformat()
+    clauses = ["registered_on <= ?", "(closed_on IS NULL OR closed_on > ?)",
+               *scope_where(district, school)]
+    params: list[Any] = [day, day, *scope_params(district, school)]
+    schools = db.dicts("SELECT school_code, name, district, level FROM schools "  # noqa: S608
+                       f"WHERE {' AND '.join(clauses)} ORDER BY school_code", params)
+    history: dict[tuple[str, str], tuple[str, int, Any]] = {}
+    for code, kind, effective, position, locale, students in db.rows(
+            "SELECT h.school_code, h.kind, h.effective_date, h.position, h.locale, h.students "  # noqa: S608
+            "FROM school_history h JOIN schools s ON s.school_code = h.school_code "
+            f"WHERE h.effective_date <= ?{scope_sql('s', district, school)}",
+            [day, *scope_params(district, school)]):
+        key = (code, kind)
+        if key not in history or (effective, position) > history[key][:2]:
+            history[key] = (effective, position, locale if kind == "locale" else students)
+    return [SchoolOnDay(row["school_code"], row["name"], row["district"], row["level"],
+                        str(history[(row["school_code"], "locale")][2]),
+                        int(history[(row["school_code"], "students")][2]))
+            for row in schools
+            if (row["school_code"], "students") in history]
+
+
+def schools_with_entries(db: ViewDatabase, fiscal_year: int) -> set[str]:
+    """The schools with any ledger entry in the year."""
+    return {code for (code,) in db.rows(
+        "SELECT DISTINCT school_code FROM ledger_entries WHERE fiscal_year = ?", (fiscal_year,))}

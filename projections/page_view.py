@@ -10,7 +10,7 @@ also hold (a rolled-back page would leave such state wrong).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -75,3 +75,18 @@ def apply_handlers(handlers: Mapping[type, Callable[[S, Any, int], None]], state
         handler = handlers.get(type(item.event))
         if handler is not None:
             handler(state, item.event, item.position)
+
+
+def log_pages(ledger: Any, stop: int | None = None, page_size: int = 2_000
+              ) -> Iterator[list[PageEvent]]:
+    """The application's notification log from the first event up to position `stop` (all
+    when None), a page at a time, each event decoded: for the replays that fold the whole
+    store outside the runner."""
+    start = 1
+    while True:
+        notifications = ledger.recorder.select_notifications(start=start, limit=page_size,
+                                                             stop=stop)
+        if not notifications:
+            return
+        yield [PageEvent(n.id, ledger.mapper.to_domain_event(n), n) for n in notifications]
+        start = notifications[-1].id + 1

@@ -18,6 +18,7 @@ from domain.expenditure import Expenditure
 from domain.fund import Fund
 from domain.school import School
 from projections.database import ViewDatabase
+from projections.page_view import log_pages
 from projections.tracking import ViewTrackingRecorder
 
 PAGE_SIZE = 2000
@@ -29,18 +30,12 @@ def replay_aggregates(ledger: Any, up_to: int | None = None,
                       progress: Callable[[int], None] | None = None) -> dict[Any, Any]:
     """Every aggregate as its events leave it, up to a position (all when None)."""
     aggregates: dict[Any, Any] = {}
-    start = 1
-    while True:
-        notifications = ledger.recorder.select_notifications(start=start, limit=PAGE_SIZE,
-                                                             stop=up_to)
-        if not notifications:
-            break
-        for notification in notifications:
-            event = ledger.mapper.to_domain_event(notification)
+    for page in log_pages(ledger, up_to, PAGE_SIZE):
+        for item in page:
+            event = item.event
             aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
-        start = notifications[-1].id + 1
         if progress is not None:
-            progress(notifications[-1].id)
+            progress(page[-1].position)
     return aggregates
 
 

@@ -17,7 +17,9 @@ from typing import Any
 
 from domain.allocation import Allocation, Origin
 from domain.school import School
+from projections import books_queries
 from projections.book_rows import FundUnitBalance
+from projections.page_view import log_pages
 from projections.queries import BureauQueries
 from projections.rural_support import (
     AllocationTotal,
@@ -209,15 +211,9 @@ def replay(ledger: Any, as_of: date | None = None, position: int | None = None,
     balance changes that took effect on or before `as_of` (all when None)."""
     books = ReplayedBooks(as_of=as_of)
     fold = _Fold(books)
-    start = 1
-    while True:
-        notifications = ledger.recorder.select_notifications(start=start, limit=REPLAY_PAGE_SIZE,
-                                                             stop=position)
-        if not notifications:
-            break
-        for notification in notifications:
-            fold.apply(notification.id, ledger.mapper.to_domain_event(notification))
-        start = notifications[-1].id + 1
+    for page in log_pages(ledger, position, REPLAY_PAGE_SIZE):
+        for item in page:
+            fold.apply(item.position, item.event)
         if progress is not None:
             progress(books.events)
     if position is not None:
@@ -267,7 +263,4 @@ def _show(balances: list[FundUnitBalance]) -> str:
 
 
 def _schools_with_balances(queries: BureauQueries, fiscal_year: int) -> set[str]:
-    db = queries._db()  # the queries' own per-thread connection
-    rows = db.rows("SELECT DISTINCT school_code FROM ledger_entries WHERE fiscal_year = ?",
-                   (fiscal_year,))
-    return {code for (code,) in rows}
+    return books_queries.schools_with_entries(queries._db(), fiscal_year)  # its own connection

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from domain.assets import AssetKind
 from domain.balanced_development import (
@@ -21,6 +21,8 @@ from domain.balanced_development import (
     SchoolStocks,
     evaluate_county,
 )
+from projections.books_queries import schools_on
+from projections.read_scope import scope_params, scope_sql, scope_where
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -99,8 +101,8 @@ def school_assets(db: ViewDatabase, school_code: str, as_of: date) -> list[Asset
 def latest_reports(db: ViewDatabase, as_of: date, district: str | None = None,
                    school: str | None = None) -> dict[str, ReportedFigures]:
     """Each school's latest report on or before the day (on one day, the later event)."""
-    clauses = ["effective_date <= ?", *_scope_where(district, school)]
-    params = [as_of.isoformat(), *_scope_params(district, school)]
+    clauses = ["effective_date <= ?", *scope_where(district, school)]
+    params = [as_of.isoformat(), *scope_params(district, school)]
     latest: dict[str, ReportedFigures] = {}
     for row in db.dicts(f"SELECT * FROM indicator_reports WHERE {' AND '.join(clauses)} "  # noqa: S608
                         "ORDER BY effective_date, position", params):
@@ -122,31 +124,6 @@ _REPORTED = {Indicator.QUALIFIED_TEACHERS: "qualified_teachers",
              Indicator.SPORTS_AREA: "sports_area_m2"}
 
 
-def schools_on(db: ViewDatabase, as_of: date, district: str | None = None,
-               school: str | None = None) -> list[SchoolOnDay]:
-    """The schools registered by the day and not closed on it (from the books' catalogue)."""
-    day = as_of.isoformat()
-    clauses = ["registered_on <= ?", "(closed_on IS NULL OR closed_on > ?)",
-               *_scope_where(district, school)]
-    params: list[Any] = [day, day, *_scope_params(district, school)]
-    schools = db.dicts("SELECT school_code, name, district, level FROM schools "  # noqa: S608
-                       f"WHERE {' AND '.join(clauses)} ORDER BY school_code", params)
-    history: dict[tuple[str, str], tuple[str, int, Any]] = {}
-    for code, kind, effective, position, locale, students in db.rows(
-            "SELECT h.school_code, h.kind, h.effective_date, h.position, h.locale, h.students "  # noqa: S608
-            "FROM school_history h JOIN schools s ON s.school_code = h.school_code "
-            f"WHERE h.effective_date <= ?{_scope('s', district, school)}",
-            [day, *_scope_params(district, school)]):
-        key = (code, kind)
-        if key not in history or (effective, position) > history[key][:2]:
-            history[key] = (effective, position, locale if kind == "locale" else students)
-    return [SchoolOnDay(row["school_code"], row["name"], row["district"], row["level"],
-                        str(history[(row["school_code"], "locale")][2]),
-                        int(history[(row["school_code"], "students")][2]))
-            for row in schools
-            if (row["school_code"], "students") in history]
-
-
 def stocks_of(db: ViewDatabase, as_of: date, schools: list[SchoolOnDay],
               district: str | None = None) -> dict[str, SchoolStocks]:
     """What each school held on the day: equipment value and multimedia classrooms from the
@@ -156,8 +133,8 @@ def stocks_of(db: ViewDatabase, as_of: date, schools: list[SchoolOnDay],
     held: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for code, asset, quantity, value in db.rows(
             "SELECT a.school_code, a.asset, SUM(a.quantity_delta), SUM(a.value_delta) "  # noqa: S608
-            f"FROM asset_entries a WHERE a.effective_date <= ?{_scope('a', district, school)} "
-            "GROUP BY a.school_code, a.asset", [day, *_scope_params(district, school)]):
+            f"FROM asset_entries a WHERE a.effective_date <= ?{scope_sql('a', district, school)} "
+            "GROUP BY a.school_code, a.asset", [day, *scope_params(district, school)]):
         held[code][asset] = (int(quantity), int(value))
     reports = latest_reports(db, as_of, district, school)
     found = {}
@@ -181,20 +158,6 @@ def school_stocks(db: ViewDatabase, as_of: date, district: str | None = None,
                   school: str | None = None) -> dict[str, SchoolStocks]:
     """The stocks of the schools open on the day (of one county, or one school)."""
     return stocks_of(db, as_of, schools_on(db, as_of, district, school), district)
-
-
-def _scope_where(district: str | None, school: str | None) -> list[str]:
-    """The clauses that narrow a read to one county-level unit and/or one school."""
-    return ((["district = ?"] if district is not None else [])
-            + (["school_code = ?"] if school is not None else []))
-
-
-def _scope(alias: str, district: str | None, school: str | None) -> str:
-    return "".join(f" AND {alias}.{clause}" for clause in _scope_where(district, school))
-
-
-def _scope_params(district: str | None, school: str | None) -> list[str]:
-    return [v for v in (district, school) if v is not None]
 
 
 def evaluate(db: ViewDatabase, as_of: date, district: str | None = None,
