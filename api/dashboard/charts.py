@@ -76,12 +76,13 @@ def funds_bars(funds: Sequence[FundTotals], labels: dict[str, str], language: st
               for key in ("appropriated", "allocated", "spent")]
     axis = value_axis([v for _, values in series for v in values], labels["axis_yuan"],
                       labels["axis_log_scale"], language, lambda v: f"{v:,.0f}")
+    if "logarithmic" not in axis["options"]:  # a log axis labels every power of ten instead
+        axis["options"] |= {"x_labels_major_count": 6, "show_minor_x_labels": False}
     chart = pygal.HorizontalBar(style=_style(GREY, BLUE, ORANGE), width=CHART_WIDTH,
                                 height=max(240, 34 * len(shown) + 80), js=[],
                                 disable_xml_declaration=True, legend_at_bottom=True,
                                 legend_at_bottom_columns=3, truncate_label=-1,
                                 margin_left=MARGIN + _wide_text_shortfall(names),
-                                x_labels_major_count=6, show_minor_x_labels=False,
                                 x_title=axis["title"], **axis["options"])
     chart.x_labels = names
     for title, values in series:
