@@ -505,7 +505,7 @@ class FundingPlanner:
             "function_code": provenance.function_code(fund.category, fund.levels),
             "doc_no": provenance.doc_no(preset, fund.source, self.year,
                                         10 + self.funds.index(fund) * 3),
-            "shares": provenance.shares(fund.category, fund.levels, first),
+            "shares": provenance.shares(fund.category, fund.earmark, fund.levels, first),
             "effective_date": fund.opened_on}))
         for (arrives_on, _), part in zip(fund.tranches, parts[1:], strict=True):
             delta = part + part * RESERVE_BASIS_POINTS // 10_000 + 1

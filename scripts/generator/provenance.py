@@ -12,8 +12,9 @@ from projections.findings.pass_through import DEFAULT_DEADLINES, deadline_days
 
 # Issuing governments' document prefixes (财政局 · 教育): province, city, county by preset.
 _PREFIXES = {
+    # a Xuzhou county-level government's own prefix varies by county: 县财教 stands for it
     "xuzhou": {"central": "财教", "provincial": "苏财教", "municipal": "徐财教",
-               "county": "财教"},
+               "county": "县财教"},
     "laishan": {"central": "财教", "provincial": "鲁财教", "municipal": "烟财教",
                 "county": "莱财教"},
 }
@@ -41,9 +42,11 @@ def function_code(category: str, levels: Sequence[str]) -> str:
     return default_function_code(category, list(levels))
 
 
-def shares(category: str, levels: Sequence[str], amount: int) -> list[dict[str, object]]:
-    """The levels' shares of a compulsory-education operating line; none (one level) else."""
-    if category != "public_operating" or "primary" not in levels:
+def shares(category: str, earmark: str, levels: Sequence[str],
+           amount: int) -> list[dict[str, object]]:
+    """The levels' shares of a compulsory-education operating line (not an earmarked one);
+    none (one level pays it all) else."""
+    if category != "public_operating" or earmark != "none" or "primary" not in levels:
         return []
     parts = [{"source": level, "amount": amount * percent // 100}
              for level, percent in OPERATING_SHARES_PERCENT]
