@@ -237,26 +237,23 @@ def _change_allocated(field_name: str, sign: int) -> Callable[[_Page, Any, int],
     return handle
 
 
-def _cancelled(state: _Page, e: Any, position: int) -> None:
-    row = _allocation(state, e, position)
-    _withdraw_proposal(state, row, position)
-    row["status"] = Status.CANCELLED.value
-    row["allocated"] -= e.released
-    _entry(state, row, "allocated", -e.released, 0, _day(e), position)
-
-
-def _year_closed(state: _Page, e: Any, position: int) -> None:
-    row = _allocation(state, e, position)
-    _withdraw_proposal(state, row, position)
-    row["status"] = Status.CLOSED.value
-    row["allocated"] -= e.remainder
-    _entry(state, row, "allocated", -e.remainder, 0, _day(e), position)
+def _ended(status: Status, released: str) -> Callable[[_Page, Any, int], None]:
+    """An allocation ends (cancelled, or closed at year-end): its proposal withdrawn if still
+    pending, and the part the event names in `released` leaves its allocated balance."""
+    def handle(state: _Page, e: Any, position: int) -> None:
+        row = _allocation(state, e, position)
+        _withdraw_proposal(state, row, position)
+        row["status"] = status.value
+        amount = getattr(e, released)
+        row["allocated"] -= amount
+        _entry(state, row, "allocated", -amount, 0, _day(e), position)
+    return handle
 
 
 def _proposal_expired(state: _Page, e: Any, position: int) -> None:
     row = _allocation(state, e, position)
     _withdraw_proposal(state, row, position)
-    row["status"] = "closed"
+    row["status"] = Status.CLOSED.value
 
 
 def _change_spent(sign: int) -> Callable[[_Page, Any, int], None]:
@@ -315,12 +312,12 @@ HANDLERS: dict[type, Callable[[_Page, Any, int], None]] = {
     Allocation.Approved: _approved,
     Allocation.Rejected: _rejected,
     Allocation.Adjusted: _change_allocated("delta", 1),
-    Allocation.Cancelled: _cancelled,
+    Allocation.Cancelled: _ended(Status.CANCELLED, "released"),
     Allocation.TransferredOut: _change_allocated("amount", -1),
     Allocation.TransferredIn: _change_allocated("amount", 1),
-    Allocation.YearClosed: _year_closed,
-    Allocation.CarriedForward: _year_closed,
-    Allocation.SurplusRecovered: _year_closed,
+    Allocation.YearClosed: _ended(Status.CLOSED, "remainder"),
+    Allocation.CarriedForward: _ended(Status.CLOSED, "remainder"),
+    Allocation.SurplusRecovered: _ended(Status.CLOSED, "remainder"),
     Allocation.ProposalExpired: _proposal_expired,
     Allocation.Spent: _change_spent(1),
     Allocation.SpendingReversed: _change_spent(-1),

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from domain.allocation import Allocation
+from domain.allocation import Allocation, Origin
 from domain.fund import Fund
 from domain.surplus import RecoveredSurplus
 from projections.page_view import OwnTables, PageEvent, apply_handlers
@@ -171,30 +171,26 @@ def _fund_carried_in(state: _Page, e: Any, position: int) -> None:
     state.dirty_funds.add(code)
 
 
-def _fund_year_end_closed(state: _Page, e: Any, position: int) -> None:
-    code = _fund_code(state, e)
-    fund = state.funds[code]
-    fund["carried_forward"] += e.carried_forward
-    fund["surplus_recovered"] += e.surplus_recovered
-    state.dirty_funds.add(code)
-
-
-def _fund_closed(state: _Page, e: Any, position: int) -> None:
-    """The first release's close: what lapsed went back, as recovered surplus does now."""
-    code = _fund_code(state, e)
-    fund = state.funds[code]
-    fund["carried_forward"] += e.carried_over
-    fund["surplus_recovered"] += e.lapsed
-    state.dirty_funds.add(code)
+def _fund_year_ended(carried: str, recovered: str) -> Callable[[_Page, Any, int], None]:
+    """A fund's year-end figures: what it carried forward and what was recovered, from the
+    event's fields of those names (the first release's `Fund.Closed` called them
+    `carried_over` and `lapsed`: what lapsed went back, as recovered surplus does now)."""
+    def handle(state: _Page, e: Any, position: int) -> None:
+        code = _fund_code(state, e)
+        fund = state.funds[code]
+        fund["carried_forward"] += getattr(e, carried)
+        fund["surplus_recovered"] += getattr(e, recovered)
+        state.dirty_funds.add(code)
+    return handle
 
 
 def _allocation_opened(state: _Page, e: Any, position: int) -> None:
     allocation_id = str(e.originator_id)
     state.allocations[allocation_id] = (e.fund_code, e.school_code, e.amount)
     state.new_allocations.append((allocation_id, e.fund_code, e.school_code, e.amount))
-    if e.origin == "carry_over":
+    if e.origin == Origin.CARRY_OVER:
         state.move(position, "carry_in", e, e.fund_code, e.school_code, e.amount)
-    elif e.origin != "proposal":  # opened by a transfer: allocated from the same fund
+    elif e.origin != Origin.PROPOSAL:  # opened by a transfer: allocated from the same fund
         state.move(position, "allocated", e, e.fund_code, e.school_code, e.amount)
 
 
@@ -234,8 +230,8 @@ HANDLERS: dict[type, Callable[[_Page, Any, int], None]] = {
     Fund.AppropriationAdjusted: _appropriation_adjusted,
     Fund.CarriedIn: _fund_carried_in,
     Fund.CarryOverReceived: _fund_carried_in,
-    Fund.YearEndClosed: _fund_year_end_closed,
-    Fund.Closed: _fund_closed,
+    Fund.YearEndClosed: _fund_year_ended("carried_forward", "surplus_recovered"),
+    Fund.Closed: _fund_year_ended("carried_over", "lapsed"),
     Allocation.Proposed: _allocation_opened,
     Allocation.OpenedByTransfer: _allocation_opened,
     Allocation.OpenedByCarryOver: _allocation_opened,
