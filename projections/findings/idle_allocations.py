@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.allocation import Origin
+from domain.allocation import Origin, Status
 from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.rule import Finding, Rule
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from projections.database import ViewDatabase
     from projections.findings.rule import Scope
@@ -95,45 +95,62 @@ def idle(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list
     return findings
 
 
+def _aged_balances(session: ViewDatabase, scope: Scope, age_max: int, *, carried_only: bool,
+                   also: Callable[[Mapping[str, Any]], bool]
+                   ) -> Iterator[tuple[Mapping[str, Any], int, Mapping[str, Any], int, list[int | None]]]:
+    """Approved balances of the year or before, not closed before the day, that `also` keeps,
+    older than `age_max` days counted from the first allocation of their chain: each with
+    its remaining money, that first allocation, its age and the chain's positions."""
+    rows = as_of.allocations(session, scope, all_years=True)
+    source_of = {r["carried_to"]: r for r in rows if r["carried_to"]}
+    for row in rows:
+        remaining = row["allocated"] - row["spent"]
+        if (row["decision"] != Status.APPROVED or remaining <= 0
+                or row["fiscal_year"] > scope.fiscal_year or not also(row)
+                or _closed_before(row, scope)):
+            continue
+        first, chain = _first_of_chain(row, source_of, carried_only=carried_only)
+        age_days = _days(scope.day, first["decided_on"])
+        if age_days > age_max:
+            yield row, remaining, first, age_days, chain
+
+
+def _balance_finding(rule: str, scope: Scope, row: Mapping[str, Any], remaining: int,
+                     age_days: int, age_max: int, chain: list[int | None], message: str,
+                     **more: Any) -> Finding:
+    return Finding(
+        rule=rule,
+        fiscal_year=scope.fiscal_year,
+        key={"allocation_id": row["allocation_id"]},
+        measure=age_days,
+        threshold=age_max,
+        message=message,
+        evidence=tuple(sorted(p for p in chain if p is not None)),
+        amount_minor=remaining,
+        unit=row["unit"],
+        **more,
+    )
+
+
 def stale(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Balances whose money was first approved more than `balance_age_days_max` ago, across
     fiscal years: a carried-over (结转) allocation is as old as the one it came from."""
     age_max = int(params["balance_age_days_max"])
-    rows = as_of.allocations(session, scope, all_years=True)
-    source_of = {r["carried_to"]: r for r in rows if r["carried_to"]}
-    findings = []
-    for row in rows:
-        remaining = row["allocated"] - row["spent"]
-        if (row["decision"] != "approved" or remaining <= 0 or row["fiscal_year"] > scope.fiscal_year
-                or _closed_before(row, scope)):
-            continue
-        origin, chain = _first_of_chain(row, source_of, carried_only=False)
-        age_days = _days(scope.day, origin["decided_on"])
-        if age_days <= age_max:
-            continue
-        findings.append(
-            Finding(
-                rule="stale_balance",
-                fiscal_year=scope.fiscal_year,
-                key={"allocation_id": row["allocation_id"]},
-                measure=age_days,
-                threshold=age_max,
-                message=(
-                    f"{money_text(remaining, row['unit'])} of {row['fund_code']} at "
-                    f"{row['school_code']} has waited since {origin['decided_on']} ({age_days} days)"
-                ),
-                message_zh=(
-                    f"{row['school_code']} 的 {row['fund_code']} 尚有 "
-                    f"{money_text(remaining, row['unit'], 'zh')} 自 {origin['decided_on']} "
-                    f"起未使用（{age_days} 天）"
-                ),
-                measure_unit="days",
-                evidence=tuple(sorted(p for p in chain if p is not None)),
-                amount_minor=remaining,
-                unit=row["unit"],
-            )
+    return [
+        _balance_finding(
+            "stale_balance", scope, row, remaining, age_days, age_max, chain,
+            f"{money_text(remaining, row['unit'])} of {row['fund_code']} at "
+            f"{row['school_code']} has waited since {origin['decided_on']} ({age_days} days)",
+            message_zh=(
+                f"{row['school_code']} 的 {row['fund_code']} 尚有 "
+                f"{money_text(remaining, row['unit'], 'zh')} 自 {origin['decided_on']} "
+                f"起未使用（{age_days} 天）"
+            ),
+            measure_unit="days",
         )
-    return findings
+        for row, remaining, origin, age_days, chain in _aged_balances(
+            session, scope, age_max, carried_only=False, also=lambda row: True)
+    ]
 
 
 def idle_carry_over(session: ViewDatabase, scope: Scope,
@@ -142,37 +159,17 @@ def idle_carry_over(session: ViewDatabase, scope: Scope,
     was first carried: 结转 is for work under way, and local rules recover what stays unused
     for two years (the ledger does so at the second year-end)."""
     age_max = int(params["carry_over_age_days_max"])
-    rows = as_of.allocations(session, scope, all_years=True)
-    source_of = {r["carried_to"]: r for r in rows if r["carried_to"]}
-    findings = []
-    for row in rows:
-        remaining = row["allocated"] - row["spent"]
-        if (row["origin"] != Origin.CARRY_OVER or row["decision"] != "approved" or remaining <= 0
-                or row["fiscal_year"] > scope.fiscal_year or row["unit"] != params["unit"]
-                or _closed_before(row, scope)):
-            continue
-        first, chain = _first_of_chain(row, source_of, carried_only=True)
-        age_days = _days(scope.day, first["decided_on"])
-        if age_days <= age_max:
-            continue
-        findings.append(
-            Finding(
-                rule="idle_carry_over",
-                fiscal_year=scope.fiscal_year,
-                key={"allocation_id": row["allocation_id"]},
-                measure=age_days,
-                threshold=age_max,
-                message=(
-                    f"{money_text(remaining, row['unit'])} of {row['fund_code']} at "
-                    f"{row['school_code']} was first carried over on {first['decided_on']} and "
-                    f"is still unspent ({age_days} days)"
-                ),
-                evidence=tuple(sorted(p for p in chain if p is not None)),
-                amount_minor=remaining,
-                unit=row["unit"],
-            )
+    return [
+        _balance_finding(
+            "idle_carry_over", scope, row, remaining, age_days, age_max, chain,
+            f"{money_text(remaining, row['unit'])} of {row['fund_code']} at "
+            f"{row['school_code']} was first carried over on {first['decided_on']} and "
+            f"is still unspent ({age_days} days)",
         )
-    return findings
+        for row, remaining, first, age_days, chain in _aged_balances(
+            session, scope, age_max, carried_only=True,
+            also=lambda row: row["origin"] == Origin.CARRY_OVER and row["unit"] == params["unit"])
+    ]
 
 
 RULES = (
