@@ -65,3 +65,32 @@ def test_a_year_is_kept_from_the_command_line(store_settings: Settings) -> None:
         assert ledger.get_fund("PUB-CLI").allocated == 5_000_050
     finally:
         ledger.close()
+
+
+def test_a_fund_opens_with_its_code_document_and_shares_from_the_command_line(
+        sqlite_settings: Settings) -> None:
+    ledger = FundLedger(env=sqlite_settings.eventsourcing_env(), clock=lambda: TODAY)
+    officer = ledger.add_user("olga.officer", ["officer"])
+    ledger.close()
+    env = {"FUNDLEDGER_DATABASE_URL": sqlite_settings.database_url, "FUNDLEDGER_TOKEN": officer}
+    base = ["fund", "open", "YW-CLI", "--name", "义务教育生均公用经费", "--fiscal-year", str(YEAR),
+            "--amount", "1000", "--source", "provincial", "--category", "public_operating",
+            "--effective-date", f"{YEAR}-01-02"]
+    refused = runner.invoke(app, [*base, "--function-code", "2059998"], env=env)
+    assert refused.exit_code != 0 and "function_code" in refused.output
+    refused = runner.invoke(app, [*base, "--share", "central=600", "--share", "county=300"], env=env)
+    assert refused.exit_code != 0 and "shares" in refused.output
+    opened = runner.invoke(app, [*base, "--function-code", "2050202", "--doc-no", "苏财教〔2025〕31号",
+                                 "--received-on", f"{YEAR}-01-02", "--share", "central=500",
+                                 "--share", "provincial=300", "--share", "county=200"], env=env)
+    assert opened.exit_code == 0, opened.output
+    ledger = FundLedger(env=sqlite_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        fund = ledger.get_fund("YW-CLI")
+    finally:
+        ledger.close()
+    assert (fund.function_code, fund.doc_no, fund.issuing_level) == ("2050202", "苏财教〔2025〕31号",
+                                                                      "provincial")
+    assert fund.shares == [{"source": "central", "amount": 50_000},
+                           {"source": "provincial", "amount": 30_000},
+                           {"source": "county", "amount": 20_000}]

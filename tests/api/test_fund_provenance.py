@@ -60,6 +60,11 @@ def test_unknown_codes_and_wrong_shares_are_refused_naming_the_field(api: Api) -
         "code": "PUB-Y", "name": "x", "fiscal_year": FISCAL_YEAR, "unit": "CNY", "amount": 1,
         "source": "county", "category": "public_operating", "received_on": "2999-01-01"})
     assert (response.status_code, response.json()["code"]) == (422, "date_in_future")
+    response = api.post("officer", "/v1/funds", {
+        "code": "PUB-Z", "name": "x", "fiscal_year": FISCAL_YEAR, "unit": "CNY", "amount": 1,
+        "source": "county", "category": "public_operating", "issuing_level": "township"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "issuing_level"]
 
 
 def test_balances_and_the_rural_report_cut_by_source(api: Api) -> None:

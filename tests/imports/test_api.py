@@ -120,6 +120,7 @@ def test_row_errors_speak_the_users_language(api: Api) -> None:
     assert api.ok(api.get("officer", recorded, lang="zh"))["errors"][1]["detail"] == "资金不存在：NOPE"
     assert _upload_lang(api, text, "fr").status_code == 422  # an unknown language is refused
     assert _upload_lang(api, text, "fr").json()["code"] == "validation_error"
+    assert api.get("officer", recorded, lang="fr").status_code == 422
 
 
 def _upload_lang(api: Api, text: str, lang: str) -> Any:
