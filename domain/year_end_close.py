@@ -34,7 +34,7 @@ from domain.event_reading import read_aggregates
 from domain.limits import CODE_LENGTH_MAX, REASON_LENGTH_MAX
 from domain.rules import check_code, check_text
 from domain.surplus import RecoveredSurplus
-from domain.unit_of_work import Decision, working_set
+from domain.unit_of_work import Decision, working_copy, working_set
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
@@ -104,6 +104,7 @@ class YearEndCommands:
     load: Callable[..., Any]
     _fund: Callable[..., Fund]
     find: Callable[..., Any]
+    _recall: Callable[[UUID], Any]
     _stamp_in_year: Callable[..., Stamp]
 
     def close_fund(
@@ -270,11 +271,24 @@ class YearEndCommands:
         return amount
 
     def _read_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Any]:
-        """Outside a batch, a fund's allocations in a few queries; inside one, as the batch
-        holds them (each by `_load`)."""
+        """Outside a batch, a fund's allocations: copies of those this process last wrote
+        (its memory of recent aggregates), the others in a few queries; inside a batch, as
+        the batch holds them (each by `_load`). Decoding every event of every allocation was
+        most of a close's time. A remembered allocation another process changed since is
+        caught by the close's save (optimistic concurrency on its version): the store refuses
+        it, the memory is forgotten and the close is decided again from the store."""
         if working_set.get() is not None:
             return {}
-        return read_aggregates(self, aggregate_ids)
+        found: dict[UUID, Any] = {}
+        unknown: list[UUID] = []
+        for aggregate_id in aggregate_ids:
+            known = self._recall(aggregate_id)
+            if known is None:
+                unknown.append(aggregate_id)
+            else:
+                found[aggregate_id] = working_copy(known)
+        found.update(read_aggregates(self, unknown))
+        return found
 
     def _carry_target(self, fund: Fund, carry_to: str | None,
                       next_year: Callable[[], list[Fund]], plan: ClosePlan) -> Fund:
