@@ -161,7 +161,11 @@ class YearEndCommands:
     def decide_close_year(self, maker: Actor, role: Role, params: Mapping[str, Any],
                           key: str | None) -> Decision:
         fiscal_year = params["fiscal_year"]
-        loaded = [self._fund(code) for code in params["funds"]]
+        from domain.fund import Fund  # noqa: PLC0415  (fund imports nothing of the close)
+
+        remembered = self._read_many([Fund.id_for(code) for code in params["funds"]])
+        loaded = [remembered.get(Fund.id_for(code)) or self._fund(code)
+                  for code in params["funds"]]
         closing = [f for f in loaded if f.fiscal_year == fiscal_year and not f.closed
                    and is_money(f.unit)]
         if not closing:
@@ -306,7 +310,7 @@ class YearEndCommands:
 
         fund_id = Fund.id_for(fund_code)
         if fund_id not in plan.shared:
-            found = self.find(Fund, fund_id)
+            found = self._read_many([fund_id]).get(fund_id) or self.find(Fund, fund_id)
             if found is None:
                 return None
             plan.shared[fund_id] = found
