@@ -47,8 +47,6 @@ if TYPE_CHECKING:
     from projections.database import ViewDatabase
 
 
-
-
 class BooksView(OwnTables):
     """Catalogue, fund and school balances, and ledger entries: one pass per page."""
 

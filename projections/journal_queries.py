@@ -105,7 +105,6 @@ def events_at(db: ViewDatabase, positions: set[int]) -> dict[int, tuple[str, str
         "WHERE position IN ({marks})", positions)}
 
 
-
 def journal_year_filter(fiscal_year: int, as_of: date | None) -> tuple[str, tuple[Any, ...]]:
     """Events whose business date falls in the year (up to the day); events without one
     (users, tokens, idempotency records) by the UTC day they were recorded."""

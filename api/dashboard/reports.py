@@ -51,6 +51,7 @@ def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
     return _render(request, "rural.html", actor, db, "rural", as_of, year, report=report,
                    by_district=sorted(by_district.items()), chart=chart)
 
+
 @router.get("/balanced-development", response_class=HTMLResponse)
 def balanced_development(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
                          county: Annotated[str, Query(max_length=200)] = "") -> Response:
@@ -66,6 +67,7 @@ def balanced_development(request: Request, db: ViewsDb, as_of: AsOf = "", year: 
         chosen = next((c for c in report.counties if c.passes is False), report.counties[0])
     return _render(request, "balanced.html", actor, db, "balanced", as_of, year, report=report,
                    chosen=chosen)
+
 
 @router.get("/carry-over", response_class=HTMLResponse)
 def carry_over(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:

@@ -60,6 +60,8 @@ Amount = Annotated[StrictInt, Field(ge=1, le=AMOUNT_MINOR_MAX,
 Delta = Annotated[StrictInt, Field(ge=-AMOUNT_MINOR_MAX, le=AMOUNT_MINOR_MAX,
                                    description="Non-zero integer in the unit's minor unit")]
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+
+
 def _one_line(value: str) -> str:
     try:
         return clean_text(value, "text")
