@@ -19,6 +19,7 @@ from domain.fund import Fund
 from domain.school import School
 from projections.database import ViewDatabase
 from projections.page_view import log_pages
+from projections.storable_text import storable_value
 from projections.tracking import ViewTrackingRecorder
 
 PAGE_SIZE = 2000
@@ -150,7 +151,11 @@ def reconcile(ledger: Any, db: ViewDatabase,
         stored = stored_tables(db)
     head = ledger.last_position()
     aggregates = replay_aggregates(ledger, up_to=position, progress=progress)
-    lines = differences(expected_tables(aggregates), stored)
+    expected = expected_tables(aggregates)
+    if db.is_postgres:  # its views show a NUL of an old event as U+FFFD (storable_text.py)
+        expected = {name: {tuple(map(storable_value, key)): tuple(map(storable_value, row))
+                           for key, row in table.items()} for name, table in expected.items()}
+    lines = differences(expected, stored)
     lines += broken_invariants(aggregates, stored)
     if position < head:
         # Equal rows prove nothing about the events the views never applied (a view runner

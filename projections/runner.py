@@ -27,6 +27,7 @@ from projections.findings.facts import AuditFactsView
 from projections.journal import JournalView
 from projections.page_view import PageEvent, PageView
 from projections.stocks import StocksView
+from projections.storable_text import holds_nul, nul_note, storable
 from projections.tracking import ViewTrackingRecorder
 from projections.view_schema import KEPT_VIEWS, MigrationRefused, Plan, ViewsOutdated, view_name
 from projections.view_schema import plan as schema_plan
@@ -77,6 +78,8 @@ class ViewRunner:
         # Pages failed in a row, and the last failure: /healthz reports them (issue 14).
         self.failures = 0
         self.last_error = ""
+        # Events whose NUL text the PostgreSQL views show as U+FFFD (storable_text.py).
+        self.nul_positions: list[int] = []
         try:
             self.create_tables()
             if check_schema:
@@ -169,7 +172,10 @@ class ViewRunner:
 
     def apply_notifications(self, notifications: Sequence[Notification]) -> int:
         decode = self.ledger.mapper.to_domain_event
-        page = [PageEvent(n.id, decode(n), n) for n in notifications]
+        if self.db.is_postgres and any(holds_nul(n) for n in notifications):
+            page = [PageEvent(n.id, decode(self._storable(n)), n) for n in notifications]
+        else:
+            page = [PageEvent(n.id, decode(n), n) for n in notifications]
         with self.db.transaction():
             # Read again under lock: another runner may have applied some of the page meanwhile.
             tracked = self.tracking.locked_tracking_id(self.application_name)
@@ -180,6 +186,16 @@ class ViewRunner:
                 view.apply_page(self.db, page)
             self.tracking.advance(self.application_name, page[-1].position)
         return len(page)
+
+    def _storable(self, notification: Notification) -> Notification:
+        """The event as PostgreSQL's views can hold it (projections/storable_text.py); the
+        journal still links the stored bytes. Its position is logged and kept for /healthz."""
+        if not holds_nul(notification):
+            return notification
+        if notification.id not in self.nul_positions:
+            self.nul_positions.append(notification.id)
+            log.warning("view runner: %s", nul_note(notification.id))
+        return storable(notification)
 
     def run_until_caught_up(self, progress: Progress | None = None) -> int:
         """Applies pages until the log is exhausted; returns the number of events applied."""

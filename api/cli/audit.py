@@ -25,12 +25,13 @@ from domain.errors import InvalidInput
 from domain.ledger import bureau_today
 from domain.units import unit_of
 from projections import books_queries, chain_checkpoint, digests, export_files, exports
-from projections.journal import event_table, journal_head
+from projections.journal import event_table, events_table_name, journal_head
 from projections.queries import BureauQueries
 from projections.replay import ReplayedBooks, differences, replay
 from projections.runner import ViewRunner
 from projections.signed_digests import SignedDigests
 from projections.snapshot_check import check_snapshots
+from projections.storable_text import nul_note, nul_positions
 
 console = stdout_console()
 stderr = Console(stderr=True)
@@ -100,6 +101,9 @@ def verify(
                 _counter(bar, "verifying", journal_head(runner.db)))
             seconds = time.perf_counter() - started
         snapshot_problems = check_snapshots(runner.ledger)
+        # Not a failure: named so an auditor knows why the views differ from the event there.
+        for position in nul_positions(runner.db, events_table_name(runner.db)):
+            console.print(f"[yellow]NOTE[/yellow] {nul_note(position)}", highlight=False)
     rate = result.checked / seconds if seconds > 0 else 0.0
     for line in snapshot_problems:
         console.print(f"[red]SNAPSHOT[/red] {line}", highlight=False)

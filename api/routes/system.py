@@ -66,7 +66,8 @@ def healthz(request: Request, response: Response) -> Health:
         log.warning("healthz: %s", reason)
         response.status_code = 503
     return Health(status=status, position=position, views_position=views_position,
-                  reason=reason, stuck_at=views_position if status != "ok" else None)
+                  reason=reason, stuck_at=views_position if status != "ok" else None,
+                  nul_text_at=list(runner.nul_positions) if runner is not None else [])
 
 
 @router.get("/metrics", response_class=Response,

@@ -108,6 +108,10 @@ class Health(BaseModel):
     views_position: int | None
     reason: str | None = None
     stuck_at: int | None = Field(None, description="The views' position when not ok")
+    nul_text_at: list[int] = Field(
+        default_factory=list,
+        description="Events (applied by this server) holding a NUL in their text, written "
+                    "before text was validated: PostgreSQL's views show it as U+FFFD")
 
 
 # ---------------------------------------------------------------- presenters

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
 from domain.actors import Stamp
 from domain.school import School
 from projections.database import ViewDatabase
@@ -36,11 +40,47 @@ def _health(api: Api) -> tuple[int, dict[str, object]]:
         time.sleep(0.1)
 
 
-def test_a_stuck_runner_is_503_with_its_position_and_reconcile_fails(stored_api: Api) -> None:
+def test_a_nul_written_before_the_validator_no_longer_stops_the_views(stored_api: Api) -> None:
+    """An old store's NUL once stopped the PostgreSQL views for good (rebuild and verify
+    ended in a traceback). The event stays as written; the PostgreSQL views show U+FFFD."""
     api = stored_api
     api.school()
     poisoned_at = _poison_written_before_the_fix(api)
-    api.school("XZ-PX-0002")  # a later write the stuck views would never show
+    api.school("XZ-PX-0002")  # a later write the views must show
+    status, body = _health(api)
+    settings = api.client.app.state.settings  # type: ignore[attr-defined]
+    db = ViewDatabase.open(settings)
+    try:
+        _, lines = reconcile(api.ledger, db)
+        shown = db.rows("SELECT name FROM schools WHERE school_code = ?", ("XZ-NUL-1",))[0][0]
+    finally:
+        db.close()
+    assert status == 200, body
+    assert body["status"] == "ok" and body["views_position"] == body["position"]
+    assert lines == []
+    assert api.ok(api.get("reader", "/v1/schools/XZ-PX-0002"))["code"] == "XZ-PX-0002"
+    if settings.is_postgres:  # text there cannot hold NUL
+        assert shown == "School\ufffdZero"
+        assert body["nul_text_at"] == [poisoned_at]
+    else:
+        assert shown == "School\u0000Zero"
+
+
+def test_a_failing_runner_is_503_with_its_position_and_reconcile_fails(
+        stored_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever stops the views (it was a NUL once), /healthz and reconcile say so."""
+    api = stored_api
+    api.school()
+    _health(api)
+    runner = api.client.app.state.view_runner  # type: ignore[attr-defined]
+
+    def fails(*_: object) -> None:
+        msg = "a view cannot apply this page"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(runner.views[0], "apply_page", fails)
+    stuck_at = api.ledger.last_position()
+    api.school("XZ-PX-0002")  # a write the stuck views never show
     status, body = _health(api)
     settings = api.client.app.state.settings  # type: ignore[attr-defined]
     db = ViewDatabase.open(settings)
@@ -48,16 +88,10 @@ def test_a_stuck_runner_is_503_with_its_position_and_reconcile_fails(stored_api:
         _, lines = reconcile(api.ledger, db)
     finally:
         db.close()
-    if settings.is_postgres:  # PostgreSQL text cannot hold NUL: the views stop at it
-        assert status == 503, body
-        assert body["status"] == "views_failing"
-        assert body["stuck_at"] < poisoned_at  # the failing page starts after it
-        assert "NUL" in str(body["reason"]) or "0x00" in str(body["reason"])
-        assert any("not applied" in line for line in lines), lines
-    else:  # SQLite holds it: the views go on, and health and reconcile say so
-        assert status == 200, body
-        assert body["status"] == "ok" and body["views_position"] == body["position"]
-        assert lines == []
+    assert status == 503, body
+    assert body["status"] == "views_failing" and body["stuck_at"] == stuck_at
+    assert "cannot apply" in str(body["reason"])
+    assert any("not applied" in line for line in lines), lines
 
 
 def test_views_standing_still_behind_the_store_are_503(api: Api) -> None:
@@ -79,3 +113,26 @@ def test_views_standing_still_behind_the_store_are_503(api: Api) -> None:
     assert first.status_code == 200, first.text
     assert second.status_code == 503, second.text
     assert (second.json()["status"], second.json()["stuck_at"]) == ("views_stalled", stuck)
+
+
+def test_rebuild_and_verify_name_an_old_nul_and_go_on(stored_api: Api,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rebuild` and `verify` ended in a PostgreSQL traceback on such a store."""
+    api = stored_api
+    api.school()
+    poisoned_at = _poison_written_before_the_fix(api)
+    api.school("XZ-PX-0002")
+    settings = api.client.app.state.settings  # type: ignore[attr-defined]
+    for name, value in settings.eventsourcing_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FUNDLEDGER_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("FUNDLEDGER_POSTGRES_SCHEMA", settings.postgres_schema)
+    monkeypatch.setenv("FUNDLEDGER_SIGNING_KEY_PATH", str(settings.signing_key_path))
+    rebuilt = CliRunner().invoke(app, ["rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    verified = CliRunner().invoke(app, ["verify"])
+    assert verified.exit_code == 0, verified.output
+    assert f"event at position {poisoned_at} holds a NUL" in " ".join(verified.output.split())
+    assert "Traceback" not in rebuilt.output + verified.output
+    reconciled = CliRunner().invoke(app, ["reconcile"])
+    assert reconciled.exit_code == 0, reconciled.output
