@@ -13,14 +13,15 @@ two-person change would date an event in it (the refusal lists them: approve or 
 first). Corrections of a closed month are made in an open month, as the prior-year
 adjustment does for closed years (reference/domain.md, period close).
 
-The one `AccountingPeriods` aggregate holds the closed months. A command reads it from the
-store (in a batch once per batch, or as the batch itself changed it), never from the
-process's memory of recent aggregates, which a close approved by another process outdates.
+The one `AccountingPeriods` aggregate holds the closed months. A batch reads it from the store
+once (or as the batch itself changed it); a command alone trusts a read at most
+`PERIODS_FRESH_SECONDS` old, or this process's own latest close, whichever is newer.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,9 +44,12 @@ from domain.errors import (
 from domain.event_reading import read_aggregates
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, REASON_LENGTH_MAX
 from domain.rules import check_text
-from domain.unit_of_work import Decision, Outcome, current_batch, working_set
+from domain.unit_of_work import Decision, Outcome, current_batch, working_copy, working_set
 
 PERIOD_CLOSE = "period_close"  # the change kind's stored name
+# How long a process outside a batch trusts its last read of the closed months: a close
+# approved by another process holds here within this time (within this process at once).
+PERIODS_FRESH_SECONDS = 1.0
 CHANGE_PROPOSED_TOPIC = "domain.change:PendingChange.Proposed"
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
@@ -127,6 +131,7 @@ class PeriodCommands:
     today: Callable[[], date]
     recorder: Any
     _read: Callable[..., Any]
+    _recall: Callable[[UUID], Any]
     _originators: Callable[[str], list[UUID]]
 
     def close_period(self, actor: Actor, month: str, *, reason: str = "",
@@ -144,7 +149,9 @@ class PeriodCommands:
         if last_day(month) >= today:
             msg = f"{month} ends on {last_day(month)}; it can be closed from the day after"
             raise PeriodNotEnded(msg)
-        periods = self._stored_periods() or AccountingPeriods()
+        stored = self._stored_periods()
+        # A copy: the stored one may be what other commands consult (a batch's, the cache).
+        periods = working_copy(stored) if stored is not None else AccountingPeriods()
         periods.check_not_closed(month)
         dated = self._pending_changes_dated_in(month, context.change_id)
         if dated:
@@ -181,13 +188,29 @@ class PeriodCommands:
     def _stored_periods(self) -> AccountingPeriods | None:
         batch = current_batch.get()
         if batch is None:
-            return self._periods_from_store()
+            return self._periods_recently_read()
         held = batch.aggregates.get(AccountingPeriods.ID)
         if held is not None:
             return held  # type: ignore[return-value]
         if AccountingPeriods.ID not in batch.consulted:
             batch.consulted[AccountingPeriods.ID] = self._periods_from_store()
         return batch.consulted[AccountingPeriods.ID]  # type: ignore[return-value]
+
+    def _periods_recently_read(self) -> AccountingPeriods | None:
+        """Outside a batch, the closed months as read from the store at most
+        PERIODS_FRESH_SECONDS ago (a command alone would otherwise pay one more round trip),
+        or as this process last closed one, whichever is newer."""
+        now = time.monotonic()
+        cached: tuple[float, AccountingPeriods | None] | None = getattr(
+            self, "_periods_read", None)
+        if cached is None or now - cached[0] >= PERIODS_FRESH_SECONDS:
+            cached = (now, self._periods_from_store())
+            self._periods_read = cached
+        periods = cached[1]
+        own = self._recall(AccountingPeriods.ID)
+        if own is not None and (periods is None or own.version > periods.version):
+            return own  # type: ignore[no-any-return]
+        return periods
 
     def _periods_from_store(self) -> AccountingPeriods | None:
         try:
