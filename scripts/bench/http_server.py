@@ -49,11 +49,12 @@ def server_command(port: int, workers: int = 1) -> list[str]:
 
 @contextmanager
 def served(settings: Settings, *, group_commit: bool, views: bool = True,
-           workers: int = 1) -> Iterator[Server]:
+           workers: int = 1, views_apart: bool = False) -> Iterator[Server]:
     """The app in uvicorn. With several workers, as `fundledger serve --workers N` runs it: the
-    views are kept by a process of their own (`fundledger project`), not by a worker."""
+    views are kept by a process of their own (`fundledger project`), not by a worker; with one
+    worker too when `views_apart`."""
     port = free_port()
-    views_in_server = views and workers == 1
+    views_in_server = views and workers == 1 and not views_apart
     env = {**os.environ, "FUNDLEDGER_DATABASE_URL": settings.database_url,
            "FUNDLEDGER_POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
            GROUP_COMMIT_ENV: "1" if group_commit else "0",

@@ -149,11 +149,16 @@ def in_process_writes(ctx: Context, ledger: FundLedger) -> None:
                        + (f", {run.errors} refused {run.error_kinds}" if run.errors else "")))
 
 
-def http_writes(ctx: Context, *,
-                batches: Callable[[Context, http_server.Server, dict[str, Any]], None]) -> None:
-    spec = {"kind": "write", "token": ctx.workload.officer_token, "run_tag": ctx.workload.run_tag,
+def write_spec(ctx: Context) -> dict[str, Any]:
+    """What the load client needs to write: the officer's token and the allocations."""
+    return {"kind": "write", "token": ctx.workload.officer_token, "run_tag": ctx.workload.run_tag,
             "allocations": [str(a) for a in ctx.workload.allocations],
             "spent_on": SPENT_ON.isoformat()}
+
+
+def http_writes(ctx: Context, *,
+                batches: Callable[[Context, http_server.Server, dict[str, Any]], None]) -> None:
+    spec = write_spec(ctx)
     for group_commit in (False, True):
         label = "group commit" if group_commit else "one save per request"
         with http_server.served(ctx.settings, group_commit=group_commit) as server:

@@ -8,7 +8,16 @@ from typing import Any
 
 from scripts.bench import http_server, pgledger_peer
 from scripts.bench.figures import Figure, Target
-from scripts.bench.parts import HTTP, PEER, PEER_STORE, REBUILD, WRITES, Context, load_detail
+from scripts.bench.parts import (
+    HTTP,
+    HTTP_WORKER_POOL_SIZE,
+    PEER,
+    PEER_STORE,
+    REBUILD,
+    WRITES,
+    Context,
+    load_detail,
+)
 
 PGLEDGER = "10 pgledger"
 RATIOS = "11 side by side"
@@ -20,17 +29,33 @@ def batch_name(ctx: Context) -> str:
 
 
 def http_batches(ctx: Context, server: http_server.Server, spec: dict[str, Any]) -> None:
-    """`POST /v1/expenditures/batch` from a few clients, each sending batches in a closed loop."""
+    """`POST /v1/expenditures/batch` from a few clients, each sending batches in a closed loop,
+    on the server as served (the view runner in it)."""
+    _batches(ctx, server, spec, batch_name(ctx),
+             baseline=ctx.key(HTTP, f"{max(ctx.bounds.concurrency)} clients, group commit"))
+
+
+def http_batches_views_apart(ctx: Context, spec: dict[str, Any]) -> None:
+    """The same with the views in a process of their own: in the row above, the view runner
+    following 3 events per expenditure shares the server's interpreter with the writes. Pools
+    of HTTP_WORKER_POOL_SIZE, as the two-worker row: the server is shared with other runs."""
+    settings = ctx.settings.model_copy(update={"postgres_pool_size": HTTP_WORKER_POOL_SIZE})
+    with http_server.served(settings, group_commit=True, views_apart=True) as apart:
+        _batches(ctx, apart, spec, f"{batch_name(ctx)}, views in their own process",
+                 baseline=ctx.key(HTTP, batch_name(ctx)))
+
+
+def _batches(ctx: Context, server: http_server.Server, spec: dict[str, Any], name: str, *,
+             baseline: str) -> None:
     b = ctx.bounds
     spec = {**spec, "kind": "batch", "batch": b.batch_size,
-            "run_tag": f"{ctx.workload.run_tag}b{b.batch_clients}"}
+            "run_tag": f"{ctx.workload.run_tag}b{b.batch_clients}{server.port}"}
     result = http_server.load(server.port, b.batch_clients, spec,
                               requests_max=max(1, b.write_count_max // b.batch_size),
                               seconds_max=b.write_seconds, warmup_seconds=b.warmup_seconds)
     ctx.report.add(Figure(
-        HTTP, batch_name(ctx), ctx.store, result["per_second"] * b.batch_size, "expenditures/s",
-        Target(BATCH_TARGET) if ctx.store == "postgres" else None,
-        baseline=ctx.key(HTTP, f"{max(b.concurrency)} clients, group commit"),
+        HTTP, name, ctx.store, result["per_second"] * b.batch_size, "expenditures/s",
+        Target(BATCH_TARGET) if ctx.store == "postgres" else None, baseline=baseline,
         detail=f"per batch: {load_detail(result)} batches"))
 
 

@@ -84,7 +84,8 @@ def test_the_http_parts_run_at_a_toy_size_on_sqlite(tmp_path: Path) -> None:
     names = {f.name for f in report.figures}
     assert {"4 clients, group commit", "4 clients, one save per request",
             "4 clients: group commit ÷ one save per request", "balance, HTTP: p99",
-            "as-of balance, in-process: p99", "2 clients, batches of 20, group commit"} <= names
+            "as-of balance, in-process: p99", "2 clients, batches of 20, group commit",
+            "2 clients, batches of 20, group commit, views in their own process"} <= names
     assert all("errors" not in f.detail for f in report.figures), [f.detail for f in report.figures]
 
 
