@@ -103,6 +103,7 @@ ENTITY_TYPES: dict[str, tuple[str, str]] = {
     "SchoolAssets": ("学校资产", "School assets"),
     "IndicatorReports": ("均衡指标填报", "Indicator reports"),
     "RecoveredSurplus": ("结余资金", "Recovered surplus"),
+    "SigningKeys": ("签名密钥", "Signing keys"),
 }
 INTERNAL_ENTITY_TYPES = frozenset({"VoucherNumber", "IdempotencyRecord", "AccessToken", "UserAccount",
                                    "TrancheSlot"})
@@ -175,6 +176,8 @@ EVENTS: dict[str, tuple[str, str]] = {
     "UserAccount.SchoolsScoped": ("学校范围设置", "Schools scoped"),
     "UserAccount.TokenIssued": ("令牌签发", "Token issued"),
     "UserAccount.TokensRevoked": ("令牌全部吊销", "Tokens revoked"),
+    "SigningKeys.Opened": ("签名密钥记录建立", "Signing keys on record"),
+    "SigningKeys.Rotated": ("签名密钥轮换", "Signing key rotated"),
     # Resource stocks (domain/staffing.py, assets.py, indicator_reports.py).
     "CountyPosts.Opened": ("编制账户建立", "County posts opened"),
     "CountyPosts.TotalApproved": ("核定编制总额", "Post total approved"),

@@ -115,7 +115,8 @@ def public_key_from_pem(pem: bytes) -> Ed25519PublicKey:
     return loaded
 
 
-def _raw_hex(key: Ed25519PublicKey) -> str:
+def raw_public_hex(key: Ed25519PublicKey) -> str:
+    """The raw public key, hex: how a digest names the key that signed it."""
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
@@ -124,7 +125,7 @@ def sign(key: Ed25519PrivateKey, position: int, head_hash: str, events: int,
     """A digest of the chain's head at `position`, signed now (UTC)."""
     signed_at = (now or datetime.now(UTC)).astimezone(UTC).isoformat()
     unsigned = Digest(CHAIN_ALGORITHM, position, head_hash, events, signed_at,
-                      _raw_hex(key.public_key()))
+                      raw_public_hex(key.public_key()))
     return Digest(**{**asdict(unsigned), "signature": key.sign(unsigned.payload()).hex()})
 
 
@@ -133,7 +134,7 @@ def check_signature(digest: Digest, trusted: Ed25519PublicKey) -> None:
     if digest.algorithm != CHAIN_ALGORITHM:
         msg = f"digest uses {digest.algorithm}, this ledger chains with {CHAIN_ALGORITHM}"
         raise DigestInvalid(msg)
-    if digest.public_key != _raw_hex(trusted):
+    if digest.public_key != raw_public_hex(trusted):
         msg = "digest was signed by another key than the bureau's"
         raise DigestInvalid(msg)
     try:
@@ -186,3 +187,12 @@ def digest_of_journal(db: ViewDatabase, key: Ed25519PrivateKey) -> Digest:
         raise DigestInvalid(msg)
     position, head_hash = found[0]
     return sign(key, int(position), str(head_hash), count)
+
+
+def public_key_from_raw_hex(text: str) -> Ed25519PublicKey:
+    """A public key as a digest names it (raw, hex)."""
+    try:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
+    except ValueError as error:
+        msg = f"not an Ed25519 public key: {error}"
+        raise DigestInvalid(msg) from None

@@ -12,6 +12,7 @@ from api.cli import (
     changes,
     findings,
     imports,
+    keys,
     periods,
     server,
     tranches,
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 users.register(app)
+keys.register(app)
 findings.register(app)
 views.register(app)
 audit.register(app)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.table import Table
 from api.cli.errors import cli_command
 from api.cli.terminal import stdout_console
 from api.settings import Settings
+from api.signing_guard import check_signing_key, trusted_public_keys
 from api.store import open_view_runner
 from domain.errors import InvalidInput
 from domain.ledger import bureau_today
@@ -124,12 +125,21 @@ def verify(
     raise typer.Exit(1)
 
 
+def _key_on_record_for(digest: digests.Digest, runner: ViewRunner,
+                       settings: Settings) -> Any:
+    """The key a digest names, when the bureau's records say it signed digests (a digest
+    from before a rotation); else the key configured now."""
+    if digest.public_key in trusted_public_keys(runner.ledger, runner.db):
+        return digests.public_key_from_raw_hex(digest.public_key)
+    return digests.signing_key(settings.signing_key_path).public_key()
+
+
 def _verify_digest(runner: ViewRunner, settings: Settings, path: Path,
                    public_key: Path | None) -> None:
     try:
         digest = digests.Digest.read(path)
         trusted = (digests.public_key_from_pem(public_key.read_bytes()) if public_key
-                   else digests.signing_key(settings.signing_key_path).public_key())
+                   else _key_on_record_for(digest, runner, settings))
     except (OSError, digests.DigestInvalid) as error:
         raise InvalidInput(str(error)) from None
     with _progress() as bar:
@@ -147,8 +157,9 @@ def digest(out: Annotated[Path | None, typer.Option("--out", help="Where to writ
            ) -> None:
     """Sign the journal's head (position, hash, time) with the bureau's key; keep the file."""
     settings = Settings()
-    key = digests.signing_key(settings.signing_key_path)
     with _caught_up_views(settings) as runner:
+        check_signing_key(settings, runner.ledger, runner.db)  # never sign with another key
+        key = digests.signing_key(settings.signing_key_path)
         try:
             signed = digests.digest_of_journal(runner.db, key)
         except digests.DigestInvalid as error:

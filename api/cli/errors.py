@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from api.backups import BackupRefused
+from api.signing_guard import SigningKeyRefused
 from domain.errors import LedgerError
 from projections.view_schema import MigrationRefused, ViewsOutdated
 
@@ -28,6 +29,9 @@ def one_line_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
     except (ViewsOutdated, MigrationRefused) as error:
         stderr.print(f"[red]error[/red] (views outdated): {error}", highlight=False)
+        raise typer.Exit(2) from None
+    except SigningKeyRefused as error:
+        stderr.print(f"[red]error[/red] (signing key): {error}", highlight=False)
         raise typer.Exit(2) from None
     except BackupRefused as error:
         stderr.print(f"[red]error[/red] (backup): {error}", highlight=False)

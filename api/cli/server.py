@@ -110,6 +110,7 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> 
     """Serve the HTTP API (and keep the views up to date) on the configured store."""
     settings = Settings()  # a bad configuration is one line before uvicorn starts
     _require_current_views(settings)
+    _require_the_key_on_record(settings)
     run_server(host, port, workers)
 
 
@@ -117,6 +118,21 @@ def _require_current_views(settings: Settings) -> None:
     """An upgraded server meeting views an earlier release built stops here, with one line
     saying to run `fundledger migrate`, rather than in a worker's start-up."""
     open_view_runner(settings).close()
+
+
+def _require_the_key_on_record(settings: Settings) -> None:
+    """A server with another signing key than the bureau's on record stops here, with one
+    line saying to restore the key or record a rotation (api/signing_guard.py)."""
+    from api.signing_guard import check_signing_key  # noqa: PLC0415
+    from projections.database import ViewDatabase  # noqa: PLC0415
+
+    ledger = open_ledger(settings)
+    db = ViewDatabase.open(settings)
+    try:
+        check_signing_key(settings, ledger, db)
+    finally:
+        db.close()
+        ledger.close()
 
 
 def register(app: typer.Typer) -> None:
