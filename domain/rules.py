@@ -27,7 +27,7 @@ def clean_text(value: str, what: str, *, multiline: bool = False) -> str:
     (zero-width and other format characters, white space) — a name that reads as nothing.
 
     The one validator: the ledger's `check_text` calls it, and the API's text types
-    (api/schemas.py) call it so that a refusal names the field in a 422."""
+    (api/schemas/) call it so that a refusal names the field in a 422."""
     if not isinstance(value, str):
         msg = f"{what} must be text"
         raise InvalidInput(msg)
