@@ -42,6 +42,19 @@ def _first_school(page: Page, server: DemoServer) -> str:
     return code
 
 
+def _open_fund_of(server: DemoServer, school: str, year: int) -> str:
+    """A fund of `year` that already paid `school` (so its earmark and levels admit it), still
+    open and with ¥1,000 to spare: the school's first allocation alone may be of a closed or an
+    exhausted fund, and allocation ids are random, so "the first" differs between runs."""
+    allocations = server.api("/v1/allocations", school=school, status="approved", limit=200)
+    for code in dict.fromkeys(a["fund"] for a in allocations["items"]):
+        fund = server.api(f"/v1/funds/{code}")
+        if (fund["fiscal_year"] == year and not fund["closed"] and fund["unit"] == "CNY"
+                and fund["available"] >= 100_000):
+            return code
+    raise AssertionError(f"no open fund of {year} with ¥1,000 available has paid {school}")
+
+
 def test_login_refuses_a_bad_token_then_opens_the_overview(page: Page, demo_server: DemoServer,
                                                            screenshot: Shot) -> None:
     page.goto(f"{demo_server.url}/dashboard/rural")
@@ -289,8 +302,8 @@ def test_an_officer_imports_a_file_with_a_bad_row(page: Page, demo_server: DemoS
                                                   screenshot: Shot, tmp_path: Path) -> None:
     log_in(page, demo_server, "officer")
     school = _first_school(page, demo_server)
-    fund = demo_server.api("/v1/allocations", school=school, limit=1)["items"][0]["fund"]
     year = demo_server.fiscal_year
+    fund = _open_fund_of(demo_server, school, year)
     upload = tmp_path / "allocations.csv"
     upload.write_text(
         "学校代码,资金代码,金额(元),用途,生效日期\n"
