@@ -7,9 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from api.auth import scoped_school_filter, visible_payee, visible_to
 from api.cli import app
+from domain.actors import PERSONAL_DATA_ROLES, Actor, Role
+from domain.personal_data import is_personal_payment
 from tests.api.conftest import FISCAL_YEAR, Api
 from tests.api.workplace_client import log_in
 
@@ -181,3 +186,38 @@ def test_users_add_with_schools_on_the_command_line(api: Api, monkeypatch: pytes
     refused = CliRunner().invoke(app, ["users", "add", "cli.bad", "--role", "officer",
                                        "--school", MINE])
     assert refused.exit_code != 0
+
+
+SCHOOL_CODES = st.sampled_from(["XZ-PX-0001", "XZ-PX-0002", "XZ-TS-0042", "XZ-GL-0007"])
+
+
+@given(scope=st.none() | st.frozensets(SCHOOL_CODES, max_size=3), asked=st.none() | SCHOOL_CODES,
+       rows=st.lists(st.none() | SCHOOL_CODES, max_size=12))
+def test_a_scope_never_lets_another_school_through(scope: frozenset[str] | None,
+                                                   asked: str | None,
+                                                   rows: list[str | None]) -> None:
+    """Property: whatever the scope, the filter asked for and the rows, a scoped reader keeps
+    exactly its schools' rows (and the rows of no school); an unscoped one keeps every row."""
+    actor = Actor("p", frozenset({Role.READER}), scope)
+    kept = visible_to(actor, rows, lambda row: row)
+    assert kept == [r for r in rows if scope is None or r is None or r in scope]
+    school, allowed = scoped_school_filter(actor, asked)
+    for code in {r for r in rows if r is not None}:
+        # A row passes the views' filter when it is the school asked for (if any) and in the set.
+        passes = (school is None or code == school) and (allowed is None or code in allowed)
+        assert not passes or actor.sees_school(code)
+        assert passes == ((asked is None or code == asked) and actor.sees_school(code))
+
+
+@given(name=st.text(min_size=1, max_size=40),
+       economic_class=st.sampled_from(["student_aid", "salaries", "utilities", "office"]),
+       roles=st.frozensets(st.sampled_from(list(Role)), min_size=1))
+def test_a_reader_never_reads_a_personal_payees_name(name: str, economic_class: str,
+                                                     roles: frozenset[Role]) -> None:
+    """Property: a personal payment's payee shows at most its first character to whoever
+    holds no officer, approver or auditor role; everyone else reads it whole."""
+    shown = visible_payee(Actor("p", roles), name, economic_class)
+    if is_personal_payment(economic_class) and not roles & PERSONAL_DATA_ROLES:
+        assert shown == name[0] + "*"
+    else:
+        assert shown == name

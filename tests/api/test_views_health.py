@@ -40,6 +40,18 @@ def _health(api: Api) -> tuple[int, dict[str, object]]:
         time.sleep(0.1)
 
 
+def _reconciled(api: Api, school: str | None = None) -> tuple[list[str], str | None]:
+    """What reconcile says, and the name the views show for `school` (if asked)."""
+    db = ViewDatabase.open(api.client.app.state.settings)  # type: ignore[attr-defined]
+    try:
+        _, lines = reconcile(api.ledger, db)
+        shown = (db.rows("SELECT name FROM schools WHERE school_code = ?", (school,))[0][0]
+                 if school else None)
+    finally:
+        db.close()
+    return lines, shown
+
+
 def test_a_nul_written_before_the_validator_no_longer_stops_the_views(stored_api: Api) -> None:
     """An old store's NUL once stopped the PostgreSQL views for good (rebuild and verify
     ended in a traceback). The event stays as written; the PostgreSQL views show U+FFFD."""
@@ -49,12 +61,7 @@ def test_a_nul_written_before_the_validator_no_longer_stops_the_views(stored_api
     api.school("XZ-PX-0002")  # a later write the views must show
     status, body = _health(api)
     settings = api.client.app.state.settings  # type: ignore[attr-defined]
-    db = ViewDatabase.open(settings)
-    try:
-        _, lines = reconcile(api.ledger, db)
-        shown = db.rows("SELECT name FROM schools WHERE school_code = ?", ("XZ-NUL-1",))[0][0]
-    finally:
-        db.close()
+    lines, shown = _reconciled(api, "XZ-NUL-1")
     assert status == 200, body
     assert body["status"] == "ok" and body["views_position"] == body["position"]
     assert lines == []
@@ -82,12 +89,7 @@ def test_a_failing_runner_is_503_with_its_position_and_reconcile_fails(
     stuck_at = api.ledger.last_position()
     api.school("XZ-PX-0002")  # a write the stuck views never show
     status, body = _health(api)
-    settings = api.client.app.state.settings  # type: ignore[attr-defined]
-    db = ViewDatabase.open(settings)
-    try:
-        _, lines = reconcile(api.ledger, db)
-    finally:
-        db.close()
+    lines, _ = _reconciled(api)
     assert status == 503, body
     assert body["status"] == "views_failing" and body["stuck_at"] == stuck_at
     assert "cannot apply" in str(body["reason"])
