@@ -24,6 +24,7 @@ from api.dashboard.i18n import (
     translate,
     translate_value,
 )
+from api.dashboard.workplace import session
 from api.reads import ViewsDb  # noqa: F401  (the pages' dependency: a views connection of their own)
 from domain.actors import Actor, Role
 from domain.errors import LedgerError, UnknownToken
@@ -85,6 +86,8 @@ def _actor(request: Request) -> Actor | None:
     token = request.cookies.get(TOKEN_COOKIE, "")
     if not token or len(token) > TOKEN_LENGTH_MAX:
         return None
+    if session.current(request, token) is None:
+        return None  # no login, or one that has expired (api/dashboard/workplace/session.py)
     ledger: FundLedger = request.app.state.ledger
     try:
         actor = ledger.authenticate(token)
@@ -111,7 +114,10 @@ def _auditor_or_refusal(request: Request, db: ViewDatabase | None = None, page: 
 
 def _to_login(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/dashboard/login?{urlencode({'next': target})}", status_code=303)
+    # A token cookie without a live session: the login expired (the page says so).
+    expired = {"expired": 1} if request.cookies.get(TOKEN_COOKIE) else {}
+    return RedirectResponse(f"/dashboard/login?{urlencode({'next': target, **expired})}",
+                            status_code=303)
 
 
 def _day(text: str) -> date | None:

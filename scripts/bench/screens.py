@@ -152,7 +152,8 @@ def measure_store(url: str, store: str) -> dict[str, dict[str, Any]]:
         "_store": {"events": events, "measured_on": date.today().isoformat()}}
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(settings)) as client:
-        client.cookies.set("fundledger_token", token)
+        # Logged in as a browser is: the token cookie and the session it starts.
+        client.post("/dashboard/login", data={"token": token}, follow_redirects=False)
         _wait_for_views(client)
         year, school = _year_and_school(url)
         for screen in screens(year, school):

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import FISCAL_YEAR, Api
+from tests.dashboard_login import dashboard_login
 
 LISTS = ("/v1/schools", "/v1/funds", "/v1/allocations", "/v1/expenditures", "/v1/audit/journal")
 
@@ -134,5 +135,5 @@ def test_the_admin_token_reads_the_books_neither_over_the_api_nor_in_the_dashboa
     api.client.cookies.set("fundledger_token", api.tokens["admin"], path="/dashboard")
     page = api.client.get("/dashboard/schools", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/dashboard/login")
-    api.client.cookies.set("fundledger_token", api.tokens["reader"], path="/dashboard")
+    dashboard_login(api.client, api.tokens["reader"])
     assert api.client.get("/dashboard/schools", follow_redirects=False).status_code == 200

@@ -15,12 +15,13 @@ from api.cli.server import QueryStringsDropped, log_config
 from api.settings import Settings
 from api.strict_json import DuplicateKey, StrictJsonRoute, loads_strict
 from tests.api.conftest import Api
+from tests.dashboard_login import dashboard_login
 
 HOSTILE = "<img src=x onerror=alert(9)>"
 
 
 def test_every_dashboard_answer_is_escaped_typed_nosniff_and_under_a_csp(api: Api) -> None:
-    api.client.cookies.set("fundledger_token", api.tokens["reader"])
+    dashboard_login(api.client, api.tokens["reader"])
     try:
         answer = api.client.get(f"/dashboard/schools/{HOSTILE}")
     finally:
@@ -60,9 +61,9 @@ def test_approvers_see_pending_changes_on_the_dashboard(funded: dict[str, object
                            {"reason": "merged"}), 202)
     api.ok(api.get("reader", "/v1/changes", min_position=made["position"]))
     try:
-        api.client.cookies.set("fundledger_token", api.tokens["approver"])
+        dashboard_login(api.client, api.tokens["approver"])
         page = api.client.get("/dashboard/changes")
-        api.client.cookies.set("fundledger_token", api.tokens["reader"])
+        dashboard_login(api.client, api.tokens["reader"])
         denied = api.client.get("/dashboard/changes")
     finally:
         api.client.cookies.clear()

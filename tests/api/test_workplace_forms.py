@@ -195,3 +195,14 @@ def test_every_workplace_page_has_every_label_in_both_languages(funded: dict, ap
                 assert page.status_code == 200, (path, page.status_code)
                 assert "⟦" not in page.text, (path, re.findall(r"⟦\w+⟧", page.text))
                 assert f'lang="{"zh-CN" if language == "zh" else "en"}"' in page.text
+
+
+def test_a_read_page_needs_a_live_session_too(api: Api) -> None:
+    log_in(api, "reader")
+    assert api.client.get("/dashboard/schools", follow_redirects=False).status_code == 200
+    api.client.app.state.settings.dashboard_session_seconds_max = 1  # type: ignore[attr-defined]
+    import time  # noqa: PLC0415
+
+    time.sleep(1.1)
+    expired = api.client.get("/dashboard/schools", follow_redirects=False)
+    assert expired.status_code == 303 and "expired=1" in expired.headers["location"]

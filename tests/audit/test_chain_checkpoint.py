@@ -18,6 +18,7 @@ from projections.digests import signing_key
 from projections.journal import verify_journal
 from tests.audit.conftest import AuditedStore
 from tests.conftest import OFFICER
+from tests.dashboard_login import dashboard_login
 
 
 def _more_events(store: AuditedStore, count: int = 3) -> None:
@@ -112,7 +113,7 @@ def test_the_audit_page_shows_where_verification_continued(
     settings = store_settings.model_copy(update={"signing_key_path": tmp_path / "key.pem"})
     token = audited.ledger.add_user("page.auditor", ["auditor"])
     with TestClient(create_app(settings, ledger=audited.ledger)) as client:
-        client.cookies.set("fundledger_token", token)
+        dashboard_login(client, token)
         first = client.get("/dashboard/audit")
         assert first.status_code == 200 and 'id="verify-continued"' not in first.text
         second = client.get("/dashboard/audit")

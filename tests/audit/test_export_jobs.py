@@ -21,6 +21,7 @@ from domain.ledger import FundLedger
 from projections import export_files, exports
 from tests.audit.conftest import build_small_bureau
 from tests.conftest import TODAY
+from tests.dashboard_login import dashboard_login
 
 JOB_WAIT_SECONDS = 30
 VIEWS_WAIT_SECONDS = 10
@@ -185,7 +186,7 @@ def test_the_dashboard_runs_the_journal_export_as_a_job_with_its_progress_page(a
     assert api.client.post("/dashboard/audit/jobs", data={"kind": "ledger", "format": "csv",
                                                           "year": "2025", "csrf_token": csrf}
                            ).status_code == 404
-    api.client.cookies.set("fundledger_token", api.tokens["other"])
+    dashboard_login(api.client, api.tokens["other"])
     assert api.client.get(page_path).status_code == 404  # another auditor's job
     assert api.client.get(f"{page_path}/file").status_code == 404
 

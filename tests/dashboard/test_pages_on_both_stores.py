@@ -14,6 +14,7 @@ from api.settings import Settings
 from domain.ledger import FundLedger
 from tests.audit.conftest import build_small_bureau
 from tests.conftest import TODAY
+from tests.dashboard_login import dashboard_login
 
 VIEWS_WAIT_SECONDS = 10
 PAGES = ("/dashboard", "/dashboard/schools", "/dashboard/schools/XZ-PZ-0002", "/dashboard/rural",
@@ -29,7 +30,7 @@ def client(store_settings: Settings, tmp_path: Any) -> Iterator[TestClient]:
     app = create_app(settings, clock=lambda: TODAY, ledger=ledger)
     with TestClient(app, raise_server_exceptions=False) as made:
         assert app.state.queries.wait_for(ledger.recorder.max_notification_id(), VIEWS_WAIT_SECONDS)
-        made.cookies.set("fundledger_token", token)
+        dashboard_login(made, token)
         yield made
     ledger.close()
 

@@ -14,6 +14,7 @@ import pytest
 from api.dashboard.i18n import LABELS
 from domain.terms import ENTITY_TYPES, EVENTS, INTERNAL_ENTITY_TYPES, event_name
 from tests.dashboard.conftest import DemoServer
+from tests.dashboard_login import dashboard_cookies
 
 PAGES = ("/dashboard", "/dashboard/schools", "/dashboard/rural", "/dashboard/audit",
          "/dashboard/findings", "/dashboard/imports")
@@ -29,7 +30,7 @@ def _text(page: str) -> str:
 
 
 def _get(server: DemoServer, path: str, role: str, language: str = "zh", **params: object) -> str:
-    cookies = {"fundledger_token": server.tokens[role], "fundledger_lang": language}
+    cookies = {**dashboard_cookies(server.url, server.tokens[role]), "fundledger_lang": language}
     response = httpx.get(f"{server.url}{path}", params={"year": server.fiscal_year, **params},
                          cookies=cookies, timeout=60)
     assert response.status_code == 200, (path, response.status_code)
@@ -89,7 +90,8 @@ def test_each_role_sees_only_the_pages_it_can_use(demo_server: DemoServer) -> No
 def test_the_journal_shows_the_years_business_and_internal_records_on_request(
         demo_server: DemoServer) -> None:
     def kinds_and_days(**params: str) -> list[tuple[str, str]]:
-        cookies = {"fundledger_token": demo_server.tokens["auditor"], "fundledger_lang": "zh"}
+        cookies = {**dashboard_cookies(demo_server.url, demo_server.tokens["auditor"]),
+                   "fundledger_lang": "zh"}
         page = httpx.get(f"{demo_server.url}/dashboard/audit", cookies=cookies, timeout=60,
                          params={"year": demo_server.fiscal_year, **params}).text
         return re.findall(r'<td class="d">([^<]*)</td><td>[^<]*</td><td data-kind="(\w+)">', page)

@@ -53,7 +53,7 @@ def worker(request: Request) -> Worker | Response:
     live = session.current(request, token) if actor is not None else None
     if actor is None or live is None:
         target = request.url.path if request.method == "GET" else "/dashboard/work"
-        query = {"next": target, **({"expired": 1} if actor is not None else {})}
+        query = {"next": target, **({"expired": 1} if token else {})}
         return RedirectResponse(f"/dashboard/login?{urlencode(query)}", status_code=303)
     return Worker(actor, live, session.csrf_token(request, live), pages._language(request))
 
