@@ -93,14 +93,16 @@ def _empty_caches() -> None:
 
 
 def _year_and_school(url: str) -> tuple[int, str]:
-    """The latest fiscal year with a fund (the demo's year), and the school with the most
+    """The fiscal year with the most allocations (the generated year: a store closed at its
+    year-end also holds the next year's first months), and the school with the most
     allocations in it."""
     from api.settings import Settings  # noqa: PLC0415
     from projections.database import ViewDatabase  # noqa: PLC0415
 
     db = ViewDatabase.open(Settings(database_url=url))
     try:
-        year = int(db.scalar("SELECT MAX(fiscal_year) FROM findings_funds"))
+        year = int(db.scalar("SELECT fiscal_year FROM findings_allocations GROUP BY fiscal_year "
+                             "ORDER BY COUNT(*) DESC, fiscal_year DESC LIMIT 1"))
         school = db.scalar("SELECT school_code FROM findings_allocations WHERE fiscal_year = ? "
                            "GROUP BY school_code ORDER BY COUNT(*) DESC, school_code LIMIT 1",
                            (year,))
@@ -134,7 +136,7 @@ def _timed(client: Any, screen: Screen, headers: dict[str, str]) -> tuple[float,
     return time.perf_counter() - started, note
 
 
-def measure_store(url: str, store: str) -> dict[str, dict[str, Any]]:
+def measure_store(url: str, store: str, only: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
     from fastapi.testclient import TestClient  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
@@ -157,6 +159,8 @@ def measure_store(url: str, store: str) -> dict[str, dict[str, Any]]:
         _wait_for_views(client)
         year, school = _year_and_school(url)
         for screen in screens(year, school):
+            if only and screen.key not in only:
+                continue
             seconds, note = _timed(client, screen, headers)
             console.print(f"[{store}] {screen.title}: {seconds:.2f} s ({note})")
             results[screen.key] = {"seconds": round(seconds, 3), "note": note}
@@ -173,15 +177,20 @@ def _wait_for_views(client: Any) -> None:
         time.sleep(0.2)
 
 
-def run(urls: list[str], label: str, out: Path) -> None:
+def run(urls: list[str], label: str, out: Path, only: frozenset[str] = frozenset()) -> None:
+    unknown = sorted(only - {s.key for s in screens(2000)})
+    if unknown:
+        msg = f"unknown screen(s) {', '.join(unknown)}; known: {', '.join(s.key for s in screens(2000))}"
+        raise ValueError(msg)
     data_path = out.with_name("benchmarks-screens.json")
     data: dict[str, Any] = {}
     for url in urls:
         store = "postgres" if url.startswith("postgres") else "sqlite"
-        measured = measure_store(url, store)
+        measured = measure_store(url, store, only)
         # Read again just before writing: a run on the other store may have written meanwhile.
         data = json.loads(data_path.read_text()) if data_path.exists() else {}
-        data.setdefault(label, {})[store] = measured
+        # A run of some rows keeps the column's other rows (measured before, on the same store).
+        data.setdefault(label, {}).setdefault(store, {}).update(measured)
         data_path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     write_section(out, data)
     console.print(f"written to {out} and {data_path}")

@@ -36,6 +36,9 @@ def bench(
         "--store", help="screens: an existing full-size store's URL (repeat for both)")] = None,
     label: Annotated[str, typer.Option("--label", help="screens: the column, e.g. before or after")
                      ] = "after",
+    screen: Annotated[list[str] | None, typer.Option(
+        "--screen", help="screens: measure only this row (its key, e.g. findings_api_cold; "
+                         "repeat); the other rows of the column are kept")] = None,
 ) -> None:
     """Measure writes (group commit or not, in-process and HTTP), raw PostgreSQL, bulk import,
     rebuild, reads, verify and beancount, side by side on PostgreSQL and SQLite; or, with
@@ -49,7 +52,7 @@ def bench(
             raise InvalidInput(msg)
         from scripts.bench import screens  # noqa: PLC0415
 
-        screens.run(store, label, out)
+        screens.run(store, label, out, only=frozenset(screen or ()))
         return
     parts = frozenset(p.strip() for p in only.split(",") if p.strip()) or frozenset(PARTS)
     unknown = sorted(parts - set(PARTS))
