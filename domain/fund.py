@@ -27,6 +27,7 @@ from domain.limits import AMOUNT_MINOR_MAX
 from domain.provenance import add_provenance_defaults
 from domain.rules import check_not_future
 from domain.school import School
+from domain.terms import term
 from domain.units import money_text
 
 
@@ -129,7 +130,7 @@ class Fund(Aggregate):
     def check_open(self) -> None:
         if self.closed:
             msg = f"fund {self.code} is closed"
-            raise FundClosed(msg)
+            raise FundClosed(msg, f"资金 {self.code} 已关闭")
 
     def check_in_fiscal_year(self, day: date, what: str) -> None:
         if day.year != self.fiscal_year:
@@ -150,7 +151,7 @@ class Fund(Aggregate):
         its earmark and levels allow."""
         if school.closed_on is not None and school.closed_on <= day:
             msg = f"school {school.code} closed on {school.closed_on}"
-            raise SchoolClosed(msg)
+            raise SchoolClosed(msg, f"学校 {school.code} 已于 {school.closed_on} 撤销")
         self.check_eligible(school, day)
 
     def check_eligible(self, school: School, day: date) -> None:
@@ -159,11 +160,14 @@ class Fund(Aggregate):
         if self.earmark == Earmark.RURAL_SUPPORT and not school.is_rural_support_eligible_on(day):
             msg = (f"fund {self.code} is earmarked for rural support; school {school.code} is "
                    f"{school.locale_on(day)} and not in a poverty area on {day}")
-            raise EarmarkViolation(msg)
+            raise EarmarkViolation(msg, f"资金 {self.code} 为乡村支持专项；学校 {school.code} 于 {day} "
+                                        f"属{term(school.locale_on(day), 'zh')}，且不在脱贫地区")
         if self.levels and school.level not in self.levels:
             msg = (f"fund {self.code} is for {', '.join(self.levels)} schools; "
                    f"{school.code} is {school.level}")
-            raise LevelNotEligible(msg)
+            levels_zh = "、".join(term(level, "zh") for level in self.levels)
+            raise LevelNotEligible(msg, f"资金 {self.code} 只拨付{levels_zh}学校；{school.code} 是"
+                                        f"{term(school.level, 'zh')}")
 
     def allocation_terms(self, school_id: UUID, school_code: str, purpose: str,
                          amount_minor: int) -> dict[str, object]:

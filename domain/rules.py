@@ -54,10 +54,10 @@ def check_text(value: str, what: str, length_max: int, *, required: bool = True,
     stripped = clean_text(value, what, multiline=multiline).strip()
     if required and not stripped:
         msg = f"{what} must not be empty"
-        raise InvalidInput(msg)
+        raise InvalidInput(msg, f"{what} 不能为空")
     if len(stripped) > length_max:
         msg = f"{what} must be at most {length_max} characters"
-        raise InvalidInput(msg)
+        raise InvalidInput(msg, f"{what} 不能超过 {length_max} 个字符")
     return stripped
 
 
@@ -65,7 +65,7 @@ def check_code(value: str, what: str, length_max: int) -> str:
     code = check_text(value, what, length_max)
     if not _CODE.match(code):
         msg = f"{what} {code!r} may hold only letters, digits, '-', '_' and '.'"
-        raise InvalidInput(msg)
+        raise InvalidInput(msg, f"{what} {code!r} 只能包含字母、数字、“-”“_”和“.”")
     return code
 
 
@@ -75,7 +75,7 @@ def check_choice(value: str, choices: type[E], what: str) -> E:
     except ValueError:
         allowed = ", ".join(c.value for c in choices)
         msg = f"{what} {value!r} is not one of: {allowed}"
-        raise InvalidInput(msg) from None
+        raise InvalidInput(msg, f"{what} {value!r} 不是以下之一：{allowed}") from None
 
 
 def check_not_future(day: date, today: date, what: str) -> date:

@@ -74,7 +74,7 @@ def check_amount(amount_minor: int, what: str = "amount") -> int:
         raise AmountOutOfRange(msg)
     if not 0 < amount_minor <= AMOUNT_MINOR_MAX:
         msg = f"{what} must be between 1 and {AMOUNT_MINOR_MAX} minor units, got {amount_minor}"
-        raise AmountOutOfRange(msg)
+        raise AmountOutOfRange(msg, f"{what} 须在 1 至 {AMOUNT_MINOR_MAX} 分之间，实际为 {amount_minor}")
     return amount_minor
 
 

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.book_import import import_csv
+from domain.book_import import RowError, import_csv
 from domain.errors import IdempotencyKeyReused, InvalidInput, RoleNotAllowed
 from domain.idempotency import id_from_key
 from domain.import_sheet import ImportKind, SheetRow, parse_amount, read_sheet, template_csv
+from domain.terms import ERRORS_ZH
 from tests.conftest import APPROVER, OFFICER
 from tests.imports.conftest import Bureau, csv_bytes
 
@@ -52,8 +53,12 @@ def test_one_bad_row_applies_nothing_and_names_its_line(bureau: Bureau, records)
     assert (result.applied, result.bad_rows, result.position) == (0, 1, 0)
     assert [(e.line, e.code) for e in result.errors] == [(3, "earmark_violation")]
     assert "XZ-GL-0001" in result.errors[0].detail
+    assert result.errors[0].reason("zh") == (
+        "资金 RURAL-2025 为乡村支持专项；学校 XZ-GL-0001 于 2025-03-01 属城区，且不在脱贫地区")
     assert ledger.last_position() == before
     assert records.get(result.id).status == "rejected"
+    # A record saved before reasons had Chinese reads the code's Chinese title.
+    assert RowError(3, "earmark_violation", "x").reason("zh") == ERRORS_ZH["earmark_violation"]
 
 
 def test_every_bad_row_is_listed_with_line_and_reason(bureau: Bureau) -> None:
