@@ -159,3 +159,19 @@ def test_the_year_end_page_previews_carry_over_and_surplus_and_proposes_the_clos
     month = api.client.post("/dashboard/work/year-end/month-close",
                             data={**guard, "month": f"{FISCAL_YEAR - 1}-12"})
     assert month.status_code == 200 and "等待另一位审批人批准" in month.text
+
+
+def test_unknown_records_and_actions_answer_404(api: Api) -> None:
+    nobody = "00000000-0000-0000-0000-000000000000"
+    log_in(api, "approver")
+    for path in (f"/dashboard/work/allocations/{nobody}", f"/dashboard/work/expenditures/{nobody}",
+                 "/dashboard/work/funds/NOPE", "/dashboard/work/journal/999999"):
+        assert api.client.get(path).status_code == 404, path
+    page = _queue(api)
+    guard = {"csrf_token": hidden(page, "csrf_token"), "idempotency_key": "form-x"}
+    for path in (f"/dashboard/work/queue/ledger/{nobody}/approve",
+                 f"/dashboard/work/queue/allocation/{nobody}/ignore",
+                 f"/dashboard/work/allocations/{nobody}/spend"):
+        assert api.client.post(path, data=guard).status_code == 404, path
+    missing = api.client.post(f"/dashboard/work/queue/allocation/{nobody}/approve", data=guard)
+    assert missing.status_code == 404 and 'data-result="allocation_not_found"' in missing.text
