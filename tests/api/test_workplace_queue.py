@@ -175,3 +175,21 @@ def test_unknown_records_and_actions_answer_404(api: Api) -> None:
         assert api.client.post(path, data=guard).status_code == 404, path
     missing = api.client.post(f"/dashboard/work/queue/allocation/{nobody}/approve", data=guard)
     assert missing.status_code == 404 and 'data-result="allocation_not_found"' in missing.text
+
+
+def test_a_proposed_tranche_waits_in_the_queue_as_one_item_and_is_approved_there(api: Api) -> None:
+    from tests.api.test_formula_funding import TRANCHES, _bureau, _tranche  # noqa: PLC0415
+
+    snapshot = _bureau(api)
+    preview = api.ok(api.post("officer", TRANCHES, _tranche(snapshot)))
+    tranche = api.ok(api.post("officer", TRANCHES, _tranche(snapshot, preview=False,
+                                                             plan=preview["plan"])), 201)
+    _wait_views(api)
+    log_in(api, "approver")
+    page = _queue(api)
+    assert f'data-item="tranche:{tranche["id"]}"' in page
+    assert 'data-item="allocation:' not in page  # its lines wait with it, not one by one
+    guard = {"csrf_token": hidden(page, "csrf_token"), "idempotency_key": hidden(page, "idempotency_key")}
+    done = api.client.post(f"/dashboard/work/queue/tranche/{tranche['id']}/approve", data=guard)
+    assert 'data-result="ok"' in done.text, done.text
+    assert api.ok(api.get("reader", f"{TRANCHES}/{tranche['id']}"))["status"] == "approved"
