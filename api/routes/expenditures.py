@@ -128,6 +128,10 @@ def list_expenditures(
                                            payee=payee, spent_on_from=spent_on_from,
                                            spent_on_to=spent_on_to, amount_min=amount_min,
                                            amount_max=amount_max)
+    if payee is not None:
+        # A reader may not confirm who was paid personally by guessing names (issue 14): the
+        # filter finds what the reader could read (the page may come out shorter).
+        rows = [r for r in rows if visible_payee(actor, r.payee, r.economic_class) == r.payee]
     return Page[ExpenditurePublic](
         items=[_as_seen(actor, ExpenditurePublic.model_validate(row_dict(r))) for r in rows],
         next=next_link(request, cursor), position=views.position())

@@ -112,8 +112,11 @@ def test_payees_of_personal_payments_are_masked_for_readers(two_schools: dict[st
         listed = api.ok(api.get(role, "/v1/expenditures", school=MINE))["items"]
         assert {e["payee"] for e in listed} == {"张*", "徐州供电公司"}, role
         assert api.ok(api.get(role, f"/v1/expenditures/{bill}"))["payee"] == "徐州供电公司"
+        # Filtering by a guessed name does not confirm a personal payment either.
+        assert api.ok(api.get(role, "/v1/expenditures", payee=PERSON))["items"] == [], role
     for role in ("officer", "approver", "auditor"):
         assert api.ok(api.get(role, f"/v1/expenditures/{aid}"))["payee"] == PERSON, role
+        assert len(api.ok(api.get(role, "/v1/expenditures", payee=PERSON))["items"]) == 2, role
         listed = api.ok(api.get(role, "/v1/expenditures", school=MINE))["items"]
         assert PERSON in {e["payee"] for e in listed}, role
 
