@@ -193,3 +193,21 @@ def test_a_proposed_tranche_waits_in_the_queue_as_one_item_and_is_approved_there
     done = api.client.post(f"/dashboard/work/queue/tranche/{tranche['id']}/approve", data=guard)
     assert 'data-result="ok"' in done.text, done.text
     assert api.ok(api.get("reader", f"{TRANCHES}/{tranche['id']}"))["status"] == "approved"
+
+
+def test_every_balance_leads_to_the_allocations_and_expenditures_behind_it(funded: dict,
+                                                                          api: Api) -> None:
+    allocation, expenditure = funded["allocation"]["id"], funded["expenditure"]["id"]
+    _wait_views(api)
+    log_in(api, "reader")
+    overview = api.client.get("/dashboard", params={"year": FISCAL_YEAR}).text
+    assert 'href="/dashboard/work/funds/PUB-1"' in overview
+    school = api.client.get("/dashboard/schools/XZ-PX-0001", params={"year": FISCAL_YEAR}).text
+    assert 'href="/dashboard/work/funds/PUB-1"' in school
+    assert f'href="/dashboard/work/allocations/{allocation}"' in school
+    assert f'href="/dashboard/work/expenditures/{expenditure}"' in school
+    fund = api.client.get("/dashboard/work/funds/PUB-1").text
+    assert f'href="/dashboard/work/allocations/{allocation}"' in fund
+    spent = api.client.get(f"/dashboard/work/allocations/{allocation}").text
+    assert f'href="/dashboard/work/expenditures/{expenditure}"' in spent
+    assert "1,200.00 元" in spent
