@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.bureau_books import BureauBooks, BureauScope
+from api.dashboard import bureaus as dashboard_bureaus
 from api.dashboard import routes as dashboard
 from api.dashboard import tranches as dashboard_tranches
 from api.export_jobs import ExportJobs
@@ -42,6 +44,7 @@ from api.routes import (
     users,
     year_end,
 )
+from api.routes import bureaus as bureau_reports
 from api.routes.system import ViewsProgress
 from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
@@ -73,33 +76,22 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     """
     settings = settings or Settings()
 
+    open_services = _services_opener(lambda: app.state, settings, clock, run_views=run_views,
+                                     group_commit=group_commit)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own_ledger = ledger is None
-        app.state.ledger = ledger or open_ledger(settings, clock)
-        app.state.queries = BureauQueries(settings)
-        app.state.group_commit = GroupCommit(app.state.ledger) if group_commit else None
-        app.state.export_jobs = ExportJobs(settings, app.state.queries)
-        runner = (_start_view_runner(settings, app.state.ledger, app.state) if run_views
-                  else None)
+        app.state.bureau = settings.bureau
+        close_home = open_services(app.state, settings, ledger)
+        app.state.bureaus = BureauBooks(settings, app.state, open_services)
         app.state.store_outage.start()
-        if settings.is_postgres:  # SQLite reads a token in-process: nothing to remember
-            app.state.known_tokens = KnownTokens(settings, app.state.ledger.recorder.events_table_name)
-            app.state.known_tokens.start()
         try:
             yield
         finally:
-            if app.state.known_tokens is not None:
-                app.state.known_tokens.stop()
+            app.state.bureaus.close()
             app.state.store_outage.stop()
-            app.state.export_jobs.close()
-            if runner is not None:
-                runner()
-            if app.state.group_commit is not None:
-                app.state.group_commit.close()
-            _close(app.state.queries)
-            if own_ledger:
-                app.state.ledger.close()
+            close_home()
+            app.state.bureaus = None
 
     app = FastAPI(
         title="fundledger",
@@ -117,27 +109,74 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.state.export_jobs = None
     app.state.view_runner = None
     app.state.views_progress = ViewsProgress()
+    app.state.bureaus = None
     problems.install(app)
     for router in (schools.router, funds.router, allocations.router, changes.router,
                    expenditures.router, balances.router, findings.router, imports.router,
                    funding_standards.router, enrolment_snapshots.router, tranches.router,
                    users.router, posts.router, assets.router, balanced_development.router,
-                   audit.router, year_end.router, periods.router):
+                   audit.router, year_end.router, periods.router, bureau_reports.moves):
         app.include_router(router, responses=PROBLEM_RESPONSES,
                            dependencies=[Depends(refuse_unknown_query)])
+    app.include_router(bureau_reports.router, responses=PROBLEM_RESPONSES,
+                       dependencies=[Depends(refuse_unknown_query)])
     app.include_router(system.router)
     app.include_router(dashboard_tranches.router)
+    app.include_router(dashboard_bureaus.router)
     app.include_router(dashboard.router)
     metrics = Metrics(lambda: _positions(app), lambda: _integrity_counts(app))
     app.state.metrics = metrics
     # Outermost first: metrics see every answer, including the last resort's 500 and the 413.
     app.add_middleware(BodySizeLimit, body_bytes_max=settings.request_body_bytes_max)
+    app.add_middleware(BureauScope)  # inside the breaker and the last resort: it may open books
     app.state.store_outage = StoreOutage(settings)
     app.add_middleware(StoreBreaker, outage=app.state.store_outage)
     app.add_middleware(LastResort)
     app.add_middleware(DashboardHeaders)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def _services_opener(app_state: Callable[[], Any], settings: Settings,
+                     clock: Callable[[], date], *, run_views: bool,
+                     group_commit: bool) -> Callable[..., Callable[[], None]]:
+    """How one bureau's services are opened on a state (the app's own for the default
+    bureau, api.bureau_books's for the others)."""
+
+    def open_services(state: Any, books: Settings, given: FundLedger | None = None) -> Callable[[], None]:
+        """Opens one bureau's services on `state`; returns how to close them again."""
+        state.settings = books
+        state.ledger = given or open_ledger(
+            books, clock, token_bureau=None if books is settings else state.bureau)
+        state.queries = BureauQueries(books)
+        state.group_commit = GroupCommit(state.ledger) if group_commit else None
+        state.export_jobs = ExportJobs(books, state.queries)
+        state.known_tokens = None
+        state.view_runner = None
+        state.views_progress = getattr(state, "views_progress", None) or ViewsProgress()
+        state.metrics = getattr(app_state(), "metrics", None)
+        state.store_outage = getattr(app_state(), "store_outage", None)
+        state.bureaus = getattr(app_state(), "bureaus", None)
+        runner = _start_view_runner(books, state.ledger, state) if run_views else None
+        if books.is_postgres and state is app_state():  # SQLite reads a token in-process
+            state.known_tokens = KnownTokens(books, state.ledger.recorder.events_table_name)
+            state.known_tokens.start()
+
+        def close() -> None:
+            if state.known_tokens is not None:
+                state.known_tokens.stop()
+            state.export_jobs.close()
+            if runner is not None:
+                runner()
+            if state.group_commit is not None:
+                state.group_commit.close()
+            _close(state.queries)
+            if given is None:
+                state.ledger.close()
+
+        return close
+
+    return open_services
 
 
 def _start_view_runner(settings: Settings, ledger: FundLedger,

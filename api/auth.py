@@ -13,7 +13,9 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
+from api.bureau_access import bureau_check, home_is_open, token_home
 from api.known_tokens import KnownTokens
 from domain.actors import Actor, Role
 from domain.errors import LedgerError, RoleNotAllowed, SchoolNotFound, UnknownToken
@@ -64,8 +66,16 @@ async def actor_from_header(request: Request) -> Actor:
 
 
 async def _actor_of_token(request: Request, token: str) -> Actor:
-    ledger = ledger_of(request)
-    known: KnownTokens | None = request.app.state.known_tokens
+    """The token is checked in its own bureau's books, then against this request's bureau
+    (api/bureau_access.py)."""
+    home = (token_home(request, token) if home_is_open(request, token)
+            else await run_in_threadpool(token_home, request, token))
+    return bureau_check(request, home, await _actor_in_books(home, token))
+
+
+async def _actor_in_books(state: State, token: str) -> Actor:
+    ledger: FundLedger = state.ledger
+    known: KnownTokens | None = state.known_tokens
     if known is None:
         return await run_in_threadpool(ledger.authenticate, token)
     remembered = known.remembered(token)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Header, Request, Response
 
 from api.problems import ApiProblem
+from api.reads import asked_url
 from domain.group_commit import GroupCommit
 from domain.ledger import Outcome
 from domain.limits import IDEMPOTENCY_KEY_LENGTH_MAX
@@ -51,7 +52,7 @@ def execute(request: Request, response: Response, command: Callable[[], Outcome]
         response.status_code = 201
         # Schools and funds are addressed by their code, the rest by their id.
         name = getattr(outcome.subject, "code", None) or outcome.subject.id
-        response.headers["Location"] = f"{request.url.path.rstrip('/')}/{name}"
+        response.headers["Location"] = f"{asked_url(request).path.rstrip('/')}/{name}"
     response.headers["ETag"] = etag(outcome.subject.version)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -45,6 +45,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "unknown_token": 401,
     "role_not_allowed": 403,
     "maker_checker": 403,
+    "supervisor_read_only": 403,
+    "bureau_not_found": 404,
+    "bureau_parent_conflict": 409,
+    "school_move_refused": 409,
     # Unknown things.
     "not_found": 404,
     "school_not_found": 404,
@@ -143,6 +147,7 @@ _TITLES = {
     "unknown_query_parameter": "The query names a parameter this endpoint does not take",
     "validation_error": "The request does not match the schema",
     "route_not_found": "No such resource",
+    "bureau_not_found": "Bureau not found",
     "method_not_allowed": "Method not allowed",
     "body_too_large": "Request body too large",
     "store_unavailable": "The event store is unavailable; retry shortly",

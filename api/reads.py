@@ -14,6 +14,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from starlette.datastructures import URL
 
 from api.problems import ApiProblem
 from api.settings import Settings
@@ -23,6 +24,9 @@ PAGE_SIZE_MAX = 1000
 POSITION_MAX = 2**62
 CURSOR_LENGTH_MAX = 500
 VIEWS_RETRY_AFTER_SECONDS = 1
+# Where the path the client asked for is kept when a bureau's path (/v1/bureaus/{bureau}/X)
+# is served by its /v1/X route (api/bureau_books.py).
+ASKED_PATH = "fundledger.asked_path"
 
 
 def own_views_db(request: Request) -> Iterator[ViewDatabase]:
@@ -80,11 +84,17 @@ def views_at(request: Request, min_position: int | None) -> Any:
     return queries
 
 
+def asked_url(request: Request) -> URL:
+    """The URL as the client asked for it: links in an answer point back to the bureau's path."""
+    asked = request.scope.get(ASKED_PATH)
+    return request.url.replace(path=asked) if asked else request.url
+
+
 def next_link(request: Request, cursor: str | None) -> str | None:
     """The same request with `after` set to the cursor, or nothing on the last page."""
     if cursor is None:
         return None
-    return str(request.url.include_query_params(after=cursor))
+    return str(asked_url(request).include_query_params(after=cursor))
 
 
 def row_dict(row: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -9,6 +10,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/fundledger.db"
+DEFAULT_BUREAU = "HOME"
+POSTGRES_IDENTIFIER_LENGTH_MAX = 63
 
 
 class Settings(BaseSettings):
@@ -38,6 +41,13 @@ class Settings(BaseSettings):
     # broken by a database restart fails its first statement, which the library retries on a
     # fresh connection, so the check only costs a round trip on every request.
     postgres_pre_ping: bool = False
+    # Bureaus (issue 15, docs/architecture.md "Bureaus"). The configured store holds the books
+    # of `bureau` (the default for paths without /v1/bureaus/{code}) and the bureau registry;
+    # every other bureau's books are a schema of their own on PostgreSQL (or a file of their
+    # own beside this one on SQLite), unless `bureau_database_urls` names another server for it.
+    bureau: str = DEFAULT_BUREAU
+    bureau_database_urls: dict[str, str] = Field(default_factory=dict)
+    bureau_pool_size: int = Field(default=2, ge=1, le=50)
 
     @field_validator("signing_key_path", "snapshot_key_path")
     @classmethod
@@ -54,6 +64,36 @@ class Settings(BaseSettings):
             msg = "FUNDLEDGER_DATABASE_URL must start with sqlite:/// or postgresql://"
             raise ValueError(msg)
         return url
+
+    @field_validator("bureau_database_urls")
+    @classmethod
+    def _known_schemes(cls, urls: dict[str, str]) -> dict[str, str]:
+        for url in urls.values():
+            cls._known_scheme(url)
+        return urls
+
+    def for_bureau(self, code: str) -> Settings:
+        """The settings of one bureau's books: its store (a schema or a file of its own, or the
+        server configured for it), its signing and snapshot keys (a directory of its own)."""
+        if code == self.bureau:
+            return self
+        slug = re.sub(r"[^a-z0-9]+", "_", code.lower()).strip("_")
+        keys = self.signing_key_path.parent / "bureaus" / code
+        url = self.bureau_database_urls.get(code, self.database_url)
+        changes: dict[str, object] = {
+            "bureau": code, "bureau_database_urls": {}, "database_url": url,
+            "postgres_pool_size": self.bureau_pool_size,
+            "signing_key_path": keys / self.signing_key_path.name,
+            "snapshot_key_path": None if self.snapshot_key_path is None
+            else keys / self.snapshot_key_path.name,
+        }
+        if urlsplit(url).scheme in ("postgresql", "postgres"):
+            prefix = f"{self.postgres_schema}_" if self.postgres_schema else ""
+            changes["postgres_schema"] = f"{prefix}b_{slug}"[:POSTGRES_IDENTIFIER_LENGTH_MAX]
+        elif code not in self.bureau_database_urls:
+            path = Path(unquote(url.split(":///", 1)[1]))
+            changes["database_url"] = f"sqlite:///{path.with_name(f'{path.stem}.{code}{path.suffix}')}"
+        return self.model_copy(update=changes)
 
     @property
     def is_postgres(self) -> bool:

@@ -1,5 +1,7 @@
 """Opens the bureau's ledger, and the view runner that follows it, on the configured store:
-the one composition root of both (which store, which recorder, which settings)."""
+the one composition root of both (which store, which recorder, which settings). A bureau other
+than the configured default has books of its own (`Settings.for_bureau`): `bureau_settings`
+makes its PostgreSQL schema when it is first opened."""
 
 from __future__ import annotations
 
@@ -8,12 +10,47 @@ from datetime import date
 from typing import Any
 
 from api.settings import Settings
+from domain.bureau_registry import BureauRegistry
 from domain.ledger import FundLedger, bureau_today
+from projections.database import postgres_connection
 from projections.runner import ViewRunner
 
+BUREAU_ENV = "FUNDLEDGER_TOKEN_BUREAU"  # read by the ledger: the bureau its new tokens name
 
-def open_ledger(settings: Settings, clock: Callable[[], date] = bureau_today) -> FundLedger:
-    return FundLedger(env=settings.eventsourcing_env(), clock=clock)
+
+def open_ledger(settings: Settings, clock: Callable[[], date] = bureau_today, *,
+                token_bureau: str | None = None) -> FundLedger:
+    """The ledger of the books `settings` name; `token_bureau`: the bureau its new tokens
+    name (any bureau but the server's default)."""
+    env = settings.eventsourcing_env()
+    if token_bureau:
+        env[BUREAU_ENV] = token_bureau
+    return FundLedger(env=env, clock=clock)
+
+
+def open_registry(settings: Settings) -> BureauRegistry:
+    """The bureau registry, kept in the configured (default bureau's) store, in tables of its own."""
+    return BureauRegistry(env=settings.eventsourcing_env())
+
+
+def bureau_settings(settings: Settings, code: str) -> Settings:
+    """The settings of bureau `code`'s books, its PostgreSQL schema made if it is new."""
+    books = settings.for_bureau(code)
+    if books is not settings and books.is_postgres and books.postgres_schema:
+        from psycopg import sql  # noqa: PLC0415  (only PostgreSQL deployments load the driver)
+
+        with postgres_connection(books.model_copy(update={"postgres_schema": ""}),
+                                 "fundledger-bureau-schema") as connection:
+            connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                sql.Identifier(books.postgres_schema)))
+    return books
+
+
+def open_bureau_ledger(settings: Settings, code: str,
+                       clock: Callable[[], date] = bureau_today) -> FundLedger:
+    """Bureau `code`'s ledger; a bureau other than the default names itself in its tokens."""
+    books = bureau_settings(settings, code)
+    return open_ledger(books, clock, token_bureau=None if books is settings else code)
 
 
 def open_view_runner(settings: Settings, **options: Any) -> ViewRunner:

@@ -15,8 +15,22 @@ from eventsourcing.domain import Aggregate, event
 TOKEN_BYTES = 32
 
 
-def new_token() -> str:
-    return "flt_" + secrets.token_urlsafe(TOKEN_BYTES)
+TOKEN_PREFIX = "flt_"  # noqa: S105  (a prefix, not a secret)
+
+
+def new_token(bureau: str | None = None) -> str:
+    """A random token; one of a bureau other than the server's default names it before a '.'
+    (the random part never holds one), so the server knows whose books authenticate it."""
+    named = f"{bureau}." if bureau else ""
+    return TOKEN_PREFIX + named + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_bureau(token: str) -> str | None:
+    """The bureau a token names, or None for a token of the server's default bureau."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    named, dot, _ = token[len(TOKEN_PREFIX):].rpartition(".")
+    return named if dot and named else None
 
 
 def token_hash(token: str) -> str:

@@ -57,6 +57,13 @@ class RoleNotAllowed(LedgerError):
     title = "Role not allowed"
 
 
+class SupervisorReadOnly(LedgerError):
+    """A city or province bureau reads its bureaus' books and never writes them (issue 15)."""
+
+    code = "supervisor_read_only"
+    title = "A supervising bureau reads its bureaus' books and never writes them"
+
+
 class MakerCheckerViolation(LedgerError):
     code = "maker_checker"
     title = "The approver must not be the proposer"
@@ -101,6 +108,11 @@ class ChangeNotFound(NotFound):
 class UserNotFound(NotFound):
     code = "user_not_found"
     title = "User not found"
+
+
+class BureauNotFound(NotFound):
+    code = "bureau_not_found"
+    title = "Bureau not found"
 
 
 class AlreadyExists(LedgerError):
@@ -306,6 +318,20 @@ class SharesMismatch(FieldError):
 
     code = "shares_mismatch"
     title = "The sources' shares do not make up the appropriation"
+
+
+class BureauParentConflict(LedgerError):
+    """A bureau has one parent, one level above it, for good: no second parent, no cycle."""
+
+    code = "bureau_parent_conflict"
+    title = "A bureau has one parent, one level above it, and is never its own ancestor"
+
+
+class SchoolMoveRefused(LedgerError):
+    """A school's books stay in the bureau that registered it (docs/architecture.md, bureaus)."""
+
+    code = "school_move_refused"
+    title = "A school is not moved between bureaus"
 
 
 # Idempotency and concurrency.

@@ -261,6 +261,11 @@ ERRORS_ZH: dict[str, str] = {
     "not_enough_held": "资产数量或价值不足", "stock_date_order": "存量变动须按日期顺序登记",
     "move_not_pending": "该交流轮岗已处理", "school_not_in_county": "学校不属于同一县级单位",
     "implausible_figure": "填报数值超出合理范围", "move_not_found": "未找到该交流轮岗",
+    # Bureaus (domain/bureau_registry.py).
+    "bureau_not_found": "教育局不存在",
+    "bureau_parent_conflict": "一个教育局只有一个上级（高一级），且不能成环",
+    "supervisor_read_only": "上级教育局只能查阅下级账本，不能写入",
+    "school_move_refused": "学校不在教育局之间迁移",
 }
 
 

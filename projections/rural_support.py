@@ -145,11 +145,16 @@ def build_report(fiscal_year: int, as_of: date | None, position: int,
                                     per_student(spent, students)))
         locale_money[locale][0] += allocated
         locale_money[locale][1] += students
+    return RuralSupportReport(fiscal_year, as_of, position, rows,
+                              rural_to_urban_ratio(locale_money), [])
+
+
+def rural_to_urban_ratio(locale_money: dict[str, list[int]]) -> float | None:
+    """Rural per-pupil money over urban per-pupil money, from [money, pupils] by locale."""
     rural, urban = locale_money.get("rural"), locale_money.get("urban")
-    ratio = None
     if rural and urban and rural[1] and urban[1] and urban[0]:
-        ratio = (rural[0] / rural[1]) / (urban[0] / urban[1])
-    return RuralSupportReport(fiscal_year, as_of, position, rows, ratio, [])
+        return (rural[0] / rural[1]) / (urban[0] / urban[1])
+    return None
 
 
 def report_day(fiscal_year: int, as_of: date | None) -> date:

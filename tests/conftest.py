@@ -50,7 +50,7 @@ def in_ci() -> bool:
 
 # Directories and modules whose tests go over HTTP, through a browser, or start processes of
 # their own (a server, pytest itself, pg_dump, lint-imports).
-E2E_DIRECTORIES = frozenset({"api", "dashboard", "faults", "bench", "backups"})
+E2E_DIRECTORIES = frozenset({"api", "dashboard", "faults", "bench", "backups", "bureaus"})
 E2E_MODULES = frozenset({"test_ci_guard.py", "test_layering.py", "deployment_doc.py"})
 # In memory, but whole generated years of the bureau: integration by their size.
 WHOLE_YEAR_DIRECTORIES = frozenset({"generator"})

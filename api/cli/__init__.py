@@ -9,6 +9,7 @@ from api.cli import (
     audit,
     backups,
     books,
+    bureaus,
     changes,
     findings,
     imports,
@@ -38,6 +39,7 @@ tranches.register(app)
 books.register(app)
 changes.register(app)
 periods.register(app)
+bureaus.register(app)
 
 
 def main() -> None:

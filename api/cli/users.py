@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
+from api.cli.bureaus import BureauOption, users_ledger
 from api.cli.errors import cli_command
-from api.settings import Settings
-from api.store import open_ledger
 
 users = typer.Typer(help="Issue and revoke access tokens.", no_args_is_help=True)
 
@@ -20,10 +19,11 @@ def add(
     role: Annotated[list[str], typer.Option("--role", help="officer|approver|auditor|reader|admin; repeat")],
     school: Annotated[list[str] | None, typer.Option(
         "--school", help="Limit a reader to this school's data; repeat (default: every school)")] = None,
+    bureau: BureauOption = None,
 ) -> None:
     """Add a user (or give an existing one new roles and school scope) and print a new token
     on the last line."""
-    ledger = open_ledger(Settings())
+    ledger = users_ledger(bureau, role)
     try:
         token = ledger.add_user(name, role, school or ())
     finally:
@@ -35,9 +35,10 @@ def add(
 
 @users.command("revoke")
 @cli_command
-def revoke(name: Annotated[str, typer.Argument(help="User name")]) -> None:
+def revoke(name: Annotated[str, typer.Argument(help="User name")],
+           bureau: BureauOption = None) -> None:
     """Revoke every token of a user, effective immediately."""
-    ledger = open_ledger(Settings())
+    ledger = users_ledger(bureau)
     try:
         count = ledger.revoke_user(name)
     finally:
@@ -47,9 +48,9 @@ def revoke(name: Annotated[str, typer.Argument(help="User name")]) -> None:
 
 @users.command("list")
 @cli_command
-def list_users() -> None:
+def list_users(bureau: BureauOption = None) -> None:
     """Every user with the roles they hold now and how many tokens are in force."""
-    ledger = open_ledger(Settings())
+    ledger = users_ledger(bureau)
     try:
         found = ledger.list_users()
     finally:

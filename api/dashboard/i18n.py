@@ -315,6 +315,26 @@ LABELS.update({
 })
 LABELS.update(WORKPLACE_LABELS)
 
+# Bureaus (issue 15): the city page and the bureau switcher.
+LABELS.update({
+    "bureaus": ("教育局", "Bureaus"),
+    "bureau": ("教育局", "Bureau"),
+    "bureau_now": ("当前账本", "Books shown"),
+    "bureau_enter": ("进入", "Step in"),
+    "bureau_level": ("级别", "Level"),
+    "bureau_children": ("下级县级教育局（各自记账）",
+                        "County-level bureaus below (each keeps its own books)"),
+    "bureau_position": ("读取位置", "Position read"),
+    "bureau_pupils": ("在校生", "Pupils"),
+    "bureau_per_pupil": ("生均拨款", "Per pupil"),
+    "bureau_totals": ("合计", "Total"),
+    "bureau_read_only": ("上级教育局只读查阅下级账本，不能写入。",
+                         "A supervising bureau reads its bureaus' books and never writes them."),
+    "bureau_none_below": ("本局没有下级教育局。", "This bureau supervises no other bureau."),
+    "bureau_level_county": ("县级", "county-level"), "bureau_level_city": ("地市级", "city"),
+    "bureau_level_province": ("省级", "province"),
+})
+
 
 # Month-end close (issue 16): the closed months, read-only for every reader.
 LABELS.update({

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.auth import READ_ROLES, visible_payee
+from api.bureau_access import bureau_actor
 from api.dashboard.i18n import (
     DEFAULT_LANGUAGE,
     LABELS,
@@ -27,8 +28,8 @@ from api.dashboard.i18n import (
 from api.dashboard.workplace import session
 from api.reads import ViewsDb  # noqa: F401  (the pages' dependency: a views connection of their own)
 from domain.actors import Actor, Role
-from domain.errors import LedgerError, UnknownToken
-from domain.ledger import FundLedger, bureau_today
+from domain.errors import BureauNotFound, LedgerError, SupervisorReadOnly, UnknownToken
+from domain.ledger import bureau_today
 from domain.terms import error_title, event_name
 from domain.units import money_text, unit_of
 from projections import books_queries
@@ -88,10 +89,10 @@ def _actor(request: Request) -> Actor | None:
         return None
     if session.current(request, token) is None:
         return None  # no login, or one that has expired (api/dashboard/workplace/session.py)
-    ledger: FundLedger = request.app.state.ledger
     try:
-        actor = ledger.authenticate(token)
-    except UnknownToken:
+        # Checked in its own bureau's books, then against the bureau shown (issue 15).
+        actor = bureau_actor(request, token)
+    except (UnknownToken, BureauNotFound, SupervisorReadOnly):
         return None
     # The pages read the books: a token that may not read them over the API (an admin's,
     # which manages users only) may not read them here either.

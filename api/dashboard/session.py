@@ -10,6 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from api.auth import READ_ROLES
+from api.bureau_access import token_home
+from api.bureau_books import BUREAU_COOKIE
 from api.dashboard.i18n import (
     LABELS,
     LANGUAGES,
@@ -25,7 +27,6 @@ from api.dashboard.pages import (
 )
 from api.dashboard.workplace import session as work_session
 from domain.errors import UnknownToken
-from domain.ledger import FundLedger
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 COOKIE_MAX_AGE_SECONDS = 8 * 3600
@@ -46,17 +47,18 @@ async def login(request: Request) -> Response:
     form = await request.form()
     token = str(form.get("token", "")).strip()
     target = _safe_next(str(form.get("next", "/dashboard")))
-    ledger: FundLedger = request.app.state.ledger
     try:
         if not token or len(token) > TOKEN_LENGTH_MAX:
             raise UnknownToken("no token")
-        actor = await run_in_threadpool(ledger.authenticate, token)
+        home = await run_in_threadpool(token_home, request, token)  # the token's own bureau
+        actor = await run_in_threadpool(home.ledger.authenticate, token)
         if not actor.roles & READ_ROLES:
             raise UnknownToken("this token cannot read the books")
     except UnknownToken:
         return RedirectResponse(f"/dashboard/login?{urlencode({'next': target, 'failed': 1})}",
                                 status_code=303)
     response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(BUREAU_COOKIE, path="/dashboard")  # a new login shows its own books
     response.set_cookie(TOKEN_COOKIE, token, max_age=COOKIE_MAX_AGE_SECONDS, httponly=True,
                         samesite="strict", path="/dashboard",
                         secure=request.url.scheme == "https")
@@ -68,6 +70,7 @@ async def login(request: Request) -> Response:
 def logout() -> Response:
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(TOKEN_COOKIE, path="/dashboard")
+    response.delete_cookie(BUREAU_COOKIE, path="/dashboard")
     work_session.end(response)
     return response
 

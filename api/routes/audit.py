@@ -22,7 +22,7 @@ from api.auth import Auditor
 from api.commands import IdempotencyKey
 from api.export_jobs import ExportJobs
 from api.problems import ApiProblem
-from api.reads import POSITION_MAX, MinPosition, ViewsDb, queries_of, views_at
+from api.reads import POSITION_MAX, MinPosition, ViewsDb, asked_url, queries_of, views_at
 from api.settings import Settings
 from api.strict_json import StrictJsonRoute
 from domain.errors import InvalidInput, NotFound
@@ -102,7 +102,7 @@ def journal(_: Auditor, request: Request, db: ViewsDb, after: AfterPosition = 0,
     views_at(request, min_position)
     items, next_after = journal_page(db, after, limit)
     next_link = (None if next_after is None
-                 else str(request.url.include_query_params(after=next_after, limit=limit)))
+                 else str(asked_url(request).include_query_params(after=next_after, limit=limit)))
     return JournalPage(items=[JournalItem(**item) for item in items], next=next_link)
 
 
@@ -118,7 +118,7 @@ def history(_: Auditor, request: Request, db: ViewsDb,
     if not items and after == 0:
         msg = f"no events of {entity_id} are in the journal"
         raise NotFound(msg)
-    next_link = (str(request.url.include_query_params(after=items[-1]["position"], limit=limit))
+    next_link = (str(asked_url(request).include_query_params(after=items[-1]["position"], limit=limit))
                  if len(items) == limit else None)
     return History(entity=entity_id, items=[JournalItem(**item) for item in items], next=next_link)
 

@@ -125,6 +125,12 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
      {"qualified_teachers": 1, "key_teachers": 1, "pe_arts_teachers": 1, "teaching_area_m2": 1,
       "sports_area_m2": 1}, {"officer"}),
     ("POST", "/v1/indicator-reports/import", b"school,as_of\n", {"officer"}),
+    # Bureaus (issue 15; tests/bureaus/): the default bureau of a single-bureau install.
+    ("GET", "/v1/bureaus", None, READERS),
+    ("GET", "/v1/bureaus/HOME", None, READERS),
+    ("GET", "/v1/bureaus/HOME/reports/consolidated", None, READERS),
+    ("GET", f"/v1/bureaus/HOME/reports/findings?fiscal_year={FISCAL_YEAR}", None, {"auditor"}),
+    ("POST", "/v1/schools/XZ-PX-0001/move", {}, {"officer"}),
     ("GET", "/healthz", None, {*ROLES, "scoped", "nobody", "revoked"}),
     ("GET", "/metrics", None, {*ROLES, "scoped", "nobody", "revoked"}),
 ]
@@ -211,7 +217,8 @@ def test_the_matrix_covers_every_operation_of_the_app(api: Api) -> None:
                 p.replace("/v1/schools/XZ-PX-0001", "/v1/schools/{code}"))
                for m, p in covered}
     covered = {(m, p.replace("/v1/funds/PUB-1", "/v1/funds/{code}")
-                .replace("/v1/users/user.reader", "/v1/users/{name}")) for m, p in covered}
+                .replace("/v1/users/user.reader", "/v1/users/{name}")
+                .replace("/v1/bureaus/HOME", "/v1/bureaus/{bureau}")) for m, p in covered}
     covered = {(m, p.replace("/v1/staffing/Pei", "/v1/staffing/{district}")
                 .replace("/v1/post-moves/{id}", "/v1/post-moves/{move_id}")
                 .replace(f"/v1/fiscal-years/{FISCAL_YEAR}/", "/v1/fiscal-years/{year}/")

@@ -19,6 +19,7 @@ import secrets
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request, Response
 
@@ -36,8 +37,15 @@ def _key(signing_key_path: Path) -> bytes:
     return load_or_create_key(signing_key_path.parent / SESSION_KEY_FILE)
 
 
+def _server_settings(request: Request) -> Any:
+    """The server's own settings: a session outlives stepping from one bureau's books into
+    another's (issue 15), whose settings (and keys) are each bureau's own."""
+    books = getattr(request.app.state, "bureaus", None)
+    return books.settings if books is not None else request.app.state.settings
+
+
 def _session_key(request: Request) -> bytes:
-    return _key(request.app.state.settings.signing_key_path)
+    return _key(_server_settings(request).signing_key_path)
 
 
 def _mac(key: bytes, *parts: str) -> str:
@@ -63,7 +71,7 @@ def end(response: Response) -> None:
 
 
 def lifetime_seconds(request: Request) -> int:
-    return int(request.app.state.settings.dashboard_session_seconds_max)
+    return int(_server_settings(request).dashboard_session_seconds_max)
 
 
 def current(request: Request, token: str) -> str | None:

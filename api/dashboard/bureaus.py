@@ -1,0 +1,58 @@
+"""The dashboard's bureau pages (issue 15): a supervisor's city page — its county-level
+bureaus side by side, read from each one's own views — and the switch that steps into one of
+them. Which bureau's books the other pages show is the `fundledger_bureau` cookie set here
+(api/bureau_books.py reads it); a token only ever enters its own bureau or one below it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.bureau_books import BUREAU_COOKIE
+from api.consolidated import consolidate
+from api.dashboard.pages import AsOf, ViewsDb, _actor, _page_context, _render, _to_login
+from api.dashboard.session import COOKIE_MAX_AGE_SECONDS
+from domain.access import token_bureau
+from domain.bureau_registry import BUREAU_CODE_LENGTH_MAX
+
+router = APIRouter(prefix="/dashboard/bureaus", include_in_schema=False)
+
+
+def _home(request: Request) -> str:
+    """The bureau of the logged-in token (whose tree the page shows)."""
+    books = request.app.state.bureaus
+    return token_bureau(request.cookies.get("fundledger_token", "")) or books.default
+
+
+@router.get("", response_class=HTMLResponse)
+def bureaus_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
+    actor = _actor(request)
+    if actor is None:
+        return _to_login(request)
+    day, fiscal_year = _page_context(request, db, as_of, year)
+    if not (year and year.isdigit()) and day is None:
+        fiscal_year = request.app.state.ledger.today().year  # a city's own views hold no years
+    books = request.app.state.bureaus
+    home = books.info(_home(request))
+    keepers = ([] if home.level.keeps_books or home.code not in books.directory()
+               else books.directory().book_keepers_under(home.code))
+    report = consolidate(books.settings, home, keepers, fiscal_year, day,
+                         {k.code: books.state(k.code).queries for k in keepers if books.is_open(k.code)})
+    return _render(request, "bureaus.html", actor, db, "bureaus", as_of, year, home=home,
+                   report=report, current=request.app.state.bureau)
+
+
+@router.get("/enter/{code}")
+def enter(request: Request, code: str = Path(max_length=BUREAU_CODE_LENGTH_MAX)) -> Response:
+    """Shows bureau `code`'s books on every page from now on: the token's own bureau or one
+    it supervises (anything else leaves the choice as it was)."""
+    books = request.app.state.bureaus
+    home = _home(request)
+    if _actor(request) is None:
+        return _to_login(request)
+    response = RedirectResponse("/dashboard", status_code=303)
+    if code == home or (books.known(code) and books.supervises(home, code)):
+        response.set_cookie(BUREAU_COOKIE, code, max_age=COOKIE_MAX_AGE_SECONDS, httponly=True,
+                            samesite="strict", path="/dashboard",
+                            secure=request.url.scheme == "https")
+    return response
