@@ -151,10 +151,23 @@ def bureau_of_request(books: BureauBooks, path: str, headers: dict[bytes, bytes]
             return chosen
         token = _cookie(headers, "fundledger_token")
     else:
-        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        token = token.strip() if scheme.lower() == "bearer" else ""
+        token = _bearer(headers)
     named = token_bureau(token) if token else None
     return named if named and books.known(named) else books.default
+
+
+def _bearer(headers: dict[bytes, bytes]) -> str:
+    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _may_see(books: BureauBooks, token: str, code: str) -> bool:
+    """Whether the bureau a token names is `code` or above it (api/bureau_access.py checks
+    it again once the token is authenticated). No token: the route will ask for one."""
+    if not token:
+        return True
+    named = token_bureau(token) or books.default
+    return named == code or books.supervises(named, code)
 
 
 def _cookie(headers: dict[bytes, bytes], name: str) -> str:
@@ -179,7 +192,14 @@ class BureauScope:
         if scope["type"] != "http" or books is None:
             await self.app(scope, receive, send)
             return
-        code = bureau_of_request(books, scope.get("path", ""), dict(scope.get("headers") or []))
+        headers = dict(scope.get("headers") or [])
+        code = bureau_of_request(books, scope.get("path", ""), headers)
+        if not _may_see(books, _bearer(headers), code):
+            # Before anything else (query checks, bodies): another bureau's token learns
+            # nothing of this one, not even which parameters its paths take.
+            response = problems.api_problem("bureau_not_found", f"bureau {code} not found")
+            await response(scope, receive, send)
+            return
         if code != books.default:
             try:
                 state = (books.state(code) if books.is_open(code)
