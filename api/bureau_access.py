@@ -11,6 +11,7 @@ of bureaus that are not its own.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request
@@ -57,7 +58,8 @@ def bureau_check(request: Request, home: State, actor: Actor) -> Actor:
             msg = (f"{actor.user_id} of bureau {home.bureau} supervises bureau {target}: "
                    "it reads these books and never writes them")
             raise SupervisorReadOnly(msg)
-        return Actor(actor.user_id, actor.roles & SUPERVISOR_ROLES)
+        # Fewer roles, the same data scope (a school-scoped reader stays scoped).
+        return replace(actor, roles=actor.roles & SUPERVISOR_ROLES)
     msg = f"bureau {target} not found"
     raise BureauNotFound(msg)
 
