@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -20,11 +21,14 @@ from typing import Any
 from api.settings import Settings
 from api.store import bureau_settings
 from domain.bureau_registry import BureauInfo
-from projections.consolidation import category_source_totals
+from projections.consolidation import CategorySourceTotal, category_source_totals
 from projections.queries import BureauQueries
-from projections.rural_support import per_student, rural_to_urban_ratio
+from projections.rural_support import RuralSupportReport, per_student, rural_to_urban_ratio
 
 MONEY_UNIT = "CNY"
+# Children read at once: their reads are mostly the database's (each on a connection of its
+# own), so a few overlap well; more only queue on this machine's two cores.
+FAN_OUT_THREADS_MAX = 4
 
 
 @dataclass
@@ -54,13 +58,18 @@ class Consolidated:
     totals: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ChildRead:
+    child: BureauInfo
+    rural: RuralSupportReport
+    totals: list[CategorySourceTotal]
+    seconds: float
+
+
 @contextmanager
-def child_views(settings: Settings, child: str, open_queries: Any) -> Iterator[BureauQueries]:
-    """The child's views: the server's own reader when its books are open here, else one
-    opened for this report and closed after it."""
-    if open_queries is not None:
-        yield open_queries
-        return
+def child_views(settings: Settings, child: str) -> Iterator[BureauQueries]:
+    """The child's views, on a connection opened for this read (in the fan-out's thread) and
+    closed after it: a server's own reader of the bureau keeps a connection per thread."""
     queries = BureauQueries(bureau_settings(settings, child))
     try:
         yield queries
@@ -69,21 +78,29 @@ def child_views(settings: Settings, child: str, open_queries: Any) -> Iterator[B
 
 
 def consolidate(settings: Settings, supervisor: BureauInfo, children: list[BureauInfo],
-                fiscal_year: int, as_of: date | None,
-                open_queries: dict[str, Any]) -> Consolidated:
-    """Reads each child's views (see the module's docstring) and puts them side by side."""
+                fiscal_year: int, as_of: date | None, *, evaluation: bool = True) -> Consolidated:
+    """Reads each child's views (see the module's docstring) and puts them side by side. The
+    children are read concurrently, a few at a time: most of a read is the database's."""
     report = Consolidated(supervisor.code, supervisor.name, supervisor.level.value,
                           fiscal_year, as_of)
-    locale_money: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for child in children:
+
+    def read(child: BureauInfo) -> ChildRead:
         started = time.monotonic()
-        with child_views(settings, child.code, open_queries.get(child.code)) as views:
-            rural = views.rural_support(fiscal_year, as_of)
+        with child_views(settings, child.code) as views:
+            rural = views.rural_support(fiscal_year, as_of, evaluation=evaluation)
             db = views.stocks_db()
             with db.snapshot():
                 totals = category_source_totals(db, fiscal_year, as_of, rural.position)
+        return ChildRead(child, rural, totals, time.monotonic() - started)
+
+    with ThreadPoolExecutor(max_workers=FAN_OUT_THREADS_MAX) as pool:
+        reads = list(pool.map(read, children))
+    locale_money: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for done in reads:
+        child, rural = done.child, done.rural
         figures = ChildFigures(child.code, child.name, rural.position,
-                               rural_to_urban_per_student_ratio=rural.rural_to_urban_per_student_ratio)
+                               rural_to_urban_per_student_ratio=rural.rural_to_urban_per_student_ratio,
+                               read_seconds=round(done.seconds, 4))
         for row in rural.rows:
             report.by_locale.append({"bureau": child.code, **asdict(row)})
             if row.unit == MONEY_UNIT:
@@ -93,9 +110,8 @@ def consolidate(settings: Settings, supervisor: BureauInfo, children: list[Burea
                 locale_money[row.locale][0] += row.allocated
                 locale_money[row.locale][1] += row.students
         figures.per_student_allocated = per_student(figures.allocated, figures.students)
-        report.by_category_source += [{"bureau": child.code, **asdict(t)} for t in totals]
+        report.by_category_source += [{"bureau": child.code, **asdict(t)} for t in done.totals]
         report.counties += [{"bureau": child.code, **asdict(c)} for c in rural.counties]
-        figures.read_seconds = round(time.monotonic() - started, 4)
         report.children.append(figures)
     allocated = sum(c.allocated for c in report.children)
     students = sum(c.students for c in report.children)
@@ -106,4 +122,3 @@ def consolidate(settings: Settings, supervisor: BureauInfo, children: list[Burea
         "rural_to_urban_per_student_ratio": rural_to_urban_ratio(locale_money),
     }
     return report
-

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # own beside this one on SQLite), unless `bureau_database_urls` names another server for it.
     bureau: str = DEFAULT_BUREAU
     bureau_database_urls: dict[str, str] = Field(default_factory=dict)
-    bureau_pool_size: int = Field(default=2, ge=1, le=50)
+    bureau_pool_size: int = Field(default=1, ge=1, le=50)  # each bureau opened: a pool of its own
 
     @field_validator("signing_key_path", "snapshot_key_path")
     @classmethod

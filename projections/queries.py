@@ -78,7 +78,7 @@ class BureauQueries:
         self._lock = threading.Lock()
         # Rural-support reports by (year, as-of day, position): a report scans the year's
         # ledger entries (seconds at 600,000 events) and the page is opened again and again.
-        self._rural_reports: OrderedDict[tuple[int, date | None, int, str | None],
+        self._rural_reports: OrderedDict[tuple[int, date | None, int, str | None, bool],
                                          RuralSupportReport] = OrderedDict()
         db = self._db()
         # The views may not have been built yet: empty tables answer "nothing yet".
@@ -311,23 +311,25 @@ class BureauQueries:
     # ------------------------------------------------------------ rural support
 
     def rural_support(self, fiscal_year: int, as_of: date | None = None,
-                      source: str | None = None) -> RuralSupportReport:
+                      source: str | None = None, *, evaluation: bool = True) -> RuralSupportReport:
         """The report at the views' position now: computed once per (year, day, position,
-        source); with `source`, only that level's part of each fund (projections/fund_codes)."""
-        key = (fiscal_year, as_of, self.position(), source)
+        source); with `source`, only that level's part of each fund (projections/fund_codes).
+        `evaluation=False` leaves out the counties' balanced-development coefficients (most
+        of the report's time: a city's consolidated report may not need them)."""
+        key = (fiscal_year, as_of, self.position(), source, evaluation)
         with self._lock:
             kept = self._rural_reports.get(key)
         if kept is not None:
             return kept
-        report = self._rural_support(fiscal_year, as_of, source)
+        report = self._rural_support(fiscal_year, as_of, source, evaluation=evaluation)
         with self._lock:
-            self._rural_reports[(fiscal_year, as_of, report.position, source)] = report
+            self._rural_reports[(fiscal_year, as_of, report.position, source, evaluation)] = report
             while len(self._rural_reports) > RURAL_REPORTS_KEPT:
                 self._rural_reports.popitem(last=False)
         return report
 
-    def _rural_support(self, fiscal_year: int, as_of: date | None,
-                       source: str | None) -> RuralSupportReport:
+    def _rural_support(self, fiscal_year: int, as_of: date | None, source: str | None, *,
+                       evaluation: bool = True) -> RuralSupportReport:
         db = self._db()
         with db.snapshot():
             position = self.position()
@@ -349,7 +351,7 @@ class BureauQueries:
                     "FROM school_history"):
                 value = locale if kind == "locale" else int(students)
                 changes.setdefault((code, kind), []).append((date.fromisoformat(day), pos, value))
-            evaluated = evaluate(db, report_day(fiscal_year, as_of))
+            evaluated = evaluate(db, report_day(fiscal_year, as_of)) if evaluation else []
         locales = {code: DatedValues(changes[(code, "locale")]) for code in schools}
         enrolments = {code: DatedValues(changes[(code, "students")]) for code in schools}
         report = build_report(fiscal_year, as_of, position, schools, locales, enrolments, totals)

@@ -6,9 +6,10 @@ it needs the generator and the anomaly injector of scripts/, which api/ never im
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
@@ -19,15 +20,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from api.cli.errors import cli_command
 from api.cli.server import Host, Port, Workers, run_server
-from api.settings import Settings
-from api.store import open_ledger, open_view_runner
+from api.settings import DEFAULT_BUREAU, Settings
+from api.store import bureau_settings, open_bureau_ledger, open_registry, open_view_runner
 from domain.actors import Role
 from domain.clock import bureau_today
 from domain.ledger import FundLedger
 from scripts.anomalies import DEFAULT_RATES, inject
 from scripts.generator import generate
+from scripts.generator.geography import bureau_plan
 
 DEMO_ANOMALY_RATE_SHARE = 0.1  # of reference/domain.md §(c)'s rates: a bureau with a few lapses
+ANOMALY_SCHOOLS_MIN = 3  # an invoice pad shared by three schools needs three
 
 
 @cli_command
@@ -41,44 +44,80 @@ def demo(
     clean: Annotated[bool, typer.Option(
         "--clean", help="No injected audit anomalies: a year the findings page finds clean")] = False,
 ) -> None:
-    """Fill an empty store with a realistic fiscal year (with a few injected audit anomalies
-    for the findings page, unless --clean), print a token per role, and serve."""
-    settings = Settings()
-    ledger = open_ledger(settings)
+    """Fill empty stores with a realistic fiscal year — the city bureau over its county-level
+    bureaus, each keeping its own books (with a few injected audit anomalies for the findings
+    page, unless --clean) — print tokens, and serve."""
+    plan = bureau_plan(preset)
+    settings = _as_default_bureau(plan.city_code)
+    registry = open_registry(settings)
     try:
-        if ledger.last_position() == 0:
-            year = fiscal_year or bureau_today().year - 1
-            typer.echo(f"generating the {preset} preset's fiscal year {year} (scale {scale}) …")
-            with _generation_bar() as (bar, task):
-                def progress(done: int, total: int, day: str) -> None:
-                    bar.update(task, completed=done, total=total, day=day)
+        registry.add(plan.city_code, plan.city_name, plan.parent_level)
+        for code, name, _ in plan.counties:
+            registry.add(code, name, "county", plan.city_code)
+    finally:
+        registry.close()
+    year = fiscal_year or bureau_today().year - 1
+    for code, name, county_preset in plan.counties:
+        ledger = open_bureau_ledger(settings, code)
+        try:
+            if ledger.last_position() == 0:
+                typer.echo(f"{code} {name}: generating the fiscal year {year} (scale {scale}) …")
+                _generate_books(ledger, county_preset, seed, year, scale, clean=clean)
+            else:
+                typer.echo(f"{code}: the store already holds {ledger.last_position()} events; "
+                           "not generating")
+        finally:
+            ledger.close()
+        _catch_up_views(bureau_settings(settings, code))
+    typer.echo(f"demo tokens (shown once); the city bureau {plan.city_code} reads every county "
+               "(the dashboard's 教育局 page steps into one):")
+    _print_tokens(settings, plan.city_code, ("auditor", "reader"))
+    first = plan.counties[0][0]
+    typer.echo(f"  … and the county-level bureau {first} (others: fundledger users add NAME "
+               f"--role ROLE --bureau {plan.counties[-1][0]}):")
+    _print_tokens(settings, first, [role.value for role in Role])
+    typer.echo(f"dashboard: http://{host}:{port}/dashboard  (log in with a token above)")
+    typer.echo(f"API docs:  http://{host}:{port}/docs  (a county's books: /v1/bureaus/{first}/…)")
+    run_server(host, port, workers)
 
-                summary = generate(ledger, preset=preset, seed=seed, fiscal_year=year,
-                                   scale=scale, progress=progress)
-            for line in summary.lines():
-                typer.echo(f"  {line}")
-            if not clean:
-                inject_demo_anomalies(ledger, year, seed)
-            if ledger.today() >= date(year + 1, 1, 2):
-                # The finance office closes the past year (结转/结余), as docs/year-end.md says.
-                from scripts.generator.year_end import close_generated_year  # noqa: PLC0415
 
-                for line in close_generated_year(ledger, year, summary.fund_codes,
-                                                 seed=seed).lines():
-                    typer.echo(f"  {line}")
-            _catch_up_views(settings)
-        else:
-            typer.echo(f"the store already holds {ledger.last_position()} events; not generating")
-        typer.echo("demo tokens (shown once):")
-        for role in Role:
-            token = ledger.add_user(f"demo.{role.value}", [role.value])
-            typer.echo(f"  {role.value:<9} {token}")
+def _as_default_bureau(code: str) -> Settings:
+    """The configured store holds the city bureau's books and the registry: the server this
+    demo starts serves it as its default bureau (FUNDLEDGER_BUREAU) unless one is set."""
+    if Settings().bureau == DEFAULT_BUREAU:
+        os.environ["FUNDLEDGER_BUREAU"] = code
+        typer.echo(f"FUNDLEDGER_BUREAU={code} (the city bureau: set it when you serve this store again)")
+    return Settings()
+
+
+def _generate_books(ledger: FundLedger, preset: str, seed: int, year: int, scale: float, *,
+                    clean: bool) -> None:
+    with _generation_bar() as (bar, task):
+        def progress(done: int, total: int, day: str) -> None:
+            bar.update(task, completed=done, total=total, day=day)
+
+        summary = generate(ledger, preset=preset, seed=seed, fiscal_year=year, scale=scale,
+                           progress=progress)
+    for line in summary.lines():
+        typer.echo(f"  {line}")
+    if not clean and summary.schools >= ANOMALY_SCHOOLS_MIN:
+        inject_demo_anomalies(ledger, year, seed)
+    if ledger.today() >= date(year + 1, 1, 2):
+        # The finance office closes the past year (结转/结余), as docs/year-end.md says.
+        from scripts.generator.year_end import close_generated_year  # noqa: PLC0415
+
+        for line in close_generated_year(ledger, year, summary.fund_codes, seed=seed).lines():
+            typer.echo(f"  {line}")
+
+
+def _print_tokens(settings: Settings, bureau: str, roles: Iterable[str]) -> None:
+    ledger = open_bureau_ledger(settings, bureau)
+    try:
+        for role in roles:
+            token = ledger.add_user(f"demo.{bureau.lower()}.{role}", [role])
+            typer.echo(f"  {bureau:<6} {role:<9} {token}")
     finally:
         ledger.close()
-    typer.echo(f"dashboard: http://{host}:{port}/dashboard  (log in with a token above; the "
-               "auditor's sees every page)")
-    typer.echo(f"API docs:  http://{host}:{port}/docs")
-    run_server(host, port, workers)
 
 
 def inject_demo_anomalies(ledger: FundLedger, year: int, seed: int) -> list[dict[str, Any]]:

@@ -36,8 +36,7 @@ def bureaus_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | No
     home = books.info(_home(request))
     keepers = ([] if home.level.keeps_books or home.code not in books.directory()
                else books.directory().book_keepers_under(home.code))
-    report = consolidate(books.settings, home, keepers, fiscal_year, day,
-                         {k.code: books.state(k.code).queries for k in keepers if books.is_open(k.code)})
+    report = consolidate(books.settings, home, keepers, fiscal_year, day, evaluation=False)
     return _render(request, "bureaus.html", actor, db, "bureaus", as_of, year, home=home,
                    report=report, current=request.app.state.bureau)
 

@@ -131,16 +131,19 @@ def get_bureau(bureau: BureauPath, _: Reader, request: Request) -> BureauPublic:
 
 
 @router.get("/v1/bureaus/{bureau}/reports/consolidated", response_model=ConsolidatedReport)
-def consolidated_report(bureau: BureauPath, _: Reader, request: Request, fiscal_year: CurrentYearQuery = None,
-                        as_of: AsOf = None, child: ChildQuery = None) -> ConsolidatedReport:
+def consolidated_report(
+    bureau: BureauPath, _: Reader, request: Request, fiscal_year: CurrentYearQuery = None,
+    as_of: AsOf = None, child: ChildQuery = None,
+    evaluation: Annotated[bool, Query(description="With each county's balanced-development "
+                                      "coefficients (most of the report's time)")] = True,
+) -> ConsolidatedReport:
     """Per child bureau, locale, category and source: allocated, spent, per-pupil and the
     rural/urban ratio, with each county's balanced-development coefficients side by side, as
     of a day; each child's position read is stated. Read from each child's own views."""
     year = fiscal_year or request.app.state.ledger.today().year
     info, keepers = _book_keepers(request, child)
     books = _books(request)
-    open_queries = {k.code: books.state(k.code).queries for k in keepers if books.is_open(k.code)}
-    report = consolidate(books.settings, info, keepers, year, as_of, open_queries)
+    report = consolidate(books.settings, info, keepers, year, as_of, evaluation=evaluation)
     return ConsolidatedReport.model_validate(report, from_attributes=True)
 
 

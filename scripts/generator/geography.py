@@ -9,7 +9,7 @@ each list, the street lists and Laishan's shares are inference, good enough for 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,52 @@ PRESETS = {
 
 
 def preset_named(name: str) -> Preset:
+    """A preset by name; `xuzhou:Tongshan` is one county-level unit of a city preset, as its
+    own bureau keeps its books (issue 15)."""
+    city, _, district = name.partition(":")
     try:
-        return PRESETS[name]
+        preset = PRESETS[city]
     except KeyError:
         known = ", ".join(sorted(PRESETS))
-        msg = f"unknown preset {name!r}; known: {known}"
+        msg = f"unknown preset {name!r}; known: {known} (and city:District)"
         raise ValueError(msg) from None
+    return county_preset(preset, district) if district else preset
+
+
+def county_preset(city: Preset, district_name: str) -> Preset:
+    """One county-level unit of a city preset, with its share of the city's schools (the
+    same weights the city's draw gives it), named and coded as in the city's own draw."""
+    if city.county_unit is not None:
+        msg = f"preset {city.name} is already one county-level unit"
+        raise ValueError(msg)
+    found = [d for d in city.districts if d.name == district_name]
+    if not found:
+        known = ", ".join(d.name for d in city.districts)
+        msg = f"{city.name} has no county-level unit {district_name!r}; known: {known}"
+        raise ValueError(msg)
+    weights = {d.name: d.population * d.schools_per_head_factor for d in city.districts}
+    schools = max(1, round(city.schools * weights[district_name] / sum(weights.values())))
+    return replace(city, schools=schools, districts=(found[0],))
+
+
+@dataclass(frozen=True)
+class BureauPlan:
+    """A preset's bureaus (issue 15): the supervising city and its county-level bureaus, each
+    with the preset that generates its books."""
+
+    city_code: str
+    city_name: str
+    parent_level: str  # the supervising bureau's level: city
+    counties: tuple[tuple[str, str, str], ...]  # (code, name, preset name)
+
+
+def bureau_plan(name: str) -> BureauPlan:
+    """Xuzhou: the city bureau over its ten county-level bureaus (XZ-GL … XZ-PZ). Laishan: the
+    district bureau under Yantai's city bureau."""
+    preset = preset_named(name)
+    if preset.county_unit is not None:  # one district bureau: Laishan under Yantai
+        return BureauPlan("YT", "烟台市教育局", "city",
+                          ((f"YT-{preset.code_prefix}", "莱山区教育和体育局", preset.name),))
+    return BureauPlan(preset.code_prefix, f"{preset.city_zh}教育局", "city", tuple(
+        (f"{preset.code_prefix}-{d.abbreviation}", f"{d.name_zh}教育局", f"{preset.name}:{d.name}")
+        for d in preset.districts))
