@@ -34,7 +34,8 @@ def test_a_supervisor_sees_its_counties_and_steps_into_one(city: City) -> None:
     schools = client.get("/dashboard/schools")
     assert "XZ-TS-0001" in schools.text and "XZ-PX-0001" not in schools.text
     refused = client.post("/dashboard/imports", files={"file": ("a.csv", b"x")}, follow_redirects=False)
-    assert refused.status_code == 303  # a supervisor never writes: back to the login
+    # A supervisor never writes: refused (CSRF first, else sent back to the login).
+    assert refused.status_code in (303, 403)
 
 
 def test_a_county_token_stays_in_its_own_books(city: City) -> None:
