@@ -139,9 +139,10 @@ RULES = (
     Rule(
         name="pass_through_late",
         title="Allocations passed on to schools later than the Budget Law deadline",
-        basis="预算法 art. 52 (department to units within 15 days; transfers within 30 days "
-        "general / 60 days special, 30 days for central money passed on by the province); "
-        "审计署 2020 Q4 follow-up audit of 城乡义务教育补助经费 (late pass-through in 16 counties)",
+        # A citation of Chinese sources, read alike on both pages (its rule title is bilingual).
+        basis="《预算法》第五十二条（部门批复所属单位 15 日内；一般性转移支付 30 日、专项转移支付 "
+        "60 日内下达，省级转下中央资金 30 日内）；审计署 2020 年第四季度城乡义务教育补助经费"
+        "跟踪审计（16 个县下达滞后）",
         params=DEFAULT_DEADLINES,
         query=late_allocations,
     ),
