@@ -23,6 +23,7 @@ from domain.errors import BureauNotFound, SupervisorReadOnly, UnknownToken
 
 SUPERVISOR_ROLES = frozenset({Role.READER, Role.AUDITOR})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+USERS_PATH = "/v1/users"  # a supervising bureau's admin still issues its own tokens
 
 
 def token_home(request: Request, token: str) -> State:
@@ -51,7 +52,14 @@ def bureau_check(request: Request, home: State, actor: Actor) -> Actor:
     """The actor as the bureau of this request may see them (see the module's docstring)."""
     target = getattr(request.app.state, "bureau", None)
     books: Any = getattr(request.app.state, "bureaus", None)
-    if books is None or home.bureau == target:
+    if books is None:
+        return actor
+    if home.bureau == target:
+        if request.method not in READ_METHODS and not request.url.path.startswith(USERS_PATH) \
+                and not books.info(target).level.keeps_books:
+            msg = (f"bureau {target} supervises and keeps no books of its own: nothing is "
+                   "written to them (only its users are managed)")
+            raise SupervisorReadOnly(msg)
         return actor
     if books.supervises(home.bureau, target):
         if request.method not in READ_METHODS:

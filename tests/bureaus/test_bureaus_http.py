@@ -177,3 +177,23 @@ def test_bureaus_listed_as_the_token_sees_them(city: City) -> None:
     assert [b["code"] for b in listed["items"]] == [CITY, PEI, TONGSHAN]
     assert listed["items"][0]["children"] == [PEI, TONGSHAN]
     assert [b["code"] for b in city.ok(city.get("ts.officer", "/v1/bureaus"))["items"]] == [TONGSHAN]
+
+
+def test_a_supervising_bureau_writes_no_books_of_its_own(city: City) -> None:
+    """A city keeps no books: even a city officer issued over HTTP by its admin writes
+    nothing to the city's own log (its users are still managed)."""
+    ledger = city.client.app.state.ledger  # type: ignore[attr-defined]  (the city's: the default)
+    admin = ledger.add_user("xz.admin", ["admin"])
+    issued = city.client.post("/v1/users", json={"name": "xz.officer", "roles": ["officer"]},
+                              headers={"Authorization": f"Bearer {admin}"})
+    assert issued.status_code == 201, issued.text
+    officer = issued.json()["token"]
+    before = ledger.last_position()
+    refused = city.client.post(f"/v1/bureaus/{CITY}/schools", headers={
+        "Authorization": f"Bearer {officer}"}, json={
+        "code": "XZ-0001", "name": "市直小学", "district": "Yunlong", "level": "primary",
+        "locale": "urban", "poverty_area": False, "students": 100,
+        "effective_date": f"{YEAR}-01-02"})
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "supervisor_read_only"
+    assert ledger.last_position() == before
