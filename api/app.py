@@ -148,16 +148,21 @@ def _services_opener(app_state: Callable[[], Any], settings: Settings,
         state.settings = books
         state.ledger = given or open_ledger(
             books, clock, token_bureau=None if books is settings else state.bureau)
+        state.view_runner = None
+        try:  # the runner first: views an earlier release built refuse to open (ViewsOutdated)
+            runner = _start_view_runner(books, state.ledger, state) if run_views else None
+        except BaseException:
+            if given is None:
+                state.ledger.close()
+            raise
         state.queries = BureauQueries(books)
         state.group_commit = GroupCommit(state.ledger) if group_commit else None
         state.export_jobs = ExportJobs(books, state.queries)
         state.known_tokens = None
-        state.view_runner = None
         state.views_progress = getattr(state, "views_progress", None) or ViewsProgress()
         state.metrics = getattr(app_state(), "metrics", None)
         state.store_outage = getattr(app_state(), "store_outage", None)
         state.bureaus = getattr(app_state(), "bureaus", None)
-        runner = _start_view_runner(books, state.ledger, state) if run_views else None
         if books.is_postgres and state is app_state():  # SQLite reads a token in-process
             state.known_tokens = KnownTokens(books, state.ledger.recorder.events_table_name)
             state.known_tokens.start()

@@ -28,6 +28,7 @@ from api.store import bureau_settings, open_registry
 from domain.access import token_bureau
 from domain.bureau_registry import BureauDirectory, BureauInfo, BureauLevel
 from domain.errors import BureauNotFound
+from projections.view_schema import ViewsOutdated
 
 log = logging.getLogger("fundledger.api")
 
@@ -206,6 +207,13 @@ class BureauScope:
                          else await run_in_threadpool(books.state, code))
             except BureauNotFound as error:
                 response = problems.api_problem("bureau_not_found", error.detail)
+                await response(scope, receive, send)
+                return
+            except ViewsOutdated as error:
+                # Its views were built by an earlier release: say so, not a 500.
+                log.warning("bureau %s not opened: %s", code, error)
+                response = problems.api_problem(
+                    "views_behind", f"bureau {code}'s views need migrating: {error}")
                 await response(scope, receive, send)
                 return
             scope["app"] = BureauApp(scope["app"], state)

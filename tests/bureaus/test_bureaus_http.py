@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from projections.runner import ViewRunner
+from projections.view_schema import ViewsOutdated
 from tests.bureaus.conftest import CITY, PEI, TONGSHAN, YEAR, City
 
 
@@ -197,3 +201,21 @@ def test_a_supervising_bureau_writes_no_books_of_its_own(city: City) -> None:
     assert refused.status_code == 403, refused.text
     assert refused.json()["code"] == "supervisor_read_only"
     assert ledger.last_position() == before
+
+
+def test_a_bureau_whose_views_an_earlier_release_built_is_503_not_500(
+        city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    check = ViewRunner._check_schema
+
+    def outdated_for_pei(runner: ViewRunner) -> None:
+        if runner.settings.bureau == PEI:
+            msg = "the views' tables were built by an earlier release"
+            raise ViewsOutdated(msg)
+        check(runner)
+
+    monkeypatch.setattr(ViewRunner, "_check_schema", outdated_for_pei)
+    refused = city.get("px.officer", f"/v1/bureaus/{PEI}/schools")
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["code"] == "views_behind"
+    assert "migrating" in refused.json()["detail"]
+    assert city.get("ts.officer", f"/v1/bureaus/{TONGSHAN}/schools").status_code == 200
