@@ -7,7 +7,7 @@ within the scope's bound. A reversal dated after the day does not yet count.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -102,35 +102,23 @@ def allocation_rows(session: ViewDatabase, scope: Scope, *, all_years: bool) -> 
     return rows
 
 
-# The fiscal year's expenditures spent by the day and not reversed by then, with their fund's
-# category and allowed classes: the rules filter and aggregate these rows in SQL (an indexed
-# scan of one year), so only candidates come back to Python, whatever the year's size.
-LIVE_EXPENDITURES = """findings_expenditures x JOIN findings_funds f ON f.fund_code = x.fund_code
-    WHERE x.fiscal_year = ? AND x.spent_on <= ? AND x.position <= ?
-      AND NOT (x.reversed_on IS NOT NULL AND x.reversed_on <= ? AND x.reversed_position <= ?)"""
-EXPENDITURE_COLUMNS = ("x.expenditure_id, x.allocation_id, x.fund_code, x.school_code, x.unit, "
-                       "x.amount, x.payee, x.voucher, x.spent_on, x.economic_class, "
-                       "x.recorded_by, x.position, f.category, f.expenditure_classes AS fund_classes")
-
-
-def live_params(scope: Scope) -> tuple[Any, ...]:
-    """The parameters of LIVE_EXPENDITURES for a scope."""
-    return (scope.fiscal_year, scope.day, scope.position_max, scope.day, scope.position_max)
-
-
-def live_expenditures(session: ViewDatabase, scope: Scope, condition: str = "TRUE",
-                      params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """The scope's live expenditures that meet an SQL `condition` (over `x`, the expenditure,
-    and `f`, its fund), in position order."""
-    return session.dicts(
-        f"SELECT {EXPENDITURE_COLUMNS} FROM {LIVE_EXPENDITURES} AND ({condition}) "  # noqa: S608
-        "ORDER BY x.position", (*live_params(scope), *params))
-
-
 def expenditures(session: ViewDatabase, scope: Scope) -> list[dict[str, Any]]:
-    """Every expenditure of the fiscal year spent by the day and not reversed by then (the
-    anomaly injector's reading; the rules ask SQL for their candidates instead)."""
-    return _shared(session, ("expenditures", scope), lambda: live_expenditures(session, scope))
+    """Expenditures of the fiscal year spent by the day and not reversed by then."""
+    return _shared(session, ("expenditures", scope), lambda: _expenditures(session, scope))
+
+
+def _expenditures(session: ViewDatabase, scope: Scope) -> list[dict[str, Any]]:
+    return session.dicts(
+        """SELECT x.expenditure_id, x.allocation_id, x.fund_code, x.school_code, x.unit,
+                  x.amount, x.payee, x.voucher, x.spent_on, x.economic_class, x.recorded_by,
+                  x.position, f.category, f.expenditure_classes AS fund_classes
+           FROM findings_expenditures x JOIN findings_funds f ON f.fund_code = x.fund_code
+           WHERE x.fiscal_year = ? AND x.spent_on <= ? AND x.position <= ?
+             AND NOT (x.reversed_on IS NOT NULL AND x.reversed_on <= ?
+                      AND x.reversed_position <= ?)
+           ORDER BY x.position""",
+        (scope.fiscal_year, scope.day, scope.position_max, scope.day, scope.position_max),
+    )
 
 
 @dataclass(frozen=True)

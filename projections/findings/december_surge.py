@@ -21,38 +21,40 @@ if TYPE_CHECKING:
     from projections.database import ViewDatabase
     from projections.findings.rule import Scope
 
-SUBJECTS_PER_QUERY_MAX = 500  # parameters of one IN list
-
 
 def _surges(
     session: ViewDatabase, scope: Scope, params: Mapping[str, Any], by: str, rule: str
 ) -> list[Finding]:
     december_start = f"{scope.fiscal_year}-12-01"
     last_days_start = f"{scope.fiscal_year}-12-{32 - int(params['last_days']):02d}"
+    total: dict[str, int] = defaultdict(int)
+    december: dict[str, int] = defaultdict(int)
+    last_days: dict[str, int] = defaultdict(int)
+    count: dict[str, int] = defaultdict(int)
+    evidence: dict[str, list[int]] = defaultdict(list)
+    for x in as_of.expenditures(session, scope):
+        if x["unit"] != "CNY":
+            continue
+        subject = x[by]
+        total[subject] += x["amount"]
+        count[subject] += 1
+        if x["spent_on"] >= december_start:
+            december[subject] += x["amount"]
+            evidence[subject].append(x["position"])
+        if x["spent_on"] >= last_days_start:
+            last_days[subject] += x["amount"]
     december_bp = int(params["december_share_max_basis_points"])
     last_bp = int(params["last_days_share_max_basis_points"])
-    # Each subject's sums in one aggregate over the year's CNY spending (a row a school or
-    # fund); the shares are compared here, in Python's exact integers.
-    sums = session.rows(
-        f"""SELECT x.{by}, SUM(x.amount),
-                   SUM(CASE WHEN x.spent_on >= ? THEN x.amount ELSE 0 END),
-                   SUM(CASE WHEN x.spent_on >= ? THEN x.amount ELSE 0 END)
-            FROM {as_of.LIVE_EXPENDITURES} AND x.unit = 'CNY'
-            GROUP BY x.{by} HAVING COUNT(*) >= ?""",  # noqa: S608  (`by` is one of two column names)
-        (december_start, last_days_start, *as_of.live_params(scope),
-         int(params["expenditures_min"])))
-    found = {}
-    for subject, *figures in sums:
-        total, december, last_days = (int(figure) for figure in figures)  # NUMERIC on PostgreSQL
-        if december * 10_000 > total * december_bp or last_days * 10_000 > total * last_bp:
-            found[subject] = (total, december, last_days)
-    evidence = _december_positions(session, scope, by, sorted(found), december_start)
     findings = []
-    for subject in sorted(found):
-        total, december, last_days = found[subject]
-        over_december = december * 10_000 > total * december_bp
-        share = december / total
-        last_share = last_days / total
+    for subject in sorted(total):
+        if count[subject] < int(params["expenditures_min"]):
+            continue
+        over_december = december[subject] * 10_000 > total[subject] * december_bp
+        over_last = last_days[subject] * 10_000 > total[subject] * last_bp
+        if not (over_december or over_last):
+            continue
+        share = december[subject] / total[subject]
+        last_share = last_days[subject] / total[subject]
         findings.append(
             Finding(
                 rule=rule,
@@ -70,26 +72,11 @@ def _surges(
                 ),
                 measure_unit="share",
                 evidence=tuple(evidence[subject]),
-                amount_minor=december,
+                amount_minor=december[subject],
                 unit="CNY",
             )
         )
     return findings
-
-
-def _december_positions(session: ViewDatabase, scope: Scope, by: str, subjects: list[str],
-                        december_start: str) -> dict[str, list[int]]:
-    """The December CNY spending of the subjects found, in position order (their evidence)."""
-    positions: dict[str, list[int]] = defaultdict(list)
-    for start in range(0, len(subjects), SUBJECTS_PER_QUERY_MAX):
-        chunk = subjects[start:start + SUBJECTS_PER_QUERY_MAX]
-        for subject, position in session.rows(
-                f"SELECT x.{by}, x.position FROM {as_of.LIVE_EXPENDITURES} "  # noqa: S608
-                f"AND x.unit = 'CNY' AND x.spent_on >= ? AND x.{by} IN ({session.dialect.marks(len(chunk))}) "
-                "ORDER BY x.position",
-                (*as_of.live_params(scope), december_start, *chunk)):
-            positions[subject].append(int(position))
-    return positions
 
 
 def school_surge(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:

@@ -36,26 +36,16 @@ def _closed_before(row: Mapping[str, Any], scope: Scope) -> bool:
     return row["closed_on"] is not None and row["closed_on"] < scope.day
 
 
-def last_spending(session: ViewDatabase, scope: Scope) -> dict[str, tuple[str, int]]:
-    """Per allocation: the latest day it was spent on, and the last-written expenditure of
-    that day (its position), from one window over the year's live expenditures."""
-    rows = session.rows(
-        f"""SELECT allocation_id, spent_on, position FROM (
-                SELECT x.allocation_id, x.spent_on, x.position,
-                       ROW_NUMBER() OVER (PARTITION BY x.allocation_id
-                                          ORDER BY x.spent_on DESC, x.position DESC) AS latest
-                FROM {as_of.LIVE_EXPENDITURES}) spending
-            WHERE latest = 1""",  # noqa: S608  (no user text in the SQL)
-        as_of.live_params(scope))
-    return {allocation: (spent_on, int(position)) for allocation, spent_on, position in rows}
-
-
 def idle(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Approved allocations with money left and neither an expenditure nor new money in the
     last `idle_days`: the clock starts at the last spending, or at the approval or increase
     that brought the money, whichever is later."""
     idle_days = int(params["idle_days"])
-    last_spend = last_spending(session, scope)
+    last_spend: dict[str, tuple[str, int]] = {}
+    for x in as_of.expenditures(session, scope):
+        last = last_spend.get(x["allocation_id"])
+        if last is None or x["spent_on"] >= last[0]:
+            last_spend[x["allocation_id"]] = (x["spent_on"], x["position"])
     findings = []
     for row in as_of.allocations(session, scope):
         remaining = row["allocated"] - row["spent"]

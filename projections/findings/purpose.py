@@ -21,15 +21,13 @@ if TYPE_CHECKING:
     from projections.database import ViewDatabase
     from projections.findings.rule import Scope
 
-PAIRS_PER_QUERY_MAX = 200  # (fund, class) pairs in one query's condition
-
 
 def outside_purpose(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Expenditures whose economic class the fund does not allow, and any public operating
     spending on the classes the policy forbids whatever the fund says."""
     forbidden = set(params["forbidden_for_public_operating"])
     findings = []
-    for x in _candidates(session, scope, forbidden):
+    for x in as_of.expenditures(session, scope):
         allowed = set(x["fund_classes"].split(","))
         outside = x["economic_class"] not in allowed
         banned = x["category"] == "public_operating" and x["economic_class"] in forbidden
@@ -61,24 +59,6 @@ def outside_purpose(session: ViewDatabase, scope: Scope, params: Mapping[str, An
             )
         )
     return findings
-
-
-def _candidates(session: ViewDatabase, scope: Scope, forbidden: set[str]) -> list[dict[str, Any]]:
-    """The expenditures of the (fund, economic class) pairs that break a rule: the year has a
-    few dozen pairs, judged here, then only their rows are read."""
-    pairs = session.rows(
-        f"SELECT DISTINCT x.fund_code, x.economic_class, f.category, f.expenditure_classes "  # noqa: S608
-        f"FROM {as_of.LIVE_EXPENDITURES}", as_of.live_params(scope))
-    wrong = [(fund, spent) for fund, spent, category, classes in pairs
-             if spent not in set(classes.split(","))
-             or (category == "public_operating" and spent in forbidden)]
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(wrong), PAIRS_PER_QUERY_MAX):
-        chunk = wrong[start:start + PAIRS_PER_QUERY_MAX]
-        condition = " OR ".join(["(x.fund_code = ? AND x.economic_class = ?)"] * len(chunk))
-        rows += as_of.live_expenditures(session, scope, condition,
-                                        [value for pair in chunk for value in pair])
-    return sorted(rows, key=lambda x: x["position"])
 
 
 RULES = (

@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from projections.database import ViewDatabase
     from projections.findings.rule import Scope
 
-# Training spending booked to public operating funds in yuan: the only rows the rule reads.
-TRAINING = "f.category = 'public_operating' AND x.economic_class = 'training' AND x.unit = 'CNY'"
-
 
 def training_share(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Schools whose training spending is under `training_share_min_basis_points` of their
@@ -32,9 +29,10 @@ def training_share(session: ViewDatabase, scope: Scope, params: Mapping[str, Any
     share_bp = int(params["training_share_min_basis_points"])
     training: dict[str, int] = defaultdict(int)
     evidence: dict[str, list[int]] = defaultdict(list)
-    for x in as_of.live_expenditures(session, scope, TRAINING):
-        training[x["school_code"]] += x["amount"]
-        evidence[x["school_code"]].append(x["position"])
+    for x in as_of.expenditures(session, scope):
+        if x["category"] == "public_operating" and x["economic_class"] == "training" and x["unit"] == "CNY":
+            training[x["school_code"]] += x["amount"]
+            evidence[x["school_code"]].append(x["position"])
     findings = []
     for code, (budget, budget_evidence) in sorted(
         operating_allocated(session, scope, "public_operating").items()

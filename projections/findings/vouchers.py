@@ -30,9 +30,7 @@ _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 def duplicates(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Voucher numbers of one payee used on more than one live expenditure (any schools)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    repeated = (f"(x.payee, x.voucher) IN (SELECT x.payee, x.voucher "  # noqa: S608
-                f"FROM {as_of.LIVE_EXPENDITURES} GROUP BY x.payee, x.voucher HAVING COUNT(*) > 1)")
-    for x in as_of.live_expenditures(session, scope, repeated, as_of.live_params(scope)):
+    for x in as_of.expenditures(session, scope):
         groups[(x["payee"], x["voucher"])].append(x)
     return [
         Finding(
@@ -53,40 +51,16 @@ def duplicates(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -
             amount_minor=sum(r["amount"] for r in rows[1:]),
             unit=rows[0]["unit"],
         )
-        # Only the repeated numbers come back from SQL: a year has ~200,000 vouchers, a few repeated.
-        for (payee, voucher), rows in sorted(groups.items())
+        # Only the repeated numbers are sorted: a year has ~200,000 vouchers, a few repeated.
+        for (payee, voucher), rows in sorted(item for item in groups.items() if len(item[1]) > 1)
     ]
-
-
-ASCII_DIGITS = "0123456789"
-ASCII_PRINTABLE = "".join(chr(code) for code in range(32, 127))
-
-
-def _numbered_candidates(session: ViewDatabase, scope: Scope, schools_min: int,
-                         run_length_min: int) -> list[dict[str, Any]]:
-    """The expenditures whose payee and voucher prefix could hold a run: groups by (payee,
-    voucher without its trailing ASCII digits) with enough rows and schools (vouchers are
-    numbered per school, so almost no group passes), plus every row of a payee with a voucher
-    whose trailing number may have other digits (`\\d` is Unicode in Python; SQL strips ASCII
-    only), judged in Python."""
-    prefix = f"rtrim(x.voucher, '{ASCII_DIGITS}')"  # a literal: PostgreSQL groups by equal text
-    live = as_of.LIVE_EXPENDITURES
-    condition = (
-        f"(x.payee, {prefix}) IN (SELECT x.payee, {prefix} FROM {live} "  # noqa: S608
-        f"GROUP BY x.payee, {prefix} HAVING COUNT(DISTINCT x.school_code) >= ? AND COUNT(*) >= ?) "
-        f"OR x.payee IN (SELECT x.payee FROM {live} "
-        f"AND rtrim(substr({prefix}, length({prefix}), 1), ?) <> '')")
-    params = (*as_of.live_params(scope), schools_min, run_length_min, *as_of.live_params(scope),
-              ASCII_PRINTABLE)
-    return as_of.live_expenditures(session, scope, condition, params)
 
 
 def consecutive(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Runs of at least `run_length_min` consecutive invoice numbers from one payee that
     reached at least `schools_min` different schools."""
     numbered: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    for x in _numbered_candidates(session, scope, int(params["schools_min"]),
-                                  int(params["run_length_min"])):
+    for x in as_of.expenditures(session, scope):
         match = _NUMBERED.match(x["voucher"])
         if match:
             numbered[(x["payee"], match.group(1))].append((int(match.group(2)), x))
@@ -152,9 +126,8 @@ def round_sums(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -
             amount_minor=x["amount"],
             unit="CNY",
         )
-        for x in as_of.live_expenditures(
-            session, scope, "x.unit = 'CNY' AND x.amount >= ? AND x.amount = (x.amount / ?) * ?",
-            (least, unit_fen, unit_fen))  # integer division in both backends (no `%` in psycopg's SQL)
+        for x in as_of.expenditures(session, scope)
+        if x["unit"] == "CNY" and x["amount"] >= least and x["amount"] % unit_fen == 0
     ]
 
 
@@ -164,17 +137,10 @@ def splits(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> li
     threshold = int(params["procurement_threshold_fen"])
     lowest = threshold - threshold * int(params["just_under_basis_points"]) // 10_000
     window_days = int(params["window_days"])
-    rows = as_of.live_expenditures(session, scope, "x.unit = 'CNY' AND x.amount >= ? AND x.amount < ?",
-                                   (lowest, threshold))
-    return split_findings(rows, scope, threshold, window_days)
-
-
-def split_findings(near_threshold: list[dict[str, Any]], scope: Scope, threshold: int,
-                   window_days: int) -> list[Finding]:
-    """The split purchases among payments just under the threshold (in position order)."""
     near: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for x in near_threshold:
-        near[(x["school_code"], x["payee"])].append(x)
+    for x in as_of.expenditures(session, scope):
+        if x["unit"] == "CNY" and lowest <= x["amount"] < threshold:
+            near[(x["school_code"], x["payee"])].append(x)
     findings = []
     for (school, payee), rows in sorted(near.items()):
         rows.sort(key=lambda r: r["spent_on"])
