@@ -104,6 +104,7 @@ ENTITY_TYPES: dict[str, tuple[str, str]] = {
     "IndicatorReports": ("均衡指标填报", "Indicator reports"),
     "RecoveredSurplus": ("结余资金", "Recovered surplus"),
     "SigningKeys": ("签名密钥", "Signing keys"),
+    "BureauTree": ("教育局名录", "Bureau register"),
 }
 INTERNAL_ENTITY_TYPES = frozenset({"VoucherNumber", "IdempotencyRecord", "AccessToken", "UserAccount",
                                    "TrancheSlot"})
@@ -178,6 +179,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "UserAccount.TokensRevoked": ("令牌全部吊销", "Tokens revoked"),
     "SigningKeys.Opened": ("签名密钥记录建立", "Signing keys on record"),
     "SigningKeys.Rotated": ("签名密钥轮换", "Signing key rotated"),
+    "BureauTree.Added": ("教育局登记", "Bureau registered"),
     # Resource stocks (domain/staffing.py, assets.py, indicator_reports.py).
     "CountyPosts.Opened": ("编制账户建立", "County posts opened"),
     "CountyPosts.TotalApproved": ("核定编制总额", "Post total approved"),
