@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.balanced_development import SchoolOnDay
 from domain.budget_codes import function_name
+from projections.book_rows import ExpenditureRow, _expenditure_row
 from projections.database import ViewDatabase
 from projections.fund_codes import parse_shares
 from projections.read_scope import scope_params, scope_sql, scope_where
@@ -291,3 +292,30 @@ def schools_with_entries(db: ViewDatabase, fiscal_year: int) -> set[str]:
     """The schools with any ledger entry in the year."""
     return {code for (code,) in db.rows(
         "SELECT DISTINCT school_code FROM ledger_entries WHERE fiscal_year = ?", (fiscal_year,))}
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern finding `text` anywhere, its own % and _ taken literally (ESCAPE '!')."""
+    escaped = text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+def expenditures_containing(db: ViewDatabase, column: str, text: str, *, limit: int,
+                            leave_out_classes: Collection[str] = ()) -> list[ExpenditureRow]:
+    """Expenditures whose voucher or payee (`column`) contains `text`, case-insensitively,
+    newest first, at most `limit`. `leave_out_classes` keeps rows of those economic classes
+    out of the answer in the query itself, so they cannot crowd the others out of the limit
+    (a reader's payee search leaves out personal payments: api.auth.visible_payee)."""
+    if column not in ("voucher", "payee"):
+        msg = f"no search by {column}"
+        raise ValueError(msg)
+    clauses, params = [f"LOWER({column}) LIKE ? ESCAPE '!'"], [_contains(text)]
+    if leave_out_classes:
+        members = sorted(leave_out_classes)
+        clauses.append(f"economic_class NOT IN ({', '.join('?' * len(members))})")
+        params += members
+    rows = db.dicts(
+        f"SELECT * FROM expenditures WHERE {' AND '.join(clauses)} "  # noqa: S608
+        "ORDER BY spent_on DESC, expenditure_id LIMIT ?",
+        [*params, max(1, min(limit, PAGE_ROWS_MAX))])
+    return [_expenditure_row(r) for r in rows]

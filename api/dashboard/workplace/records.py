@@ -20,6 +20,7 @@ from api.dashboard.workplace import context
 from api.schemas.allocations import allocation_public
 from api.schemas.expenditures import expenditure_public
 from domain.errors import LedgerError
+from domain.personal_data import PERSONAL_PAYMENT_CLASSES
 from projections import books_queries
 
 router = APIRouter(prefix="/dashboard/work", include_in_schema=False)
@@ -96,7 +97,8 @@ def expenditure_page(request: Request, db: ViewsDb, expenditure_id: UUID) -> Res
 @router.get("/search")
 def search(request: Request, db: ViewsDb,
            q: Annotated[str, Query(max_length=100)] = "") -> Response:
-    """Schools by code or name; expenditures by voucher or payee (exactly as written)."""
+    """Schools by code or name; expenditures whose voucher or payee contains the text (any
+    case), newest first, at most SEARCH_ROWS_MAX of each."""
     who = _reader(request)
     if isinstance(who, Response):
         return who
@@ -104,14 +106,18 @@ def search(request: Request, db: ViewsDb,
     schools: list[Any] = []
     spending: list[Any] = []
     if text:
-        queries = request.app.state.queries
         year = request.app.state.ledger.today().year
         schools, _ = books_queries.schools_with_balances(
             db, year, None, search=text, district="", locale="", level="", after="",
             limit=SEARCH_ROWS_MAX)
-        by_voucher, _ = queries.list_expenditures(voucher=text, limit=SEARCH_ROWS_MAX)
-        by_payee, _ = queries.list_expenditures(payee=text, limit=SEARCH_ROWS_MAX)
-        # A reader may not confirm who was paid personally by guessing names (issue 14).
+        by_voucher = books_queries.expenditures_containing(db, "voucher", text,
+                                                           limit=SEARCH_ROWS_MAX)
+        # A reader may not confirm who was paid personally by guessing names (issue 14): a
+        # reader's payee search leaves personal payments out before the limit, and whatever
+        # the reader would see masked is left out again here.
+        personal = () if who.actor.sees_personal_data else PERSONAL_PAYMENT_CLASSES
+        by_payee = books_queries.expenditures_containing(
+            db, "payee", text, limit=SEARCH_ROWS_MAX, leave_out_classes=personal)
         by_payee = [e for e in by_payee
                     if visible_payee(who.actor, e.payee, e.economic_class) == e.payee]
         spending = list({e.id: e for e in [*by_voucher, *by_payee]}.values())
