@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from domain.classification import ExpenditureClass
 from domain.limits import AMOUNT_MINOR_MAX
 from domain.units import money_text
 from tests.api.conftest import FISCAL_YEAR, Api
@@ -206,3 +207,35 @@ def test_a_read_page_needs_a_live_session_too(api: Api) -> None:
     time.sleep(1.1)
     expired = api.client.get("/dashboard/schools", follow_redirects=False)
     assert expired.status_code == 303 and "expired=1" in expired.headers["location"]
+
+
+def _class_options(page: str) -> list[str]:
+    chosen = re.search(r'<select id="f-economic_class".*?</select>', page, re.S)
+    assert chosen, "no economic class field"
+    return [v for v in re.findall(r'<option value="([^"]*)"', chosen.group(0)) if v]
+
+
+def test_the_expenditure_form_offers_the_classes_the_allocations_fund_allows(api: Api) -> None:
+    api.school()
+    api.fund(expenditure_classes=["utilities", "teaching"])
+    allocation = api.allocation()["id"]
+    log_in(api, "officer")
+    chosen = api.client.get("/dashboard/work/record-expenditure", params={"allocation": allocation})
+    assert sorted(_class_options(chosen.text)) == ["teaching", "utilities"]
+    # No allocation chosen yet (or one that is not there): every class, the ledger checks.
+    every = {c.value for c in ExpenditureClass}
+    unchosen = api.client.get("/dashboard/work/record-expenditure")
+    assert set(_class_options(unchosen.text)) == every
+    unknown = api.client.get("/dashboard/work/record-expenditure",
+                             params={"allocation": "00000000-0000-4000-8000-000000000000"})
+    assert set(_class_options(unknown.text)) == every
+    # A class the form no longer offers, posted anyway, is still refused and writes nothing.
+    before = _events(api)
+    forged = submit(api, "/dashboard/work/record-expenditure",
+                    {"allocation": allocation, "amount": "12.00", "payee": "徐州供电公司",
+                     "voucher": "V-9", "spent_on": f"{FISCAL_YEAR}-03-02",
+                     "economic_class": "student_aid"})
+    assert forged.status_code == 409
+    assert field_error(forged.text, "economic_class") == "该资金不得列支此经济分类"
+    assert _class_options(forged.text) == _class_options(chosen.text)
+    assert _events(api) == before

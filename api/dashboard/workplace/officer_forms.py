@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -116,7 +117,23 @@ def _choices(request: Request, who: context.Worker, name: str, values: dict[str,
                                            limit=CHOICES_SHOWN_MAX)
         offered["allocations"] = [(a.id, f"{a.school} · {a.fund} · {a.purpose}") for a in rows
                                   if a.remaining > 0]
+        allowed = _classes_allowed(request, values.get("allocation"))
+        if allowed is not None:
+            offered["classes"] = [c for c in offered["classes"] if c[0] in allowed]
     return offered
+
+
+def _classes_allowed(request: Request, allocation: Any) -> set[str] | None:
+    """The economic classes the chosen allocation may pay for (its fund's, as the ledger checks
+    them), or None while no allocation is chosen: then every class is offered and the ledger's
+    check (expenditure_class_not_allowed) still answers."""
+    if not allocation:
+        return None
+    try:
+        return set(request.app.state.ledger.get_allocation(UUID(str(allocation)))
+                   .expenditure_classes)
+    except (LedgerError, ValueError):
+        return None
 
 
 def _unit(request: Request, name: str, form: Any) -> str:
@@ -128,8 +145,6 @@ def _unit(request: Request, name: str, form: Any) -> str:
         if name == "propose_allocation" and form.get("fund"):
             return ledger.get_fund(str(form.get("fund"))).unit
         if name == "record_expenditure" and form.get("allocation"):
-            from uuid import UUID  # noqa: PLC0415
-
             return ledger.get_allocation(UUID(str(form.get("allocation")))).unit
     except (LedgerError, ValueError):
         pass
