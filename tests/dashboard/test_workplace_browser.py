@@ -2,7 +2,8 @@
 records and reverses; an approver approves from the queue one by one and in bulk; a double
 submit writes once; an approver sees no approve button for their own change and a forged
 POST is refused; a POST without the CSRF token is refused; a spreadsheet with errors shows
-them beside its rows and writes nothing; zh-CN and English. Every page visited is checked
+them beside its rows and writes nothing; an approver previews the year end (carried over,
+recovered as surplus) in zh-CN; zh-CN and English. Every page visited is checked
 for the basics of accessibility, and the officer's and approver's pages are photographed."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from domain.ledger import bureau_today
 from tests.dashboard.conftest import navigate
 from tests.dashboard.test_screenshots import _target
 from tests.dashboard.workplace_server import Bureau, bureau  # noqa: F401  (a fixture)
@@ -301,3 +303,53 @@ def test_the_workplace_in_english(work_page: Page, bureau: Bureau) -> None:  # n
     assert page.locator("#code-error").inner_text().startswith("Letters, digits")
     _accessible(page)
     page.goto(f"{bureau.url}/dashboard/lang/zh?next=/dashboard/work")
+
+
+def _funded(bureau: Bureau, fund: str, category: str, school: str, amount: int) -> str:  # noqa: F811
+    """A fund of the year in `category` and one approved allocation of `amount` from it."""
+    bureau.post("officer", "/v1/funds", {
+        "code": fund, "name": f"{fund}经费", "fiscal_year": bureau.year, "unit": "CNY",
+        "amount": 100_000_00, "source": "county", "category": category,
+        "effective_date": f"{bureau.year}-01-02"})
+    allocation = str(bureau.post("officer", "/v1/allocations", {
+        "fund": fund, "school": school, "amount": amount, "purpose": "年终结转测试",
+        "effective_date": f"{bureau.year}-02-05"})["id"])
+    bureau.post("approver2", f"/v1/allocations/{allocation}/approve", {})
+    return allocation
+
+
+def test_an_approver_previews_the_year_end_in_chinese(work_page: Page,
+                                                      bureau: Bureau) -> None:  # noqa: F811
+    page = work_page
+    _log_in(page, bureau, "officer")
+    _school(page, bureau, "PX-W-06")
+    # Basic expenditure (公用经费) carries its remainder over; a project (设备) is recovered.
+    basic = _funded(bureau, "W-YE-PUB", "public_operating", "PX-W-06", 5_000_00)
+    bureau.post("officer", "/v1/expenditures", {
+        "allocation": basic, "amount": 1_200_00, "payee": "徐州供电公司", "voucher": "YE-1",
+        "spent_on": bureau_today().isoformat(), "description": "电费"})  # approved today
+    project = _funded(bureau, "W-YE-EQP", "equipment", "PX-W-06", 2_000_00)
+    _log_in(page, bureau, "approver")
+    _wait_views(page, bureau)
+    page.goto(f"{bureau.url}/dashboard/work/year-end")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator("h1").inner_text() == "年终结转预览"
+    page.select_option("#ye-fund", "W-YE-PUB")
+    navigate(page, "#year-end-show")
+    assert page.locator("#year-end-totals").inner_text().count("结转下年") == 1
+    assert page.locator("#total-carry").inner_text().startswith("3,800.00")
+    assert page.locator("#total-surplus").inner_text().startswith("0.00")
+    row = page.locator('#year-end-rows tr[data-disposition="carry_over"]')
+    assert row.count() == 1 and "结转下年" in row.inner_text() and "3,800.00" in row.inner_text()
+    assert row.locator("a").get_attribute("href") == f"/dashboard/work/allocations/{basic}"
+    assert page.locator("#close-submit").is_visible()  # an approver may propose the close
+    _accessible(page)
+    page.select_option("#ye-fund", "W-YE-EQP")
+    navigate(page, "#year-end-show")
+    assert page.locator("#total-surplus").inner_text().startswith("2,000.00")
+    assert page.locator("#total-carry").inner_text().startswith("0.00")
+    row = page.locator('#year-end-rows tr[data-disposition="surplus"]')
+    assert row.count() == 1 and "结余收回" in row.inner_text() and "2,000.00" in row.inner_text()
+    assert row.locator("a").get_attribute("href") == f"/dashboard/work/allocations/{project}"
+    _accessible(page)
+    _target_shot(page, "zh-work-year-end")
