@@ -45,6 +45,7 @@ class ExportJob:
     output_format: str
     fiscal_year: int
     as_of: date | None
+    language: str = "en"  # of the values of the books in the file (headers are bilingual)
     status: str = RUNNING
     rows_written: int = 0
     rows_expected: int | None = None
@@ -96,20 +97,21 @@ class ExportJobs:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fundledger-export")
 
     def start(self, owner: str, kind: str, output_format: str, fiscal_year: int,
-              as_of: date | None, idempotency_key: str | None = None) -> ExportJob:
+              as_of: date | None, idempotency_key: str | None = None,
+              language: str = "en") -> ExportJob:
         """A new job; or, under an idempotency key this user gave before, the job it started
         (while the server still keeps it)."""
         if kind not in exports.KINDS or output_format not in export_files.FORMATS:
             msg = f"no {kind} export as {output_format}"
             raise ValueError(msg)
-        job = ExportJob(uuid.uuid4().hex, owner, kind, output_format, fiscal_year, as_of)
+        job = ExportJob(uuid.uuid4().hex, owner, kind, output_format, fiscal_year, as_of, language)
         with self._lock:
             if idempotency_key is not None:
                 earlier = self._jobs.get(self._by_key.get((owner, idempotency_key), ""))
                 if earlier is not None:
-                    asked = (kind, output_format, fiscal_year, as_of)
+                    asked = (kind, output_format, fiscal_year, as_of, language)
                     if asked != (earlier.kind, earlier.output_format, earlier.fiscal_year,
-                                 earlier.as_of):
+                                 earlier.as_of, earlier.language):
                         msg = (f"Idempotency-Key {idempotency_key} started another export "
                                f"({earlier.kind} {earlier.fiscal_year} {earlier.output_format})")
                         raise IdempotencyKeyReused(msg)
@@ -144,7 +146,7 @@ class ExportJobs:
                 job.rows_written = rows
 
             with part.open("wb") as out:
-                built.write(job.output_format, out, progress)
+                built.write(job.output_format, out, progress, job.language)
             final = self.directory / f"{job.id}.{job.output_format}"
             part.replace(final)
             job.path = final

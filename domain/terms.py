@@ -41,6 +41,16 @@ VALUES: dict[str, tuple[str, str]] = {
     # Roles.
     "officer": ("财务人员", "officer"), "approver": ("审批人", "approver"),
     "auditor": ("审计员", "auditor"), "reader": ("查阅人", "reader"), "admin": ("管理员", "admin"),
+    # The 优质均衡 indicators whose spread between schools is evaluated (domain/balanced_development).
+    "qualified_teachers": ("高于规定学历教师数", "teachers above the required qualification"),
+    "key_teachers": ("县级以上骨干教师数", "county-level key teachers"),
+    "pe_arts_teachers": ("体育、艺术专任教师数", "PE and arts teachers"),
+    "teaching_area": ("生均教学及辅助用房面积", "teaching area per student"),
+    "sports_area": ("生均体育运动场馆面积", "sports area per student"),
+    "equipment_value": ("生均教学仪器设备值", "equipment value per student"),
+    "multimedia_classrooms": ("网络多媒体教室数", "multimedia classrooms"),
+    # An as-of that is the fiscal year's end.
+    "year_end": ("年末", "year end"),
     # Yes and no.
     "true": ("是", "yes"), "false": ("否", "no"),
 }

@@ -5,6 +5,11 @@ column (`allocated_minor`) and a formatted one (`allocated`, e.g. `1234.50`) sid
 XLSX shows yuan with two decimals (number format `0.00`) computed from the integer for display
 only, next to the exact integer column. Every amount row names its unit with its Chinese label.
 CSV is UTF-8 with a byte-order mark, so Excel opens Chinese names correctly.
+
+Both formats head each column with its bilingual title (学校代码 school) whatever the reader's
+language — one header row that a zh and an en reader both read, and that scripts can match on —
+and write the values of the books (locales, levels, sources, districts, events, yes/no) in the
+reader's language through domain/terms.py; codes and amounts never change with the language.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
+from domain.terms import term
 from domain.units import Unit, unit_of
 
 FORMATS = ("csv", "xlsx")
@@ -28,11 +34,39 @@ class ExportTooLarge(ValueError):
     """More rows than one sheet can hold: narrow the export (a year, a date)."""
 
 
+Translate = Callable[[str, str], str]  # (value, language) -> the value as a person reads it
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
-    title: str
+    title: str  # bilingual, 中文 English: the header in either language
     money: bool = False  # an amount in the row's `unit`, in minor units
+    translate: Translate | None = None  # a value of the books: named in the reader's language
+
+
+def headings(columns: list[Column], minor_first: bool) -> list[str]:
+    """The header row: each column's title; an amount's exact integer column beside it under
+    its machine name (`allocated_minor`), before it in CSV and after it in XLSX."""
+    header: list[str] = []
+    for column in columns:
+        if not column.money:
+            header.append(column.title)
+        elif minor_first:
+            header += [f"{column.key}_minor", column.title]
+        else:
+            header += [column.title, f"{column.key}_minor"]
+    return header
+
+
+def shown(value: Any, translate: Translate | None, language: str) -> Any:
+    """A cell's value as the reader reads it: a value of the books in their language, a
+    yes/no as 是/否 or yes/no; anything else (codes, numbers, dates) as it is."""
+    if isinstance(value, bool):
+        return term(value, language)
+    if translate is not None and isinstance(value, str):
+        return translate(value, language)
+    return value
 
 
 @dataclass
@@ -59,17 +93,18 @@ class Export:
     def filename(self, output_format: str) -> str:
         return f"{self.name}.{output_format}"
 
-    def render(self, output_format: str) -> bytes:
+    def render(self, output_format: str, language: str = "en") -> bytes:
         buffer = io.BytesIO()
-        self.write(output_format, buffer)
+        self.write(output_format, buffer, language=language)
         return buffer.getvalue()
 
-    def write(self, output_format: str, out: IO[bytes], progress: Progress | None = None) -> None:
+    def write(self, output_format: str, out: IO[bytes], progress: Progress | None = None,
+              language: str = "en") -> None:
         """Writes the file to `out` as the rows are read: memory stays flat however many."""
         if output_format == "csv":
-            write_csv(self.sheets[0], out, progress)
+            write_csv(self.sheets[0], out, progress, language)
         elif output_format == "xlsx":
-            write_xlsx(self.sheets, out, progress)
+            write_xlsx(self.sheets, out, progress, language)
         else:
             msg = f"format must be one of {', '.join(FORMATS)}, not {output_format!r}"
             raise ValueError(msg)
@@ -107,38 +142,34 @@ def neutralised(value: Any) -> Any:
     return value
 
 
-def to_csv(sheet: Sheet) -> bytes:
+def to_csv(sheet: Sheet, language: str = "en") -> bytes:
     buffer = io.BytesIO()
-    write_csv(sheet, buffer)
+    write_csv(sheet, buffer, language=language)
     return buffer.getvalue()
 
 
-def write_csv(sheet: Sheet, out: IO[bytes], progress: Progress | None = None) -> None:
+def write_csv(sheet: Sheet, out: IO[bytes], progress: Progress | None = None,
+              language: str = "en") -> None:
     """UTF-8 with BOM; each amount as its integer minor units and formatted beside it."""
-    for chunk in csv_chunks(sheet, progress):
+    for chunk in csv_chunks(sheet, progress, language):
         out.write(chunk)
 
 
-def csv_chunks(sheet: Sheet, progress: Progress | None = None) -> Iterator[bytes]:
+def csv_chunks(sheet: Sheet, progress: Progress | None = None,
+               language: str = "en") -> Iterator[bytes]:
     """The CSV file a few thousand rows at a time, as the rows are read."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header: list[str] = []
-    for column in sheet.columns:
-        if column.money:
-            header += [f"{column.key}_minor", column.key]
-        else:
-            header.append(column.key)
-    writer.writerow(header)
+    writer.writerow(headings(sheet.columns, minor_first=True))
     yield buffer.getvalue().encode("utf-8-sig")
     buffer.seek(0)
     buffer.truncate()
-    keys = [(c.key, c.money) for c in sheet.columns]
+    keys = [(c.key, c.money, c.translate) for c in sheet.columns]
     labels: dict[str | None, str] = {}
     written = 0
     for row in sheet.rows:
         line: list[Any] = []
-        for key, money in keys:
+        for key, money, translate in keys:
             value = row.get(key)
             if money:
                 line += [value, "" if value is None else _unit(row).format(value)]
@@ -147,7 +178,7 @@ def csv_chunks(sheet: Sheet, progress: Progress | None = None) -> Iterator[bytes
                     labels[value] = unit_label(value)
                 line.append(labels[value])
             else:
-                line.append("" if value is None else neutralised(value))
+                line.append("" if value is None else neutralised(shown(value, translate, language)))
         writer.writerow(line)
         written += 1
         if written % CSV_BUFFER_ROWS == 0:
@@ -161,13 +192,14 @@ def csv_chunks(sheet: Sheet, progress: Progress | None = None) -> Iterator[bytes
         progress(written)
 
 
-def to_xlsx(sheets: Iterable[Sheet]) -> bytes:
+def to_xlsx(sheets: Iterable[Sheet], language: str = "en") -> bytes:
     buffer = io.BytesIO()
-    write_xlsx(sheets, buffer)
+    write_xlsx(sheets, buffer, language=language)
     return buffer.getvalue()
 
 
-def write_xlsx(sheets: Iterable[Sheet], out: IO[bytes], progress: Progress | None = None) -> None:
+def write_xlsx(sheets: Iterable[Sheet], out: IO[bytes], progress: Progress | None = None,
+               language: str = "en") -> None:
     """One worksheet per sheet: bold titled header, frozen; amounts shown in their major
     unit with the unit's decimals, their exact minor units in the next column.
 
@@ -184,9 +216,7 @@ def write_xlsx(sheets: Iterable[Sheet], out: IO[bytes], progress: Progress | Non
     bold = Font(bold=True)
     for number, sheet in enumerate(sheets):
         worksheet = book.create_sheet(sheet.title)
-        header: list[str] = []
-        for column in sheet.columns:
-            header += [column.title, f"{column.key}_minor"] if column.money else [column.title]
+        header = headings(sheet.columns, minor_first=False)
         worksheet.freeze_panes = "A2"
         for index, title in enumerate(header, start=1):
             letter = get_column_letter(index)
@@ -205,11 +235,11 @@ def write_xlsx(sheets: Iterable[Sheet], out: IO[bytes], progress: Progress | Non
             styled.font = bold
             heading.append(styled)
         worksheet.append(heading)
-        keys = [(c.key, c.money) for c in sheet.columns]
+        keys = [(c.key, c.money, c.translate) for c in sheet.columns]
         labels: dict[str | None, str] = {}
         written = 0
         for row in sheet.rows:
-            worksheet.append(_xlsx_values(row, keys, cell, labels))
+            worksheet.append(_xlsx_values(row, keys, cell, labels, language))
             written += 1
             if number == 0 and progress is not None and written % PROGRESS_EVERY_ROWS == 0:
                 progress(written)
@@ -218,10 +248,11 @@ def write_xlsx(sheets: Iterable[Sheet], out: IO[bytes], progress: Progress | Non
     book.save(out)
 
 
-def _xlsx_values(row: dict[str, Any], keys: list[tuple[str, bool]],
-                 cell: Callable[[Any, str], Any], labels: dict[str | None, str]) -> list[Any]:
+def _xlsx_values(row: dict[str, Any], keys: list[tuple[str, bool, Translate | None]],
+                 cell: Callable[[Any, str], Any], labels: dict[str | None, str],
+                 language: str) -> list[Any]:
     values: list[Any] = []
-    for key, money in keys:
+    for key, money, translate in keys:
         value = row.get(key)
         if money and value is None:
             values += [None, None]
@@ -229,17 +260,19 @@ def _xlsx_values(row: dict[str, Any], keys: list[tuple[str, bool]],
             places = _unit(row).decimal_places
             # Display only, exact (a Decimal, never a float): the integer next to it is the
             # amount of record.
-            shown = Decimal(value).scaleb(-places) if places else value
-            values += [cell(shown, "0." + "0" * places if places else "0"), cell(value, "0")]
+            major = Decimal(value).scaleb(-places) if places else value
+            values += [cell(major, "0." + "0" * places if places else "0"), cell(value, "0")]
         elif key == "unit":
             if value not in labels:
                 labels[value] = unit_label(value)
             values.append(labels[value])
-        elif isinstance(value, str) and value.startswith(FORMULA_LEADS):
-            # openpyxl would write `=HYPERLINK(…)` as a live formula: a text cell instead.
-            values.append(cell(value, "@"))
         else:
-            values.append(value)
+            text = shown(value, translate, language)
+            if isinstance(text, str) and text.startswith(FORMULA_LEADS):
+                # openpyxl would write `=HYPERLINK(…)` as a live formula: a text cell instead.
+                values.append(cell(text, "@"))
+            else:
+                values.append(text)
     return values
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from domain.terms import event_name, term
 from projections import books_queries, journal_queries
 from projections.export_files import EXPORT_ROWS_MAX, Column, Export, ExportTooLarge, Sheet, _check_size
 from projections.fund_register import fund_register_export
@@ -32,7 +33,7 @@ KINDS = ("balances", "journal", "rural", "carry-over", "funds")
 
 BALANCE_COLUMNS = [
     Column("school_code", "学校代码 school"), Column("school_name", "学校名称 name"),
-    Column("district", "区县 district"), Column("fiscal_year", "年度 fiscal year"),
+    Column("district", "区县 district", translate=term), Column("fiscal_year", "年度 fiscal year"),
     Column("fund_code", "资金 fund"), Column("unit", "单位 unit"),
     Column("allocated", "已分配 allocated", money=True), Column("spent", "已支出 spent", money=True),
     Column("remaining", "结余 remaining", money=True),
@@ -88,20 +89,21 @@ def balances_export(rows: list[dict[str, Any]], fiscal_year: int, as_of: date | 
 # ----------------------------------------------------------------------------- rural support
 
 RURAL_COLUMNS = [
-    Column("district", "区县 district"), Column("locale", "城乡 locale"), Column("unit", "单位 unit"),
+    Column("district", "区县 district", translate=term),
+    Column("locale", "城乡 locale", translate=term), Column("unit", "单位 unit"),
     Column("schools", "学校数 schools"), Column("students", "学生数 students"),
     Column("allocated", "已分配 allocated", money=True), Column("spent", "已支出 spent", money=True),
     Column("per_student_allocated", "生均分配 per student allocated", money=True),
     Column("per_student_spent", "生均支出 per student spent", money=True),
 ]
 COUNTY_COLUMNS = [
-    Column("district", "区县 district"), Column("level", "学段 level"),
-    Column("indicator", "指标 indicator"),
+    Column("district", "区县 district", translate=term), Column("level", "学段 level", translate=term),
+    Column("indicator", "指标 indicator", translate=term),
     Column("schools", "学校数 schools"), Column("students", "学生数 students"),
     Column("difference_coefficient", "差异系数 difference coefficient (优质均衡)"),
     Column("threshold", "国家标准 threshold"), Column("within_threshold", "达标 within threshold"),
 ]
-SUMMARY_COLUMNS = [Column("item", "项目 item"), Column("value", "值 value")]
+SUMMARY_COLUMNS = [Column("item", "项目 item"), Column("value", "值 value", translate=term)]
 
 
 def rural_export(report: RuralSupportReport) -> Export:
@@ -109,7 +111,7 @@ def rural_export(report: RuralSupportReport) -> Export:
     rows = [dict(vars(row)) for row in report.rows]
     summary = [
         {"item": "fiscal_year 年度", "value": report.fiscal_year},
-        {"item": "as_of 截至", "value": report.as_of.isoformat() if report.as_of else "year end"},
+        {"item": "as_of 截至", "value": report.as_of.isoformat() if report.as_of else "year_end"},
         {"item": "position 事件位置", "value": report.position},
         {"item": "rural_to_urban_per_student_ratio 乡村/城区生均比",
          "value": report.rural_to_urban_per_student_ratio},
@@ -128,8 +130,9 @@ def rural_export(report: RuralSupportReport) -> Export:
 JOURNAL_COLUMNS = [
     Column("position", "位置 position"), Column("recorded_at", "记录时间 recorded at (UTC)"),
     Column("effective_date", "业务日期 effective date"), Column("actor", "操作人 actor"),
-    Column("actor_role", "角色 role"), Column("event", "事件 event"),
-    Column("entity_type", "对象类型 entity type"), Column("entity_id", "对象 entity id"),
+    Column("actor_role", "角色 role", translate=term), Column("event", "事件 event", translate=event_name),
+    Column("entity_type", "对象类型 entity type", translate=event_name),
+    Column("entity_id", "对象 entity id"),
     Column("amount", "金额 amount", money=True), Column("unit", "单位 unit"),
     Column("reason", "事由 reason"), Column("idempotency_key", "幂等键 idempotency key"),
     Column("hash", "哈希链 chain hash"),
@@ -180,7 +183,7 @@ def build_export(kind: str, db: ViewDatabase, queries: BureauQueries, fiscal_yea
 # ----------------------------------------------------------------------------- carry-over
 
 CARRY_OVER_COLUMNS = [
-    Column("fund", "资金 fund"), Column("source", "来源级次 source level"),
+    Column("fund", "资金 fund"), Column("source", "来源级次 source level", translate=term),
     Column("school", "学校 school"), Column("unit", "单位 unit"),
     Column("carry_in", "年初结转 opening carry-in", money=True),
     Column("appropriation", "本年预算 appropriation", money=True),
@@ -193,7 +196,7 @@ CARRY_OVER_COLUMNS = [
     Column("closing", "年末余额 closing", money=True),
 ]
 SURPLUS_COLUMNS = [
-    Column("source", "来源级次 source level"), Column("unit", "单位 unit"),
+    Column("source", "来源级次 source level", translate=term), Column("unit", "单位 unit"),
     Column("recovered", "结余收回 recovered", money=True),
     Column("prior_year_adjustments", "以前年度盈余调整 prior-year adjustments", money=True),
     Column("balance", "结余合计 balance", money=True),

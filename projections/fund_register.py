@@ -9,6 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from domain.provenance import shares_of
+from domain.terms import term
 from projections.books_queries import fund_totals
 from projections.export_files import Column, Export, Sheet
 
@@ -19,8 +20,8 @@ FUND_REGISTER_COLUMNS = [
     Column("fund", "资金 fund"), Column("name", "名称 name"),
     Column("function_code", "支出功能分类 functional code"),
     Column("function_name", "功能分类名称 functional class"),
-    Column("doc_no", "文号 document no."), Column("issuing_level", "下达级次 issuing level"),
-    Column("received_on", "到账日期 received on"), Column("source", "分担级次 source level"),
+    Column("doc_no", "文号 document no."), Column("issuing_level", "下达级次 issuing level", translate=term),
+    Column("received_on", "到账日期 received on"), Column("source", "分担级次 source level", translate=term),
     Column("unit", "单位 unit"),
     Column("appropriated", "预算数 appropriated", money=True),
     Column("allocated", "已分配 allocated", money=True),

@@ -14,6 +14,7 @@ from api.dashboard.pages import (
     ViewsDb,
     _auditor_or_refusal,
     _day,
+    _language,
     _page_context,
     _render,
 )
@@ -67,7 +68,7 @@ def export(request: Request, kind: str, db: ViewsDb, as_of: AsOf = "", year: str
     day, fiscal_year = _page_context(request, db, as_of, year)
     built = exports.build_export(kind, db, request.app.state.queries, fiscal_year, day)
     media = export_files.XLSX_MEDIA_TYPE if output_format == "xlsx" else export_files.CSV_MEDIA_TYPE
-    return Response(built.render(output_format), media_type=media, headers={
+    return Response(built.render(output_format, _language(request)), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{built.filename(output_format)}"'})
 
 
@@ -98,7 +99,7 @@ async def start_export_job(request: Request) -> Response:
     if kind not in exports.KINDS or output_format not in export_files.FORMATS or not year_text.isdigit():
         return Response(status_code=404)
     job = request.app.state.export_jobs.start(refusal.user_id, kind, output_format,
-                                              int(year_text), day)
+                                              int(year_text), day, language=_language(request))
     return RedirectResponse(f"/dashboard/audit/jobs/{job.id}", status_code=303)
 
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from api.auth import Auditor
 from api.commands import IdempotencyKey
 from api.export_jobs import ExportJobs
+from api.language import LangQuery, request_language
 from api.problems import ApiProblem
 from api.reads import POSITION_MAX, MinPosition, ViewsDb, asked_url, queries_of, views_at
 from api.settings import Settings
@@ -191,9 +192,11 @@ JOB_ID_LENGTH_MAX = 64
 @router.get("/exports/{kind}", response_class=Response,
             responses={200: {"content": {export_files.CSV_MEDIA_TYPE: {}, export_files.XLSX_MEDIA_TYPE: {}}}})
 def export(_: Auditor, request: Request, kind: ExportKind, fiscal_year: ExportYear,
-           as_of: date | None = None, output_format: ExportFormat = "csv") -> Response:
+           as_of: date | None = None, output_format: ExportFormat = "csv",
+           lang: LangQuery = None) -> Response:
     """Balances, journal or rural-support report of a year (as of a date) as CSV or XLSX,
-    answered at once. CSV is streamed: rows are sent as they are read, memory stays flat.
+    answered at once; headers bilingual, values of the books in `lang` (else Accept-Language,
+    else English). CSV is streamed: rows are sent as they are read, memory stays flat.
     For a year's journal as XLSX, start a job instead (`POST` here): see docs/api.md."""
     db = ViewDatabase.open(request.app.state.settings)  # closed when the last row is sent
     try:
@@ -207,11 +210,13 @@ def export(_: Auditor, request: Request, kind: ExportKind, fiscal_year: ExportYe
         raise
     filename = built.filename(output_format)
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    language = request_language(request, lang)
     if output_format == "csv":
-        return StreamingResponse(_closing(export_files.csv_chunks(built.sheets[0]), db),
-                                 media_type=export_files.CSV_MEDIA_TYPE, headers=headers)
+        return StreamingResponse(
+            _closing(export_files.csv_chunks(built.sheets[0], language=language), db),
+            media_type=export_files.CSV_MEDIA_TYPE, headers=headers)
     try:
-        body = built.render(output_format)
+        body = built.render(output_format, language)
     finally:
         db.close()
     return Response(body, media_type=export_files.XLSX_MEDIA_TYPE, headers=headers)
@@ -258,12 +263,13 @@ def _jobs(request: Request) -> ExportJobs:
 def start_export(actor: Auditor, request: Request, response: Response, kind: ExportKind,
                  fiscal_year: ExportYear, as_of: date | None = None,
                  output_format: ExportFormat = "csv",
-                 idempotency_key: IdempotencyKey = None) -> ExportJobAnswer:
+                 idempotency_key: IdempotencyKey = None, lang: LangQuery = None) -> ExportJobAnswer:
     """Starts writing the export in the background and answers at once: 202 with the job,
     whose `links.self` tells its progress and `links.file` gives the file when it is done.
     A repeat under the same `Idempotency-Key` answers the job the first one started."""
     job = _jobs(request).start(actor.user_id, EXPORT_ALIASES.get(kind, kind), output_format,
-                               fiscal_year, as_of, idempotency_key)
+                               fiscal_year, as_of, idempotency_key,
+                               request_language(request, lang))
     response.headers["Location"] = f"{EXPORT_JOBS_PATH}/{job.id}"
     return ExportJobAnswer(**job.as_dict(EXPORT_JOBS_PATH))
 

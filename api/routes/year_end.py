@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Approver, Ledger, Reader, visible_to
 from api.commands import IdempotencyKey
+from api.language import LangQuery, request_language
 from api.reads import MinPosition, views_at
 from api.routes.changes import pending
 from api.routes.funds import fund_codes_of_year
@@ -81,7 +82,8 @@ def close_year(year: Year, body: CloseYear, actor: Approver, ledger: Ledger, req
 def carry_over(actor: Reader, request: Request, fiscal_year: FiscalYearQuery, as_of: AsOf = None,
                min_position: MinPosition = None,
                output_format: Annotated[Literal["json", "csv", "xlsx"],
-                                        Query(alias="format")] = "json") -> CarryOverReport | Response:
+                                        Query(alias="format")] = "json",
+               lang: LangQuery = None) -> CarryOverReport | Response:
     """The 结转结余 statement of a fiscal year as of a date: per fund, source level and school,
     opening carry-in, appropriation, adjustments, allocated, spent, carried forward, surplus
     recovered, prior-year adjustments and closing; and the recovered surplus by level."""
@@ -92,7 +94,8 @@ def carry_over(actor: Reader, request: Request, fiscal_year: FiscalYearQuery, as
         built = exports.carry_over_export(statement)
         media_type = export_files.XLSX_MEDIA_TYPE if output_format == "xlsx" else export_files.CSV_MEDIA_TYPE
         filename = built.filename(output_format)
-        return Response(built.render(output_format), media_type=media_type,
+        return Response(built.render(output_format, request_language(request, lang)),
+                        media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     return CarryOverReport(
         fiscal_year=statement.fiscal_year, as_of=statement.as_of, position=statement.position,

@@ -114,7 +114,11 @@ def test_the_year_closes_all_or_nothing_and_the_statement_adds_up(stored_api: Ap
     csv = api.get("reader", "/v1/reports/carry-over", fiscal_year=FISCAL_YEAR, format="csv")
     assert csv.status_code == 200
     text = csv.content.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("fund,source,school,unit,carry_in_minor")
+    assert text.splitlines()[0].startswith(
+        "资金 fund,来源级次 source level,学校 school,单位 unit,carry_in_minor")
+    assert ",provincial," in text  # English unless asked: the source level named in it
+    zh = api.get("reader", "/v1/reports/carry-over", fiscal_year=FISCAL_YEAR, format="csv", lang="zh")
+    assert ",省级," in zh.content.decode("utf-8-sig") and ",provincial," not in zh.content.decode("utf-8-sig")
     assert "65000.00" not in text or "surplus" in text
     xlsx = api.get("reader", "/v1/reports/carry-over", fiscal_year=FISCAL_YEAR, format="xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"

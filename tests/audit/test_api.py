@@ -155,3 +155,22 @@ def test_the_register_downloads_over_http(audit_api: AuditApi) -> None:
     assert response.status_code == 200, response.text
     assert "funds-2025.csv" in response.headers["content-disposition"]
     assert "苏财教〔2025〕31号" in response.content.decode("utf-8-sig")
+
+
+def test_exports_name_values_in_the_asked_language(audit_api: AuditApi) -> None:
+    zh = audit_api.get("/v1/audit/exports/journal", fiscal_year=2025, format="csv", lang="zh")
+    assert zh.status_code == 200, zh.text
+    text = zh.content.decode("utf-8-sig")
+    assert text.startswith("位置 position,") and "资金设立" in text and ",Fund.Opened," not in text
+    auth = {"Authorization": f"Bearer {audit_api.tokens['auditor']}"}
+    by_header = audit_api.client.get("/v1/audit/exports/journal",
+                                     headers={**auth, "Accept-Language": "zh-CN"},
+                                     params={"fiscal_year": 2025, "format": "csv"})
+    assert by_header.content == zh.content
+    en = audit_api.get("/v1/audit/exports/journal", fiscal_year=2025, format="xlsx")
+    sheet = load_workbook(io.BytesIO(en.content))["journal"]
+    events = {row[5].value for row in sheet.iter_rows(min_row=2)}
+    assert "Fund opened" in events and "资金设立" not in events
+    wrong = audit_api.get("/v1/audit/exports/journal", fiscal_year=2025, format="csv", lang="fr")
+    assert wrong.status_code == 422
+    assert wrong.headers["content-type"].startswith("application/problem+json")

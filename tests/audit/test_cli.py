@@ -82,7 +82,7 @@ def test_report_and_exports(cli: AuditedStore, tmp_path: Path) -> None:
     assert aliased == output
     code, output = run("export", "balances", "--year", "2025", "--format", "csv")
     assert code == 0
-    assert output.splitlines()[0].startswith("school_code,school_name")
+    assert output.splitlines()[0].startswith("学校代码 school,学校名称 name")
     code, output = run("export", "journal", "--year", "2025", "--format", "xlsx")
     assert code == 2
     assert "--out" in output
@@ -91,7 +91,8 @@ def test_report_and_exports(cli: AuditedStore, tmp_path: Path) -> None:
 def test_report_carry_over(cli: AuditedStore, tmp_path: Path) -> None:
     code, output = run("report", "carry-over", "--year", "2025", "--format", "csv")
     assert code == 0, output
-    assert output.splitlines()[0].startswith("fund,source,school,unit,carry_in_minor")
+    assert output.splitlines()[0].startswith(
+        "资金 fund,来源级次 source level,学校 school,单位 unit,carry_in_minor")
     out = tmp_path / "carry-over.xlsx"
     code, output = run("report", "carry-over", "--year", "2025", "--format", "xlsx", "--out",
                        str(out))

@@ -65,8 +65,9 @@ def test_balances_csv_opens_in_excel_with_chinese_and_integer_minor_units(
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert sum(int(r["allocated_minor"]) for r in rows) == ALLOCATED
     one = rows[0]
-    assert one["allocated"] == f"{int(one['allocated_minor']) // 100}.{int(one['allocated_minor']) % 100:02d}"
-    assert any(r["school_name"].startswith("学校") for r in rows)
+    assert one["已分配 allocated"] == \
+        f"{int(one['allocated_minor']) // 100}.{int(one['allocated_minor']) % 100:02d}"
+    assert any(r["学校名称 name"].startswith("学校") for r in rows)
 
 
 def test_rural_xlsx_has_rows_counties_totals_and_summary(sqlite_audited: AuditedStore) -> None:
@@ -85,13 +86,13 @@ def test_rural_xlsx_has_rows_counties_totals_and_summary(sqlite_audited: Audited
 
 def test_journal_csv_has_every_event_of_the_year_with_its_hash(sqlite_audited: AuditedStore) -> None:
     rows = list(csv.DictReader(io.StringIO(_export(sqlite_audited, "journal", "csv").decode("utf-8-sig"))))
-    approvals = [r for r in rows if r["event"] == "Allocation.Approved"]
+    approvals = [r for r in rows if r["事件 event"] == "Allocation approved"]
     assert len(approvals) == 4
     assert approvals[0]["amount_minor"] == "1000000"
-    assert approvals[0]["amount"] == "10000.00"
-    assert approvals[0]["unit"] == "CNY (元)"
-    assert all(len(r["hash"]) == 64 for r in rows)
-    positions = [int(r["position"]) for r in rows]
+    assert approvals[0]["金额 amount"] == "10000.00"
+    assert approvals[0]["单位 unit"] == "CNY (元)"
+    assert all(len(r["哈希链 chain hash"]) == 64 for r in rows)
+    positions = [int(r["位置 position"]) for r in rows]
     assert positions == sorted(positions)
 
 
