@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite:///./var/fundledger.db"
 DEFAULT_BUREAU = "HOME"
 POSTGRES_IDENTIFIER_LENGTH_MAX = 63
+# The ledger application's name, upper-cased, as the eventsourcing library prefixes its keys.
+LEDGER_ENV_PREFIX = "FUNDLEDGER_"
 
 
 class Settings(BaseSettings):
@@ -116,9 +118,10 @@ class Settings(BaseSettings):
                 # The books are personal data (payees): readable by the bureau's account only.
                 # SQLite gives its -wal and -shm files the database file's permissions.
                 path.touch(mode=0o600, exist_ok=True)
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
-                    "SQLITE_LOCK_TIMEOUT": "30",
-                    "FUNDLEDGER_SNAPSHOT_KEY_PATH": str(self.snapshot_key_file)}
+            return _unshadowed({
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
+                "SQLITE_LOCK_TIMEOUT": "30",
+                "FUNDLEDGER_SNAPSHOT_KEY_PATH": str(self.snapshot_key_file)})
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(parts.path.removeprefix("/")) or "postgres",
@@ -137,4 +140,14 @@ class Settings(BaseSettings):
         }
         if self.postgres_schema:
             env["POSTGRES_SCHEMA"] = self.postgres_schema
-        return env
+        return _unshadowed(env)
+
+
+def _unshadowed(env: dict[str, str]) -> dict[str, str]:
+    """`env` with each library key also under the ledger's prefix. The library reads
+    `FUNDLEDGER_POSTGRES_SCHEMA` (the application's name + key) before `POSTGRES_SCHEMA`, and
+    from the process environment too, where `FUNDLEDGER_POSTGRES_SCHEMA` is this deployment's
+    own setting: the default bureau's schema. Unless the prefixed keys are given, another
+    bureau's ledger would read and write the default bureau's events (issue 15)."""
+    return env | {f"{LEDGER_ENV_PREFIX}{key}": value for key, value in env.items()
+                  if not key.startswith(LEDGER_ENV_PREFIX)}

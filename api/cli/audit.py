@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api.cli.bureaus import AllBureaus, BureauOption, books_settings, each_bureau
 from api.cli.errors import cli_command
 from api.cli.terminal import stdout_console
 from api.settings import Settings
@@ -86,10 +87,15 @@ def verify(
                                                                  "up to it is unchanged")] = None,
     public_key: Annotated[Path | None, typer.Option(
         "--public-key", help="The bureau's published public key (default: from the signing key)")] = None,
+    bureau: BureauOption = None,
+    all_bureaus: AllBureaus = False,
 ) -> None:
     """Recompute the hash chain from the event store; name the first altered, removed or
     inserted event. With --digest: prove history up to that digest is unchanged."""
-    settings = Settings()
+    each_bureau(bureau, all_bureaus, lambda settings: _verify(settings, digest, public_key))
+
+
+def _verify(settings: Settings, digest: Path | None, public_key: Path | None) -> None:
     with _caught_up_views(settings) as runner:
         if digest is not None:
             _verify_digest(runner, settings, digest, public_key)
@@ -154,9 +160,9 @@ def _verify_digest(runner: ViewRunner, settings: Settings, path: Path,
 
 @cli_command
 def digest(out: Annotated[Path | None, typer.Option("--out", help="Where to write the digest")] = None,
-           ) -> None:
+           bureau: BureauOption = None) -> None:
     """Sign the journal's head (position, hash, time) with the bureau's key; keep the file."""
-    settings = Settings()
+    settings = books_settings(bureau)
     with _caught_up_views(settings) as runner:
         check_signing_key(settings, runner.ledger, runner.db)  # never sign with another key
         key = digests.signing_key(settings.signing_key_path)
@@ -174,9 +180,10 @@ def digest(out: Annotated[Path | None, typer.Option("--out", help="Where to writ
 
 
 @cli_command
-def digests_listed(limit: Annotated[int, typer.Option(min=1, max=1000, help="How many")] = 50) -> None:
+def digests_listed(limit: Annotated[int, typer.Option(min=1, max=1000, help="How many")] = 50,
+                   bureau: BureauOption = None) -> None:
     """List the digests signed so far (API, CLI and dashboard alike), newest first."""
-    settings = Settings()
+    settings = books_settings(bureau)
     with _caught_up_views(settings) as runner:
         kept = SignedDigests(runner.db).listed(limit)
     table = Table(title=f"Digests signed so far ({len(kept)})")
@@ -198,6 +205,7 @@ def replay_command(
                                              help="Fiscal year (default: the date's)")] = None,
     output_format: Annotated[str, typer.Option("--format", help="table|csv|xlsx")] = "table",
     out: Out = None,
+    bureau: BureauOption = None,
 ) -> None:
     """Replay the event store from the start into fresh in-memory books up to a date or
     position; show the balances and rural-support report as they stood, and compare them with
@@ -208,7 +216,7 @@ def replay_command(
         raise InvalidInput(msg)
     fiscal_year = year or (day or bureau_today()).year
     _check_format(output_format, ("table", "csv", "xlsx"), out)
-    settings = Settings()
+    settings = books_settings(bureau)
     with _caught_up_views(settings) as runner:
         last = min(position, runner.position()) if position else None
         with _progress() as bar:
@@ -281,10 +289,11 @@ def _write(built: export_files.Export, output_format: str, out: Path | None) -> 
     console.print(f"{built.filename(output_format)}: {rows} rows written to {out}")
 
 
-def _export(kind: str, year: int, as_of: str | None, output_format: str, out: Path | None) -> None:
+def _export(kind: str, year: int, as_of: str | None, output_format: str, out: Path | None,
+            bureau: str | None) -> None:
     _check_format(output_format, export_files.FORMATS, out)
     day = _day(as_of)
-    settings = Settings()
+    settings = books_settings(bureau)
     with _caught_up_views(settings) as runner:
         queries = BureauQueries(settings)
         try:
@@ -304,33 +313,37 @@ export_app = typer.Typer(help="Exports of balances and the journal, as CSV or XL
 @report_app.command("rural-support")
 @report_app.command("rural", hidden=True)  # the first name, kept as an alias
 @cli_command
-def report_rural(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None) -> None:
+def report_rural(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None,
+        bureau: BureauOption = None) -> None:
     """The rural-support report of a fiscal year (as of a date): per district × locale, per
     student, and each county's difference coefficient."""
-    _export("rural", year, as_of, output_format, out)
+    _export("rural", year, as_of, output_format, out, bureau)
 
 
 @report_app.command("carry-over")
 @cli_command
 def report_carry_over(year: Year, output_format: Format = "csv", out: Out = None,
-                      as_of: AsOf = None) -> None:
+                      as_of: AsOf = None,
+        bureau: BureauOption = None) -> None:
     """The 结转结余 statement of a fiscal year (as of a date): per fund, source level and
     school, carry-in, appropriation, allocated, spent, carried forward, surplus, closing."""
-    _export("carry-over", year, as_of, output_format, out)
+    _export("carry-over", year, as_of, output_format, out, bureau)
 
 
 @export_app.command("balances")
 @cli_command
-def export_balances(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None) -> None:
+def export_balances(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None,
+        bureau: BureauOption = None) -> None:
     """Every school's per-fund balances of a fiscal year (as of a date), with totals."""
-    _export("balances", year, as_of, output_format, out)
+    _export("balances", year, as_of, output_format, out, bureau)
 
 
 @export_app.command("journal")
 @cli_command
-def export_journal(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None) -> None:
+def export_journal(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None,
+        bureau: BureauOption = None) -> None:
     """The journal of a fiscal year: every event with actor, amount, reason and chain hash."""
-    _export("journal", year, as_of, output_format, out)
+    _export("journal", year, as_of, output_format, out, bureau)
 
 
 def register(app: typer.Typer) -> None:

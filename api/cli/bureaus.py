@@ -3,21 +3,24 @@ supervises whom (issue 15; docs/architecture.md, bureaus)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from api.cli.errors import cli_command
+from api.cli.errors import cli_command, one_line_errors
 from api.settings import Settings
-from api.store import open_bureau_ledger, open_registry
+from api.store import bureau_settings, open_bureau_ledger, open_registry
 from domain.bureau_registry import BureauInfo, BureauLevel
-from domain.errors import BureauNotFound
+from domain.errors import BureauNotFound, InvalidInput
 from domain.ledger import FundLedger
 
 bureaus = typer.Typer(help="Register bureaus and list them.", no_args_is_help=True)
 
 BureauOption = Annotated[str | None, typer.Option(
     "--bureau", help="The bureau's code (default: the configured FUNDLEDGER_BUREAU)")]
+AllBureaus = Annotated[bool, typer.Option(
+    "--all-bureaus", help="Every registered bureau in turn, a line each; exit 1 if any fails")]
 
 
 @bureaus.command("add")
@@ -78,6 +81,48 @@ def users_ledger(bureau: str | None, roles: list[str] | None = None) -> FundLedg
     if roles is not None:
         info.check_user_roles(roles)
     return open_bureau_ledger(settings, code)
+
+
+def books_settings(bureau: str | None) -> Settings:
+    """The settings of bureau `bureau`'s books (the configured default's when None), as the
+    server opens them (api/store.py `bureau_settings`); BureauNotFound for an unknown code."""
+    settings = Settings()
+    code = bureau or settings.bureau
+    bureau_info(settings, code)
+    return bureau_settings(settings, code)
+
+
+def each_bureau(bureau: str | None, all_bureaus: bool, work: Callable[[Settings], None]) -> None:
+    """`work` on one bureau's books (--bureau, or the default), or on every registered bureau's
+    (--all-bureaus; the default first if it is not registered): a line per bureau, each one's
+    refusal reported on its own line, and exit 1 once all were tried if any failed."""
+    if not all_bureaus:
+        work(books_settings(bureau))
+        return
+    if bureau is not None:
+        msg = "give --bureau CODE or --all-bureaus, not both"
+        raise InvalidInput(msg)
+    settings = Settings()
+    registry = open_registry(settings)
+    try:
+        codes = [info.code for info in registry.directory()]
+    finally:
+        registry.close()
+    if settings.bureau not in codes:
+        codes.insert(0, settings.bureau)
+    failed = []
+    for number, code in enumerate(codes, 1):
+        typer.echo(f"bureau {code} ({number}/{len(codes)})")
+        try:
+            with one_line_errors():
+                work(bureau_settings(settings, code))
+        except typer.Exit as stopped:
+            if stopped.exit_code:
+                failed.append(code)
+    if failed:
+        typer.echo(f"{len(failed)} of {len(codes)} bureau(s) failed: {', '.join(failed)}")
+        raise typer.Exit(1)
+    typer.echo(f"all {len(codes)} bureau(s) done")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from api.cli.bureaus import BureauOption, books_settings
 from api.cli.errors import cli_command
 from api.cli.terminal import stdout_console
 from api.settings import Settings
@@ -56,13 +57,15 @@ def findings(
     rule: Annotated[str | None, typer.Option("--rule", help="One rule, e.g. maker_checker")] = None,
     output_format: Annotated[str, typer.Option("--format", help="table|csv|xlsx")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="File to write (required for xlsx)")] = None,
+    bureau: BureauOption = None,
 ) -> None:
     """List audit findings for a fiscal year as of a date: each with its rule, measure and evidence."""
-    _run(year, as_of, rule, output_format, out)
+    _run(year, as_of, rule, output_format, out, bureau)
 
 
 @cli_command
-def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out: Path | None) -> None:
+def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out: Path | None,
+         bureau: str | None) -> None:
     if output_format not in ("table", "csv", "xlsx"):
         msg = "--format must be table, csv or xlsx"
         raise InvalidInput(msg)
@@ -74,7 +77,7 @@ def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out
     except ValueError:
         msg = f"--as-of must be a date YYYY-MM-DD, not {as_of!r}"
         raise InvalidInput(msg) from None
-    found = load_findings(Settings(), year, day, rule)
+    found = load_findings(books_settings(bureau), year, day, rule)
     if output_format == "xlsx":
         assert out is not None
         write_xlsx(found, out)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from api.cli.bureaus import AllBureaus, BureauOption, books_settings, each_bureau
 from api.cli.errors import cli_command
 from api.cli.terminal import stdout_console
 from api.settings import Settings
@@ -29,9 +30,9 @@ def _progress_bar() -> Progress:
 
 
 @cli_command
-def rebuild(page_size: PageSize = PAGE_SIZE) -> None:
+def rebuild(page_size: PageSize = PAGE_SIZE, bureau: BureauOption = None) -> None:
     """Drop every view and build it again from the event store."""
-    with open_view_runner(Settings(), page_size=page_size) as runner, _progress_bar() as bar:
+    with open_view_runner(books_settings(bureau), page_size=page_size) as runner, _progress_bar() as bar:
         total = runner.log_position()
         task = bar.add_task("rebuilding views", total=total or 1, rate="")
         started = time.perf_counter()
@@ -49,9 +50,9 @@ def rebuild(page_size: PageSize = PAGE_SIZE) -> None:
 
 
 @cli_command
-def reconcile() -> None:
+def reconcile(bureau: BureauOption = None) -> None:
     """Compare the views, row for row, with an independent in-memory replay."""
-    with open_view_runner(Settings()) as runner, _progress_bar() as bar:
+    with open_view_runner(books_settings(bureau)) as runner, _progress_bar() as bar:
         task = bar.add_task("replaying", total=max(runner.position(), 1), rate="")
         position, lines = reconcile_views(runner.ledger, runner.db,
                                           progress=lambda done: bar.update(task, completed=done))
@@ -65,10 +66,15 @@ def reconcile() -> None:
 
 
 @cli_command
-def migrate(page_size: PageSize = PAGE_SIZE) -> None:
+def migrate(page_size: PageSize = PAGE_SIZE, bureau: BureauOption = None,
+            all_bureaus: AllBureaus = False) -> None:
     """Upgrade the views' tables of an existing store to this release's layout, in place
     (rebuilding derived views from the event log where their tables changed). Idempotent."""
-    with open_view_runner(Settings(), page_size=page_size, check_schema=False) as runner:
+    each_bureau(bureau, all_bureaus, lambda settings: _migrate(settings, page_size))
+
+
+def _migrate(settings: Settings, page_size: int) -> None:
+    with open_view_runner(settings, page_size=page_size, check_schema=False) as runner:
         planned = runner.schema_plan()
         if planned.current:
             console.print(f"views are up to date at position {runner.position()}: nothing to do")
@@ -92,11 +98,11 @@ def migrate(page_size: PageSize = PAGE_SIZE) -> None:
 
 
 @cli_command
-def project(page_size: PageSize = PAGE_SIZE) -> None:
+def project(page_size: PageSize = PAGE_SIZE, bureau: BureauOption = None) -> None:
     """Keep the views up to date until interrupted (Ctrl-C)."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with open_view_runner(Settings(), page_size=page_size) as runner:
+    with open_view_runner(books_settings(bureau), page_size=page_size) as runner:
         console.print(f"views at position {runner.position()}; following the ledger")
         try:
             runner.run_forever(stop)

@@ -102,15 +102,21 @@ def city_settings(store_settings: Settings, tmp_path: Path) -> Iterator[Settings
         _drop_bureau_schemas(settings)
 
 
-@pytest.fixture
-def city(city_settings: Settings) -> Iterator[City]:
+def add_users(settings: Settings) -> dict[str, str]:
+    """Each bureau's users (USERS), in its own books; their tokens by user."""
     tokens = {}
     for bureau, user, role in USERS:
-        ledger = open_bureau_ledger(city_settings, bureau, clock=lambda: TODAY)
+        ledger = open_bureau_ledger(settings, bureau, clock=lambda: TODAY)
         try:
             tokens[user] = ledger.add_user(user, [role])
         finally:
             ledger.close()
+    return tokens
+
+
+@pytest.fixture
+def city(city_settings: Settings) -> Iterator[City]:
+    tokens = add_users(city_settings)
     app = create_app(city_settings, clock=lambda: TODAY)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield City(client, city_settings, tokens)
