@@ -22,14 +22,15 @@ from api.routes.balances import AsOf, CurrentYearQuery
 from api.routes.findings import FindingPublic, findings_of_views
 from api.routes.schools import SchoolCode
 from api.store import bureau_settings
+from api.strict_json import StrictJsonRoute
 from domain.bureau_registry import BUREAU_CODE_LENGTH_MAX, BureauInfo
 from domain.errors import SchoolMoveRefused
 from domain.limits import CODE_LENGTH_MAX
 from projections.database import ViewDatabase
 from projections.findings.registry import UnknownRule
 
-router = APIRouter(tags=["bureaus"])
-moves = APIRouter(tags=["schools"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["bureaus"])
+moves = APIRouter(route_class=StrictJsonRoute, tags=["schools"])
 
 # Resolved before the route runs (api/bureau_books.py: 404 when unknown); declared here so the
 # document names it.
