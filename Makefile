@@ -68,4 +68,5 @@ clean:
 # The dashboard's zh-CN screenshots in docs/screenshots/, taken by the browser tests.
 screenshots: $(STAMP)
 	@bash scripts/ensure_chromium.sh
-	@FUNDLEDGER_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest -q tests/dashboard/test_screenshots.py
+	@FUNDLEDGER_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest -q tests/dashboard/test_screenshots.py \
+		tests/dashboard/test_workplace_browser.py
