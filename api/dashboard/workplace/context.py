@@ -67,6 +67,22 @@ async def posted(request: Request, who: Worker) -> FormData | None:
     return form
 
 
+async def authorised_post(request: Request, db: ViewDatabase, role: Role,
+                          refusal_key: str) -> tuple[Worker, FormData] | Response:
+    """The worker and form of a POST from a live session whose CSRF token holds and who has
+    `role`; otherwise the answer that refuses it (nothing is written). Every workplace write
+    passes here first."""
+    who = worker(request)
+    if isinstance(who, Response):
+        return who
+    form = await posted(request, who)
+    if form is None:
+        return refused(request, who, db, "csrf_refused")
+    if role not in who.actor.roles:
+        return refused(request, who, db, refusal_key)
+    return who, form
+
+
 def new_key() -> str:
     """A form's idempotency key: rendered into the form, so a double click or a resubmit sends
     the same key and the books replay the first answer instead of writing twice."""

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from api.dashboard.pages import ViewsDb
 from api.dashboard.workplace import context
 from api.problems import STATUS_BY_CODE
+from domain.actors import Role
 from domain.errors import LedgerError, MakerCheckerViolation
 from domain.formula_funding import FormulaFunding
 from domain.ledger import FundLedger, Outcome
@@ -209,14 +210,10 @@ async def _decide(request: Request, who: context.Worker, refs: list[str], approv
 
 async def _decided_page(request: Request, db: Any, approves: Callable[[Any], bool],
                         refs: Callable[[Any], list[str]]) -> Response:
-    who = context.worker(request)
-    if isinstance(who, Response):
-        return who
-    form = await context.posted(request, who)
-    if form is None:
-        return context.refused(request, who, db, "csrf_refused")
-    if not who.is_approver:
-        return context.refused(request, who, db, "needs_approver")
+    gated = await context.authorised_post(request, db, Role.APPROVER, "needs_approver")
+    if isinstance(gated, Response):
+        return gated
+    who, form = gated
     reason = str(form.get("reason", ""))[:2_000].strip()
     approve = approves(form)
     key = context.form_key(form) or context.new_key()

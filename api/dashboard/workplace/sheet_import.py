@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from api.dashboard.pages import ViewsDb
 from api.dashboard.workplace import context
 from api.problems import STATUS_BY_CODE
+from domain.actors import Role
 from domain.book_import import import_csv
 from domain.errors import LedgerError
 from domain.import_sheet import read_sheet
@@ -59,14 +60,10 @@ def _rows_with_errors(data: bytes, result: Any) -> tuple[list[str], list[dict[st
 
 @router.post("")
 async def import_upload(request: Request, db: ViewsDb) -> Response:
-    who = context.worker(request)
-    if isinstance(who, Response):
-        return who
-    form = await context.posted(request, who)
-    if form is None:
-        return context.refused(request, who, db, "csrf_refused")
-    if not who.is_officer:
-        return context.refused(request, who, db, "needs_officer")
+    gated = await context.authorised_post(request, db, Role.OFFICER, "needs_officer")
+    if isinstance(gated, Response):
+        return gated
+    who, form = gated
     key = context.form_key(form) or context.new_key()
     upload = form.get("file")
     data = await upload.read() if isinstance(upload, UploadFile) else b""

@@ -44,14 +44,10 @@ class FormRules:
 async def submit(request: Request, db: ViewDatabase, rules: FormRules, run: Run,
                  show_again: ShowAgain, written: Written,
                  unit: Callable[[Any], str] = lambda form: "CNY") -> Response:
-    who = context.worker(request)
-    if isinstance(who, Response):
-        return who
-    form = await context.posted(request, who)
-    if form is None:
-        return context.refused(request, who, db, "csrf_refused")
-    if rules.role not in who.actor.roles:
-        return context.refused(request, who, db, rules.refusal_key)
+    gated = await context.authorised_post(request, db, rules.role, rules.refusal_key)
+    if isinstance(gated, Response):
+        return gated
+    who, form = gated
     key = context.form_key(form) or context.new_key()
     checked = forms.read_form(form, rules.schema, who.language, amounts=rules.amounts,
                               unit=unit(form), whole=rules.whole, flags=rules.flags,
