@@ -219,7 +219,12 @@ class CommandApplication(Application[UUID]):
             else self.repository.get(UUID(str(i)), version=v)
             for i, v in record.results
         ]
-        return Outcome(subjects, self.last_position(), replayed=True)
+        outcome = Outcome(subjects, self.last_position(), replayed=True)
+        if batch is not None and any(e.originator_id == record.id for e in batch.events):
+            # The twin that took this key rides the same unsaved batch: its position, known
+            # once the batch is saved, is this answer's (the head now lies before it).
+            batch.tickets.append((outcome, record.id, record.version))
+        return outcome
 
     # ---------------------------------------------------------------- batches
 

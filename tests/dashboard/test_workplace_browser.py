@@ -132,6 +132,7 @@ def test_an_officer_registers_opens_proposes_records_and_reverses(
     _written(page)
     assert bureau.get("/v1/funds/W-PUB")["appropriated"] == 500_000_00
 
+    _wait_views(page, bureau)  # the form offers the funds and schools the views know
     page.goto(f"{bureau.url}/dashboard/work/propose-allocation?fund=W-PUB&school=PX-W-01")
     page.fill("#f-amount", "600000")
     page.fill("#f-purpose", "春季公用经费")
@@ -182,10 +183,12 @@ def _proposal(bureau: Bureau, school: str, amount: int, user: str = "officer") -
         "effective_date": f"{bureau.year}-02-05"})["id"])
 
 
-def _wait_views(page: Page, bureau: Bureau) -> None:  # noqa: F811
-    target = bureau.position()
+def _wait_views(page: Page, bureau: Bureau, written: int = 0) -> int:  # noqa: F811
+    """Until the views have applied the store's head (and at least `written`); that position."""
+    target = max(bureau.position(), written)
     page.wait_for_function(
         f"() => fetch('/healthz').then(r => r.json()).then(h => h.views_position >= {target})")
+    return target
 
 
 def test_an_approver_approves_from_the_queue_one_and_in_bulk(work_page: Page,
@@ -249,10 +252,10 @@ def test_no_approve_button_for_ones_own_change_a_forged_post_and_no_csrf_are_ref
     page.fill("#f-adjust-reason", "学生减少")
     navigate(page, "#adjust-submit")
     assert "等待另一位审批人批准" in page.locator("#written").inner_text()
-    _wait_views(page, bureau)
+    target = _wait_views(page, bureau, _written(page))
     page.goto(f"{bureau.url}/dashboard/work/queue?maker=work.approver")
     own = page.locator('#queue-table tr[data-mine="true"]')
-    assert own.count() == 1
+    assert own.count() == 1, (target, page.locator("footer").inner_text())
     assert own.locator("button").count() == 0 and own.locator("input[type=checkbox]").count() == 0
     change = (own.get_attribute("data-item") or "").split(":", 1)[1]
     csrf = page.locator('#bulk-form input[name="csrf_token"]').get_attribute("value")

@@ -140,6 +140,9 @@ def test_a_key_reused_inside_a_batch_is_replayed_from_the_batch(funded: FundLedg
         again = propose(funded, "req-1")
     assert again.subject.id == first.subject.id
     assert count(funded, "Allocation.Proposed") == 1
+    # The replay names the write's own position, known once the batch is saved: not the
+    # store's head before it (a group-commit twin once answered a position before its write).
+    assert again.replayed and again.position == first.position == funded.last_position()
 
 
 # ------------------------------------------------------------------ concurrent repeats
