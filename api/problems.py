@@ -322,7 +322,7 @@ async def _on_overflow(request: Request, error: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Maps every refusal to a problem response; the last-resort 500 is api.app's middleware."""
+    """Maps every refusal to a problem response; the last-resort 500 is api/middleware.py's."""
     app.add_exception_handler(LedgerError, _on_ledger_error)
     app.add_exception_handler(ApiProblem, _on_api_problem)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
