@@ -45,11 +45,10 @@ from api.routes import bureaus as bureau_reports
 from api.routes.system import ViewsProgress
 from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
-from api.store import open_ledger
+from api.store import open_ledger, open_views_reader
 from api.strict_query import refuse_unknown_query
 from domain.group_commit import GroupCommit
 from domain.ledger import FundLedger, bureau_today
-from projections.queries import BureauQueries
 from projections.runner import ViewRunner
 
 RUNNER_STOP_WAIT_SECONDS_MAX = 10.0
@@ -146,9 +145,9 @@ def _services_opener(app_state: Callable[[], Any], settings: Settings,
             if given is None:
                 state.ledger.close()
             raise
-        state.queries = BureauQueries(books)
+        state.queries = open_views_reader(books)
         state.group_commit = GroupCommit(state.ledger) if group_commit else None
-        state.export_jobs = ExportJobs(books, state.queries)
+        state.export_jobs = ExportJobs(books.views_reading(), state.queries)
         state.known_tokens = None
         state.views_progress = getattr(state, "views_progress", None) or ViewsProgress()
         state.metrics = getattr(app_state(), "metrics", None)

@@ -24,6 +24,7 @@ PAGE_SIZE_MAX = 1000
 POSITION_MAX = 2**62
 CURSOR_LENGTH_MAX = 500
 VIEWS_RETRY_AFTER_SECONDS = 1
+READ_METHODS = ("GET", "HEAD")
 # Where the path the client asked for is kept when a bureau's path (/v1/bureaus/{bureau}/X)
 # is served by its /v1/X route (api/bureau_books.py).
 ASKED_PATH = "fundledger.asked_path"
@@ -31,8 +32,11 @@ ASKED_PATH = "fundledger.asked_path"
 
 def own_views_db(request: Request) -> Iterator[ViewDatabase]:
     """A views connection of this request's own, closed once it is answered: a long read (a
-    dashboard page, a verification streaming the whole store) holds none of the shared ones."""
-    db = ViewDatabase.open(request.app.state.settings)
+    dashboard page, a verification streaming the whole store) holds none of the shared ones.
+    A read opens it on the views' replica when one is configured; a write's form reads the
+    primary's views, as its command will see the books."""
+    settings: Settings = request.app.state.settings
+    db = ViewDatabase.open(settings.views_reading() if request.method in READ_METHODS else settings)
     try:
         yield db
     finally:
@@ -77,8 +81,10 @@ def views_at(request: Request, min_position: int | None) -> Any:
     queries.wait_for(min_position, settings.read_wait_seconds_max)
     reached = queries.position()
     if reached < min_position:
-        msg = (f"the views are at position {reached}, not yet {min_position}, after "
-               f"{settings.read_wait_seconds_max} s; retry shortly")
+        where = "the views on the read replica" if settings.reads_replica else "the views"
+        msg = (f"{where} are at position {reached}, not yet {min_position}, after "
+               f"{settings.read_wait_seconds_max} s ({last - reached} event(s) behind the "
+               f"last written, {last}); retry shortly")
         raise ApiProblem("views_behind", msg,
                          headers={"Retry-After": str(VIEWS_RETRY_AFTER_SECONDS)})
     return queries

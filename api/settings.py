@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/fundledger.db"
@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     bureau: str = DEFAULT_BUREAU
     bureau_database_urls: dict[str, str] = Field(default_factory=dict)
     bureau_pool_size: int = Field(default=1, ge=1, le=50)  # each bureau opened: a pool of its own
+    # A streaming replica of the PostgreSQL server (scripts/replica.sh, docs/deployment.md): when
+    # set, this process reads its views there (balances, lists, reports, the dashboard), while
+    # the ledger's writes and the view runner stay on `database_url`. Same database and schemas.
+    views_read_url: str = ""
 
     @field_validator("signing_key_path", "snapshot_key_path")
     @classmethod
@@ -66,6 +70,15 @@ class Settings(BaseSettings):
             msg = "FUNDLEDGER_DATABASE_URL must start with sqlite:/// or postgresql://"
             raise ValueError(msg)
         return url
+
+    @model_validator(mode="after")
+    def _replica_of_postgres(self) -> Settings:
+        if self.views_read_url and not (
+                self.is_postgres and urlsplit(self.views_read_url).scheme in ("postgresql", "postgres")):
+            msg = ("FUNDLEDGER_VIEWS_READ_URL must be a postgresql:// URL, a streaming replica of "
+                   "FUNDLEDGER_DATABASE_URL's PostgreSQL server")
+            raise ValueError(msg)
+        return self
 
     @field_validator("bureau_database_urls")
     @classmethod
@@ -84,6 +97,9 @@ class Settings(BaseSettings):
         url = self.bureau_database_urls.get(code, self.database_url)
         changes: dict[str, object] = {
             "bureau": code, "bureau_database_urls": {}, "database_url": url,
+            # The replica follows the configured server only: a bureau on another has none.
+            "views_read_url": "" if code in self.bureau_database_urls
+            else self.views_read_url,
             "postgres_pool_size": self.bureau_pool_size,
             "signing_key_path": keys / self.signing_key_path.name,
             "snapshot_key_path": None if self.snapshot_key_path is None
@@ -96,6 +112,18 @@ class Settings(BaseSettings):
             path = Path(unquote(url.split(":///", 1)[1]))
             changes["database_url"] = f"sqlite:///{path.with_name(f'{path.stem}.{code}{path.suffix}')}"
         return self.model_copy(update=changes)
+
+    @property
+    def reads_replica(self) -> bool:
+        return bool(self.views_read_url)
+
+    def views_reading(self) -> Settings:
+        """The settings the views are read with: the replica's server, the same database and
+        schema, when one is configured; else these."""
+        if not self.reads_replica:
+            return self
+        return self.model_copy(update={"database_url": self.views_read_url,
+                                       "views_read_url": ""})
 
     @property
     def is_postgres(self) -> bool:

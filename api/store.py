@@ -13,6 +13,7 @@ from api.settings import Settings
 from domain.bureau_registry import BureauRegistry
 from domain.ledger import FundLedger, bureau_today
 from projections.database import postgres_connection
+from projections.queries import BureauQueries
 from projections.runner import ViewRunner
 
 BUREAU_ENV = "FUNDLEDGER_TOKEN_BUREAU"  # read by the ledger: the bureau its new tokens name
@@ -62,3 +63,14 @@ def open_view_runner(settings: Settings, **options: Any) -> ViewRunner:
     except BaseException:
         ledger.close()
         raise
+
+
+def open_views_reader(books: Settings) -> BureauQueries:
+    """The views as a server reads them: on the streaming replica when one is configured
+    (`Settings.views_read_url`), else beside the events. The tables are made on the primary
+    first, so that books never projected answer "nothing yet" on the replica too."""
+    queries = BureauQueries(books)
+    if not books.reads_replica:
+        return queries
+    queries.close()
+    return BureauQueries(books.views_reading(), standby=True)

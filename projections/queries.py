@@ -71,7 +71,9 @@ def _is_lost(db: ViewDatabase) -> bool:
 class BureauQueries:
     """Read-only queries over the views; one database connection per thread."""
 
-    def __init__(self, settings: StoreSettings) -> None:
+    def __init__(self, settings: StoreSettings, *, standby: bool = False) -> None:
+        """`standby`: the views are read on a streaming replica (read-only), whose tables the
+        primary's runner made and whose position is the replica's own."""
         self.settings = settings
         self._local = threading.local()
         self._connections: list[ViewDatabase] = []
@@ -80,6 +82,8 @@ class BureauQueries:
         # ledger entries (seconds at 600,000 events) and the page is opened again and again.
         self._rural_reports: OrderedDict[tuple[int, date | None, int, str | None, bool],
                                          RuralSupportReport] = OrderedDict()
+        if standby:
+            return
         db = self._db()
         # The views may not have been built yet: empty tables answer "nothing yet".
         ViewTrackingRecorder(db).create_table()

@@ -38,8 +38,10 @@ class ViewsProgress:
             responses={503: {"model": Health, "description": "The store does not answer, or "
                              "the views fail, stall or lag beyond the bound"}})
 def healthz(request: Request, response: Response) -> Health:
-    """The store's position and the views'. 503 when the views fail, stand still while
-    behind, or lag more than the bound: with the reason and the position they are stuck at."""
+    """The store's position and the views' (those this server reads: a read replica's when it
+    has one, whose lag is then the replica's and the runner's together). 503 when the views
+    fail, stand still while behind, or lag more than the bound: with the reason and the
+    position they are stuck at."""
     state = request.app.state
     settings = state.settings
     position = state.ledger.last_position()
@@ -66,6 +68,7 @@ def healthz(request: Request, response: Response) -> Health:
         log.warning("healthz: %s", reason)
         response.status_code = 503
     return Health(status=status, position=position, views_position=views_position,
+                  views_read_from="replica" if settings.reads_replica else "primary",
                   reason=reason, stuck_at=views_position if status != "ok" else None,
                   nul_text_at=list(runner.nul_positions) if runner is not None else [])
 

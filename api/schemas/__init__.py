@@ -105,7 +105,10 @@ class Page(BaseModel, Generic[T]):
 class Health(BaseModel):
     status: Literal["ok", "views_failing", "views_behind", "views_stalled"]
     position: int
-    views_position: int | None
+    views_position: int | None = Field(
+        description="The position of the views this server reads: the read replica's when "
+                    "FUNDLEDGER_VIEWS_READ_URL is set (views_read_from)")
+    views_read_from: Literal["primary", "replica"] = "primary"
     reason: str | None = None
     stuck_at: int | None = Field(None, description="The views' position when not ok")
     nul_text_at: list[int] = Field(

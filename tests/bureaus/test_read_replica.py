@@ -1,0 +1,153 @@
+"""Reads served from a PostgreSQL streaming replica (issue 15): `scripts/replica.sh` makes a
+hot standby of this machine's cluster; a server with FUNDLEDGER_VIEWS_READ_URL reads its views
+there while writes and the view runner stay on the primary, and `min_position` waits for the
+replica's own views (bounded), else 503 `views_behind` with the lag.
+
+Slow-marked, and run by `make test` all the same (`ci_fault`): the standby is up in ~5 s and
+the whole test takes ~15 s here; docs/deployment.md, "A read replica"."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from scripts.faults.harness import free_port
+from tests.api.conftest import FISCAL_YEAR, ROLES, Api
+from tests.conftest import TEST_DATABASE, TODAY
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "replica.sh"
+START_SECONDS_MAX = 300  # a base backup of the whole shared cluster
+WAIT_SECONDS = 1.0
+REPLAY_RESUMED_AFTER_SECONDS = 0.4
+
+
+@pytest.fixture
+def replica_url() -> Iterator[str]:
+    port = str(free_port())
+    started = subprocess.run(
+        ["bash", str(SCRIPT), "start", "--port", port, "--database", TEST_DATABASE,
+         "--allow-replication"], capture_output=True, text=True, timeout=START_SECONDS_MAX,
+        check=False)
+    try:
+        assert started.returncode == 0, started.stderr
+        yield started.stdout.strip().splitlines()[-1].split("=", 1)[1]
+    finally:
+        subprocess.run(["bash", str(SCRIPT), "stop", "--port", port], capture_output=True,
+                       timeout=60, check=False)
+
+
+def _served(settings: Settings, *, run_views: bool, tokens: dict[str, str] | None = None) -> Any:
+    app = create_app(settings, clock=lambda: TODAY, run_views=run_views)
+    client = TestClient(app, raise_server_exceptions=False)
+    client.__enter__()
+    if tokens is None:
+        tokens = {role: app.state.ledger.add_user(f"user.{role}", [role]) for role in ROLES}
+        tokens["checker"] = app.state.ledger.add_user("user.checker", ["approver"])
+    return Api(client, tokens)
+
+
+def _replay(replica_url: str, call: str) -> None:
+    with psycopg.connect(replica_url, autocommit=True) as connection:
+        connection.execute(f"SELECT {call}()")
+
+
+def _spent(api: Api, school: str, min_position: int | None = None) -> Any:
+    params: dict[str, Any] = {"fiscal_year": FISCAL_YEAR}
+    if min_position is not None:
+        params["min_position"] = min_position
+    return api.get("reader", f"/v1/schools/{school}/balances", **params)
+
+
+@pytest.mark.slow
+@pytest.mark.ci_fault
+@pytest.mark.postgres
+def test_reads_on_a_streaming_replica_wait_for_the_position_or_answer_503_with_the_lag(
+        postgres_settings: Settings, replica_url: str, tmp_path: Path) -> None:
+    primary_settings = postgres_settings.model_copy(update={
+        "signing_key_path": tmp_path / "keys" / "bureau.pem", "postgres_pool_size": 2})
+    writer = _served(primary_settings, run_views=True)
+    reader = _served(primary_settings.model_copy(update={
+        "views_read_url": replica_url, "read_wait_seconds_max": WAIT_SECONDS}),
+        run_views=False, tokens=writer.tokens)
+    try:
+        writer.school()
+        writer.fund()
+        allocation = writer.allocation()
+        written = writer.expenditure(allocation["id"], amount=1_200_00)["position"]
+
+        # The replica's views reach the write: the read waits for them and answers.
+        first = writer.ok(_spent(reader, "XZ-PX-0001", written))
+        assert first["position"] >= written
+        assert first == writer.ok(_spent(writer, "XZ-PX-0001", written)) | {
+            "position": first["position"]}
+        health = reader.client.get("/healthz").json()
+        assert health["views_read_from"] == "replica"
+        assert health["views_position"] >= written
+        assert writer.client.get("/healthz").json()["views_read_from"] == "primary"
+
+        # Replay paused: the primary's views move on, the replica's stay where they were.
+        _replay(replica_url, "pg_wal_replay_pause")
+        later = writer.expenditure(allocation["id"], amount=800_00, voucher="V-0002")["position"]
+        moved = writer.ok(_spent(writer, "XZ-PX-0001", later))
+        stale = writer.ok(_spent(reader, "XZ-PX-0001"))
+        assert stale["position"] < later <= moved["position"]
+        assert stale["balances"] != moved["balances"]
+
+        started = time.monotonic()
+        behind = _spent(reader, "XZ-PX-0001", later)
+        assert time.monotonic() - started >= WAIT_SECONDS
+        assert behind.status_code == 503, behind.text
+        problem = behind.json()
+        assert problem["code"] == "views_behind"
+        assert behind.headers["Retry-After"] == "1"
+        assert "read replica" in problem["detail"]
+        assert f"{later - stale['position']} event(s) behind" in problem["detail"]
+
+        # Replay resumed while a read waits: it answers once the replica has the write.
+        resume = threading.Timer(REPLAY_RESUMED_AFTER_SECONDS, _replay,
+                                 (replica_url, "pg_wal_replay_resume"))
+        started = time.monotonic()
+        resume.start()
+        waited = writer.ok(_spent(reader, "XZ-PX-0001", later))
+        assert time.monotonic() - started >= REPLAY_RESUMED_AFTER_SECONDS
+        resume.join()
+        assert waited["balances"] == moved["balances"]
+    finally:
+        reader.client.__exit__(None, None, None)
+        writer.client.__exit__(None, None, None)
+
+
+def test_the_replica_setting_reads_the_views_there_and_nothing_else() -> None:
+    primary = "postgresql://postgres@db1:5432/fundledger"
+    replica = "postgresql://postgres@db1-replica:5432/fundledger"
+    plain = Settings(database_url=primary, postgres_schema="xz")
+    assert plain.views_reading() is plain and not plain.reads_replica
+    settings = Settings(database_url=primary, postgres_schema="xz", views_read_url=replica,
+                        bureau="XZ", bureau_database_urls={"XZ-PZ": "postgresql://db2/books"})
+    reading = settings.views_reading()
+    assert (reading.database_url, reading.postgres_schema) == (replica, "xz")
+    assert settings.database_url == primary  # the ledger and the view runner stay there
+    county = settings.for_bureau("XZ-TS").views_reading()
+    assert (county.database_url, county.postgres_schema) == (replica, "xz_b_xz_ts")
+    elsewhere = settings.for_bureau("XZ-PZ")  # its own server: no replica of it configured
+    assert elsewhere.views_reading().database_url == "postgresql://db2/books"
+
+
+@pytest.mark.parametrize(("database_url", "views_read_url"), [
+    ("sqlite:///var/fundledger.db", "postgresql://postgres@db1-replica/fundledger"),
+    ("postgresql://postgres@db1/fundledger", "sqlite:///var/replica.db"),
+])
+def test_a_replica_of_anything_but_postgresql_is_refused(database_url: str,
+                                                         views_read_url: str) -> None:
+    with pytest.raises(ValueError, match="FUNDLEDGER_VIEWS_READ_URL"):
+        Settings(database_url=database_url, views_read_url=views_read_url)
