@@ -7,24 +7,25 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
-from api.auth import Ledger, Officer, Reader
-from api.commands import IdempotencyKey, execute
+from api.auth import Officer, Reader
+from api.command_routes import command_route
+from api.parameters import AsOfToday as AsOf
+from api.parameters import SchoolCode
 from api.reads import MinPosition
-from api.schemas import CODE_PATTERN, Code, Command, IsoDate, Reason
+from api.schemas import Code, Command, IsoDate, Reason
 from api.stock_reads import school_stock_snapshot
 from api.strict_json import StrictJsonRoute
 from domain.assets import AssetKind
-from domain.limits import AMOUNT_MINOR_MAX, CODE_LENGTH_MAX
+from domain.ledger import FundLedger, Outcome
+from domain.limits import AMOUNT_MINOR_MAX
 from domain.post_commands import DOCUMENT_LENGTH_MAX
 from domain.resource_commands import QUANTITY_MAX
 from projections.stock_queries import school_assets
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["resources: assets"])
-SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
-AsOf = Annotated[IsoDate | None, Query(description="Business date; today when absent")]
 Quantity = Annotated[StrictInt, Field(ge=1, le=QUANTITY_MAX)]
 Value = Annotated[StrictInt, Field(ge=0, le=AMOUNT_MINOR_MAX, description="Fen")]
 
@@ -76,35 +77,23 @@ def _now(aggregates: list[Any], position: int) -> list[SchoolAssetsPublic]:
             for a in aggregates]
 
 
-@router.post("/v1/schools/{code}/assets/receipts", status_code=201,
-             response_model=SchoolAssetsPublic)
-def receive(code: SchoolCode, body: ReceiveAssets, actor: Officer, ledger: Ledger,
-            request: Request, response: Response,
-            idempotency_key: IdempotencyKey = None) -> SchoolAssetsPublic:
-    """A delivery adds to the school's stock (officer)."""
-    outcome = execute(request, response, lambda: ledger.receive_assets(
-        actor, code, **body.model_dump(), idempotency_key=idempotency_key), created=True)
+def _school_now(outcome: Outcome, _: FundLedger) -> SchoolAssetsPublic:
     return _now(outcome.subjects, outcome.position)[0]
 
 
-@router.post("/v1/schools/{code}/assets/disposals", response_model=SchoolAssetsPublic)
-def dispose(code: SchoolCode, body: DisposeAssets, actor: Officer, ledger: Ledger,
-            request: Request, response: Response,
-            idempotency_key: IdempotencyKey = None) -> SchoolAssetsPublic:
-    """Write devices off (报废); more than the school holds is 409."""
-    outcome = execute(request, response, lambda: ledger.dispose_assets(
-        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
-    return _now(outcome.subjects, outcome.position)[0]
-
-
-@router.post("/v1/asset-transfers", response_model=list[SchoolAssetsPublic])
-def transfer(body: TransferAssets, actor: Officer, ledger: Ledger, request: Request,
-             response: Response,
-             idempotency_key: IdempotencyKey = None) -> list[SchoolAssetsPublic]:
-    """Move devices from one school of a county to another: one pair of events."""
-    outcome = execute(request, response, lambda: ledger.transfer_assets(
-        actor, **body.model_dump(), idempotency_key=idempotency_key))
-    return _now(outcome.subjects, outcome.position)
+for path, command, name, created, body, doc in (
+        ("/v1/schools/{code}/assets/receipts", "receive_assets", "receive", True, ReceiveAssets,
+         "A delivery adds to the school's stock (officer)."),
+        ("/v1/schools/{code}/assets/disposals", "dispose_assets", "dispose", False, DisposeAssets,
+         "Write devices off (报废); more than the school holds is 409."),
+):
+    command_route(router, path, command, name=name, role=Officer, subject=("code", SchoolCode),
+                  body=body, answer=_school_now, response_model=SchoolAssetsPublic,
+                  created=created, doc=doc)
+command_route(router, "/v1/asset-transfers", "transfer_assets", role=Officer,
+              body=TransferAssets, answer=lambda outcome, _: _now(outcome.subjects, outcome.position),
+              response_model=list[SchoolAssetsPublic], name="transfer",
+              doc="Move devices from one school of a county to another: one pair of events.")
 
 
 @router.get("/v1/schools/{code}/assets", response_model=SchoolAssetsPublic)

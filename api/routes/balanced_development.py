@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, StrictInt
 
@@ -21,8 +21,10 @@ from api import problems
 from api.auth import Ledger, Officer, Reader, visible_to
 from api.commands import IdempotencyKey, execute
 from api.indicator_import import import_reports
+from api.parameters import AsOfToday as AsOf
+from api.parameters import SchoolCode
 from api.reads import MinPosition, queries_of, views_at
-from api.schemas import CODE_PATTERN, Command, IsoDate
+from api.schemas import Command, IsoDate
 from api.stock_reads import school_stock_snapshot
 from api.strict_json import StrictJsonRoute
 from domain.balanced_development import (
@@ -33,12 +35,10 @@ from domain.balanced_development import (
     evaluate_school,
     parts_of,
 )
-from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX, STUDENTS_MAX
+from domain.limits import NAME_LENGTH_MAX, STUDENTS_MAX
 from projections.stock_queries import evaluate, latest_reports, school_stocks
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["resources: balanced development"])
-SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
-AsOf = Annotated[IsoDate | None, Query(description="Business date; today when absent")]
 Figure = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
 CSV_BYTES_MAX = 5_000_000
 

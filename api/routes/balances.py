@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from api.auth import Reader, require_school
+from api.parameters import AsOfBooks as AsOf
 from api.reads import MinPosition, row_dict, views_at
-from api.schemas import CODE_PATTERN, IsoDate
+from api.schemas import CODE_PATTERN
 from api.schemas.balances import BalanceTotal, RuralSupportReport, SchoolBalances
 from api.source_cut import cut_by_source
 from api.strict_json import StrictJsonRoute
@@ -18,10 +19,8 @@ from domain.errors import SchoolNotFound
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["balances and reports"])
-FiscalYearQuery = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
 CurrentYearQuery = Annotated[int | None, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX,
                                                description="Default: the current fiscal year")]
-AsOf = Annotated[IsoDate | None, Query(description="Business date: the books as they stood then")]
 SourceCut = Annotated[Source | None, Query(description=(
     "Cut by source level: only that level's part of each fund, in the fund's shares "
     "(docs/classification.md)"))]

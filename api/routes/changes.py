@@ -5,12 +5,13 @@ adjustment, transfer or cancellation, a fund's appropriation adjustment or close
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import Approver, Ledger, Reader, require_unscoped
+from api.command_routes import command_route, of_subject
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
+from api.parameters import AggregateId as ChangeId
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.schemas import Page
 from api.schemas.allocations import allocation_public
@@ -23,7 +24,6 @@ from domain.fund import Fund
 from domain.ledger import Outcome
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/changes", tags=["changes"])
-ChangeId = Annotated[UUID, Path(alias="id")]
 KindFilter = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 SubjectFilter = Annotated[str | None, Query(max_length=128, pattern=r"^[a-z]+:[A-Za-z0-9_.\-]+$")]
 
@@ -74,17 +74,10 @@ def approve_change(change_id: ChangeId, body: ApproveChange, actor: Approver, le
     return change_public(outcome.subject, outcome.position, _changed(request, outcome))
 
 
-@router.post("/{id}/reject", response_model=ChangePublic)
-def reject_change(change_id: ChangeId, body: RejectChange, actor: Approver, ledger: Ledger,
-                  request: Request, response: Response,
-                  idempotency_key: IdempotencyKey = None,
-                  if_match: IfMatch = None) -> ChangePublic:
-    """Reject a pending change, with a reason; nothing moves."""
-    version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.reject_change(
-        actor, change_id, **body.model_dump(), expected_version=version,
-        idempotency_key=idempotency_key))
-    return change_public(outcome.subject, outcome.position)
+command_route(router, "/{id}/reject", "reject_change", role=Approver,
+              subject=("change_id", ChangeId), body=RejectChange, versioned=True,
+              answer=of_subject(change_public), response_model=ChangePublic,
+              doc="Reject a pending change, with a reason; nothing moves.")
 
 
 def _changed(request: Request, outcome: Outcome) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, StrictInt, ValidationError
 
 from api.auth import Officer, Reader, require_unscoped
 from api.commands import IdempotencyKey, etag
+from api.parameters import AggregateId as SnapshotId
 from api.reads import views_at
 from api.routes.imports import _upload
 from api.schemas import Code, Command, IsoDate, Name
@@ -35,7 +36,6 @@ from domain.limits import STUDENTS_MAX
 from domain.tranche import SnapshotNotFound
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/enrolment-snapshots", tags=["formula funding"])
-SnapshotId = Annotated[UUID, Path(alias="id")]
 Count = Annotated[StrictInt, Field(ge=0, le=STUDENTS_MAX)]
 SCHOOL_PAGE_SIZE = 1000
 # Column names the register's export uses, in English or Chinese.

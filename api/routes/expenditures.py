@@ -6,16 +6,19 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api import problems
 from api.auth import Ledger, Officer, Reader, require_in_scope, scoped_school_filter, visible_payee
+from api.command_routes import command_route, of_subject
 from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
+from api.parameters import AggregateId as ExpenditureId
+from api.parameters import CodeFilter
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
 from api.routes.changes import pending
-from api.schemas import CODE_PATTERN, Page
+from api.schemas import Page
 from api.schemas.changes import ChangePublic
 from api.schemas.expenditures import (
     ExpenditurePublic,
@@ -29,7 +32,6 @@ from domain.actors import Actor
 from domain.errors import BatchRejected, ExpenditureNotFound
 from domain.limits import (
     AMOUNT_MINOR_MAX,
-    CODE_LENGTH_MAX,
     EXPENDITURE_BATCH_MAX,
     FISCAL_YEAR_MAX,
     FISCAL_YEAR_MIN,
@@ -38,19 +40,12 @@ from domain.limits import (
 )
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/expenditures", tags=["expenditures"])
-ExpenditureId = Annotated[UUID, Path(alias="id")]
-CodeFilter = Annotated[str | None, Query(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 
 
-@router.post("", status_code=201, response_model=ExpenditurePublic)
-def record_expenditure(body: RecordExpenditure, actor: Officer, ledger: Ledger, request: Request,
-                       response: Response,
-                       idempotency_key: IdempotencyKey = None) -> ExpenditurePublic:
-    """Record spending against an approved allocation; the voucher is unique per school and
-    year (officer)."""
-    outcome = execute(request, response, lambda: ledger.record_expenditure(
-        actor, **body.model_dump(), idempotency_key=idempotency_key), created=True)
-    return expenditure_public(outcome.subject, outcome.position)
+command_route(router, "", "record_expenditure", role=Officer, body=RecordExpenditure,
+              answer=of_subject(expenditure_public), response_model=ExpenditurePublic,
+              created=True, doc="Record spending against an approved allocation; the voucher "
+                                "is unique per school and year (officer).")
 
 
 class RecordExpenditures(BaseModel):

@@ -10,11 +10,12 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StrictInt
 
 from api.auth import Approver, Ledger, Officer, Reader
 from api.commands import IdempotencyKey, etag
+from api.parameters import AggregateId as StandardId
 from api.schemas import Command, FiscalYear, IsoDate, Name, OptionalReason, Reason
 from api.strict_json import StrictJsonRoute
 from domain.classification import Category, Level
@@ -24,7 +25,6 @@ from domain.ledger import Outcome
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, STUDENTS_MAX
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/funding-standards", tags=["formula funding"])
-StandardId = Annotated[UUID, Path(alias="id")]
 RateMinor = Annotated[StrictInt, Field(ge=0, le=RATE_MINOR_MAX,
                                        description="Fen per pupil per year")]
 

@@ -7,24 +7,26 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from api.auth import Approver, Ledger, Officer, Reader, require_unscoped, visible_to
+from api.command_routes import command_route, of_subject
 from api.commands import IdempotencyKey, execute
+from api.parameters import AsOfToday as AsOf
+from api.parameters import SchoolCode
 from api.reads import MinPosition, queries_of, views_at
-from api.schemas import CODE_PATTERN, Code, Command, IsoDate, OptionalReason, Reason
+from api.schemas import Code, Command, IsoDate, OptionalReason, Reason
 from api.stock_reads import school_stock_snapshot
 from api.strict_json import StrictJsonRoute
-from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
+from domain.ledger import FundLedger, Outcome
+from domain.limits import NAME_LENGTH_MAX
 from domain.post_commands import DOCUMENT_LENGTH_MAX, POSTS_MAX
 from domain.stock_errors import MoveNotFound
 from projections.stock_queries import county_posts, school_posts
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["resources: teacher posts"])
-SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 District = Annotated[str, Path(min_length=1, max_length=NAME_LENGTH_MAX)]
-AsOf = Annotated[IsoDate | None, Query(description="Business date; today when absent")]
 Posts = Annotated[StrictInt, Field(ge=0, le=POSTS_MAX)]
 Count = Annotated[StrictInt, Field(ge=1, le=POSTS_MAX)]
 
@@ -148,34 +150,21 @@ def get_county_posts(district: District, actor: Reader, request: Request, as_of:
     return answer
 
 
-@router.post("/v1/schools/{code}/posts", response_model=CountyPostsPublic)
-def distribute_posts(code: SchoolCode, body: DistributePosts, actor: Officer, ledger: Ledger,
-                     request: Request, response: Response,
-                     idempotency_key: IdempotencyKey = None) -> CountyPostsPublic:
-    """Set a school's approved posts (核定编制) within the county total; over the total is 409."""
-    outcome = execute(request, response, lambda: ledger.distribute_posts(
-        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
+def _school_now(outcome: Outcome, ledger: FundLedger) -> CountyPostsPublic:
     return _now(ledger, outcome.subject.district, outcome.position)
 
 
-@router.post("/v1/schools/{code}/hires", response_model=CountyPostsPublic)
-def record_hires(code: SchoolCode, body: StaffChange, actor: Officer, ledger: Ledger,
-                 request: Request, response: Response,
-                 idempotency_key: IdempotencyKey = None) -> CountyPostsPublic:
-    """Fill vacant posts of a school (officer)."""
-    outcome = execute(request, response, lambda: ledger.record_hires(
-        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
-    return _now(ledger, outcome.subject.district, outcome.position)
-
-
-@router.post("/v1/schools/{code}/departures", response_model=CountyPostsPublic)
-def record_departures(code: SchoolCode, body: StaffChange, actor: Officer, ledger: Ledger,
-                      request: Request, response: Response,
-                      idempotency_key: IdempotencyKey = None) -> CountyPostsPublic:
-    """Vacate filled posts of a school (officer)."""
-    outcome = execute(request, response, lambda: ledger.record_departures(
-        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
-    return _now(ledger, outcome.subject.district, outcome.position)
+# What changes one school's posts: answered with its county as the command left it.
+for path, command, body, doc in (
+        ("/v1/schools/{code}/posts", "distribute_posts", DistributePosts,
+         "Set a school's approved posts (核定编制) within the county total; over the total is 409."),
+        ("/v1/schools/{code}/hires", "record_hires", StaffChange,
+         "Fill vacant posts of a school (officer)."),
+        ("/v1/schools/{code}/departures", "record_departures", StaffChange,
+         "Vacate filled posts of a school (officer)."),
+):
+    command_route(router, path, command, role=Officer, subject=("code", SchoolCode), body=body,
+                  answer=_school_now, response_model=CountyPostsPublic, doc=doc)
 
 
 @router.get("/v1/schools/{code}/posts", response_model=SchoolPostsAnswer)
@@ -213,23 +202,13 @@ def get_move(move_id: UUID, actor: Reader, ledger: Ledger) -> PendingChange:
     return _change(ledger.get_post_move(move_id), None)
 
 
-@router.post("/v1/post-moves/{move_id}/approve", response_model=PendingChange)
-def approve_move(move_id: UUID, body: DecideMove, actor: Approver, ledger: Ledger,
-                 request: Request, response: Response,
-                 idempotency_key: IdempotencyKey = None) -> PendingChange:
-    """Approve a proposed move (approver, not its proposer): the posts move at once, as one
-    pair of events saved with the approval."""
-    outcome = execute(request, response, lambda: ledger.decide_post_move(
-        actor, move_id, approve=True, **body.model_dump(), idempotency_key=idempotency_key))
-    return _change(outcome.subject, outcome.position)
-
-
-@router.post("/v1/post-moves/{move_id}/reject", response_model=PendingChange)
-def reject_move(move_id: UUID, body: DecideMove, actor: Approver, ledger: Ledger,
-                request: Request, response: Response,
-                idempotency_key: IdempotencyKey = None) -> PendingChange:
-    """Reject a proposed move (approver, not its proposer); a reason is required."""
-    outcome = execute(request, response, lambda: ledger.decide_post_move(
-        actor, move_id, approve=False, **body.model_dump(), idempotency_key=idempotency_key))
-    return _change(outcome.subject, outcome.position)
-
+for approve, doc in (
+        (True, "Approve a proposed move (approver, not its proposer): the posts move at once, as "
+               "one pair of events saved with the approval."),
+        (False, "Reject a proposed move (approver, not its proposer); a reason is required."),
+):
+    verb = "approve" if approve else "reject"
+    command_route(router, f"/v1/post-moves/{{move_id}}/{verb}", "decide_post_move",
+                  name=f"{verb}_move", role=Approver, subject=("move_id", UUID), body=DecideMove,
+                  answer=of_subject(_change), response_model=PendingChange, approve=approve,
+                  doc=doc)

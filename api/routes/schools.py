@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import Ledger, Officer, Reader, require_school
-from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
+from api.command_routes import command_route, of_subject
+from api.commands import etag
+from api.parameters import SchoolCode
 from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
-from api.schemas import CODE_PATTERN, Code, Command, IsoDate, Page, Text
+from api.schemas import Code, Command, IsoDate, Page, Text
 from api.schemas.schools import (
     CloseSchool,
     ReclassifySchool,
@@ -22,19 +24,14 @@ from api.schemas.schools import (
 from api.strict_json import StrictJsonRoute
 from domain.classification import Level, Locale
 from domain.formula_funding import FormulaFunding
-from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
+from domain.limits import NAME_LENGTH_MAX
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/schools", tags=["schools"])
-SchoolCode = Annotated[str, Path(max_length=CODE_LENGTH_MAX, pattern=CODE_PATTERN)]
 
 
-@router.post("", status_code=201, response_model=SchoolPublic)
-def register_school(body: RegisterSchool, actor: Officer, ledger: Ledger, request: Request,
-                    response: Response, idempotency_key: IdempotencyKey = None) -> SchoolPublic:
-    """Register a school (officer)."""
-    outcome = execute(request, response, lambda: ledger.register_school(
-        actor, **body.model_dump(), idempotency_key=idempotency_key), created=True)
-    return school_public(outcome.subject, outcome.position)
+command_route(router, "", "register_school", role=Officer, body=RegisterSchool,
+              answer=of_subject(school_public), response_model=SchoolPublic, created=True,
+              doc="Register a school (officer).")
 
 
 @router.get("", response_model=Page[SchoolPublic])
@@ -61,43 +58,17 @@ def get_school(code: SchoolCode, actor: Reader, ledger: Ledger, response: Respon
     return school_public(school)
 
 
-@router.post("/{code}/reclassify", response_model=SchoolPublic)
-def reclassify_school(code: SchoolCode, body: ReclassifySchool, actor: Officer, ledger: Ledger,
-                      request: Request, response: Response,
-                      idempotency_key: IdempotencyKey = None,
-                      if_match: IfMatch = None) -> SchoolPublic:
-    """Change a school's locale (城区/镇区/乡村) from an effective date (officer)."""
-    version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.reclassify_school(
-        actor, code, **body.model_dump(), expected_version=version,
-        idempotency_key=idempotency_key))
-    return school_public(outcome.subject, outcome.position)
-
-
-@router.post("/{code}/enrolment", response_model=SchoolPublic)
-def report_enrolment(code: SchoolCode, body: ReportEnrolment, actor: Officer, ledger: Ledger,
-                     request: Request, response: Response,
-                     idempotency_key: IdempotencyKey = None,
-                     if_match: IfMatch = None) -> SchoolPublic:
-    """Report a school's enrolment as of a date (officer)."""
-    version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.report_enrolment(
-        actor, code, **body.model_dump(), expected_version=version,
-        idempotency_key=idempotency_key))
-    return school_public(outcome.subject, outcome.position)
-
-
-@router.post("/{code}/close", response_model=SchoolPublic)
-def close_school(code: SchoolCode, body: CloseSchool, actor: Officer, ledger: Ledger,
-                 request: Request, response: Response, idempotency_key: IdempotencyKey = None,
-                 if_match: IfMatch = None) -> SchoolPublic:
-    """Close a school (officer)."""
-    version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.close_school(
-        actor, code, **body.model_dump(), expected_version=version,
-        idempotency_key=idempotency_key))
-    return school_public(outcome.subject, outcome.position)
-
+# The commands on one school, each checked against its version (If-Match).
+for path, command, body, doc in (
+        ("/{code}/reclassify", "reclassify_school", ReclassifySchool,
+         "Change a school's locale (城区/镇区/乡村) from an effective date (officer)."),
+        ("/{code}/enrolment", "report_enrolment", ReportEnrolment,
+         "Report a school's enrolment as of a date (officer)."),
+        ("/{code}/close", "close_school", CloseSchool, "Close a school (officer)."),
+):
+    command_route(router, path, command, role=Officer, subject=("code", SchoolCode), body=body,
+                  versioned=True, answer=of_subject(school_public), response_model=SchoolPublic,
+                  doc=doc)
 
 
 class LinkParent(Command):
@@ -105,11 +76,8 @@ class LinkParent(Command):
     effective_date: IsoDate | None = None
 
 
-@router.post("/{code}/parent", response_model=SchoolPublic)
-def link_parent(code: SchoolCode, body: LinkParent, actor: Officer, ledger: Ledger,
-                request: Request, response: Response,
-                idempotency_key: IdempotencyKey = None) -> SchoolPublic:
-    """Make a school a teaching point (教学点) budgeted inside its parent school (officer)."""
-    outcome = execute(request, response, lambda: FormulaFunding(ledger).link_parent(
-        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
-    return school_public(outcome.subject, outcome.position)
+command_route(router, "/{code}/parent", lambda ledger: FormulaFunding(ledger).link_parent,
+              name="link_parent", role=Officer, subject=("code", SchoolCode), body=LinkParent,
+              answer=of_subject(school_public), response_model=SchoolPublic,
+              doc="Make a school a teaching point (教学点) budgeted inside its parent school "
+                  "(officer).")

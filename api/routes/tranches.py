@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Annotated, Any, get_type_hints
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, create_model
 
 from api.auth import Approver, Ledger, Officer, Reader, require_unscoped
 from api.commands import IdempotencyKey, etag
+from api.parameters import AggregateId as TrancheId
 from api.schemas import Code, Command, IsoDate, Reason
 from api.strict_json import StrictJsonRoute
 from domain.formula_funding import FormulaFunding
@@ -36,7 +37,6 @@ from domain.tranche import (
 from domain.units import money_text
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/tranches", tags=["formula funding"])
-TrancheId = Annotated[UUID, Path(alias="id")]
 EXCLUDED_MAX = 20_000
 
 

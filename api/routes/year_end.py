@@ -16,10 +16,11 @@ from pydantic import BaseModel, Field
 from api.auth import Approver, Ledger, Reader, visible_to
 from api.commands import IdempotencyKey
 from api.language import LangQuery, request_language
+from api.parameters import AsOfBooks as AsOf
+from api.parameters import FiscalYearQuery
 from api.reads import MinPosition, views_at
 from api.routes.changes import pending
 from api.routes.funds import fund_codes_of_year
-from api.schemas import IsoDate
 from api.schemas.changes import ChangePublic
 from api.schemas.funds import CloseYear
 from api.strict_json import StrictJsonRoute
@@ -28,8 +29,6 @@ from projections import export_files, exports
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["year-end"])
 Year = Annotated[int, Path(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
-FiscalYearQuery = Annotated[int, Query(ge=FISCAL_YEAR_MIN, le=FISCAL_YEAR_MAX)]
-AsOf = Annotated[IsoDate | None, Query(description="Business date: the books as they stood then")]
 
 
 class StatementRowPublic(BaseModel):
