@@ -125,15 +125,13 @@ def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
     fund_codes: set[str] = set()
     allocation_ids: set[str] = set()
     for item in page:
-        kind = item.kind
-        if kind.startswith("Fund.") and kind != "Fund.Opened":
-            fund_ids.add(str(item.event.originator_id))
-        elif kind in OPENINGS:
-            fund_codes.add(item.event.fund_code)
-        elif kind.startswith("Allocation."):
-            allocation_ids.add(str(item.event.originator_id))
-        elif kind == "RecoveredSurplus.PriorYearAdjusted":
-            fund_codes.add(item.event.fund_code)
+        event = item.event
+        if isinstance(event, Fund.Event) and not isinstance(event, Fund.Opened):
+            fund_ids.add(str(event.originator_id))
+        elif isinstance(event, (Allocation.Opened, RecoveredSurplus.PriorYearAdjusted)):
+            fund_codes.add(event.fund_code)
+        elif isinstance(event, Allocation.Event):
+            allocation_ids.add(str(event.originator_id))
     for row in _select(db, "carry_over_allocations", "allocation_id", allocation_ids):
         state.allocations[row["allocation_id"]] = (row["fund_code"], row["school_code"],
                                                    row["amount"])
@@ -221,9 +219,6 @@ def _year_closed(state: _Page, e: Any, position: int) -> None:
 def _prior_year_adjusted(state: _Page, e: Any, position: int) -> None:
     state.move(position, "prior_year_adjustment", e, e.fund_code, e.school_code, e.amount)
 
-
-OPENINGS = frozenset({"Allocation.Proposed", "Allocation.OpenedByTransfer",
-                      "Allocation.OpenedByCarryOver", "Allocation.CarriedIn"})
 
 HANDLERS: dict[type, Callable[[_Page, Any, int], None]] = {
     Fund.Opened: _fund_opened,

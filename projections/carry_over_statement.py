@@ -24,8 +24,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
 
-KINDS = ("carry_in", "appropriation", "adjustment", "allocated", "spent", "carried_forward",
-         "surplus", "prior_year_adjustment")
+# The kind of each amount the view stores → the statement's column it adds to.
+COLUMN_OF_KIND = {"carry_in": "carry_in", "appropriation": "appropriation",
+                  "adjustment": "adjustments", "allocated": "allocated", "spent": "spent",
+                  "carried_forward": "carried_forward", "surplus": "surplus_recovered",
+                  "prior_year_adjustment": "prior_year_adjustments"}
 
 
 @dataclass
@@ -107,19 +110,5 @@ def carry_over_statement(db: ViewDatabase, fiscal_year: int, as_of: date | None,
 
 
 def _add(row: StatementRow, kind: str, amount: int) -> None:
-    if kind == "carry_in":
-        row.carry_in += amount
-    elif kind == "appropriation":
-        row.appropriation += amount
-    elif kind == "adjustment":
-        row.adjustments += amount
-    elif kind == "allocated":
-        row.allocated += amount
-    elif kind == "spent":
-        row.spent += amount
-    elif kind == "carried_forward":
-        row.carried_forward += amount
-    elif kind == "surplus":
-        row.surplus_recovered += amount
-    elif kind == "prior_year_adjustment":
-        row.prior_year_adjustments += amount
+    column = COLUMN_OF_KIND[kind]
+    setattr(row, column, getattr(row, column) + amount)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from domain.change import ChangeStatus, PendingChange
+
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
     from projections.page_view import PageEvent
@@ -59,12 +61,11 @@ class ChangesView:
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         for item in page:
-            kind = item.kind
-            if not kind.startswith("PendingChange."):
-                continue
             e = item.event
+            if not isinstance(e, PendingChange.Event):
+                continue
             change_id = str(e.originator_id)
-            if kind == "PendingChange.Proposed":
+            if isinstance(e, PendingChange.Proposed):
                 db.execute(
                     f"INSERT INTO {CHANGES_TABLE} (change_id, kind, status, maker, maker_role, "  # noqa: S608
                     "subjects, params, reason, proposed_on, proposed_position, version, position) "
@@ -75,7 +76,8 @@ class ChangesView:
                      e.stamp.reason, e.stamp.effective_date.isoformat(), item.position,
                      e.originator_version, item.position))
             else:
-                status = "approved" if kind == "PendingChange.Approved" else "rejected"
+                status = (ChangeStatus.APPROVED if isinstance(e, PendingChange.Approved)
+                          else ChangeStatus.REJECTED).value
                 db.execute(
                     f"UPDATE {CHANGES_TABLE} SET status = ?, decided_by = ?, decided_on = ?, "  # noqa: S608
                     "decision_reason = ?, version = ?, position = ? WHERE change_id = ?",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from domain.allocation import Origin, Status
 from domain.units import money_text
 from projections.findings import as_of
-from projections.findings.rule import Finding, Rule
+from projections.findings.rule import Finding, Rule, allocation_late
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -59,29 +59,13 @@ def idle(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list
         quiet_days = _days(scope.day, since)
         if quiet_days <= idle_days:
             continue
-        findings.append(
-            Finding(
-                rule="idle_allocation",
-                fiscal_year=scope.fiscal_year,
-                key={"allocation_id": row["allocation_id"]},
-                measure=quiet_days,
-                threshold=idle_days,
-                message=(
-                    f"allocation of {row['fund_code']} to {row['school_code']} has "
-                    f"{money_text(remaining, row['unit'])} unspent; {what} {since}, "
-                    f"{quiet_days} days before {scope.day}"
-                ),
-                message_zh=(
-                    f"{row['fund_code']} 下达给 {row['school_code']} 的拨款尚有 "
-                    f"{money_text(remaining, row['unit'], 'zh')} 未支出；{_WHAT_ZH[what]} {since}，"
-                    f"距 {scope.day} 已 {quiet_days} 天"
-                ),
-                measure_unit="days",
-                evidence=tuple(sorted({row["decided_position"], position})),
-                amount_minor=remaining,
-                unit=row["unit"],
-            )
-        )
+        findings.append(allocation_late(
+            "idle_allocation", scope, row, days=quiet_days, days_max=idle_days,
+            says=(f"has {money_text(remaining, row['unit'])} unspent; {what} {since}, "
+                  f"{quiet_days} days before {scope.day}"),
+            says_zh=(f"尚有 {money_text(remaining, row['unit'], 'zh')} 未支出；{_WHAT_ZH[what]} "
+                     f"{since}，距 {scope.day} 已 {quiet_days} 天"),
+            evidence=(row["decided_position"], position), amount_minor=remaining))
     return findings
 
 

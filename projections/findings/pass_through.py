@@ -24,7 +24,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from projections.findings import as_of
-from projections.findings.rule import Finding, Rule
+from projections.findings.rule import Finding, Rule, allocation_late
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -95,33 +95,15 @@ def late_allocations(session: ViewDatabase, scope: Scope, params: Mapping[str, A
         if latency_days <= limit:
             continue
         state = f"approved on {passed_on}" if row["decided_on"] else f"still awaiting approval on {scope.day}"
-        evidence = [receipt["position"], row["proposed_position"]]
-        if row["decided_position"] is not None:
-            evidence.append(row["decided_position"])
-        findings.append(
-            Finding(
-                rule="pass_through_late",
-                fiscal_year=scope.fiscal_year,
-                key={"allocation_id": row["allocation_id"]},
-                measure=latency_days,
-                threshold=limit,
-                message=(
-                    f"allocation of {row['fund_code']} to {row['school_code']} {state}, "
-                    f"{latency_days} days after the fund received the money on "
-                    f"{receipt['effective_date']} (deadline {limit} days, {STEPS[step][1]})"
-                ),
-                message_zh=(
-                    f"{row['fund_code']} 下达给 {row['school_code']} 的拨款"
-                    + (f"于 {passed_on} 批准" if row["decided_on"] else f"截至 {scope.day} 仍待审批")
-                    + f"，距资金 {receipt['effective_date']} 到账已 {latency_days} 天"
-                    + f"（时限 {limit} 天，{STEPS[step][0]}）"
-                ),
-                measure_unit="days",
-                evidence=tuple(sorted(set(evidence))),
-                amount_minor=row["amount"],
-                unit=row["unit"],
-            )
-        )
+        findings.append(allocation_late(
+            "pass_through_late", scope, row, days=latency_days, days_max=limit,
+            says=(f"{state}, {latency_days} days after the fund received the money on "
+                  f"{receipt['effective_date']} (deadline {limit} days, {STEPS[step][1]})"),
+            says_zh=((f"于 {passed_on} 批准" if row["decided_on"] else f"截至 {scope.day} 仍待审批")
+                     + f"，距资金 {receipt['effective_date']} 到账已 {latency_days} 天"
+                     + f"（时限 {limit} 天，{STEPS[step][0]}）"),
+            evidence=(receipt["position"], row["proposed_position"], row["decided_position"]),
+            amount_minor=row["amount"]))
     return findings
 
 

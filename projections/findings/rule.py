@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -81,6 +81,20 @@ class Finding:
             "measure_unit": self.measure_unit,
             "threshold_unit": self.threshold_unit or self.measure_unit,
         }
+
+
+def allocation_late(rule: str, scope: Scope, row: Mapping[str, Any], *, days: int, days_max: int,
+                    says: str, says_zh: str, evidence: Iterable[int | None],
+                    amount_minor: int) -> Finding:
+    """A finding that an allocation (`row` of the facts' allocations) waited too many days: its
+    sentence opens with which fund's allocation to which school, in both languages."""
+    return Finding(
+        rule=rule, fiscal_year=scope.fiscal_year, key={"allocation_id": row["allocation_id"]},
+        measure=days, threshold=days_max, measure_unit="days",
+        message=f"allocation of {row['fund_code']} to {row['school_code']} {says}",
+        message_zh=f"{row['fund_code']} 下达给 {row['school_code']} 的拨款{says_zh}",
+        evidence=tuple(sorted({p for p in evidence if p is not None})),
+        amount_minor=amount_minor, unit=row["unit"])
 
 
 def measure_text(value: float | int, measure_unit: str, language: str = "en") -> str:
