@@ -69,19 +69,23 @@ class ChangeKind:
     name: str  # stable: stored in events and shown in the API (`allocation_adjust`)
     apply: ApplyChange
     title: str = ""
+    # What the kind's apply decides does not depend on who approves (it reads no
+    # `approved_by`): the try made when the change was made may be applied as it is.
+    try_reusable: bool = False
 
 
 CHANGE_KINDS: dict[str, ChangeKind] = {}
 
 
-def register_change_kind(name: str, apply: ApplyChange, title: str = "") -> ChangeKind:
+def register_change_kind(name: str, apply: ApplyChange, title: str = "", *,
+                         try_reusable: bool = False) -> ChangeKind:
     """Makes a kind of two-person change known. Registering a name twice with another
     function is a programming error (two modules would claim one stored kind)."""
     existing = CHANGE_KINDS.get(name)
     if existing is not None and existing.apply is not apply:
         msg = f"change kind {name} is already registered"
         raise RuntimeError(msg)
-    kind = ChangeKind(name, apply, title)
+    kind = ChangeKind(name, apply, title, try_reusable)
     CHANGE_KINDS[name] = kind
     return kind
 

@@ -227,9 +227,10 @@ def _check_fiscal_year(fiscal_year: Any) -> int:
 
 register_change_kind(FUND_ADJUST, FundLedger._apply_adjust_fund, "Change a fund's appropriation")
 register_change_kind(FUND_CLOSE, FundLedger.apply_close_fund,
-                     "Close a fund's year: each remainder carried over (结转) or recovered (结余)")
+                     "Close a fund's year: each remainder carried over (结转) or recovered (结余)",
+                     try_reusable=True)
 register_change_kind(YEAR_CLOSE, FundLedger.apply_close_year,
-                     "Close a fiscal year: every money fund, all or nothing")
+                     "Close a fiscal year: every money fund, all or nothing", try_reusable=True)
 register_change_kind(PRIOR_YEAR_ADJUSTMENT, FundLedger.apply_prior_year_adjustment,
                      "Reverse a closed year's expenditure as a prior-year adjustment (以前年度盈余调整)")
 register_change_kind(PERIOD_CLOSE, FundLedger.apply_close_period,
