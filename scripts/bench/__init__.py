@@ -16,7 +16,7 @@ from typing import Any
 
 # Part names for --only (the smoke test runs a few).
 PARTS = ("bulk", "rebuild", "writes", "http", "pgledger", "verify", "reads", "beancount", "raw",
-         "yearend")
+         "roundtrips", "yearend")
 
 _LAZY = {"BenchOptions", "run_bench", "QUICK_EVENTS", "FULL_EVENTS"}
 

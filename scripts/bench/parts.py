@@ -15,7 +15,7 @@ from typing import Any
 
 from api.settings import Settings
 from domain.ledger import FundLedger
-from scripts.bench import http_server, profiling, raw_postgres
+from scripts.bench import http_server, profiling, raw_postgres, round_trips
 from scripts.bench.beancount_peer import write_ledger
 from scripts.bench.figures import Figure, Report, Target
 from scripts.bench.reads import AS_OF, balance_reads
@@ -254,6 +254,18 @@ def raw_limits(ctx: Context, conninfo: str) -> None:
     copied = raw_postgres.copy(conninfo, ctx.bounds.raw_copy_rows)
     ctx.report.add(Figure(RAW, "COPY, one transaction", ctx.store, copied.per_second, "rows/s",
                           baseline=base, detail=f"{copied.rows:,} rows"))
+
+
+def one_write_round_trips(ctx: Context) -> None:
+    """What one `POST /v1/expenditures` waits for at the wire (scripts/bench/round_trips.py):
+    counts, so the same on a busy machine as on a quiet one."""
+    allocations = ctx.workload.allocations
+    counts = round_trips.count_one_write(ctx.settings, [allocations[0], allocations[-1]],
+                                         ctx.workload.officer_token)
+    for name, count in counts.items():
+        ctx.report.add(Figure(HTTP, f"one POST /v1/expenditures, {name}: round trips", ctx.store,
+                              count.round_trips, "round trips",
+                              detail=f"{count.statements} statements"))
 
 
 def child(measure: str, target: str, profile: Path | None = None) -> dict[str, Any]:

@@ -109,6 +109,8 @@ def _measure_store(report: Report, options: BenchOptions, store: str, settings: 
                              lambda: peer_parts.pgledger(ctx, url), None))
             steps.append(("raw", parts.RAW, "physical limits", "rows/s",
                           lambda: parts.raw_limits(ctx, conninfo), None))
+            steps.append(("roundtrips", parts.HTTP, "one write's round trips", "round trips",
+                          lambda: parts.one_write_round_trips(ctx), None))
         # Last: it closes the generated year, which the other parts write to.
         steps.append(("yearend", parts.YEAR_END, "close the generated year", "allocations/s",
                       lambda: parts.year_end(ctx, ledger), Target(5_000)))

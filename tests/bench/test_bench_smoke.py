@@ -16,9 +16,9 @@ from scripts.bench.figures import Figure, Report, Target, guarded
 from scripts.bench.scratch import ScratchRefused, scratch_database_name
 from scripts.console import app
 
-# raw psycopg and pgledger measure PostgreSQL only; the HTTP parts get a test of their own
-# (servers start)
-IN_PROCESS_PARTS = frozenset(PARTS) - {"raw", "pgledger", "http", "reads"}
+# raw psycopg, pgledger and the round-trip count measure PostgreSQL only; the HTTP parts get a
+# test of their own (servers start)
+IN_PROCESS_PARTS = frozenset(PARTS) - {"raw", "pgledger", "http", "reads", "roundtrips"}
 
 
 def _failures(report: Report) -> list[str]:
@@ -95,7 +95,8 @@ def test_the_postgres_parts_run_at_a_toy_size(postgres_dsn: str, tmp_path: Path)
     url = f"{base}/fundledger_bench_smoke_{os.getpid()}_{uuid4().hex[:6]}"
     report = run_bench(BenchOptions(events=1_000, postgres_url=url, sqlite=False,
                                     out=tmp_path / "benchmarks.md",
-                                    parts=frozenset({"bulk", "writes", "raw", "pgledger"}),
+                                    parts=frozenset({"bulk", "writes", "raw", "pgledger",
+                                                     "roundtrips"}),
                                     toy=True))
 
     assert _failures(report) == []
@@ -104,7 +105,8 @@ def test_the_postgres_parts_run_at_a_toy_size(postgres_dsn: str, tmp_path: Path)
             "COPY, one transaction", "4 threads, group commit",
             "1 clients, one transfer per call", "4 clients, one transfer per call",
             "2 clients, pgledger_create_transfers of 20 per call",
-            "in-process, 4 threads, group commit ÷ pgledger, 4 clients"} <= names
+            "in-process, 4 threads, group commit ÷ pgledger, 4 clients",
+            "one POST /v1/expenditures, warm: round trips"} <= names
     assert all("errors" not in f.detail for f in report.figures), [f.detail for f in report.figures]
 
 

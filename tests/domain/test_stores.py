@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import uuid4
 
+import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from psycopg.pq import TransactionStatus
 
 from api.event_store import COPY_EVENTS_MIN
 from api.settings import Settings
@@ -100,5 +103,45 @@ def test_a_copied_save_is_atomic_and_ordered_on_postgres(postgres_settings: Sett
         stored = ledger.recorder.select_notifications(start=ids[0], limit=len(later))
         assert [(n.id, n.originator_id, n.state) for n in stored] == [
             (i, e.originator_id, e.state) for i, e in zip(ids, later, strict=True)]
+    finally:
+        ledger.close()
+
+
+@pytest.mark.postgres
+def test_a_small_save_is_atomic_ordered_and_leaves_its_connection_clean(
+        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command's save (BEGIN … COMMIT in one round trip): a clash undoes all of it, raises the
+    store's IntegrityError and hands back a connection out of any transaction."""
+    ledger = FundLedger(env=postgres_settings.eventsourcing_env(
+        ) | {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"})
+    try:
+        events = [StoredEvent(originator_id=uuid4(), originator_version=1, topic="t:E", state=STATE)
+                  for _ in range(3)]
+        assert list(ledger.recorder.insert_events(events) or []) == [1, 2, 3]
+        pool = ledger.recorder.datastore.pool
+        handed_back: list[TransactionStatus] = []
+        putconn = pool.putconn
+
+        def recorded_putconn(connection: psycopg.Connection[Any]) -> None:
+            handed_back.append(connection.info.transaction_status)
+            putconn(connection)
+
+        monkeypatch.setattr(pool, "putconn", recorded_putconn)
+        for _ in range(2):  # the one pooled connection serves the next save after a clash
+            clash = [StoredEvent(originator_id=uuid4(), originator_version=1, topic="t:E",
+                                 state=STATE), events[1]]
+            with pytest.raises(IntegrityError):
+                ledger.recorder.insert_events(clash)
+        # (The pool would roll back a connection handed back in a failed transaction, and warn.)
+        assert handed_back == [TransactionStatus.IDLE] * 2
+        monkeypatch.undo()
+        assert ledger.recorder.max_notification_id() == 3
+        later = [StoredEvent(originator_id=uuid4(), originator_version=1, topic="t:F",
+                             state=STATE + str(i).encode()) for i in range(2)]
+        ids = list(ledger.recorder.insert_events(later) or [])
+        stored = ledger.recorder.select_notifications(start=ids[0], limit=10)
+        assert [(n.originator_id, n.state) for n in stored] == [
+            (e.originator_id, e.state) for e in later]
+        assert ids == [n.id for n in stored] and ids[0] > 3
     finally:
         ledger.close()
