@@ -14,7 +14,7 @@ from domain.budget_codes import function_name
 from projections.book_rows import ExpenditureRow, _expenditure_row
 from projections.database import ViewDatabase
 from projections.fund_codes import parse_shares
-from projections.read_scope import scope_params, scope_sql, scope_where
+from projections.read_scope import in_effect_by, scope_params, scope_sql, scope_where
 
 MONEY_UNIT = "CNY"
 PAGE_ROWS_MAX = 200
@@ -238,11 +238,8 @@ def balance_rows(db: ViewDatabase, fiscal_year: int, as_of: date | None = None,
                  position: int | None = None) -> list[dict[str, Any]]:
     """Every school's per-fund balance in a year, from the ledger entries: now, or as of a
     business date and/or a position; with the school's name and district."""
-    where = "e.fiscal_year = ?"
     params: list[Any] = [fiscal_year]
-    if as_of is not None:
-        where += " AND e.effective_date <= ?"
-        params.append(as_of.isoformat())
+    where = in_effect_by("e.fiscal_year = ?", params, as_of, "e.")
     if position is not None:
         where += " AND e.position <= ?"
         params.append(position)

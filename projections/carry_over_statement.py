@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from projections.read_scope import in_effect_by
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -77,11 +79,8 @@ class CarryOverStatement:
 def carry_over_statement(db: ViewDatabase, fiscal_year: int, as_of: date | None,
                          position: int) -> CarryOverStatement:
     """Sums the year's movements that took effect on or before `as_of` (all when None)."""
-    where = "fiscal_year = ?"
-    params: list[object] = [fiscal_year]
-    if as_of is not None:
-        where += " AND effective_date <= ?"
-        params.append(as_of.isoformat())
+    params: list[Any] = [fiscal_year]
+    where = in_effect_by("fiscal_year = ?", params, as_of)
     rows: dict[tuple[str, str], StatementRow] = {}
     allocated_by_fund: dict[str, int] = {}
     for fund, source, school, kind, amount in db.rows(

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from projections.database import ViewDatabase
+from projections.read_scope import in_effect_by
 
 
 @dataclass(frozen=True)
@@ -27,11 +29,8 @@ def category_source_totals(db: ViewDatabase, fiscal_year: int, as_of: date | Non
                            position: int) -> list[CategorySourceTotal]:
     """Allocated and spent per category × source × unit of the year, as of `as_of` (every
     entry that took effect on or before it), counting no event past `position`."""
-    where = "e.fiscal_year = ? AND e.position <= ?"
-    params: list[object] = [fiscal_year, position]
-    if as_of is not None:
-        where += " AND e.effective_date <= ?"
-        params.append(as_of.isoformat())
+    params: list[Any] = [fiscal_year, position]
+    where = in_effect_by("e.fiscal_year = ? AND e.position <= ?", params, as_of, "e.")
     rows = db.rows(
         "SELECT f.category, f.source, e.unit, "  # noqa: S608  (where: fixed clauses)
         "SUM(CASE WHEN e.kind = 'allocated' THEN e.delta ELSE 0 END), "

@@ -36,6 +36,7 @@ from projections.carry_over_statement import CarryOverStatement, carry_over_stat
 from projections.changes import ChangeRow, ChangesView, list_changes
 from projections.database import StoreSettings, ViewDatabase
 from projections.fund_codes import allocation_totals
+from projections.read_scope import in_effect_by
 from projections.rural_support import (
     DatedValues,
     RuralSupportReport,
@@ -152,11 +153,9 @@ class BureauQueries:
                 position = tracked
             else:
                 position = tracked if at_position is None else min(at_position, tracked)
-                where = "school_code = ? AND fiscal_year = ? AND position <= ?"
                 params: list[Any] = [school_code, fiscal_year, position]
-                if as_of is not None:
-                    where += " AND effective_date <= ?"
-                    params.append(as_of.isoformat())
+                where = in_effect_by("school_code = ? AND fiscal_year = ? AND position <= ?",
+                                     params, as_of)
                 rows = db.rows(
                     "SELECT fund_code, MAX(unit), "  # noqa: S608  (where: fixed clauses)
                     "SUM(CASE WHEN kind = 'allocated' THEN delta ELSE 0 END), "
@@ -337,11 +336,8 @@ class BureauQueries:
         db = self._db()
         with db.snapshot():
             position = self.position()
-            where = "e.fiscal_year = ?"
             params: list[Any] = [fiscal_year]
-            if as_of is not None:
-                where += " AND e.effective_date <= ?"
-                params.append(as_of.isoformat())
+            where = in_effect_by("e.fiscal_year = ?", params, as_of, "e.")
             totals = allocation_totals(db, where, params, source)
             schools = {
                 code: SchoolFacts(code, district, level, date.fromisoformat(registered),

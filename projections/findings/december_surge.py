@@ -96,21 +96,11 @@ _PARAMS = {
     "expenditures_min": 5,
 }
 
-RULES = (
-    Rule(
-        name="december_surge",
-        title="Schools booking too much of the year's spending in December",
-        basis="预算执行进度 (序时进度) practice; year-end spending studies (经济日报 2009, 2013)",
-        params=_PARAMS,
-        query=school_surge,
-        exactly_defined=False,
-    ),
-    Rule(
-        name="december_surge_fund",
-        title="Funds booking too much of the year's spending in December",
-        basis="预算执行进度 (序时进度) practice; year-end spending studies (经济日报 2009, 2013)",
-        params=_PARAMS,
-        query=fund_surge,
-        exactly_defined=False,
-    ),
+# The same question asked of each school and of each fund, on the same basis and parameters.
+RULES = tuple(
+    Rule(name=name, title=f"{whose} booking too much of the year's spending in December",
+         basis="预算执行进度 (序时进度) practice; year-end spending studies (经济日报 2009, 2013)",
+         params=_PARAMS, query=query, exactly_defined=False)
+    for name, whose, query in (("december_surge", "Schools", school_surge),
+                               ("december_surge_fund", "Funds", fund_surge))
 )
