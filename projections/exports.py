@@ -140,9 +140,9 @@ JOURNAL_COLUMNS = [
 
 
 def journal_stream(db: ViewDatabase, fiscal_year: int, as_of: date | None = None,
-                   stop: int | None = None) -> Iterator[dict[str, Any]]:
-    """The journal rows of the year in position order, read as they are written (up to
-    position `stop`)."""
+                   stop: int | None = None) -> Iterator[tuple[Any, ...]]:
+    """The journal rows of the year in position order, as tuples in JOURNAL_COLUMNS' order,
+    read as they are written (up to position `stop`)."""
     return journal_queries.journal_year_rows(db, [c.key for c in JOURNAL_COLUMNS], fiscal_year,
                                              as_of, stop)
 
@@ -159,7 +159,8 @@ def journal_export(db: ViewDatabase, fiscal_year: int, as_of: date | None = None
         raise ExportTooLarge(msg)
     suffix = f"-as-of-{as_of.isoformat()}" if as_of else ""
     return Export(f"journal-{fiscal_year}{suffix}",
-                  [Sheet("journal", JOURNAL_COLUMNS, journal_stream(db, fiscal_year, as_of, stop))],
+                  [Sheet("journal", JOURNAL_COLUMNS, journal_stream(db, fiscal_year, as_of, stop),
+                         tuples=True)],
                   rows_expected=count)
 
 

@@ -124,8 +124,9 @@ def journal_year_count(db: ViewDatabase, fiscal_year: int, as_of: date | None, s
 
 def journal_year_rows(db: ViewDatabase, names: list[str], fiscal_year: int,
                       as_of: date | None = None, stop: int | None = None
-                      ) -> Iterator[dict[str, Any]]:
-    """The journal rows of the year in position order, read as they are written: a
+                      ) -> Iterator[tuple[Any, ...]]:
+    """The journal rows of the year in position order, as tuples of the `names` columns
+    (no dict a row: an export formats 600,000 of them), read as they are written: a
     server-side cursor on PostgreSQL (a few thousand rows at a time, inside one read-only
     transaction), SQLite's own cursor stepping through the table. Up to position `stop`."""
     where, params = journal_year_filter(fiscal_year, as_of)
@@ -137,12 +138,10 @@ def journal_year_rows(db: ViewDatabase, names: list[str], fiscal_year: int,
         with db.snapshot(), db.connection.cursor(name="journal_export") as cursor:
             cursor.itersize = SERVER_CURSOR_ROWS
             cursor.execute(statement, bound)
-            for row in cursor:
-                yield dict(zip(names, row, strict=True))
+            yield from cursor
         return
     cursor = db.connection.execute(statement, bound)
     try:
-        for row in cursor:
-            yield dict(zip(names, row, strict=True))
+        yield from cursor
     finally:
         cursor.close()
