@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from domain.errors import RoleNotAllowed
+from domain.errors import MakerCheckerViolation, RoleNotAllowed
 
 
 class Role(StrEnum):
@@ -58,3 +58,12 @@ class Stamp:
     effective_date: date
     idempotency_key: str | None = None
     reason: str = ""
+
+
+def check_not_maker(stamp: Stamp, maker: str, made: str, decide: str = "decide on") -> None:
+    """Maker–checker (two persons, DESIGN.md agreement 3): whoever made or proposed a thing
+    never decides on it. `made` says what they did ("proposed tranche …"), `decide` what
+    they may not do to it."""
+    if stamp.actor_id == maker:
+        msg = f"{stamp.actor_id} {made} and cannot also {decide} it"
+        raise MakerCheckerViolation(msg)

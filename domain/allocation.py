@@ -16,14 +16,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Stamp
+from domain.actors import Stamp, check_not_maker
 from domain.classification import DEFAULT_CLASS, Category
 from domain.errors import (
     AllocationClosed,
     BelowSpent,
     DateOutsideFiscalYear,
     ExpenditureClassNotAllowed,
-    MakerCheckerViolation,
     NotApproved,
     NotProposed,
     Overspend,
@@ -201,9 +200,7 @@ class Allocation(Aggregate):
 
     def approve(self, stamp: Stamp) -> None:
         self._check_proposed()
-        if stamp.actor_id == self.proposed_by:
-            msg = f"{stamp.actor_id} proposed allocation {self.id} and cannot also approve it"
-            raise MakerCheckerViolation(msg)
+        check_not_maker(stamp, self.proposed_by, f"proposed allocation {self.id}", "approve")
         self._approve(stamp=stamp)
         self._assert_invariants()
 
@@ -216,9 +213,7 @@ class Allocation(Aggregate):
 
     def reject(self, stamp: Stamp) -> None:
         self._check_proposed()
-        if stamp.actor_id == self.proposed_by:
-            msg = f"{stamp.actor_id} proposed allocation {self.id} and cannot also decide on it"
-            raise MakerCheckerViolation(msg)
+        check_not_maker(stamp, self.proposed_by, f"proposed allocation {self.id}")
         self._reject(stamp=stamp)
         self._assert_invariants()
 

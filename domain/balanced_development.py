@@ -319,25 +319,26 @@ class StageEvaluation:
 
     @property
     def spreads_within(self) -> bool | None:
-        known = [s.within_threshold for s in self.spreads]
-        if any(k is False for k in known):
-            return False
-        return None if any(k is None for k in known) else True
+        return all_of(s.within_threshold for s in self.spreads)
 
     @property
     def schools_pass(self) -> bool | None:
-        verdicts = [s.passes for s in self.schools]
-        if any(v is False for v in verdicts):
-            return False
-        return None if any(v is None for v in verdicts) else True
+        return all_of(s.passes for s in self.schools)
 
     @property
     def passes(self) -> bool | None:
         """Both rules: every CV within its threshold and every school passing."""
-        parts = (self.spreads_within, self.schools_pass)
-        if any(p is False for p in parts):
-            return False
-        return None if any(p is None for p in parts) or not self.schools else True
+        both = all_of((self.spreads_within, self.schools_pass))
+        return None if both and not self.schools else both
+
+
+def all_of(verdicts: Iterable[bool | None]) -> bool | None:
+    """Whether every verdict holds, where None is "not known yet": one failure fails it
+    whatever is unknown; otherwise any unknown leaves it unknown."""
+    known = list(verdicts)
+    if any(v is False for v in known):
+        return False
+    return None if any(v is None for v in known) else True
 
 
 @dataclass(frozen=True)

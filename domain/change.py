@@ -23,7 +23,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Actor, Role, Stamp
+from domain.actors import Actor, Role, Stamp, check_not_maker
 from domain.errors import ChangeNotPending, InvalidInput, MakerCheckerViolation
 
 
@@ -125,9 +125,7 @@ class PendingChange(Aggregate):
         if not self.is_pending:
             msg = f"change {self.id} is {self.status}"
             raise ChangeNotPending(msg)
-        if stamp.actor_id == self.maker:
-            msg = f"{stamp.actor_id} made change {self.id} and cannot also decide on it"
-            raise MakerCheckerViolation(msg)
+        check_not_maker(stamp, self.maker, f"made change {self.id}")
         if stamp.actor_id in self.excluded_checkers:
             msg = (f"{stamp.actor_id} proposed an allocation that change {self.id} touches "
                    "and cannot decide on it")

@@ -17,10 +17,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Stamp
+from domain.actors import Stamp, check_not_maker
 from domain.errors import (
     InvalidInput,
-    MakerCheckerViolation,
     NotProposed,
     RuleViolation,
 )
@@ -170,9 +169,7 @@ class FundingStandard(Aggregate):
 
     def approve(self, stamp: Stamp) -> None:
         pending = self._check_pending()
-        if stamp.actor_id == pending["set_by"]:
-            msg = f"{stamp.actor_id} set this standard and cannot also approve it"
-            raise MakerCheckerViolation(msg)
+        check_not_maker(stamp, pending["set_by"], "set this standard", "approve")
         self._approve(stamp=stamp)
 
     @event("Approved")
@@ -185,9 +182,7 @@ class FundingStandard(Aggregate):
 
     def reject(self, stamp: Stamp) -> None:
         pending = self._check_pending()
-        if stamp.actor_id == pending["set_by"]:
-            msg = f"{stamp.actor_id} set this standard and cannot also decide on it"
-            raise MakerCheckerViolation(msg)
+        check_not_maker(stamp, pending["set_by"], "set this standard")
         self._reject(stamp=stamp)
 
     @event("Rejected")

@@ -15,8 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Stamp
-from domain.errors import MakerCheckerViolation
+from domain.actors import Stamp, check_not_maker
 from domain.stock_errors import (
     MoveNotPending,
     NotEnoughFilled,
@@ -174,9 +173,7 @@ class PostMove(Aggregate):
         if self.status != "pending":
             msg = f"post move {self.id} is already {self.status}"
             raise MoveNotPending(msg)
-        if stamp.actor_id == self.maker:
-            msg = f"{self.maker} proposed post move {self.id} and cannot also decide it"
-            raise MakerCheckerViolation(msg)
+        check_not_maker(stamp, self.maker, f"proposed post move {self.id}", "decide")
         if approve:
             self._approve(stamp=stamp)
         else:

@@ -24,11 +24,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actors import Stamp
+from domain.actors import Stamp, check_not_maker
 from domain.errors import (
     AlreadyExists,
     InvalidInput,
-    MakerCheckerViolation,
     NotFound,
     NotProposed,
     RuleViolation,
@@ -286,9 +285,7 @@ class Tranche(Aggregate):
         if self.status != "proposed":
             msg = f"tranche {self.id} is {self.status}, not awaiting a decision"
             raise NotProposed(msg)
-        if stamp.actor_id == self.proposed_by:
-            msg = f"{stamp.actor_id} proposed tranche {self.id} and cannot also decide on it"
-            raise MakerCheckerViolation(msg)
+        check_not_maker(stamp, self.proposed_by, f"proposed tranche {self.id}")
         if stamp.effective_date < self.effective_date:
             msg = (f"the decision's date {stamp.effective_date} is before the tranche's "
                    f"effective date {self.effective_date}")
