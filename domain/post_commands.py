@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from domain.actors import Actor, Role
+from domain.actors import Actor, Role, Stamp
 from domain.bureau import Bureau
 from domain.errors import (
     InvalidInput,
@@ -32,6 +32,8 @@ from domain.stock_errors import (
 from domain.unit_of_work import Decision, Outcome
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from domain.school import School
 
 
@@ -73,17 +75,9 @@ class PostCommands(Bureau):
         role = actor.acting_as(Role.OFFICER)
         posts = _check_count(posts, "posts", POSTS_MAX, zero=True)
         reason = check_text(reason, "reason", REASON_LENGTH_MAX, required=False)
-        params = {"school": school, "posts": posts, "reason": reason,
-                  "effective_date": effective_date}
-
-        def decide() -> Decision:
-            stamp = self.stamp(actor, role, effective_date, idempotency_key, reason)
-            school_ = self._open_school(school, stamp.effective_date)
-            county = self._county_posts(school_.district)
-            county.distribute(school_.code, posts, stamp)
-            return Decision([county], [county])
-
-        return self.run(actor, "distribute_posts", params, idempotency_key, decide)
+        return self._school_posts(
+            actor, role, "distribute_posts", school, {"posts": posts}, reason, effective_date,
+            idempotency_key, lambda county, code, stamp: county.distribute(code, posts, stamp))
 
     def record_hires(
         self, actor: Actor, school: str, *, count: int, reason: str = "",
@@ -105,17 +99,23 @@ class PostCommands(Bureau):
         role = actor.acting_as(Role.OFFICER)
         count = _check_count(count, "count", POSTS_MAX)
         reason = check_text(reason, "reason", REASON_LENGTH_MAX, required=False)
-        params = {"school": school, "count": count, "reason": reason,
-                  "effective_date": effective_date}
+        return self._school_posts(
+            actor, role, command, school, {"count": count}, reason, effective_date,
+            idempotency_key, lambda county, code, stamp: (county.hire if hire else county.depart)(
+                code, count, stamp))
+
+    def _school_posts(self, actor: Actor, role: Role, command: str, school: str,
+                      figures: dict[str, int], reason: str, effective_date: date | None,
+                      idempotency_key: str | None,
+                      change: Callable[[CountyPosts, str, Stamp], None]) -> Outcome:
+        """A change of one open school's posts, made on its county's posts."""
+        params = {"school": school, **figures, "reason": reason, "effective_date": effective_date}
 
         def decide() -> Decision:
             stamp = self.stamp(actor, role, effective_date, idempotency_key, reason)
             school_ = self._open_school(school, stamp.effective_date)
             county = self._county_posts(school_.district)
-            if hire:
-                county.hire(school_.code, count, stamp)
-            else:
-                county.depart(school_.code, count, stamp)
+            change(county, school_.code, stamp)
             return Decision([county], [county])
 
         return self.run(actor, command, params, idempotency_key, decide)
