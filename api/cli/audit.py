@@ -8,7 +8,6 @@ import getpass
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from rich.table import Table
 
 from api.cli.bureaus import AllBureaus, BureauOption, books_settings, each_bureau
 from api.cli.errors import cli_command
+from api.cli.options import business_day
 from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.signing_guard import check_signing_key, trusted_public_keys
@@ -55,16 +55,6 @@ def _caught_up_views(settings: Settings) -> Iterator[ViewRunner]:
     with open_view_runner(settings) as runner:
         runner.run_until_caught_up()
         yield runner
-
-
-def _day(text: str | None, option: str = "--as-of") -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        msg = f"{option} must be a date YYYY-MM-DD, not {text!r}"
-        raise InvalidInput(msg) from None
 
 
 def _counter(bar: Progress, description: str, total: int) -> Callable[[int], None]:
@@ -210,7 +200,7 @@ def replay_command(
     """Replay the event store from the start into fresh in-memory books up to a date or
     position; show the balances and rural-support report as they stood, and compare them with
     the stored views' as-of queries (non-zero exit on any difference)."""
-    day = _day(as_of)
+    day = business_day(as_of, "--as-of")
     if day is None and position is None:
         msg = "give --as-of DATE or --position N (or both)"
         raise InvalidInput(msg)
@@ -292,7 +282,7 @@ def _write(built: export_files.Export, output_format: str, out: Path | None) -> 
 def _export(kind: str, year: int, as_of: str | None, output_format: str, out: Path | None,
             bureau: str | None) -> None:
     _check_format(output_format, export_files.FORMATS, out)
-    day = _day(as_of)
+    day = business_day(as_of, "--as-of")
     settings = books_settings(bureau)
     with _caught_up_views(settings) as runner:
         queries = BureauQueries(settings)

@@ -10,8 +10,6 @@ line: what it wrote, the amount in yuan, the id and the journal position. The sa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
@@ -19,6 +17,7 @@ from uuid import UUID
 import typer
 
 from api.cli.errors import cli_command
+from api.cli.options import Token, business_day, signed_in
 from domain.errors import AmountOutOfRange, InvalidInput
 
 if TYPE_CHECKING:
@@ -30,8 +29,6 @@ fund_app = typer.Typer(help="Open funds.", no_args_is_help=True)
 allocation_app = typer.Typer(help="Propose and approve allocations.", no_args_is_help=True)
 expenditure_app = typer.Typer(help="Record expenditures.", no_args_is_help=True)
 
-Token = Annotated[str, typer.Option(envvar="FUNDLEDGER_TOKEN", show_default=False,
-                                    help="Your access token (or FUNDLEDGER_TOKEN)")]
 Key = Annotated[str | None, typer.Option(help="The same key again writes nothing new")]
 Day = Annotated[str | None, typer.Option(help="Effective date YYYY-MM-DD (default: today)")]
 
@@ -53,17 +50,6 @@ def minor_units(text: str, unit_code: str) -> int:
     return int(minor)
 
 
-def _day(text: str | None, what: str = "--effective-date") -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        msg = f"{what} must be a date YYYY-MM-DD, not {text!r}"
-        raise InvalidInput(msg) from None
-
-
-@contextmanager
 def _books(token: str) -> Iterator[tuple[FundLedger, Actor]]:
     # Imported here: `fundledger --help` should not pay for the ledger and its store.
     from api.settings import Settings  # noqa: PLC0415
@@ -87,7 +73,7 @@ def _done(what: str, outcome: Outcome, amount: str = "") -> None:
 
 
 def _run(token: str, command: Callable[[FundLedger, Actor], tuple[str, Outcome, str]]) -> None:
-    with _books(token) as (ledger, actor):
+    with signed_in(token) as (ledger, actor):
         what, outcome, amount = command(ledger, actor)
     _done(what, outcome, amount)
 
@@ -109,7 +95,7 @@ def register_school(
     """Register a school (officer)."""
     _run(token, lambda ledger, actor: ("registered school", ledger.register_school(
         actor, code=code, name=name, district=district, level=level, locale=locale,
-        poverty_area=poverty_area, students=students, effective_date=_day(effective_date),
+        poverty_area=poverty_area, students=students, effective_date=business_day(effective_date),
         idempotency_key=idempotency_key), ""))
 
 
@@ -144,8 +130,8 @@ def open_fund(
     _run(token, lambda ledger, actor: ("opened fund", ledger.open_fund(
         actor, code=code, name=name, fiscal_year=fiscal_year, unit=unit, amount=minor,
         source=source, category=category, earmark=earmark, function_code=function_code,
-        doc_no=doc_no, issuing_level=issuing_level, received_on=_day(received_on, "--received-on"),
-        shares=shares, effective_date=_day(effective_date),
+        doc_no=doc_no, issuing_level=issuing_level, received_on=business_day(received_on, "--received-on"),
+        shares=shares, effective_date=business_day(effective_date),
         idempotency_key=idempotency_key), money_text(minor, unit)))
 
 
@@ -168,7 +154,7 @@ def propose_allocation(
         minor = minor_units(amount, unit)
         return "proposed allocation", ledger.propose_allocation(
             actor, fund=fund, school=school, amount=minor, purpose=purpose,
-            effective_date=_day(effective_date), idempotency_key=idempotency_key), \
+            effective_date=business_day(effective_date), idempotency_key=idempotency_key), \
             money_text(minor, unit)
 
     _run(token, propose)
@@ -185,7 +171,7 @@ def approve_allocation(
     """Approve a proposed allocation (approver; never your own proposal)."""
     allocation_id = _uuid(allocation)
     _run(token, lambda ledger, actor: ("approved allocation", ledger.approve_allocation(
-        actor, allocation_id, effective_date=_day(effective_date),
+        actor, allocation_id, effective_date=business_day(effective_date),
         idempotency_key=idempotency_key), ""))
 
 
@@ -210,7 +196,7 @@ def record_expenditure(
     def record(ledger: FundLedger, actor: Actor) -> tuple[str, Outcome, str]:
         unit = ledger.get_allocation(allocation_id).unit
         minor = minor_units(amount, unit)
-        day = _day(spent_on, "--spent-on")
+        day = business_day(spent_on, "--spent-on")
         assert day is not None
         return "recorded expenditure", ledger.record_expenditure(
             actor, allocation=allocation_id, amount=minor, payee=payee, voucher=voucher,

@@ -12,25 +12,16 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.errors import cli_command
+from api.cli.options import actor_of, signed_in
 from api.settings import Settings
 from api.store import open_ledger
-from domain.actors import Actor
 from domain.change import ChangeStatus
-from domain.errors import InvalidInput
-from domain.ledger import FundLedger
 from projections.queries import BureauQueries
 
 changes = typer.Typer(help="List, approve and reject two-person changes.", no_args_is_help=True)
 stdout = Console()
 Token = Annotated[str, typer.Option(envvar="FUNDLEDGER_TOKEN", show_default=False,
                                     help="An approver's token")]
-
-
-def actor_of(ledger: FundLedger, token: str) -> Actor:
-    if not token.strip():
-        msg = "give a token with --token or FUNDLEDGER_TOKEN"
-        raise InvalidInput(msg)
-    return ledger.authenticate(token.strip())
 
 
 @changes.command("list")
@@ -63,11 +54,8 @@ def list_changes(
 def approve(change: Annotated[UUID, typer.Argument(help="The change's id")],
             token: Token = "", reason: Annotated[str, typer.Option()] = "") -> None:
     """Apply a pending change (approver; not its maker)."""
-    ledger = open_ledger(Settings())
-    try:
-        outcome = ledger.approve_change(actor_of(ledger, token), change, reason=reason)
-    finally:
-        ledger.close()
+    with signed_in(token) as (ledger, actor):
+        outcome = ledger.approve_change(actor, change, reason=reason)
     stdout.print(f"approved change {change} ({outcome.subject.kind}); position {outcome.position}")
 
 
@@ -77,11 +65,8 @@ def reject(change: Annotated[UUID, typer.Argument(help="The change's id")],
            reason: Annotated[str, typer.Option(help="Why (required)")],
            token: Token = "") -> None:
     """Reject a pending change; nothing moves."""
-    ledger = open_ledger(Settings())
-    try:
-        outcome = ledger.reject_change(actor_of(ledger, token), change, reason=reason)
-    finally:
-        ledger.close()
+    with signed_in(token) as (ledger, actor):
+        outcome = ledger.reject_change(actor, change, reason=reason)
     stdout.print(f"rejected change {change}; position {outcome.position}")
 
 

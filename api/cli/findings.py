@@ -14,6 +14,7 @@ from rich.table import Table
 
 from api.cli.bureaus import BureauOption, books_settings
 from api.cli.errors import cli_command
+from api.cli.options import business_day
 from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.store import open_view_runner
@@ -72,11 +73,7 @@ def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out
     if output_format == "xlsx" and out is None:
         msg = "--format xlsx needs --out FILE"
         raise InvalidInput(msg)
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        msg = f"--as-of must be a date YYYY-MM-DD, not {as_of!r}"
-        raise InvalidInput(msg) from None
+    day = business_day(as_of, "--as-of")
     found = load_findings(books_settings(bureau), year, day, rule)
     if output_format == "xlsx":
         assert out is not None

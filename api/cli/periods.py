@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli.changes import Token, actor_of
+from api.cli.changes import Token
 from api.cli.errors import cli_command
+from api.cli.options import signed_in
 from api.settings import Settings
 from api.store import open_ledger
 
@@ -40,11 +41,8 @@ def list_periods() -> None:
 def close(month: Annotated[str, typer.Argument(help="The month, YYYY-MM")], token: Token = "",
           reason: Annotated[str, typer.Option()] = "") -> None:
     """Ask for a month to be closed (approver): a pending change another approver applies."""
-    ledger = open_ledger(Settings())
-    try:
-        outcome = ledger.close_period(actor_of(ledger, token), month, reason=reason)
-    finally:
-        ledger.close()
+    with signed_in(token) as (ledger, actor):
+        outcome = ledger.close_period(actor, month, reason=reason)
     stdout.print(f"change {outcome.subject.id} (period_close {month}) is pending; another "
                  f"approver applies it: fundledger changes approve {outcome.subject.id}")
 

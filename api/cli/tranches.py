@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -14,8 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.errors import cli_command
-from api.settings import Settings
-from api.store import open_ledger
+from api.cli.options import Token, business_day, signed_in
 from domain.actors import Actor
 from domain.enrolment_snapshot import EnrolmentSnapshot
 from domain.errors import InvalidInput
@@ -27,8 +25,6 @@ LINES_PRINTED_MAX = 40
 stdout = Console(soft_wrap=True)
 tranche_app = typer.Typer(help="Semester tranches of per-pupil funding: preview, propose, approve.",
                           no_args_is_help=True)
-Token = Annotated[str, typer.Option(envvar="FUNDLEDGER_TOKEN", help="Your token",
-                                    show_default=False)]
 Fund = Annotated[str, typer.Option(help="The fund's code")]
 Snapshot = Annotated[str, typer.Option(help="The enrolment snapshot's name or id")]
 Semester = Annotated[str, typer.Option(help="spring or autumn")]
@@ -38,14 +34,8 @@ EffectiveDate = Annotated[str | None, typer.Option(help="YYYY-MM-DD (default tod
 
 @contextmanager
 def _service(token: str) -> Iterator[tuple[FormulaFunding, Actor]]:
-    if not token.strip():
-        msg = "give your token with --token or FUNDLEDGER_TOKEN"
-        raise InvalidInput(msg)
-    ledger = open_ledger(Settings())
-    try:
-        yield FormulaFunding(ledger), ledger.authenticate(token.strip())
-    finally:
-        ledger.close()
+    with signed_in(token) as (ledger, actor):
+        yield FormulaFunding(ledger), actor
 
 
 def _snapshot_id(text: str) -> UUID:
@@ -53,14 +43,6 @@ def _snapshot_id(text: str) -> UUID:
         return UUID(text)
     except ValueError:
         return EnrolmentSnapshot.id_for(text)
-
-
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        msg = f"effective date {text!r} is not YYYY-MM-DD"
-        raise InvalidInput(msg) from None
 
 
 def _print_plan(plan: TranchePlan) -> None:
@@ -92,7 +74,7 @@ def preview(fund: Fund, snapshot: Snapshot, semester: Semester = "spring", share
     with _service(token) as (service, actor):
         _print_plan(service.preview_tranche(actor, fund=fund, snapshot=_snapshot_id(snapshot),
                                             semester=semester, share=share,
-                                            effective_date=_day(effective_date)))
+                                            effective_date=business_day(effective_date)))
 
 
 @cli_command
@@ -102,7 +84,7 @@ def propose(fund: Fund, snapshot: Snapshot, semester: Semester = "spring", share
     """Previews, then proposes every line as one batch (refused if anything changed between)."""
     with _service(token) as (service, actor):
         fields = {"fund": fund, "snapshot": _snapshot_id(snapshot), "semester": semester,
-                  "share": share, "effective_date": _day(effective_date)}
+                  "share": share, "effective_date": business_day(effective_date)}
         plan = service.preview_tranche(actor, **fields)
         _print_plan(plan)
         outcome = service.propose_tranche(actor, **fields, plan=plan.mark,
@@ -134,7 +116,7 @@ def approve(
         raise InvalidInput(msg) from None
     with _service(token) as (service, actor):
         outcome = service.approve_tranche(actor, tranche_id, exclude=excluded,
-                                          effective_date=_day(effective_date))
+                                          effective_date=business_day(effective_date))
         approved = outcome.subject
         stdout.print(f"approved tranche {approved.id}: "
                      f"{len(approved.lines) - len(approved.excluded)} allocations; "

@@ -1,0 +1,56 @@
+"""What several CLI verbs take alike: a token and who it belongs to, the books it opens, a
+business date typed as YYYY-MM-DD."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from domain.actors import Actor
+    from domain.ledger import FundLedger
+
+Token = Annotated[str, typer.Option(envvar="FUNDLEDGER_TOKEN", show_default=False,
+                                    help="Your access token (or FUNDLEDGER_TOKEN)")]
+
+
+def business_day(text: str | None, option: str = "--effective-date") -> date | None:
+    """The date an option gives (None when it is absent: the command's own default)."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        msg = f"{option} must be a date YYYY-MM-DD, not {text!r}"
+        raise InvalidInput(msg) from None
+
+
+def actor_of(ledger: FundLedger, token: str) -> Actor:
+    """Whom the token names (refused when it is empty, unknown or revoked)."""
+    if not token.strip():
+        msg = "give your token with --token or FUNDLEDGER_TOKEN"
+        raise InvalidInput(msg)
+    return ledger.authenticate(token.strip())
+
+
+@contextmanager
+def signed_in(token: str) -> Iterator[tuple[FundLedger, Actor]]:
+    """The configured books and whom the token names; the books are closed afterwards."""
+    # Imported here: `fundledger --help` should not pay for the ledger and its store.
+    from api.settings import Settings  # noqa: PLC0415
+    from api.store import open_ledger  # noqa: PLC0415
+
+    if not token.strip():
+        msg = "give your token with --token or FUNDLEDGER_TOKEN"
+        raise InvalidInput(msg)
+    ledger = open_ledger(Settings())
+    try:
+        yield ledger, actor_of(ledger, token)
+    finally:
+        ledger.close()
