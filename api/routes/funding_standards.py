@@ -14,14 +14,14 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StrictInt
 
 from api.auth import Approver, Ledger, Officer, Reader
-from api.commands import IdempotencyKey, etag
+from api.command_routes import command_route, of_subject
+from api.commands import etag
 from api.parameters import AggregateId as StandardId
 from api.schemas import Command, FiscalYear, IsoDate, Name, OptionalReason, Reason
 from api.strict_json import StrictJsonRoute
 from domain.classification import Category, Level
 from domain.formula_funding import FormulaFunding
 from domain.funding_standard import RATE_MINOR_MAX, SMALL_SCHOOL_FLOOR_DEFAULT, FundingStandard
-from domain.ledger import Outcome
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, STUDENTS_MAX
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/funding-standards", tags=["formula funding"])
@@ -103,22 +103,11 @@ def standard_public(standard: FundingStandard, position: int | None = None) -> S
         version=standard.version, position=position)
 
 
-def _answer(response: Response, outcome: Outcome, status: int = 200) -> StandardPublic:
-    response.status_code = status
-    response.headers["ETag"] = etag(outcome.subject.version)
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return standard_public(outcome.subject, outcome.position)
-
-
-@router.post("", status_code=202, response_model=StandardPublic)
-def set_standard(body: SetStandard, actor: Officer, ledger: Ledger, response: Response,
-                 idempotency_key: IdempotencyKey = None) -> StandardPublic:
-    """Set a per-pupil standard, or revise one (officer). It is a pending change: it holds
-    once another person approves it (`POST /v1/funding-standards/{id}/approve`)."""
-    outcome = FormulaFunding(ledger).set_standard(actor, **body.model_dump(),
-                                                  idempotency_key=idempotency_key)
-    return _answer(response, outcome, 202)
+command_route(router, "", lambda ledger: FormulaFunding(ledger).set_standard, name="set_standard",
+              role=Officer, body=SetStandard, answer=of_subject(standard_public),
+              response_model=StandardPublic, status_code=202,
+              doc="Set a per-pupil standard, or revise one (officer). It is a pending change: it "
+                  "holds once another person approves it (`POST /v1/funding-standards/{id}/approve`).")
 
 
 @router.get("", response_model=StandardList)
@@ -139,21 +128,13 @@ def get_standard(standard_id: StandardId, _: Reader, ledger: Ledger,
     return standard_public(standard)
 
 
-@router.post("/{id}/approve", response_model=StandardPublic)
-def approve_standard(standard_id: StandardId, body: DecideStandard, actor: Approver,
-                     ledger: Ledger, response: Response,
-                     idempotency_key: IdempotencyKey = None) -> StandardPublic:
-    """Put the pending revision in force (approver, not the person who set it)."""
-    outcome = FormulaFunding(ledger).decide_standard(
-        actor, standard_id, approve=True, **body.model_dump(), idempotency_key=idempotency_key)
-    return _answer(response, outcome)
-
-
-@router.post("/{id}/reject", response_model=StandardPublic)
-def reject_standard(standard_id: StandardId, body: RejectStandard, actor: Approver,
-                    ledger: Ledger, response: Response,
-                    idempotency_key: IdempotencyKey = None) -> StandardPublic:
-    """Refuse the pending revision, with a reason; the one in force (if any) stays."""
-    outcome = FormulaFunding(ledger).decide_standard(
-        actor, standard_id, approve=False, **body.model_dump(), idempotency_key=idempotency_key)
-    return _answer(response, outcome)
+for approve, name, body, doc in (
+        (True, "approve_standard", DecideStandard,
+         "Put the pending revision in force (approver, not the person who set it)."),
+        (False, "reject_standard", RejectStandard,
+         "Refuse the pending revision, with a reason; the one in force (if any) stays."),
+):
+    command_route(router, f"/{{id}}/{'approve' if approve else 'reject'}",
+                  lambda ledger: FormulaFunding(ledger).decide_standard, name=name, role=Approver,
+                  subject=("standard_id", StandardId), body=body, approve=approve,
+                  answer=of_subject(standard_public), response_model=StandardPublic, doc=doc)
