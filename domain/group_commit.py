@@ -2,12 +2,13 @@
 
 The event store serialises writers (the PostgreSQL recorder locks the table per write), so
 one save per request caps throughput however many clients wait. Here requests queue up; a
-single committer thread takes whatever is queued (up to `batch_size_max`, waiting at most
-`batch_wait_ms` for more), applies the commands one after another inside one ledger batch,
-so two commands on the same allocation see each other, and saves them in one transaction.
-Each caller is answered only once its batch is durable. A refused command fails alone; if
-the batch's save itself meets a concurrent writer, its commands are taken again one by one,
-so one conflict never fails its neighbours.
+single committer thread takes whatever is queued (up to `batch_size_max`; waiting at most
+`batch_wait_ms` for more when the last batch had company, since a lone client's write would
+gain nothing from the wait but the wait), applies the commands one after another inside one
+ledger batch, so two commands on the same allocation see each other, and saves them in one
+transaction. Each caller is answered only once its batch is durable. A refused command fails
+alone; if the batch's save itself meets a concurrent writer, its commands are taken again one
+by one, so one conflict never fails its neighbours.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class GroupCommit:
         self.batch_wait_ms = batch_wait_ms
         self.batches = 0
         self.commands = 0
+        self._last_batch_size = 0
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._commit_forever, name="group-commit",
                                         daemon=True)
@@ -92,13 +94,16 @@ class GroupCommit:
                 return
             requests = [first]
             stopping = self._gather(requests)
+            self._last_batch_size = len(requests)
             self._commit(requests)
             if stopping:
                 return
 
     def _gather(self, requests: list[_Request]) -> bool:
-        """Takes what is queued, waiting at most batch_wait_ms for more; True if asked to stop."""
-        deadline = time.monotonic() + self.batch_wait_ms / 1000
+        """Takes what is queued, waiting at most batch_wait_ms for more if the last batch had
+        more than one request (others are writing: more will come); True if asked to stop."""
+        wait_ms = self.batch_wait_ms if self._last_batch_size > 1 else 0.0
+        deadline = time.monotonic() + wait_ms / 1000
         while len(requests) < self.batch_size_max:
             try:
                 request = self._queue.get_nowait()

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import pytest
 
 from api.settings import Settings
 from domain.errors import DuplicateVoucher, Overspend, WriteNotStarted
-from domain.group_commit import GroupCommit
+from domain.group_commit import GroupCommit, _Request
 from domain.ledger import FundLedger, Outcome
 from tests.conftest import APPROVER, OFFICER, TODAY
 
@@ -179,3 +181,29 @@ def test_a_write_already_in_a_batch_is_answered_with_its_outcome_however_long_it
     group.close()
     assert outcome.position is not None
     assert ledger.get_allocation(allocation_id).spent == 100
+
+
+class _CountingQueue(queue.SimpleQueue[Any]):
+    """A queue that notes each wait for a request that is not there yet."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            self.waits.append(timeout)
+        return super().get(block, timeout)
+
+
+def test_a_lone_write_is_committed_at_once_and_a_busy_committer_waits_for_company(
+        ledger: FundLedger) -> None:
+    """One client writing alone would pay the batch wait on every write and gain nothing."""
+    group = GroupCommit(ledger, batch_wait_ms=5)
+    group.close()  # the committer thread is gone: its steps are taken by hand here
+    waiting = _CountingQueue()
+    group._queue = waiting
+    for last_batch, waits in ((0, 0), (1, 0), (2, 1), (40, 1)):
+        group._last_batch_size = last_batch
+        waiting.waits.clear()
+        assert group._gather([_Request(lambda: Outcome([], 0))]) is False
+        assert len(waiting.waits) == waits, last_batch
