@@ -27,6 +27,9 @@ from domain.actors import Actor, Role
 from domain.ledger import Outcome
 from projections.database import ViewDatabase
 
+# The label that says which role a refused worker lacks.
+NEEDS_ROLE = {Role.OFFICER: "needs_officer", Role.APPROVER: "needs_approver"}
+
 IDEMPOTENCY_FIELD = "idempotency_key"
 
 
@@ -58,6 +61,17 @@ def worker(request: Request) -> Worker | Response:
     return Worker(actor, live, session.csrf_token(request, live), pages._language(request))
 
 
+def worker_as(request: Request, db: ViewDatabase, role: Role) -> Worker | Response:
+    """The worker of a live session who has `role`; otherwise the answer: log in again, or a
+    page that says the role is needed."""
+    who = worker(request)
+    if isinstance(who, Response):
+        return who
+    if role not in who.actor.roles:
+        return refused(request, who, db, NEEDS_ROLE[role])
+    return who
+
+
 async def posted(request: Request, who: Worker) -> FormData | None:
     """The form of a POST whose CSRF token belongs to this session; None when it does not."""
     form = await request.form()
@@ -67,8 +81,8 @@ async def posted(request: Request, who: Worker) -> FormData | None:
     return form
 
 
-async def authorised_post(request: Request, db: ViewDatabase, role: Role,
-                          refusal_key: str) -> tuple[Worker, FormData] | Response:
+async def authorised_post(request: Request, db: ViewDatabase,
+                          role: Role) -> tuple[Worker, FormData] | Response:
     """The worker and form of a POST from a live session whose CSRF token holds and who has
     `role`; otherwise the answer that refuses it (nothing is written). Every workplace write
     passes here first."""
@@ -79,7 +93,7 @@ async def authorised_post(request: Request, db: ViewDatabase, role: Role,
     if form is None:
         return refused(request, who, db, "csrf_refused")
     if role not in who.actor.roles:
-        return refused(request, who, db, refusal_key)
+        return refused(request, who, db, NEEDS_ROLE[role])
     return who, form
 
 

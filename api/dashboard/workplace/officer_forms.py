@@ -167,11 +167,9 @@ def _page(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
                                  spec.flags, spec.lists)
 
     def show(request: Request, db: ViewsDb) -> Response:
-        who = context.worker(request)
+        who = context.worker_as(request, db, Role.OFFICER)
         if isinstance(who, Response):
             return who
-        if not who.is_officer:
-            return context.refused(request, who, db, "needs_officer")
         values = {**spec.defaults, **{k: v for k, v in request.query_params.items()
                                       if k in spec.schema.model_fields or k == "school"}}
         return _show(request, who, db, name, values, context.new_key())

@@ -137,11 +137,9 @@ def _filtered(items: list[QueueItem], fund: str, school: str, maker: str, older_
 @router.get("")
 def queue(request: Request, db: ViewsDb, fund: Filter = "", school: Filter = "",
           maker: Filter = "", older_than: Annotated[int, Query(ge=0, le=3660)] = 0) -> Response:
-    who = context.worker(request)
+    who = context.worker_as(request, db, Role.APPROVER)
     if isinstance(who, Response):
         return who
-    if not who.is_approver:
-        return context.refused(request, who, db, "needs_approver")
     today = request.app.state.ledger.today()
     items = queue_items(request, db, who.actor.user_id)
     shown = _filtered(items, fund.strip(), school.strip(), maker.strip(), older_than, today)
@@ -210,7 +208,7 @@ async def _decide(request: Request, who: context.Worker, refs: list[str], approv
 
 async def _decided_page(request: Request, db: Any, approves: Callable[[Any], bool],
                         refs: Callable[[Any], list[str]]) -> Response:
-    gated = await context.authorised_post(request, db, Role.APPROVER, "needs_approver")
+    gated = await context.authorised_post(request, db, Role.APPROVER)
     if isinstance(gated, Response):
         return gated
     who, form = gated

@@ -8,7 +8,8 @@ GET /dashboard/work/funds/{code} · /allocations/{id} · /expenditures/{id} · /
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -22,6 +23,9 @@ from api.schemas.expenditures import expenditure_public
 from domain.errors import LedgerError
 from domain.personal_data import PERSONAL_PAYMENT_CLASSES
 from projections import books_queries
+
+if TYPE_CHECKING:
+    from projections.database import ViewDatabase
 
 router = APIRouter(prefix="/dashboard/work", include_in_schema=False)
 ROWS_SHOWN_MAX = 500
@@ -63,14 +67,7 @@ def allocation_context(request: Request, allocation_id: UUID) -> dict[str, Any] 
 
 @router.get("/allocations/{allocation_id}")
 def allocation_page(request: Request, db: ViewsDb, allocation_id: UUID) -> Response:
-    who = _reader(request)
-    if isinstance(who, Response):
-        return who
-    shown = allocation_context(request, allocation_id)
-    if shown is None:
-        return Response(status_code=404, content=f"allocation {allocation_id} not found")
-    return context.render(request, "work/allocation.html", who, db, "work", key=context.new_key(),
-                          values={}, errors={}, failed="", **shown)
+    return _record_page(request, db, "allocation", allocation_id, allocation_context)
 
 
 def expenditure_context(request: Request, expenditure_id: UUID) -> dict[str, Any] | None:
@@ -84,14 +81,20 @@ def expenditure_context(request: Request, expenditure_id: UUID) -> dict[str, Any
 
 @router.get("/expenditures/{expenditure_id}")
 def expenditure_page(request: Request, db: ViewsDb, expenditure_id: UUID) -> Response:
+    return _record_page(request, db, "expenditure", expenditure_id, expenditure_context)
+
+
+def _record_page(request: Request, db: ViewDatabase, kind: str, record_id: UUID,
+                 context_of: Callable[[Request, UUID], dict[str, Any] | None]) -> Response:
+    """A record's page (work/<kind>.html) with the forms that act on it, empty."""
     who = _reader(request)
     if isinstance(who, Response):
         return who
-    shown = expenditure_context(request, expenditure_id)
+    shown = context_of(request, record_id)
     if shown is None:
-        return Response(status_code=404, content=f"expenditure {expenditure_id} not found")
-    return context.render(request, "work/expenditure.html", who, db, "work",
-                          key=context.new_key(), values={}, errors={}, failed="", **shown)
+        return Response(status_code=404, content=f"{kind} {record_id} not found")
+    return context.render(request, f"work/{kind}.html", who, db, "work", key=context.new_key(),
+                          values={}, errors={}, failed="", **shown)
 
 
 @router.get("/search")

@@ -33,11 +33,9 @@ ROWS_SHOWN_MAX = 2_000  # every refused row is shown; good rows up to this many
 
 @router.get("")
 def import_page(request: Request, db: ViewsDb) -> Response:
-    who = context.worker(request)
+    who = context.worker_as(request, db, Role.OFFICER)
     if isinstance(who, Response):
         return who
-    if not who.is_officer:
-        return context.refused(request, who, db, "needs_officer")
     return context.render(request, "work/import.html", who, db, "work", key=context.new_key(),
                           result=None, rows=[], columns=[], problem="")
 
@@ -60,7 +58,7 @@ def _rows_with_errors(data: bytes, result: Any) -> tuple[list[str], list[dict[st
 
 @router.post("")
 async def import_upload(request: Request, db: ViewsDb) -> Response:
-    gated = await context.authorised_post(request, db, Role.OFFICER, "needs_officer")
+    gated = await context.authorised_post(request, db, Role.OFFICER)
     if isinstance(gated, Response):
         return gated
     who, form = gated

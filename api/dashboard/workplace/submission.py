@@ -36,15 +36,11 @@ class FormRules:
     flags: tuple[str, ...] = ()
     lists: tuple[str, ...] = field(default=())
 
-    @property
-    def refusal_key(self) -> str:
-        return "needs_officer" if self.role == Role.OFFICER else "needs_approver"
-
 
 async def submit(request: Request, db: ViewDatabase, rules: FormRules, run: Run,
                  show_again: ShowAgain, written: Written,
                  unit: Callable[[Any], str] = lambda form: "CNY") -> Response:
-    gated = await context.authorised_post(request, db, rules.role, rules.refusal_key)
+    gated = await context.authorised_post(request, db, rules.role)
     if isinstance(gated, Response):
         return gated
     who, form = gated
