@@ -22,6 +22,7 @@ from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import problems
+from api.consolidated import ChildReports
 from api.reads import ASKED_PATH
 from api.settings import Settings
 from api.store import bureau_settings, open_registry
@@ -59,6 +60,8 @@ class BureauBooks:
         self._states: dict[str, State] = {self.default: home}
         self._closers: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        # Children's reads for consolidated reports, kept by the position read (issue 15).
+        self.child_reports = ChildReports()
         home.bureau = self.default
 
     # ----------------------------------------------------------------- registry

@@ -9,12 +9,14 @@ figures and the rural/urban ratio are computed from those sums, never averaged.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -22,13 +24,18 @@ from api.settings import Settings
 from api.store import bureau_settings
 from domain.bureau_registry import BureauInfo
 from projections.consolidation import CategorySourceTotal, category_source_totals
-from projections.queries import BureauQueries
+from projections.database import ViewDatabase, postgres_connection
+from projections.queries import APPLICATION_NAME, BureauQueries
 from projections.rural_support import RuralSupportReport, per_student, rural_to_urban_ratio
+from projections.tracking import TRACKING_TABLE, ViewTrackingRecorder
 
 MONEY_UNIT = "CNY"
 # Children read at once: their reads are mostly the database's (each on a connection of its
 # own), so a few overlap well; more only queue on this machine's two cores.
 FAN_OUT_THREADS_MAX = 4
+# Children's reads a server keeps (ChildReports): a province's hundred bureaus, for a few
+# years and days each.
+CHILD_READS_KEPT = 2048
 
 
 @dataclass
@@ -66,6 +73,80 @@ class ChildRead:
     seconds: float
 
 
+ChildKey = tuple[str, int, date | None, bool]  # bureau, fiscal year, as-of day, evaluation
+
+
+class ChildReports:
+    """Each child's read as a consolidated report made it, kept with the position it was read
+    at: while the child's views stand at that position the same question has the same answer
+    (the figures are the views' at that position, as of that day), so it is not read again."""
+
+    def __init__(self, kept_max: int = CHILD_READS_KEPT) -> None:
+        self.kept_max = kept_max
+        self._kept: OrderedDict[ChildKey, ChildRead] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: ChildKey, position: int | None) -> ChildRead | None:
+        """The kept read of `key` if it was made at `position` (the child's views' now)."""
+        with self._lock:
+            found = self._kept.get(key)
+            if found is None or position is None or found.rural.position != position:
+                return None
+            self._kept.move_to_end(key)
+        return replace(found, seconds=0.0)  # nothing read this time
+
+    def keep(self, key: ChildKey, read: ChildRead) -> None:
+        with self._lock:
+            self._kept[key] = read
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.kept_max:
+                self._kept.popitem(last=False)
+
+
+def child_positions(settings: Settings, codes: list[str]) -> dict[str, int]:
+    """Where each child's views stand, reading nothing else: on PostgreSQL one statement per
+    server (each child's tracking row, from its schema), on SQLite each file's tracking row. A
+    child missing here (its views never made, its server not answering) is read in full."""
+    found: dict[str, int] = {}
+    servers: dict[str, list[Settings]] = defaultdict(list)
+    for code in codes:
+        books = settings.for_bureau(code)
+        if books.is_postgres:
+            servers[books.database_url].append(books)
+            continue
+        db = ViewDatabase.open(books)
+        try:
+            position = ViewTrackingRecorder(db).max_tracking_id(APPLICATION_NAME)
+        except sqlite3.Error:
+            position = None
+        finally:
+            db.close()
+        if position is not None:
+            found[code] = position
+    for on_server in servers.values():
+        found |= _postgres_positions(on_server)
+    return found
+
+
+def _postgres_positions(children: list[Settings]) -> dict[str, int]:
+    import psycopg  # noqa: PLC0415  (only PostgreSQL deployments load the driver)
+    from psycopg import sql  # noqa: PLC0415
+
+    statement = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {}, (SELECT notification_id FROM {} WHERE application_name = {})").format(
+            sql.Literal(books.bureau),
+            sql.Identifier(*filter(None, (books.postgres_schema, TRACKING_TABLE))),
+            sql.Literal(APPLICATION_NAME))
+        for books in children)
+    try:
+        with postgres_connection(children[0].model_copy(update={"postgres_schema": ""}),
+                                 "fundledger-consolidated") as connection:
+            rows = connection.execute(statement).fetchall()
+    except psycopg.Error:  # a child whose views were never made: every one is read in full
+        return {}
+    return {code: int(position) for code, position in rows if position is not None}
+
+
 @contextmanager
 def child_views(settings: Settings, child: str) -> Iterator[BureauQueries]:
     """The child's views, on a connection opened for this read (in the fan-out's thread) and
@@ -78,20 +159,30 @@ def child_views(settings: Settings, child: str) -> Iterator[BureauQueries]:
 
 
 def consolidate(settings: Settings, supervisor: BureauInfo, children: list[BureauInfo],
-                fiscal_year: int, as_of: date | None, *, evaluation: bool = True) -> Consolidated:
+                fiscal_year: int, as_of: date | None, *, evaluation: bool = True,
+                kept: ChildReports | None = None) -> Consolidated:
     """Reads each child's views (see the module's docstring) and puts them side by side. The
-    children are read concurrently, a few at a time: most of a read is the database's."""
+    children are read concurrently, a few at a time: most of a read is the database's. With
+    `kept`, a child whose views stand where its kept read was made is not read again."""
     report = Consolidated(supervisor.code, supervisor.name, supervisor.level.value,
                           fiscal_year, as_of)
+    positions = child_positions(settings, [c.code for c in children]) if kept is not None else {}
 
     def read(child: BureauInfo) -> ChildRead:
+        key = (child.code, fiscal_year, as_of, evaluation)
+        found = kept.get(key, positions.get(child.code)) if kept is not None else None
+        if found is not None:
+            return replace(found, child=child)
         started = time.monotonic()
         with child_views(settings, child.code) as views:
             rural = views.rural_support(fiscal_year, as_of, evaluation=evaluation)
             db = views.stocks_db()
             with db.snapshot():
                 totals = category_source_totals(db, fiscal_year, as_of, rural.position)
-        return ChildRead(child, rural, totals, time.monotonic() - started)
+        done = ChildRead(child, rural, totals, time.monotonic() - started)
+        if kept is not None:
+            kept.keep(key, done)
+        return done
 
     with ThreadPoolExecutor(max_workers=FAN_OUT_THREADS_MAX) as pool:
         reads = list(pool.map(read, children))

@@ -36,7 +36,8 @@ def bureaus_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | No
     home = books.info(_home(request))
     keepers = ([] if home.level.keeps_books or home.code not in books.directory()
                else books.directory().book_keepers_under(home.code))
-    report = consolidate(books.settings, home, keepers, fiscal_year, day, evaluation=False)
+    report = consolidate(books.settings, home, keepers, fiscal_year, day, evaluation=False,
+                         kept=books.child_reports)
     return _render(request, "bureaus.html", actor, db, "bureaus", as_of, year, home=home,
                    report=report, current=request.app.state.bureau)
 

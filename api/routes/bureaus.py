@@ -144,7 +144,8 @@ def consolidated_report(
     year = fiscal_year or request.app.state.ledger.today().year
     info, keepers = _book_keepers(request, child)
     books = _books(request)
-    report = consolidate(books.settings, info, keepers, year, as_of, evaluation=evaluation)
+    report = consolidate(books.settings, info, keepers, year, as_of, evaluation=evaluation,
+                         kept=books.child_reports)
     return ConsolidatedReport.model_validate(report, from_attributes=True)
 
 
