@@ -9,7 +9,7 @@ line: what it wrote, the amount in yuan, the id and the journal position. The sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
@@ -48,21 +48,6 @@ def minor_units(text: str, unit_code: str) -> int:
         msg = f"amount {text} has more than {unit.decimal_places} decimal places for {unit.code}"
         raise AmountOutOfRange(msg)
     return int(minor)
-
-
-def _books(token: str) -> Iterator[tuple[FundLedger, Actor]]:
-    # Imported here: `fundledger --help` should not pay for the ledger and its store.
-    from api.settings import Settings  # noqa: PLC0415
-    from api.store import open_ledger  # noqa: PLC0415
-
-    if not token.strip():
-        msg = "give your token with --token or FUNDLEDGER_TOKEN"
-        raise InvalidInput(msg)
-    ledger = open_ledger(Settings())
-    try:
-        yield ledger, ledger.authenticate(token.strip())
-    finally:
-        ledger.close()
 
 
 def _done(what: str, outcome: Outcome, amount: str = "") -> None:

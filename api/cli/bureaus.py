@@ -4,6 +4,7 @@ supervises whom (issue 15; docs/architecture.md, bureaus)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from typing import Annotated
 
 import typer
@@ -33,11 +34,8 @@ def add(
         "--level", help="county (keeps books; the default), city or province (supervise)")] = None,
 ) -> None:
     """Register a bureau (a county-level bureau keeps books; a city or province supervises)."""
-    registry = open_registry(Settings())
-    try:
+    with closing(open_registry(Settings())) as registry:
         info = registry.add(code, name, level or BureauLevel.COUNTY.value, parent)
-    finally:
-        registry.close()
     under = f" under {info.parent}" if info.parent else ""
     typer.echo(f"bureau {info.code} ({info.name}), {info.level.value}{under}")
 
@@ -47,11 +45,8 @@ def add(
 def list_bureaus() -> None:
     """Every registered bureau: code, level, parent, name."""
     settings = Settings()
-    registry = open_registry(settings)
-    try:
+    with closing(open_registry(settings)) as registry:
         found = list(registry.directory())
-    finally:
-        registry.close()
     for info in found:
         default = " (default)" if info.code == settings.bureau else ""
         typer.echo(f"{info.code}\t{info.level.value}\t{info.parent or '-'}\t{info.name}{default}")
@@ -59,11 +54,8 @@ def list_bureaus() -> None:
 
 def bureau_info(settings: Settings, code: str) -> BureauInfo:
     """A registered bureau, or the configured default (a county-level bureau until registered)."""
-    registry = open_registry(settings)
-    try:
+    with closing(open_registry(settings)) as registry:
         directory = registry.directory()
-    finally:
-        registry.close()
     if code in directory:
         return directory.get(code)
     if code == settings.bureau:
@@ -103,11 +95,8 @@ def each_bureau(bureau: str | None, all_bureaus: bool, work: Callable[[Settings]
         msg = "give --bureau CODE or --all-bureaus, not both"
         raise InvalidInput(msg)
     settings = Settings()
-    registry = open_registry(settings)
-    try:
+    with closing(open_registry(settings)) as registry:
         codes = [info.code for info in registry.directory()]
-    finally:
-        registry.close()
     if settings.bureau not in codes:
         codes.insert(0, settings.bureau)
     failed = []

@@ -4,6 +4,7 @@ close is a two-person change: `close` makes it, another approver applies it with
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Annotated
 
 import typer
@@ -25,11 +26,8 @@ stdout = Console()
 @cli_command
 def list_periods() -> None:
     """The closed months, oldest first."""
-    ledger = open_ledger(Settings())
-    try:
+    with closing(open_ledger(Settings())) as ledger:
         closed = ledger.closed_periods()
-    finally:
-        ledger.close()
     table = Table("month", "closed by", "approved by", "closed on", "reason")
     for c in closed:
         table.add_row(c.month, c.closed_by, c.approved_by or "", c.closed_on.isoformat(), c.reason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Annotated
 
 import typer
@@ -23,11 +24,8 @@ def add(
 ) -> None:
     """Add a user (or give an existing one new roles and school scope) and print a new token
     on the last line."""
-    ledger = users_ledger(bureau, role)
-    try:
+    with closing(users_ledger(bureau, role)) as ledger:
         token = ledger.add_user(name, role, school or ())
-    finally:
-        ledger.close()
     scope = f"; schools {', '.join(sorted(set(school)))}" if school else ""
     typer.echo(f"user {name} ({', '.join(sorted(set(role)))}{scope}); the token is shown once:")
     typer.echo(token)
@@ -38,11 +36,8 @@ def add(
 def revoke(name: Annotated[str, typer.Argument(help="User name")],
            bureau: BureauOption = None) -> None:
     """Revoke every token of a user, effective immediately."""
-    ledger = users_ledger(bureau)
-    try:
+    with closing(users_ledger(bureau)) as ledger:
         count = ledger.revoke_user(name)
-    finally:
-        ledger.close()
     typer.echo(f"revoked {count} token(s) of {name}")
 
 
@@ -50,11 +45,8 @@ def revoke(name: Annotated[str, typer.Argument(help="User name")],
 @cli_command
 def list_users(bureau: BureauOption = None) -> None:
     """Every user with the roles they hold now and how many tokens are in force."""
-    ledger = users_ledger(bureau)
-    try:
+    with closing(users_ledger(bureau)) as ledger:
         found = ledger.list_users()
-    finally:
-        ledger.close()
     for user in found:
         schools = ",".join(user.schools) or "all schools"
         typer.echo(f"{user.name}\t{','.join(user.roles) or '-'}\t{len(user.token_ids)} token(s)"
