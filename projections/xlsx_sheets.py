@@ -25,7 +25,6 @@ from xml.sax.saxutils import quoteattr
 
 from projections.export_files import (
     FORMULA_LEADS,
-    PROGRESS_EVERY_ROWS,
     Column,
     Known,
     Progress,
@@ -39,7 +38,9 @@ from projections.export_files import (
 )
 
 TEXT_LENGTH_MAX = 32_767  # what a cell holds; longer text is cut, as openpyxl did
-COMPRESSION_LEVEL = 6  # zlib's default, as openpyxl's
+# Rows joined and compressed together: text with Chinese in it is 4 bytes a character in
+# Python's strings, so a thousand rows of XML are a few megabytes, however long the sheet.
+WRITE_ROWS = 1_000
 ZIP64_ROWS = 400_000  # a sheet this long may pass 2 GiB of XML: its zip entry is Zip64 from the start
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the zip entries' date: the same rows give the same file
 
@@ -150,7 +151,7 @@ def _worksheet_rows(sheet: Sheet, language: str, styles: Styles,
     starts = [f'<c r="{letter}' for letter in letters]
     rows = row_tuples(sheet)
     number = 1
-    while batch := list(islice(rows, PROGRESS_EVERY_ROWS)):
+    while batch := list(islice(rows, WRITE_ROWS)):
         lines = []
         for row in batch:
             number += 1
@@ -212,7 +213,7 @@ def write_workbook(sheets: Iterable[Sheet], out: IO[bytes], progress: Progress |
     """The workbook into `out` as the rows are read (only the first sheet reports progress)."""
     styles = Styles()
     titles: list[str] = []
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION_LEVEL) as book:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:  # zlib's default level, as openpyxl
         for number, sheet in enumerate(sheets, start=1):
             titles.append(sheet.title)
             rows = rows_expected if number == 1 and rows_expected is not None else _length(sheet)

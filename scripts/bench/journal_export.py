@@ -2,14 +2,16 @@
 costs per row, CSV and XLSX, on a synthetic journal (issue 23's exports, without generating a
 whole store).
 
-The rows go straight into a scratch SQLite file's journal table (the layout
-projections/journal.py keeps), shaped like a year's journal: mostly allocations and
+The rows go straight into the journal table (projections/journal.py's layout) of a scratch
+store — a SQLite file, or with `--postgres` a PostgreSQL database of its own, dropped
+afterwards — shaped like a year's journal: mostly allocations and
 expenditures in yuan, some resource units and unamounted events, Chinese reasons, and now and
 then the text that makes exports awkward (quotes, commas, newlines, `<`, `&`, a leading `=`).
-Each format is written once through `journal_export` to a file in the same scratch directory;
-the figures are CPU seconds of this process (steadier than wall-clock on a shared machine), rows
-per CPU second, wall seconds, the file's size, the peak resident memory after each, and the
-load average, which any figure taken on a shared machine must be read beside.
+Each format is written once through `journal_export` to a file in a scratch directory. The
+figures are CPU seconds of this process (steadier than wall-clock on a shared machine; on
+PostgreSQL the server's share is not in them), rows per CPU second, wall seconds, the file's
+size, the process's peak resident memory before and after each (flat: the same whatever the
+rows), and the load average, which any figure taken on a shared machine must be read beside.
 """
 
 from __future__ import annotations
@@ -18,19 +20,22 @@ import argparse
 import os
 import random
 import resource
-import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from domain.terms import ENTITY_TYPES, EVENTS
-from projections.database import SQLITE, ViewDatabase
+from projections.database import ViewDatabase
 from projections.exports import journal_export
 from projections.journal import JOURNAL_TABLE, JournalView
+from scripts.bench import scratch
 
 YEAR = 2025
+INSERT_ROWS = 20_000
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/fundledger_bench_journal_export"
 AWKWARD = ('引号"与,逗号', "换行\n第二行", "<b>&amp;</b>", "=HYPERLINK(\"x\")", "+86 电话",
            "-5 调减", "@SUM(A1)", "  两端空格  ")
 
@@ -53,16 +58,22 @@ def journal_rows(count: int, seed: int = 23) -> Iterator[tuple[Any, ...]]:
                f"key-{position}" if position % 3 else None, f"{position:064x}")
 
 
-def build(path: Path, count: int) -> ViewDatabase:
-    db = ViewDatabase(sqlite3.connect(path, isolation_level=None), SQLITE)
+def build(db: ViewDatabase, count: int) -> None:
     JournalView().create_tables(db)
+    rows = journal_rows(count)
     with db.transaction():
-        db.executemany(f"INSERT INTO {JOURNAL_TABLE} VALUES ({', '.join('?' * 14)})",  # noqa: S608
-                       list(journal_rows(count)))
-    return db
+        while batch := list(islice(rows, INSERT_ROWS)):
+            db.executemany(f"INSERT INTO {JOURNAL_TABLE} VALUES ({', '.join('?' * 14)})", batch)  # noqa: S608
+    if db.is_postgres:
+        db.execute(f"ANALYZE {JOURNAL_TABLE}")
+
+
+def _peak_rss_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def measure(db: ViewDatabase, directory: Path, output_format: str, language: str) -> dict[str, Any]:
+    rss_before = _peak_rss_mb()
     wall, cpu = time.perf_counter(), time.process_time()
     built = journal_export(db, YEAR)
     out = directory / built.filename(output_format)
@@ -74,7 +85,7 @@ def measure(db: ViewDatabase, directory: Path, output_format: str, language: str
     return {"format": output_format, "rows": rows, "cpu_s": round(cpu, 2),
             "rows_per_cpu_s": round(rows / cpu) if cpu else None, "wall_s": round(wall, 2),
             "bytes": out.stat().st_size,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_mb_before": rss_before, "peak_rss_mb_after": _peak_rss_mb(),
             "load": " ".join(f"{x:.2f}" for x in os.getloadavg())}
 
 
@@ -83,14 +94,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--formats", default="csv,xlsx")
     parser.add_argument("--language", default="zh")
-    parser.add_argument("--keep", type=Path, help="keep the files in this directory")
+    parser.add_argument("--postgres", nargs="?", const=POSTGRES_URL,
+                        help=f"measure on a scratch PostgreSQL database (default {POSTGRES_URL})")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="fundledger-journal-export-") as scratch:
-        directory = options.keep or Path(scratch)
-        db = build(Path(scratch) / "views.db", options.rows)
+    store = scratch.postgres_store(options.postgres) if options.postgres else scratch.sqlite_store()
+    with store as settings, tempfile.TemporaryDirectory(prefix="fundledger-journal-export-") as scratch_dir:
+        db = ViewDatabase.open(settings)
         try:
+            build(db, options.rows)
             for output_format in options.formats.split(","):
-                print(measure(db, directory, output_format, options.language))
+                print(measure(db, Path(scratch_dir), output_format, options.language))
         finally:
             db.close()
 
