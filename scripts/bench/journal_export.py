@@ -17,11 +17,13 @@ rows), and the load average, which any figure taken on a shared machine must be 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import resource
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -51,11 +53,12 @@ def journal_rows(count: int, seed: int = 23) -> Iterator[tuple[Any, ...]]:
         unit, amount = rng.choice((("CNY", rng.randint(1, 10**9)), ("CNY", -rng.randint(1, 10**7)),
                                    ("TEACHER_POST", rng.randint(1, 9)), (None, None)))
         reason = (rng.choice(AWKWARD) if rng.random() < 0.05
-                  else rng.choice(("购置图书", "教师培训费", "校舍维修", None)))
-        yield (position, f"{day}T08:{position % 60:02d}:00.000000+00:00", f"user{position % 40}",
-               rng.choice(roles), rng.choice(types), f"XZ-{position % 2000:04d}-{position}",
-               1, rng.choice(events), amount, unit, reason, day,
-               f"key-{position}" if position % 3 else None, f"{position:064x}")
+                  else rng.choice(("购置图书", "教师培训费", "校舍维修", "", "", None)))
+        yield (position, f"{day}T08:{position % 60:02d}:{position % 59:02d}.{position % 999_983:06d}+00:00",
+               f"user{position % 40}.officer", rng.choice(roles), rng.choice(types),
+               str(uuid.UUID(int=rng.getrandbits(128))), 1, rng.choice(events), amount, unit, reason,
+               day, str(uuid.UUID(int=rng.getrandbits(128))) if position % 3 == 0 else None,
+               hashlib.sha256(str(position).encode()).hexdigest())
 
 
 def build(db: ViewDatabase, count: int) -> None:
