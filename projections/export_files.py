@@ -222,6 +222,8 @@ def csv_chunks(sheet: Sheet, progress: Progress | None = None,
     written = 0
     while batch := list(islice(rows, PROGRESS_EVERY_ROWS)):
         fields = list(map(_csv_fields, cells(batch)))
+        if len(fields) == 1:  # the csv module quotes a line's one field when it is empty
+            fields = [['""' if field == "" else field for field in fields[0]]]
         yield ("\r\n".join(map(",".join, zip(*fields, strict=True))) + "\r\n").encode("utf-8")
         written += len(batch)
         if progress is not None:

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from domain.limits import AMOUNT_MINOR_MAX
 from projections.database import ViewDatabase
-from projections.export_files import FORMULA_LEADS, Sheet, to_csv, to_xlsx
+from projections.export_files import FORMULA_LEADS, Column, Sheet, to_csv, to_xlsx
 from projections.exports import build_export, journal_export
 from projections.journal import JOURNAL_TABLE, JournalView
 from projections.queries import BureauQueries
@@ -133,6 +133,12 @@ def test_every_export_of_a_store_is_what_it_was(sqlite_audited: AuditedStore, ki
         _same_xlsx(to_xlsx(sheets(), language), xlsx_before(old, language))
     finally:
         queries.close()
+
+
+def test_a_sheet_of_one_column_writes_its_empty_cells_as_the_csv_module_did() -> None:
+    sheet = Sheet("notes", [Column("note", "备注 note")], [{"note": ""}, {"note": None}, {"note": "a,b"},
+                                                          {"note": "=1"}, {"note": 7}])
+    assert to_csv(sheet) == csv_before(sheet)
 
 
 def test_text_xml_cannot_carry_is_escaped_not_refused() -> None:
