@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.state.views_progress = ViewsProgress()
     app.state.bureaus = None
     problems.install(app)
+    dashboard.install(app)
     for router in (schools.router, funds.router, allocations.router, changes.router,
                    expenditures.router, balances.router, findings.router, imports.router,
                    funding_standards.router, enrolment_snapshots.router, tranches.router,

@@ -19,12 +19,11 @@ from api.dashboard.i18n import (
 )
 from api.dashboard.pages import (
     AsOf,
+    PageActor,
     ViewsDb,
-    _actor,
     _language,
     _page_context,
     _render,
-    _to_login,
 )
 from domain.errors import LedgerError
 from projections import books_queries
@@ -38,10 +37,8 @@ TIMELINE_ROWS_PER_PAGE = 100  # a school's year is thousands of events: one page
 
 
 @router.get("", response_class=HTMLResponse)
-def overview(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
+def overview(request: Request, actor: PageActor,
+             db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
     day, fiscal_year = _page_context(request, db, as_of, year)
     language = _language(request)
     labels = {key: translate(key, language) for key in LABELS}
@@ -53,15 +50,12 @@ def overview(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None =
 
 
 @router.get("/schools", response_class=HTMLResponse)
-def schools(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
+def schools(request: Request, actor: PageActor, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
             q: Annotated[str, Query(max_length=100)] = "",
             district: Annotated[str, Query(max_length=200)] = "",
             locale: Annotated[str, Query(max_length=20)] = "",
             level: Annotated[str, Query(max_length=20)] = "",
             after: Annotated[str, Query(max_length=64)] = "") -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
     day, fiscal_year = _page_context(request, db, as_of, year)
     rows, cursor = books_queries.schools_with_balances(
         db, fiscal_year, day, search=q.strip(), district=district, locale=locale, level=level,
@@ -78,12 +72,9 @@ def schools(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = 
 
 
 @router.get("/schools/{code}", response_class=HTMLResponse)
-def school(request: Request, code: str, db: ViewsDb, as_of: AsOf = "",
+def school(request: Request, actor: PageActor, code: str, db: ViewsDb, as_of: AsOf = "",
            year: str | None = None,
            timeline_page: Annotated[int, Query(ge=0, le=10_000)] = 0) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
     queries = request.app.state.queries
     day, fiscal_year = _page_context(request, db, as_of, year)
     try:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.bureau_books import BUREAU_COOKIE
 from api.consolidated import consolidate
-from api.dashboard.pages import AsOf, ViewsDb, _actor, _page_context, _render, _to_login
+from api.dashboard.pages import AsOf, PageActor, ViewsDb, _actor, _page_context, _render, _to_login
 from api.dashboard.session import COOKIE_MAX_AGE_SECONDS
 from domain.access import token_bureau
 from domain.bureau_registry import BUREAU_CODE_LENGTH_MAX
@@ -25,10 +25,8 @@ def _home(request: Request) -> str:
 
 
 @router.get("", response_class=HTMLResponse)
-def bureaus_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
+def bureaus_page(request: Request, actor: PageActor,
+                 db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
     day, fiscal_year = _page_context(request, db, as_of, year)
     if not (year and year.isdigit()) and day is None:
         fiscal_year = request.app.state.ledger.today().year  # a city's own views hold no years

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.dashboard.pages import (
+    PageActor,
     ViewsDb,
-    _actor,
     _render,
-    _to_login,
 )
 from domain.actors import Role
 from projections.changes import list_changes
@@ -21,12 +20,9 @@ CHANGES_SHOWN_MAX = 500
 
 
 @router.get("/changes", response_class=HTMLResponse)
-def changes(request: Request, db: ViewsDb,
+def changes(request: Request, actor: PageActor, db: ViewsDb,
             status: Annotated[str, Query(max_length=10)] = "pending") -> Response:
     """Two-person changes, pending first: for approvers (who decide) and auditors (read-only)."""
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
     if not actor.roles & {Role.APPROVER, Role.AUDITOR}:
         return _render(request, "denied.html", actor, db, "changes", "", None,
                        message_key="changes_need_approver")

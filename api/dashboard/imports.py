@@ -10,11 +10,10 @@ from starlette.datastructures import UploadFile
 
 from api.dashboard.pages import (
     AsOf,
+    PageActor,
     ViewsDb,
-    _actor,
     _language,
     _render,
-    _to_login,
 )
 from domain.actors import Role
 from domain.book_import import import_csv
@@ -29,20 +28,14 @@ IMPORT_HISTORY_SHOWN_MAX = 20  # the rest: GET /v1/imports
 
 
 @router.get("/imports", response_class=HTMLResponse)
-def import_form(request: Request, db: ViewsDb, as_of: AsOf = "",
+def import_form(request: Request, actor: PageActor, db: ViewsDb, as_of: AsOf = "",
                 year: str | None = None) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
     return _render(request, "imports.html", actor, db, "imports", as_of, year, result=None,
                    history=ImportRecords(db).history(IMPORT_HISTORY_SHOWN_MAX)[0])
 
 
 @router.post("/imports", response_class=HTMLResponse)
-async def import_upload(request: Request, db: ViewsDb) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
+async def import_upload(request: Request, actor: PageActor, db: ViewsDb) -> Response:
     if Role.OFFICER not in actor.roles:
         return _render(request, "denied.html", actor, db, "imports", "", None,
                        message_key="not_officer")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -119,6 +119,25 @@ def _to_login(request: Request) -> RedirectResponse:
     expired = {"expired": 1} if request.cookies.get(TOKEN_COOKIE) else {}
     return RedirectResponse(f"/dashboard/login?{urlencode({'next': target, **expired})}",
                             status_code=303)
+
+
+class LoginNeeded(Exception):
+    """A page asked without a live login: the answer sends the browser to log in."""
+
+
+def page_actor(request: Request) -> Actor:
+    """Who asks for a page, logged in; otherwise LoginNeeded, answered by `to_login_page`."""
+    actor = _actor(request)
+    if actor is None:
+        raise LoginNeeded
+    return actor
+
+
+PageActor = Annotated[Actor, Depends(page_actor)]
+
+
+async def to_login_page(request: Request, _: Exception) -> Response:
+    return _to_login(request)
 
 
 def _day(text: str) -> date | None:

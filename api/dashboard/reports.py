@@ -16,13 +16,12 @@ from api.dashboard.i18n import (
 )
 from api.dashboard.pages import (
     AsOf,
+    PageActor,
     ViewsDb,
-    _actor,
     _day,
     _language,
     _page_context,
     _render,
-    _to_login,
 )
 from api.routes.balanced_development import evaluation_report
 from projections import books_queries
@@ -32,10 +31,8 @@ CARRY_OVER_ROWS_SHOWN_MAX = 2_000
 
 
 @router.get("/rural", response_class=HTMLResponse)
-def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
+def rural(request: Request, actor: PageActor,
+          db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
     day, fiscal_year = _page_context(request, db, as_of, year)
     report = request.app.state.queries.rural_support(fiscal_year, as_of=day)
     by_district: dict[str, dict[str, int | None]] = {}
@@ -53,13 +50,11 @@ def rural(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = No
 
 
 @router.get("/balanced-development", response_class=HTMLResponse)
-def balanced_development(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
+def balanced_development(request: Request, actor: PageActor,
+                         db: ViewsDb, as_of: AsOf = "", year: str | None = None,
                          county: Annotated[str, Query(max_length=200)] = "") -> Response:
     """The balanced-development evaluation (优质均衡): every county-level unit and stage, then
     the chosen county's indicators and the schools that fail, with why."""
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
     day = _day(as_of) or request.app.state.ledger.today()
     report = evaluation_report(request.app.state.queries, day, None)
     chosen = next((c for c in report.counties if c.district == county), None)
@@ -70,11 +65,9 @@ def balanced_development(request: Request, db: ViewsDb, as_of: AsOf = "", year: 
 
 
 @router.get("/carry-over", response_class=HTMLResponse)
-def carry_over(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
+def carry_over(request: Request, actor: PageActor,
+               db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
     """The 结转结余 statement of the year as of a day (docs/year-end.md)."""
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
     day, fiscal_year = _page_context(request, db, as_of, year)
     statement = request.app.state.queries.carry_over(fiscal_year, as_of=day)
     truncated = len(statement.rows) > CARRY_OVER_ROWS_SHOWN_MAX

@@ -9,7 +9,7 @@ with its own `router`, listed here.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, FastAPI
 
 from api.dashboard import (
     audit,
@@ -21,6 +21,7 @@ from api.dashboard import (
     reports,
     session,
 )
+from api.dashboard.pages import LoginNeeded, to_login_page
 from api.dashboard.workplace import pages as workplace
 from api.dashboard.workplace.csrf import csrf_guard
 
@@ -31,3 +32,9 @@ PAGE_MODULES = (session, books, reports, changes, periods, audit, findings_page,
 router = APIRouter(dependencies=[Depends(csrf_guard)])
 for _module in PAGE_MODULES:
     router.include_router(_module.router)
+
+
+def install(app: FastAPI) -> None:
+    """Every page (these and the tranches' and bureaus' routers) asked without a live login
+    answers with the way to the login page (pages.page_actor)."""
+    app.add_exception_handler(LoginNeeded, to_login_page)

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.dashboard.i18n import translate
-from api.dashboard.pages import ViewsDb, _actor, _language, _render, _to_login
+from api.dashboard.pages import PageActor, ViewsDb, _language, _render
 from api.dashboard.workplace.csrf import csrf_guard
 from domain.actors import Role
 from domain.enrolment_snapshot import EnrolmentSnapshot
@@ -60,10 +60,7 @@ def _command(fields: dict[str, str]) -> dict[str, Any]:
 
 
 @router.get("", response_class=HTMLResponse)
-def tranche_preview(request: Request, db: ViewsDb) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
+def tranche_preview(request: Request, actor: PageActor, db: ViewsDb) -> Response:
     fields = _form_fields(request.query_params)
     plan, problem = None, None
     if fields["fund"] and fields["snapshot"]:
@@ -76,10 +73,7 @@ def tranche_preview(request: Request, db: ViewsDb) -> Response:
 
 
 @router.get("/preview.xlsx")
-def tranche_preview_xlsx(request: Request) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
+def tranche_preview_xlsx(request: Request, actor: PageActor) -> Response:
     fields = _form_fields(request.query_params)
     try:
         plan = FormulaFunding(request.app.state.ledger).preview_tranche(actor, **_command(fields))
@@ -115,10 +109,7 @@ def preview_xlsx(plan: TranchePlan, language: str) -> bytes:
 
 
 @router.post("", response_class=HTMLResponse)
-async def tranche_propose(request: Request, db: ViewsDb) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
+async def tranche_propose(request: Request, actor: PageActor, db: ViewsDb) -> Response:
     form = await request.form()
     fields = _form_fields(form)
     plan_token = str(form.get("plan", ""))[:4_000] or None
@@ -133,10 +124,8 @@ async def tranche_propose(request: Request, db: ViewsDb) -> Response:
 
 
 @router.get("/{tranche_id}", response_class=HTMLResponse)
-def tranche_page(request: Request, db: ViewsDb, tranche_id: UUID, problem: str = "") -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
+def tranche_page(request: Request, actor: PageActor,
+                 db: ViewsDb, tranche_id: UUID, problem: str = "") -> Response:
     try:
         tranche = FormulaFunding(request.app.state.ledger).tranche(tranche_id)
     except LedgerError as error:
@@ -148,10 +137,7 @@ def tranche_page(request: Request, db: ViewsDb, tranche_id: UUID, problem: str =
 
 
 @router.post("/{tranche_id}/{decision}")
-async def tranche_decide(request: Request, tranche_id: UUID, decision: str) -> Response:
-    actor = _actor(request)
-    if actor is None:
-        return _to_login(request)
+async def tranche_decide(request: Request, actor: PageActor, tranche_id: UUID, decision: str) -> Response:
     form = await request.form()
     service = FormulaFunding(request.app.state.ledger)
     try:
