@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from api.settings import Settings
-from api.store import bureau_settings
+from api.store import bureau_settings, open_views_reader
 from domain.bureau_registry import BureauInfo
 from projections.consolidation import CategorySourceTotal, category_source_totals
 from projections.database import ViewDatabase, postgres_connection
@@ -110,7 +110,7 @@ def child_positions(settings: Settings, codes: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     servers: dict[str, list[Settings]] = defaultdict(list)
     for code in codes:
-        books = settings.for_bureau(code)
+        books = settings.for_bureau(code).views_reading()
         if books.is_postgres:
             servers[books.database_url].append(books)
             continue
@@ -151,7 +151,7 @@ def _postgres_positions(children: list[Settings]) -> dict[str, int]:
 def child_views(settings: Settings, child: str) -> Iterator[BureauQueries]:
     """The child's views, on a connection opened for this read (in the fan-out's thread) and
     closed after it: a server's own reader of the bureau keeps a connection per thread."""
-    queries = BureauQueries(bureau_settings(settings, child))
+    queries = open_views_reader(bureau_settings(settings, child))
     try:
         yield queries
     finally:

@@ -5,6 +5,7 @@ makes its PostgreSQL schema when it is first opened."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from projections.database import postgres_connection
 from projections.queries import BureauQueries
 from projections.runner import ViewRunner
 
+REPLAYED_POLL_SECONDS = 0.02
 BUREAU_ENV = "FUNDLEDGER_TOKEN_BUREAU"  # read by the ledger: the bureau its new tokens name
 
 
@@ -68,9 +70,14 @@ def open_view_runner(settings: Settings, **options: Any) -> ViewRunner:
 def open_views_reader(books: Settings) -> BureauQueries:
     """The views as a server reads them: on the streaming replica when one is configured
     (`Settings.views_read_url`), else beside the events. The tables are made on the primary
-    first, so that books never projected answer "nothing yet" on the replica too."""
+    first, and waited for on the replica (bounded), so that books never projected answer
+    "nothing yet" there too."""
     queries = BureauQueries(books)
     if not books.reads_replica:
         return queries
     queries.close()
-    return BureauQueries(books.views_reading(), standby=True)
+    replica = BureauQueries(books.views_reading(), standby=True)
+    deadline = time.monotonic() + books.read_wait_seconds_max
+    while not replica.views_made() and time.monotonic() < deadline:
+        time.sleep(REPLAYED_POLL_SECONDS)
+    return replica

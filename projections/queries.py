@@ -47,7 +47,7 @@ from projections.rural_support import (
 )
 from projections.stock_queries import evaluate
 from projections.stocks import StocksView
-from projections.tracking import ViewTrackingRecorder
+from projections.tracking import TRACKING_TABLE, ViewTrackingRecorder
 
 RURAL_REPORTS_KEPT = 16
 
@@ -117,6 +117,10 @@ class BureauQueries:
         self._local = threading.local()
 
     # ---------------------------------------------------------------- position
+
+    def views_made(self) -> bool:
+        """Whether the views' tables are there (on a standby: replayed from the primary)."""
+        return self._db().table_exists(TRACKING_TABLE)
 
     def position(self) -> int:
         """The position of the last event the views have applied."""

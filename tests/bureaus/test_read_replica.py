@@ -5,7 +5,7 @@ replica's own views (bounded), else 503 `views_behind` with the lag.
 
 The script runs here against a throwaway primary (PRIMARY_PORT), so the test neither copies
 nor reconfigures the shared cluster. Slow-marked, and run by `make test` all the same
-(`ci_fault`): it takes ~20 s here (docs/deployment.md, "A read replica")."""
+(`ci_fault`): both tests take ~25 s here (docs/deployment.md, "A read replica")."""
 
 from __future__ import annotations
 
@@ -23,8 +23,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from api.store import open_registry
 from scripts.faults.harness import free_port, throwaway_cluster
 from tests.api.conftest import FISCAL_YEAR, ROLES, Api
+from tests.bureaus.conftest import CITY, PEI, TONGSHAN, YEAR, City, add_users
+from tests.bureaus.test_bureaus_http import _two_counties
 from tests.conftest import TODAY
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "replica.sh"
@@ -34,7 +37,7 @@ WAIT_SECONDS = 1.0
 REPLAY_RESUMED_AFTER_SECONDS = 0.4
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def primary_and_replica() -> Iterator[tuple[str, str]]:
     """A throwaway primary (never the shared cluster: no slot, no pg_hba entry, no copy of the
     other engineers' databases) and the script's standby of it: their URLs."""
@@ -136,6 +139,58 @@ def test_reads_on_a_streaming_replica_wait_for_the_position_or_answer_503_with_t
         reader.client.__exit__(None, None, None)
         writer.client.__exit__(None, None, None)
 
+
+
+@pytest.mark.slow
+@pytest.mark.ci_fault
+@pytest.mark.postgres
+def test_a_consolidated_report_reads_the_children_on_the_replica(
+        primary_and_replica: tuple[str, str], tmp_path: Path) -> None:
+    primary_url, replica_url = primary_and_replica
+    with psycopg.connect(primary_url, autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA city")
+    settings = Settings(database_url=primary_url, postgres_schema="city", bureau=CITY,
+                        postgres_pool_size=2, signing_key_path=tmp_path / "keys" / "bureau.pem")
+    registry = open_registry(settings)
+    try:
+        registry.add(CITY, "徐州市教育局", "city")
+        registry.add(TONGSHAN, "铜山区教育局", "county", CITY)
+        registry.add(PEI, "沛县教育局", "county", CITY)
+    finally:
+        registry.close()
+    tokens = add_users(settings)
+    writer = _served(settings, run_views=True, tokens=tokens)
+    reader = _served(settings.model_copy(update={"views_read_url": replica_url}),
+                     run_views=False, tokens=tokens)
+    city = City(writer.client, settings, tokens)
+    on_replica = City(reader.client, settings, tokens)
+
+    def spent_by_child() -> dict[str, int]:
+        report = on_replica.ok(on_replica.get("xz.reader", f"/v1/bureaus/{CITY}/reports/consolidated",
+                                              fiscal_year=YEAR, evaluation="false"))
+        return {c["bureau"]: c["spent"] for c in report["children"]}
+
+    try:
+        books = _two_counties(city)
+        for bureau, user in ((TONGSHAN, "ts.auditor"), (PEI, "px.auditor")):
+            on_replica.ok(on_replica.get(user, f"/v1/bureaus/{bureau}/schools",
+                                         min_position=books[bureau]["position"]))
+        assert spent_by_child() == {TONGSHAN: 1_500_00, PEI: 2_000_00}
+
+        _replay(replica_url, "pg_wal_replay_pause")
+        written = city.ok(city.post("px.officer", f"/v1/bureaus/{PEI}/expenditures", {
+            "allocation": books[PEI]["allocation"], "amount": 300_00, "payee": "供电公司",
+            "voucher": f"{PEI}-V2", "spent_on": f"{YEAR}-05-01", "description": "电费"}), 201)
+        city.ok(city.get("px.auditor", f"/v1/bureaus/{PEI}/schools", min_position=written["position"]))
+        assert spent_by_child() == {TONGSHAN: 1_500_00, PEI: 2_000_00}  # the replica's, not yet moved
+        _replay(replica_url, "pg_wal_replay_resume")
+        on_replica.ok(on_replica.get("px.auditor", f"/v1/bureaus/{PEI}/schools",
+                                     min_position=written["position"]))
+        assert spent_by_child() == {TONGSHAN: 1_500_00, PEI: 2_300_00}
+    finally:
+        _replay(replica_url, "pg_wal_replay_resume")
+        reader.client.__exit__(None, None, None)
+        writer.client.__exit__(None, None, None)
 
 def test_the_replica_setting_reads_the_views_there_and_nothing_else() -> None:
     primary = "postgresql://postgres@db1:5432/fundledger"
