@@ -86,10 +86,8 @@ def _drop_bureau_schemas(settings: Settings) -> None:
             connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
-@pytest.fixture
-def city_settings(store_settings: Settings, tmp_path: Path) -> Iterator[Settings]:
-    settings = store_settings.model_copy(update={
-        "bureau": CITY, "signing_key_path": tmp_path / "keys" / "bureau-signing-key.pem"})
+def register_city(settings: Settings) -> None:
+    """The city and its two county-level bureaus, in the registry of `settings`' store."""
     registry = open_registry(settings)
     try:
         registry.add(CITY, "徐州市教育局", "city")
@@ -97,6 +95,13 @@ def city_settings(store_settings: Settings, tmp_path: Path) -> Iterator[Settings
         registry.add(PEI, "沛县教育局", "county", CITY)
     finally:
         registry.close()
+
+
+@pytest.fixture
+def city_settings(store_settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    settings = store_settings.model_copy(update={
+        "bureau": CITY, "signing_key_path": tmp_path / "keys" / "bureau-signing-key.pem"})
+    register_city(settings)
     yield settings
     if settings.is_postgres:
         _drop_bureau_schemas(settings)

@@ -23,10 +23,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from api.store import open_registry
 from scripts.faults.harness import free_port, throwaway_cluster
 from tests.api.conftest import FISCAL_YEAR, ROLES, Api
-from tests.bureaus.conftest import CITY, PEI, TONGSHAN, YEAR, City, add_users
+from tests.bureaus.conftest import CITY, PEI, TONGSHAN, YEAR, City, add_users, register_city
 from tests.bureaus.test_bureaus_http import _two_counties
 from tests.conftest import TODAY
 
@@ -151,13 +150,7 @@ def test_a_consolidated_report_reads_the_children_on_the_replica(
         connection.execute("CREATE SCHEMA city")
     settings = Settings(database_url=primary_url, postgres_schema="city", bureau=CITY,
                         postgres_pool_size=2, signing_key_path=tmp_path / "keys" / "bureau.pem")
-    registry = open_registry(settings)
-    try:
-        registry.add(CITY, "徐州市教育局", "city")
-        registry.add(TONGSHAN, "铜山区教育局", "county", CITY)
-        registry.add(PEI, "沛县教育局", "county", CITY)
-    finally:
-        registry.close()
+    register_city(settings)
     tokens = add_users(settings)
     writer = _served(settings, run_views=True, tokens=tokens)
     reader = _served(settings.model_copy(update={"views_read_url": replica_url}),
