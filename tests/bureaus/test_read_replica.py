@@ -29,6 +29,7 @@ from tests.bureaus.conftest import CITY, PEI, TONGSHAN, YEAR, City, add_users, r
 from tests.bureaus.test_bureaus_http import _two_counties
 from tests.conftest import TODAY
 
+pytestmark = [pytest.mark.slow, pytest.mark.ci_fault, pytest.mark.postgres]
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "replica.sh"
 START_SECONDS_MAX = 120
 DATABASE = "fundledger"
@@ -79,9 +80,6 @@ def _spent(api: Api, school: str, min_position: int | None = None) -> Any:
     return api.get("reader", f"/v1/schools/{school}/balances", **params)
 
 
-@pytest.mark.slow
-@pytest.mark.ci_fault
-@pytest.mark.postgres
 def test_reads_on_a_streaming_replica_wait_for_the_position_or_answer_503_with_the_lag(
         primary_and_replica: tuple[str, str], tmp_path: Path) -> None:
     primary_url, replica_url = primary_and_replica
@@ -140,9 +138,6 @@ def test_reads_on_a_streaming_replica_wait_for_the_position_or_answer_503_with_t
 
 
 
-@pytest.mark.slow
-@pytest.mark.ci_fault
-@pytest.mark.postgres
 def test_a_consolidated_report_reads_the_children_on_the_replica(
         primary_and_replica: tuple[str, str], tmp_path: Path) -> None:
     primary_url, replica_url = primary_and_replica
@@ -184,28 +179,3 @@ def test_a_consolidated_report_reads_the_children_on_the_replica(
         _replay(replica_url, "pg_wal_replay_resume")
         reader.client.__exit__(None, None, None)
         writer.client.__exit__(None, None, None)
-
-def test_the_replica_setting_reads_the_views_there_and_nothing_else() -> None:
-    primary = "postgresql://postgres@db1:5432/fundledger"
-    replica = "postgresql://postgres@db1-replica:5432/fundledger"
-    plain = Settings(database_url=primary, postgres_schema="xz")
-    assert plain.views_reading() is plain and not plain.reads_replica
-    settings = Settings(database_url=primary, postgres_schema="xz", views_read_url=replica,
-                        bureau="XZ", bureau_database_urls={"XZ-PZ": "postgresql://db2/books"})
-    reading = settings.views_reading()
-    assert (reading.database_url, reading.postgres_schema) == (replica, "xz")
-    assert settings.database_url == primary  # the ledger and the view runner stay there
-    county = settings.for_bureau("XZ-TS").views_reading()
-    assert (county.database_url, county.postgres_schema) == (replica, "xz_b_xz_ts")
-    elsewhere = settings.for_bureau("XZ-PZ")  # its own server: no replica of it configured
-    assert elsewhere.views_reading().database_url == "postgresql://db2/books"
-
-
-@pytest.mark.parametrize(("database_url", "views_read_url"), [
-    ("sqlite:///var/fundledger.db", "postgresql://postgres@db1-replica/fundledger"),
-    ("postgresql://postgres@db1/fundledger", "sqlite:///var/replica.db"),
-])
-def test_a_replica_of_anything_but_postgresql_is_refused(database_url: str,
-                                                         views_read_url: str) -> None:
-    with pytest.raises(ValueError, match="FUNDLEDGER_VIEWS_READ_URL"):
-        Settings(database_url=database_url, views_read_url=views_read_url)
