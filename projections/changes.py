@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from domain.change import ChangeStatus, PendingChange
+from projections.page_view import OwnTables
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -49,15 +50,10 @@ class ChangeRow:
     position: int
 
 
-class ChangesView:
+class ChangesView(OwnTables):
     name = "changes"
-
-    def create_tables(self, db: ViewDatabase) -> None:
-        for statement in CREATE_STATEMENTS:
-            db.execute(statement)
-
-    def drop_tables(self, db: ViewDatabase) -> None:
-        db.execute(f"DROP TABLE IF EXISTS {CHANGES_TABLE}")
+    create_statements = CREATE_STATEMENTS
+    tables = (CHANGES_TABLE,)
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         for item in page:

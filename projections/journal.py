@@ -20,6 +20,7 @@ from domain.fund import Fund
 from domain.ledger import FundLedger
 from domain.school import School
 from projections.hash_chain import GENESIS, EventTable, Progress, Verification, link, verify
+from projections.page_view import OwnTables
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -58,14 +59,11 @@ def events_table_name(db: ViewDatabase) -> str:
     return f"{FundLedger.name.lower()}_events" if db.is_postgres else "stored_events"
 
 
-class JournalView:
+class JournalView(OwnTables):
     """The page view the runner keeps: flattened events with their chain links."""
 
     name = "journal"
-
-    def create_tables(self, db: ViewDatabase) -> None:
-        for statement in CREATE_STATEMENTS:
-            db.execute(statement)
+    create_statements = CREATE_STATEMENTS
 
     def drop_tables(self, db: ViewDatabase) -> None:
         """Keeps the journal: it is the evidence `verify` compares the store with. A rebuild
