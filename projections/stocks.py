@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from domain.assets import SchoolAssets
+from domain.indicator_reports import IndicatorReports
+from domain.staffing import CountyPosts, PostMove
 from projections.books_schema import insert_statement, upsert_statement
 from projections.page_view import OwnTables
 
@@ -75,8 +78,8 @@ INSERT_REPORT = insert_statement("indicator_reports", REPORT_COLUMNS)
 UPSERT_MOVE = upsert_statement("post_moves", MOVE_COLUMNS, ("move_id",))
 INSERT_OWNER = insert_statement("stock_owners", OWNER_COLUMNS)
 
-_OPENINGS = ("CountyPosts.Opened", "SchoolAssets.Opened", "IndicatorReports.Opened")
-_OWNED = ("CountyPosts.", "SchoolAssets.", "IndicatorReports.")
+_OPENINGS = (CountyPosts.Opened, SchoolAssets.Opened, IndicatorReports.Opened)
+_OWNED = (CountyPosts.Event, SchoolAssets.Event, IndicatorReports.Event)
 
 
 class StocksView(OwnTables):
@@ -91,14 +94,13 @@ class StocksView(OwnTables):
         new_owners: list[tuple[str, str, str]] = []
         wanted = set()
         for item in page:
-            kind = item.kind
-            if kind in _OPENINGS:
-                e = item.event
+            e = item.event
+            if isinstance(e, _OPENINGS):
                 owner = (e.district, getattr(e, "school", ""))
                 owners[str(e.originator_id)] = owner
                 new_owners.append((str(e.originator_id), *owner))
-            elif kind.startswith(_OWNED):
-                wanted.add(str(item.event.originator_id))
+            elif isinstance(e, _OWNED):
+                wanted.add(str(e.originator_id))
         wanted -= owners.keys()
         for row in db.dicts_in("SELECT originator_id, district, school_code FROM stock_owners "
                                "WHERE originator_id IN ({marks})", wanted):
@@ -108,16 +110,16 @@ class StocksView(OwnTables):
         reports: list[tuple[Any, ...]] = []
         moves: dict[str, tuple[Any, ...]] = {}
         for item in page:
-            e, kind, position = item.event, item.kind, item.position
-            if kind.startswith(_OWNED) and kind not in _OPENINGS:
+            e, position = item.event, item.position
+            if isinstance(e, _OWNED) and not isinstance(e, _OPENINGS):
                 district, school = owners[str(e.originator_id)]
-                row = _entry(kind, e, district, school, position)
+                row = _entry(e, district, school, position)
                 if row is None:
                     continue
                 table, values = row
                 {"posts": posts, "assets": assets, "reports": reports}[table].append(values)
-            elif kind.startswith("PostMove."):
-                moves[str(e.originator_id)] = _move(kind, e, position, moves.get(str(e.originator_id)), db)
+            elif isinstance(e, PostMove.Event):
+                moves[str(e.originator_id)] = _move(e, position, moves.get(str(e.originator_id)), db)
         db.executemany(INSERT_OWNER, new_owners)
         db.executemany(INSERT_POST, posts)
         db.executemany(INSERT_ASSET, assets)
@@ -125,33 +127,33 @@ class StocksView(OwnTables):
         db.executemany(UPSERT_MOVE, list(moves.values()))
 
 
-def _entry(kind: str, e: Any, district: str, school: str,  # noqa: PLR0911  (one answer per event)
+def _entry(e: Any, district: str, school: str,  # noqa: PLR0911  (one answer per event)
            position: int) -> tuple[str, tuple[Any, ...]] | None:
     day = e.stamp.effective_date.isoformat()
     actor = e.stamp.actor_id
-    event = kind.split(".", 1)[1]
-    if event == "TotalApproved":
+    event = type(e).__name__  # the entry's kind as stored: `Hired`, `Received`, …
+    if isinstance(e, CountyPosts.TotalApproved):
         return "posts", (position, district, "", day, event, e.delta, 0, 0, e.document, actor)
-    if event == "PostsDistributed":
+    if isinstance(e, CountyPosts.PostsDistributed):
         return "posts", (position, district, e.school, day, event, 0, e.delta, 0, "", actor)
-    if event in ("Hired", "Departed"):
-        sign = 1 if event == "Hired" else -1
+    if isinstance(e, (CountyPosts.Hired, CountyPosts.Departed)):
+        sign = 1 if isinstance(e, CountyPosts.Hired) else -1
         return "posts", (position, district, e.school, day, event, 0, 0, sign * e.count, "", actor)
-    if event in ("MovedOut", "MovedIn"):
-        sign = 1 if event == "MovedIn" else -1
+    if isinstance(e, (CountyPosts.MovedOut, CountyPosts.MovedIn)):
+        sign = 1 if isinstance(e, CountyPosts.MovedIn) else -1
         return "posts", (position, district, e.school, day, event, 0, sign * e.count,
                          sign * e.count, e.move_id, actor)
-    if event == "Received":
+    if isinstance(e, SchoolAssets.Received):
         return "assets", (position, district, school, day, event, e.kind, e.quantity, e.value,
                           e.expenditure_id or e.document, actor)
-    if event in ("Disposed", "TransferredOut"):
+    if isinstance(e, (SchoolAssets.Disposed, SchoolAssets.TransferredOut)):
         reference = getattr(e, "to_school", "") or e.stamp.reason
         return "assets", (position, district, school, day, event, e.kind, -e.quantity,
                           -e.value, reference, actor)
-    if event == "TransferredIn":
+    if isinstance(e, SchoolAssets.TransferredIn):
         return "assets", (position, district, school, day, event, e.kind, e.quantity, e.value,
                           e.from_school, actor)
-    if event == "Reported":
+    if isinstance(e, IndicatorReports.Reported):
         f = e.figures
         return "reports", (position, district, school, day, actor, f["qualified_teachers"],
                            f["key_teachers"], f["pe_arts_teachers"], f["teaching_area_m2"],
@@ -159,14 +161,14 @@ def _entry(kind: str, e: Any, district: str, school: str,  # noqa: PLR0911  (one
     return None
 
 
-def _move(kind: str, e: Any, position: int, known: tuple[Any, ...] | None,
+def _move(e: Any, position: int, known: tuple[Any, ...] | None,
           db: ViewDatabase) -> tuple[Any, ...]:
-    if kind == "PostMove.Proposed":
+    if isinstance(e, PostMove.Proposed):
         return (str(e.originator_id), e.district, e.from_school, e.to_school, e.count, "pending",
                 e.stamp.actor_id, None, e.stamp.effective_date.isoformat(), position)
     if known is None:
         found = db.rows(f"SELECT {', '.join(MOVE_COLUMNS)} FROM post_moves WHERE move_id = ?",  # noqa: S608
                         (str(e.originator_id),))
         known = found[0]
-    status = "approved" if kind == "PostMove.Approved" else "rejected"
+    status = "approved" if isinstance(e, PostMove.Approved) else "rejected"
     return (*known[:5], status, known[6], e.stamp.actor_id, known[8], position)
