@@ -26,6 +26,7 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 COPY_EVENTS_MIN = 200  # below this, the COPY's extra round trips cost more than it saves
@@ -92,14 +93,14 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         table = SQL("{}.{}").format(Identifier(self.datastore.schema),
                                     Identifier(self.events_table_name))
         found: dict[UUID, list[StoredEvent]] = {}
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        # Plain tuples: a dict per row was a tenth of reading a year's allocations.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(SQL("SELECT originator_id, originator_version, topic, state FROM {} "
                              "WHERE originator_id = ANY(%s) "
                              "ORDER BY originator_id, originator_version").format(table),
                          (list(originator_ids),))
-            for row in curs.fetchall():
-                found.setdefault(row["originator_id"], []).append(StoredEvent(
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"], state=bytes(row["state"])))
+            for originator_id, version, topic, state in curs.fetchall():
+                found.setdefault(originator_id, []).append(StoredEvent(
+                    originator_id=originator_id, originator_version=version, topic=topic,
+                    state=bytes(state)))
         return found

@@ -163,8 +163,7 @@ class YearEndCommands:
         fiscal_year = params["fiscal_year"]
         from domain.fund import Fund  # noqa: PLC0415  (fund imports nothing of the close)
 
-        remembered = self._read_many([Fund.id_for(code) for code in params["funds"]])
-        loaded = [remembered.get(Fund.id_for(code)) or self._fund(code)
+        loaded = [self._remembered_fund(Fund.id_for(code)) or self._fund(code)
                   for code in params["funds"]]
         closing = [f for f in loaded if f.fiscal_year == fiscal_year and not f.closed
                    and is_money(f.unit)]
@@ -207,7 +206,7 @@ class YearEndCommands:
             # must meet the target fund's earmark and level rules for its school.
             schools = {a.school_id for a in loaded.values()
                        if a.status == Status.APPROVED and a.remaining > 0} - set(plan.shared)
-            plan.shared.update(self._read_many(sorted(schools, key=str)))
+            plan.shared.update(self._read_many(sorted(schools, key=str), copies=False))
             for allocation_id in fund.allocation_ids:
                 allocation: Allocation = loaded.get(allocation_id) or self.load(allocation_id)
                 unknown.discard(allocation_id)
@@ -274,13 +273,15 @@ class YearEndCommands:
         plan.changed[successor.id] = successor
         return amount
 
-    def _read_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Any]:
+    def _read_many(self, aggregate_ids: Sequence[UUID], *, copies: bool = True
+                   ) -> dict[UUID, Any]:
         """Outside a batch, a fund's allocations: copies of those this process last wrote
         (its memory of recent aggregates), the others in a few queries; inside a batch, as
         the batch holds them (each by `_load`). Decoding every event of every allocation was
         most of a close's time. A remembered allocation another process changed since is
         caught by the close's save (optimistic concurrency on its version): the store refuses
-        it, the memory is forgotten and the close is decided again from the store."""
+        it, the memory is forgotten and the close is decided again from the store. Aggregates
+        only consulted (`copies=False`: the schools) are handed over as remembered."""
         if working_set.get() is not None:
             return {}
         found: dict[UUID, Any] = {}
@@ -290,9 +291,16 @@ class YearEndCommands:
             if known is None:
                 unknown.append(aggregate_id)
             else:
-                found[aggregate_id] = working_copy(known)
+                found[aggregate_id] = working_copy(known) if copies else known
         found.update(read_aggregates(self, unknown))
         return found
+
+    def _remembered_fund(self, fund_id: UUID) -> Fund | None:
+        """A copy of the fund as this process last wrote it, outside a batch. Otherwise the
+        fund is loaded from its snapshot: folding a fund's whole history checks each approval
+        against the ids of every allocation before it."""
+        known = self._recall(fund_id) if working_set.get() is None else None
+        return working_copy(known) if known is not None else None
 
     def _carry_target(self, fund: Fund, carry_to: str | None,
                       next_year: Callable[[], list[Fund]], plan: ClosePlan) -> Fund:
@@ -310,7 +318,7 @@ class YearEndCommands:
 
         fund_id = Fund.id_for(fund_code)
         if fund_id not in plan.shared:
-            found = self._read_many([fund_id]).get(fund_id) or self.find(Fund, fund_id)
+            found = self._remembered_fund(fund_id) or self.find(Fund, fund_id)
             if found is None:
                 return None
             plan.shared[fund_id] = found

@@ -4,6 +4,7 @@ write nothing, the whole-year close, surplus in the fund balances and the journa
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -73,6 +74,48 @@ def test_a_fund_closes_per_allocation_and_refusals_write_nothing(stored_api: Api
     events = {item["event"] for item in journal["items"]}
     assert {"Allocation.CarriedForward", "Allocation.SurplusRecovered",
             "Allocation.CarriedIn", "RecoveredSurplus.Recovered"} <= events
+
+
+def test_targets_of_another_level_operating_construction_and_stocks_are_refused(
+        stored_api: Api) -> None:
+    api = stored_api
+    api.school()
+    api.fund("PUB-1")
+    api.allocation("PUB-1", amount=30_000_00)
+    api.fund("CEN-2", fiscal_year=NEXT, source="central", effective_date=f"{FISCAL_YEAR}-12-20")
+    api.fund("PST-1", amount=10, unit="TEACHER_POST", category="personnel", name="教师编制")
+    before = api.ledger.last_position()
+    # 结余 goes back to the level that paid: carried money stays that level's.
+    _problem(api.post("approver", "/v1/funds/PUB-1/close", {"carry_to": "CEN-2"}), 409,
+             "carry_over_target_invalid")
+    # Teacher posts are a stock, not money: no 结转, no 结余.
+    _problem(api.post("approver", "/v1/funds/PST-1/close", {}), 409, "resource_units_not_closed")
+    body = {"code": "PUB-X", "name": "公用经费", "fiscal_year": FISCAL_YEAR, "unit": "CNY",
+            "amount": 1_000_00, "source": "county", "category": "public_operating",
+            "earmark": "none", "expenditure_classes": ["office", "construction"],
+            "effective_date": f"{FISCAL_YEAR}-01-02"}
+    # 公用经费 never pays for construction, so no carried operating money can reach it.
+    _problem(api.post("officer", "/v1/funds", body), 422, "operating_funds_purpose")
+    assert api.ledger.last_position() == before
+
+
+def test_carry_over_unspent_at_the_second_year_end_is_recovered(stored_api: Api) -> None:
+    api = stored_api
+    api.ledger.today = lambda: date(NEXT + 1, 2, 1)
+    api.school()
+    api.fund("PUB-1")
+    api.allocation("PUB-1", amount=9_000_00)
+    for year, code in ((NEXT, "PUB-2"), (NEXT + 1, "PUB-3")):
+        api.fund(code, fiscal_year=year, effective_date=f"{year}-01-02")
+    api.applied(api.post("approver", "/v1/funds/PUB-1/close", {"carry_to": "PUB-2"}))
+    api.applied(api.post("approver", "/v1/funds/PUB-2/close", {"carry_to": "PUB-3"}))  # 1 year
+    api.ledger.today = lambda: date(NEXT + 2, 1, 5)
+    # The second year-end since it was first carried: recovered, though operating money is
+    # otherwise always carried over, and no next-year fund is needed.
+    api.applied(api.post("approver", "/v1/funds/PUB-3/close", {}))
+    closed = api.ok(api.get("reader", "/v1/funds/PUB-3", min_position=api.ledger.last_position()))
+    assert (closed["carried_in"], closed["carried_forward"], closed["surplus_recovered"]) == (
+        9_000_00, 0, 9_000_00)
 
 
 def test_the_year_closes_all_or_nothing_and_the_statement_adds_up(stored_api: Api) -> None:
