@@ -60,24 +60,37 @@ def _allocations(session: ViewDatabase, scope: Scope, *, all_years: bool) -> lis
     return rows
 
 
+_ALLOCATION_COLUMNS = """a.allocation_id, a.fund_code, a.school_code, a.fiscal_year, a.unit,
+    a.category, a.origin, a.amount, a.proposed_by, a.proposed_on, a.proposed_position,
+    a.decision, a.decided_by, a.decided_role, a.decided_on, a.decided_position, a.carried_to"""
+# An allocation all of whose entries the scope holds (dated by its day, within its positions).
+_SETTLED = ("({a}.last_entry_on IS NULL OR ({a}.last_entry_on <= ? "
+            "AND {a}.last_entry_position <= ?))")
+_UNSETTLED = ("({a}.last_entry_on IS NOT NULL AND ({a}.last_entry_on > ? "
+              "OR {a}.last_entry_position > ?))")
+
+
 def allocation_rows(session: ViewDatabase, scope: Scope, *, all_years: bool) -> list[dict[str, Any]]:
     """The allocations' rows and their as-of sums, as stored (decisions not yet masked).
 
-    The entries are summed per allocation first (only those of the year's allocations),
-    then joined: grouping the joined rows by all seventeen columns cost a sort of the year."""
+    An allocation whose every entry the scope holds (at a past year's end, nearly all) answers
+    the running totals the view keeps; only the others' entries are summed, per allocation
+    before the join (grouping the joined rows by all seventeen columns cost a sort of the
+    year). One statement, so both halves read the same state of the view."""
     year_clause = "" if all_years else "AND a.fiscal_year = ?"
-    entries_of_year = ("" if all_years else
-                       "JOIN findings_allocations y ON y.allocation_id = x.allocation_id "
-                       "AND y.fiscal_year = ?")
-    params: list[Any] = [] if all_years else [scope.fiscal_year]
-    params += [scope.day, scope.position_max, scope.day, scope.position_max]
-    if not all_years:
-        params.append(scope.fiscal_year)
+    entries_of = "AND y.fiscal_year = ?" if not all_years else ""
+    bound = [scope.day, scope.position_max]
+    base = [*bound] if all_years else [*bound, scope.fiscal_year]
+    settled, unsettled = _SETTLED.format(a="a"), _UNSETTLED.format(a="a")
+    params = [*base, *bound, *bound, *([] if all_years else [scope.fiscal_year]), *bound, *base,
+              *bound]
     rows = session.dicts(
-        f"""SELECT a.allocation_id, a.fund_code, a.school_code, a.fiscal_year, a.unit,
-                   a.category, a.origin, a.amount, a.proposed_by, a.proposed_on,
-                   a.proposed_position, a.decision, a.decided_by, a.decided_role,
-                   a.decided_on, a.decided_position, a.carried_to,
+        f"""SELECT {_ALLOCATION_COLUMNS}, a.allocated_total AS allocated, a.spent_total AS spent,
+                   a.last_funded_on, a.closed_on, a.last_entry_position AS last_position
+            FROM findings_allocations a
+            WHERE a.proposed_on <= ? AND a.proposed_position <= ? {year_clause} AND {settled}
+            UNION ALL
+            SELECT {_ALLOCATION_COLUMNS},
                    COALESCE(e.allocated, 0) AS allocated, COALESCE(e.spent, 0) AS spent,
                    e.last_funded_on, e.closed_on, e.last_position
             FROM findings_allocations a
@@ -89,11 +102,13 @@ def allocation_rows(session: ViewDatabase, scope: Scope, *, all_years: bool) -> 
                               MAX(CASE WHEN x.kind = 'closed' THEN x.effective_date END)
                                   AS closed_on,
                               MAX(x.position) AS last_position
-                       FROM findings_allocation_entries x {entries_of_year}
+                       FROM findings_allocation_entries x
+                       JOIN findings_allocations y ON y.allocation_id = x.allocation_id
+                            AND {_UNSETTLED.format(a="y")} {entries_of}
                        WHERE x.effective_date <= ? AND x.position <= ?
                        GROUP BY x.allocation_id) e ON e.allocation_id = a.allocation_id
-            WHERE a.proposed_on <= ? AND a.proposed_position <= ? {year_clause}
-            ORDER BY a.proposed_position""",  # noqa: S608  (no user text in the SQL)
+            WHERE a.proposed_on <= ? AND a.proposed_position <= ? {year_clause} AND {unsettled}
+            ORDER BY proposed_position""",  # noqa: S608  (no user text in the SQL)
         params,
     )
     for row in rows:

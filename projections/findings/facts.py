@@ -47,13 +47,18 @@ CREATE_STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS findings_fund_receipts (
         fund_code TEXT NOT NULL, delta BIGINT NOT NULL, kind TEXT NOT NULL,
         effective_date TEXT NOT NULL, position BIGINT NOT NULL)""",
+    # Each allocation also keeps its entries' running totals (kept with the entries, page by
+    # page): a scope that holds all of an allocation's entries reads them instead of summing
+    # the entries (projections/findings/as_of.py).
     """CREATE TABLE IF NOT EXISTS findings_allocations (
         allocation_id TEXT PRIMARY KEY, fund_code TEXT NOT NULL, school_code TEXT NOT NULL,
         fiscal_year INTEGER NOT NULL, unit TEXT NOT NULL, category TEXT NOT NULL,
         expenditure_classes TEXT NOT NULL, origin TEXT NOT NULL, amount BIGINT NOT NULL,
         proposed_by TEXT NOT NULL, proposed_on TEXT NOT NULL, proposed_position BIGINT NOT NULL,
         decision TEXT, decided_by TEXT, decided_role TEXT, decided_on TEXT,
-        decided_position BIGINT, carried_to TEXT)""",
+        decided_position BIGINT, carried_to TEXT,
+        allocated_total BIGINT NOT NULL DEFAULT 0, spent_total BIGINT NOT NULL DEFAULT 0,
+        last_funded_on TEXT, closed_on TEXT, last_entry_on TEXT, last_entry_position BIGINT)""",
     """CREATE TABLE IF NOT EXISTS findings_allocation_entries (
         allocation_id TEXT NOT NULL, kind TEXT NOT NULL, delta BIGINT NOT NULL,
         effective_date TEXT NOT NULL, position BIGINT NOT NULL)""",
@@ -67,6 +72,8 @@ CREATE_STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS findings_below_standard (
         allocation_id TEXT PRIMARY KEY, standard_amount BIGINT NOT NULL, reason TEXT NOT NULL,
         effective_date TEXT NOT NULL, position BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS findings_allocations_by_year "
+    "ON findings_allocations (fiscal_year, proposed_position)",
     "CREATE INDEX IF NOT EXISTS findings_entries_by_allocation "
     "ON findings_allocation_entries (allocation_id, effective_date)",
     "CREATE INDEX IF NOT EXISTS findings_expenditures_by_school "

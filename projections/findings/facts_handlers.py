@@ -33,6 +33,8 @@ class _PageWrites:
         # What this page itself wrote and later events ask for (a school's code, a proposal's
         # amount): answered here, so a read does not cut the page's batches short.
         self.written: dict[tuple[str, str], Any] = {}
+        # Each allocation's entries of the page folded into one change of its running totals.
+        self._totals: dict[str, _TotalsChange] = {}
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self._queued.setdefault(statement, []).append(tuple(params))
@@ -41,11 +43,59 @@ class _PageWrites:
         self.flush()
         return self.db.rows(statement, params)
 
+    def add_to_totals(self, allocation_id: str, kind: str, delta: int, day: str, position: int) -> None:
+        change = self._totals.setdefault(allocation_id, _TotalsChange())
+        change.add(kind, delta, day, position)
+
     def flush(self) -> None:
+        for allocation_id, change in self._totals.items():
+            self.execute(_ADD_TO_TOTALS, (*change.values(), allocation_id))
+        self._totals.clear()
         inserts_first = sorted(self._queued.items(), key=lambda item: not item[0].startswith("INSERT"))
         for statement, rows in inserts_first:
             self.db.executemany(statement, rows)
         self._queued.clear()
+
+
+def _later(column: str) -> str:
+    return f"{column} = CASE WHEN ? > COALESCE({column}, '') THEN ? ELSE {column} END"
+
+
+# Sums add and latest dates and positions only move forward, so the page's changes may be
+# applied in any order. A NULL date (none in the page) leaves the column as it was.
+_ADD_TO_TOTALS = (
+    "UPDATE findings_allocations SET allocated_total = allocated_total + ?, "
+    "spent_total = spent_total + ?, " + _later("last_funded_on") + ", " + _later("closed_on") + ", "
+    + _later("last_entry_on") + ", last_entry_position = CASE WHEN ? > "
+    "COALESCE(last_entry_position, 0) THEN ? ELSE last_entry_position END WHERE allocation_id = ?"
+)
+
+
+class _TotalsChange:
+    """One allocation's entries of a page, as a change of its running totals."""
+
+    def __init__(self) -> None:
+        self.allocated = self.spent = self.last_position = 0
+        self.last_funded_on: str | None = None
+        self.closed_on: str | None = None
+        self.last_entry_on = ""
+
+    def add(self, kind: str, delta: int, day: str, position: int) -> None:
+        if kind == "allocated":
+            self.allocated += delta
+            if delta > 0:
+                self.last_funded_on = max(self.last_funded_on or "", day)
+        elif kind == "spent":
+            self.spent += delta
+        else:  # closed
+            self.closed_on = max(self.closed_on or "", day)
+        self.last_entry_on = max(self.last_entry_on, day)
+        self.last_position = max(self.last_position, position)
+
+    def values(self) -> tuple[Any, ...]:
+        return (self.allocated, self.spent, self.last_funded_on, self.last_funded_on, self.closed_on,
+                self.closed_on, self.last_entry_on, self.last_entry_on, self.last_position,
+                self.last_position)
 
 
 def _day(event: Any) -> str:
@@ -140,7 +190,8 @@ def _allocation_opened(s: _PageWrites, e: Any, position: int) -> None:
     approved = e.origin != Origin.PROPOSAL
     s.written["allocation_amount", str(e.originator_id)] = e.amount
     s.execute(
-        "INSERT INTO findings_allocations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        "INSERT INTO findings_allocations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, "
+        "0, 0, NULL, NULL, NULL, NULL)",
         (
             str(e.originator_id),
             e.fund_code,
@@ -171,6 +222,7 @@ def _entry(s: _PageWrites, e: Any, kind: str, delta: int, position: int) -> None
             "INSERT INTO findings_allocation_entries VALUES (?, ?, ?, ?, ?)",
             (str(e.originator_id), kind, delta, _day(e), position),
         )
+        s.add_to_totals(str(e.originator_id), kind, delta, _day(e), position)
 
 
 def _decided(decision: str) -> Callable[[_PageWrites, Any, int], None]:
