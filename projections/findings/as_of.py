@@ -123,17 +123,32 @@ def expenditures(session: ViewDatabase, scope: Scope) -> list[dict[str, Any]]:
 
 
 def _expenditures(session: ViewDatabase, scope: Scope) -> list[dict[str, Any]]:
+    # The fund's own columns are not joined in (a lookup for each of ~190,000 rows at full
+    # size): the few rules that need them ask `funds`.
     return session.dicts(
         """SELECT x.expenditure_id, x.allocation_id, x.fund_code, x.school_code, x.unit,
-                  x.amount, x.payee, x.voucher, x.spent_on, x.economic_class, x.recorded_by,
-                  x.position, f.category, f.expenditure_classes AS fund_classes
-           FROM findings_expenditures x JOIN findings_funds f ON f.fund_code = x.fund_code
+                  x.amount, x.payee, x.voucher, x.spent_on, x.economic_class, x.position
+           FROM findings_expenditures x
            WHERE x.fiscal_year = ? AND x.spent_on <= ? AND x.position <= ?
              AND NOT (x.reversed_on IS NOT NULL AND x.reversed_on <= ?
                       AND x.reversed_position <= ?)
            ORDER BY x.position""",
         (scope.fiscal_year, scope.day, scope.position_max, scope.day, scope.position_max),
     )
+
+
+@dataclass(frozen=True)
+class FundPurpose:
+    category: str
+    classes: frozenset[str]  # the economic classes the fund allows
+
+
+def funds(session: ViewDatabase) -> dict[str, FundPurpose]:
+    """Each fund's category and allowed classes, by fund code (they never change)."""
+    return _shared(session, ("funds",), lambda: {
+        code: FundPurpose(category, frozenset(classes.split(",")))
+        for code, category, classes in session.rows(
+            "SELECT fund_code, category, expenditure_classes FROM findings_funds")})
 
 
 @dataclass(frozen=True)

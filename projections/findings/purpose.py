@@ -27,10 +27,13 @@ def outside_purpose(session: ViewDatabase, scope: Scope, params: Mapping[str, An
     spending on the classes the policy forbids whatever the fund says."""
     forbidden = set(params["forbidden_for_public_operating"])
     findings = []
+    funds = as_of.funds(session)
     for x in as_of.expenditures(session, scope):
-        allowed = set(x["fund_classes"].split(","))
-        outside = x["economic_class"] not in allowed
-        banned = x["category"] == "public_operating" and x["economic_class"] in forbidden
+        fund = funds.get(x["fund_code"])
+        if fund is None:  # never in a store the ledger wrote: an expenditure's fund opened first
+            continue
+        outside = x["economic_class"] not in fund.classes
+        banned = fund.category == "public_operating" and x["economic_class"] in forbidden
         if not (outside or banned):
             continue
         findings.append(
@@ -43,13 +46,13 @@ def outside_purpose(session: ViewDatabase, scope: Scope, params: Mapping[str, An
                 message=(
                     f"{x['school_code']} charged {term(x['economic_class'], 'en')} "
                     f"({money_text(x['amount'], x['unit'])}, voucher {x['voucher']}) to "
-                    f"{x['fund_code']}, a {term(x['category'], 'en')} fund"
+                    f"{x['fund_code']}, a {term(fund.category, 'en')} fund"
                     + (" that does not allow it" if outside else " (forbidden for 公用经费)")
                 ),
                 message_zh=(
                     f"{x['school_code']} 将{term(x['economic_class'], 'zh')}"
                     f"（{money_text(x['amount'], x['unit'], 'zh')}，凭证 {x['voucher']}）列支于"
-                    f"{term(x['category'], 'zh')}资金 {x['fund_code']}"
+                    f"{term(fund.category, 'zh')}资金 {x['fund_code']}"
                     + ("，超出该资金的支出范围" if outside else "（公用经费不得列支）")
                 ),
                 measure_unit="flag",

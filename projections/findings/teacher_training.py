@@ -29,8 +29,9 @@ def training_share(session: ViewDatabase, scope: Scope, params: Mapping[str, Any
     share_bp = int(params["training_share_min_basis_points"])
     training: dict[str, int] = defaultdict(int)
     evidence: dict[str, list[int]] = defaultdict(list)
+    operating = {code for code, fund in as_of.funds(session).items() if fund.category == "public_operating"}
     for x in as_of.expenditures(session, scope):
-        if x["category"] == "public_operating" and x["economic_class"] == "training" and x["unit"] == "CNY":
+        if x["economic_class"] == "training" and x["unit"] == "CNY" and x["fund_code"] in operating:
             training[x["school_code"]] += x["amount"]
             evidence[x["school_code"]].append(x["position"])
     findings = []

@@ -59,24 +59,30 @@ def duplicates(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -
 def consecutive(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Runs of at least `run_length_min` consecutive invoice numbers from one payee that
     reached at least `schools_min` different schools."""
-    numbered: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    numbered: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    match = _NUMBERED.match
     for x in as_of.expenditures(session, scope):
-        match = _NUMBERED.match(x["voucher"])
-        if match:
-            numbered[(x["payee"], match.group(1))].append((int(match.group(2)), x))
+        if found := match(x["voucher"]):
+            numbered[(x["payee"], found.group(1))].append(x)
     findings = []
     run_length_min = int(params["run_length_min"])
+    schools_min = int(params["schools_min"])
     # A payee with fewer numbered invoices than a run needs can have no run: left unsorted.
-    for (payee, _prefix), items in sorted(item for item in numbered.items()
-                                          if len(item[1]) >= run_length_min):
-        items.sort(key=lambda item: item[0])
+    for (payee, _prefix), rows in sorted(item for item in numbered.items()
+                                         if len(item[1]) >= run_length_min):
+        # Nearly every numbering is one school's own: no run of it can reach `schools_min`,
+        # so only the few others have their numbers read and sorted.
+        if len({x["school_code"] for x in rows}) < schools_min:
+            continue
+        items = sorted(((int(match(x["voucher"]).group(2)), x) for x in rows),  # type: ignore[union-attr]
+                       key=lambda item: item[0])
         run = [items[0]]
         for item in [*items[1:], None]:
             if item is not None and item[0] == run[-1][0] + 1:
                 run.append(item)
                 continue
             schools = {x["school_code"] for _, x in run} if len(run) >= run_length_min else set()
-            if len(run) >= run_length_min and len(schools) >= int(params["schools_min"]):
+            if len(run) >= run_length_min and len(schools) >= schools_min:
                 first, last = run[0][1]["voucher"], run[-1][1]["voucher"]
                 findings.append(
                     Finding(
