@@ -64,9 +64,9 @@ def _later(column: str) -> str:
 # Sums add and latest dates and positions only move forward, so the page's changes may be
 # applied in any order. A NULL date (none in the page) leaves the column as it was.
 _ADD_TO_TOTALS = (
-    "UPDATE findings_allocations SET allocated_total = allocated_total + ?, "
-    "spent_total = spent_total + ?, " + _later("last_funded_on") + ", " + _later("closed_on") + ", "
-    + _later("last_entry_on") + ", last_entry_position = CASE WHEN ? > "
+    "UPDATE findings_allocations SET allocated_total = allocated_total + ?, "  # noqa: S608  (no user text)
+    f"spent_total = spent_total + ?, {_later('last_funded_on')}, {_later('closed_on')}, "
+    f"{_later('last_entry_on')}, last_entry_position = CASE WHEN ? > "
     "COALESCE(last_entry_position, 0) THEN ? ELSE last_entry_position END WHERE allocation_id = ?"
 )
 

@@ -1,9 +1,10 @@
 """The expenditure rules take shortcuts over the year's live expenditures (a numbering that
 reaches too few schools is never sorted, a fund's category and classes are looked up, not
 joined to every row). On random audit facts, as of random days and positions, each rule finds
-exactly what its definition, applied plainly to every live expenditure of the year, finds. The facts are written straight into the view's tables (the
-rules read nothing else), so payees, vouchers (Unicode digits among them), amounts near the
-thresholds, December days, reversals and a second fiscal year come up in every combination."""
+exactly what its definition, applied plainly to every live expenditure of the year, finds.
+The facts are written straight into the view's tables (the rules read nothing else), so
+payees, vouchers (Unicode digits among them), amounts near the thresholds, December days,
+reversals and a second fiscal year come up in every combination."""
 
 from __future__ import annotations
 
