@@ -322,8 +322,9 @@ def _public_operating(inj: Injector, scope: Scope) -> dict[str, list[dict[str, A
 
 def _training_spent(inj: Injector, scope: Scope) -> dict[str, int]:
     spent: dict[str, int] = {}
+    funds = as_of.funds(inj.session)
     for x in as_of.expenditures(inj.session, scope):
-        if x["category"] == "public_operating" and x["economic_class"] == "training":
+        if funds[x["fund_code"]].category == "public_operating" and x["economic_class"] == "training":
             spent[x["school_code"]] = spent.get(x["school_code"], 0) + x["amount"]
     return spent
 
