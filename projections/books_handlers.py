@@ -170,6 +170,9 @@ def _entry(state: _Page, allocation: Row, kind: str, delta: int, count: int, day
     """One balance delta: a ledger entry, and the same change to the school's balance row."""
     if delta == 0 and count == 0:
         return
+    # The allocation's `allocated` and `spent` are its entries' sums; with the latest entry's
+    # day a report as of a later day reads them instead of the entries (fund_codes.py).
+    allocation["last_entry_on"] = max(allocation["last_entry_on"] or "", day)
     state.entries.append((position, kind, day, allocation["school_code"], allocation["fund_code"],
                           allocation["fiscal_year"], allocation["unit"], delta, count,
                           allocation["allocation_id"], expenditure_id))
@@ -198,7 +201,7 @@ def _allocation_opened(state: _Page, e: Any, position: int) -> None:
         "allocated": e.amount if approved else 0, "spent": 0, "effective_date": day,
         "proposed_by": e.stamp.actor_id, "approved_by": e.approved_by,
         "approved_on": day if approved else None, "opened_position": position,
-        "version": e.originator_version, "position": position,
+        "version": e.originator_version, "position": position, "last_entry_on": None,
     }
     state.allocations[allocation_id] = row
     state.dirty_allocations.add(allocation_id)

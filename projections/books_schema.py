@@ -16,7 +16,7 @@ FUND_COLUMNS = ("fund_code", "fund_id", "name", "fiscal_year", "unit", "source",
 ALLOCATION_COLUMNS = ("allocation_id", "fund_code", "school_code", "fiscal_year", "unit",
                       "category", "purpose", "origin", "status", "amount", "allocated", "spent",
                       "effective_date", "proposed_by", "approved_by", "approved_on",
-                      "opened_position", "version", "position")
+                      "opened_position", "version", "position", "last_entry_on")
 EXPENDITURE_COLUMNS = ("expenditure_id", "allocation_id", "fund_code", "school_code",
                        "fiscal_year", "unit", "amount", "payee", "voucher", "spent_on",
                        "description", "economic_class", "status", "recorded_by",
@@ -60,7 +60,7 @@ CREATE_STATEMENTS = (
         amount BIGINT NOT NULL, allocated BIGINT NOT NULL, spent BIGINT NOT NULL,
         effective_date TEXT NOT NULL, proposed_by TEXT NOT NULL, approved_by TEXT,
         approved_on TEXT, opened_position BIGINT NOT NULL, version INTEGER NOT NULL,
-        position BIGINT NOT NULL)""",
+        position BIGINT NOT NULL, last_entry_on TEXT)""",
     "CREATE INDEX IF NOT EXISTS allocations_by_school ON allocations (school_code, allocation_id)",
     "CREATE INDEX IF NOT EXISTS allocations_by_fund ON allocations (fund_code, allocation_id)",
     "CREATE INDEX IF NOT EXISTS allocations_by_year ON allocations (fiscal_year, allocation_id)",

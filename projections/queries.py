@@ -340,9 +340,7 @@ class BureauQueries:
         db = self._db()
         with db.snapshot():
             position = self.position()
-            params: list[Any] = [fiscal_year]
-            where = in_effect_by("e.fiscal_year = ?", params, as_of, "e.")
-            totals = allocation_totals(db, where, params, source)
+            totals = allocation_totals(db, fiscal_year, as_of, source)
             schools = {
                 code: SchoolFacts(code, district, level, date.fromisoformat(registered),
                                   _day(closed))
