@@ -36,7 +36,18 @@ def own_views_db(request: Request) -> Iterator[ViewDatabase]:
     A read opens it on the views' replica when one is configured; a write's form reads the
     primary's views, as its command will see the books."""
     settings: Settings = request.app.state.settings
-    db = ViewDatabase.open(settings.views_reading() if request.method in READ_METHODS else settings)
+    yield from _opened(settings.views_reading() if request.method in READ_METHODS else settings)
+
+
+def primary_views_db(request: Request) -> Iterator[ViewDatabase]:
+    """The same on the primary, whatever the method: for the audit's reads that keep what they
+    find beside the views (the hash chain's signed checkpoint, the signed digests), which a
+    standby cannot write."""
+    yield from _opened(request.app.state.settings)
+
+
+def _opened(settings: Settings) -> Iterator[ViewDatabase]:
+    db = ViewDatabase.open(settings)
     try:
         yield db
     finally:
@@ -44,6 +55,7 @@ def own_views_db(request: Request) -> Iterator[ViewDatabase]:
 
 
 ViewsDb = Annotated[ViewDatabase, Depends(own_views_db)]
+PrimaryViewsDb = Annotated[ViewDatabase, Depends(primary_views_db)]
 MinPosition = Annotated[
     int | None,
     Query(ge=0, le=POSITION_MAX,

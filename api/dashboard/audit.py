@@ -19,6 +19,7 @@ from api.dashboard.pages import (
     _render,
 )
 from api.export_jobs import ExportJob, ExportJobUnknown
+from api.reads import PrimaryViewsDb
 from domain.actors import Actor
 from projections import chain_checkpoint, digests, export_files, exports, journal_queries
 from projections.findings.cache import store_key
@@ -29,7 +30,7 @@ DIGESTS_SHOWN_MAX = 10  # the rest: GET /v1/audit/digests, `fundledger digests`
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | None = None,
+def audit(request: Request, db: PrimaryViewsDb, as_of: AsOf = "", year: str | None = None,
           entity_type: Annotated[str, Query(max_length=40)] = "",
           actor_name: Annotated[str, Query(alias="actor", max_length=64)] = "",
           event: Annotated[str, Query(max_length=60)] = "",

@@ -23,7 +23,15 @@ from api.commands import IdempotencyKey
 from api.export_jobs import ExportJobs
 from api.language import LangQuery, request_language
 from api.problems import ApiProblem
-from api.reads import POSITION_MAX, MinPosition, ViewsDb, asked_url, queries_of, views_at
+from api.reads import (
+    POSITION_MAX,
+    MinPosition,
+    PrimaryViewsDb,
+    ViewsDb,
+    asked_url,
+    queries_of,
+    views_at,
+)
 from api.settings import Settings
 from api.strict_json import StrictJsonRoute
 from domain.errors import InvalidInput, NotFound
@@ -125,7 +133,7 @@ def history(_: Auditor, request: Request, db: ViewsDb,
 
 
 @router.get("/verify", response_model=VerifyAnswer)
-def verify(_: Auditor, request: Request, db: ViewsDb) -> VerifyAnswer:
+def verify(_: Auditor, request: Request, db: PrimaryViewsDb) -> VerifyAnswer:
     """Recomputes the hash chain from the first stored event and compares it with the journal
     (the whole log, a few seconds at a year's size); a whole chain's head becomes the signed
     checkpoint the dashboard's audit page continues from."""
@@ -162,7 +170,7 @@ class SignedDigestList(BaseModel):
 
 
 @router.get("/digests", response_model=SignedDigestList)
-def signed_digests(_: Auditor, db: ViewsDb,
+def signed_digests(_: Auditor, db: PrimaryViewsDb,
                    limit: Annotated[int, Query(ge=1, le=SIGNED_DIGESTS_LISTED_MAX)] = 50,
                    ) -> SignedDigestList:
     """The digests signed so far, newest first, with who asked for each."""
