@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from domain.allocation import Allocation
+from domain.expenditure import Expenditure
 from domain.fund import Fund
 from domain.ledger import FundLedger
 from domain.school import School
@@ -106,7 +108,7 @@ def _head(db: ViewDatabase) -> tuple[int, bytes]:
 Known = dict[str, tuple[str, "int | None"]]  # entity id → (unit, opening amount)
 
 # Events that concern their entity's opening amount without carrying it.
-_OPENING_AMOUNT_EVENTS = frozenset({"Allocation.Approved", "Expenditure.Reversed"})
+_OPENING_AMOUNT_EVENTS = (Allocation.Approved, Expenditure.Reversed)
 
 
 def _known_entities(db: ViewDatabase, entity_ids: set[str]) -> Known:
@@ -128,7 +130,7 @@ def _flatten(item: PageEvent, entity_id: str, chain_link: bytes, known: Known
     entity = (entity_id, entity_type, unit, amount) if unit is not None else None
     if unit is None and entity_id in known:
         unit, opening_amount = known[entity_id]
-        if amount is None and kind in _OPENING_AMOUNT_EVENTS:
+        if amount is None and isinstance(event, _OPENING_AMOUNT_EVENTS):
             amount = opening_amount
     row = (
         item.position,
