@@ -24,6 +24,7 @@ from typing import IO, Any
 from xml.sax.saxutils import quoteattr
 
 from projections.export_files import (
+    BATCH_ROWS,
     FORMULA_LEADS,
     Column,
     Known,
@@ -38,9 +39,6 @@ from projections.export_files import (
 )
 
 TEXT_LENGTH_MAX = 32_767  # what a cell holds; longer text is cut, as openpyxl did
-# Rows joined and compressed together: text with Chinese in it is 4 bytes a character in
-# Python's strings, so a thousand rows of XML are a few megabytes, however long the sheet.
-WRITE_ROWS = 1_000
 ZIP64_ROWS = 400_000  # a sheet this long may pass 2 GiB of XML: its zip entry is Zip64 from the start
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the zip entries' date: the same rows give the same file
 
@@ -151,7 +149,7 @@ def _worksheet_rows(sheet: Sheet, language: str, styles: Styles,
     starts = [f'<c r="{letter}' for letter in letters]
     rows = row_tuples(sheet)
     number = 1
-    while batch := list(islice(rows, WRITE_ROWS)):
+    while batch := list(islice(rows, BATCH_ROWS)):
         lines = []
         for row in batch:
             number += 1
