@@ -10,17 +10,17 @@ then the text that makes exports awkward (quotes, commas, newlines, `<`, `&`, a 
 Each format is written once through `journal_export` to a file in a scratch directory. The
 figures are CPU seconds of this process (steadier than wall-clock on a shared machine; on
 PostgreSQL the server's share is not in them), rows per CPU second, wall seconds, the file's
-size, the process's peak resident memory before and after each (flat: the same whatever the
-rows), and the load average, which any figure taken on a shared machine must be read beside.
+size, the process's resident memory before each and its peak while writing (flat: the same
+whatever the rows), and the load average, which any figure taken on a shared machine must be read beside.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import random
-import resource
 import tempfile
 import time
 import uuid
@@ -71,12 +71,25 @@ def build(db: ViewDatabase, count: int) -> None:
         db.execute(f"ANALYZE {JOURNAL_TABLE}")
 
 
-def _peak_rss_mb() -> int:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+def _memory_mb(field: str) -> int | None:
+    """This process's resident memory (VmRSS) or its peak (VmHWM), from Linux's /proc."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_memory() -> None:
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")  # Linux: the peak starts again from now
 
 
 def measure(db: ViewDatabase, directory: Path, output_format: str, language: str) -> dict[str, Any]:
-    rss_before = _peak_rss_mb()
+    _reset_peak_memory()
+    rss_before = _memory_mb("VmRSS")
     wall, cpu = time.perf_counter(), time.process_time()
     built = journal_export(db, YEAR)
     out = directory / built.filename(output_format)
@@ -88,7 +101,7 @@ def measure(db: ViewDatabase, directory: Path, output_format: str, language: str
     return {"format": output_format, "rows": rows, "cpu_s": round(cpu, 2),
             "rows_per_cpu_s": round(rows / cpu) if cpu else None, "wall_s": round(wall, 2),
             "bytes": out.stat().st_size,
-            "peak_rss_mb_before": rss_before, "peak_rss_mb_after": _peak_rss_mb(),
+            "rss_mb_before": rss_before, "peak_rss_mb_while_writing": _memory_mb("VmHWM"),
             "load": " ".join(f"{x:.2f}" for x in os.getloadavg())}
 
 
