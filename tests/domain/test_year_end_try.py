@@ -81,3 +81,22 @@ def test_a_refused_approval_leaves_nothing_to_reuse(ledger: FundLedger) -> None:
     ledger.approve_change(CHECKER, made.subject.id)
     assert len(decisions) == 1  # the maker's refusal came before the try was taken
     assert ledger.get_allocation(allocation).status == "closed"
+
+
+def test_a_spend_elsewhere_between_making_and_approval_is_carried(
+        ledger: FundLedger, store_settings: Settings) -> None:
+    elsewhere = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        allocation = f.funded_school(ledger, amount=9_000)
+        f.fund(ledger, code="PUB-2026", fiscal_year=2026, effective_date=date(2025, 12, 20))
+        decisions = counting_decisions(ledger)
+        made = ledger.close_fund(APPROVER, "PUB-2025", carry_to="PUB-2026")
+        f.expenditure(elsewhere, allocation, amount=2_500)  # another process, after the try
+        ledger.approve_change(CHECKER, made.subject.id)
+        # The try no longer held: decided again, from this process's memory (stale: the store
+        # refuses the save), then from the store.
+        assert len(decisions) == 3
+        assert ledger.get_allocation(allocation).spent == 2_500
+        assert ledger.get_fund("PUB-2026").allocated == 6_500  # the rest carried, exactly
+    finally:
+        elsewhere.close()
