@@ -29,9 +29,13 @@ _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 
 def duplicates(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
     """Voucher numbers of one payee used on more than one live expenditure (any schools)."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    # A year has ~200,000 vouchers and a few repeated: only a repeated one gets a list.
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for x in as_of.expenditures(session, scope):
-        groups[(x["payee"], x["voucher"])].append(x)
+        key = (x["payee"], x["voucher"])
+        if (earlier := first.setdefault(key, x)) is not x:
+            groups.setdefault(key, [earlier]).append(x)
     return [
         Finding(
             rule="duplicate_voucher",
@@ -51,8 +55,7 @@ def duplicates(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -
             amount_minor=sum(r["amount"] for r in rows[1:]),
             unit=rows[0]["unit"],
         )
-        # Only the repeated numbers are sorted: a year has ~200,000 vouchers, a few repeated.
-        for (payee, voucher), rows in sorted(item for item in groups.items() if len(item[1]) > 1)
+        for (payee, voucher), rows in sorted(groups.items())
     ]
 
 
@@ -67,13 +70,12 @@ def consecutive(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) 
     findings = []
     run_length_min = int(params["run_length_min"])
     schools_min = int(params["schools_min"])
-    # A payee with fewer numbered invoices than a run needs can have no run: left unsorted.
-    for (payee, _prefix), rows in sorted(item for item in numbered.items()
-                                         if len(item[1]) >= run_length_min):
-        # Nearly every numbering is one school's own: no run of it can reach `schools_min`,
-        # so only the few others have their numbers read and sorted.
-        if len({x["school_code"] for x in rows}) < schools_min:
-            continue
+    # A numbering with fewer invoices than a run needs can have no run, and nearly every
+    # numbering is one school's own, whose runs cannot reach `schools_min`: only the few
+    # others are sorted and have their numbers read.
+    candidates = [(key, rows) for key, rows in numbered.items() if len(rows) >= run_length_min
+                  and len({x["school_code"] for x in rows}) >= schools_min]
+    for (payee, _prefix), rows in sorted(candidates):
         items = sorted(((int(match(x["voucher"]).group(2)), x) for x in rows),  # type: ignore[union-attr]
                        key=lambda item: item[0])
         run = [items[0]]
