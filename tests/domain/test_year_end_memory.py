@@ -6,6 +6,8 @@ from the store: the spend is carried, never lost (both stores)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+from uuid import UUID
 
 from api.settings import Settings
 from domain.ledger import FundLedger
@@ -29,3 +31,33 @@ def test_a_close_from_memory_carries_what_another_process_left(store_settings: S
     finally:
         here.close()
         elsewhere.close()
+
+
+def test_a_close_in_a_batch_reads_the_unknown_allocations_together(
+        store_settings: Settings) -> None:
+    """The server's group commit runs each command in a batch; a server that did not write the
+    year reads its allocations in a few queries, not one or two per allocation."""
+    writer = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
+    server = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        allocation = f.funded_school(writer, amount=9_000)
+        f.expenditure(writer, allocation, amount=4_000)
+        f.fund(writer, code="PUB-2026", fiscal_year=2026, effective_date=date(2025, 12, 20))
+        read_one_by_one: list[UUID] = []
+        read = server._read
+
+        def recorded(aggregate_id: UUID, kind: Any) -> Any:
+            read_one_by_one.append(aggregate_id)
+            return read(aggregate_id, kind)
+
+        server._read = recorded  # type: ignore[method-assign]
+        with server.batch():
+            made = server.close_fund(APPROVER, "PUB-2025", carry_to="PUB-2026")
+        with server.batch():
+            server.approve_change(CHECKER, made.subject.id)
+        assert allocation not in read_one_by_one
+        assert server.get_fund("PUB-2026").allocated == 5_000
+        assert writer.get_allocation(allocation).status == "closed"
+    finally:
+        writer.close()
+        server.close()
