@@ -39,7 +39,10 @@ from projections.export_files import (
 )
 
 TEXT_LENGTH_MAX = 32_767  # what a cell holds; longer text is cut, as openpyxl did
-ZIP64_ROWS = 400_000  # a sheet this long may pass 2 GiB of XML: its zip entry is Zip64 from the start
+# A zip entry's sizes must be declared 64-bit (Zip64) before it is written if it may pass 2 GiB.
+# Only then: Zip64 is less widely read, and a journal row's XML is ~0.8 KB (so a sheet of the
+# most rows an export allows stays under 2 GiB unless its rows average over 2 KB).
+ROW_BYTES_ASSUMED = 2_000
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the zip entries' date: the same rows give the same file
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -215,8 +218,8 @@ def write_workbook(sheets: Iterable[Sheet], out: IO[bytes], progress: Progress |
         for number, sheet in enumerate(sheets, start=1):
             titles.append(sheet.title)
             rows = rows_expected if number == 1 and rows_expected is not None else _length(sheet)
-            with book.open(_entry(f"xl/worksheets/sheet{number}.xml"), "w",
-                           force_zip64=rows is None or rows >= ZIP64_ROWS) as part:
+            zip64 = rows is not None and rows * ROW_BYTES_ASSUMED > zipfile.ZIP64_LIMIT
+            with book.open(_entry(f"xl/worksheets/sheet{number}.xml"), "w", force_zip64=zip64) as part:
                 part.write(_worksheet_top(sheet).encode())
                 for chunk in _worksheet_rows(sheet, language, styles, progress if number == 1 else None):
                     part.write(chunk.encode())

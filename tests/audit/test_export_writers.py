@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 from datetime import date
 from typing import Any
 
@@ -148,6 +149,24 @@ def test_text_xml_cannot_carry_is_escaped_not_refused() -> None:
              "School.Registered", None, None, "bell\x07 and\x1b escape", f"{YEAR}-01-02", None, "ab")]
     book = load_workbook(io.BytesIO(to_xlsx(journal_export(_journal_db(rows), YEAR).sheets)))
     assert book["journal"]["L2"].value == "bell_x0007_ and_x001B_ escape"
+
+
+def _first_entry_is_zip64(data: bytes) -> bool:
+    """Whether the zip's first local header carries a Zip64 extra field (header id 1)."""
+    name_length, extra_length = struct.unpack("<HH", data[26:30])
+    return extra_length >= 4 and struct.unpack("<H", data[30 + name_length:32 + name_length])[0] == 1
+
+
+def test_only_a_sheet_that_may_pass_2_gib_is_written_as_zip64_and_it_still_opens() -> None:
+    from projections.xlsx_sheets import write_workbook  # noqa: PLC0415
+
+    sheet = Sheet("notes", [Column("note", "备注 note")], [{"note": "a"}, {"note": "b"}])
+    for rows_expected, zip64 in ((1_000_000, False), (10_000_000, True)):
+        out = io.BytesIO()
+        write_workbook([sheet], out, rows_expected=rows_expected)
+        assert _first_entry_is_zip64(out.getvalue()) is zip64
+        notes = load_workbook(io.BytesIO(out.getvalue()))["notes"]
+        assert [c.value for c in notes["A"]] == ["备注 note", "a", "b"]
 
 
 def test_the_workbook_is_a_valid_package(sqlite_audited: AuditedStore) -> None:
