@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import getpass
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -270,12 +270,14 @@ def _check_format(output_format: str, allowed: tuple[str, ...], out: Path | None
 
 
 def _write(built: export_files.Export, output_format: str, out: Path | None) -> None:
-    data = built.render(output_format)
+    """Writes the export while its views are open (the journal's rows are a stream of them)."""
     if out is None:
-        typer.echo(data.decode("utf-8-sig"), nl=False)
+        typer.echo(built.render(output_format).decode("utf-8-sig"), nl=False)
         return
-    out.write_bytes(data)
-    rows = sum(len(sheet.rows) for sheet in built.sheets)
+    with out.open("wb") as file:
+        built.write(output_format, file)
+    rows = sum(len(sheet.rows) if isinstance(sheet.rows, Sized) else built.rows_expected or 0
+               for sheet in built.sheets)
     console.print(f"{built.filename(output_format)}: {rows} rows written to {out}")
 
 
@@ -292,7 +294,7 @@ def _export(kind: str, year: int, as_of: str | None, output_format: str, out: Pa
             raise InvalidInput(str(error)) from None
         finally:
             queries.close()
-    _write(built, output_format, out)
+        _write(built, output_format, out)
 
 
 report_app = typer.Typer(help="Reports for auditors, as CSV or XLSX.", no_args_is_help=True)

@@ -88,6 +88,18 @@ def test_report_and_exports(cli: AuditedStore, tmp_path: Path) -> None:
     assert "--out" in output
 
 
+def test_the_journal_exports_from_the_command_line(cli: AuditedStore, tmp_path: Path) -> None:
+    # The journal is a stream of the views' rows: written while the views are open.
+    code, output = run("export", "journal", "--year", "2025", "--format", "csv")
+    assert code == 0, output
+    assert output.splitlines()[0].startswith("位置 position,")
+    out = tmp_path / "journal.xlsx"
+    code, output = run("export", "journal", "--year", "2025", "--format", "xlsx", "--out", str(out))
+    assert code == 0, output
+    rows = load_workbook(out)["journal"].max_row - 1
+    assert rows > 0 and f"{rows} rows written" in output
+
+
 def test_report_carry_over(cli: AuditedStore, tmp_path: Path) -> None:
     code, output = run("report", "carry-over", "--year", "2025", "--format", "csv")
     assert code == 0, output
