@@ -80,7 +80,7 @@ def test_a_changed_journal_needs_a_step_and_keeps_its_rows(
                                                     "reviewed_by TEXT"),
                *journal.CREATE_STATEMENTS[1:]]
     assert changed[0] != journal.CREATE_STATEMENTS[0]
-    monkeypatch.setattr(journal, "CREATE_STATEMENTS", changed)
+    monkeypatch.setattr(journal.JournalView, "create_statements", changed)
     code, output = run("migrate")
     assert code == 2, output
     assert "no in-place step is known" in output
