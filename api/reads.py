@@ -40,9 +40,9 @@ def own_views_db(request: Request) -> Iterator[ViewDatabase]:
 
 
 def primary_views_db(request: Request) -> Iterator[ViewDatabase]:
-    """The same on the primary, whatever the method: for the audit's reads that keep what they
-    find beside the views (the hash chain's signed checkpoint, the signed digests), which a
-    standby cannot write."""
+    """The same on the primary, whatever the method: for reads of what the server itself keeps
+    beside the views (the hash chain's signed checkpoint, the signed digests, the imports'
+    records), whose tables a standby cannot make or write."""
     yield from _opened(request.app.state.settings)
 
 

@@ -137,7 +137,7 @@ def export_job_file(request: Request, job_id: str) -> Response:
 
 
 @router.get("/audit/digest.json")
-def digest_file(request: Request, db: ViewsDb,
+def digest_file(request: Request, db: PrimaryViewsDb,
                 signed_at: Annotated[str, Query(max_length=40)] = "",
                 position: Annotated[int, Query(ge=0)] = 0) -> Response:
     """A digest signed earlier (the newest, unless one is named), to keep as a file."""

@@ -15,6 +15,7 @@ from api.dashboard.pages import (
     _language,
     _render,
 )
+from api.reads import PrimaryViewsDb
 from domain.actors import Role
 from domain.book_import import import_csv
 from domain.errors import LedgerError
@@ -28,7 +29,7 @@ IMPORT_HISTORY_SHOWN_MAX = 20  # the rest: GET /v1/imports
 
 
 @router.get("/imports", response_class=HTMLResponse)
-def import_form(request: Request, actor: PageActor, db: ViewsDb, as_of: AsOf = "",
+def import_form(request: Request, actor: PageActor, db: PrimaryViewsDb, as_of: AsOf = "",
                 year: str | None = None) -> Response:
     return _render(request, "imports.html", actor, db, "imports", as_of, year, result=None,
                    history=ImportRecords(db).history(IMPORT_HISTORY_SHOWN_MAX)[0])

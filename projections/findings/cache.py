@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from projections.findings.facts import AuditFactsView
+from projections.findings.facts import TABLES, AuditFactsView
 from projections.findings.registry import run_findings
 from projections.findings.rule import Finding, Scope
 from projections.tracking import ViewTrackingRecorder
@@ -44,7 +44,10 @@ def store_key(settings: StoreSettings) -> str:
 
 def views_position(db: ViewDatabase, ledger_name: str) -> int:
     """The position the views have applied (0 before the runner reached the audit facts)."""
-    AuditFactsView().create_tables(db)  # the runner may not have reached this view yet
+    # The runner may not have reached this view yet; made only then, a read of a standby
+    # (which takes no CREATE, even of a table it has) never asks.
+    if not all(db.table_exists(table) for table in TABLES):
+        AuditFactsView().create_tables(db)
     return ViewTrackingRecorder(db).max_tracking_id(ledger_name) or 0
 
 

@@ -29,6 +29,7 @@ from tests.bureaus.conftest import CITY, PEI, TONGSHAN, YEAR, City, add_users, r
 from tests.bureaus.test_bureaus_http import _two_counties
 from tests.bureaus.test_isolation_sweep import QUERY, _filled, _operations
 from tests.conftest import TODAY
+from tests.dashboard_login import dashboard_login
 
 pytestmark = [pytest.mark.slow, pytest.mark.ci_fault, pytest.mark.postgres]
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "replica.sh"
@@ -67,6 +68,18 @@ def _served(settings: Settings, *, run_views: bool, tokens: dict[str, str] | Non
         tokens = {role: app.state.ledger.add_user(f"user.{role}", [role]) for role in ROLES}
         tokens["checker"] = app.state.ledger.add_user("user.checker", ["approver"])
     return Api(client, tokens)
+
+
+def _get_paths(router: Any) -> set[str]:
+    """Every GET path of `router`, through the routers it includes."""
+    paths: set[str] = set()
+    for route in router.routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            paths |= _get_paths(included)
+        elif "GET" in (getattr(route, "methods", None) or ()):
+            paths.add(route.path)
+    return paths
 
 
 def _replay(replica_url: str, call: str) -> None:
@@ -190,6 +203,16 @@ def test_a_city_read_on_the_replica_its_consolidated_report_and_every_read(
                 assert answer.status_code < 500, (asked, params, answer.text)
                 answered += answer.status_code == 200
         assert answered > 20
+        # And every page of the dashboard without a path parameter.
+        dashboard_login(on_replica.client, tokens["px.auditor"])
+        pages = [path for path in _get_paths(on_replica.client.app.router)  # type: ignore[attr-defined]
+                 if path.startswith("/dashboard") and "{" not in path]
+        shown = 0
+        for page in pages:
+            answer = on_replica.client.get(page, follow_redirects=False)
+            assert answer.status_code < 500, (page, answer.text[-2000:])
+            shown += answer.status_code == 200
+        assert shown > 10, pages
     finally:
         _replay(replica_url, "pg_wal_replay_resume")
         reader.client.__exit__(None, None, None)
