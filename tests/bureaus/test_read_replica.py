@@ -203,16 +203,18 @@ def test_a_city_read_on_the_replica_its_consolidated_report_and_every_read(
                 assert answer.status_code < 500, (asked, params, answer.text)
                 answered += answer.status_code == 200
         assert answered > 20
-        # And every page of the dashboard without a path parameter.
-        dashboard_login(on_replica.client, tokens["px.auditor"])
+        # And every page of the dashboard without a path parameter, the auditor's and the
+        # officer's (the workplace).
         pages = [path for path in _get_paths(on_replica.client.app.router)  # type: ignore[attr-defined]
                  if path.startswith("/dashboard") and "{" not in path]
         shown = 0
-        for page in pages:
-            answer = on_replica.client.get(page, follow_redirects=False)
-            assert answer.status_code < 500, (page, answer.text[-2000:])
-            shown += answer.status_code == 200
-        assert shown > 10, pages
+        for user in ("px.auditor", "px.officer"):
+            dashboard_login(on_replica.client, tokens[user])
+            for page in pages:
+                answer = on_replica.client.get(page, follow_redirects=False)
+                assert answer.status_code < 500, (user, page, answer.text[-2000:])
+                shown += answer.status_code == 200
+        assert shown > 20, pages
     finally:
         _replay(replica_url, "pg_wal_replay_resume")
         reader.client.__exit__(None, None, None)
