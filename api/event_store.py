@@ -19,31 +19,58 @@ trip where the COPY takes five.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+import psycopg
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
-from psycopg.rows import tuple_row
+from psycopg import Cursor
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 COPY_EVENTS_MIN = 200  # below this, the COPY's extra round trips cost more than it saves
 
 
 class CopyingPostgresRecorder(PostgresApplicationRecorder):
+    # A save may name aggregates it consulted without changing (`consulted`: id → version, 0
+    # for none), checked under the table lock: a write since then refuses the save as a clash.
+    checks_consulted = True
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        if not stored_events or self.datastore.enable_db_functions:
+        if self.datastore.enable_db_functions or not stored_events:
+            assert not kwargs.get("consulted"), "no check of consulted aggregates on this path"
             return super().insert_events(stored_events, **kwargs)
         if len(stored_events) < COPY_EVENTS_MIN:
             return self._insert_in_one_round_trip(stored_events, **kwargs)
+        return self._copy_events(stored_events, **kwargs)
+
+    def _check_consulted(self, curs: Cursor[DictRow], consulted: Mapping[UUID, int] | None,
+                         ) -> None:
+        """Fails the transaction (division by zero) unless each consulted aggregate is still
+        at the version consulted; sent after the table lock, so nothing can change it before
+        this transaction commits."""
         table = SQL("{}.{}").format(Identifier(self.datastore.schema),
                                     Identifier(self.events_table_name))
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+        for originator_id, version in (consulted or {}).items():
+            curs.execute(SQL("SELECT 1 / (COALESCE(MAX(originator_version), 0) = %s)::int "
+                             "FROM {} WHERE originator_id = %s").format(table),
+                         (version, originator_id), prepare=True)
+
+
+    def _copy_events(self, stored_events: Sequence[StoredEvent], *,
+                     consulted: Mapping[UUID, int] | None = None, **kwargs: Any) -> list[int]:
+        table = SQL("{}.{}").format(Identifier(self.datastore.schema),
+                                    Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, _consulted_clash(), conn.transaction(), \
+                conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
             self._lock_table(curs)
+            self._check_consulted(curs, consulted)
             self._notify_channel(curs)
             curs.execute(SQL("SELECT COALESCE(MAX(notification_id), 0) AS last FROM {}").format(table))
             row = curs.fetchone()
@@ -61,7 +88,8 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         assert len(notification_ids) == len(stored_events)
         return notification_ids
 
-    def _insert_in_one_round_trip(self, stored_events: Sequence[StoredEvent],
+    def _insert_in_one_round_trip(self, stored_events: Sequence[StoredEvent], *,
+                                  consulted: Mapping[UUID, int] | None = None,
                                   **kwargs: Any) -> list[int]:
         """BEGIN, the table lock, NOTIFY, the INSERT and COMMIT sent together, answered once.
         The library's pipeline waits five times for one save (its BEGIN, the insert, the
@@ -75,10 +103,11 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
             assert conn.autocommit
             # Leaving the pipeline sends its one sync (a sync of our own would be a second
             # wait); on a clash the pool's connection block rolls the failed transaction back.
-            with conn.pipeline():
+            with _consulted_clash(), conn.pipeline():
                 curs.execute(SQL("BEGIN"))
                 self._insert_events(curs, stored_events, **kwargs)
                 self._lock_table(curs)
+                self._check_consulted(curs, consulted)
                 self._notify_channel(curs)
                 inserted.execute(self.insert_events_statement, (rows,))
                 curs.execute(SQL("COMMIT"))
@@ -104,3 +133,13 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
                     originator_id=originator_id, originator_version=version, topic=topic,
                     state=bytes(state)))
         return found
+
+
+@contextmanager
+def _consulted_clash() -> Iterator[None]:
+    """The failed check of a consulted aggregate as the store's clash (only it divides)."""
+    try:
+        yield
+    except psycopg.errors.DivisionByZero:
+        msg = "an aggregate this save consulted was changed since"
+        raise IntegrityError(msg) from None

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import random
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -38,8 +36,8 @@ from domain.limits import (
     COMMAND_ATTEMPTS_MAX,
     COMMAND_RETRY_WAIT_SECONDS_MAX,
     IDEMPOTENCY_KEY_LENGTH_MAX,
-    RECENT_AGGREGATES_MAX,
 )
+from domain.recent import RecentAggregates
 from domain.rules import check_not_future, check_text
 from domain.snapshot_seal import (
     KEY_BYTES,
@@ -73,11 +71,9 @@ class CommandApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None, clock: Callable[[], date]) -> None:
         super().__init__(env)
         self.today = clock
-        # Aggregates as this process last wrote them, for batches to start from without a
-        # read. Another process's write makes an entry stale; the store then refuses the
-        # batch's save (optimistic concurrency) and the whole memory is forgotten.
-        self._recent: OrderedDict[UUID, Aggregate] = OrderedDict()
-        self._recent_lock = threading.Lock()
+        # Aggregates as this process last wrote (or consulted) them, for batches to start from
+        # without a read (domain/recent.py).
+        self._recent = RecentAggregates()
 
     def construct_snapshot_store(self) -> SealedSnapshotStore:
         """Snapshots sealed under a key outside the database (domain/snapshot_seal.py). With no
@@ -285,10 +281,14 @@ class CommandApplication(Application[UUID]):
     def _save_batch(self, batch: Batch) -> None:
         if not batch.events:
             return
+        unchanged = {} if not self._store_checks_consulted() else {
+            i: a.version if a is not None else 0 for i, a in batch.consulted.items()
+            if i not in batch.aggregates}
         try:
             # Events first, in the order the commands raised them; then the aggregates
             # themselves (now without pending events) so that snapshots can be taken.
-            recordings = self.save(*batch.events, *batch.aggregates.values())
+            recordings = self.save(*batch.events, *batch.aggregates.values(),
+                                   **({"consulted": unchanged} if unchanged else {}))
         except IntegrityError:
             self._forget_recent()
             msg = "a concurrent write touched this batch's aggregates; nothing was written"
@@ -357,21 +357,29 @@ class CommandApplication(Application[UUID]):
         check_version(found, expected_version)
         return found
 
+    def consult(self, aggregate_id: UUID, read: Callable[[], Aggregate | None]
+                ) -> Aggregate | None:
+        """An aggregate this batch's commands consult without changing it (the closed months),
+        once per batch: from memory where the store checks at the save that it is still at the
+        version consulted (a stale one fails the save as a clash), else read."""
+        batch = current_batch.get()
+        assert batch is not None
+        if aggregate_id not in batch.consulted:
+            batch.consulted[aggregate_id] = (self._recent.consulted(aggregate_id, read)
+                                             if self._store_checks_consulted() else read())
+        return batch.consulted[aggregate_id]
+
+    def _store_checks_consulted(self) -> bool:
+        return bool(getattr(self.recorder, "checks_consulted", False))
+
     def _remember(self, aggregates: Iterable[Aggregate]) -> None:
-        with self._recent_lock:
-            for aggregate in aggregates:
-                self._recent[aggregate.id] = aggregate
-                self._recent.move_to_end(aggregate.id)
-            while len(self._recent) > RECENT_AGGREGATES_MAX:
-                self._recent.popitem(last=False)
+        self._recent.remember(aggregates)
 
     def _recall(self, aggregate_id: UUID) -> Aggregate | None:
-        with self._recent_lock:
-            return self._recent.get(aggregate_id)
+        return self._recent.recall(aggregate_id)
 
     def _forget_recent(self) -> None:
-        with self._recent_lock:
-            self._recent.clear()
+        self._recent.forget()
 
     # ---------------------------------------------------------------- stamping
 

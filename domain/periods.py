@@ -13,9 +13,11 @@ two-person change would date an event in it (the refusal lists them: approve or 
 first). Corrections of a closed month are made in an open month, as the prior-year
 adjustment does for closed years (reference/domain.md, period close).
 
-The one `AccountingPeriods` aggregate holds the closed months. A batch reads it from the store
-once (or as the batch itself changed it); a command alone trusts a read at most
-`PERIODS_FRESH_SECONDS` old, or this process's own latest close, whichever is newer.
+The one `AccountingPeriods` aggregate holds the closed months. A batch consults it once (or as
+the batch itself changed it): on PostgreSQL from the process's memory, the save checking under
+the table lock that it has not changed since (`CommandApplication.consult`), else read from the
+store; a command alone trusts a read at most `PERIODS_FRESH_SECONDS` old, or this process's own
+latest close, whichever is newer.
 """
 
 from __future__ import annotations
@@ -132,6 +134,7 @@ class PeriodCommands:
     recorder: Any
     _read: Callable[..., Any]
     _recall: Callable[[UUID], Any]
+    consult: Callable[..., Any]
     _originators: Callable[[str], list[UUID]]
 
     def close_period(self, actor: Actor, month: str, *, reason: str = "",
@@ -192,9 +195,13 @@ class PeriodCommands:
         held = batch.aggregates.get(AccountingPeriods.ID)
         if held is not None:
             return held  # type: ignore[return-value]
-        if AccountingPeriods.ID not in batch.consulted:
-            batch.consulted[AccountingPeriods.ID] = self._periods_from_store()
-        return batch.consulted[AccountingPeriods.ID]  # type: ignore[return-value]
+        return self.consult(AccountingPeriods.ID, self._periods_from_store)  # type: ignore[return-value]
+
+    def _forget_recent(self) -> None:
+        """A save refused for stale memory may be a close made elsewhere: the commands then
+        taken one by one read the closed months afresh."""
+        super()._forget_recent()  # type: ignore[misc]
+        self._periods_read = None
 
     def _periods_recently_read(self) -> AccountingPeriods | None:
         """Outside a batch, the closed months as read from the store at most

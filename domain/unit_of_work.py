@@ -64,8 +64,9 @@ class Batch:
     optimistic: bool = False
     tickets: list[tuple[Outcome, UUID, int]] = field(default_factory=list)
     position: int = 0
-    # Aggregates the batch's commands only consult (not change), read from the store once
-    # per batch rather than from the process's memory, which another process may have outdated.
+    # Aggregates the batch's commands only consult (not change): read from the store once per
+    # batch, or taken from the process's memory where the save checks they are still so
+    # (CommandApplication.consult), since another process may have outdated them.
     consulted: dict[UUID, Aggregate | None] = field(default_factory=dict)
 
     @property

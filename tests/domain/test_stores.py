@@ -145,3 +145,31 @@ def test_a_small_save_is_atomic_ordered_and_leaves_its_connection_clean(
         assert ids == [n.id for n in stored] and ids[0] > 3
     finally:
         ledger.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("count", [2, COPY_EVENTS_MIN])
+def test_a_save_that_consulted_an_aggregate_since_changed_is_refused(
+        postgres_settings: Settings, count: int) -> None:
+    """The save checks, under the table lock, that each aggregate it only consulted is still at
+    the version consulted (0: none yet); otherwise nothing is written, as for any clash."""
+    ledger = FundLedger(env=postgres_settings.eventsourcing_env())
+    try:
+        consulted = uuid4()
+
+        def save(seen: int) -> list[int]:
+            events = [StoredEvent(originator_id=uuid4(), originator_version=1, topic="t:E",
+                                  state=STATE) for _ in range(count)]
+            return list(ledger.recorder.insert_events(events, consulted={consulted: seen}) or [])
+
+        assert len(save(0)) == count  # none yet, as consulted
+        ledger.recorder.insert_events([StoredEvent(originator_id=consulted, originator_version=1,
+                                                   topic="t:C", state=STATE)])
+        head = ledger.recorder.max_notification_id()
+        for stale in (0, 2):
+            with pytest.raises(IntegrityError):
+                save(stale)
+        assert ledger.recorder.max_notification_id() == head
+        assert len(save(1)) == count
+    finally:
+        ledger.close()
