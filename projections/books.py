@@ -18,14 +18,14 @@ approved by a transfer or carry-over); a proposal's amount counts in its fund's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from domain.allocation import Allocation
 from domain.expenditure import Expenditure
 from domain.fund import Fund
 from domain.school import School
-from projections.books_handlers import HANDLERS, Row, _Page
+from projections.books_handlers import HANDLERS, _Page
 from projections.books_schema import (
     ADD_TO_BALANCE,
     ALLOCATION_COLUMNS,
@@ -41,7 +41,7 @@ from projections.books_schema import (
     UPSERT_FUND,
     UPSERT_SCHOOL,
 )
-from projections.page_view import OwnTables, PageEvent, apply_handlers
+from projections.page_view import OwnTables, PageEvent, apply_handlers, rows_in
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -64,10 +64,6 @@ class BooksView(OwnTables):
 # ----------------------------------------------------------------- loading
 
 
-def _select(db: ViewDatabase, table: str, column: str, values: Iterable[str]) -> list[Row]:
-    return db.dicts_in(f"SELECT * FROM {table} WHERE {column} IN ({{marks}})", values)  # noqa: S608
-
-
 def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
     """Reads every existing row the page's events will change, in a handful of queries."""
     school_ids: set[str] = set()
@@ -88,16 +84,16 @@ def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
             allocation_ids.add(originator)
         elif isinstance(event, Expenditure.Reversed):
             expenditure_ids.add(originator)
-    for row in _select(db, "allocations", "allocation_id", allocation_ids):
+    for row in rows_in(db, "allocations", "allocation_id", allocation_ids):
         state.allocations[row["allocation_id"]] = row
         fund_codes.add(row["fund_code"])
-    for row in _select(db, "expenditures", "expenditure_id", expenditure_ids):
+    for row in rows_in(db, "expenditures", "expenditure_id", expenditure_ids):
         state.expenditures[row["expenditure_id"]] = row
-    funds = _select(db, "funds", "fund_id", fund_ids) + _select(db, "funds", "fund_code", fund_codes)
+    funds = rows_in(db, "funds", "fund_id", fund_ids) + rows_in(db, "funds", "fund_code", fund_codes)
     for row in funds:
         state.funds[row["fund_code"]] = row
         state.fund_codes[row["fund_id"]] = row["fund_code"]
-    for row in _select(db, "schools", "school_id", school_ids):
+    for row in rows_in(db, "schools", "school_id", school_ids):
         state.schools[row["school_id"]] = row
 
 

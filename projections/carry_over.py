@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from domain.allocation import Allocation, Origin
 from domain.fund import Fund
 from domain.surplus import RecoveredSurplus
-from projections.page_view import OwnTables, PageEvent, apply_handlers
+from projections.page_view import OwnTables, PageEvent, apply_handlers, rows_in
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
@@ -116,10 +116,6 @@ class CarryOverView(OwnTables):
         db.executemany(INSERT_MOVEMENT, state.movements)
 
 
-def _select(db: ViewDatabase, table: str, column: str, values: set[str]) -> list[Row]:
-    return db.dicts_in(f"SELECT * FROM {table} WHERE {column} IN ({{marks}})", values)  # noqa: S608
-
-
 def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
     fund_ids: set[str] = set()
     fund_codes: set[str] = set()
@@ -132,12 +128,12 @@ def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
             fund_codes.add(event.fund_code)
         elif isinstance(event, Allocation.Event):
             allocation_ids.add(str(event.originator_id))
-    for row in _select(db, "carry_over_allocations", "allocation_id", allocation_ids):
+    for row in rows_in(db, "carry_over_allocations", "allocation_id", allocation_ids):
         state.allocations[row["allocation_id"]] = (row["fund_code"], row["school_code"],
                                                    row["amount"])
         fund_codes.add(row["fund_code"])
-    rows = (_select(db, "carry_over_funds", "fund_id", fund_ids)
-            + _select(db, "carry_over_funds", "fund_code", fund_codes))
+    rows = (rows_in(db, "carry_over_funds", "fund_id", fund_ids)
+            + rows_in(db, "carry_over_funds", "fund_code", fund_codes))
     for row in rows:
         state.funds[row["fund_code"]] = row
         state.fund_codes[row["fund_id"]] = row["fund_code"]

@@ -10,7 +10,7 @@ also hold (a rolled-back page would leave such state wrong).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -65,6 +65,13 @@ class OwnTables:
     def drop_tables(self, db: ViewDatabase) -> None:
         for table in self.tables:
             db.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def rows_in(db: ViewDatabase, table: str, column: str,
+            values: Iterable[str]) -> list[dict[str, Any]]:
+    """The rows of one of a view's own tables whose `column` is one of `values`: what a
+    page's events will change, read before they are applied (in chunks: dicts_in)."""
+    return db.dicts_in(f"SELECT * FROM {table} WHERE {column} IN ({{marks}})", values)  # noqa: S608
 
 
 def apply_handlers(handlers: Mapping[type, Callable[[S, Any, int], None]], state: S,
