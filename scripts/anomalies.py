@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
@@ -48,6 +48,16 @@ if TYPE_CHECKING:
     from domain.allocation import Allocation
     from domain.fund import Fund
     from domain.ledger import FundLedger
+
+
+class ViewsKept(Protocol):
+    """Views someone else keeps up to date with the ledger (projections.runner.ViewRunner):
+    the injector reads their audit facts instead of building its own from the whole log."""
+
+    db: ViewDatabase
+
+    def run_until_caught_up(self) -> int: ...
+
 
 LEGACY_REASON = "legacy import"
 # Names that read like a bureau's own (the demo shows them on the findings page).
@@ -191,6 +201,12 @@ class Injector:
     used_schools: set[str] = field(default_factory=set)
     session: ViewDatabase = field(default_factory=ViewDatabase.in_memory)
     opened_on: dict[str, date] = field(default_factory=dict)  # the injected funds
+    views: ViewsKept | None = None  # when set, `session` is their database
+
+    def __post_init__(self) -> None:
+        if self.views is not None:
+            self.session.close()
+            self.session = self.views.db
 
     def day(self, month: int, day: int) -> date:
         return date(self.fiscal_year, month, day)
@@ -204,7 +220,10 @@ class Injector:
         self.truth.append({"rule": rule, "fiscal_year": self.fiscal_year, "key": key, "detail": detail})
 
     def refresh(self) -> Scope:
-        catch_up(self.session, self.ledger)
+        if self.views is None:
+            catch_up(self.session, self.ledger)
+        else:
+            self.views.run_until_caught_up()  # only what the injector added since
         return Scope.year_end(self.fiscal_year)
 
     def amount(self, low_yuan: int, high_yuan: int) -> int:
@@ -645,10 +664,14 @@ def december_surge(inj: Injector) -> None:
 
 
 def inject(
-    ledger: FundLedger, fiscal_year: int, seed: int = 7, rates: dict[str, float] | None = None
+    ledger: FundLedger, fiscal_year: int, seed: int = 7, rates: dict[str, float] | None = None,
+    views: ViewsKept | None = None,
 ) -> list[dict[str, Any]]:
-    """Injects every kind of anomaly into the year; returns the ground truth."""
-    injector = Injector(ledger, fiscal_year, random.Random(seed), {**DEFAULT_RATES, **(rates or {})})
+    """Injects every kind of anomaly into the year; returns the ground truth. `views`: the
+    store's own views, caught up already (or about to be), which the injector then reads
+    instead of decoding the whole log a second time into a private database."""
+    injector = Injector(ledger, fiscal_year, random.Random(seed), {**DEFAULT_RATES, **(rates or {})},
+                        views=views)
     # Kinds that change schools' public operating budgets come first, the surge last: each
     # works on schools no earlier kind touched, so no anomaly masks or fakes another.
     for kind in (

@@ -25,7 +25,8 @@ from api.store import bureau_settings, open_bureau_ledger, open_registry, open_v
 from domain.actors import Role
 from domain.clock import bureau_today
 from domain.ledger import FundLedger
-from scripts.anomalies import DEFAULT_RATES, inject
+from projections.runner import ViewRunner
+from scripts.anomalies import DEFAULT_RATES, ViewsKept, inject
 from scripts.generator import generate
 from scripts.generator.geography import bureau_plan
 
@@ -62,7 +63,8 @@ def demo(
         try:
             if ledger.last_position() == 0:
                 typer.echo(f"{code} {name}: generating the fiscal year {year} (scale {scale}) …")
-                _generate_books(ledger, county_preset, seed, year, scale, clean=clean)
+                _generate_books(ledger, bureau_settings(settings, code), county_preset, seed, year,
+                                scale, clean=clean)
             else:
                 typer.echo(f"{code}: the store already holds {ledger.last_position()} events; "
                            "not generating")
@@ -90,8 +92,8 @@ def _as_default_bureau(code: str) -> Settings:
     return Settings()
 
 
-def _generate_books(ledger: FundLedger, preset: str, seed: int, year: int, scale: float, *,
-                    clean: bool) -> None:
+def _generate_books(ledger: FundLedger, books: Settings, preset: str, seed: int, year: int,
+                    scale: float, *, clean: bool) -> None:
     with _generation_bar() as (bar, task):
         def progress(done: int, total: int, day: str) -> None:
             bar.update(task, completed=done, total=total, day=day)
@@ -101,7 +103,11 @@ def _generate_books(ledger: FundLedger, preset: str, seed: int, year: int, scale
     for line in summary.lines():
         typer.echo(f"  {line}")
     if not clean and summary.schools >= ANOMALY_SCHOOLS_MIN:
-        inject_demo_anomalies(ledger, year, seed)
+        # The views are built once, here, and the injector reads its targets from them: its
+        # own private audit facts would decode the whole log a second time.
+        with open_view_runner(books) as runner:
+            _run_views(runner)
+            inject_demo_anomalies(ledger, year, seed, views=runner)
     if ledger.today() >= date(year + 1, 1, 2):
         # The finance office closes the past year (结转/结余), as docs/year-end.md says.
         from scripts.generator.year_end import close_generated_year  # noqa: PLC0415
@@ -120,10 +126,12 @@ def _print_tokens(settings: Settings, bureau: str, roles: Iterable[str]) -> None
         ledger.close()
 
 
-def inject_demo_anomalies(ledger: FundLedger, year: int, seed: int) -> list[dict[str, Any]]:
+def inject_demo_anomalies(ledger: FundLedger, year: int, seed: int,
+                          views: ViewsKept | None = None) -> list[dict[str, Any]]:
     """A small, true-looking set of the anomalies auditors look for (a tenth of the rates of
     reference/domain.md §(c), at least one of each kind), so the findings page has a story;
-    returns their ground truth. The dashboard's browser tests inject through here too."""
+    returns their ground truth. The dashboard's browser tests inject through here too.
+    `views`: the store's view runner, which the injector then reads (scripts.anomalies.inject)."""
     if year >= bureau_today().year:
         typer.echo("  no audit anomalies injected: the year has not ended (its December is "
                    "still to come)")
@@ -132,7 +140,8 @@ def inject_demo_anomalies(ledger: FundLedger, year: int, seed: int) -> list[dict
     with _generation_bar() as (bar, task):
         bar.update(task, day="audit anomalies")
         truth = inject(ledger, year, seed,
-                       {kind: rate * DEMO_ANOMALY_RATE_SHARE for kind, rate in DEFAULT_RATES.items()})
+                       {kind: rate * DEMO_ANOMALY_RATE_SHARE for kind, rate in DEFAULT_RATES.items()},
+                       views=views)
     by_rule = Counter(t["rule"] for t in truth)
     typer.echo(f"  with {len(truth)} injected audit anomalies for the findings page "
                f"({time.monotonic() - started:.1f} s; --clean for none): "
@@ -142,8 +151,13 @@ def inject_demo_anomalies(ledger: FundLedger, year: int, seed: int) -> list[dict
 
 def _catch_up_views(settings: Settings) -> None:
     """Builds the views before serving, so the first page opened shows the whole year."""
+    with open_view_runner(settings) as runner:
+        _run_views(runner)
+
+
+def _run_views(runner: ViewRunner) -> None:
     started = time.monotonic()
-    with _generation_bar() as (bar, task), open_view_runner(settings) as runner:
+    with _generation_bar() as (bar, task):
         bar.update(task, day="views")
         applied = runner.run_until_caught_up(
             lambda done, total: bar.update(task, completed=done, total=total))
