@@ -6,12 +6,16 @@ it needs the generator and the anomaly injector of scripts/, which api/ never im
 
 from __future__ import annotations
 
+import io
+import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, redirect_stdout
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -32,6 +36,7 @@ from scripts.generator.geography import bureau_plan
 
 DEMO_ANOMALY_RATE_SHARE = 0.1  # of reference/domain.md §(c)'s rates: a bureau with a few lapses
 ANOMALY_SCHOOLS_MIN = 3  # an invoice pad shared by three schools needs three
+County = tuple[str, str, str]  # code, name, generator preset (geography.bureau_plan)
 
 
 @cli_command
@@ -58,19 +63,8 @@ def demo(
     finally:
         registry.close()
     year = fiscal_year or bureau_today().year - 1
-    for code, name, county_preset in plan.counties:
-        ledger = open_bureau_ledger(settings, code)
-        try:
-            if ledger.last_position() == 0:
-                typer.echo(f"{code} {name}: generating the fiscal year {year} (scale {scale}) …")
-                _generate_books(ledger, bureau_settings(settings, code), county_preset, seed, year,
-                                scale, clean=clean)
-            else:
-                typer.echo(f"{code}: the store already holds {ledger.last_position()} events; "
-                           "not generating")
-        finally:
-            ledger.close()
-        _catch_up_views(bureau_settings(settings, code))
+    _fill_counties(plan.counties, partial(_fill_county, settings, year=year, seed=seed, scale=scale,
+                                          clean=clean))
     typer.echo(f"demo tokens (shown once); the city bureau {plan.city_code} reads every county "
                "(the dashboard's 教育局 page steps into one):")
     _print_tokens(settings, plan.city_code, ("auditor", "reader"))
@@ -81,6 +75,47 @@ def demo(
     typer.echo(f"dashboard: http://{host}:{port}/dashboard  (log in with a token above)")
     typer.echo(f"API docs:  http://{host}:{port}/docs  (a county's books: /v1/bureaus/{first}/…)")
     run_server(host, port, workers)
+
+
+def _fill_counties(counties: Sequence[County], fill: Callable[[County], None],
+                   workers: int | None = None) -> None:
+    """Each county keeps books of its own, generated from the same seed alone: on a machine
+    with more than one core they are filled side by side, one process each (the work is
+    Python's, one core a process). Each county's lines are printed together when it is done,
+    in the plan's order, and no process shows a progress bar (side by side they would garble)."""
+    workers = min(len(counties), workers or os.cpu_count() or 1)
+    if workers <= 1:
+        for county in counties:
+            fill(county)
+        return
+    typer.echo(f"filling {len(counties)} counties' books, {workers} at a time …")
+    context = multiprocessing.get_context("spawn")  # no pool or thread of this process inherited
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_hide_bars) as pool:
+        for text in pool.map(partial(_captured, fill), counties):
+            typer.echo(text, nl=False)
+
+
+def _captured(fill: Callable[[County], None], county: County) -> str:
+    with redirect_stdout(io.StringIO()) as out:
+        fill(county)
+    return out.getvalue()
+
+
+def _fill_county(settings: Settings, county: County, *, year: int, seed: int, scale: float,
+                 clean: bool) -> None:
+    code, name, county_preset = county
+    ledger = open_bureau_ledger(settings, code)
+    try:
+        if ledger.last_position() == 0:
+            typer.echo(f"{code} {name}: generating the fiscal year {year} (scale {scale}) …")
+            _generate_books(ledger, bureau_settings(settings, code), county_preset, seed, year,
+                            scale, clean=clean)
+        else:
+            typer.echo(f"{code}: the store already holds {ledger.last_position()} events; "
+                       "not generating")
+    finally:
+        ledger.close()
+    _catch_up_views(bureau_settings(settings, code))
 
 
 def _as_default_bureau(code: str) -> Settings:
@@ -164,11 +199,20 @@ def _run_views(runner: ViewRunner) -> None:
     typer.echo(f"  views: {applied} events applied in {time.monotonic() - started:.1f} s")
 
 
+class _Bars:
+    shown = True
+
+
+def _hide_bars() -> None:
+    _Bars.shown = False
+
+
 @contextmanager
 def _generation_bar() -> Iterator[tuple[Progress, TaskID]]:
     columns = (TextColumn("  {task.fields[day]}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=Console(stderr=True), transient=True,
+                  disable=not _Bars.shown) as bar:
         yield bar, bar.add_task("generating", total=None, day="")
 
 
