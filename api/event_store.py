@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +31,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 COPY_EVENTS_MIN = 200  # below this, the COPY's extra round trips cost more than it saves
 
@@ -54,12 +55,15 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         """Fails the transaction (division by zero) unless each consulted aggregate is still
         at the version consulted; sent after the table lock, so nothing can change it before
         this transaction commits."""
+        for originator_id, version in (consulted or {}).items():
+            curs.execute(self._consulted_check, (version, originator_id), prepare=True)
+
+    @cached_property
+    def _consulted_check(self) -> Composed:
         table = SQL("{}.{}").format(Identifier(self.datastore.schema),
                                     Identifier(self.events_table_name))
-        for originator_id, version in (consulted or {}).items():
-            curs.execute(SQL("SELECT 1 / (COALESCE(MAX(originator_version), 0) = %s)::int "
-                             "FROM {} WHERE originator_id = %s").format(table),
-                         (version, originator_id), prepare=True)
+        return SQL("SELECT 1 / (COALESCE(MAX(originator_version), 0) = %s)::int "
+                   "FROM {} WHERE originator_id = %s").format(table)
 
 
     def _copy_events(self, stored_events: Sequence[StoredEvent], *,
