@@ -89,7 +89,7 @@ def _fill_counties(counties: Sequence[County], fill: Callable[[County], None],
             fill(county)
         return
     typer.echo(f"filling {len(counties)} counties' books, {workers} at a time …")
-    context = multiprocessing.get_context("spawn")  # no pool or thread of this process inherited
+    context = multiprocessing.get_context("fork")  # the modules loaded already; no pool is open yet
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_hide_bars) as pool:
         for text in pool.map(partial(_captured, fill), counties):
             typer.echo(text, nl=False)
