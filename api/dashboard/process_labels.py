@@ -94,6 +94,13 @@ CHANGE_LABELS: dict[str, tuple[str, str]] = {
     "change_params": ("内容", "what"),
     "change_made_on": ("提出日期", "made on"),
     "change_decided_by": ("决定人", "decided by"),
+    # What a change's parameters are called on the page (the rest share the forms' labels).
+    "funds": ("资金", "funds"),
+    "next_year_funds": ("下年资金", "next year's funds"),
+    "exceptions": ("例外", "exceptions"),
+    "carry_to": ("结转至", "carried to"),
+    "to_allocation": ("划入拨款", "to allocation"),
+    "expenditure": ("支出", "expenditure"),
     "changes_none": ("没有此状态的变更。", "No changes in this status."),
     "changes_need_approver": ("此页面需要审批人或审计员角色。",
                               "This page needs the approver or auditor role."),
