@@ -27,3 +27,17 @@ def dashboard_cookies(url: str, token: str) -> dict[str, str]:
     """The cookies a browser holds after logging in to the server at `url` (one login per
     token and server)."""
     return dict(_session_cookies(url, token))
+
+
+def page_in_both_languages(client: Any, token: str, path: str) -> tuple[str, str]:
+    """A dashboard page as a TestClient logged in with `token` reads it in Chinese, then in
+    English; the client's cookies are dropped after."""
+    try:
+        dashboard_login(client, token)
+        client.cookies.set("fundledger_lang", "zh", path="/dashboard")
+        chinese = client.get(path).text
+        client.cookies.set("fundledger_lang", "en", path="/dashboard")
+        english = client.get(path).text
+    finally:
+        client.cookies.clear()
+    return chinese, english

@@ -22,6 +22,7 @@ from api.dashboard.pages import (
     _page_context,
     _render,
 )
+from api.dashboard.rule_bases import rule_basis
 from api.routes import findings as findings_file
 from projections import export_files
 from projections.database import ViewDatabase
@@ -53,13 +54,13 @@ def findings_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | N
     counts = Counter(f.rule for f in answer.findings)
     chosen = rule if rule in RULES_BY_NAME else ""
     shown = [f for f in answer.findings if chosen in ("", f.rule)]
-    rules = [{"name": r.name, "title": rule_name(r.name, language), "basis": r.basis,
+    rules = [{"name": r.name, "title": rule_name(r.name, language), "basis": rule_basis(r.name, language),
               "params": dict(r.params), "count": counts.get(r.name, 0)} for r in RULES]
     return _render(request, "findings.html", actor, db, "findings", as_of, year,
                    rows=dashboard_findings.describe(db, shown[:FINDINGS_SHOWN_MAX]),
                    total=len(shown), shown_max=FINDINGS_SHOWN_MAX, rules=rules, rule=chosen,
                    rule_titles={r["name"]: r["title"] for r in rules},
-                   rule_bases={r.name: r.basis for r in RULES},
+                   rule_bases={r.name: rule_basis(r.name, language) for r in RULES},
                    rule_params={r.name: dict(r.params) for r in RULES},
                    answer=answer, day=day or findings_file.default_as_of(fiscal_year),
                    evidence_max=EVIDENCE_SHOWN_MAX)

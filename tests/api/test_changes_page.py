@@ -4,7 +4,7 @@ in the page's language and its amounts in yuan, never the fen the change stores.
 from __future__ import annotations
 
 from tests.api.conftest import Api
-from tests.dashboard_login import dashboard_login
+from tests.dashboard_login import page_in_both_languages
 
 
 def test_a_pending_appropriation_change_shows_its_delta_in_yuan_and_its_kind_in_chinese(
@@ -14,14 +14,7 @@ def test_a_pending_appropriation_change_shows_its_delta_in_yuan_and_its_kind_in_
     made = api.ok(api.post("approver", f"/v1/funds/{fund['code']}/adjust",
                            {"delta": -45_519_50, "reason": "按中标价调减"}), 202)
     api.ok(api.get("reader", "/v1/changes", min_position=made["position"]))
-    try:
-        dashboard_login(api.client, api.tokens["approver"])
-        api.client.cookies.set("fundledger_lang", "zh", path="/dashboard")
-        page = api.client.get("/dashboard/changes").text
-        api.client.cookies.set("fundledger_lang", "en", path="/dashboard")
-        english = api.client.get("/dashboard/changes").text
-    finally:
-        api.client.cookies.clear()
+    page, english = page_in_both_languages(api.client, api.tokens["approver"], "/dashboard/changes")
     row = page[page.index(made["change"]):]
     row = row[:row.index("</tr>")]
     assert "-4551950" not in row and "-45,519.50" in row, row
