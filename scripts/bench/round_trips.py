@@ -174,7 +174,8 @@ def server_cpu_seconds(pid: int) -> float:
 
 def one_client_latency(settings: Settings, allocations: Sequence[UUID], token: str, *,
                        seconds: float, warmup_seconds: float,
-                       views_apart: bool = False, profile: Path | None = None) -> dict[str, Any]:
+                       views_apart: bool = False, profile: Path | None = None,
+                       clients: int = 1) -> dict[str, Any]:
     """One client, one write at a time, over HTTP with group commit: p50/p99 and the server's
     CPU (the views' process not counted when `views_apart`)."""
     from scripts.bench import http_server, profiling  # noqa: PLC0415
@@ -184,7 +185,8 @@ def one_client_latency(settings: Settings, allocations: Sequence[UUID], token: s
     with http_server.served(settings, group_commit=True, views_apart=views_apart) as server:
         before = server_cpu_seconds(server.pid)
         profiler = profiling.record(server.pid, profile, warmup_seconds + seconds) if profile else None
-        result = http_server.load(server.port, 1, spec, requests_max=10**6, seconds_max=seconds,
+        result = http_server.load(server.port, clients, spec, requests_max=10**6,
+                                  seconds_max=seconds,
                                   warmup_seconds=warmup_seconds)
         cpu = server_cpu_seconds(server.pid) - before
         if profiler is not None:
@@ -204,13 +206,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch PostgreSQL database, created and dropped")
     parser.add_argument("--seconds", type=float, default=20.0, help="latency run; 0: counts only")
     parser.add_argument("--warmup-seconds", type=float, default=3.0)
+    parser.add_argument("--pool-size", type=int, default=4, help="the server's PostgreSQL pool")
+    parser.add_argument("--clients", type=int, default=1, help="load clients (the issue's is 1)")
     parser.add_argument("--profile", type=Path, default=None,
                         help="py-spy raw profile of the server while timed")
     parser.add_argument("--views-apart", action="store_true",
                         help="the view runner in a process of its own (`fundledger project`)")
     args = parser.parse_args(argv)
     with scratch.postgres_store(args.database_url) as store:
-        settings = store.model_copy(update={"postgres_pool_size": 4})
+        settings = store.model_copy(update={"postgres_pool_size": args.pool_size})
         ledger = open_ledger(settings)
         try:
             allocations, token = small_world(ledger)
@@ -223,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                                                    seconds=args.seconds,
                                                    warmup_seconds=args.warmup_seconds,
                                                    views_apart=args.views_apart,
-                                                   profile=args.profile)
+                                                   profile=args.profile, clients=args.clients)
     print(json.dumps(report, ensure_ascii=False))
     return 0
 
