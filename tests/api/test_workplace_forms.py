@@ -146,6 +146,9 @@ def test_a_spreadsheet_with_errors_shows_them_beside_its_rows_and_writes_nothing
     assert rows == {"2": "", "3": "over", "4": "over"}
     third = answer.text.split('data-line="3"')[1].split("</tr>")[0]
     assert "XZ-NOPE" in third and 'data-code="school_not_found"' in third
+    heading = answer.text.split('<table id="import-rows">')[1].split("</thead>")[0]
+    assert "<th>学校代码</th>" in heading and "<th>金额(元)</th>" in heading, heading
+    assert "amount_major" not in heading and "<th>school</th>" not in heading, heading
     assert _events(api) == before
     good = _csv(f"XZ-PX-0001,PUB-1,1000.00,春季,{FISCAL_YEAR}-02-20,CNY")
     fresh = open_form(api, "/dashboard/work/import")

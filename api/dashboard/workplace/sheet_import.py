@@ -22,7 +22,7 @@ from api.problems import STATUS_BY_CODE
 from domain.actors import Role
 from domain.book_import import import_csv
 from domain.errors import LedgerError
-from domain.import_sheet import read_sheet
+from domain.import_sheet import COLUMNS, read_sheet
 from domain.terms import error_title
 from projections.database import ViewDatabase
 from projections.import_records import ImportRecords
@@ -81,4 +81,14 @@ async def import_upload(request: Request, db: ViewsDb) -> Response:
     columns, rows = _rows_with_errors(data, result) if result.status != "applied" else ([], [])
     return context.render(request, "work/import.html", who, db, "work",
                           200 if result.status == "applied" else 422, key=key, result=result,
-                          rows=rows, columns=columns, problem="")
+                          rows=rows, columns=columns, problem="",
+                          headings={c: _heading(c, who.language) for c in columns})
+
+
+def _heading(field: str, language: str) -> str:
+    """A column as the template's header names it in the language (学校代码, not `school`):
+    the first Chinese or the first English of the column's accepted headers."""
+    for column in (c for kind in COLUMNS.values() for c in kind if c.field == field):
+        chinese = [h for h in column.headers if not h.isascii()]
+        return chinese[0] if language == "zh" and chinese else column.headers[0]
+    return field
