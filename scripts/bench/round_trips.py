@@ -175,14 +175,15 @@ def server_cpu_seconds(pid: int) -> float:
 def one_client_latency(settings: Settings, allocations: Sequence[UUID], token: str, *,
                        seconds: float, warmup_seconds: float,
                        views_apart: bool = False, profile: Path | None = None,
-                       clients: int = 1) -> dict[str, Any]:
+                       clients: int = 1, workers: int = 1) -> dict[str, Any]:
     """One client, one write at a time, over HTTP with group commit: p50/p99 and the server's
     CPU (the views' process not counted when `views_apart`)."""
     from scripts.bench import http_server, profiling  # noqa: PLC0415
 
     spec = {"kind": "write", "token": token, "run_tag": f"l{os.getpid()}x{time.monotonic_ns()}",
             "allocations": [str(a) for a in allocations], "spent_on": SPENT_ON.isoformat()}
-    with http_server.served(settings, group_commit=True, views_apart=views_apart) as server:
+    with http_server.served(settings, group_commit=True, views_apart=views_apart,
+                            workers=workers) as server:
         before = server_cpu_seconds(server.pid)
         profiler = profiling.record(server.pid, profile, warmup_seconds + seconds) if profile else None
         result = http_server.load(server.port, clients, spec, requests_max=10**6,
@@ -208,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup-seconds", type=float, default=3.0)
     parser.add_argument("--pool-size", type=int, default=4, help="the server's PostgreSQL pool")
     parser.add_argument("--clients", type=int, default=1, help="load clients (the issue's is 1)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn workers (more than one: the views in their own process)")
     parser.add_argument("--profile", type=Path, default=None,
                         help="py-spy raw profile of the server while timed")
     parser.add_argument("--views-apart", action="store_true",
@@ -227,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    seconds=args.seconds,
                                                    warmup_seconds=args.warmup_seconds,
                                                    views_apart=args.views_apart,
-                                                   profile=args.profile, clients=args.clients)
+                                                   profile=args.profile, clients=args.clients,
+                                                   workers=args.workers)
     print(json.dumps(report, ensure_ascii=False))
     return 0
 
