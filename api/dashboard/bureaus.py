@@ -24,12 +24,19 @@ def _home(request: Request) -> str:
     return token_bureau(request.cookies.get("fundledger_token", "")) or books.default
 
 
+YEAR_MIN = 2000  # the earliest fiscal year the page offers to consolidate
+
+
 @router.get("", response_class=HTMLResponse)
 def bureaus_page(request: Request, actor: PageActor,
                  db: ViewsDb, as_of: AsOf = "", year: str | None = None) -> Response:
-    day, fiscal_year = _page_context(request, db, as_of, year)
-    if not (year and year.isdigit()) and day is None:
-        fiscal_year = request.app.state.ledger.today().year  # a city's own views hold no years
+    day, _ = _page_context(request, db, as_of, year)
+    # A city's own views hold no years, so the page takes the year asked for (or the as-of
+    # date's) instead of looking it up there: else 2025 showed 2026's figures.
+    this_year = request.app.state.ledger.today().year
+    asked = int(year) if year and year.isdigit() and YEAR_MIN <= int(year) <= this_year + 1 \
+        else None
+    fiscal_year = asked or (day.year if day is not None else this_year)
     books = request.app.state.bureaus
     home = books.info(_home(request))
     keepers = ([] if home.level.keeps_books or home.code not in books.directory()
@@ -37,7 +44,8 @@ def bureaus_page(request: Request, actor: PageActor,
     report = consolidate(books.settings, home, keepers, fiscal_year, day, evaluation=False,
                          kept=books.child_reports)
     return _render(request, "bureaus.html", actor, db, "bureaus", as_of, year, home=home,
-                   report=report, current=request.app.state.bureau)
+                   report=report, current=request.app.state.bureau, year=fiscal_year,
+                   years=sorted({this_year - 1, this_year, fiscal_year}))
 
 
 @router.get("/enter/{code}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.bureaus.conftest import PEI, TONGSHAN, City
+from tests.bureaus.conftest import PEI, TONGSHAN, YEAR, City
 from tests.dashboard_login import dashboard_login
 
 
@@ -51,3 +51,17 @@ def test_a_county_token_stays_in_its_own_books(city: City) -> None:
     forged = client.get("/dashboard/schools", follow_redirects=False)
     assert forged.status_code == 303
     assert "/dashboard/login" in forged.headers["location"]
+
+
+def test_the_city_page_consolidates_the_year_asked_for(city: City) -> None:
+    books = city.books(TONGSHAN, "XZ-TS-0001", "Tongshan", "rural", 400, 80_000_00, 1_500_00)
+    city.ok(city.get("xz.auditor", f"/v1/bureaus/{TONGSHAN}/schools",
+                     min_position=books["position"]))
+    client = _as(city, "xz.auditor")
+    this_year = client.get("/dashboard/bureaus", params={"year": YEAR}).text
+    last_year = client.get("/dashboard/bureaus", params={"year": YEAR - 1}).text
+    as_of_last_year = client.get("/dashboard/bureaus", params={"as_of": f"{YEAR - 1}-06-30"}).text
+    assert "80,000.00" in this_year
+    for page in (last_year, as_of_last_year):  # the books hold nothing before this year
+        assert "80,000.00" not in page
+        assert f'<option value="{YEAR - 1}" selected>' in page
