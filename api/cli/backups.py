@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api import backups
+from api.cli.bureaus import BureauOption, books_settings
 from api.cli.errors import cli_command
-from api.settings import Settings
 from projections import digests
 
 console = Console()
@@ -28,10 +28,10 @@ def _bar() -> Progress:
 @cli_command
 def backup(out: Annotated[Path | None, typer.Option(
         "--out", help="The backup file (default: ./fundledger-backup-<UTC time>.tar)")] = None,
-           ) -> None:
+           bureau: BureauOption = None) -> None:
     """Write one file: a consistent copy of the store (PostgreSQL: pg_dump; SQLite: the online
     backup API) with a manifest (position, head hash, time) and a signed digest of its head."""
-    settings = Settings()
+    settings = books_settings(bureau)
     out = out or Path(f"fundledger-backup-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.tar")
     started = time.perf_counter()
     with _bar() as bar:
@@ -50,10 +50,11 @@ def restore(
     public_key: Annotated[Path | None, typer.Option(
         "--public-key", help="The bureau's published public key to check the digest with "
                              "(default: the one in the backup)")] = None,
+    bureau: BureauOption = None,
 ) -> None:
     """Restore a backup into the configured store, which must be empty; then verify it (head =
     manifest, digest holds, views rebuild, journal verifies, views reconcile). Exit 1 if not."""
-    settings = Settings()
+    settings = books_settings(bureau)
     trusted = digests.public_key_from_pem(public_key.read_bytes()) if public_key else None
     with _bar() as bar:
         task = bar.add_task("restoring and verifying", total=None)

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import typer
 
+from api.cli.bureaus import BureauOption
 from api.cli.errors import cli_command
 from api.cli.options import Token, business_day, signed_in
 from domain.errors import AmountOutOfRange, InvalidInput
@@ -57,8 +58,9 @@ def _done(what: str, outcome: Outcome, amount: str = "") -> None:
     typer.echo(f"{what} {name}{' ' + amount if amount else ''}{again}; position {outcome.position}")
 
 
-def _run(token: str, command: Callable[[FundLedger, Actor], tuple[str, Outcome, str]]) -> None:
-    with signed_in(token) as (ledger, actor):
+def _run(token: str, bureau: str | None,
+         command: Callable[[FundLedger, Actor], tuple[str, Outcome, str]]) -> None:
+    with signed_in(token, bureau) as (ledger, actor):
         what, outcome, amount = command(ledger, actor)
     _done(what, outcome, amount)
 
@@ -76,9 +78,10 @@ def register_school(
     poverty_area: Annotated[bool, typer.Option(help="In a poverty-alleviation area")] = False,
     effective_date: Day = None,
     idempotency_key: Key = None,
+    bureau: BureauOption = None,
 ) -> None:
     """Register a school (officer)."""
-    _run(token, lambda ledger, actor: ("registered school", ledger.register_school(
+    _run(token, bureau, lambda ledger, actor: ("registered school", ledger.register_school(
         actor, code=code, name=name, district=district, level=level, locale=locale,
         poverty_area=poverty_area, students=students, effective_date=business_day(effective_date),
         idempotency_key=idempotency_key), ""))
@@ -105,6 +108,7 @@ def open_fund(
         help="A level's share, e.g. central=500000.00 (repeat; they sum to --amount)")] = None,
     effective_date: Day = None,
     idempotency_key: Key = None,
+    bureau: BureauOption = None,
 ) -> None:
     """Open a fund of one fiscal year (officer), with its classification and provenance."""
     from domain.units import money_text  # noqa: PLC0415
@@ -112,7 +116,7 @@ def open_fund(
     minor = minor_units(amount, unit)
     shares = [{"source": level, "amount": minor_units(value, unit)}
               for level, _, value in (s.partition("=") for s in share or [])]
-    _run(token, lambda ledger, actor: ("opened fund", ledger.open_fund(
+    _run(token, bureau, lambda ledger, actor: ("opened fund", ledger.open_fund(
         actor, code=code, name=name, fiscal_year=fiscal_year, unit=unit, amount=minor,
         source=source, category=category, earmark=earmark, function_code=function_code,
         doc_no=doc_no, issuing_level=issuing_level, received_on=business_day(received_on, "--received-on"),
@@ -130,6 +134,7 @@ def propose_allocation(
     token: Token = "",
     effective_date: Day = None,
     idempotency_key: Key = None,
+    bureau: BureauOption = None,
 ) -> None:
     """Propose an allocation of a fund to a school (officer); an approver decides on it."""
     from domain.units import money_text  # noqa: PLC0415
@@ -142,7 +147,7 @@ def propose_allocation(
             effective_date=business_day(effective_date), idempotency_key=idempotency_key), \
             money_text(minor, unit)
 
-    _run(token, propose)
+    _run(token, bureau, propose)
 
 
 @allocation_app.command("approve")
@@ -152,10 +157,11 @@ def approve_allocation(
     token: Token = "",
     effective_date: Day = None,
     idempotency_key: Key = None,
+    bureau: BureauOption = None,
 ) -> None:
     """Approve a proposed allocation (approver; never your own proposal)."""
     allocation_id = _uuid(allocation)
-    _run(token, lambda ledger, actor: ("approved allocation", ledger.approve_allocation(
+    _run(token, bureau, lambda ledger, actor: ("approved allocation", ledger.approve_allocation(
         actor, allocation_id, effective_date=business_day(effective_date),
         idempotency_key=idempotency_key), ""))
 
@@ -172,6 +178,7 @@ def record_expenditure(
     description: Annotated[str, typer.Option(help="摘要")] = "",
     economic_class: Annotated[str | None, typer.Option(help="office, utilities, training, …")] = None,
     idempotency_key: Key = None,
+    bureau: BureauOption = None,
 ) -> None:
     """Record spending against an approved allocation (officer)."""
     from domain.units import money_text  # noqa: PLC0415
@@ -188,7 +195,7 @@ def record_expenditure(
             spent_on=day, description=description, economic_class=economic_class,
             idempotency_key=idempotency_key), money_text(minor, unit)
 
-    _run(token, record)
+    _run(token, bureau, record)
 
 
 def _uuid(text: str) -> UUID:

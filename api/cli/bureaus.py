@@ -64,9 +64,10 @@ def bureau_info(settings: Settings, code: str) -> BureauInfo:
     raise BureauNotFound(msg)
 
 
-def users_ledger(bureau: str | None, roles: list[str] | None = None) -> FundLedger:
-    """The ledger holding bureau `bureau`'s users (the default bureau's when None), after
-    checking that a supervising bureau's users only read."""
+def books_ledger(bureau: str | None, roles: list[str] | None = None) -> FundLedger:
+    """Bureau `bureau`'s ledger (the default bureau's when None), with its users and their
+    tokens; given `roles`, after checking that a supervising bureau's users only read.
+    BureauNotFound for an unknown code."""
     settings = Settings()
     code = bureau or settings.bureau
     info = bureau_info(settings, code)

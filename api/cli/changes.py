@@ -11,10 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.bureaus import BureauOption, books_ledger, books_settings
 from api.cli.errors import cli_command
 from api.cli.options import actor_of, signed_in
-from api.settings import Settings
-from api.store import open_ledger
 from domain.change import ChangeStatus
 from projections.queries import BureauQueries
 
@@ -31,11 +30,11 @@ def list_changes(
     status: Annotated[ChangeStatus | None, typer.Option(help="pending|approved|rejected")] = None,
     kind: Annotated[str | None, typer.Option(help="e.g. allocation_transfer")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    bureau: BureauOption = None,
 ) -> None:
     """Changes in the order they were made (as far as the views have got)."""
-    settings = Settings()
-    ledger = open_ledger(settings)
-    queries = BureauQueries(settings)
+    queries = BureauQueries(books_settings(bureau))
+    ledger = books_ledger(bureau)
     try:
         actor_of(ledger, token)
         rows, _ = queries.list_changes(status=status and status.value, kind=kind, limit=limit)
@@ -52,9 +51,10 @@ def list_changes(
 @changes.command("approve")
 @cli_command
 def approve(change: Annotated[UUID, typer.Argument(help="The change's id")],
-            token: Token = "", reason: Annotated[str, typer.Option()] = "") -> None:
+            token: Token = "", reason: Annotated[str, typer.Option()] = "",
+            bureau: BureauOption = None) -> None:
     """Apply a pending change (approver; not its maker)."""
-    with signed_in(token) as (ledger, actor):
+    with signed_in(token, bureau) as (ledger, actor):
         outcome = ledger.approve_change(actor, change, reason=reason)
     stdout.print(f"approved change {change} ({outcome.subject.kind}); position {outcome.position}")
 
@@ -63,9 +63,9 @@ def approve(change: Annotated[UUID, typer.Argument(help="The change's id")],
 @cli_command
 def reject(change: Annotated[UUID, typer.Argument(help="The change's id")],
            reason: Annotated[str, typer.Option(help="Why (required)")],
-           token: Token = "") -> None:
+           token: Token = "", bureau: BureauOption = None) -> None:
     """Reject a pending change; nothing moves."""
-    with signed_in(token) as (ledger, actor):
+    with signed_in(token, bureau) as (ledger, actor):
         outcome = ledger.reject_change(actor, change, reason=reason)
     stdout.print(f"rejected change {change}; position {outcome.position}")
 

@@ -11,10 +11,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli.bureaus import BureauOption, books_ledger, books_settings
 from api.cli.errors import cli_command
 from api.cli.terminal import stdout_console
-from api.settings import Settings
-from api.store import open_ledger
 from domain.book_import import import_csv
 from domain.errors import InvalidInput
 from domain.import_sheet import IMPORT_BYTES_MAX, ImportKind, template_csv
@@ -43,6 +42,7 @@ def import_file(
     template: Annotated[ImportKind | None, typer.Option(
         help="Write a template of this kind to FILE instead of importing")] = None,
     lang: Annotated[str, typer.Option(help="Template headers: zh or en")] = "zh",
+    bureau: BureauOption = None,
 ) -> None:
     """Import allocations (as proposals) or expenditures from a CSV: every row or none."""
     if template is not None:
@@ -55,9 +55,8 @@ def import_file(
     if file.stat().st_size > IMPORT_BYTES_MAX:
         msg = f"{file} is larger than {IMPORT_BYTES_MAX} bytes; split it"
         raise InvalidInput(msg)
-    settings = Settings()
-    ledger = open_ledger(settings)
-    records = ImportRecords(ViewDatabase.open(settings))
+    records = ImportRecords(ViewDatabase.open(books_settings(bureau)))
+    ledger = books_ledger(bureau)
     try:
         actor = ledger.authenticate(token.strip()) if token.strip() else None
         if actor is None:

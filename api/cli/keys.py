@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
+from api.cli.bureaus import BureauOption, books_ledger, books_settings
 from api.cli.errors import cli_command
-from api.settings import Settings
 from api.signing_guard import configured_public_key, key_on_record
-from api.store import open_ledger
 from domain.signing_keys import fingerprint, keys_on_record, record_rotation
 from projections import digests
 from projections.database import ViewDatabase
@@ -28,12 +27,13 @@ def rotate(
     generate: Annotated[bool, typer.Option(
         "--generate", help="Make a new key file (the old one is kept beside it, named by its "
                            "fingerprint); without it, adopt the key file configured now")] = False,
+    bureau: BureauOption = None,
 ) -> None:
     """Record that the configured signing key (or a new one, --generate) signs the bureau's
     digests from now on."""
-    settings = Settings()
+    settings = books_settings(bureau)
     path = settings.signing_key_path
-    ledger = open_ledger(settings)
+    ledger = books_ledger(bureau)
     db = ViewDatabase.open(settings)
     try:
         old = key_on_record(ledger, db)
@@ -56,10 +56,10 @@ def rotate(
 
 @keys.command("list")
 @cli_command
-def list_keys() -> None:
+def list_keys(bureau: BureauOption = None) -> None:
     """Every key that has signed the bureau's digests on record, oldest first."""
-    settings = Settings()
-    ledger = open_ledger(settings)
+    settings = books_settings(bureau)
+    ledger = books_ledger(bureau)
     db = ViewDatabase.open(settings)
     try:
         on_record = keys_on_record(ledger)

@@ -40,16 +40,16 @@ def actor_of(ledger: FundLedger, token: str) -> Actor:
 
 
 @contextmanager
-def signed_in(token: str) -> Iterator[tuple[FundLedger, Actor]]:
-    """The configured books and whom the token names; the books are closed afterwards."""
+def signed_in(token: str, bureau: str | None = None) -> Iterator[tuple[FundLedger, Actor]]:
+    """Bureau `bureau`'s books (the configured default's when None) and whom the token names
+    there; the books are closed afterwards."""
     # Imported here: `fundledger --help` should not pay for the ledger and its store.
-    from api.settings import Settings  # noqa: PLC0415
-    from api.store import open_ledger  # noqa: PLC0415
+    from api.cli.bureaus import books_ledger  # noqa: PLC0415
 
     if not token.strip():
         msg = "give your token with --token or FUNDLEDGER_TOKEN"
         raise InvalidInput(msg)
-    ledger = open_ledger(Settings())
+    ledger = books_ledger(bureau)
     try:
         yield ledger, actor_of(ledger, token)
     finally:

@@ -11,11 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.bureaus import BureauOption, books_ledger
 from api.cli.changes import Token
 from api.cli.errors import cli_command
 from api.cli.options import signed_in
-from api.settings import Settings
-from api.store import open_ledger
 
 periods = typer.Typer(help="List closed months; ask for a month to be closed.",
                       no_args_is_help=True)
@@ -24,9 +23,9 @@ stdout = Console()
 
 @periods.command("list")
 @cli_command
-def list_periods() -> None:
+def list_periods(bureau: BureauOption = None) -> None:
     """The closed months, oldest first."""
-    with closing(open_ledger(Settings())) as ledger:
+    with closing(books_ledger(bureau)) as ledger:
         closed = ledger.closed_periods()
     table = Table("month", "closed by", "approved by", "closed on", "reason")
     for c in closed:
@@ -37,9 +36,9 @@ def list_periods() -> None:
 @periods.command("close")
 @cli_command
 def close(month: Annotated[str, typer.Argument(help="The month, YYYY-MM")], token: Token = "",
-          reason: Annotated[str, typer.Option()] = "") -> None:
+          reason: Annotated[str, typer.Option()] = "", bureau: BureauOption = None) -> None:
     """Ask for a month to be closed (approver): a pending change another approver applies."""
-    with signed_in(token) as (ledger, actor):
+    with signed_in(token, bureau) as (ledger, actor):
         outcome = ledger.close_period(actor, month, reason=reason)
     stdout.print(f"change {outcome.subject.id} (period_close {month}) is pending; another "
                  f"approver applies it: fundledger changes approve {outcome.subject.id}")

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.bureaus import BureauOption
 from api.cli.errors import cli_command
 from api.cli.options import Token, business_day, signed_in
 from domain.actors import Actor
@@ -33,8 +34,8 @@ EffectiveDate = Annotated[str | None, typer.Option(help="YYYY-MM-DD (default tod
 
 
 @contextmanager
-def _service(token: str) -> Iterator[tuple[FormulaFunding, Actor]]:
-    with signed_in(token) as (ledger, actor):
+def _service(token: str, bureau: str | None) -> Iterator[tuple[FormulaFunding, Actor]]:
+    with signed_in(token, bureau) as (ledger, actor):
         yield FormulaFunding(ledger), actor
 
 
@@ -69,9 +70,10 @@ def _print_plan(plan: TranchePlan) -> None:
 
 @cli_command
 def preview(fund: Fund, snapshot: Snapshot, semester: Semester = "spring", share: Share = "0.5",
-            effective_date: EffectiveDate = None, token: Token = "") -> None:
+            effective_date: EffectiveDate = None, token: Token = "",
+            bureau: BureauOption = None) -> None:
     """Every eligible school's amount with its inputs; writes nothing."""
-    with _service(token) as (service, actor):
+    with _service(token, bureau) as (service, actor):
         _print_plan(service.preview_tranche(actor, fund=fund, snapshot=_snapshot_id(snapshot),
                                             semester=semester, share=share,
                                             effective_date=business_day(effective_date)))
@@ -80,9 +82,10 @@ def preview(fund: Fund, snapshot: Snapshot, semester: Semester = "spring", share
 @cli_command
 def propose(fund: Fund, snapshot: Snapshot, semester: Semester = "spring", share: Share = "0.5",
             effective_date: EffectiveDate = None, token: Token = "",
-            idempotency_key: Annotated[str | None, typer.Option()] = None) -> None:
+            idempotency_key: Annotated[str | None, typer.Option()] = None,
+            bureau: BureauOption = None) -> None:
     """Previews, then proposes every line as one batch (refused if anything changed between)."""
-    with _service(token) as (service, actor):
+    with _service(token, bureau) as (service, actor):
         fields = {"fund": fund, "snapshot": _snapshot_id(snapshot), "semester": semester,
                   "share": share, "effective_date": business_day(effective_date)}
         plan = service.preview_tranche(actor, **fields)
@@ -100,6 +103,7 @@ def approve(
     exclude: Annotated[list[str] | None, typer.Option(
         help="SCHOOL=REASON: leave this school's allocation proposed (repeatable)")] = None,
     effective_date: EffectiveDate = None,
+    bureau: BureauOption = None,
 ) -> None:
     """Approves every allocation of a tranche at once (not the person who proposed it)."""
     excluded: dict[str, str] = {}
@@ -114,7 +118,7 @@ def approve(
     except ValueError:
         msg = f"{tranche!r} is not a tranche id"
         raise InvalidInput(msg) from None
-    with _service(token) as (service, actor):
+    with _service(token, bureau) as (service, actor):
         outcome = service.approve_tranche(actor, tranche_id, exclude=excluded,
                                           effective_date=business_day(effective_date))
         approved = outcome.subject

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.bureaus import BureauOption, users_ledger
+from api.cli.bureaus import BureauOption, books_ledger
 from api.cli.errors import cli_command
 
 users = typer.Typer(help="Issue and revoke access tokens.", no_args_is_help=True)
@@ -24,7 +24,7 @@ def add(
 ) -> None:
     """Add a user (or give an existing one new roles and school scope) and print a new token
     on the last line."""
-    with closing(users_ledger(bureau, role)) as ledger:
+    with closing(books_ledger(bureau, role)) as ledger:
         token = ledger.add_user(name, role, school or ())
     scope = f"; schools {', '.join(sorted(set(school)))}" if school else ""
     typer.echo(f"user {name} ({', '.join(sorted(set(role)))}{scope}); the token is shown once:")
@@ -36,7 +36,7 @@ def add(
 def revoke(name: Annotated[str, typer.Argument(help="User name")],
            bureau: BureauOption = None) -> None:
     """Revoke every token of a user, effective immediately."""
-    with closing(users_ledger(bureau)) as ledger:
+    with closing(books_ledger(bureau)) as ledger:
         count = ledger.revoke_user(name)
     typer.echo(f"revoked {count} token(s) of {name}")
 
@@ -45,7 +45,7 @@ def revoke(name: Annotated[str, typer.Argument(help="User name")],
 @cli_command
 def list_users(bureau: BureauOption = None) -> None:
     """Every user with the roles they hold now and how many tokens are in force."""
-    with closing(users_ledger(bureau)) as ledger:
+    with closing(books_ledger(bureau)) as ledger:
         found = ledger.list_users()
     for user in found:
         schools = ",".join(user.schools) or "all schools"

@@ -3,48 +3,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from fastapi.testclient import TestClient
-from typer.testing import CliRunner
-
-from api.app import create_app
-from api.cli import app
 from api.settings import Settings
 from projections.database import ViewDatabase
 from projections.journal import events_table_name
-from tests.bureaus.conftest import CITY, PEI, TONGSHAN, YEAR, City, add_users
-from tests.conftest import TODAY
-
-
-@pytest.fixture
-def operator(city_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[City]:
-    """The city's store as the CLI's environment names it; a school's year of books in
-    Tongshan only, so that each bureau's event count differs. The server is stopped before
-    the verbs run, as an operator stops it for `rebuild` or `migrate`."""
-    tokens = add_users(city_settings)
-    with TestClient(create_app(city_settings, clock=lambda: TODAY)) as client:
-        city = City(client, city_settings, tokens)
-        city.books(TONGSHAN, "TS-0001", "铜山区", "rural", 300, 1_000_000, 250_000)
-    monkeypatch.setenv("FUNDLEDGER_DATABASE_URL", city_settings.database_url)
-    monkeypatch.setenv("FUNDLEDGER_POSTGRES_SCHEMA", city_settings.postgres_schema)
-    monkeypatch.setenv("FUNDLEDGER_BUREAU", CITY)
-    monkeypatch.setenv("FUNDLEDGER_SIGNING_KEY_PATH", str(city_settings.signing_key_path))
-    yield city
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
-
-
-def verified(out: str) -> int:
-    found = re.search(r"ok: ([\d,]+) events verified", out)
-    assert found is not None, out
-    return int(found.group(1).replace(",", ""))
+from tests.bureaus.conftest import CITY, PEI, TONGSHAN, YEAR, City, run, verified
 
 
 def test_each_operator_verb_opens_the_named_bureaus_books(operator: City, tmp_path: Path) -> None:
