@@ -70,9 +70,10 @@ def books_ledger(bureau: str | None, roles: list[str] | None = None) -> FundLedg
     BureauNotFound for an unknown code."""
     settings = Settings()
     code = bureau or settings.bureau
-    info = bureau_info(settings, code)
-    if roles is not None:
-        info.check_user_roles(roles)
+    if roles is not None or code != settings.bureau:
+        info = bureau_info(settings, code)
+        if roles is not None:
+            info.check_user_roles(roles)
     return open_bureau_ledger(settings, code)
 
 
@@ -81,6 +82,9 @@ def books_settings(bureau: str | None) -> Settings:
     server opens them (api/store.py `bureau_settings`); BureauNotFound for an unknown code."""
     settings = Settings()
     code = bureau or settings.bureau
+    if code == settings.bureau:
+        # The registry is not opened: a store being restored into must stay empty until then.
+        return settings
     bureau_info(settings, code)
     return bureau_settings(settings, code)
 
