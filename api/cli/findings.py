@@ -46,8 +46,8 @@ def load_findings(
             raise InvalidInput(str(error)) from None
 
 
-def write_xlsx(findings: list[Finding], path: Path) -> None:
-    path.write_bytes(_findings_file().xlsx_bytes(findings))
+def write_xlsx(findings: list[Finding], path: Path, language: str = "en") -> None:
+    path.write_bytes(_findings_file().xlsx_bytes(findings, language))
 
 
 def findings(
@@ -59,14 +59,20 @@ def findings(
     output_format: Annotated[str, typer.Option("--format", help="table|csv|xlsx")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="File to write (required for xlsx)")] = None,
     bureau: BureauOption = None,
+    language: Annotated[
+        str, typer.Option("--lang", help="zh|en: the files' rule names and messages (titles are bilingual)")
+    ] = "en",
 ) -> None:
     """List audit findings for a fiscal year as of a date: each with its rule, measure and evidence."""
-    _run(year, as_of, rule, output_format, out, bureau)
+    _run(year, as_of, rule, output_format, out, bureau, language)
 
 
 @cli_command
 def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out: Path | None,
-         bureau: str | None) -> None:
+         bureau: str | None, language: str = "en") -> None:
+    if language not in ("zh", "en"):
+        msg = "--lang must be zh or en"
+        raise InvalidInput(msg)
     if output_format not in ("table", "csv", "xlsx"):
         msg = "--format must be table, csv or xlsx"
         raise InvalidInput(msg)
@@ -77,14 +83,14 @@ def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out
     found = load_findings(books_settings(bureau), year, day, rule)
     if output_format == "xlsx":
         assert out is not None
-        write_xlsx(found, out)
+        write_xlsx(found, out, language)
         typer.echo(f"{len(found)} findings written to {out}")
     elif output_format == "csv":
-        text = _findings_file().as_csv(found)
+        data = _findings_file().csv_bytes(found, language)
         if out is None:
-            typer.echo(text, nl=False)
+            typer.echo(data.decode("utf-8-sig"), nl=False)
         else:
-            out.write_text(text, encoding="utf-8")
+            out.write_bytes(data)
             typer.echo(f"{len(found)} findings written to {out}")
     else:
         table = Table(title=f"Findings {year} as of {day or _findings_file().default_as_of(year)}")

@@ -23,6 +23,7 @@ from api.dashboard.pages import (
     _render,
 )
 from api.dashboard.rule_bases import rule_basis
+from api.dashboard.rule_params import param_text
 from api.routes import findings as findings_file
 from projections import export_files
 from projections.database import ViewDatabase
@@ -55,7 +56,8 @@ def findings_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | N
     chosen = rule if rule in RULES_BY_NAME else ""
     shown = [f for f in answer.findings if chosen in ("", f.rule)]
     rules = [{"name": r.name, "title": rule_name(r.name, language), "basis": rule_basis(r.name, language),
-              "params": dict(r.params), "count": counts.get(r.name, 0)} for r in RULES]
+              "params": [param_text(k, v, language) for k, v in r.params.items()],
+              "count": counts.get(r.name, 0)} for r in RULES]
     return _render(request, "findings.html", actor, db, "findings", as_of, year,
                    rows=dashboard_findings.describe(db, shown[:FINDINGS_SHOWN_MAX]),
                    total=len(shown), shown_max=FINDINGS_SHOWN_MAX, rules=rules, rule=chosen,
@@ -81,9 +83,10 @@ def findings_export(request: Request, db: ViewsDb, as_of: AsOf = "", year: str |
              if rule in ("", f.rule)]
     name = f"findings-{fiscal_year}-{(day or findings_file.default_as_of(fiscal_year)).isoformat()}" \
         f"{'-' + rule if rule else ''}.{output_format}"
+    language = _language(request)
     if output_format == "xlsx":
-        body, media = findings_file.xlsx_bytes(found), export_files.XLSX_MEDIA_TYPE
-    else:  # with a byte-order mark, so that Excel reads the Chinese names
-        body, media = findings_file.as_csv(found).encode("utf-8-sig"), export_files.CSV_MEDIA_TYPE
+        body, media = findings_file.xlsx_bytes(found, language), export_files.XLSX_MEDIA_TYPE
+    else:
+        body, media = findings_file.csv_bytes(found, language), export_files.CSV_MEDIA_TYPE
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

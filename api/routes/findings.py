@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 from typing import Annotated, Any
@@ -12,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from api.auth import Auditor
+from api.dashboard.i18n import rule_name
 from api.problems import ApiProblem
 from api.reads import views_at
 from api.settings import Settings
@@ -19,7 +18,7 @@ from api.strict_json import StrictJsonRoute
 from domain.ledger import bureau_today
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from projections.database import ViewDatabase
-from projections.export_files import neutralised
+from projections.export_files import Column, Sheet, to_csv, to_xlsx
 from projections.findings.cache import FINDINGS, store_key
 from projections.findings.registry import RULES, UnknownRule, rule_named
 from projections.findings.rule import Finding
@@ -27,69 +26,50 @@ from projections.findings.rule import Finding
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/audit", tags=["audit"])
 
 # The columns of a findings file: `fundledger findings --format csv|xlsx` and the dashboard's
-# findings download write the same.
-FILE_COLUMNS = (
-    "rule",
-    "fiscal_year",
-    "key",
-    "measure",
-    "threshold",
-    "amount_minor",
-    "unit",
-    "message",
-    "evidence",
-)
+# findings download write the same, through the exports' writers (projections/export_files.py):
+# bilingual titles, values in the reader's language, `amount_minor` exact beside its yuan, text
+# defused as every export's is. The rule's code stays a code; its name is the reader's.
+FILE_COLUMNS = [
+    Column("rule", "规则 rule"),
+    Column("rule_name", "规则名称 rule_name"),
+    Column("fiscal_year", "财年 fiscal_year"),
+    Column("key", "对象 key"),
+    Column("measure", "度量 measure"),
+    Column("threshold", "阈值 threshold"),
+    Column("amount", "金额 amount", money=True),
+    Column("unit", "单位 unit"),
+    Column("message", "说明 message"),
+    Column("evidence", "证据 evidence"),
+]
 
 
-def file_rows(findings: list[Finding]) -> list[list[object]]:
+def file_sheet(findings: list[Finding], language: str) -> Sheet:
     """One row a finding: its key as JSON, its evidence as space-separated positions."""
-    return [
-        [
-            f.rule,
-            f.fiscal_year,
-            json.dumps(dict(f.key), ensure_ascii=False, sort_keys=True),
-            f.measure,
-            f.threshold,
-            f.amount_minor,
-            f.unit,
-            f.message,
-            " ".join(map(str, f.evidence)),
-        ]
+    return Sheet("findings", FILE_COLUMNS, [
+        {
+            "rule": f.rule,
+            "rule_name": rule_name(f.rule, language),
+            "fiscal_year": f.fiscal_year,
+            "key": json.dumps(dict(f.key), ensure_ascii=False, sort_keys=True),
+            "measure": f.measure,
+            "threshold": f.threshold,
+            "amount": f.amount_minor,
+            "unit": f.unit,
+            "message": f.message_zh if language == "zh" and f.message_zh else f.message,
+            "evidence": " ".join(map(str, f.evidence)),
+        }
         for f in findings
-    ]
+    ])
 
 
-def as_csv(findings: list[Finding]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(FILE_COLUMNS)
-    writer.writerows([[neutralised(v) for v in row] for row in file_rows(findings)])
-    return buffer.getvalue()
+def csv_bytes(findings: list[Finding], language: str = "en") -> bytes:
+    """The findings as CSV: UTF-8 with a byte-order mark, so that Excel reads the Chinese."""
+    return to_csv(file_sheet(findings, language), language)
 
 
-def xlsx_bytes(findings: list[Finding]) -> bytes:
-    """The findings as an XLSX workbook (one sheet, the CSV's columns), written in
-    write-only mode: linear in the rows."""
-    from openpyxl import Workbook  # noqa: PLC0415  (only this format needs it)
-    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("findings")
-    sheet.append(FILE_COLUMNS)
-
-    def cell(value: object) -> WriteOnlyCell:
-        written = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            written.data_type = "s"  # text is text: never a formula
-        return written
-
-    for row in file_rows(findings):
-        sheet.append([cell(v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
+def xlsx_bytes(findings: list[Finding], language: str = "en") -> bytes:
+    """The findings as an XLSX workbook (one sheet, the CSV's columns)."""
+    return to_xlsx([file_sheet(findings, language)], language)
 
 
 class FindingPublic(BaseModel):
