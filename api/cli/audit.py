@@ -18,7 +18,7 @@ from rich.table import Table
 
 from api.cli.bureaus import AllBureaus, BureauOption, books_settings, each_bureau
 from api.cli.errors import cli_command
-from api.cli.options import business_day
+from api.cli.options import FileLanguage, business_day, file_language
 from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.signing_guard import check_signing_key, trusted_public_keys
@@ -269,21 +269,23 @@ def _check_format(output_format: str, allowed: tuple[str, ...], out: Path | None
         raise InvalidInput(msg)
 
 
-def _write(built: export_files.Export, output_format: str, out: Path | None) -> None:
+def _write(built: export_files.Export, output_format: str, out: Path | None,
+           language: str = "en") -> None:
     """Writes the export while its views are open (the journal's rows are a stream of them)."""
     if out is None:
-        typer.echo(built.render(output_format).decode("utf-8-sig"), nl=False)
+        typer.echo(built.render(output_format, language).decode("utf-8-sig"), nl=False)
         return
     with out.open("wb") as file:
-        built.write(output_format, file)
+        built.write(output_format, file, language=language)
     rows = sum(len(sheet.rows) if isinstance(sheet.rows, Sized) else built.rows_expected or 0
                for sheet in built.sheets)
     console.print(f"{built.filename(output_format)}: {rows} rows written to {out}")
 
 
 def _export(kind: str, year: int, as_of: str | None, output_format: str, out: Path | None,
-            bureau: str | None) -> None:
+            bureau: str | None, language: str = "en") -> None:
     _check_format(output_format, export_files.FORMATS, out)
+    file_language(language)
     day = business_day(as_of, "--as-of")
     settings = books_settings(bureau)
     with _caught_up_views(settings) as runner:
@@ -294,7 +296,7 @@ def _export(kind: str, year: int, as_of: str | None, output_format: str, out: Pa
             raise InvalidInput(str(error)) from None
         finally:
             queries.close()
-        _write(built, output_format, out)
+        _write(built, output_format, out, language)
 
 
 report_app = typer.Typer(help="Reports for auditors, as CSV or XLSX.", no_args_is_help=True)
@@ -306,36 +308,36 @@ export_app = typer.Typer(help="Exports of balances and the journal, as CSV or XL
 @report_app.command("rural", hidden=True)  # the first name, kept as an alias
 @cli_command
 def report_rural(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None,
-        bureau: BureauOption = None) -> None:
+        bureau: BureauOption = None, language: FileLanguage = "en") -> None:
     """The rural-support report of a fiscal year (as of a date): per district × locale, per
     student, and each county's difference coefficient."""
-    _export("rural", year, as_of, output_format, out, bureau)
+    _export("rural", year, as_of, output_format, out, bureau, language)
 
 
 @report_app.command("carry-over")
 @cli_command
 def report_carry_over(year: Year, output_format: Format = "csv", out: Out = None,
                       as_of: AsOf = None,
-        bureau: BureauOption = None) -> None:
+        bureau: BureauOption = None, language: FileLanguage = "en") -> None:
     """The 结转结余 statement of a fiscal year (as of a date): per fund, source level and
     school, carry-in, appropriation, allocated, spent, carried forward, surplus, closing."""
-    _export("carry-over", year, as_of, output_format, out, bureau)
+    _export("carry-over", year, as_of, output_format, out, bureau, language)
 
 
 @export_app.command("balances")
 @cli_command
 def export_balances(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None,
-        bureau: BureauOption = None) -> None:
+        bureau: BureauOption = None, language: FileLanguage = "en") -> None:
     """Every school's per-fund balances of a fiscal year (as of a date), with totals."""
-    _export("balances", year, as_of, output_format, out, bureau)
+    _export("balances", year, as_of, output_format, out, bureau, language)
 
 
 @export_app.command("journal")
 @cli_command
 def export_journal(year: Year, output_format: Format = "csv", out: Out = None, as_of: AsOf = None,
-        bureau: BureauOption = None) -> None:
+        bureau: BureauOption = None, language: FileLanguage = "en") -> None:
     """The journal of a fiscal year: every event with actor, amount, reason and chain hash."""
-    _export("journal", year, as_of, output_format, out, bureau)
+    _export("journal", year, as_of, output_format, out, bureau, language)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from api.cli.bureaus import BureauOption, books_settings
 from api.cli.errors import cli_command
-from api.cli.options import business_day
+from api.cli.options import FileLanguage, business_day, file_language
 from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.store import open_view_runner
@@ -59,9 +59,7 @@ def findings(
     output_format: Annotated[str, typer.Option("--format", help="table|csv|xlsx")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="File to write (required for xlsx)")] = None,
     bureau: BureauOption = None,
-    language: Annotated[
-        str, typer.Option("--lang", help="zh|en: the files' rule names and messages (titles are bilingual)")
-    ] = "en",
+    language: FileLanguage = "en",
 ) -> None:
     """List audit findings for a fiscal year as of a date: each with its rule, measure and evidence."""
     _run(year, as_of, rule, output_format, out, bureau, language)
@@ -70,9 +68,7 @@ def findings(
 @cli_command
 def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out: Path | None,
          bureau: str | None, language: str = "en") -> None:
-    if language not in ("zh", "en"):
-        msg = "--lang must be zh or en"
-        raise InvalidInput(msg)
+    file_language(language)
     if output_format not in ("table", "csv", "xlsx"):
         msg = "--format must be table, csv or xlsx"
         raise InvalidInput(msg)

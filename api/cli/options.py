@@ -20,6 +20,20 @@ Token = Annotated[str, typer.Option(envvar="FUNDLEDGER_TOKEN", show_default=Fals
                                     help="Your access token (or FUNDLEDGER_TOKEN)")]
 
 
+# The language of a file's values (rule names, messages, the values of the books); its column
+# titles are bilingual whatever it is.
+FileLanguage = Annotated[str, typer.Option(
+    "--lang", help="zh|en: the file's values in Chinese or English (titles are bilingual)")]
+FILE_LANGUAGES = ("zh", "en")
+
+
+def file_language(language: str) -> str:
+    if language not in FILE_LANGUAGES:
+        msg = f"--lang must be zh or en, not {language!r}"
+        raise InvalidInput(msg)
+    return language
+
+
 def business_day(text: str | None, option: str = "--effective-date") -> date | None:
     """The date an option gives (None when it is absent: the command's own default)."""
     if not text:

@@ -110,3 +110,21 @@ def test_report_carry_over(cli: AuditedStore, tmp_path: Path) -> None:
                        str(out))
     assert code == 0, output
     assert load_workbook(out).sheetnames == ["carry_over", "surplus"]
+
+
+def test_exports_and_reports_take_the_readers_language(cli: AuditedStore, tmp_path: Path) -> None:
+    code, english = run("export", "journal", "--year", "2025", "--format", "csv")
+    assert code == 0, english
+    code, chinese = run("export", "journal", "--year", "2025", "--format", "csv", "--lang", "zh")
+    assert code == 0, chinese
+    assert chinese.splitlines()[0] == english.splitlines()[0]  # bilingual titles either way
+    assert "拨款批准" in chinese and "拨款批准" not in english
+    assert "Allocation approved" in english
+    out = tmp_path / "rural.xlsx"
+    code, output = run("report", "rural-support", "--year", "2025", "--format", "xlsx", "--out", str(out),
+                       "--lang", "zh")
+    assert code == 0, output
+    rows = list(load_workbook(out)["rural_support"].iter_rows(min_row=2, values_only=True))
+    assert {row[1] for row in rows} == {"城区", "乡村", "镇区"}
+    code, output = run("report", "carry-over", "--year", "2025", "--format", "csv", "--lang", "fr")
+    assert code == 2 and "--lang" in output
