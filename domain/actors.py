@@ -66,4 +66,4 @@ def check_not_maker(stamp: Stamp, maker: str, made: str, decide: str = "decide o
     they may not do to it."""
     if stamp.actor_id == maker:
         msg = f"{stamp.actor_id} {made} and cannot also {decide} it"
-        raise MakerCheckerViolation(msg)
+        raise MakerCheckerViolation(msg, f"{stamp.actor_id} 是申请人，不得审批本人提交的事项")

@@ -312,7 +312,8 @@ class AllocationCommands(ChangeCommands, AllOrNothing):
                 msg = (f"expenditure {expenditure_id} was spent in {expenditure.fiscal_year}, "
                        "closed at year-end: ask for a prior-year adjustment instead, a two-person "
                        "change (POST /v1/expenditures/{id}/prior-year-adjustment)")
-                raise AllocationClosed(msg)
+                raise AllocationClosed(msg, f"支出 {expenditure_id} 属 {expenditure.fiscal_year} 年度，"
+                                            "该年度已年终结账：请改为申请以前年度调整（需另一人复核）")
             stamp = Stamp(actor.user_id, role.value, day, idempotency_key, reason)
             expenditure.reverse(stamp)
             allocation.restore(expenditure.id, expenditure.amount, stamp)

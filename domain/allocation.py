@@ -191,7 +191,7 @@ class Allocation(Aggregate):
             raise NotApproved(msg, f"拨款 {self.id} 尚在待审批状态，未批准")
         if self.status != Status.APPROVED:
             msg = f"allocation {self.id} is {self.status}"
-            raise AllocationClosed(msg)
+            raise AllocationClosed(msg, self._closed_zh())
 
     def _check_proposed(self) -> None:
         if self.status != Status.PROPOSED:
@@ -240,7 +240,7 @@ class Allocation(Aggregate):
         """Withdraws a proposal, or cancels an approved allocation; returns what goes back to the fund."""
         if not self.is_open:
             msg = f"allocation {self.id} is {self.status}"
-            raise AllocationClosed(msg)
+            raise AllocationClosed(msg, self._closed_zh())
         released = self.remaining if self.status == Status.APPROVED else 0
         self._cancel(released=released, stamp=stamp)
         self._assert_invariants()
@@ -360,12 +360,15 @@ class Allocation(Aggregate):
     def _expire_proposal(self, stamp: Stamp) -> None:
         self.status = Status.CLOSED.value
 
+    def _closed_zh(self) -> str:
+        return f"拨款 {self.id} {term(self.status, 'zh')}，不能再办理"
+
     def _check_affords(self, amount: int) -> None:
         if amount > self.remaining:
             msg = (f"allocation {self.id} has {money_text(self.remaining, self.unit)} remaining; "
                    f"{money_text(amount, self.unit)} was asked")
-            raise Overspend(msg, f"拨款 {self.id} 余额 {money_text(self.remaining, self.unit, 'zh')}，"
-                                 f"申请支出 {money_text(amount, self.unit, 'zh')}")
+            raise Overspend(msg, f"拨款余额 {money_text(self.remaining, self.unit, 'zh')}，"
+                                 f"本次支出 {money_text(amount, self.unit, 'zh')}")
 
     def _assert_invariants(self) -> None:
         # After every change: a bug elsewhere must stop here, not corrupt the books.

@@ -80,6 +80,13 @@ class RowError:
             return self.detail
         return self.detail_zh or ERRORS_ZH.get(self.code, self.code)
 
+    def detail_in(self, language: str) -> str:
+        """The reason beside the code's title (pages show both): zh the rule's Chinese or
+        nothing, never the English sentence beside a Chinese title."""
+        if language.startswith("zh"):
+            return self.detail_zh or ""
+        return self.detail
+
 
 @dataclass
 class ImportResult:

@@ -129,7 +129,8 @@ class PendingChange(Aggregate):
         if stamp.actor_id in self.excluded_checkers:
             msg = (f"{stamp.actor_id} proposed an allocation that change {self.id} touches "
                    "and cannot decide on it")
-            raise MakerCheckerViolation(msg)
+            raise MakerCheckerViolation(msg, f"{stamp.actor_id} 提出了变更 {self.id} 涉及的拨款，"
+                                             "不得复核该变更")
 
     def approve(self, stamp: Stamp) -> None:
         self.check_checker(stamp)

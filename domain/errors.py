@@ -19,6 +19,14 @@ class LedgerError(Exception):
         # row errors are shown in the user's language); else the code's Chinese title serves.
         self.detail_zh = detail_zh
 
+    def detail_in(self, language: str) -> str:
+        """The detail a reader of `language` sees beside the code's title: in Chinese the
+        rule's Chinese sentence, or nothing where none was written (the Chinese title then
+        says it; an English sentence beside it is what issue 19 forbids)."""
+        if language.startswith("zh"):
+            return self.detail_zh or ""
+        return self.detail
+
 
 # Input that can never be right, whatever the state of the books.
 class InvalidInput(LedgerError):

@@ -205,10 +205,13 @@ class Fund(Aggregate):
                 f"fund {self.code} has {money_text(self.allocated, self.unit)} allocated; the "
                 f"appropriation cannot fall to {money_text(new_appropriated, self.unit)}"
             )
-            raise AppropriationBelowAllocated(msg)
+            raise AppropriationBelowAllocated(
+                msg, f"资金 {self.code} 已下达 {money_text(self.allocated, self.unit, 'zh')}，预算不能"
+                     f"减至 {money_text(new_appropriated, self.unit, 'zh')}")
         if new_appropriated > AMOUNT_MINOR_MAX:
             msg = f"appropriation would exceed {money_text(AMOUNT_MINOR_MAX, self.unit)}"
-            raise OverAllocation(msg)
+            raise OverAllocation(msg, f"资金 {self.code} 预算将超过 "
+                                      f"{money_text(AMOUNT_MINOR_MAX, self.unit, 'zh')}")
         self._adjust_appropriation(delta=delta, stamp=stamp)
         self._assert_invariants()
 
@@ -285,7 +288,8 @@ class Fund(Aggregate):
         amount = sum(a for _, a in allocations)
         if amount > AMOUNT_MINOR_MAX - self.appropriated:
             msg = f"appropriation would exceed {AMOUNT_MINOR_MAX} minor units"
-            raise OverAllocation(msg)
+            raise OverAllocation(msg, f"资金 {self.code} 结转后预算将超过 "
+                                      f"{money_text(AMOUNT_MINOR_MAX, self.unit, 'zh')}")
         self._receive_carry_over(from_fund=from_fund, amount=amount,
                                  allocation_ids=[i for i, _ in allocations], stamp=stamp)
 

@@ -184,7 +184,8 @@ class PeriodCommands:
             if month_of(day) in periods.closed:
                 msg = (f"{month_of(day)} is closed: nothing can be dated {day} any more; "
                        "record the correction in an open month")
-                raise PeriodClosed(msg)
+                raise PeriodClosed(msg, f"{month_of(day)} 已结账，业务日期不能再为 {day}；"
+                                        "请在未结账的月份登记更正")
 
     # ------------------------------------------------------------------ reading
 

@@ -92,5 +92,6 @@ class PriorYearCommands:
         if allocation.status != Status.CLOSED:
             msg = (f"expenditure {expenditure_id}'s allocation is {allocation.status}: "
                    "reverse it in its own year (POST …/reverse), not as a prior-year adjustment")
-            raise AllocationClosed(msg)
+            raise AllocationClosed(msg, f"支出 {expenditure_id} 所属拨款尚未年终结账：请在本年度"
+                                        "直接冲销，不作以前年度调整")
         return expenditure

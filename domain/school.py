@@ -171,7 +171,7 @@ class School(Aggregate):
     def _check_open(self) -> None:
         if self.is_closed:
             msg = f"school {self.code} closed on {self.closed_on}"
-            raise SchoolClosed(msg)
+            raise SchoolClosed(msg, f"学校 {self.code} 已于 {self.closed_on} 撤销")
 
 
 T = TypeVar("T")

@@ -71,7 +71,7 @@ def check_amount(amount_minor: int, what: str = "amount") -> int:
     """Amounts are positive integers below 10^15 minor units."""
     if type(amount_minor) is not int:  # bool is an int subclass and no amount
         msg = f"{what} must be an integer number of minor units"
-        raise AmountOutOfRange(msg)
+        raise AmountOutOfRange(msg, f"{what} 须为以分计的整数")
     if not 0 < amount_minor <= AMOUNT_MINOR_MAX:
         msg = f"{what} must be between 1 and {AMOUNT_MINOR_MAX} minor units, got {amount_minor}"
         raise AmountOutOfRange(msg, f"{what} 须在 1 至 {AMOUNT_MINOR_MAX} 分之间，实际为 {amount_minor}")
@@ -82,10 +82,11 @@ def check_delta(delta_minor: int, what: str = "delta") -> int:
     """A delta may be negative but never zero, and its size is bounded like an amount."""
     if type(delta_minor) is not int:
         msg = f"{what} must be an integer number of minor units"
-        raise AmountOutOfRange(msg)
+        raise AmountOutOfRange(msg, f"{what} 须为以分计的整数")
     if delta_minor == 0 or abs(delta_minor) > AMOUNT_MINOR_MAX:
         msg = f"{what} must be non-zero and at most {AMOUNT_MINOR_MAX} in size, got {delta_minor}"
-        raise AmountOutOfRange(msg)
+        raise AmountOutOfRange(msg, f"{what} 须不为零且绝对值不超过 {AMOUNT_MINOR_MAX} 分，"
+                                    f"实际为 {delta_minor}")
     return delta_minor
 
 

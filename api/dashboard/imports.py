@@ -50,7 +50,10 @@ async def import_upload(request: Request, actor: PageActor, db: ViewsDb) -> Resp
                                          filename=filename, records=records)
         problem = None
     except LedgerError as error:
-        result, problem = None, f"{error_title(error.code, error.title, _language(request))}: {error.detail}"
+        language = _language(request)
+        detail = error.detail_in(language)
+        title = error_title(error.code, error.title, language)
+        result, problem = None, f"{title}: {detail}" if detail else title
     finally:
         records.close()
     return _render(request, "imports.html", actor, db, "imports", "", None, result=result,

@@ -62,7 +62,7 @@ def test_refusals_show_beside_their_fields_and_write_nothing(api: Api) -> None:
                        "purpose": "春季公用经费"})
     assert too_much.status_code == 409
     assert field_error(too_much.text, "amount") == "拨款超过资金预算"
-    assert "¥1,000,000.00" in too_much.text  # the detail, in yuan
+    assert money_text(1_000_000_00, "CNY", "zh") in too_much.text  # the Chinese detail, in yuan
     decimals = submit(api, "/dashboard/work/propose-allocation",
                       {"fund": "PUB-1", "school": "XZ-PX-0001", "amount": "12.345",
                        "purpose": "春季公用经费"})
@@ -242,3 +242,41 @@ def test_the_expenditure_form_offers_the_classes_the_allocations_fund_allows(api
     assert field_error(forged.text, "economic_class") == "该资金不得列支此经济分类"
     assert _class_options(forged.text) == _class_options(chosen.text)
     assert _events(api) == before
+
+
+def test_an_overspend_on_a_chinese_page_reads_in_chinese_only(api: Api) -> None:
+    """Issue 19: the refusal's detail beside its Chinese title is the rule's Chinese sentence
+    in yuan, never the English problem detail (the English page keeps the English)."""
+    api.school()
+    api.fund()
+    allocation = api.allocation(amount=5_000_00)["id"]
+    log_in(api, "officer")
+    fields = {"allocation": allocation, "amount": "45,519.50", "payee": "徐州供电公司",
+              "voucher": "V-9", "spent_on": f"{FISCAL_YEAR}-03-02", "description": "电费"}
+    before = _events(api)
+    over = submit(api, "/dashboard/work/record-expenditure", fields)
+    assert over.status_code == 409
+    assert field_error(over.text, "amount") == "支出超过拨款余额"
+    assert (f"拨款余额 {money_text(5_000_00, 'CNY', 'zh')}，本次支出 "
+            f"{money_text(45_519_50, 'CNY', 'zh')}") in over.text
+    assert "remaining" not in over.text and "was asked" not in over.text
+    api.client.cookies.set("fundledger_lang", "en", path="/dashboard")
+    english = submit(api, "/dashboard/work/record-expenditure", fields)
+    assert "¥5,000.00 remaining; ¥45,519.50 was asked" in english.text
+    assert _events(api) == before
+
+
+def test_a_chinese_import_shows_each_rows_chinese_reason_only(api: Api) -> None:
+    api.school()
+    api.fund()
+    log_in(api, "officer")
+    guard = open_form(api, "/dashboard/work/import")
+    bad = _csv(f"XZ-PX-0001,PUB-1,12.345,春季,{FISCAL_YEAR}-02-20,CNY",
+               f"XZ-NOPE,PUB-1,1000.00,春季,{FISCAL_YEAR}-02-20,CNY")
+    answer = api.client.post("/dashboard/work/import", data=guard,
+                             files={"file": ("april.csv", bad, "text/csv")})
+    assert answer.status_code == 422
+    rows = answer.text.split('<table id="import-rows">')[1].split("</table>")[0]
+    assert "金额 12.345 的小数位超过 CNY 允许的 2 位" in rows
+    assert "学校不存在：XZ-NOPE" in rows
+    assert "decimal places" not in rows and "not found" not in rows

@@ -200,7 +200,8 @@ async def _decide(request: Request, who: context.Worker, refs: list[str], approv
             outcome = await context.run(request, lambda c=command, r=ref: c(who.actor, f"{key}:{r}"))
         except LedgerError as error:
             done.append(Decided(ref, None, error.code,
-                                error_title(error.code, error.title, who.language), error.detail))
+                                error_title(error.code, error.title, who.language),
+                                error.detail_in(who.language)))
             continue
         done.append(Decided(ref, outcome))
     return done

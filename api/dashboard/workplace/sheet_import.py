@@ -75,7 +75,8 @@ async def import_upload(request: Request, db: ViewsDb) -> Response:
         problem = f"{error_title(error.code, error.title, who.language)}"
         return context.render(request, "work/import.html", who, db, "work",
                                STATUS_BY_CODE.get(error.code, 422), key=key, result=None,
-                               rows=[], columns=[], problem=problem, problem_detail=error.detail)
+                               rows=[], columns=[], problem=problem,
+                               problem_detail=error.detail_in(who.language))
     finally:
         records.close()
     columns, rows = _rows_with_errors(data, result) if result.status != "applied" else ([], [])

@@ -55,7 +55,8 @@ async def submit(request: Request, db: ViewDatabase, rules: FormRules, run: Run,
         outcome = await context.run(request, lambda: run(ledger, who, checked.command, key))
     except LedgerError as error:
         problem = forms.refusal_of_books(error, checked, who.language)
-        return show_again(who, checked.values, key, checked.errors, problem, error.detail,
+        return show_again(who, checked.values, key, checked.errors, problem,
+                          error.detail_in(who.language),
                           STATUS_BY_CODE.get(error.code, 409))
     return written(who, outcome, key)
 
