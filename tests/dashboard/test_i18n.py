@@ -48,3 +48,14 @@ def test_every_refusal_of_the_books_has_a_chinese_title() -> None:
     assert not set(every) - set(ERRORS_ZH), sorted(set(every) - set(ERRORS_ZH))
     assert error_title("overspend", ERROR_TITLES_EN["overspend"], "zh") == "支出超过拨款余额"
     assert error_title("overspend", ERROR_TITLES_EN["overspend"], "en") == ERROR_TITLES_EN["overspend"]
+
+
+def test_every_rule_parameter_has_a_name_in_both_languages_and_money_shows_in_yuan() -> None:
+    from api.dashboard.rule_params import PARAM_NAMES, param_text  # noqa: PLC0415
+
+    used = {name for rule in RULES for name in rule.params}
+    assert not used - set(PARAM_NAMES), sorted(used - set(PARAM_NAMES))
+    assert param_text("round_unit_fen", 1_000_000, "zh") == ("整数金额单位", "10,000.00 元")
+    threshold = param_text("procurement_threshold_fen", 10_000_000, "en")
+    assert threshold == ("procurement threshold", "¥100,000.00")
+    assert param_text("window_days", 30, "en") == ("window (days)", "30")
