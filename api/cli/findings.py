@@ -98,7 +98,7 @@ def _run(year: int, as_of: str | None, rule: str | None, output_format: str, out
                 json.dumps(dict(f.key), ensure_ascii=False),
                 measure_text(f.measure, f.measure_unit),
                 measure_text(f.threshold, f.threshold_unit or f.measure_unit),
-                f.message,
+                _findings_file().message_in(f, language),
                 " ".join(map(str, f.evidence)),
             )
         stdout_console().print(table)

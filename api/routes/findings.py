@@ -55,11 +55,16 @@ def file_sheet(findings: list[Finding], language: str) -> Sheet:
             "threshold": f.threshold,
             "amount": f.amount_minor,
             "unit": f.unit,
-            "message": f.message_zh if language == "zh" and f.message_zh else f.message,
+            "message": message_in(f, language),
             "evidence": " ".join(map(str, f.evidence)),
         }
         for f in findings
     ])
+
+
+def message_in(finding: Finding, language: str) -> str:
+    """The finding's explanation in the language (a rule with no Chinese sentence: its English)."""
+    return finding.message_zh if language == "zh" and finding.message_zh else finding.message
 
 
 def csv_bytes(findings: list[Finding], language: str = "en") -> bytes:

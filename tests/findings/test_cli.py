@@ -100,6 +100,9 @@ def test_the_findings_files_read_in_the_readers_language_with_yuan_beside_fen(
     assert row["规则名称 rule_name"] == "经办与审批为同一人" and row["amount_minor"] == 1000001
     assert row["金额 amount"] == 10000.01
     assert row["说明 message"] == zh["说明 message"]
+    table = runner.invoke(app, ["findings", "--year", "2025", "--lang", "zh"], env={"COLUMNS": "400"})
+    english = runner.invoke(app, ["findings", "--year", "2025"], env={"COLUMNS": "400"})
+    assert "下达给" in table.output and "下达给" not in english.output
     bad = runner.invoke(app, ["findings", "--year", "2025", "--format", "csv", "--lang", "fr"])
     assert bad.exit_code == 2
 
