@@ -205,7 +205,7 @@ class AllocationCommands(ChangeCommands, AllOrNothing):
             target = self._allocation(to_allocation)
             if target.id == source.id or target.fund_id != source.fund_id:
                 msg = "a transfer goes to another allocation of the same fund"
-                raise TransferNotAllowed(msg)
+                raise TransferNotAllowed(msg, "调剂只能调入同一资金的另一笔拨款")
             source.transfer_out(target.id, amount, stamp)
             target.transfer_in(source.id, amount, stamp)
         else:

@@ -196,7 +196,7 @@ class Allocation(Aggregate):
     def _check_proposed(self) -> None:
         if self.status != Status.PROPOSED:
             msg = f"allocation {self.id} is {self.status}, not awaiting approval"
-            raise NotProposed(msg)
+            raise NotProposed(msg, f"拨款 {self.id} {term(self.status, 'zh')}，不在待审批状态")
 
     def approve(self, stamp: Stamp) -> None:
         self._check_proposed()
@@ -228,7 +228,8 @@ class Allocation(Aggregate):
                 f"allocation {self.id} has {money_text(self.spent, self.unit)} spent; allocated "
                 f"cannot fall to {money_text(self.allocated + delta, self.unit)}"
             )
-            raise BelowSpent(msg)
+            raise BelowSpent(msg, f"拨款 {self.id} 已支出 {money_text(self.spent, self.unit, 'zh')}，"
+                                  f"拨款额不能减至 {money_text(self.allocated + delta, self.unit, 'zh')}")
         self._adjust(delta=delta, stamp=stamp)
         self._assert_invariants()
 

@@ -54,7 +54,7 @@ class Expenditure(Aggregate):
     def reverse(self, stamp: Stamp) -> None:
         if self.reversed:
             msg = f"expenditure {self.id} is already reversed"
-            raise AlreadyReversed(msg)
+            raise AlreadyReversed(msg, f"支出 {self.id} 已冲销")
         self._reverse(stamp=stamp)
 
     @event("Reversed")

@@ -81,7 +81,7 @@ class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationC
         def decide() -> Decision:
             if self.find(School, School.id_for(fields["code"])) is not None:
                 msg = f"school {fields['code']} is already registered"
-                raise SchoolAlreadyRegistered(msg)
+                raise SchoolAlreadyRegistered(msg, f"学校代码 {fields['code']} 已登记")
             stamp = self.stamp(actor, role, effective_date, idempotency_key)
             return Decision([School(**fields, stamp=stamp)])
 
@@ -183,7 +183,7 @@ class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationC
         def decide() -> Decision:
             if self.find(Fund, Fund.id_for(fields["code"])) is not None:
                 msg = f"fund {fields['code']} is already open"
-                raise FundAlreadyOpened(msg)
+                raise FundAlreadyOpened(msg, f"资金代码 {fields['code']} 已设立")
             return Decision([Fund(**fields, expenditure_classes=classes,
                                   stamp=self.stamp(actor, role, effective_date, idempotency_key))])
 

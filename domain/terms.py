@@ -289,6 +289,14 @@ def error_title(code: str, title_en: str, language: str) -> str:
     return title_en or code
 
 
+def refusal_line(error: LedgerError, language: str) -> str:
+    """A refusal in one line for the top of a page: its title, then its detail where the
+    language has one (a Chinese page never shows the English sentence)."""
+    title = error_title(error.code, error.title, language)
+    detail = error.detail_in(language)
+    return f"{title}: {detail}" if detail else title
+
+
 def _titles_en(kind: type[LedgerError]) -> dict[str, str]:
     titles = {kind.code: kind.title}
     for sub in kind.__subclasses__():

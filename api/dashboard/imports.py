@@ -20,7 +20,7 @@ from domain.actors import Role
 from domain.book_import import import_csv
 from domain.errors import LedgerError
 from domain.import_sheet import ImportKind, template_csv
-from domain.terms import error_title
+from domain.terms import refusal_line
 from projections.database import ViewDatabase
 from projections.import_records import ImportRecords
 
@@ -50,10 +50,7 @@ async def import_upload(request: Request, actor: PageActor, db: ViewsDb) -> Resp
                                          filename=filename, records=records)
         problem = None
     except LedgerError as error:
-        language = _language(request)
-        detail = error.detail_in(language)
-        title = error_title(error.code, error.title, language)
-        result, problem = None, f"{title}: {detail}" if detail else title
+        result, problem = None, refusal_line(error, _language(request))
     finally:
         records.close()
     return _render(request, "imports.html", actor, db, "imports", "", None, result=result,

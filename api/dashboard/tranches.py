@@ -24,6 +24,7 @@ from domain.actors import Role
 from domain.enrolment_snapshot import EnrolmentSnapshot
 from domain.errors import LedgerError
 from domain.formula_funding import FormulaFunding
+from domain.terms import refusal_line
 from domain.tranche import TranchePlan
 from projections import export_files
 
@@ -59,6 +60,14 @@ def _command(fields: dict[str, str]) -> dict[str, Any]:
             "effective_date": day}
 
 
+def _problem(error: LedgerError, language: str) -> str:
+    """English pages keep the code the officer quotes to support; a Chinese page reads the
+    refusal in Chinese only (issue 19)."""
+    if language.startswith("zh"):
+        return refusal_line(error, language)
+    return f"{error.code}: {error.detail}"
+
+
 @router.get("", response_class=HTMLResponse)
 def tranche_preview(request: Request, actor: PageActor, db: ViewsDb) -> Response:
     fields = _form_fields(request.query_params)
@@ -67,7 +76,7 @@ def tranche_preview(request: Request, actor: PageActor, db: ViewsDb) -> Response
         try:
             plan = FormulaFunding(request.app.state.ledger).preview_tranche(actor, **_command(fields))
         except LedgerError as error:
-            problem = f"{error.code}: {error.detail}"
+            problem = _problem(error, _language(request))
     return _render(request, "tranches.html", actor, db, "tranches", "", None, fields=fields,
                    plan=plan, problem=problem, xlsx=f"/dashboard/tranches/preview.xlsx?{urlencode(fields)}")
 
@@ -119,7 +128,7 @@ async def tranche_propose(request: Request, actor: PageActor, db: ViewsDb) -> Re
             actor, **_command(fields), plan=plan_token))
     except LedgerError as error:
         return _render(request, "tranches.html", actor, db, "tranches", "", None, fields=fields,
-                       plan=None, problem=f"{error.code}: {error.detail}", xlsx="")
+                       plan=None, problem=_problem(error, _language(request)), xlsx="")
     return RedirectResponse(f"/dashboard/tranches/{outcome.subject.id}", status_code=303)
 
 
@@ -155,6 +164,6 @@ async def tranche_decide(request: Request, actor: PageActor, tranche_id: UUID, d
         else:
             return Response(status_code=404)
     except LedgerError as error:
-        query = urlencode({"problem": f"{error.code}: {error.detail}"})
+        query = urlencode({"problem": _problem(error, _language(request))})
         return RedirectResponse(f"/dashboard/tranches/{tranche_id}?{query}", status_code=303)
     return RedirectResponse(f"/dashboard/tranches/{tranche_id}", status_code=303)

@@ -104,6 +104,30 @@ def _fiscal_year(lg: FundLedger) -> Callable[[], object]:
     return lambda: f.expenditure(lg, allocation, spent_on=date(2024, 12, 30))
 
 
+def _below_spent(lg: FundLedger) -> Callable[[], object]:
+    allocation = f.funded_school(lg, amount=5_000_00)
+    f.expenditure(lg, allocation, amount=3_000_00)
+    return lambda: f.applied(lg, lg.adjust_allocation(APPROVER, allocation, delta=-4_000_00,
+                                                      reason="压减"))
+
+
+def _not_proposed(lg: FundLedger) -> Callable[[], object]:
+    allocation = f.funded_school(lg)
+    return lambda: lg.approve_allocation(APPROVER, allocation, effective_date=f.APPROVED_ON)
+
+
+def _already_reversed(lg: FundLedger) -> Callable[[], object]:
+    allocation = f.funded_school(lg)
+    spent = f.expenditure(lg, allocation).subject.id
+    lg.reverse_expenditure(OFFICER, spent, reason="重复")
+    return lambda: lg.reverse_expenditure(OFFICER, spent, reason="重复")
+
+
+def _school_registered(lg: FundLedger) -> Callable[[], object]:
+    f.school(lg)
+    return lambda: f.school(lg)
+
+
 CASES: dict[str, Case] = {
     "overspend": (_overspend, "overspend", (5_000_00, 45_519_50)),
     "over_allocation": (_over_allocation, "over_allocation", (1_000_00, 2_000_00)),
@@ -120,6 +144,10 @@ CASES: dict[str, Case] = {
     "earmark_violation": (_locale, "earmark_violation", ()),
     "school_closed": (_school_closed, "school_closed", ()),
     "date_outside_fiscal_year": (_fiscal_year, "date_outside_fiscal_year", ()),
+    "below_spent": (_below_spent, "below_spent", (3_000_00, 1_000_00)),
+    "not_proposed": (_not_proposed, "not_proposed", ()),
+    "already_reversed": (_already_reversed, "already_reversed", ()),
+    "school_already_registered": (_school_registered, "school_already_registered", ()),
 }
 
 
