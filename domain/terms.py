@@ -294,7 +294,9 @@ def refusal_line(error: LedgerError, language: str) -> str:
     language has one (a Chinese page never shows the English sentence)."""
     title = error_title(error.code, error.title, language)
     detail = error.detail_in(language)
-    return f"{title}: {detail}" if detail else title
+    if not detail or detail.startswith(title):  # 资金不存在：PUB-9 says its title already
+        return detail or title
+    return f"{title}{'：' if language.startswith('zh') else ': '}{detail}"
 
 
 def _titles_en(kind: type[LedgerError]) -> dict[str, str]:

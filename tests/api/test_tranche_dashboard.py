@@ -54,3 +54,17 @@ def test_an_officer_previews_downloads_and_proposes_and_an_approver_approves(api
                                                            "csrf_token": _csrf(shown.text)},
                               follow_redirects=True)
     assert "已批准" in decided.text and "XZ-J-1: 人数待核" in decided.text
+
+
+def test_a_refused_preview_reads_in_the_pages_language(api: Api) -> None:
+    """Issue 19: a Chinese page shows the refusal's Chinese title and detail, no English."""
+    snapshot = _bureau(api)
+    query = {"fund": "PUB-9", "snapshot": snapshot["name"], "semester": "spring", "share": "0.5",
+             "effective_date": f"{FISCAL_YEAR}-03-05"}
+    _as(api, "officer")
+    page = api.client.get("/dashboard/tranches", params=query)
+    problem = page.text.split('id="tranche-problem">')[1].split("</p>")[0]
+    assert problem == "资金不存在：PUB-9", problem
+    api.client.cookies.set("fundledger_lang", "en", path="/dashboard")
+    english = api.client.get("/dashboard/tranches", params=query)
+    assert "fund_not_found: fund PUB-9 not found" in english.text
