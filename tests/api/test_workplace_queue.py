@@ -76,6 +76,8 @@ def test_no_approve_button_for_ones_own_item_and_a_forged_post_is_refused(api: A
     forged = api.client.post(f"/dashboard/work/queue/change/{change['change']}/approve", data=guard)
     assert forged.status_code == 403
     assert 'data-result="maker_checker"' in forged.text and "审批人不得为申请人本人" in forged.text
+    assert "user.approver 是申请人，不得审批本人提交的事项" in forged.text  # its detail, in Chinese
+    assert "cannot also decide on it" not in forged.text
     assert api.ledger.last_position() == before
     log_in(api, "checker")  # another approver decides it
     page = _queue(api)
