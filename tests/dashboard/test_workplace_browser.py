@@ -184,10 +184,11 @@ def _proposal(bureau: Bureau, school: str, amount: int, user: str = "officer") -
 
 
 def _wait_views(page: Page, bureau: Bureau, written: int = 0) -> int:  # noqa: F811
-    """Until the views have applied the store's head (and at least `written`); that position."""
+    """Until the views have applied the store's head (and at least `written`); that position.
+    Polled from here: Playwright's wait_for_function took the promise a fetch returns for a
+    truthy answer and never waited, so pages were read before the views had the write."""
     target = max(bureau.position(), written)
-    page.wait_for_function(
-        f"() => fetch('/healthz').then(r => r.json()).then(h => h.views_position >= {target})")
+    bureau.wait_for_views(target)
     return target
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from domain.ledger import bureau_today
 from tests.dashboard.conftest import _free_port, _wait_until_views_caught_up
 
 START_WAIT_SECONDS_MAX = 60
+VIEWS_WAIT_SECONDS_MAX = 30
 ROLES = {"officer": "officer", "officer2": "officer", "approver": "approver",
          "approver2": "approver", "reader": "reader"}
 
@@ -45,6 +47,13 @@ class Bureau:
 
     def position(self) -> int:
         return int(httpx.get(f"{self.url}/healthz", timeout=5).json()["position"])
+
+    def wait_for_views(self, position: int) -> None:
+        """Until the server's views have applied `position` (bounded)."""
+        deadline = time.monotonic() + VIEWS_WAIT_SECONDS_MAX
+        while httpx.get(f"{self.url}/healthz", timeout=5).json()["views_position"] < position:
+            assert time.monotonic() < deadline, f"the views did not reach {position}"
+            time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
