@@ -62,8 +62,7 @@ def findings_page(request: Request, db: ViewsDb, as_of: AsOf = "", year: str | N
                    rows=dashboard_findings.describe(db, shown[:FINDINGS_SHOWN_MAX]),
                    total=len(shown), shown_max=FINDINGS_SHOWN_MAX, rules=rules, rule=chosen,
                    rule_titles={r["name"]: r["title"] for r in rules},
-                   rule_bases={r.name: rule_basis(r.name, language) for r in RULES},
-                   rule_params={r.name: dict(r.params) for r in RULES},
+                   rule_bases={r["name"]: r["basis"] for r in rules},
                    answer=answer, day=day or findings_file.default_as_of(fiscal_year),
                    evidence_max=EVIDENCE_SHOWN_MAX)
 
