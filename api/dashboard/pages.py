@@ -183,7 +183,9 @@ def _render(request: Request, template: str, actor: Actor, db: ViewDatabase, pag
         "actor": actor, "is_auditor": Role.AUDITOR in actor.roles,
         "is_officer": Role.OFFICER in actor.roles, "as_of": as_of, "year": year,
         "years": years, "keep": keep, "position": _position(request),
-        "url": request.url.path, **context})
+        "url": request.url.path, **context},
+        # A page refused for the asker's role says so in its status too, as the workplace does.
+        status_code=403 if template == "denied.html" else 200)
 
 
 def _position(request: Request) -> int:

@@ -69,6 +69,7 @@ def test_approvers_see_pending_changes_on_the_dashboard(funded: dict[str, object
         api.client.cookies.clear()
     assert page.status_code == 200, page.text
     assert made["change"] in page.text and "撤销拨款" in page.text
+    assert denied.status_code == 403
     assert made["change"] not in denied.text and 'id="denied"' in denied.text
 
 

@@ -205,6 +205,15 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     assert not off_host, f"the dashboard fetched from outside the server: {off_host}"
 
 
+REFUSED_LOAD = "the server responded with a status of 403"
+_refusals_expected: set[int] = set()
+
+
+def expect_refusal(page: Page) -> None:
+    """The test opens a page the asker's role may not see: its 403 is the point, not a failure."""
+    _refusals_expected.add(id(page))
+
+
 @pytest.fixture
 def page(context: BrowserContext) -> Iterator[Page]:
     """A page whose script errors and failed loads fail the test."""
@@ -214,6 +223,9 @@ def page(context: BrowserContext) -> Iterator[Page]:
     opened.on("console", lambda message: problems.append(f"console: {message.text}")
               if message.type == "error" else None)
     yield opened
+    if id(opened) in _refusals_expected:
+        _refusals_expected.discard(id(opened))
+        problems = [problem for problem in problems if REFUSED_LOAD not in problem]
     assert not problems, problems
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import openpyxl
 
 from api.dashboard.i18n import DISTRICTS
-from tests.dashboard.conftest import ACTION_TIMEOUT_MS, DemoServer, log_in, navigate
+from tests.dashboard.conftest import ACTION_TIMEOUT_MS, DemoServer, expect_refusal, log_in, navigate
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -333,7 +333,9 @@ def test_an_officer_imports_a_file_with_a_bad_row(page: Page, demo_server: DemoS
 
 def test_a_reader_cannot_open_the_audit_page(page: Page, demo_server: DemoServer) -> None:
     log_in(page, demo_server, "reader")
-    page.goto(f"{demo_server.url}/dashboard/audit")
+    expect_refusal(page)
+    denied = page.goto(f"{demo_server.url}/dashboard/audit")
+    assert denied is not None and denied.status == 403
     assert page.locator("#denied").is_visible()
     response = page.request.get(f"{demo_server.url}/dashboard/audit/export/journal?format=csv")
     assert response.status == 403

@@ -19,7 +19,7 @@ import openpyxl
 from api.dashboard.i18n import DISTRICTS, RULE_NAMES_ZH
 from domain.terms import EVENTS
 from projections.findings.registry import RULES_BY_NAME
-from tests.dashboard.conftest import DemoServer, log_in, navigate
+from tests.dashboard.conftest import DemoServer, expect_refusal, log_in, navigate
 from tests.dashboard.test_browser import Shot, _cells
 
 if TYPE_CHECKING:
@@ -151,7 +151,9 @@ def test_downloading_the_findings(page: Page, demo_server: DemoServer, output_di
 
 def test_a_reader_cannot_open_the_findings(page: Page, demo_server: DemoServer) -> None:
     log_in(page, demo_server, "reader")
-    page.goto(f"{demo_server.url}/dashboard/findings")
+    expect_refusal(page)
+    denied = page.goto(f"{demo_server.url}/dashboard/findings")
+    assert denied is not None and denied.status == 403
     assert page.locator("#denied").is_visible()
     assert page.locator("#findings-table").count() == 0
     response = page.request.get(f"{demo_server.url}/dashboard/findings/export?format=csv")
