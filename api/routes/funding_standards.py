@@ -17,7 +17,7 @@ from api.auth import Approver, Ledger, Officer, Reader
 from api.command_routes import command_route, of_subject
 from api.commands import etag
 from api.parameters import AggregateId as StandardId
-from api.schemas import Command, FiscalYear, IsoDate, Name, OptionalReason, Reason
+from api.schemas import Command, Decision, FiscalYear, IsoDate, Name, OptionalReason, Reasoned
 from api.strict_json import StrictJsonRoute
 from domain.classification import Category, Level
 from domain.formula_funding import FormulaFunding
@@ -42,14 +42,12 @@ class SetStandard(Command):
     effective_date: IsoDate | None = None
 
 
-class DecideStandard(Command):
-    reason: OptionalReason = ""
-    effective_date: IsoDate | None = None
+class DecideStandard(Decision):
+    pass
 
 
-class RejectStandard(Command):
-    reason: Reason
-    effective_date: IsoDate | None = None
+class RejectStandard(Reasoned):
+    pass
 
 
 class RevisionPublic(BaseModel):

@@ -16,7 +16,7 @@ from api.commands import IdempotencyKey, execute
 from api.parameters import AsOfToday as AsOf
 from api.parameters import SchoolCode
 from api.reads import MinPosition, queries_of, views_at
-from api.schemas import Code, Command, IsoDate, OptionalReason, Reason
+from api.schemas import Code, Command, Decision, IsoDate, OptionalReason, Reason
 from api.stock_reads import school_stock_snapshot
 from api.strict_json import StrictJsonRoute
 from domain.ledger import FundLedger, Outcome
@@ -58,9 +58,8 @@ class ProposeMove(Command):
     effective_date: IsoDate | None = None
 
 
-class DecideMove(Command):
-    reason: OptionalReason = ""
-    effective_date: IsoDate | None = None
+class DecideMove(Decision):
+    pass
 
 
 class SchoolPostsPublic(BaseModel):

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, create_model
 from api.auth import Approver, Ledger, Officer, Reader, require_unscoped
 from api.commands import IdempotencyKey, etag
 from api.parameters import AggregateId as TrancheId
-from api.schemas import Code, Command, IsoDate, Reason
+from api.schemas import Code, Command, IsoDate, Reason, Reasoned
 from api.strict_json import StrictJsonRoute
 from domain.formula_funding import FormulaFunding
 from domain.ledger import Outcome
@@ -62,9 +62,8 @@ class ApproveTranche(Command):
     effective_date: IsoDate | None = None
 
 
-class RejectTranche(Command):
-    reason: Reason
-    effective_date: IsoDate | None = None
+class RejectTranche(Reasoned):
+    pass
 
 
 def _line_fields() -> dict[str, Any]:
@@ -85,7 +84,10 @@ def _line_fields() -> dict[str, Any]:
 LinePublic = create_model("LinePublic", **_line_fields())
 
 
-class PreviewPublic(BaseModel):
+class TrancheFigures(BaseModel):
+    """What a preview and a proposed tranche both state: the fund, the snapshot, the share
+    and the total with its rounding."""
+
     fund: str
     fiscal_year: int
     unit: str
@@ -99,6 +101,9 @@ class PreviewPublic(BaseModel):
     total_text: str
     exact_total: str
     rounding_difference: str
+
+
+class PreviewPublic(TrancheFigures):
     available: int
     shortfall: int
     missing_standards: list[dict[str, Any]]
@@ -107,22 +112,9 @@ class PreviewPublic(BaseModel):
     lines: list[LinePublic]
 
 
-class TranchePublic(BaseModel):
+class TranchePublic(TrancheFigures):
     id: UUID
     status: str
-    fund: str
-    fiscal_year: int
-    unit: str
-    snapshot: UUID
-    snapshot_name: str
-    semester: str
-    share: str
-    effective_date: date
-    schools: int
-    total: int
-    total_text: str
-    exact_total: str
-    rounding_difference: str
     proposed_by: str
     decided_by: str | None
     decided_on: date | None

@@ -93,6 +93,25 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A decision that changes one record and must say why (a rejection, a cancellation, a
+# reversal, a closing), and one whose reason may be left out (an approval); each takes effect
+# on its effective date (default: today). The resources' commands of that shape are these.
+class Reasoned(Command):
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
+class Decision(Command):
+    reason: OptionalReason = ""
+    effective_date: IsoDate | None = None
+
+
+class Adjustment(Command):
+    delta: Delta
+    reason: Reason
+    effective_date: IsoDate | None = None
+
+
 # ----------------------------------------------------------------- responses
 
 

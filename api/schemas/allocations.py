@@ -12,7 +12,19 @@ from pydantic import (
     Field,
 )
 
-from api.schemas import Amount, Code, Command, Delta, IsoDate, OptionalReason, Reason, Text, UnitCode
+from api.schemas import (
+    Adjustment,
+    Amount,
+    Code,
+    Command,
+    Decision,
+    IsoDate,
+    OptionalReason,
+    Reason,
+    Reasoned,
+    Text,
+    UnitCode,
+)
 from domain.allocation import Allocation
 from domain.limits import (
     DESCRIPTION_LENGTH_MAX,
@@ -30,25 +42,20 @@ class ProposeAllocation(Command):
     effective_date: IsoDate | None = None
 
 
-class ApproveAllocation(Command):
-    reason: OptionalReason = ""
-    effective_date: IsoDate | None = None
+class ApproveAllocation(Decision):
+    pass
 
 
-class RejectAllocation(Command):
-    reason: Reason
-    effective_date: IsoDate | None = None
+class RejectAllocation(Reasoned):
+    pass
 
 
-class AdjustAllocation(Command):
-    delta: Delta
-    reason: Reason
-    effective_date: IsoDate | None = None
+class AdjustAllocation(Adjustment):
+    pass
 
 
-class CancelAllocation(Command):
-    reason: Reason
-    effective_date: IsoDate | None = None
+class CancelAllocation(Reasoned):
+    pass
 
 
 class TransferAllocation(Command):

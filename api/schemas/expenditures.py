@@ -11,7 +11,7 @@ from pydantic import (
     Field,
 )
 
-from api.schemas import Amount, Command, IsoDate, Lines, Reason, Text, UnitCode
+from api.schemas import Amount, Command, IsoDate, Lines, Reasoned, Text, UnitCode
 from domain.classification import ExpenditureClass
 from domain.expenditure import Expenditure
 from domain.limits import (
@@ -33,9 +33,8 @@ class RecordExpenditure(Command):
     unit: UnitCode | None = None
 
 
-class ReverseExpenditure(Command):
-    reason: Reason
-    effective_date: IsoDate | None = None
+class ReverseExpenditure(Reasoned):
+    pass
 
 
 class Reversal(BaseModel):

@@ -19,15 +19,14 @@ from api.fund_provenance import (
     provenance_of,
 )
 from api.schemas import (
+    Adjustment,
     Amount,
     Code,
     Command,
-    Delta,
     FiscalYear,
     IsoDate,
     Name,
     OptionalReason,
-    Reason,
     UnitCode,
 )
 from domain.classification import Category, Earmark, ExpenditureClass, Level, Source
@@ -54,10 +53,8 @@ class OpenFund(Command):
     effective_date: IsoDate | None = None
 
 
-class AdjustFund(Command):
-    delta: Delta
-    reason: Reason
-    effective_date: IsoDate | None = None
+class AdjustFund(Adjustment):
+    pass
 
 
 class CloseException(Command):

@@ -10,7 +10,7 @@ from pydantic import (
     StrictBool,
 )
 
-from api.schemas import Code, Command, IsoDate, Name, OptionalReason, Reason, Students
+from api.schemas import Code, Command, IsoDate, Name, OptionalReason, Reason, Reasoned, Students
 from domain.classification import Level, Locale
 from domain.school import EnrolmentReport, School
 
@@ -41,9 +41,8 @@ class ReportEnrolment(Command):
     effective_date: IsoDate | None = None
 
 
-class CloseSchool(Command):
-    reason: Reason
-    effective_date: IsoDate | None = None
+class CloseSchool(Reasoned):
+    pass
 
 
 class SchoolPublic(BaseModel):
