@@ -4,8 +4,18 @@ Chinese name, every findings rule its Chinese title, and a value shows in the pa
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from api.dashboard.i18n import DISTRICTS, RULE_NAMES_ZH, district_name, rule_name, translate_value
+from api.dashboard.i18n import (
+    DISTRICTS,
+    LABELS,
+    RULE_NAMES_ZH,
+    district_name,
+    merged_labels,
+    rule_name,
+    translate_value,
+)
 from projections.findings.registry import RULES
 from scripts.generator.geography import PRESETS
 
@@ -59,3 +69,29 @@ def test_every_rule_parameter_has_a_name_in_both_languages_and_money_shows_in_yu
     threshold = param_text("procurement_threshold_fen", 10_000_000, "en")
     assert threshold == ("procurement threshold", "¥100,000.00")
     assert param_text("window_days", 30, "en") == ("window (days)", "30")
+
+
+_keys = st.text(alphabet="abcdefghij_", min_size=1, max_size=4)
+_pairs = st.tuples(st.text(min_size=1, max_size=3), st.text(min_size=1, max_size=3))
+
+
+@given(st.lists(st.dictionaries(_keys, _pairs, max_size=6), min_size=1, max_size=4))
+def test_label_sections_merge_into_one_table_and_a_key_in_two_is_refused(
+        sections: list[dict[str, tuple[str, str]]]) -> None:
+    """labels.toml's page sections are one table: merged as they are when their keys are
+    apart, refused when a key stands in two (which words a page shows would depend on order)."""
+    words = {f"s{i}": {key: list(pair) for key, pair in section.items()}
+             for i, section in enumerate(sections)}
+    keys = [key for section in sections for key in section]
+    if len(keys) == len(set(keys)):
+        merged = merged_labels(words, list(words))
+        assert merged == {key: pair for section in sections for key, pair in section.items()}
+    else:
+        with pytest.raises(ValueError, match="two sections"):
+            merged_labels(words, list(words))
+
+
+def test_every_page_label_is_a_chinese_and_an_english_text() -> None:
+    assert len(LABELS) > 300  # the file was read, every section of it
+    for key, (zh, en) in LABELS.items():
+        assert zh.strip() and en.strip(), key
