@@ -262,17 +262,18 @@ def _year_closed(s: _PageWrites, e: Any, position: int) -> None:
     """The first release's close: its entry stays as that release wrote it (views of old
     stores are not rewritten); new closes are closing entries (_carried_forward)."""
     _entry(s, e, "allocated", -e.remainder, position)
-    if e.carry_to_allocation_id is not None:
-        s.execute(
-            "UPDATE findings_allocations SET carried_to = ? WHERE allocation_id = ?",
-            (str(e.carry_to_allocation_id), str(e.originator_id)),
-        )
+    _note_carried_to(s, e)
 
 
 def _carried_forward(s: _PageWrites, e: Any, position: int) -> None:
     # A closing entry of its own kind: the rules see what was allocated in the year (the
     # benchmark, idle balances at year-end), and that the allocation closed on that day.
     _entry(s, e, "closed", -e.remainder, position)
+    _note_carried_to(s, e)
+
+
+def _note_carried_to(s: _PageWrites, e: Any) -> None:
+    """A close that carries the remainder over names the allocation it went to."""
     if e.carry_to_allocation_id is not None:
         s.execute(
             "UPDATE findings_allocations SET carried_to = ? WHERE allocation_id = ?",
