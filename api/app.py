@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 
 from api import problems
 from api.bureau_books import BureauBooks, BureauScope
+from api.committer_client import CommitterClient
 from api.dashboard import bureaus as dashboard_bureaus
 from api.dashboard import routes as dashboard
 from api.dashboard import tranches as dashboard_tranches
@@ -56,18 +57,20 @@ RUNNER_STOP_WAIT_SECONDS_MAX = 10.0
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = bureau_today,
                run_views: bool = True, group_commit: bool = True,
-               ledger: FundLedger | None = None) -> FastAPI:
+               ledger: FundLedger | None = None, committer_socket: str | None = None) -> FastAPI:
     """The API over the configured store.
 
     `run_views` runs the view runner in a background thread of this process (one uvicorn
     worker); with several workers it runs as its own process instead. `group_commit` lets
-    concurrent writes share one atomic save. A `ledger` given by the caller is used as is and
+    concurrent writes share one atomic save. With `committer_socket` the default bureau's
+    commands are sent to the committer process listening there (api/committer.py), which
+    decides and saves them for every worker. A `ledger` given by the caller is used as is and
     not closed (tests).
     """
     settings = settings or Settings()
 
     open_services = _services_opener(lambda: app.state, settings, clock, run_views=run_views,
-                                     group_commit=group_commit)
+                                     group_commit=group_commit, committer_socket=committer_socket)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,7 +133,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
 
 def _services_opener(app_state: Callable[[], Any], settings: Settings,
                      clock: Callable[[], date], *, run_views: bool,
-                     group_commit: bool) -> Callable[..., Callable[[], None]]:
+                     group_commit: bool,
+                     committer_socket: str | None = None) -> Callable[..., Callable[[], None]]:
     """How one bureau's services are opened on a state (the app's own for the default
     bureau, api.bureau_books's for the others)."""
 
@@ -147,7 +151,8 @@ def _services_opener(app_state: Callable[[], Any], settings: Settings,
                 state.ledger.close()
             raise
         state.queries = open_views_reader(books)
-        state.group_commit = GroupCommit(state.ledger) if group_commit else None
+        state.group_commit = _writer(state.ledger, group_commit,
+                                     committer_socket if state is app_state() else None)
         state.export_jobs = ExportJobs(books.views_reading(), state.queries)
         state.known_tokens = None
         state.views_progress = getattr(state, "views_progress", None) or ViewsProgress()
@@ -173,6 +178,15 @@ def _services_opener(app_state: Callable[[], Any], settings: Settings,
         return close
 
     return open_services
+
+
+def _writer(ledger: FundLedger, group_commit: bool,
+            committer_socket: str | None) -> GroupCommit | CommitterClient | None:
+    """Who saves this worker's commands: the committer process, this process's own group
+    commit, or each request itself. (Other bureaus' books keep their own group commit.)"""
+    if committer_socket is not None:
+        return CommitterClient(committer_socket, ledger)
+    return GroupCommit(ledger) if group_commit else None
 
 
 def _start_view_runner(settings: Settings, ledger: FundLedger,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -46,8 +47,9 @@ def command_route(router: APIRouter, path: str, command: str | Callable[[FundLed
         run = getattr(ledger, command) if isinstance(command, str) else command(ledger)
         leading = (given["actor"], given[subject[0]]) if subject else (given["actor"],)
         version = {"expected_version": expected_version(given["if_match"])} if versioned else {}
-        outcome = execute(given["request"], given["response"], lambda: run(
-            *leading, **given["body"].model_dump(), **fixed, **version,
+        # A partial of the bound method, not a lambda: it travels to the committer process.
+        outcome = execute(given["request"], given["response"], partial(
+            run, *leading, **given["body"].model_dump(), **fixed, **version,
             idempotency_key=given["idempotency_key"]), created=created)
         return answer(outcome, ledger)
 

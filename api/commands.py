@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Header, Request, Response
 
+from api.committer_client import CommitterClient
 from api.problems import ApiProblem
 from api.reads import asked_url
 from domain.group_commit import GroupCommit
@@ -44,9 +45,11 @@ def etag(version: int) -> str:
 
 def execute(request: Request, response: Response, command: Callable[[], Outcome], *,
             created: bool = False) -> Outcome:
-    """Runs a ledger command (through the group commit when the app has one) and marks the
+    """Runs a ledger command (through the group commit or the committer process when the app
+    has one; a command sent to the committer is a picklable callable — a bound method or a
+    `functools.partial` of one, not a lambda) and marks the
     answer: 201 and `Location` for a creation, the ETag of the first subject, and whether it was a replay."""
-    group: GroupCommit | None = request.app.state.group_commit
+    group: GroupCommit | CommitterClient | None = request.app.state.group_commit
     outcome = group.submit(command) if group is not None else command()
     if created:
         response.status_code = 201

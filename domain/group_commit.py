@@ -28,8 +28,11 @@ SUBMIT_WAIT_SECONDS_MAX = 30.0
 
 
 @dataclass
-class _Request:
+class QueuedWrite:
     command: Callable[[], Outcome]
+    # Called by the committer thread once the request's fate is known (the committer process
+    # answers a worker on its event loop from here instead of parking a thread per request).
+    on_done: Callable[[QueuedWrite], None] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome | None = None
     error: BaseException | None = None
@@ -61,7 +64,7 @@ class GroupCommit:
         self.batches = 0
         self.commands = 0
         self._last_batch_size = 0
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[QueuedWrite | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._commit_forever, name="group-commit",
                                         daemon=True)
         self._thread.start()
@@ -69,8 +72,7 @@ class GroupCommit:
     def submit(self, command: Callable[[], Outcome],
                timeout_seconds: float = SUBMIT_WAIT_SECONDS_MAX) -> Outcome:
         """Runs a ledger command in the next group; returns once it is durable."""
-        request = _Request(command)
-        self._queue.put(request)
+        request = self.enqueue(command)
         if not request.done.wait(timeout_seconds):
             if request.withdraw():
                 msg = f"the write waited {timeout_seconds} s in the queue and was withdrawn unstarted"
@@ -82,6 +84,14 @@ class GroupCommit:
             raise request.error
         assert request.outcome is not None
         return request.outcome
+
+    def enqueue(self, command: Callable[[], Outcome],
+                on_done: Callable[[QueuedWrite], None] | None = None) -> QueuedWrite:
+        """Queues a command without waiting: `on_done(request)` is called from the committer
+        thread once it is decided (never for a request withdrawn unstarted)."""
+        request = QueuedWrite(command, on_done)
+        self._queue.put(request)
+        return request
 
     def close(self) -> None:
         self._queue.put(None)
@@ -99,7 +109,7 @@ class GroupCommit:
             if stopping:
                 return
 
-    def _gather(self, requests: list[_Request]) -> bool:
+    def _gather(self, requests: list[QueuedWrite]) -> bool:
         """Takes what is queued, waiting at most batch_wait_ms for more if the last batch had
         more than one request (others are writing: more will come); True if asked to stop."""
         wait_ms = self.batch_wait_ms if self._last_batch_size > 1 else 0.0
@@ -120,7 +130,7 @@ class GroupCommit:
             requests.append(request)
         return False
 
-    def _commit(self, requests: list[_Request]) -> None:
+    def _commit(self, requests: list[QueuedWrite]) -> None:
         requests = [request for request in requests if request.start()]
         try:
             with self.ledger.batch(optimistic=True):
@@ -144,9 +154,11 @@ class GroupCommit:
         self.commands += len(requests)
         for request in requests:
             request.done.set()
+            if request.on_done is not None:
+                request.on_done(request)
 
     @staticmethod
-    def _commit_alone(request: _Request) -> None:
+    def _commit_alone(request: QueuedWrite) -> None:
         try:
             request.outcome = request.command()
         except Exception as error:  # handed to the caller, who reports it

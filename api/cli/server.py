@@ -1,5 +1,6 @@
 """`fundledger serve`: the HTTP API (uvicorn on uvloop + httptools) with the view runner beside
-it — a thread of the one worker, or its own process for several. (`fundledger demo`, which
+it — a thread of the one worker, or its own process for several, when one committer process
+(api/committer.py) also decides and saves every worker's commands. (`fundledger demo`, which
 generates a year first, lives in scripts/demo.py: api/ never imports scripts/.)"""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import signal
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
@@ -34,8 +36,10 @@ Workers = Annotated[int, typer.Option(min=1, max=WORKERS_MAX, help="uvicorn work
 def app_from_environment() -> FastAPI:
     """The app of one uvicorn worker, configured from the environment."""
     from api.app import create_app  # noqa: PLC0415  (`fundledger --help` need not load the app)
+    from api.committer import COMMITTER_SOCKET_ENV  # noqa: PLC0415
 
-    return create_app(Settings(), run_views=os.environ.get(RUNNER_ELSEWHERE_ENV) != "1")
+    return create_app(Settings(), run_views=os.environ.get(RUNNER_ELSEWHERE_ENV) != "1",
+                      committer_socket=os.environ.get(COMMITTER_SOCKET_ENV))
 
 
 class QueryStringsDropped(logging.Filter):
@@ -82,7 +86,13 @@ def run_server(host: str, port: int, workers: int) -> None:
         uvicorn.run(app_from_environment(), **options)  # type: ignore[arg-type]
         return
     _create_tables(Settings())
+    from api.committer import COMMITTER_SOCKET_ENV, CommitterProcess  # noqa: PLC0415
+
+    # One committer decides and saves every worker's commands (one writer, one group commit
+    # whose batches see every worker's requests); the views are kept by a process of their own.
+    committer = CommitterProcess(give_up=lambda: os.kill(os.getpid(), signal.SIGTERM))
     os.environ[RUNNER_ELSEWHERE_ENV] = "1"
+    os.environ[COMMITTER_SOCKET_ENV] = committer.socket_path
     runner = subprocess.Popen(  # our own interpreter running our own verb
         [sys.executable, "-c", "from api.cli import main; main()", "project"])
     try:
@@ -94,6 +104,7 @@ def run_server(host: str, port: int, workers: int) -> None:
             runner.wait(RUNNER_STOP_WAIT_SECONDS)
         except subprocess.TimeoutExpired:
             runner.kill()
+        committer.stop()
 
 
 def _create_tables(settings: Settings) -> None:

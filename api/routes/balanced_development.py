@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -241,8 +242,8 @@ def report(code: SchoolCode, body: ReportIndicators, actor: Officer, ledger: Led
     """Report the figures the ledger does not hold (officer): teachers and floor areas."""
     fields = body.model_dump()
     junior, day = fields.pop("junior_pupils"), fields.pop("effective_date")
-    outcome = execute(request, response, lambda: ledger.report_indicators(
-        actor, code, figures=fields, junior_pupils=junior, effective_date=day,
+    outcome = execute(request, response, partial(
+        ledger.report_indicators, actor, code, figures=fields, junior_pupils=junior, effective_date=day,
         idempotency_key=idempotency_key), created=True)
     reports = outcome.subject
     return ReportPublic(school=reports.school, reports=reports.reports,

@@ -4,6 +4,7 @@ adjustment, transfer or cancellation, a fund's appropriation adjustment or close
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -68,8 +69,8 @@ def approve_change(change_id: ChangeId, body: ApproveChange, actor: Approver, le
     """Apply a pending change (approver; not its maker, nor the proposer of an allocation it
     touches). A change that no longer fits is refused with the rule's 409 and stays pending."""
     version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.approve_change(
-        actor, change_id, **body.model_dump(), expected_version=version,
+    outcome = execute(request, response, partial(
+        ledger.approve_change, actor, change_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
     return change_public(outcome.subject, outcome.position, _changed(request, outcome))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated
 from uuid import UUID
 
@@ -85,8 +86,8 @@ def record_expenditures(body: RecordExpenditures, actor: Officer, ledger: Ledger
     One position for the whole batch; an Idempotency-Key covers the whole batch."""
     items = [item.model_dump() for item in body.items]
     try:
-        outcome = execute(request, response, lambda: ledger.record_expenditures(
-            actor, items, idempotency_key=idempotency_key))
+        outcome = execute(request, response, partial(
+            ledger.record_expenditures, actor, items, idempotency_key=idempotency_key))
     except BatchRejected as refused:
         rejected = BatchPublic(
             status="rejected", items=refused.items, applied=0, bad_items=len(refused.errors),
@@ -155,8 +156,8 @@ def reverse_expenditure(expenditure_id: ExpenditureId, body: ReverseExpenditure,
                         if_match: IfMatch = None) -> ExpenditurePublic:
     """Reverse an expenditure; the allocation's remainder is restored (officer)."""
     version = expected_version(if_match)
-    outcome = execute(request, response, lambda: ledger.reverse_expenditure(
-        actor, expenditure_id, **body.model_dump(), expected_version=version,
+    outcome = execute(request, response, partial(
+        ledger.reverse_expenditure, actor, expenditure_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
     answer = expenditure_public(outcome.subject, outcome.position)
     answer.reversal = Reversal(reason=body.reason.strip(),
@@ -195,6 +196,6 @@ def adjust_prior_year(expenditure_id: ExpenditureId, body: ReverseExpenditure, a
     when an approver approves it, the amount joins the year's recovered surplus and the closed
     allocation stays closed (docs/year-end.md). `If-Match` is the expenditure's version."""
     version = expected_version(if_match)
-    return pending(request, response, lambda: ledger.adjust_prior_year(
-        actor, expenditure_id, **body.model_dump(), expected_version=version,
+    return pending(request, response, partial(
+        ledger.adjust_prior_year, actor, expenditure_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))

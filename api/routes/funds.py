@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -69,8 +70,8 @@ def open_fund(body: OpenFund, actor: Officer, ledger: Ledger, request: Request,
               response: Response, idempotency_key: IdempotencyKey = None) -> FundPublic:
     """Open a fund (an appropriation or programme budget line) of one fiscal year (officer)."""
     fields = body.model_dump()
-    outcome = execute(request, response, lambda: ledger.open_fund(
-        actor, **fields, idempotency_key=idempotency_key), created=True)
+    outcome = execute(request, response, partial(
+        ledger.open_fund, actor, **fields, idempotency_key=idempotency_key), created=True)
     return _written(request, outcome)
 
 
@@ -105,8 +106,8 @@ def adjust_fund(code: FundCode, body: AdjustFund, actor: Approver, ledger: Ledge
     """Ask for the appropriation to change by a delta, with a reason (approver): a pending
     two-person change, applied when another approver approves it (/v1/changes)."""
     version = expected_version(if_match)
-    return pending(request, response, lambda: ledger.adjust_fund(
-        actor, code, **body.model_dump(), expected_version=version,
+    return pending(request, response, partial(
+        ledger.adjust_fund, actor, code, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
 
 
@@ -120,8 +121,9 @@ def mark_formula_funded(code: FundCode, body: MarkFormulaFunded, actor: Officer,
                         idempotency_key: IdempotencyKey = None) -> FundPublic:
     """Mark the fund as formula-funded (officer): a hand-proposed allocation below the
     per-pupil standard then needs a `below_standard_reason` (else 409 `below_standard`)."""
-    outcome = execute(request, response, lambda: FormulaFunding(ledger).mark_formula_funded(
-        actor, code, **body.model_dump(), idempotency_key=idempotency_key))
+    outcome = execute(request, response, partial(
+        FormulaFunding(ledger).mark_formula_funded, actor, code, **body.model_dump(),
+        idempotency_key=idempotency_key))
     return _written(request, outcome)
 
 
@@ -136,8 +138,8 @@ def close_fund(code: FundCode, body: CloseFund, actor: Approver, ledger: Ledger,
     version = expected_version(if_match)
     fields = body.model_dump()
     next_year = fund_codes_of_year(request, ledger.get_fund(code).fiscal_year + 1)
-    return pending(request, response, lambda: ledger.close_fund(
-        actor, code, **fields, next_year_funds=next_year, expected_version=version,
+    return pending(request, response, partial(
+        ledger.close_fund, actor, code, **fields, next_year_funds=next_year, expected_version=version,
         idempotency_key=idempotency_key))
 
 FUNDS_OF_A_YEAR_MAX = 10_000

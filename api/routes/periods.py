@@ -8,6 +8,7 @@ GET /v1/periods — the closed months, who asked, who approved, when.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -49,8 +50,8 @@ def close_period(month: Month, body: ClosePeriod, actor: Approver, ledger: Ledge
     (409 `period_closed`). Refused: a month not yet over (409 `period_not_ended`), closed
     already (409 `period_already_closed`), or with pending changes dated in it
     (409 `period_has_pending_changes`, listed in `pending_changes`)."""
-    return pending(request, response, lambda: ledger.close_period(
-        actor, month, **body.model_dump(), idempotency_key=idempotency_key))
+    return pending(request, response, partial(
+        ledger.close_period, actor, month, **body.model_dump(), idempotency_key=idempotency_key))
 
 
 @router.get("", response_model=ClosedPeriods)

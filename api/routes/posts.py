@@ -4,6 +4,7 @@ filled posts, and rotations between schools (two-person). Reads are as of any da
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -135,8 +136,8 @@ def approve_total(district: District, body: ApproveTotal, actor: Officer, ledger
                   request: Request, response: Response,
                   idempotency_key: IdempotencyKey = None) -> CountyPostsPublic:
     """Record the staffing office's approved total of posts for a county-level unit (officer)."""
-    outcome = execute(request, response, lambda: ledger.approve_post_total(
-        actor, district, **body.model_dump(), idempotency_key=idempotency_key))
+    outcome = execute(request, response, partial(
+        ledger.approve_post_total, actor, district, **body.model_dump(), idempotency_key=idempotency_key))
     return _now(ledger, district, outcome.position)
 
 
@@ -189,8 +190,8 @@ def propose_move(body: ProposeMove, actor: Officer, ledger: Ledger, request: Req
                  response: Response, idempotency_key: IdempotencyKey = None) -> PendingChange:
     """Propose a rotation (交流轮岗) of filled posts between two schools of one county: 202
     with a pending change; nothing moves until another person approves it."""
-    outcome = execute(request, response, lambda: ledger.propose_post_move(
-        actor, **body.model_dump(), idempotency_key=idempotency_key))
+    outcome = execute(request, response, partial(
+        ledger.propose_post_move, actor, **body.model_dump(), idempotency_key=idempotency_key))
     response.status_code = 202
     return _change(outcome.subject, outcome.position)
 

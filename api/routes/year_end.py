@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -71,8 +72,8 @@ def close_year(year: Year, body: CloseYear, actor: Approver, ledger: Ledger, req
     devices) stay open. docs/year-end.md has the rules."""
     funds = fund_codes_of_year(request, year)
     next_year = fund_codes_of_year(request, year + 1)
-    return pending(request, response, lambda: ledger.close_year(
-        actor, year, funds=funds, next_year_funds=next_year, **body.model_dump(),
+    return pending(request, response, partial(
+        ledger.close_year, actor, year, funds=funds, next_year_funds=next_year, **body.model_dump(),
         idempotency_key=idempotency_key))
 
 

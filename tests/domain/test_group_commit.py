@@ -15,7 +15,7 @@ import pytest
 
 from api.settings import Settings
 from domain.errors import DuplicateVoucher, Overspend, WriteNotStarted
-from domain.group_commit import GroupCommit, _Request
+from domain.group_commit import GroupCommit, QueuedWrite
 from domain.ledger import FundLedger, Outcome
 from tests.conftest import APPROVER, OFFICER, TODAY
 
@@ -205,5 +205,5 @@ def test_a_lone_write_is_committed_at_once_and_a_busy_committer_waits_for_compan
     for last_batch, waits in ((0, 0), (1, 0), (2, 1), (40, 1)):
         group._last_batch_size = last_batch
         waiting.waits.clear()
-        assert group._gather([_Request(lambda: Outcome([], 0))]) is False
+        assert group._gather([QueuedWrite(lambda: Outcome([], 0))]) is False
         assert len(waiting.waits) == waits, last_batch

@@ -1,0 +1,144 @@
+"""The committer (api/committer.py) behind a worker's app, in this process: the worker sends each
+command over the Unix socket and the committer's own ledger decides and saves it. The answers,
+refusals included, are the ones the app gives when it writes itself."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.app import create_app
+from api.committer import FRAME_HEADER_BYTES, Committer, decode, encode, frame_header
+from api.committer_client import CommitterClient
+from api.settings import Settings
+from api.store import open_ledger
+from domain import errors
+from domain.errors import LedgerError
+from tests.api.conftest import FISCAL_YEAR, ROLES, Api
+from tests.conftest import TODAY
+
+pytestmark = pytest.mark.postgres
+SOCKET_WAIT_SECONDS_MAX = 10.0
+
+
+@contextmanager
+def committer_running(settings: Settings, socket_path: str) -> Iterator[Committer]:
+    """A committer on its own event loop in a thread, as its process runs it."""
+    ledger = open_ledger(settings, lambda: TODAY)
+    committer = Committer(ledger, socket_path)
+    started = threading.Event()
+    control: dict[str, Any] = {}
+
+    async def serve() -> None:
+        control["loop"], control["stop"] = asyncio.get_running_loop(), asyncio.Event()
+        started.set()
+        await committer.serve(control["stop"])
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    started.wait(SOCKET_WAIT_SECONDS_MAX)
+    deadline = time.monotonic() + SOCKET_WAIT_SECONDS_MAX
+    while not Path(socket_path).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield committer
+    finally:
+        control["loop"].call_soon_threadsafe(control["stop"].set)
+        thread.join(SOCKET_WAIT_SECONDS_MAX)
+        committer.close()
+        ledger.close()
+
+
+@contextmanager
+def api_of(settings: Settings, socket_path: str | None = None) -> Iterator[Api]:
+    app = create_app(settings, clock=lambda: TODAY, committer_socket=socket_path)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        ledger = app.state.ledger
+        tokens = {role: ledger.add_user(f"user.{role}.{socket_path is None}", [role])
+                  for role in ROLES}
+        tokens["checker"] = ledger.add_user(f"user.checker.{socket_path is None}", ["approver"])
+        yield Api(client, tokens)
+
+
+@pytest.fixture
+def committed(postgres_settings: Settings, tmp_path: Path) -> Iterator[tuple[Api, Committer]]:
+    socket_path = str(tmp_path / "commits.sock")
+    with committer_running(postgres_settings, socket_path) as committer, \
+            api_of(postgres_settings, socket_path) as api:
+        yield api, committer
+
+
+def test_every_command_of_a_funded_school_travels_to_the_committer(
+        committed: tuple[Api, Committer]) -> None:
+    api, committer = committed
+    api.school()
+    api.fund()
+    allocation = api.allocation()  # proposed, then approved: two commands
+    spent = api.expenditure(allocation["id"], amount=300_00)
+    reversed_ = api.ok(api.post("officer", f"/v1/expenditures/{spent['id']}/reverse",
+                                {"reason": "entered twice"}))
+    assert reversed_["id"] == spent["id"]
+    change = api.post("approver", "/v1/funds/PUB-1/adjust",
+                      {"delta": 100_000_00, "reason": "supplementary budget"})
+    api.applied(change)
+    client: CommitterClient = api.client.app.state.group_commit  # type: ignore[attr-defined]
+    assert isinstance(client, CommitterClient)
+    assert client._run_here == set()  # none ran in the worker
+    assert committer.group.commands == 8
+    assert api.ledger.load(allocation_id(allocation)).spent == 0
+
+
+def allocation_id(allocation: dict[str, Any]) -> Any:
+    from uuid import UUID  # noqa: PLC0415
+
+    return UUID(allocation["id"])
+
+
+def test_a_refusal_over_the_committer_is_the_problem_the_app_gives_itself(
+        committed: tuple[Api, Committer], postgres_settings: Settings) -> None:
+    api, _ = committed
+    api.school()
+    api.fund()
+    allocation = api.allocation(amount=1_000_00)
+    overspend = {"allocation": allocation["id"], "amount": 2_000_00, "payee": "徐州供电公司",
+                 "voucher": "V-9", "spent_on": f"{FISCAL_YEAR}-03-02", "description": "电费"}
+    unknown = {**overspend, "allocation": "00000000-0000-0000-0000-000000000001"}
+    over_there = [api.post("officer", "/v1/expenditures", body) for body in (overspend, unknown)]
+    with api_of(postgres_settings) as here:
+        over_here = [here.post("officer", "/v1/expenditures", body) for body in (overspend, unknown)]
+    for there, at_home in zip(over_there, over_here, strict=True):
+        assert there.status_code == at_home.status_code
+        assert there.status_code in (404, 409)
+        assert there.headers["content-type"] == at_home.headers["content-type"]
+        assert there.json() == at_home.json()
+
+
+LEDGER_ERRORS = sorted((kind for kind in vars(errors).values()
+                        if isinstance(kind, type) and issubclass(kind, LedgerError)),
+                       key=lambda kind: kind.__name__)
+
+
+@pytest.mark.unit
+@given(kind=st.sampled_from(LEDGER_ERRORS), detail=st.text(max_size=200),
+       detail_zh=st.none() | st.text(max_size=200), request_id=st.integers(0, 2**63))
+def test_every_refusal_crosses_the_wire_as_itself(kind: type[LedgerError], detail: str,
+                                                  detail_zh: str | None, request_id: int) -> None:
+    refusal = kind.__new__(kind)
+    LedgerError.__init__(refusal, detail, detail_zh)
+    frame = encode(request_id, (None, refusal))
+    size, sent_id = frame_header(frame[:FRAME_HEADER_BYTES])
+    outcome, error = decode(frame[FRAME_HEADER_BYTES:])
+    assert (sent_id, size, outcome) == (request_id, len(frame) - FRAME_HEADER_BYTES, None)
+    assert type(error) is kind
+    assert (error.code, error.detail, error.detail_zh, error.args) == (
+        kind.code, detail, detail_zh, refusal.args)
