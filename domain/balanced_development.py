@@ -14,6 +14,8 @@ education schools, not teaching points under 50 pupils — and splits a nine-yea
 (九年一贯制) into its primary and junior parts, and a complete secondary school (完全中学)
 into its junior part, by enrolment.
 
+The indicators' names, units and national values are data (balanced_development.toml).
+
 Everything is computed from integers with exact fractions; whether a CV is within its
 threshold is decided exactly (CV ≤ t ⇔ S² ≤ t²·X̄²), and the CV itself is a report figure
 (a Decimal square root), never a float.
@@ -21,11 +23,13 @@ threshold is decided exactly (CV ≤ t ⇔ S² ≤ t²·X̄²), and the CV itsel
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
+from pathlib import Path
 
 from domain.classification import Level
 
@@ -74,36 +78,18 @@ class IndicatorDefinition:
     national: Mapping[Stage, Fraction]
 
 
-DEFINITIONS: dict[Indicator, IndicatorDefinition] = {d.indicator: d for d in (
-    IndicatorDefinition(Indicator.QUALIFIED_TEACHERS, "每百名学生拥有高于规定学历教师数",
-                        "teachers above the required qualification per 100 pupils",
-                        "teachers", "人/百生", "per 100 pupils", Fraction(100),
-                        {Stage.PRIMARY: Fraction("4.2"), Stage.JUNIOR: Fraction("5.3")}),
-    IndicatorDefinition(Indicator.KEY_TEACHERS, "每百名学生拥有县级以上骨干教师数",
-                        "county-level or higher key teachers per 100 pupils",
-                        "teachers", "人/百生", "per 100 pupils", Fraction(100),
-                        {Stage.PRIMARY: Fraction(1), Stage.JUNIOR: Fraction(1)}),
-    IndicatorDefinition(Indicator.PE_ARTS_TEACHERS, "每百名学生拥有体育、艺术（美术、音乐）专任教师数",
-                        "PE and arts specialist teachers per 100 pupils",
-                        "teachers", "人/百生", "per 100 pupils", Fraction(100),
-                        {Stage.PRIMARY: Fraction("0.9"), Stage.JUNIOR: Fraction("0.9")}),
-    IndicatorDefinition(Indicator.TEACHING_AREA, "生均教学及辅助用房面积",
-                        "teaching and auxiliary floor area per pupil",
-                        "m2", "㎡/生", "m² per pupil", Fraction(1),
-                        {Stage.PRIMARY: Fraction("4.5"), Stage.JUNIOR: Fraction("5.8")}),
-    IndicatorDefinition(Indicator.SPORTS_AREA, "生均体育运动场馆面积",
-                        "sports ground area per pupil",
-                        "m2", "㎡/生", "m² per pupil", Fraction(1),
-                        {Stage.PRIMARY: Fraction("7.5"), Stage.JUNIOR: Fraction("10.2")}),
-    IndicatorDefinition(Indicator.EQUIPMENT_VALUE, "生均教学仪器设备值",
-                        "teaching equipment value per pupil",
-                        "fen", "元/生", "yuan per pupil", Fraction(1, 100),
-                        {Stage.PRIMARY: Fraction(2000), Stage.JUNIOR: Fraction(2500)}),
-    IndicatorDefinition(Indicator.MULTIMEDIA_CLASSROOMS, "每百名学生拥有网络多媒体教室数",
-                        "networked multimedia classrooms per 100 pupils",
-                        "classrooms", "间/百生", "per 100 pupils", Fraction(100),
-                        {Stage.PRIMARY: Fraction("2.3"), Stage.JUNIOR: Fraction("2.4")}),
-)}
+def _definitions(path: Path) -> dict[Indicator, IndicatorDefinition]:
+    """The seven from their data file, each with its national value per stage (exact)."""
+    found = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {Indicator(key): IndicatorDefinition(
+        Indicator(key), d["name_zh"], d["name_en"], d["stock_unit"], d["value_unit_zh"],
+        d["value_unit_en"], Fraction(d["scale"]),
+        {Stage(stage): Fraction(value) for stage, value in d["national"].items()})
+        for key, d in found.items()}
+
+
+DEFINITIONS = _definitions(Path(__file__).with_name("balanced_development.toml"))
+assert set(DEFINITIONS) == set(Indicator), "balanced_development.toml names each indicator once"
 
 
 # ------------------------------------------------------------------ the CV
