@@ -8,6 +8,7 @@ import os
 from fastapi import FastAPI
 
 from api.app import create_app
+from api.committer import COMMITTER_SOCKET_ENV
 from api.settings import Settings
 
 GROUP_COMMIT_ENV = "FUNDLEDGER_GROUP_COMMIT"
@@ -15,6 +16,8 @@ VIEWS_ENV = "FUNDLEDGER_BENCH_VIEWS"
 
 
 def app() -> FastAPI:
-    """One uvicorn worker's app; the view runner runs in it, as with `fundledger serve`."""
+    """One uvicorn worker's app; the view runner runs in it, as with `fundledger serve`, or
+    in a process of its own; its commands go to the committer process when one is named."""
     return create_app(Settings(), group_commit=os.environ.get(GROUP_COMMIT_ENV, "1") != "0",
-                      run_views=os.environ.get(VIEWS_ENV, "1") != "0")
+                      run_views=os.environ.get(VIEWS_ENV, "1") != "0",
+                      committer_socket=os.environ.get(COMMITTER_SOCKET_ENV))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.committer import COMMITTER_SOCKET_ENV, CommitterProcess
 from api.settings import Settings
 from scripts.bench.asgi import GROUP_COMMIT_ENV, VIEWS_ENV
 
@@ -31,6 +32,7 @@ class Server:
     port: int
     pid: int
     log: Path
+    pids: tuple[int, ...] = ()  # every process of the server: uvicorn, the views, the committer
 
 
 def free_port() -> int:
@@ -49,18 +51,25 @@ def server_command(port: int, workers: int = 1) -> list[str]:
 
 @contextmanager
 def served(settings: Settings, *, group_commit: bool, views: bool = True,
-           workers: int = 1, views_apart: bool = False) -> Iterator[Server]:
+           workers: int = 1, views_apart: bool = False,
+           committer: bool = False) -> Iterator[Server]:
     """The app in uvicorn. With several workers, as `fundledger serve --workers N` runs it: the
     views are kept by a process of their own (`fundledger project`), not by a worker; with one
-    worker too when `views_apart`."""
+    worker too when `views_apart`. With `committer` (any number of workers), one committer
+    process decides and saves every worker's commands, as `fundledger serve --workers N` does;
+    without it, each worker writes with its own group commit."""
     port = free_port()
-    views_in_server = views and workers == 1 and not views_apart
+    views_in_server = views and workers == 1 and not views_apart and not committer
     env = {**os.environ, "FUNDLEDGER_DATABASE_URL": settings.database_url,
            "FUNDLEDGER_POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
            GROUP_COMMIT_ENV: "1" if group_commit else "0",
            VIEWS_ENV: "1" if views_in_server else "0"}
+    env.pop(COMMITTER_SOCKET_ENV, None)
     log = Path(tempfile.mkstemp(prefix="fundledger-bench-server-", suffix=".log")[1])
     processes: list[subprocess.Popen[bytes]] = []
+    commits = CommitterProcess(env=env) if committer else None
+    if commits is not None:
+        env[COMMITTER_SOCKET_ENV] = commits.socket_path
     with log.open("wb") as sink:
         processes.append(subprocess.Popen(server_command(port, workers), env=env,  # noqa: S603
                                           stdout=sink, stderr=subprocess.STDOUT))
@@ -70,7 +79,8 @@ def served(settings: Settings, *, group_commit: bool, views: bool = True,
                 env=env, stdout=sink, stderr=subprocess.STDOUT))
     try:
         _wait_healthy(port, processes[0], log)
-        yield Server(port, processes[0].pid, log)
+        others = (commits.process.pid,) if commits is not None else ()
+        yield Server(port, processes[0].pid, log, (*(p.pid for p in processes), *others))
     finally:
         for process in processes:
             process.terminate()
@@ -80,6 +90,8 @@ def served(settings: Settings, *, group_commit: bool, views: bool = True,
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(STOP_WAIT_SECONDS_MAX)
+        if commits is not None:
+            commits.stop()
         log.unlink(missing_ok=True)
 
 

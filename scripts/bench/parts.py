@@ -179,26 +179,32 @@ def http_writes(ctx: Context, *,
 
 
 def _http_workers(ctx: Context, spec: dict[str, Any]) -> None:
-    """`fundledger serve --workers 2`: two server processes (a group commit each) and the views
-    in a third, so that no one interpreter's lock serialises HTTP, commits and views. SQLite
-    is left out: its writers share one file lock."""
+    """Several server processes, so that no one interpreter's lock serialises HTTP, commits and
+    views: `fundledger serve --workers 2` (two uvicorn workers, one committer process deciding
+    and saving for both, the views in a process of their own), and beside it the earlier way,
+    a group commit in each worker. SQLite is left out: its writers share one file lock."""
     top = max(ctx.bounds.concurrency)
     workers = HTTP_WORKERS
     # Each process opens its whole pool at start: three pools of 20 beside the bench's own
     # exhausted PostgreSQL's 100 connections in the first full run (every answer 503).
     settings = ctx.settings.model_copy(update={"postgres_pool_size": HTTP_WORKER_POOL_SIZE})
-    with http_server.served(settings, group_commit=True, workers=workers) as server:
-        spec["run_tag"] = f"{ctx.workload.run_tag}w{workers}"
-        result = http_server.load(server.port, top, spec, requests_max=ctx.bounds.write_count_max,
-                                  seconds_max=ctx.bounds.write_seconds,
-                                  warmup_seconds=ctx.bounds.warmup_seconds)
-    detail = load_detail(result)
-    ctx.report.add(Figure(HTTP, f"{top} clients, group commit, {workers} workers + views process",
-                          ctx.store, result["per_second"], "expenditures/s", Target(2000),
-                          baseline=ctx.key(HTTP, f"{top} clients, group commit"), detail=detail))
-    ctx.report.add(Figure(HTTP, f"{top} clients, group commit, {workers} workers: p99 latency",
-                          ctx.store, result["p99_ms"], "ms", Target(50, at_least=False),
-                          baseline=ctx.key(HTTP, f"{top} clients, group commit: p99 latency")))
+    for committer in (False, True):
+        way = (f"{workers} workers + committer + views process" if committer
+               else f"group commit, {workers} workers + views process")
+        with http_server.served(settings, group_commit=True, workers=workers,
+                                committer=committer) as server:
+            spec["run_tag"] = f"{ctx.workload.run_tag}w{workers}{'c' if committer else ''}"
+            result = http_server.load(server.port, top, spec,
+                                      requests_max=ctx.bounds.write_count_max,
+                                      seconds_max=ctx.bounds.write_seconds,
+                                      warmup_seconds=ctx.bounds.warmup_seconds)
+        ctx.report.add(Figure(HTTP, f"{top} clients, {way}", ctx.store, result["per_second"],
+                              "expenditures/s", Target(2000),
+                              baseline=ctx.key(HTTP, f"{top} clients, group commit"),
+                              detail=load_detail(result)))
+        ctx.report.add(Figure(HTTP, f"{top} clients, {way}: p99 latency", ctx.store,
+                              result["p99_ms"], "ms", Target(50, at_least=False),
+                              baseline=ctx.key(HTTP, f"{top} clients, group commit: p99 latency")))
 
 
 def _profile_server(ctx: Context, pid: int, name: str) -> subprocess.Popen[bytes] | None:
