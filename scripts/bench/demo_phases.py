@@ -18,7 +18,9 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from api.settings import Settings
 from api.store import open_ledger, open_view_runner
 from domain.clock import bureau_today
 from scripts.bench.scratch import sqlite_store
@@ -37,6 +39,56 @@ def phase(rows: list[tuple[str, float, float, int]], name: str, events: Callable
                  events() - start_events))
 
 
+def run_phases(settings: Settings, *, preset: str, seed: int, scale: float,
+               private_facts: bool = False,
+               progress: Callable[[int, int, str], None] | None = None,
+               ) -> tuple[list[tuple[str, float, float, int]], list[dict[str, Any]]]:
+    """The demo's phases on the (empty) store `settings` names: the year generated, the views
+    built, the anomalies injected, the year closed, the views caught up. Returns each phase's
+    (name, wall s, CPU s, events) and the injected anomalies' ground truth."""
+    from scripts.anomalies import DEFAULT_RATES, inject  # noqa: PLC0415
+
+    year = bureau_today().year - 1
+    rates = {kind: rate * DEMO_ANOMALY_RATE_SHARE for kind, rate in DEFAULT_RATES.items()}
+    rows: list[tuple[str, float, float, int]] = []
+    ledger = open_ledger(settings)
+    try:
+        events = ledger.last_position
+        with phase(rows, "generate the year", events):
+            summary = generate(ledger, preset=preset, seed=seed, fiscal_year=year, scale=scale,
+                               progress=progress)
+        with open_view_runner(settings) as runner:
+            if private_facts:
+                with phase(rows, "inject audit anomalies (private facts)", events):
+                    truth = inject(ledger, year, seed, rates)
+            else:
+                with phase(rows, "build the views (before injecting)", runner.position):
+                    runner.run_until_caught_up(_views_progress(progress))
+                with phase(rows, "inject audit anomalies (the views')", events):
+                    truth = inject(ledger, year, seed, rates, views=runner)
+        with phase(rows, "year-end close", events):
+            close_generated_year(ledger, year, summary.fund_codes, seed=seed)
+        with open_view_runner(settings) as runner, phase(rows, "build the views", runner.position):
+            runner.run_until_caught_up(_views_progress(progress))
+    finally:
+        ledger.close()
+    return rows, truth
+
+
+def _views_progress(progress: Callable[[int, int, str], None] | None,
+                    ) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(done, total, "views")
+
+
+def print_phases(rows: list[tuple[str, float, float, int]]) -> None:
+    print("| phase | wall s | CPU s | events |")
+    for name, wall, cpu, count in rows:
+        print(f"| {name} | {wall:.1f} | {cpu:.1f} | {count:,} |")
+    print(f"| total | {sum(r[1] for r in rows):.1f} | {sum(r[2] for r in rows):.1f} | |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=0.05)
@@ -45,41 +97,13 @@ def main() -> None:
                         help="the whole city (as the earlier table), or one county's: xuzhou:Gulou")
     parser.add_argument("--private-facts", action="store_true")
     args = parser.parse_args()
-    from scripts.anomalies import DEFAULT_RATES, inject  # noqa: PLC0415
-
-    year = bureau_today().year - 1
-    rates = {kind: rate * DEMO_ANOMALY_RATE_SHARE for kind, rate in DEFAULT_RATES.items()}
-    rows: list[tuple[str, float, float, int]] = []
     with sqlite_store() as settings:
-        ledger = open_ledger(settings)
-        try:
-            events = ledger.last_position
-            with phase(rows, "generate the year", events):
-                summary = generate(ledger, preset=args.preset, seed=args.seed, fiscal_year=year,
-                                   scale=args.scale)
-            with open_view_runner(settings) as runner:
-                if args.private_facts:
-                    with phase(rows, "inject audit anomalies (private facts)", events):
-                        truth = inject(ledger, year, args.seed, rates)
-                else:
-                    with phase(rows, "build the views (before injecting)", runner.position):
-                        runner.run_until_caught_up()
-                    with phase(rows, "inject audit anomalies (the views')", events):
-                        truth = inject(ledger, year, args.seed, rates, views=runner)
-            with phase(rows, "year-end close", events):
-                close_generated_year(ledger, year, summary.fund_codes, seed=args.seed)
-            with open_view_runner(settings) as runner, phase(rows, "build the views", runner.position):
-                runner.run_until_caught_up()
-        finally:
-            ledger.close()
+        rows, truth = run_phases(settings, preset=args.preset, seed=args.seed, scale=args.scale,
+                                 private_facts=args.private_facts)
     masked = UUID_TEXT.sub("…", json.dumps(truth, ensure_ascii=False, sort_keys=True))
     print(f"scale {args.scale}, load {os.getloadavg()[0]:.1f}; truth {len(truth)} lines, "
           f"digest {hashlib.sha256(masked.encode()).hexdigest()[:12]}")
-    print("| phase | wall s | CPU s | events |")
-    for name, wall, cpu, count in rows:
-        print(f"| {name} | {wall:.1f} | {cpu:.1f} | {count:,} |")
-    print(f"| total | {sum(r[1] for r in rows):.1f} | {sum(r[2] for r in rows):.1f} | |")
-
+    print_phases(rows)
 
 if __name__ == "__main__":
     main()
