@@ -32,17 +32,18 @@ def _surges(
     last_days: dict[str, int] = defaultdict(int)
     count: dict[str, int] = defaultdict(int)
     evidence: dict[str, list[int]] = defaultdict(list)
-    for x in as_of.expenditures(session, scope):
-        if x["unit"] != "CNY":
+    live = as_of.spending(session, scope)
+    for subject, unit, amount, spent_on, position in zip(
+            getattr(live, by), live.unit, live.amount, live.spent_on, live.position, strict=True):
+        if unit != "CNY":
             continue
-        subject = x[by]
-        total[subject] += x["amount"]
+        total[subject] += amount
         count[subject] += 1
-        if x["spent_on"] >= december_start:
-            december[subject] += x["amount"]
-            evidence[subject].append(x["position"])
-        if x["spent_on"] >= last_days_start:
-            last_days[subject] += x["amount"]
+        if spent_on >= december_start:
+            december[subject] += amount
+            evidence[subject].append(position)
+        if spent_on >= last_days_start:
+            last_days[subject] += amount
     december_bp = int(params["december_share_max_basis_points"])
     last_bp = int(params["last_days_share_max_basis_points"])
     findings = []

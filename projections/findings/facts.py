@@ -76,8 +76,9 @@ CREATE_STATEMENTS = (
     "ON findings_allocations (fiscal_year, proposed_position)",
     "CREATE INDEX IF NOT EXISTS findings_entries_by_allocation "
     "ON findings_allocation_entries (allocation_id, effective_date)",
-    "CREATE INDEX IF NOT EXISTS findings_expenditures_by_school "
-    "ON findings_expenditures (fiscal_year, school_code, spent_on)",
+    # The year's rows in position order, as the rules read them (as_of.spending): no sort.
+    "CREATE INDEX IF NOT EXISTS findings_expenditures_by_year "
+    "ON findings_expenditures (fiscal_year, position)",
     "CREATE INDEX IF NOT EXISTS findings_history_by_school "
     "ON findings_school_history (school_code, kind, effective_date)",
 )

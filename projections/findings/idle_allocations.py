@@ -42,10 +42,12 @@ def idle(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list
     that brought the money, whichever is later."""
     idle_days = int(params["idle_days"])
     last_spend: dict[str, tuple[str, int]] = {}
-    for x in as_of.expenditures(session, scope):
-        last = last_spend.get(x["allocation_id"])
-        if last is None or x["spent_on"] >= last[0]:
-            last_spend[x["allocation_id"]] = (x["spent_on"], x["position"])
+    live = as_of.spending(session, scope)
+    for allocation_id, spent_on, position in zip(live.allocation_id, live.spent_on, live.position,
+                                                 strict=True):
+        last = last_spend.get(allocation_id)
+        if last is None or spent_on >= last[0]:
+            last_spend[allocation_id] = (spent_on, position)
     findings = []
     for row in as_of.allocations(session, scope):
         remaining = row["allocated"] - row["spent"]

@@ -28,14 +28,16 @@ def outside_purpose(session: ViewDatabase, scope: Scope, params: Mapping[str, An
     forbidden = set(params["forbidden_for_public_operating"])
     findings = []
     funds = as_of.funds(session)
-    for x in as_of.expenditures(session, scope):
-        fund = funds.get(x["fund_code"])
+    live = as_of.spending(session, scope)
+    for index, (fund_code, class_) in enumerate(zip(live.fund_code, live.economic_class, strict=True)):
+        fund = funds.get(fund_code)
         if fund is None:  # never in a store the ledger wrote: an expenditure's fund opened first
             continue
-        outside = x["economic_class"] not in fund.classes
-        banned = fund.category == "public_operating" and x["economic_class"] in forbidden
+        outside = class_ not in fund.classes
+        banned = fund.category == "public_operating" and class_ in forbidden
         if not (outside or banned):
             continue
+        x = live.row(index)
         findings.append(
             Finding(
                 rule="purpose_violation",

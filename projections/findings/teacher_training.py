@@ -30,10 +30,13 @@ def training_share(session: ViewDatabase, scope: Scope, params: Mapping[str, Any
     training: dict[str, int] = defaultdict(int)
     evidence: dict[str, list[int]] = defaultdict(list)
     operating = {code for code, fund in as_of.funds(session).items() if fund.category == "public_operating"}
-    for x in as_of.expenditures(session, scope):
-        if x["economic_class"] == "training" and x["unit"] == "CNY" and x["fund_code"] in operating:
-            training[x["school_code"]] += x["amount"]
-            evidence[x["school_code"]].append(x["position"])
+    live = as_of.spending(session, scope)
+    for class_, unit, fund_code, school_code, amount, position in zip(
+            live.economic_class, live.unit, live.fund_code, live.school_code, live.amount,
+            live.position, strict=True):
+        if class_ == "training" and unit == "CNY" and fund_code in operating:
+            training[school_code] += amount
+            evidence[school_code].append(position)
     findings = []
     for code, (budget, budget_evidence) in sorted(
         operating_allocated(session, scope, "public_operating").items()

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from projections.findings.vouchers import numbering_prefix
 from tests.findings.conftest import Bureau, build_bureau
 
 VENDOR = "徐州鸿达商贸有限公司"
@@ -94,3 +96,18 @@ def test_a_payment_is_a_round_sum_exactly_when_it_is_a_whole_multiple_of_ten_tho
     found = bureau.findings("round_sum_payment")
     assert bool(found) == (amount % 1_000_000 == 0)
     ledger.close()
+
+
+# Digits of several scripts (ASCII, fullwidth, Arabic-Indic, Devanagari), letters and marks
+# around them, and characters that look like digits but are not decimal (², ½, Ⅻ).
+voucher_text = st.text(alphabet=st.sampled_from("0123456789１２٣٤५FP-/ 票号²½Ⅻa"), max_size=12)
+
+
+@settings(max_examples=500)
+@given(voucher_text)
+def test_a_vouchers_numbering_is_what_precedes_its_closing_decimal_digits(voucher: str) -> None:
+    """The consecutive-invoices rule groups a payee's vouchers by what precedes their closing
+    number; it strips ASCII digits instead of matching `^(.*?)(\\d+)$` for speed, and must
+    answer exactly the expression's first group (None where it does not match)."""
+    found = re.match(r"^(.*?)(\d+)$", voucher)
+    assert numbering_prefix(voucher) == (None if found is None else found.group(1))
