@@ -4,9 +4,11 @@ DESIGN §6), and how each is made from a view row."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from projections.fund_codes import parse_shares
 
@@ -123,46 +125,45 @@ def _day(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
+# A view names its columns as the books do; the contract names a few fields otherwise (its
+# `id` or `code` is the row's own key column). Every other field reads the column of its own
+# name, a date field parsed from its ISO text; a field with a default whose column the view
+# lacks keeps its default (a fund's year-end figures come from the carry-over view).
+_COLUMN_OF = {"fund": "fund_code", "school": "school_code", "allocation": "allocation_id"}
+_READ: dict[str, Callable[[Any], Any]] = {"date": date.fromisoformat, "date | None": _day,
+                                          "bool": bool}
+T = TypeVar("T")
+
+
+@cache
+def _columns(kind: type, key_column: str) -> tuple[tuple[str, str, Callable[[Any], Any] | None, bool], ...]:
+    renamed = {**_COLUMN_OF, "id": key_column, "code": key_column}
+    return tuple((f.name, renamed.get(f.name, f.name), _READ.get(str(f.type)),
+                  f.default is not MISSING) for f in fields(kind))
+
+
+def _made(kind: type[T], row: dict[str, Any], key_column: str, **computed: Any) -> T:
+    values = dict(computed)
+    for name, column, read, optional in _columns(kind, key_column):
+        if name in values or (optional and column not in row):
+            continue
+        values[name] = row[column] if read is None else read(row[column])
+    return kind(**values)
+
+
 def _fund_balance(row: dict[str, Any]) -> FundBalance:
     unallocated = row["appropriated"] - row["allocated"]
-    return FundBalance(
-        fund=row["fund_code"], name=row["name"], fiscal_year=row["fiscal_year"],
-        unit=row["unit"], source=row["source"], category=row["category"],
-        earmark=row["earmark"], status=row["status"], appropriated=row["appropriated"],
-        proposed=row["proposed"], allocated=row["allocated"], spent=row["spent"],
-        unallocated=unallocated, available=unallocated, version=row["version"],
-        position=row["position"], function_code=row["function_code"], doc_no=row["doc_no"],
-        issuing_level=row["issuing_level"], received_on=row["received_on"],
-        shares=tuple(parse_shares(row["shares"])))
+    return _made(FundBalance, row, "fund_code", unallocated=unallocated, available=unallocated,
+                 shares=tuple(parse_shares(row["shares"])))
 
 
 def _school_row(row: dict[str, Any]) -> SchoolRow:
-    return SchoolRow(
-        code=row["school_code"], name=row["name"], district=row["district"],
-        level=row["level"], locale=row["locale"], poverty_area=bool(row["poverty_area"]),
-        students=row["students"], status=row["status"],
-        registered_on=date.fromisoformat(row["registered_on"]),
-        closed_on=_day(row["closed_on"]), version=row["version"], position=row["position"])
+    return _made(SchoolRow, row, "school_code")
 
 
 def _allocation_row(row: dict[str, Any]) -> AllocationRow:
-    return AllocationRow(
-        id=row["allocation_id"], status=row["status"], fund=row["fund_code"],
-        school=row["school_code"], fiscal_year=row["fiscal_year"], unit=row["unit"],
-        category=row["category"], purpose=row["purpose"], origin=row["origin"],
-        amount=row["amount"], allocated=row["allocated"], spent=row["spent"],
-        remaining=row["allocated"] - row["spent"],
-        effective_date=date.fromisoformat(row["effective_date"]),
-        proposed_by=row["proposed_by"], approved_by=row["approved_by"],
-        approved_on=_day(row["approved_on"]), version=row["version"], position=row["position"])
+    return _made(AllocationRow, row, "allocation_id", remaining=row["allocated"] - row["spent"])
 
 
 def _expenditure_row(row: dict[str, Any]) -> ExpenditureRow:
-    return ExpenditureRow(
-        id=row["expenditure_id"], allocation=row["allocation_id"], fund=row["fund_code"],
-        school=row["school_code"], fiscal_year=row["fiscal_year"], unit=row["unit"],
-        amount=row["amount"], payee=row["payee"], voucher=row["voucher"],
-        spent_on=date.fromisoformat(row["spent_on"]), description=row["description"],
-        economic_class=row["economic_class"], status=row["status"],
-        recorded_by=row["recorded_by"], reversed_on=_day(row["reversed_on"]),
-        version=row["version"], position=row["position"])
+    return _made(ExpenditureRow, row, "expenditure_id")
