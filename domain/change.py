@@ -138,10 +138,7 @@ class PendingChange(Aggregate):
 
     @event("Approved")
     def _approve(self, stamp: Stamp) -> None:
-        self.status = ChangeStatus.APPROVED.value
-        self.decided_by = stamp.actor_id
-        self.decided_on = stamp.effective_date
-        self.decision_reason = stamp.reason
+        self._decided(ChangeStatus.APPROVED, stamp)
 
     def reject(self, stamp: Stamp) -> None:
         self.check_checker(stamp)
@@ -149,7 +146,12 @@ class PendingChange(Aggregate):
 
     @event("Rejected")
     def _reject(self, stamp: Stamp) -> None:
-        self.status = ChangeStatus.REJECTED.value
+        self._decided(ChangeStatus.REJECTED, stamp)
+
+    def _decided(self, status: ChangeStatus, stamp: Stamp) -> None:
+        """What an approval and a rejection both record: the decision, by whom, on which
+        day and why (called from the events' bodies, so a replay records it likewise)."""
+        self.status = status.value
         self.decided_by = stamp.actor_id
         self.decided_on = stamp.effective_date
         self.decision_reason = stamp.reason
