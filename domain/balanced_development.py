@@ -106,18 +106,23 @@ def weighted_mean(members: Sequence[tuple[int, Amount]]) -> Fraction | None:
 def cv_squared(members: Sequence[tuple[int, Amount]]) -> Fraction | None:
     """(S / X̄)² exactly, over (pupils, amount) pairs; None when there is no mean to divide by."""
     members = [(p, a) for p, a in members if p > 0]
-    mean = weighted_mean(members)
-    if mean is None or mean == 0:
-        return None
     pupils = sum(p for p, _ in members)
-    variance = sum((Fraction(p, pupils) * (Fraction(a, p) - mean) ** 2 for p, a in members),
-                   Fraction(0))
-    return variance / (mean * mean)
+    total = sum(a for _, a in members)
+    if pupils <= 0 or total == 0:
+        return None
+    # S² = Σ (Pᵢ/P)(Xᵢ − X̄)² = (Σ aᵢ²/Pᵢ) / P − X̄², with X̄ = A / P, so (S / X̄)² is
+    # P·Σ aᵢ²/Pᵢ / A² − 1: the same exact fraction in a third of the arithmetic (the
+    # evaluation asks it for each indicator, stage and county, the findings at every ask).
+    return pupils * sum((Fraction(a * a, p) for p, a in members), Fraction(0)) / (total * total) - 1
 
 
 def coefficient_of_variation(members: Sequence[tuple[int, Amount]]) -> Decimal | None:
     """The 差异系数 as a report figure: CV = S / X̄, to `CV_DIGITS` places."""
-    squared = cv_squared(members)
+    return cv_of_squared(cv_squared(members))
+
+
+def cv_of_squared(squared: Fraction | None) -> Decimal | None:
+    """CV to `CV_DIGITS` places from its exact square (None stays None)."""
     if squared is None:
         return None
     with localcontext() as context:
@@ -128,7 +133,11 @@ def coefficient_of_variation(members: Sequence[tuple[int, Amount]]) -> Decimal |
 
 def within_threshold(members: Sequence[tuple[int, Amount]], threshold: Fraction) -> bool | None:
     """CV ≤ threshold, decided exactly (no square root, no rounding)."""
-    squared = cv_squared(members)
+    return squared_within(cv_squared(members), threshold)
+
+
+def squared_within(squared: Fraction | None, threshold: Fraction) -> bool | None:
+    """CV ≤ threshold from CV's exact square (None when there is no CV)."""
     return None if squared is None else squared <= threshold * threshold
 
 
@@ -343,13 +352,13 @@ def evaluate_stage(district: str, stage: Stage, parts: Sequence[SchoolPart]) -> 
     spreads = []
     for indicator in Indicator:
         weighted = [w for w in (p.weighted_amount(indicator) for p in parts) if w is not None]
-        members = list(weighted)
         pupils = sum(p for p, _ in weighted)
         mean = (sum((a for _, a in weighted), Fraction(0)) / pupils * DEFINITIONS[indicator].scale
                 if pupils else None)
+        squared = cv_squared(weighted)  # once: the figure and the verdict both rest on it
         spreads.append(IndicatorSpread(indicator, len(weighted), pupils, mean,
-                                       coefficient_of_variation(members), CV_THRESHOLD[stage],
-                                       within_threshold(members, CV_THRESHOLD[stage])))
+                                       cv_of_squared(squared), CV_THRESHOLD[stage],
+                                       squared_within(squared, CV_THRESHOLD[stage])))
     return StageEvaluation(district, stage, spreads, [evaluate_school(p) for p in parts])
 
 

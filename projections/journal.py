@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -253,6 +253,17 @@ def verify_journal(db: ViewDatabase, progress: Progress | None = None, after: in
 def event_table(db: ViewDatabase) -> EventTable:
     """The ledger's stored events, read raw on the views' connection (same file or schema)."""
     return EventTable(db.connection, events_table_name(db), is_sqlite=not db.is_postgres)
+
+
+CHINA_STANDARD_TIME = timedelta(hours=8)
+
+
+def days_late(recorded_at: datetime, effective_date: date) -> int:
+    """How many days after its effective date an entry was recorded, as `late_entries` counts
+    them in SQL: the bureau's calendar day (China Standard Time) of the UTC record time, less
+    the effective date."""
+    utc = recorded_at if recorded_at.tzinfo is None else recorded_at.astimezone(UTC).replace(tzinfo=None)
+    return ((utc + CHINA_STANDARD_TIME).date() - effective_date).days
 
 
 def late_entries(db: ViewDatabase, events: Sequence[str], first_day: date, last_day: date,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from domain.terms import event_name
 from domain.units import money_text
 from projections.findings.rule import Finding, Rule
-from projections.journal import late_entries
+from projections.journal import JOURNAL_TABLE, late_entries
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 
 # The entries a person books with a date of their choosing. Year-end closing entries (dated
 # 31 December, booked in January) and the opening of carried money are dated by the ledger.
-BOOK_ENTRIES = ("Expenditure.Recorded", "Expenditure.Reversed", "Allocation.Proposed",
+BOOK_ENTRIES = frozenset({"Expenditure.Recorded", "Expenditure.Reversed", "Allocation.Proposed",
                 "Allocation.Approved", "Allocation.Rejected", "Allocation.Adjusted",
                 "Allocation.Cancelled", "Allocation.TransferredOut",
-                "Fund.AppropriationAdjusted")
+                "Fund.AppropriationAdjusted"})
 
 
 def backdated_entries(session: ViewDatabase, scope: Scope,
@@ -36,9 +36,20 @@ def backdated_entries(session: ViewDatabase, scope: Scope,
     """Entries of the year, dated by the scope's day, recorded more than `days_max` days
     after their effective date."""
     days_max = int(params["days_max"])
-    rows = late_entries(getattr(session, "db", session), BOOK_ENTRIES,
-                        date(scope.fiscal_year, 1, 1), scope.as_of, scope.position_max,
-                        days_max)
+    db = getattr(session, "db", session)
+    first_day = date(scope.fiscal_year, 1, 1)
+    if days_max < 0:  # entries recorded by their date too: only the journal knows them all
+        rows = late_entries(db, sorted(BOOK_ENTRIES), first_day, scope.as_of, scope.position_max,
+                            days_max)
+    else:
+        # The audit facts keep the entries recorded a day or more late (facts.late_entries).
+        rows = db.dicts(
+            f"SELECT j.position, j.recorded_at, j.actor, j.actor_role, j.entity_type, "  # noqa: S608
+            f"j.entity_id, j.event, j.amount, j.unit, j.effective_date, l.days_late "
+            f"FROM findings_late_entries l JOIN {JOURNAL_TABLE} j ON j.position = l.position "
+            f"WHERE l.effective_date >= ? AND l.effective_date <= ? AND l.position <= ? "
+            f"AND l.days_late > ? ORDER BY l.position",
+            (first_day.isoformat(), scope.day, scope.position_max, days_max))
     return [_finding(row, scope, days_max) for row in rows]
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from projections.findings.backdating import BOOK_ENTRIES
 from projections.findings.facts_handlers import HANDLERS, _PageWrites
-from projections.journal import JournalView
+from projections.journal import JournalView, days_late
 from projections.page_view import PageEvent, apply_handlers
 from projections.stocks import StocksView
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 VIEW_NAME = "findings_facts"
 TABLES = ("findings_schools", "findings_school_history", "findings_funds", "findings_fund_receipts",
           "findings_allocations", "findings_allocation_entries", "findings_expenditures",
-          "findings_below_standard")
+          "findings_below_standard", "findings_late_entries")
 PAGE_SIZE_MAX = 500
 
 # Dates are ISO text, which sorts as dates do in both backends; amounts are integers.
@@ -72,6 +73,11 @@ CREATE_STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS findings_below_standard (
         allocation_id TEXT PRIMARY KEY, standard_amount BIGINT NOT NULL, reason TEXT NOT NULL,
         effective_date TEXT NOT NULL, position BIGINT NOT NULL)""",
+    # The book entries (backdating.BOOK_ENTRIES) recorded a day or more after their effective
+    # date: the backdating rule reads these few instead of computing every journal entry's
+    # lateness, which grew with every year the store holds.
+    """CREATE TABLE IF NOT EXISTS findings_late_entries (
+        position BIGINT PRIMARY KEY, effective_date TEXT NOT NULL, days_late INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS findings_allocations_by_year "
     "ON findings_allocations (fiscal_year, proposed_position)",
     "CREATE INDEX IF NOT EXISTS findings_entries_by_allocation "
@@ -103,6 +109,19 @@ class AuditFactsView:
         writes = _PageWrites(db)
         apply_handlers(HANDLERS, writes, page)
         writes.flush()
+        db.executemany("INSERT INTO findings_late_entries VALUES (?, ?, ?)", late_entries(page))
+
+
+def late_entries(page: Sequence[PageEvent]) -> list[tuple[int, str, int]]:
+    """The page's book entries recorded a day or more after their effective date: (position,
+    effective date, days late)."""
+    found = []
+    for item in page:
+        if item.kind in BOOK_ENTRIES:
+            effective_date = item.event.stamp.effective_date
+            if (days := days_late(item.event.timestamp, effective_date)) > 0:
+                found.append((item.position, effective_date.isoformat(), days))
+    return found
 
 
 def catch_up(db: ViewDatabase, ledger: Any, page_size: int = PAGE_SIZE_MAX) -> int:

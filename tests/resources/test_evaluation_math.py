@@ -73,6 +73,28 @@ def test_a_school_counted_twice_as_two_halves_changes_nothing(rows: list[tuple[i
     assert weighted_mean(split) == weighted_mean(whole)
 
 
+# Pupil counts of zero (left out) and stocks in halves (a nine-year school's parts), negative
+# ones too (a correction), so the shortcut formula meets every kind of member.
+any_members = st.lists(st.tuples(st.integers(0, 5_000), st.one_of(
+    st.integers(-10**6, 10**9), st.builds(Fraction, st.integers(-10**6, 10**9), st.just(2)))),
+    max_size=30)
+
+
+@given(any_members)
+def test_the_cv_squared_is_its_definition(rows: list[tuple[int, int | Fraction]]) -> None:
+    """cv_squared computes P·Σ aᵢ²/Pᵢ / A² − 1; it must equal (S / X̄)² as defined, with
+    S² = Σ (Pᵢ/P)(Xᵢ − X̄)², over the schools with pupils (None without a nonzero mean)."""
+    counted = [(p, a) for p, a in rows if p > 0]
+    mean = weighted_mean(counted) if counted else None
+    if mean is None or mean == 0:
+        assert cv_squared(rows) is None
+        return
+    pupils = sum(p for p, _ in counted)
+    variance = sum((Fraction(p, pupils) * (Fraction(a) / p - mean) ** 2 for p, a in counted),
+                   Fraction(0))
+    assert cv_squared(rows) == variance / (mean * mean)
+
+
 @given(members)
 def test_the_cv_is_never_negative_and_agrees_with_its_exact_square(rows: list[tuple[int, int]]) -> None:
     squared = cv_squared(rows)
