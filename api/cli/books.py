@@ -51,6 +51,14 @@ def minor_units(text: str, unit_code: str) -> int:
     return int(minor)
 
 
+def _amount(text: str, unit_code: str) -> tuple[int, str]:
+    """The amount typed, in the unit's minor units, and as the command prints it back."""
+    from domain.units import money_text  # noqa: PLC0415  (--help does not pay for it)
+
+    minor = minor_units(text, unit_code)
+    return minor, money_text(minor, unit_code)
+
+
 def _done(what: str, outcome: Outcome, amount: str = "") -> None:
     subject = outcome.subject
     name = getattr(subject, "code", None) or subject.id
@@ -111,9 +119,7 @@ def open_fund(
     bureau: BureauOption = None,
 ) -> None:
     """Open a fund of one fiscal year (officer), with its classification and provenance."""
-    from domain.units import money_text  # noqa: PLC0415
-
-    minor = minor_units(amount, unit)
+    minor, shown = _amount(amount, unit)
     shares = [{"source": level, "amount": minor_units(value, unit)}
               for level, _, value in (s.partition("=") for s in share or [])]
     _run(token, bureau, lambda ledger, actor: ("opened fund", ledger.open_fund(
@@ -121,7 +127,7 @@ def open_fund(
         source=source, category=category, earmark=earmark, function_code=function_code,
         doc_no=doc_no, issuing_level=issuing_level, received_on=business_day(received_on, "--received-on"),
         shares=shares, effective_date=business_day(effective_date),
-        idempotency_key=idempotency_key), money_text(minor, unit)))
+        idempotency_key=idempotency_key), shown))
 
 
 @allocation_app.command("propose")
@@ -137,15 +143,12 @@ def propose_allocation(
     bureau: BureauOption = None,
 ) -> None:
     """Propose an allocation of a fund to a school (officer); an approver decides on it."""
-    from domain.units import money_text  # noqa: PLC0415
 
     def propose(ledger: FundLedger, actor: Actor) -> tuple[str, Outcome, str]:
-        unit = ledger.get_fund(fund).unit
-        minor = minor_units(amount, unit)
+        minor, shown = _amount(amount, ledger.get_fund(fund).unit)
         return "proposed allocation", ledger.propose_allocation(
             actor, fund=fund, school=school, amount=minor, purpose=purpose,
-            effective_date=business_day(effective_date), idempotency_key=idempotency_key), \
-            money_text(minor, unit)
+            effective_date=business_day(effective_date), idempotency_key=idempotency_key), shown
 
     _run(token, bureau, propose)
 
@@ -181,19 +184,16 @@ def record_expenditure(
     bureau: BureauOption = None,
 ) -> None:
     """Record spending against an approved allocation (officer)."""
-    from domain.units import money_text  # noqa: PLC0415
-
     allocation_id = _uuid(allocation)
 
     def record(ledger: FundLedger, actor: Actor) -> tuple[str, Outcome, str]:
-        unit = ledger.get_allocation(allocation_id).unit
-        minor = minor_units(amount, unit)
+        minor, shown = _amount(amount, ledger.get_allocation(allocation_id).unit)
         day = business_day(spent_on, "--spent-on")
         assert day is not None
         return "recorded expenditure", ledger.record_expenditure(
             actor, allocation=allocation_id, amount=minor, payee=payee, voucher=voucher,
             spent_on=day, description=description, economic_class=economic_class,
-            idempotency_key=idempotency_key), money_text(minor, unit)
+            idempotency_key=idempotency_key), shown
 
     _run(token, bureau, record)
 
