@@ -42,9 +42,17 @@ def _shared(session: ViewDatabase, key: tuple[Any, ...], read: Callable[[], T]) 
 
 
 def allocations(session: ViewDatabase, scope: Scope, *, all_years: bool = False) -> list[dict[str, Any]]:
-    """Allocations proposed by the day, with allocated, spent and last spending date then."""
-    return _shared(session, ("allocations", scope, all_years),
-                   lambda: _allocations(session, scope, all_years=all_years))
+    """Allocations proposed by the day, with allocated, spent and last spending date then.
+
+    The year's are taken from every year's, which the balance rules read anyway: asked
+    apart, as of a day within the year both summed the same unsettled allocations' entries
+    (at full size, as of 30 June, 0.15 s of CPU each)."""
+    every = _shared(session, ("allocations", scope, True),
+                    lambda: _allocations(session, scope, all_years=True))
+    if all_years:
+        return every
+    return _shared(session, ("allocations", scope, False),
+                   lambda: [row for row in every if row["fiscal_year"] == scope.fiscal_year])
 
 
 def _allocations(session: ViewDatabase, scope: Scope, *, all_years: bool) -> list[dict[str, Any]]:
