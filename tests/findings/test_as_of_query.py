@@ -2,7 +2,7 @@
 every entry the scope holds, and sums the others' entries per allocation before joining them
 (it grouped the joined rows by every column before, a sort of the whole year): on random
 histories applied in pages of random sizes, as of random days and positions, for one year and
-for all, it gives the rows of the grouped query over the entries."""
+for the years before it, it gives the rows of the grouped query over the entries."""
 
 from __future__ import annotations
 
@@ -42,12 +42,11 @@ REFERENCE = """SELECT a.allocation_id, a.fund_code, a.school_code, a.fiscal_year
         ORDER BY a.proposed_position"""
 
 
-def _reference(db: ViewDatabase, scope: Scope, *, all_years: bool) -> list[dict[str, Any]]:
-    params: list[Any] = [scope.day, scope.position_max, scope.day, scope.position_max]
-    if not all_years:
-        params.append(scope.fiscal_year)
-    rows = db.dicts(REFERENCE.format(year_clause="" if all_years else "AND a.fiscal_year = ?"),
-                    params)
+def _reference(db: ViewDatabase, scope: Scope, *, years: str) -> list[dict[str, Any]]:
+    params: list[Any] = [scope.day, scope.position_max, scope.day, scope.position_max,
+                         scope.fiscal_year]
+    compare = {"year": "=", "earlier": "<"}[years]
+    rows = db.dicts(REFERENCE.format(year_clause=f"AND a.fiscal_year {compare} ?"), params)
     for row in rows:
         row["allocated"], row["spent"] = int(row["allocated"]), int(row["spent"])
     return rows
@@ -111,9 +110,12 @@ def test_the_totals_first_read_equals_the_grouped_one(ops: list[tuple[str, int, 
     assert db.rows(TOTALS) == db.rows(SUMMED)
     last = ledger.recorder.max_notification_id() or 0
     for position in (POSITION_UNBOUNDED, max(1, last - position_cut)):
-        scope = Scope(2025, date(2025, 1, 1) + timedelta(days=day_offset), position)
-        for all_years in (False, True):
-            assert as_of.allocation_rows(db, scope, all_years=all_years) == \
-                _reference(db, scope, all_years=all_years)
+        day = date(2025, 1, 1) + timedelta(days=day_offset)
+        # 2024: no rows of its own, 2025's after it; 2026: 2025's are its earlier years'.
+        for year in (2024, 2025, 2026):
+            scope = Scope(year, day, position)
+            for years in ("year", "earlier"):
+                assert as_of.allocation_rows(db, scope, years=years) == \
+                    _reference(db, scope, years=years)
     bureau.session.close()
     ledger.close()
