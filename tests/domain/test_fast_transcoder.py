@@ -1,8 +1,11 @@
 """The orjson reader (domain/transcodings.py FastJSONTranscoder) gives exactly what the
-library's JSON transcoder gives, for anything the library's writer wrote."""
+library's JSON transcoder gives, for anything the library's writer wrote; its writer writes
+exactly the bytes the library's writer writes, for anything."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from enum import IntEnum
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.actors import Stamp
+from domain.allocation import Status
 from domain.ledger import FundLedger
 from domain.transcodings import FastJSONTranscoder
 from tests.conftest import TODAY
@@ -49,3 +53,63 @@ def test_lookalikes_and_unknown_types() -> None:
         assert fast.decode(data) == library.decode(data)
     with pytest.raises(TranscodingNotRegisteredError):
         fast.decode(b'{"a":{"_type_":"nope","_data_":1}}')
+
+
+class _Level(IntEnum):
+    LOW = 1
+
+
+# What events hold, tuples included; and, at most one per state (one is enough to send the whole
+# state to the library's writer), what the fast writer leaves to the library's writer: floats,
+# subclasses of JSON types, ints beyond 64 bits, keys that are not text.
+plain_values = st.recursive(leaves | st.decimals(allow_nan=False)
+                            | st.datetimes(timezones=st.just(UTC)),
+                            lambda inner: st.lists(inner, max_size=4)
+                            | st.lists(inner, max_size=3).map(tuple)
+                            | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+                            max_leaves=20)
+odd_leaves = (st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(list(Status))
+              | st.just(_Level.LOW) | st.integers(-(2**70), 2**70))
+odd_values = (odd_leaves | odd_leaves.map(lambda v: [1, v]) | odd_leaves.map(lambda v: {"k": [v]})
+              | st.dictionaries(st.integers(0, 9) | st.booleans() | st.none(), st.text(max_size=3),
+                                min_size=1, max_size=2))
+_LIBRARY, _FAST = _pair()
+
+
+@settings(max_examples=400, deadline=None)
+@given(state=st.dictionaries(st.text(max_size=8), plain_values, max_size=6),
+       odd=st.none() | odd_values, key=st.text(max_size=8))
+def test_the_fast_writer_writes_the_bytes_the_library_writes(state: dict[str, Any], odd: Any,
+                                                             key: str) -> None:
+    if odd is not None:
+        state[key] = odd
+    # Equal bytes, so the library's reader and ours read them as they read the library's.
+    assert _FAST.encode(state) == _LIBRARY.encode(state)
+
+
+def test_the_fast_writer_refuses_what_the_library_refuses() -> None:
+    circular: dict[str, Any] = {}
+    circular["self"] = circular
+    for state, error in (({"a": object()}, TranscodingNotRegisteredError),
+                         ({"a": "\ud800"}, UnicodeEncodeError), (circular, ValueError)):
+        with pytest.raises(error):
+            _LIBRARY.encode(state)
+        with pytest.raises(error):
+            _FAST.encode(state)
+
+
+def test_an_events_state_is_written_without_the_librarys_writer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What events hold (text, integers, UUIDs, dates, stamps, lists) never needs the
+    library's writer, so the fast path is the one taken."""
+    stamp = Stamp("olga.officer", "officer", TODAY, "k", "")
+    state = {"timestamp": datetime(2025, 3, 2, 8, 30, tzinfo=UTC), "originator_topic": "t",
+             "expenditure_id": UUID(int=5), "amount": 100, "stamp": stamp, "spent_on": TODAY,
+             "classes": ["goods"], "approved_by": None, "formula": {"pupils": 400}}
+    expected = _LIBRARY.encode(state)
+
+    def refuse(self: JSONTranscoder, obj: Any) -> bytes:
+        raise AssertionError(obj)
+
+    monkeypatch.setattr(JSONTranscoder, "encode", refuse)
+    assert _FAST.encode(state) == expected
