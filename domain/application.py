@@ -118,18 +118,24 @@ class CommandApplication(Application[UUID]):
         return recordings
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """Snapshots from the saved aggregate itself when it is at the snapshot's version;
-        the library reads the aggregate back from the store to take each one."""
+        """One snapshot of each saved aggregate whose events reach a multiple of its kind's
+        interval, taken of the aggregate as saved. The library reads the aggregate back from
+        the store at each multiple; a batch of 500 spends on one allocation crosses five, and
+        those reads were a third of the batch's save."""
         assert self.snapshots is not None
+        due: dict[UUID, Aggregate] = {}
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
             interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate else None
             if interval is None or event.originator_version % interval:
                 continue
-            if aggregate is not None and aggregate.version == event.originator_version:
-                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
-            else:
+            assert aggregate is not None
+            if aggregate.version >= event.originator_version:
+                due[aggregate.id] = aggregate
+            else:  # an aggregate saved behind its own events: as the library does
                 self.take_snapshot(event.originator_id, version=event.originator_version)
+        for aggregate in due.values():
+            self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
 
     def last_position(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -13,9 +13,11 @@ from psycopg.pq import TransactionStatus
 
 from api.event_store import COPY_EVENTS_MIN
 from api.settings import Settings
+from domain.allocation import Allocation
 from domain.fund import Fund
 from domain.ledger import FundLedger
 from tests.conftest import APPROVER, OFFICER
+from tests.factories import SPENT_ON, funded_school
 
 
 def test_a_school_funded_and_spending_survives_a_reopen_of_the_store(stored_ledger: FundLedger):
@@ -73,6 +75,34 @@ def test_a_fund_with_many_allocations_is_snapshotted_and_loads_the_same(stored_l
         assert from_snapshot.version == replayed.version == interval + 6
         assert vars(from_snapshot) == vars(replayed)
         assert from_snapshot.allocated == sum(100 + i for i in range(interval + 5))
+    finally:
+        reopened.close()
+
+
+def test_a_batch_that_crosses_the_interval_snapshots_the_allocation_once_as_saved(
+        stored_ledger: FundLedger):
+    """A batch of spends that carries an allocation past a multiple of its snapshot interval
+    leaves one snapshot, at the version the batch saved (not one read back from the store at
+    each multiple); loading from it gives what replaying every event gives."""
+    interval = FundLedger.snapshotting_intervals[Allocation]
+    allocation_id = funded_school(stored_ledger)
+    first = stored_ledger.get_allocation(allocation_id).version
+    spends = interval + 10
+    stored_ledger.record_expenditures(OFFICER, [
+        {"allocation": allocation_id, "amount": 100, "payee": "p", "voucher": f"V-{i}",
+         "spent_on": SPENT_ON} for i in range(spends)])
+    assert stored_ledger.snapshots is not None
+    snapshots = list(stored_ledger.snapshots.get(allocation_id))
+    assert [s.originator_version for s in snapshots] == [first + spends]
+    reopened = FundLedger(env=dict(stored_ledger.env), clock=stored_ledger.today)
+    try:
+        from_snapshot = reopened.get_allocation(allocation_id)
+        replayed = None
+        for event in reopened.events.get(allocation_id):
+            replayed = event.mutate(replayed)
+        assert replayed is not None
+        assert vars(from_snapshot) == vars(replayed)
+        assert from_snapshot.spent == 100 * spends
     finally:
         reopened.close()
 
