@@ -281,8 +281,8 @@ class AllocationCommands(ChangeCommands, AllOrNothing):
             expenditure_id = _new_id("expenditure", actor, idempotency_key)
             allocation_.spend(expenditure_id, fields["amount"], spent_on, stamp)
             register = self._claim_voucher(allocation_, fields["voucher"], expenditure_id)
-            expenditure = Expenditure(
-                id=expenditure_id, allocation_id=allocation_.id, fund_code=allocation_.fund_code,
+            expenditure = Expenditure.record(
+                expenditure_id, allocation_id=allocation_.id, fund_code=allocation_.fund_code,
                 school_code=allocation_.school_code, fiscal_year=allocation_.fiscal_year,
                 unit=allocation_.unit, economic_class=class_, stamp=stamp, **fields)
             return Decision([expenditure], [expenditure, allocation_, register])
@@ -340,9 +340,8 @@ class AllocationCommands(ChangeCommands, AllOrNothing):
         register_id = VoucherNumber.id_for(allocation.school_code, allocation.fiscal_year, voucher)
         register = self.find(VoucherNumber, register_id)
         if register is None:
-            return VoucherNumber(school_code=allocation.school_code,
-                                 fiscal_year=allocation.fiscal_year, voucher=voucher,
-                                 expenditure_id=expenditure_id)
+            return VoucherNumber.claim(allocation.school_code, allocation.fiscal_year, voucher,
+                                       expenditure_id)
         register.claim_again(expenditure_id)
         return register
 

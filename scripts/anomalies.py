@@ -153,8 +153,8 @@ def _save_legacy_expenditure(ledger: FundLedger, allocation: Allocation, expendi
                              economic_class: str) -> tuple[UUID, int]:
     spent_on = stamp.effective_date
     allocation.spend(expenditure_id, amount, spent_on, stamp)
-    expenditure = Expenditure(
-        id=expenditure_id,
+    expenditure = Expenditure.record(
+        expenditure_id,
         allocation_id=allocation.id,
         fund_code=allocation.fund_code,
         school_code=allocation.school_code,
@@ -174,12 +174,8 @@ def _save_legacy_expenditure(ledger: FundLedger, allocation: Allocation, expendi
         ledger.repository.get(register_id)
     except AggregateNotFoundError:
         aggregates.append(
-            VoucherNumber(
-                school_code=allocation.school_code,
-                fiscal_year=allocation.fiscal_year,
-                voucher=voucher,
-                expenditure_id=expenditure_id,
-            )
+            VoucherNumber.claim(allocation.school_code, allocation.fiscal_year, voucher,
+                                expenditure_id)
         )
     recordings = ledger.save(*aggregates)
     position = next(r.notification.id for r in recordings if r.domain_event.originator_id == expenditure_id)

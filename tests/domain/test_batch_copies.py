@@ -4,6 +4,12 @@ these tests fail if a container were shared between the copy and the batch's agg
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from domain.errors import OverAllocation
 from domain.fund import Fund
 from domain.ledger import FundLedger, _working_copy
@@ -44,3 +50,28 @@ def test_a_refused_command_in_a_batch_leaves_the_batch_as_it_was(ledger: FundLed
     with ledger.batch():
         ledger.reject_allocation(APPROVER, refused, reason="超出预算", effective_date=f.PROPOSED_ON)
     assert ledger.get_allocation(refused).status == "rejected"
+
+
+states = st.dictionaries(
+    st.text(min_size=1, max_size=6),
+    st.none() | st.integers() | st.text(max_size=4) | st.uuids() | st.dates() | st.datetimes()
+    | st.tuples(st.integers()) | st.lists(st.integers(), max_size=3)
+    | st.sets(st.integers(), max_size=3)
+    | st.dictionaries(st.text(max_size=3), st.integers(), max_size=3)
+    | st.dictionaries(st.text(max_size=3), st.integers(), max_size=3).map(OrderedDict),
+    max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(state=states)
+def test_a_working_copy_equals_its_original_and_shares_no_container(state: dict[str, Any]) -> None:
+    original = Fund.__new__(Fund)
+    original.__dict__.update(state)
+    copy = _working_copy(original)
+    assert type(copy) is Fund
+    assert vars(copy) == vars(original)
+    for name, value in vars(original).items():
+        if isinstance(value, list | dict | set):
+            assert vars(copy)[name] is not value
+        else:
+            assert vars(copy)[name] is value
