@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,6 +111,10 @@ def _measure(settings: Settings, layout: Layout, spec: dict[str, object],
             spent = {role: _cpu_seconds(_tree((pid,))) - before[role] for role, pid in roots.items()}
             per_1000 = 1000 / max(1, int(result["ok"]) + int(result.get("errors", 0)))
             split = " / ".join(f"{role} {seconds * per_1000:.2f}" for role, seconds in spent.items())
+            if result["errors"]:  # keep the server's log: it is removed with the server
+                kept = Path(tempfile.mkstemp(prefix="fundledger-sweep-", suffix=".log")[1])
+                shutil.copyfile(server.log, kept)
+                print(f"errors: {result['first_error']} (server log: {kept})", flush=True)
             yield (f"| {layout.name} | {clients} | {result['per_second']:,.0f} | "
                    f"{result['p50_ms']:.1f} | {result['p99_ms']:.1f} | "
                    f"{sum(spent.values()) * per_1000:.2f} ({split}) | {busy * per_1000:.2f} | "
