@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -95,13 +96,21 @@ def test_every_command_of_a_funded_school_travels_to_the_committer(
     assert isinstance(client, CommitterClient)
     assert client._run_here == set()  # none ran in the worker
     assert committer.group.commands == 8
-    assert api.ledger.load(allocation_id(allocation)).spent == 0
+    assert api.ledger.load(UUID(allocation["id"])).spent == 0
 
 
-def allocation_id(allocation: dict[str, Any]) -> Any:
-    from uuid import UUID  # noqa: PLC0415
-
-    return UUID(allocation["id"])
+def test_a_command_that_cannot_travel_runs_in_the_worker_and_is_named_once(
+        committed: tuple[Api, Committer], caplog: pytest.LogCaptureFixture) -> None:
+    api, committer = committed
+    client: CommitterClient = api.client.app.state.group_commit  # type: ignore[attr-defined]
+    ledger = api.ledger
+    local = [client.submit(lambda i=i: ledger.register_school(  # a lambda does not pickle
+        ledger.authenticate(api.tokens["officer"]), code=f"L-{i}", name="n", district="Pei",
+        level="primary", locale="rural", poverty_area=False, students=1)) for i in range(2)]
+    assert [outcome.subject.code for outcome in local] == ["L-0", "L-1"]
+    assert committer.group.commands == 0
+    assert len(client._run_here) == 1
+    assert sum("cannot be sent to the committer" in r.getMessage() for r in caplog.records) == 1
 
 
 def test_a_refusal_over_the_committer_is_the_problem_the_app_gives_itself(

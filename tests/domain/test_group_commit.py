@@ -8,13 +8,16 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.settings import Settings
-from domain.errors import DuplicateVoucher, Overspend, WriteNotStarted
+from domain.errors import DuplicateVoucher, InvalidInput, Overspend, WriteNotStarted
 from domain.group_commit import GroupCommit, QueuedWrite
 from domain.ledger import FundLedger, Outcome
 from tests.conftest import APPROVER, OFFICER, TODAY
@@ -207,3 +210,38 @@ def test_a_lone_write_is_committed_at_once_and_a_busy_committer_waits_for_compan
         waiting.waits.clear()
         assert group._gather([QueuedWrite(lambda: Outcome([], 0))]) is False
         assert len(waiting.waits) == waits, last_batch
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(refusals=st.lists(st.booleans(), min_size=1, max_size=40))
+def test_each_queued_write_is_answered_once_with_its_own_fate(
+        ledger: FundLedger, refusals: list[bool]) -> None:
+    """`enqueue`'s callback (how the committer process answers a worker) hears each write
+    exactly once, with its own outcome or refusal, however the writes were grouped."""
+    group = GroupCommit(ledger)
+    heard: queue.SimpleQueue[tuple[int, Outcome | None, BaseException | None]] = queue.SimpleQueue()
+
+    def command(number: int, refused: bool) -> Outcome:
+        if refused:
+            raise InvalidInput(f"refused {number}")
+        return Outcome([], number)
+
+    try:
+        for number, refused in enumerate(refusals):
+            group.enqueue(partial(command, number, refused),
+                          lambda write, n=number: heard.put((n, write.outcome, write.error)))
+        answers = [heard.get(timeout=10) for _ in refusals]
+    finally:
+        group.close()
+    assert heard.empty()
+    assert sorted(n for n, _, _ in answers) == list(range(len(refusals)))
+    for number, outcome, error in answers:
+        if refusals[number]:
+            assert outcome is None
+            assert isinstance(error, InvalidInput)
+            assert str(error) == f"refused {number}"
+        else:
+            assert error is None
+            assert outcome is not None
+            assert outcome.position == number
