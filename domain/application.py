@@ -145,14 +145,14 @@ class CommandApplication(Application[UUID]):
     @staticmethod
     def request_key(actor: Actor, idempotency_key: str | None, params: dict[str, Any]
                     ) -> tuple[UUID | None, str]:
-        """The idempotency record a keyed request is kept under (None without a key) and the
-        fingerprint of what it asked, which a repeat must match."""
-        record_id = None
-        if idempotency_key is not None:
-            idempotency_key = check_text(idempotency_key, "idempotency key",
-                                         IDEMPOTENCY_KEY_LENGTH_MAX)
-            record_id = IdempotencyRecord.id_for(actor.user_id, idempotency_key)
-        return record_id, fingerprint(params)
+        """The idempotency record a keyed request is kept under and the fingerprint of what it
+        asked, which a repeat must match; (None, "") without a key: nothing keeps or compares a
+        fingerprint then, and computing it was ~4 % of a bulk import's commands."""
+        if idempotency_key is None:
+            return None, ""
+        idempotency_key = check_text(idempotency_key, "idempotency key",
+                                     IDEMPOTENCY_KEY_LENGTH_MAX)
+        return IdempotencyRecord.id_for(actor.user_id, idempotency_key), fingerprint(params)
 
     def run(self, actor: Actor, command: str, params: dict[str, Any],
             idempotency_key: str | None, decide: Callable[[], Decision]) -> Outcome:
