@@ -44,8 +44,10 @@ def _shared(session: ViewDatabase, key: tuple[Any, ...], read: Callable[[], T]) 
 
 def allocations(session: ViewDatabase, scope: Scope, *, all_years: bool = False) -> list[dict[str, Any]]:
     """The fiscal year's allocations proposed by the day, with allocated, spent and last
-    spending date then; `all_years`: the earlier years' too (a balance's chain of carry-overs
-    reaches back), never a later year's, so a year's findings do not read the years after it.
+    spending date then; `all_years`: the earlier years' too that may hold a balance or lead
+    to one (a balance's chain of carry-overs reaches back), never a later year's: only the
+    balance rules ask, and a year's findings read neither the years after it nor the spent,
+    lapsed and rejected allocations of the years before.
 
     The year's rows are read once: `all_years` adds the earlier years' to them (read apart,
     as of a day within the year both reads summed the same unsettled allocations' entries, at
@@ -83,11 +85,19 @@ _UNSETTLED = ("({a}.last_entry_on IS NOT NULL AND ({a}.last_entry_on > ? "
 
 
 _YEARS = {"year": "=", "earlier": "<"}  # the scope's fiscal year, or the years before it
+# An earlier year's allocation a balance rule can use (idle_allocations._aged_balances): one
+# whose money was carried on (a chain of carry-overs passes through it), or an approved one
+# with money left as of the day and not closed before it. The others (at a past year's end,
+# most: spent, lapsed, rejected) are left out, so a year's findings read little of each year
+# before it. {allocated}, {spent}, {closed_on}: the as-of values of the half asking.
+_MAY_HOLD_A_BALANCE = ("(a.carried_to IS NOT NULL OR (a.decision = 'approved' AND {allocated} > "
+                       "{spent} AND ({closed_on} IS NULL OR {closed_on} >= ?)))")
 
 
 def allocation_rows(session: ViewDatabase, scope: Scope, *, years: str) -> list[dict[str, Any]]:
     """The allocations' rows and their as-of sums, as stored (decisions not yet masked), of the
-    scope's fiscal year or (`years="earlier"`) of the years before it, by proposal position.
+    scope's fiscal year or (`years="earlier"`) of the years before it that may hold a balance
+    (`_MAY_HOLD_A_BALANCE`), by proposal position.
 
     An allocation whose every entry the scope holds (at a past year's end, nearly all) answers
     the running totals the view keeps; only the others' entries are summed, per allocation
@@ -99,12 +109,23 @@ def allocation_rows(session: ViewDatabase, scope: Scope, *, years: str) -> list[
     bound = [scope.day, scope.position_max]
     base = [*bound, scope.fiscal_year]
     settled, unsettled = _SETTLED.format(a="a"), _UNSETTLED.format(a="a")
-    params = [*base, *bound, *bound, scope.fiscal_year, *bound, *base, *bound]
+    settled_kept = unsettled_kept = ""
+    kept_day: list[Any] = []
+    if years == "earlier":
+        settled_kept = "AND " + _MAY_HOLD_A_BALANCE.format(
+            allocated="a.allocated_total", spent="a.spent_total", closed_on="a.closed_on")
+        unsettled_kept = "AND " + _MAY_HOLD_A_BALANCE.format(
+            allocated="COALESCE(e.allocated, 0)", spent="COALESCE(e.spent, 0)",
+            closed_on="e.closed_on")
+        kept_day = [scope.day]
+    params = [*base, *bound, *kept_day, *bound, scope.fiscal_year, *bound, *base, *bound,
+              *kept_day]
     rows = session.dicts(
         f"""SELECT {_ALLOCATION_COLUMNS}, a.allocated_total AS allocated, a.spent_total AS spent,
                    a.last_funded_on, a.closed_on, a.last_entry_position AS last_position
             FROM findings_allocations a
             WHERE a.proposed_on <= ? AND a.proposed_position <= ? {year_clause} AND {settled}
+                  {settled_kept}
             UNION ALL
             SELECT {_ALLOCATION_COLUMNS},
                    COALESCE(e.allocated, 0) AS allocated, COALESCE(e.spent, 0) AS spent,
@@ -124,6 +145,7 @@ def allocation_rows(session: ViewDatabase, scope: Scope, *, years: str) -> list[
                        WHERE x.effective_date <= ? AND x.position <= ?
                        GROUP BY x.allocation_id) e ON e.allocation_id = a.allocation_id
             WHERE a.proposed_on <= ? AND a.proposed_position <= ? {year_clause} AND {unsettled}
+                  {unsettled_kept}
             ORDER BY proposed_position""",  # noqa: S608  (no user text in the SQL)
         params,
     )

@@ -2,7 +2,8 @@
 every entry the scope holds, and sums the others' entries per allocation before joining them
 (it grouped the joined rows by every column before, a sort of the whole year): on random
 histories applied in pages of random sizes, as of random days and positions, for one year and
-for the years before it, it gives the rows of the grouped query over the entries."""
+for the years before it (those that may hold a balance: carried on, or approved with money
+left and not closed before the day), it gives the rows of the grouped query over the entries."""
 
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ def _reference(db: ViewDatabase, scope: Scope, *, years: str) -> list[dict[str, 
     rows = db.dicts(REFERENCE.format(year_clause=f"AND a.fiscal_year {compare} ?"), params)
     for row in rows:
         row["allocated"], row["spent"] = int(row["allocated"]), int(row["spent"])
+    if years == "earlier":  # only those that may hold a balance or lead to one
+        rows = [row for row in rows if row["carried_to"] is not None or (
+            row["decision"] == "approved" and row["allocated"] > row["spent"]
+            and (row["closed_on"] is None or row["closed_on"] >= scope.day))]
     return rows
 
 
