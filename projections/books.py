@@ -55,17 +55,15 @@ class BooksView(OwnTables):
     tables = TABLES
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
-        state = _Page()
-        _load(db, state, page)
-        apply_handlers(HANDLERS, state, page)
-        _write(db, state)
+        _write(db, apply_handlers(HANDLERS, _loaded(db, page), page))
 
 
 # ----------------------------------------------------------------- loading
 
 
-def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
+def _loaded(db: ViewDatabase, page: Sequence[PageEvent]) -> _Page:
     """Reads every existing row the page's events will change, in a handful of queries."""
+    state = _Page()
     school_ids: set[str] = set()
     fund_ids: set[str] = set()
     fund_codes: set[str] = set()
@@ -95,6 +93,7 @@ def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
         state.fund_codes[row["fund_id"]] = row["fund_code"]
     for row in rows_in(db, "schools", "school_id", school_ids):
         state.schools[row["school_id"]] = row
+    return state
 
 
 def _write(db: ViewDatabase, state: _Page) -> None:

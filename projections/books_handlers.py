@@ -66,22 +66,20 @@ def _school_registered(state: _Page, e: Any, position: int) -> None:
     state.history.append((e.code, "students", day, position, None, e.students))
 
 
-def _school_reclassified(state: _Page, e: Any, position: int) -> None:
-    row = _school(state, e, position)
-    day = _day(e)
-    # The current locale is the one with the latest effective date (a back-dated change is
-    # history, not the present); on the same day the later event wins.
-    if day >= row["locale_since"]:
-        row["locale"], row["locale_since"] = e.locale, day
-    state.history.append((row["school_code"], "locale", day, position, e.locale, None))
+def _school_fact(field: str) -> Callable[[_Page, Any, int], None]:
+    """A school's locale or enrolment (`field`) as of the event's effective date: a row of its
+    history. The current value is the one with the latest effective date (a back-dated change
+    is history, not the present); on the same day the later event wins."""
 
+    def handle(state: _Page, e: Any, position: int) -> None:
+        row = _school(state, e, position)
+        day, value = _day(e), getattr(e, field)
+        if day >= row[f"{field}_since"]:
+            row[field], row[f"{field}_since"] = value, day
+        text, number = (value, None) if isinstance(value, str) else (None, value)
+        state.history.append((row["school_code"], field, day, position, text, number))
 
-def _enrolment_reported(state: _Page, e: Any, position: int) -> None:
-    row = _school(state, e, position)
-    day = _day(e)
-    if day >= row["students_since"]:
-        row["students"], row["students_since"] = e.students, day
-    state.history.append((row["school_code"], "students", day, position, None, e.students))
+    return handle
 
 
 def _school_closed(state: _Page, e: Any, position: int) -> None:
@@ -296,8 +294,8 @@ def _expenditure_reversed(state: _Page, e: Any, position: int) -> None:
 # view of the books; the runner still moves the tracking position past them.
 HANDLERS: dict[type, Callable[[_Page, Any, int], None]] = {
     School.Registered: _school_registered,
-    School.Reclassified: _school_reclassified,
-    School.EnrolmentReported: _enrolment_reported,
+    School.Reclassified: _school_fact("locale"),
+    School.EnrolmentReported: _school_fact("students"),
     School.Closed: _school_closed,
     Fund.Opened: _fund_opened,
     Fund.AppropriationAdjusted: _appropriation_adjusted,

@@ -107,16 +107,16 @@ class CarryOverView(OwnTables):
     tables = TABLES
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
-        state = _Page()
-        _load(db, state, page)
-        apply_handlers(HANDLERS, state, page)
+        state = apply_handlers(HANDLERS, _loaded(db, page), page)
         db.executemany(UPSERT_FUND, [tuple(state.funds[c][k] for k in FUND_COLUMNS)
                                      for c in sorted(state.dirty_funds)])
         db.executemany(INSERT_ALLOCATION, state.new_allocations)
         db.executemany(INSERT_MOVEMENT, state.movements)
 
 
-def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
+def _loaded(db: ViewDatabase, page: Sequence[PageEvent]) -> _Page:
+    """Reads every existing row the page's events will change."""
+    state = _Page()
     fund_ids: set[str] = set()
     fund_codes: set[str] = set()
     allocation_ids: set[str] = set()
@@ -137,6 +137,7 @@ def _load(db: ViewDatabase, state: _Page, page: Sequence[PageEvent]) -> None:
     for row in rows:
         state.funds[row["fund_code"]] = row
         state.fund_codes[row["fund_id"]] = row["fund_code"]
+    return state
 
 
 # ---------------------------------------------------------------- handlers

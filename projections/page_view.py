@@ -75,13 +75,15 @@ def rows_in(db: ViewDatabase, table: str, column: str,
 
 
 def apply_handlers(handlers: Mapping[type, Callable[[S, Any, int], None]], state: S,
-                   page: Sequence[PageEvent]) -> None:
+                   page: Sequence[PageEvent]) -> S:
     """Each event of the page to the view's handler for its class (the domain's event
-    classes are the one vocabulary of the views), in order; events it has none for pass."""
+    classes are the one vocabulary of the views), in order; events it has none for pass.
+    Returns the state, changed."""
     for item in page:
         handler = handlers.get(type(item.event))
         if handler is not None:
             handler(state, item.event, item.position)
+    return state
 
 
 def log_pages(ledger: Any, stop: int | None = None, page_size: int = 2_000

@@ -130,12 +130,15 @@ def _school_code(s: _PageWrites, e: Any) -> str:
     return str(code)
 
 
-def _school_reclassified(s: _PageWrites, e: Any, position: int) -> None:
-    _history(s, _school_code(s, e), "locale", e.locale, None, _day(e), position)
+def _school_fact(field: str) -> Callable[[_PageWrites, Any, int], None]:
+    """A school's new locale or enrolment (`field`): a dated row of its history."""
 
+    def handle(s: _PageWrites, e: Any, position: int) -> None:
+        value = getattr(e, field)
+        text, number = (value, None) if isinstance(value, str) else (None, value)
+        _history(s, _school_code(s, e), field, text, number, _day(e), position)
 
-def _enrolment_reported(s: _PageWrites, e: Any, position: int) -> None:
-    _history(s, _school_code(s, e), "students", None, e.students, _day(e), position)
+    return handle
 
 
 def _school_closed(s: _PageWrites, e: Any, position: int) -> None:
@@ -320,8 +323,8 @@ def _below_standard_accepted(s: _PageWrites, e: Any, position: int) -> None:
 
 HANDLERS: dict[type, Callable[[_PageWrites, Any, int], None]] = {
     School.Registered: _school_registered,
-    School.Reclassified: _school_reclassified,
-    School.EnrolmentReported: _enrolment_reported,
+    School.Reclassified: _school_fact("locale"),
+    School.EnrolmentReported: _school_fact("students"),
     School.Closed: _school_closed,
     Fund.Opened: _fund_opened,
     Fund.AppropriationAdjusted: _appropriation_adjusted,
