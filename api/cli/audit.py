@@ -18,7 +18,7 @@ from rich.table import Table
 
 from api.cli.bureaus import AllBureaus, BureauOption, books_settings, each_bureau
 from api.cli.errors import cli_command
-from api.cli.options import FileLanguage, business_day, file_language
+from api.cli.options import FileLanguage, Out, TableFormat, Year, business_day, file_language
 from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.signing_guard import check_signing_key, trusted_public_keys
@@ -38,10 +38,8 @@ from projections.storable_text import nul_note, nul_positions
 console = stdout_console()
 stderr = Console(stderr=True)
 
-Year = Annotated[int, typer.Option("--fiscal-year", "--year", help="Fiscal year, e.g. 2025")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD")]
 Format = Annotated[str, typer.Option("--format", help="csv|xlsx")]
-Out = Annotated[Path | None, typer.Option("--out", help="File to write (required for xlsx)")]
 
 
 def _progress() -> Progress:
@@ -193,7 +191,7 @@ def replay_command(
     position: Annotated[int | None, typer.Option("--position", min=1, help="Replay up to this event")] = None,
     year: Annotated[int | None, typer.Option("--fiscal-year", "--year",
                                              help="Fiscal year (default: the date's)")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table|csv|xlsx")] = "table",
+    output_format: TableFormat = "table",
     out: Out = None,
     bureau: BureauOption = None,
 ) -> None:

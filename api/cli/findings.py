@@ -14,7 +14,7 @@ from rich.table import Table
 
 from api.cli.bureaus import BureauOption, books_settings
 from api.cli.errors import cli_command
-from api.cli.options import FileLanguage, business_day, file_language
+from api.cli.options import FileLanguage, Out, TableFormat, Year, business_day, file_language
 from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.store import open_view_runner
@@ -51,13 +51,13 @@ def write_xlsx(findings: list[Finding], path: Path, language: str = "en") -> Non
 
 
 def findings(
-    year: Annotated[int, typer.Option("--fiscal-year", "--year", help="Fiscal year, e.g. 2025")],
+    year: Year,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today, or the year end)")
     ] = None,
     rule: Annotated[str | None, typer.Option("--rule", help="One rule, e.g. maker_checker")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table|csv|xlsx")] = "table",
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (required for xlsx)")] = None,
+    output_format: TableFormat = "table",
+    out: Out = None,
     bureau: BureauOption = None,
     language: FileLanguage = "en",
 ) -> None:

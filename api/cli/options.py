@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
 
 Token = Annotated[str, typer.Option(envvar="FUNDLEDGER_TOKEN", show_default=False,
                                     help="Your access token (or FUNDLEDGER_TOKEN)")]
+
+Year = Annotated[int, typer.Option("--fiscal-year", "--year", help="Fiscal year, e.g. 2025")]
+# What a report is given as: a table on the terminal, or a file's format.
+TableFormat = Annotated[str, typer.Option("--format", help="table|csv|xlsx")]
+Out = Annotated[Path | None, typer.Option("--out", help="File to write (required for xlsx)")]
 
 
 # The language of a file's values (rule names, messages, the values of the books); its column
