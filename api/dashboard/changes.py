@@ -8,12 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.dashboard.i18n import translate
-from api.dashboard.pages import (
-    PageActor,
-    ViewsDb,
-    _language,
-    _render,
-)
+from api.dashboard.pages import PageActor, ViewsDb, _language, _render
 from api.dashboard.workplace.queue import _change_subject
 from domain.actors import Role
 from domain.units import money_text

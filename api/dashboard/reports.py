@@ -9,20 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.dashboard import charts
-from api.dashboard.i18n import (
-    district_name,
-    translate,
-    translate_value,
-)
-from api.dashboard.pages import (
-    AsOf,
-    PageActor,
-    ViewsDb,
-    _day,
-    _language,
-    _page_context,
-    _render,
-)
+from api.dashboard.i18n import district_name, translate, translate_value
+from api.dashboard.pages import AsOf, PageActor, ViewsDb, _day, _language, _page_context, _render
 from api.routes.balanced_development import evaluation_report
 from projections import books_queries
 

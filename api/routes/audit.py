@@ -23,15 +23,7 @@ from api.commands import IdempotencyKey
 from api.export_jobs import ExportJobs
 from api.language import LangQuery, request_language
 from api.problems import ApiProblem
-from api.reads import (
-    POSITION_MAX,
-    MinPosition,
-    PrimaryViewsDb,
-    ViewsDb,
-    asked_url,
-    queries_of,
-    views_at,
-)
+from api.reads import POSITION_MAX, MinPosition, PrimaryViewsDb, ViewsDb, asked_url, queries_of, views_at
 from api.settings import Settings
 from api.strict_json import StrictJsonRoute
 from domain.errors import InvalidInput, NotFound

@@ -25,15 +25,7 @@ from api.schemas import Code, Command, IsoDate, Reason, Reasoned
 from api.strict_json import StrictJsonRoute
 from domain.formula_funding import FormulaFunding
 from domain.ledger import Outcome
-from domain.tranche import (
-    SHARE_DEFAULT,
-    FormulaLine,
-    Semester,
-    Tranche,
-    TrancheNotFound,
-    TranchePlan,
-    plain,
-)
+from domain.tranche import SHARE_DEFAULT, FormulaLine, Semester, Tranche, TrancheNotFound, TranchePlan, plain
 from domain.units import money_text
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/tranches", tags=["formula funding"])
