@@ -25,44 +25,46 @@ if TYPE_CHECKING:
     from projections.database import ViewDatabase
     from projections.page_view import PageEvent
 
-POST_COLUMNS = ("position", "district", "school_code", "effective_date", "kind",
-                "total_delta", "approved_delta", "filled_delta", "reference", "actor")
-ASSET_COLUMNS = ("position", "district", "school_code", "effective_date", "kind", "asset",
-                 "quantity_delta", "value_delta", "reference", "actor")
-REPORT_COLUMNS = ("position", "district", "school_code", "effective_date", "reported_by",
-                  "qualified_teachers", "key_teachers", "pe_arts_teachers", "teaching_area_m2",
-                  "sports_area_m2", "junior_pupils")
+# Every stock's entries start with these: the event's position, the county and school whose
+# stock it changes (school_code '' for a county's own total) and its business date.
+ENTRY_KEYS = ("position", "district", "school_code", "effective_date")
+POST_COLUMNS = (*ENTRY_KEYS, "kind", "total_delta", "approved_delta", "filled_delta", "reference",
+                "actor")
+ASSET_COLUMNS = (*ENTRY_KEYS, "kind", "asset", "quantity_delta", "value_delta", "reference", "actor")
+REPORT_COLUMNS = (*ENTRY_KEYS, "reported_by", "qualified_teachers", "key_teachers",
+                  "pe_arts_teachers", "teaching_area_m2", "sports_area_m2", "junior_pupils")
 MOVE_COLUMNS = ("move_id", "district", "from_school", "to_school", "count", "status", "maker",
                 "checker", "effective_date", "position")
 OWNER_COLUMNS = ("originator_id", "district", "school_code")
 
 TABLES = ("post_entries", "asset_entries", "indicator_reports", "post_moves", "stock_owners")
 
+
+def _entries_table(table: str, columns: str, indexed_by: Sequence[str]) -> list[str]:
+    """A stock's entries, one row per change: ENTRY_KEYS, then the stock's own `columns`;
+    indexed by `indexed_by` (district, school_code) each with the date, so that a county's or
+    a school's stock as of a day is an indexed sum."""
+    index_names = {"district": "district", "school_code": "school"}
+    return [
+        f"CREATE TABLE IF NOT EXISTS {table} ( position BIGINT PRIMARY KEY, "
+        f"district TEXT NOT NULL, school_code TEXT NOT NULL, effective_date TEXT NOT NULL, {columns})",
+        *(f"CREATE INDEX IF NOT EXISTS {table}_by_{index_names[key]} ON {table} ({key}, effective_date)"
+          for key in indexed_by),
+    ]
+
+
 CREATE_STATEMENTS = (
-    """CREATE TABLE IF NOT EXISTS post_entries (
-        position BIGINT PRIMARY KEY, district TEXT NOT NULL, school_code TEXT NOT NULL,
-        effective_date TEXT NOT NULL, kind TEXT NOT NULL, total_delta BIGINT NOT NULL,
-        approved_delta BIGINT NOT NULL, filled_delta BIGINT NOT NULL, reference TEXT NOT NULL,
-        actor TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS post_entries_by_district ON post_entries (district, effective_date)",
-    "CREATE INDEX IF NOT EXISTS post_entries_by_school ON post_entries (school_code, effective_date)",
-    """CREATE TABLE IF NOT EXISTS asset_entries (
-        position BIGINT PRIMARY KEY, district TEXT NOT NULL, school_code TEXT NOT NULL,
-        effective_date TEXT NOT NULL, kind TEXT NOT NULL, asset TEXT NOT NULL,
-        quantity_delta BIGINT NOT NULL, value_delta BIGINT NOT NULL, reference TEXT NOT NULL,
-        actor TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS asset_entries_by_school ON asset_entries (school_code, effective_date)",
-    "CREATE INDEX IF NOT EXISTS asset_entries_by_district ON asset_entries (district, effective_date)",
-    """CREATE TABLE IF NOT EXISTS indicator_reports (
-        position BIGINT PRIMARY KEY, district TEXT NOT NULL, school_code TEXT NOT NULL,
-        effective_date TEXT NOT NULL, reported_by TEXT NOT NULL,
-        qualified_teachers BIGINT NOT NULL, key_teachers BIGINT NOT NULL,
-        pe_arts_teachers BIGINT NOT NULL, teaching_area_m2 BIGINT NOT NULL,
-        sports_area_m2 BIGINT NOT NULL, junior_pupils BIGINT)""",
-    "CREATE INDEX IF NOT EXISTS indicator_reports_by_school "
-    "ON indicator_reports (school_code, effective_date)",
-    "CREATE INDEX IF NOT EXISTS indicator_reports_by_district "
-    "ON indicator_reports (district, effective_date)",
+    *_entries_table("post_entries", "kind TEXT NOT NULL, total_delta BIGINT NOT NULL, "
+                    "approved_delta BIGINT NOT NULL, filled_delta BIGINT NOT NULL, "
+                    "reference TEXT NOT NULL, actor TEXT NOT NULL", ("district", "school_code")),
+    *_entries_table("asset_entries", "kind TEXT NOT NULL, asset TEXT NOT NULL, "
+                    "quantity_delta BIGINT NOT NULL, value_delta BIGINT NOT NULL, "
+                    "reference TEXT NOT NULL, actor TEXT NOT NULL", ("school_code", "district")),
+    *_entries_table("indicator_reports", "reported_by TEXT NOT NULL, "
+                    "qualified_teachers BIGINT NOT NULL, key_teachers BIGINT NOT NULL, "
+                    "pe_arts_teachers BIGINT NOT NULL, teaching_area_m2 BIGINT NOT NULL, "
+                    "sports_area_m2 BIGINT NOT NULL, junior_pupils BIGINT",
+                    ("school_code", "district")),
     """CREATE TABLE IF NOT EXISTS post_moves (
         move_id TEXT PRIMARY KEY, district TEXT NOT NULL, from_school TEXT NOT NULL,
         to_school TEXT NOT NULL, count BIGINT NOT NULL, status TEXT NOT NULL,
