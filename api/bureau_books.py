@@ -19,10 +19,11 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from api import problems
 from api.consolidated import ChildReports
+from api.middleware import HttpLayer
 from api.reads import ASKED_PATH
 from api.settings import Settings
 from api.store import bureau_settings, open_registry
@@ -182,20 +183,23 @@ def _cookie(headers: dict[bytes, bytes], name: str) -> str:
     return ""
 
 
-class BureauScope:
+def _books(scope: Scope) -> BureauBooks | None:
+    """The app's bureaus' books (None when it serves one bureau's books only)."""
+    return getattr(scope["app"].state, "bureaus", None)
+
+
+class BureauScope(HttpLayer):
     """Resolves each request's bureau once and hands the routes that bureau's state as
     `request.app.state`; an unknown bureau in the path is 404 before anything else runs.
     /v1/bureaus/{bureau}/X is served by the route of /v1/X (so every route module serves
     every bureau unchanged); links in answers keep the path asked for (`asked_path`)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def applies(self, scope: Scope) -> bool:
+        return _books(scope) is not None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        books: BureauBooks | None = getattr(scope["app"].state, "bureaus", None)
-        if scope["type"] != "http" or books is None:
-            await self.app(scope, receive, send)
-            return
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        books = _books(scope)
+        assert books is not None
         headers = dict(scope.get("headers") or [])
         code = bureau_of_request(books, scope.get("path", ""), headers)
         if not _may_see(books, _bearer(headers), code):

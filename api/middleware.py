@@ -29,18 +29,35 @@ DASHBOARD_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsaf
                  "frame-ancestors 'none'; form-action 'self'")
 
 
-class DashboardHeaders:
-    """Adds Content-Security-Policy, X-Content-Type-Options: nosniff and a content type (when
-    an answer has none) to every answer under /dashboard."""
+class HttpLayer:
+    """A layer around the HTTP requests it `applies` to (`answer`); every other request, and
+    every other kind of message (the server's lifespan), passes to the app untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith("/dashboard"):
-            await self.app(scope, receive, send)
-            return
+    def applies(self, scope: Scope) -> bool:
+        del scope
+        return True
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.applies(scope):
+            await self.answer(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class DashboardHeaders(HttpLayer):
+    """Adds Content-Security-Policy, X-Content-Type-Options: nosniff and a content type (when
+    an answer has none) to every answer under /dashboard."""
+
+    def applies(self, scope: Scope) -> bool:
+        return str(scope.get("path", "")).startswith("/dashboard")
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
@@ -56,18 +73,15 @@ class DashboardHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpLayer):
     """Refuses a body above `Settings.request_body_bytes_max` with 413, whether it announces
     its length or streams in chunks."""
 
     def __init__(self, app: ASGIApp, body_bytes_max: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.body_bytes_max = body_bytes_max
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or [])
         # A request with no credentials at all may send little (issue 14): it will be refused
         # 401 anyway, or it is a login form.
@@ -144,37 +158,32 @@ class StoreOutage:
             connection.close()
 
 
-class StoreBreaker:
+class StoreBreaker(HttpLayer):
     """While the store is down, answers 503 at once, instead of letting each request wait out
     the driver's connection retries (the eventsourcing library retries ten times, each waiting
     for a pool connection): clients hear "retry shortly" while it is down, and requests go
     through again as soon as the watch sees it back."""
 
     def __init__(self, app: ASGIApp, outage: StoreOutage) -> None:
-        self.app = app
+        super().__init__(app)
         self.outage = outage
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.outage.down:
-            response = problems.api_problem(
-                "store_unavailable", "the event store did not answer; retry shortly",
-                headers={"Retry-After": str(problems.STORE_RETRY_AFTER_SECONDS)})
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+    def applies(self, scope: Scope) -> bool:
+        del scope
+        return self.outage.down
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problems.api_problem(
+            "store_unavailable", "the event store did not answer; retry shortly",
+            headers={"Retry-After": str(problems.STORE_RETRY_AFTER_SECONDS)})
+        await response(scope, receive, send)
 
 
-class LastResort:
+class LastResort(HttpLayer):
     """An unexpected exception becomes a 500 problem without its stack trace; the trace goes
     to the log. A store that does not answer becomes 503."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def noting_send(message: Message) -> None:
