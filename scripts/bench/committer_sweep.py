@@ -3,15 +3,17 @@
 workers with a group commit each — 1, 16 and 64 clients each, in one run, rounds interleaved.
 
 Beside each figure, the server's CPU seconds per 1,000 answered writes (every process of the
-server: uvicorn and its workers, the views, the committer; read from /proc) and the machine's
-busy CPU seconds per 1,000 (PostgreSQL and the load client included), because the machine is
-shared and its load varies: `python -m scripts.bench.committer_sweep [--events N] [--rounds R]`.
+server: uvicorn and its workers, the views, the committer; read from /proc), the load
+client's, the rest (PostgreSQL, and whatever else the shared machine ran meanwhile) and the
+machine's busy CPU seconds, because the machine is shared and its load varies:
+`python -m scripts.bench.committer_sweep [--events N] [--rounds R] [--seconds S] [--only 0,2]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -87,6 +89,12 @@ def _machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / TICKS
 
 
+def _children_seconds() -> float:
+    """CPU of this process's finished children: the load client, once it has exited."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _load() -> str:
     return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -104,10 +112,10 @@ def _measure(settings: Settings, layout: Layout, spec: dict[str, object],
         for clients in CLIENTS:
             spec["run_tag"] = f"{tag}c{clients}"
             before = {role: _cpu_seconds(_tree((pid,))) for role, pid in roots.items()}
-            busy, load = _machine_busy_seconds(), _load()
+            busy, load, client = _machine_busy_seconds(), _load(), _children_seconds()
             result = http_server.load(server.port, clients, spec, requests_max=REQUESTS_MAX,
                                       seconds_max=seconds, warmup_seconds=0)
-            busy = _machine_busy_seconds() - busy
+            busy, client = _machine_busy_seconds() - busy, _children_seconds() - client
             spent = {role: _cpu_seconds(_tree((pid,))) - before[role] for role, pid in roots.items()}
             per_1000 = 1000 / max(1, int(result["ok"]) + int(result.get("errors", 0)))
             split = " / ".join(f"{role} {seconds * per_1000:.2f}" for role, seconds in spent.items())
@@ -117,7 +125,8 @@ def _measure(settings: Settings, layout: Layout, spec: dict[str, object],
                 print(f"errors: {result['first_error']} (server log: {kept})", flush=True)
             yield (f"| {layout.name} | {clients} | {result['per_second']:,.0f} | "
                    f"{result['p50_ms']:.1f} | {result['p99_ms']:.1f} | "
-                   f"{sum(spent.values()) * per_1000:.2f} ({split}) | {busy * per_1000:.2f} | "
+                   f"{sum(spent.values()) * per_1000:.2f} ({split}) | {client * per_1000:.2f} | "
+                   f"{(busy - client - sum(spent.values())) * per_1000:.2f} | {busy * per_1000:.2f} | "
                    f"{result['errors']} | {load} |")
 
 
@@ -131,8 +140,9 @@ def main() -> None:
     chosen = [LAYOUTS[int(i)] for i in args.only.split(",")] if args.only else list(LAYOUTS)
     print(f"cores {os.cpu_count()}, {_load()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print("| layout | clients | writes/s | p50 ms | p99 ms | server CPU s / 1,000 | "
-          "machine busy CPU s / 1,000 | errors | load (1, 5, 15 min) at start |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "load client | the rest (PostgreSQL, others' work) | machine busy CPU s / 1,000 | "
+          "errors | load (1, 5, 15 min) at start |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     with scratch.postgres_store(SCRATCH_URL) as settings:
         ledger = open_ledger(settings)
         try:
