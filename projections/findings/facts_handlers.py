@@ -130,7 +130,7 @@ def _school_code(s: _PageWrites, e: Any) -> str:
     return str(code)
 
 
-def _school_fact(field: str) -> Callable[[_PageWrites, Any, int], None]:
+def _school_history(field: str) -> Callable[[_PageWrites, Any, int], None]:
     """A school's new locale or enrolment (`field`): a dated row of its history."""
 
     def handle(s: _PageWrites, e: Any, position: int) -> None:
@@ -323,8 +323,8 @@ def _below_standard_accepted(s: _PageWrites, e: Any, position: int) -> None:
 
 HANDLERS: dict[type, Callable[[_PageWrites, Any, int], None]] = {
     School.Registered: _school_registered,
-    School.Reclassified: _school_fact("locale"),
-    School.EnrolmentReported: _school_fact("students"),
+    School.Reclassified: _school_history("locale"),
+    School.EnrolmentReported: _school_history("students"),
     School.Closed: _school_closed,
     Fund.Opened: _fund_opened,
     Fund.AppropriationAdjusted: _appropriation_adjusted,
