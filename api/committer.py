@@ -31,6 +31,9 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
+
+from api.problems import is_store_unavailable
 from api.settings import Settings
 from api.store import open_ledger
 from domain.errors import WriteNotStarted
@@ -179,9 +182,12 @@ class Committer:
             return
         try:
             frame = encode(request_id, (outcome, error))
-        except Exception as failure:
+        except Exception as failure:  # an error holding a connection, say: its text travels
             text = f"{type(error or failure).__name__}: {error or failure}"
-            frame = encode(request_id, (None, RuntimeError(text)))
+            # A store that did not answer stays a 503 in the worker, as it is in one process.
+            stand_in = (PersistenceOperationalError
+                        if error is not None and is_store_unavailable(error) else RuntimeError)
+            frame = encode(request_id, (None, stand_in(text)))
         writer.write(frame)
 
     def close(self) -> None:

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,6 +23,7 @@ from hypothesis import strategies as st
 from api.app import create_app
 from api.committer import FRAME_HEADER_BYTES, Committer, decode, encode, frame_header
 from api.committer_client import CommitterClient
+from api.problems import is_store_unavailable
 from api.settings import Settings
 from api.store import open_ledger
 from domain import errors
@@ -151,3 +154,44 @@ def test_every_refusal_crosses_the_wire_as_itself(kind: type[LedgerError], detai
     assert type(error) is kind
     assert (error.code, error.detail, error.detail_zh, error.args) == (
         kind.code, detail, detail_zh, refusal.args)
+
+
+class _Unpicklable(Exception):
+    """A driver error that holds its connection (psycopg's holds a PGconn)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.connection = threading.Lock()
+
+
+class _Sent:
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    def is_closing(self) -> bool:
+        return False
+
+    def write(self, frame: bytes) -> None:
+        self.frames.append(frame)
+
+
+def _live_driver_error() -> psycopg.OperationalError:
+    error = psycopg.OperationalError("server closed the connection")
+    error.__dict__["_pgconn"] = threading.Lock()  # as a live connection's error holds it
+    return error
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("failure", "heard"), [
+    (_live_driver_error(), PersistenceOperationalError),
+    (_Unpicklable("the store did not answer"), RuntimeError),
+])
+def test_an_error_that_cannot_travel_is_sent_as_its_text_and_a_store_outage_stays_one(
+        failure: Exception, heard: type[Exception]) -> None:
+    sent = _Sent()
+    Committer._answer(sent, 7, None, failure)  # type: ignore[arg-type]
+    outcome, error = decode(sent.frames[0][FRAME_HEADER_BYTES:])
+    assert outcome is None
+    assert type(error) is heard
+    assert str(failure) in str(error)
+    assert is_store_unavailable(error) == (heard is PersistenceOperationalError)
