@@ -92,10 +92,21 @@ class FastJSONTranscoder(JSONTranscoder):
         depth += 1
         if kind is dict:
             plain = {}
+            writers = self._writers
             for key, item in value.items():
                 if type(key) is not str:
                     raise _LeftToLibrary
-                plain[key] = item if type(item) in _AS_IS else self._plain(item, depth)
+                item_kind = type(item)
+                if item_kind in _AS_IS:
+                    plain[key] = item
+                elif (writer := writers.get(item_kind)) is not None:
+                    # A typed value (a UUID, a date, a stamp) written here: most of an event's
+                    # values, and a call each was most of the walk.
+                    data = writer[1](item)
+                    plain[key] = {"_type_": writer[0], "_data_": data if type(data) in _AS_IS
+                                  else self._plain(data, depth)}
+                else:
+                    plain[key] = self._plain(item, depth)
             return plain
         if kind is list or kind is tuple:
             return [item if type(item) in _AS_IS else self._plain(item, depth) for item in value]
