@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.terms import event_name
 from domain.units import money_text
-from projections.findings.rule import Finding, Rule
+from projections.findings.rule import Finding, defined_rule
 from projections.journal import JOURNAL_TABLE, late_entries
 
 if TYPE_CHECKING:
@@ -77,13 +77,4 @@ def _finding(row: dict[str, Any], scope: Scope, days_max: int) -> Finding:
     )
 
 
-RULES = (
-    Rule(
-        name="backdated_entry",
-        title="Entries recorded long after their effective date (backdating)",
-        basis="《会计基础工作规范》 timely bookkeeping (及时记账); month-end close practice "
-              "(reference/domain.md §(c) 8: entries dated after the period closed)",
-        params={"days_max": 30},
-        query=backdated_entries,
-    ),
-)
+RULES = (defined_rule("backdated_entry", backdated_entries),)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from domain.terms import term
 from domain.units import money_text
 from projections.findings import as_of
-from projections.findings.rule import Finding, Rule
+from projections.findings.rule import Finding, defined_rule
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -124,25 +124,6 @@ def below_standard_accepted(session: ViewDatabase, scope: Scope,
 
 
 RULES = (
-    Rule(
-        name="below_benchmark",
-        title="Schools below the per-student public operating benchmark",
-        basis="财教〔2006〕5号; 2016 unified benchmark ¥650 primary / ¥850 junior (east), "
-        "¥6,000 special education; small-school floor of 100 pupils (local rules)",
-        params={
-            "benchmark_fen_per_student_primary": 65_000,
-            "benchmark_fen_per_student_junior": 85_000,
-            "benchmark_fen_per_student_special": 600_000,
-            "small_school_floor_students": 100,
-        },
-        query=below_benchmark,
-    ),
-    Rule(
-        name="below_standard_accepted",
-        title="Allocations below the per-pupil standard, proposed with a reason",
-        basis="a formula-funded fund refuses a hand allocation below the approved standard "
-        "(docs/formula-funding.md) unless the proposer gives a reason",
-        params={},
-        query=below_standard_accepted,
-    ),
+    defined_rule("below_benchmark", below_benchmark),
+    defined_rule("below_standard_accepted", below_standard_accepted),
 )

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from projections.findings import as_of
-from projections.findings.rule import Finding, Rule
+from projections.findings.rule import Finding, defined_rule
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -90,18 +90,9 @@ def fund_surge(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -
     return _surges(session, scope, params, "fund_code", "december_surge_fund")
 
 
-_PARAMS = {
-    "december_share_max_basis_points": 5_000,
-    "last_days": 10,
-    "last_days_share_max_basis_points": 3_500,
-    "expenditures_min": 5,
-}
-
-# The same question asked of each school and of each fund, on the same basis and parameters.
-RULES = tuple(
-    Rule(name=name, title=f"{whose} booking too much of the year's spending in December",
-         basis="预算执行进度 (序时进度) practice; year-end spending studies (经济日报 2009, 2013)",
-         params=_PARAMS, query=query, exactly_defined=False)
-    for name, whose, query in (("december_surge", "Schools", school_surge),
-                               ("december_surge_fund", "Funds", fund_surge))
+# The same question asked of each school and of each fund (rules.toml gives both the same
+# basis and parameters).
+RULES = (
+    defined_rule("december_surge", school_surge),
+    defined_rule("december_surge_fund", fund_surge),
 )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from domain.allocation import Origin, Status
 from domain.units import money_text
 from projections.findings import as_of
-from projections.findings.rule import Finding, Rule, allocation_late
+from projections.findings.rule import Finding, allocation_late, defined_rule
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -149,28 +149,9 @@ def idle_carry_over(session: ViewDatabase, scope: Scope,
 
 
 RULES = (
-    Rule(
-        name="idle_allocation",
-        title="Approved allocations with no expenditure for N days",
-        basis="审计署 findings on 沉淀资金 (Yunnan 2016; 2020 Q4 follow-up: ¥20.03m idle)",
-        params={"idle_days": 180, "unit": "CNY"},
-        query=idle,
-    ),
-    Rule(
-        name="stale_balance",
-        title="Allocation balances older than 12 months (incl. carry-overs)",
-        basis="财预〔2010〕7号 on 结转 and 结余; 审计署 findings on balances idle for years",
-        params={"balance_age_days_max": 365},
-        query=stale,
-    ),
-    Rule(
-        name="idle_carry_over",
-        title="Carry-over (结转) unspent more than a year after it was first carried",
-        basis="财预〔2010〕7号 (结转 keeps its purpose for work under way); local two-year "
-              "recovery rules; reference/domain.md §4.3 item 7",
-        params={"carry_over_age_days_max": 365, "unit": "CNY"},
-        query=idle_carry_over,
-    ),
+    defined_rule("idle_allocation", idle),
+    defined_rule("stale_balance", stale),
+    defined_rule("idle_carry_over", idle_carry_over),
 )
 
 

@@ -24,7 +24,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from projections.findings import as_of
-from projections.findings.rule import Finding, Rule, allocation_late
+from projections.findings.rule import Finding, allocation_late, defined_rule, definitions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -37,13 +37,8 @@ if TYPE_CHECKING:
 # projects, equipment, aid, nutrition, training, and anything earmarked — is special (专项).
 # An inference from how transfers are named (一般性 / 专项转移支付), not a stated rule.
 GENERAL_CATEGORIES = frozenset({"personnel", "public_operating"})
-DEFAULT_DEADLINES = {
-    "county_days": 15,  # art. 52 ¶1: department → its units
-    "municipal_general_days": 30, "municipal_special_days": 60,  # art. 52 ¶4
-    "provincial_general_days": 30, "provincial_special_days": 60,  # art. 52 ¶4
-    "central_general_days": 30, "central_special_days": 30,  # art. 52 ¶3 (province passes on)
-    "other_days": 60,  # money from no budget level: the limit this rule had before
-}
+# The Budget Law's deadlines in days, by budget level and kind of transfer (rules.toml).
+DEFAULT_DEADLINES: Mapping[str, int] = definitions()["pass_through_late"]["params"]
 
 
 def transfer_kind(category: str, earmark: str) -> str:
@@ -117,15 +112,4 @@ STEPS: dict[str, tuple[str, str]] = {
 }
 
 
-RULES = (
-    Rule(
-        name="pass_through_late",
-        title="Allocations passed on to schools later than the Budget Law deadline",
-        # A citation of Chinese sources, read alike on both pages (its rule title is bilingual).
-        basis="《预算法》第五十二条（部门批复所属单位 15 日内；一般性转移支付 30 日、专项转移支付 "
-        "60 日内下达，省级转下中央资金 30 日内）；审计署 2020 年第四季度城乡义务教育补助经费"
-        "跟踪审计（16 个县下达滞后）",
-        params=DEFAULT_DEADLINES,
-        query=late_allocations,
-    ),
-)
+RULES = (defined_rule("pass_through_late", late_allocations),)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from domain.terms import term
 from domain.units import money_text
 from projections.findings import as_of
-from projections.findings.rule import Finding, Rule
+from projections.findings.rule import Finding, defined_rule
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -66,13 +66,4 @@ def outside_purpose(session: ViewDatabase, scope: Scope, params: Mapping[str, An
     return findings
 
 
-RULES = (
-    Rule(
-        name="purpose_violation",
-        title="Spending outside a fund's allowed expenditure classes",
-        basis="财教〔2006〕5号 (公用经费 not for 人员经费, 基本建设, 偿还债务); 中小学校财务制度 "
-        "(专款专用); 审计署 2008 (3.8% diverted)",
-        params={"forbidden_for_public_operating": ("salaries", "construction", "debt_repayment")},
-        query=outside_purpose,
-    ),
-)
+RULES = (defined_rule("purpose_violation", outside_purpose),)

@@ -17,6 +17,7 @@ from projections.findings import (
     vouchers,
 )
 from projections.findings.as_of import SharedReads
+from projections.findings.rule import definitions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -37,6 +38,8 @@ RULES: tuple[Rule, ...] = (
     *backdating.RULES,
 )
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+assert len(RULES_BY_NAME) == len(RULES) and set(RULES_BY_NAME) == set(definitions()), (
+    "rules.toml defines each rule of the catalogue, once")
 
 
 class UnknownRule(ValueError):

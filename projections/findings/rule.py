@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.units import money_text
@@ -142,3 +145,18 @@ class Rule:
                 raise ValueError(msg)
             params[name] = value
         return self.query(session, scope, params)
+
+
+@cache
+def definitions() -> dict[str, dict[str, Any]]:
+    """Every rule's title, basis, parameters' defaults and exactness, from rules.toml."""
+    return tomllib.loads(Path(__file__).with_name("rules.toml").read_text(encoding="utf-8"))
+
+
+def defined_rule(name: str, query: RuleQuery) -> Rule:
+    """The rule `name` as rules.toml defines it, answered by `query` (a list parameter is a
+    tuple, as the queries take it)."""
+    d = definitions()[name]
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in d["params"].items()}
+    return Rule(name=name, title=d["title"], basis=d["basis"], params=params, query=query,
+                exactly_defined=d.get("exactly_defined", True))

@@ -18,7 +18,7 @@ from domain.balanced_development import DEFINITIONS
 from domain.terms import term
 from projections.findings import as_of
 from projections.findings.benchmark import allocation_positions
-from projections.findings.rule import Finding, Rule, Scope
+from projections.findings.rule import Finding, Scope, defined_rule
 from projections.stock_queries import SchoolOnDay, evaluate, evidence_positions
 
 if TYPE_CHECKING:
@@ -127,21 +127,6 @@ def rural_urban_ratio(session: ViewDatabase, scope: Scope, params: Mapping[str, 
 
 
 RULES = (
-    Rule(
-        name="difference_coefficient",
-        title="Counties whose difference coefficient of a resource indicator exceeds the threshold",
-        basis="教督〔2017〕6号 县域义务教育优质均衡发展督导评估办法: 7 resource indicators per pupil, "
-              "差异系数 ≤ 0.50 primary, ≤ 0.45 junior (the balanced-development report's evaluation)",
-        params={"schools_min": 3},
-        query=county_coefficients,
-        exactly_defined=False,
-    ),
-    Rule(
-        name="rural_urban_ratio",
-        title="Rural/urban per-pupil allocation ratio low or falling",
-        basis="Bureau duty to narrow the urban–rural gap; 城乡生均经费比 targets (configurable)",
-        params={"ratio_min": 1.0, "ratio_drop_max": 0.05, "categories": ()},
-        query=rural_urban_ratio,
-        exactly_defined=False,
-    ),
+    defined_rule("difference_coefficient", county_coefficients),
+    defined_rule("rural_urban_ratio", rural_urban_ratio),
 )

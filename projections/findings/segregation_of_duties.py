@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.allocation import Origin
 from projections.findings import as_of
-from projections.findings.rule import Finding, Rule
+from projections.findings.rule import Finding, defined_rule
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -81,18 +81,6 @@ def decided_without_role(session: ViewDatabase, scope: Scope, params: Mapping[st
 
 
 RULES = (
-    Rule(
-        name="maker_checker",
-        title="Allocations decided by their own proposer (maker = checker)",
-        basis="行政事业单位内部控制规范(试行) (制衡性; 不相容岗位分离); GAO Green Book control activities",
-        params={},
-        query=maker_is_checker,
-    ),
-    Rule(
-        name="approval_role",
-        title="Allocations decided by someone not acting as approver",
-        basis="行政事业单位内部控制规范(试行): authorisation by the designated post",
-        params={"approver_role": "approver"},
-        query=decided_without_role,
-    ),
+    defined_rule("maker_checker", maker_is_checker),
+    defined_rule("approval_role", decided_without_role),
 )

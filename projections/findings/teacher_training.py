@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.benchmark import operating_allocated
-from projections.findings.rule import Finding, Rule
+from projections.findings.rule import Finding, defined_rule
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -70,13 +70,4 @@ def training_share(session: ViewDatabase, scope: Scope, params: Mapping[str, Any
     return findings
 
 
-RULES = (
-    Rule(
-        name="teacher_training_share",
-        title="Teacher-training share of public operating funds under 5%",
-        basis="财教〔2006〕5号 《农村中小学公用经费支出管理暂行办法》: 5% of the annual "
-        "公用经费 budget for teacher training",
-        params={"training_share_min_basis_points": 500},
-        query=training_share,
-    ),
-)
+RULES = (defined_rule("teacher_training_share", training_share),)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.units import money_text
 from projections.findings import as_of
-from projections.findings.rule import Finding, Rule
+from projections.findings.rule import Finding, defined_rule
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -218,32 +218,8 @@ def splits(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> li
 
 
 RULES = (
-    Rule(
-        name="duplicate_voucher",
-        title="Duplicate voucher numbers of one payee",
-        basis="会计基础工作规范 (one original voucher, one entry); student-aid audits (duplicate payments)",
-        params={},
-        query=duplicates,
-    ),
-    Rule(
-        name="consecutive_invoices",
-        title="Consecutive invoice numbers of one payee across schools",
-        basis="监利县审计局 2018 (consecutive invoices from an out-of-town vendor)",
-        params={"run_length_min": 3, "schools_min": 2},
-        query=consecutive,
-    ),
-    Rule(
-        name="round_sum_payment",
-        title="Round-sum payments",
-        basis="审计 practice: round sums suggest estimates, advances or fictitious invoices",
-        params={"round_unit_fen": 1_000_000, "round_amount_min_fen": 1_000_000},
-        query=round_sums,
-    ),
-    Rule(
-        name="split_purchase",
-        title="Purchases split to stay under the procurement threshold",
-        basis="政府采购法实施条例 art. 28 (化整为零规避公开招标); local 分散采购限额标准",
-        params={"procurement_threshold_fen": 10_000_000, "just_under_basis_points": 1_000, "window_days": 30},
-        query=splits,
-    ),
+    defined_rule("duplicate_voucher", duplicates),
+    defined_rule("consecutive_invoices", consecutive),
+    defined_rule("round_sum_payment", round_sums),
+    defined_rule("split_purchase", splits),
 )
