@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import OperationalError
 
+from api.committer_client import CommitterUnavailable
 from api.problems import PROBLEM_TYPE_BASE, STATUS_BY_CODE, status_for_kind
 from domain import errors
 from domain.errors import LedgerError
@@ -22,8 +23,9 @@ def _subclasses(kind: type) -> list[type]:
 
 
 ALL_ERRORS = [LedgerError, *_subclasses(LedgerError)]
-# Not the client's mistake: the server could not start the write in time; nothing was written.
-RETRY_LATER = {errors.WriteNotStarted}
+# Not the client's mistake: the server could not start the write in time, or the committer
+# process did not answer (`fundledger serve --workers N`); nothing was written.
+RETRY_LATER = {errors.WriteNotStarted, CommitterUnavailable}
 
 
 @pytest.mark.parametrize("kind", ALL_ERRORS, ids=lambda k: k.__name__)
