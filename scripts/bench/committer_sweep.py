@@ -136,6 +136,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=SECONDS, help="per measurement")
     parser.add_argument("--only", type=str, default="", help="layout numbers, e.g. 0,2")
+    parser.add_argument("--cpus", type=str, default="",
+                        help="run the servers (and the load client) on these cores only, e.g. 0")
     args = parser.parse_args()
     chosen = [LAYOUTS[int(i)] for i in args.only.split(",")] if args.only else list(LAYOUTS)
     print(f"cores {os.cpu_count()}, {_load()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
@@ -152,6 +154,9 @@ def main() -> None:
         with open_view_runner(settings) as runner:
             runner.run_until_caught_up()
         spec = write_spec(SimpleNamespace(workload=workload))  # type: ignore[arg-type]
+        if args.cpus:  # after generating: the servers and the load client inherit it
+            os.sched_setaffinity(0, {int(cpu) for cpu in args.cpus.split(",")})
+            print(f"servers and load client on cores {args.cpus} (PostgreSQL not pinned)")
         for round_ in range(args.rounds):
             for number, layout in enumerate(chosen):
                 for line in _measure(settings, layout, spec, f"{workload.run_tag}r{round_}l{number}",
