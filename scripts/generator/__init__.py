@@ -12,7 +12,6 @@ adjusts. Nothing is dated after the ledger's today.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,11 +19,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from scripts.generator import working_days as wd
+from scripts.generator.following import registered_schools, reusing_open_funds
 from scripts.generator.funding import FundingPlanner
 from scripts.generator.geography import PRESETS, preset_named
 from scripts.generator.office import APPROVER, OFFICER, GenerationRefused, Office, Progress
 from scripts.generator.payees import Payees
-from scripts.generator.plan import Command
+from scripts.generator.plan import Command, stream
 from scripts.generator.schools import SchoolPlan, draw_schools
 from scripts.generator.spending import SpendingPlanner
 from scripts.generator.stocks import plan_stocks
@@ -85,8 +85,10 @@ class YearPlan:
 
 def plan_year(*, preset: str = "xuzhou", seed: int = 20250101, fiscal_year: int = 2025,
               scale: float = 1.0, today: date | None = None,
-              expenditures_per_school_month: float = EXPENDITURES_PER_SCHOOL_MONTH) -> YearPlan:
-    """The year's commands, without a ledger: pure and deterministic in its arguments."""
+              expenditures_per_school_month: float = EXPENDITURES_PER_SCHOOL_MONTH,
+              registered: list[SchoolPlan] | None = None) -> YearPlan:
+    """The year's commands, without a ledger: pure and deterministic in its arguments.
+    `registered`: the schools of a following year, already in the store (following.py)."""
     if not 0 < scale <= 10:
         msg = f"scale must be above 0 and at most 10, got {scale}"
         raise ValueError(msg)
@@ -98,18 +100,23 @@ def plan_year(*, preset: str = "xuzhou", seed: int = 20250101, fiscal_year: int 
     if horizon < date(fiscal_year, 1, 2):
         msg = f"fiscal year {fiscal_year} has not begun on {today}"
         raise ValueError(msg)
-    # One stream per concern, so that e.g. more vouchers a month leave the schools unchanged.
-    streams = {name: random.Random(f"{seed}:{preset}:{fiscal_year}:{name}")
+    streams = {name: stream(seed, preset, fiscal_year, name)
                for name in ("schools", "funding", "payees", "spending", "stocks")}
-    schools = draw_schools(bureau, scale, streams["schools"])
-    registered_on = wd.on_or_after(date(fiscal_year, 1, 2))
-    commands = [Command(registered_on, "register_school", {
-        "code": s.code, "name": s.name, "district": s.district, "level": s.level, "locale": s.locale,
-        "poverty_area": s.poverty_area, "students": s.students, "effective_date": registered_on},
-        school=s.code) for s in schools]
-    central = frozenset(d.name for d in bureau.districts if d.locale_shares_percent == (100, 0, 0))
-    commands += plan_stocks(schools, registered_on, streams["stocks"], central)
-    funding = FundingPlanner(fiscal_year, schools, streams["funding"], bureau.heating)
+    commands: list[Command] = []
+    if registered is None:
+        schools = draw_schools(bureau, scale, streams["schools"])
+        registered_on = wd.on_or_after(date(fiscal_year, 1, 2))
+        commands += [Command(registered_on, "register_school", {
+            "code": s.code, "name": s.name, "district": s.district, "level": s.level,
+            "locale": s.locale, "poverty_area": s.poverty_area, "students": s.students,
+            "effective_date": registered_on}, school=s.code) for s in schools]
+        central = frozenset(d.name for d in bureau.districts
+                            if d.locale_shares_percent == (100, 0, 0))
+        commands += plan_stocks(schools, registered_on, streams["stocks"], central)
+    else:
+        schools = registered  # registered before, their stocks carried over (following.py)
+    funding = FundingPlanner(fiscal_year, schools, streams["funding"], bureau.heating,
+                             first_year=registered is None)
     funding.plan()
     spending = SpendingPlanner(fiscal_year, horizon, {s.code: s for s in schools},
                                Payees(bureau, streams["payees"]), streams["spending"],
@@ -127,8 +134,14 @@ def generate(
     ledger: FundLedger, *, preset: str = "xuzhou", seed: int = 20250101, fiscal_year: int = 2025,
     scale: float = 1.0, expenditures_per_school_month: float = EXPENDITURES_PER_SCHOOL_MONTH,
     progress: Progress | None = None, anomalies: bool | Mapping[str, float] | None = None,
+    following: bool = False,
 ) -> GenerationSummary:
     """Writes a realistic fiscal year into `ledger` and says what it wrote.
+
+    `following`: the store holds the previous year(s) of the same preset, seed and scale
+    (closed or not): its schools are reused, and the funds the year-end close opened in
+    advance are this year's lines (scripts/generator/following.py). Without it the store
+    should hold no school or fund of the preset and year.
 
     `anomalies` (off by default): true, or a mapping of rates by kind, injects the audit
     anomalies of reference/domain.md §(c) after the clean year through scripts.anomalies,
@@ -136,10 +149,13 @@ def generate(
     """
     started = time.monotonic()
     first = ledger.last_position()
+    registered = (registered_schools(ledger, preset_named(preset), preset=preset, seed=seed,
+                                     scale=scale, fiscal_year=fiscal_year) if following else None)
     plan = plan_year(preset=preset, seed=seed, fiscal_year=fiscal_year, scale=scale,
-                     today=ledger.today(), expenditures_per_school_month=expenditures_per_school_month)
+                     today=ledger.today(), expenditures_per_school_month=expenditures_per_school_month,
+                     registered=registered)
     office = Office(ledger, progress)
-    office.issue(plan.commands)
+    office.issue(reusing_open_funds(ledger, plan.commands) if following else plan.commands)
     truth: list[dict[str, Any]] = []
     if anomalies:
         from scripts.anomalies import inject  # noqa: PLC0415  (reads the findings views: optional)

@@ -3,6 +3,8 @@
 Writes a generated fiscal year into the configured store (FUNDLEDGER_DATABASE_URL, or
 --database-url; `memory` for a throwaway in-memory run) with a progress bar, and prints a
 summary. The store should be empty: school and fund codes are fixed by the preset and year.
+With --following-year the store holds the previous year of the same preset, seed and scale
+(its schools are reused, the funds its year-end close opened in advance are this year's).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", type=int, default=2025, help="fiscal year (calendar year)")
     parser.add_argument("--per-school-month", type=float, default=EXPENDITURES_PER_SCHOOL_MONTH,
                         help="average expenditure vouchers per school and month")
+    parser.add_argument("--following-year", action="store_true",
+                        help="the store holds the previous year of the same preset, seed and scale")
     parser.add_argument("--database-url", default=None,
                         help="sqlite:///PATH, postgresql://…, or 'memory' (default: the settings)")
     args = parser.parse_args(argv)
@@ -44,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
             summary = generate(ledger, preset=args.preset, seed=args.seed, fiscal_year=args.year,
                                scale=args.scale, expenditures_per_school_month=args.per_school_month,
-                               progress=progress)
+                               progress=progress, following=args.following_year)
     except (GenerationRefused, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -74,8 +74,10 @@ class FundingPlanner:
     """Builds the year's fund and allocation commands, and what each allocation is to spend."""
 
     def __init__(self, year: int, schools: list[SchoolPlan], rng: random.Random,
-                 heating: bool) -> None:
+                 heating: bool, *, first_year: bool = True) -> None:
         self.year = year
+        # A following year's carried money is real (the close's 结转, year_end.py), not drawn.
+        self.first_year = first_year
         self.schools = schools
         self.rng = rng
         self.heating = heating
@@ -85,12 +87,14 @@ class FundingPlanner:
         self.enrolment_after: dict[str, int] = {}
         self.reported_on: dict[str, date] = {}
         self._approvals: dict[str, date] = {}
+        self._snapshots: dict[str, Command] = {}
         self._keys = 0
 
     # ------------------------------------------------------------ the year
 
     def plan(self) -> None:
-        self.carry_over()
+        if self.first_year:
+            self.carry_over()
         self.rural_teacher_subsidy()
         self.operating_funds()
         self.student_aid()
@@ -188,8 +192,9 @@ class FundingPlanner:
 
     def _snapshot(self, name: str, on: date, schools: list[SchoolPlan]) -> str:
         key = f"snapshot:{name}"
-        self.commands.append(Command(on, "snapshot_from_history", {
-            "name": name, "as_of": on, "schools": [s.code for s in schools]}, key=key))
+        self._snapshots[key] = Command(on, "snapshot_from_history", {
+            "name": name, "as_of": on, "schools": [s.code for s in schools]}, key=key)
+        self.commands.append(self._snapshots[key])
         return key
 
     def _tranche(self, fund: FundPlan, schools: list[SchoolPlan], semester: str,
@@ -199,6 +204,11 @@ class FundingPlanner:
         self._keys += 1
         key = f"tranche:{fund.code}:{semester}:{self._keys}"
         proposed, deadline = self._inside_deadline(fund, proposed)
+        snapshot = self._snapshots[snapshot_key]
+        if proposed < snapshot.day:
+            # A county's own money must be passed on within 15 days: in a year whose Spring
+            # Festival holiday runs into mid-February (2026) that is before the usual snapshot.
+            snapshot.day = snapshot.args["as_of"] = proposed
         self.commands.append(Command(proposed, "propose_tranche", {
             "fund": fund.code, "snapshot": Ref(snapshot_key), "semester": semester,
             "effective_date": proposed}, key=key))

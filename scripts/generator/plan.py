@@ -8,6 +8,7 @@ them by `Ref`, resolved when the plan is issued.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -75,3 +76,9 @@ class SpendItem:
     classes: tuple[str, ...] = ()
     scheduled: list[tuple[date, int, str, str]] = field(default_factory=list)  # day, amount, class, payee
     payments_max: int = 0  # projects: a few progress payments instead of many vouchers
+
+
+def stream(seed: int, preset: str, fiscal_year: int, concern: str) -> random.Random:
+    """One random stream per concern of a year, so that e.g. more vouchers a month leave the
+    schools unchanged, and a following year can draw its first year's schools again."""
+    return random.Random(f"{seed}:{preset}:{fiscal_year}:{concern}")
