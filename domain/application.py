@@ -166,16 +166,13 @@ class CommandApplication(Application[UUID]):
                                               lambda i: self.find(IdempotencyRecord, i))
             if isinstance(decision, Outcome):
                 return decision
-            self.check_decision(decision.changed)
-            changed = [*decision.changed, *self._record_of(record_id, command, request,
-                                                           decision)]
             try:
-                recordings = self.save(*changed)
+                recordings = self.save(*decision.changed)
             except IntegrityError:
                 self._forget_recent()
                 time.sleep(random.uniform(0, COMMAND_RETRY_WAIT_SECONDS_MAX) * (attempt + 1))  # noqa: S311
                 continue
-            self._remember(changed)
+            self._remember(decision.changed)
             return Outcome(decision.subjects, recordings[-1].notification.id)
         msg = f"{command} met concurrent updates {COMMAND_ATTEMPTS_MAX} times; retry the request"
         raise ConcurrencyConflict(msg)
@@ -187,7 +184,8 @@ class CommandApplication(Application[UUID]):
     def _decide_or_replay(self, decide: Callable[[], Decision], command: str, request: str,
                           record_id: UUID | None,
                           stored: Callable[[UUID], IdempotencyRecord | None]) -> Decision | Outcome:
-        """The decision, or the answer of an earlier request with the same key.
+        """The decision, checked (`check_decision`) and with the idempotency record it saves
+        too, or the answer of an earlier request with the same key.
 
         A twin of this request with the same key may have saved between the first look and
         decide(), which then sees its effect (voucher taken, allocation approved…): that is a
@@ -198,12 +196,15 @@ class CommandApplication(Application[UUID]):
             if record is not None:
                 return self._replay(record, command, request)
         try:
-            return decide()
+            decision = decide()
         except LedgerError:
             record = stored(record_id) if record_id is not None else None
             if record is not None:
                 return self._replay(record, command, request)
             raise
+        self.check_decision(decision.changed)
+        return Decision(decision.subjects,
+                        [*decision.changed, *self._record_of(record_id, command, request, decision)])
 
     @staticmethod
     def _record_of(record_id: UUID | None, command: str, request: str,
@@ -262,13 +263,10 @@ class CommandApplication(Application[UUID]):
                                               self._stored_record)
             if isinstance(decision, Outcome):
                 return decision
-            self.check_decision(decision.changed)
-            changed = [*decision.changed, *self._record_of(record_id, command, request,
-                                                           decision)]
         finally:
             working_set.reset(token)
-        events = [e for aggregate in changed for e in aggregate.collect_events()]
-        for aggregate in changed:
+        events = [e for aggregate in decision.changed for e in aggregate.collect_events()]
+        for aggregate in decision.changed:
             batch.aggregates[aggregate.id] = aggregate
         batch.events.extend(events)
         outcome = Outcome(decision.subjects, 0)

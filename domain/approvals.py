@@ -93,7 +93,7 @@ class ChangeCommands(Bureau):
 
         def decide() -> Decision:
             change = self._change(change_id, expected_version)
-            change.approve(self.stamp(actor, role, None, idempotency_key, reason))
+            change.decide(True, self.stamp(actor, role, None, idempotency_key, reason))
             maker_role = Role(change.maker_role)
             context = ChangeContext(change.id, Actor(change.maker, frozenset({maker_role})),
                                     maker_role, actor.user_id)
@@ -114,7 +114,7 @@ class ChangeCommands(Bureau):
 
         def decide() -> Decision:
             change = self._change(change_id, expected_version)
-            change.reject(self.stamp(actor, role, None, idempotency_key, reason))
+            change.decide(False, self.stamp(actor, role, None, idempotency_key, reason))
             return Decision([change])
 
         return self.run(actor, "reject_change", {"change": str(change_id), "reason": reason},

@@ -132,17 +132,17 @@ class PendingChange(Aggregate):
             raise MakerCheckerViolation(msg, f"{stamp.actor_id} 提出了变更 {self.id} 涉及的拨款，"
                                              "不得复核该变更")
 
-    def approve(self, stamp: Stamp) -> None:
+    def decide(self, approve: bool, stamp: Stamp) -> None:
+        """Approves or rejects the change (as PostMove.decide does a post move)."""
         self.check_checker(stamp)
-        self._approve(stamp=stamp)
+        if approve:
+            self._approve(stamp=stamp)
+        else:
+            self._reject(stamp=stamp)
 
     @event("Approved")
     def _approve(self, stamp: Stamp) -> None:
         self._decided(ChangeStatus.APPROVED, stamp)
-
-    def reject(self, stamp: Stamp) -> None:
-        self.check_checker(stamp)
-        self._reject(stamp=stamp)
 
     @event("Rejected")
     def _reject(self, stamp: Stamp) -> None:

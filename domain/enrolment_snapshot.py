@@ -24,12 +24,12 @@ from domain.limits import STUDENTS_MAX
 SNAPSHOT_ROWS_MAX = 20_000
 
 
-class UnknownSchools(InvalidInput):
-    code = "unknown_schools"
+class UnknownSchools(InvalidInput, code="unknown_schools"):
+    """A snapshot counts only registered schools."""
 
 
-class DuplicateSchools(InvalidInput):
-    code = "duplicate_schools"
+class DuplicateSchools(InvalidInput, code="duplicate_schools"):
+    """A snapshot counts each school once."""
 
 
 @dataclass(frozen=True)

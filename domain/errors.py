@@ -1,9 +1,14 @@
 """One error per rule of the books, each with a stable `code` that clients can rely on.
 
 The HTTP layer maps these codes to statuses in one table; the domain knows nothing of HTTP.
+The refusals below carry a title each. A module's own refusal, titled by its parent, names its
+code in its header, `class StandardPending(RuleViolation, code="standard_pending"):`, and says
+in its docstring which rule refuses.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class LedgerError(Exception):
@@ -11,6 +16,14 @@ class LedgerError(Exception):
 
     code = "ledger_error"
     title = "The ledger refused the command"
+
+    def __init_subclass__(cls, *, code: str | None = None, title: str | None = None,
+                          **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if title is not None:
+            cls.title = title
 
     def __init__(self, detail: str, detail_zh: str | None = None) -> None:
         super().__init__(detail)

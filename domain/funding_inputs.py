@@ -30,12 +30,12 @@ from domain.tranche import (
 from domain.unit_of_work import Decision, Outcome
 
 
-class StandardNotFound(NotFound):
-    code = "standard_not_found"
+class StandardNotFound(NotFound, code="standard_not_found"):
+    """No funding standard has this id."""
 
 
-class SnapshotExists(AlreadyExists):
-    code = "snapshot_exists"
+class SnapshotExists(AlreadyExists, code="snapshot_exists"):
+    """A snapshot's name is its identity: a corrected count is a snapshot of another name."""
 
 
 class FundingInputs:
@@ -73,7 +73,7 @@ class FundingInputs:
                                            category=category, rates=rates.__dict__, stamp=stamp)
             else:
                 standard.revise(rates, stamp)
-            return Decision([standard], [standard])
+            return Decision([standard])
 
         return ledger.run(actor, "set_standard", params, idempotency_key, decide)
 
@@ -94,7 +94,7 @@ class FundingInputs:
                 standard.approve(stamp)
             else:
                 standard.reject(stamp)
-            return Decision([standard], [standard])
+            return Decision([standard])
 
         command = "approve_standard" if approve else "reject_standard"
         return ledger.run(actor, command, params, idempotency_key, decide)
@@ -121,7 +121,7 @@ class FundingInputs:
             fund_ = ledger._fund(fund)
             fund_.mark_formula_funded(ledger._stamp_in_year(actor, role, fund_, effective_date,
                                                             idempotency_key))
-            return Decision([fund_], [fund_])
+            return Decision([fund_])
 
         return ledger.run(actor, "mark_formula_funded", params, idempotency_key, decide)
 
@@ -143,7 +143,7 @@ class FundingInputs:
                 msg = f"school {parent} is itself a teaching point of {parent_school.parent_code}"
                 raise InvalidInput(msg)
             school.link_parent(parent, ledger.stamp(actor, role, effective_date, idempotency_key))
-            return Decision([school], [school])
+            return Decision([school])
 
         return ledger.run(actor, "link_parent", params, idempotency_key, decide)
 
@@ -216,7 +216,7 @@ class FundingInputs:
             raise SnapshotExists(msg)
         stamp = self.ledger.stamp(actor, role, as_of, idempotency_key)
         snapshot = EnrolmentSnapshot.take(name, as_of, origin, rows, stamp)
-        return Decision([snapshot], [snapshot])
+        return Decision([snapshot])
 
     def snapshot(self, snapshot_id: UUID) -> EnrolmentSnapshot:
         return self.ledger.require(EnrolmentSnapshot, snapshot_id, SnapshotNotFound,

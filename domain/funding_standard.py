@@ -35,16 +35,16 @@ SEMESTER_SHARE = Decimal("0.5")
 RATE_MINOR_MAX = 100_000_000
 
 
-class StandardPending(RuleViolation):
-    code = "standard_pending"
+class StandardPending(RuleViolation, code="standard_pending"):
+    """A standard has one revision awaiting approval at a time."""
 
 
-class StandardMissing(RuleViolation):
-    code = "standard_missing"
+class StandardMissing(RuleViolation, code="standard_missing"):
+    """A tranche is computed only when every eligible level has an approved standard."""
 
 
-class BelowStandard(RuleViolation):
-    code = "below_standard"
+class BelowStandard(RuleViolation, code="below_standard"):
+    """A hand-proposed amount below one semester's standard needs a reason."""
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ class PostCommands(Bureau):
             posts = self._county_posts(district)
             stamp = self.stamp(actor, role, effective_date, idempotency_key, document)
             posts.approve_total(total, document, stamp)
-            return Decision([posts], [posts])
+            return Decision([posts])
 
         return self.run(actor, "approve_post_total", params, idempotency_key, decide)
 
@@ -116,7 +116,7 @@ class PostCommands(Bureau):
             school_ = self._open_school(school, stamp.effective_date)
             county = self._county_posts(school_.district)
             change(county, school_.code, stamp)
-            return Decision([county], [county])
+            return Decision([county])
 
         return self.run(actor, command, params, idempotency_key, decide)
 
@@ -141,7 +141,7 @@ class PostCommands(Bureau):
                        if idempotency_key else uuid4())
             move = PostMove(id=move_id, district=source.district, from_school=source.code,
                             to_school=target.code, count=count, stamp=stamp)
-            return Decision([move], [move])
+            return Decision([move])
 
         return self.run(actor, "propose_post_move", params, idempotency_key, decide)
 
@@ -170,7 +170,7 @@ class PostCommands(Bureau):
                 raise InvalidInput(msg)
             move.decide(approve, stamp)
             if not approve:
-                return Decision([move], [move])
+                return Decision([move])
             self._pair(move.from_school, move.to_school, stamp.effective_date)
             county = self._county_posts(move.district)
             county.move(str(move.id), move.from_school, move.to_school, move.count, stamp)

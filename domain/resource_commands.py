@@ -78,7 +78,7 @@ class ResourceCommands(PostCommands):
             assets.receive(kind, quantity, value,
                            (ReceiptSource.EXPENDITURE if expenditure else ReceiptSource.DIRECT).value,
                            None if expenditure is None else str(expenditure), document, stamp)
-            return Decision([assets], [assets])
+            return Decision([assets])
 
         return self.run(actor, "receive_assets", params, idempotency_key, decide)
 
@@ -98,7 +98,7 @@ class ResourceCommands(PostCommands):
             school_ = self._open_school(school, stamp.effective_date)
             assets = self._assets(school_)
             assets.dispose(kind, quantity, value, stamp)
-            return Decision([assets], [assets])
+            return Decision([assets])
 
         return self.run(actor, "dispose_assets", params, idempotency_key, decide)
 
@@ -151,7 +151,7 @@ class ResourceCommands(PostCommands):
             if reports is None:
                 reports = IndicatorReports(school=school_.code, district=school_.district)
             reports.report(figures, junior_pupils, stamp)
-            return Decision([reports], [reports])
+            return Decision([reports])
 
         return self.run(actor, "report_indicators", params, idempotency_key, decide)
 

@@ -43,24 +43,25 @@ class Semester(StrEnum):
     AUTUMN = "autumn"  # 秋季学期: issued around August–September
 
 
-class TrancheNotFound(NotFound):
-    code = "tranche_not_found"
+class TrancheNotFound(NotFound, code="tranche_not_found"):
+    """No tranche has this id."""
 
 
-class SnapshotNotFound(NotFound):
-    code = "snapshot_not_found"
+class SnapshotNotFound(NotFound, code="snapshot_not_found"):
+    """No enrolment snapshot has this id."""
 
 
-class TrancheExists(AlreadyExists):
-    code = "tranche_exists"
+class TrancheExists(AlreadyExists, code="tranche_exists"):
+    """One fund, semester and snapshot take one tranche at a time (TrancheSlot)."""
 
 
-class TrancheExceedsAvailable(RuleViolation):
-    code = "tranche_exceeds_available"
+class TrancheExceedsAvailable(RuleViolation, code="tranche_exceeds_available"):
+    """A tranche's total is at most what the fund has left to allocate."""
 
 
-class PlanChanged(RuleViolation):
-    code = "plan_changed"
+class PlanChanged(RuleViolation, code="plan_changed"):
+    """A tranche is proposed as previewed: amounts or eligible schools that changed since the
+    preview are previewed again."""
 
 
 def plain(value: Decimal) -> str:
