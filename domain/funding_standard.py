@@ -19,11 +19,11 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Stamp, check_not_maker
 from domain.errors import (
-    InvalidInput,
     NotProposed,
     RuleViolation,
 )
 from domain.limits import AMOUNT_MINOR_MAX, STUDENTS_MAX
+from domain.rules import check_whole
 from domain.school import School
 from domain.units import money_text
 
@@ -107,14 +107,10 @@ def check_hand_allocation(standard: FundingStandard | None, school: School, day:
 
 def check_rates(rate: int, boarder_addition: int, special_needs_addition: int,
                 small_school_floor: int) -> None:
-    for what, value, low in (("rate", rate, 1), ("boarder_addition", boarder_addition, 0),
-                             ("special_needs_addition", special_needs_addition, 0)):
-        if type(value) is not int or not low <= value <= RATE_MINOR_MAX:
-            msg = f"{what} must be a whole number of fen between {low} and {RATE_MINOR_MAX}"
-            raise InvalidInput(msg)
-    if type(small_school_floor) is not int or not 0 <= small_school_floor <= STUDENTS_MAX:
-        msg = f"small_school_floor must be a whole number between 0 and {STUDENTS_MAX}"
-        raise InvalidInput(msg)
+    check_whole(rate, "rate", 1, RATE_MINOR_MAX, fen=True)
+    check_whole(boarder_addition, "boarder_addition", 0, RATE_MINOR_MAX, fen=True)
+    check_whole(special_needs_addition, "special_needs_addition", 0, RATE_MINOR_MAX, fen=True)
+    check_whole(small_school_floor, "small_school_floor", 0, STUDENTS_MAX)
     assert RATE_MINOR_MAX * STUDENTS_MAX * 3 < AMOUNT_MINOR_MAX
 
 

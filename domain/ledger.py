@@ -26,7 +26,7 @@ from domain.classification import (
 )
 from domain.clock import BUREAU_TIMEZONE, bureau_today
 from domain.dispositions import check_operating_classes
-from domain.errors import FundAlreadyOpened, InvalidInput, SchoolAlreadyRegistered
+from domain.errors import FundAlreadyOpened, SchoolAlreadyRegistered
 from domain.fund import Fund
 from domain.limits import (
     CODE_LENGTH_MAX,
@@ -39,7 +39,7 @@ from domain.periods import PERIOD_CLOSE, PeriodCommands
 from domain.prior_year import PRIOR_YEAR_ADJUSTMENT, PriorYearCommands
 from domain.provenance import check_provenance
 from domain.resource_commands import ResourceCommands
-from domain.rules import check_choice, check_code, check_not_future, check_text
+from domain.rules import check_choice, check_code, check_not_future, check_text, check_whole
 from domain.school import School
 from domain.unit_of_work import Batch, Decision, Outcome, working_copy
 from domain.units import check_amount, check_delta, unit_of
@@ -76,7 +76,8 @@ class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationC
                   "district": check_text(district, "district", NAME_LENGTH_MAX),
                   "level": check_choice(level, Level, "level").value,
                   "locale": check_choice(locale, Locale, "locale").value,
-                  "poverty_area": bool(poverty_area), "students": _check_students(students)}
+                  "poverty_area": bool(poverty_area),
+                  "students": check_whole(students, "students", 0, STUDENTS_MAX)}
 
         def decide() -> Decision:
             if self.find(School, School.id_for(fields["code"])) is not None:
@@ -113,9 +114,10 @@ class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationC
         expected_version: int | None = None, idempotency_key: str | None = None,
     ) -> Outcome:
         role = actor.acting_as(Role.OFFICER)
-        students = _check_students(students)
-        boarders = None if boarders is None else _check_students(boarders)
-        special_needs = None if special_needs is None else _check_students(special_needs)
+        students = check_whole(students, "students", 0, STUDENTS_MAX)
+        boarders = None if boarders is None else check_whole(boarders, "boarders", 0, STUDENTS_MAX)
+        special_needs = (None if special_needs is None
+                         else check_whole(special_needs, "special_needs", 0, STUDENTS_MAX))
         reason = reason_text(reason, required=False)
         params = {"code": code, "students": students, "effective_date": effective_date,
                   "reason": reason}
@@ -165,7 +167,8 @@ class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationC
         fields = {
             "code": check_code(code, "fund code", CODE_LENGTH_MAX),
             "name": check_text(name, "name", NAME_LENGTH_MAX),
-            "fiscal_year": _check_fiscal_year(fiscal_year), "unit": unit_of(unit).code,
+            "fiscal_year": check_whole(fiscal_year, "fiscal_year", FISCAL_YEAR_MIN, FISCAL_YEAR_MAX),
+            "unit": unit_of(unit).code,
             "amount": check_amount(amount), "source": check_choice(source, Source, "source").value,
             "category": category_.value, "earmark": check_choice(earmark, Earmark, "earmark").value,
             "levels": sorted({check_choice(v, Level, "level").value for v in levels}),
@@ -209,20 +212,6 @@ class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationC
             context.maker, context.maker_role, fund, params["effective_date"], context.key,
             params["reason"]))
         return Decision([fund])
-
-
-def _check_students(students: Any) -> int:
-    if type(students) is not int or not 0 <= students <= STUDENTS_MAX:
-        msg = f"students must be a whole number between 0 and {STUDENTS_MAX}"
-        raise InvalidInput(msg)
-    return students
-
-
-def _check_fiscal_year(fiscal_year: Any) -> int:
-    if type(fiscal_year) is not int or not FISCAL_YEAR_MIN <= fiscal_year <= FISCAL_YEAR_MAX:
-        msg = f"fiscal_year must be a year between {FISCAL_YEAR_MIN} and {FISCAL_YEAR_MAX}"
-        raise InvalidInput(msg)
-    return fiscal_year
 
 
 register_change_kind(FUND_ADJUST, FundLedger._apply_adjust_fund, "Change a fund's appropriation")

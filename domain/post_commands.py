@@ -23,7 +23,7 @@ from domain.limits import (
     NAME_LENGTH_MAX,
     REASON_LENGTH_MAX,
 )
-from domain.rules import check_text
+from domain.rules import check_text, check_whole
 from domain.staffing import CountyPosts, PostMove
 from domain.stock_errors import (
     MoveNotFound,
@@ -54,7 +54,7 @@ class PostCommands(Bureau):
         with the number of its document."""
         role = actor.acting_as(Role.OFFICER)
         district = check_text(district, "district", NAME_LENGTH_MAX)
-        total = _check_count(total, "total", POSTS_MAX, zero=True)
+        total = check_whole(total, "total", 0, POSTS_MAX)
         document = check_text(document, "document", DOCUMENT_LENGTH_MAX)
         params = {"district": district, "total": total, "document": document,
                   "effective_date": effective_date}
@@ -73,7 +73,7 @@ class PostCommands(Bureau):
     ) -> Outcome:
         """Sets a school's approved posts (核定编制), within the county's total."""
         role = actor.acting_as(Role.OFFICER)
-        posts = _check_count(posts, "posts", POSTS_MAX, zero=True)
+        posts = check_whole(posts, "posts", 0, POSTS_MAX)
         reason = check_text(reason, "reason", REASON_LENGTH_MAX, required=False)
         return self._school_posts(
             actor, role, "distribute_posts", school, {"posts": posts}, reason, effective_date,
@@ -97,7 +97,7 @@ class PostCommands(Bureau):
                       effective_date: date | None, idempotency_key: str | None, *,
                       hire: bool) -> Outcome:
         role = actor.acting_as(Role.OFFICER)
-        count = _check_count(count, "count", POSTS_MAX)
+        count = check_whole(count, "count", 1, POSTS_MAX)
         reason = check_text(reason, "reason", REASON_LENGTH_MAX, required=False)
         return self._school_posts(
             actor, role, command, school, {"count": count}, reason, effective_date,
@@ -127,7 +127,7 @@ class PostCommands(Bureau):
         """Proposes a rotation (交流轮岗) of filled posts; nothing moves until another person
         approves it. The move must be possible when proposed and again when approved."""
         role = actor.acting_as(Role.OFFICER)
-        count = _check_count(count, "count", POSTS_MAX)
+        count = check_whole(count, "count", 1, POSTS_MAX)
         reason = check_text(reason, "reason", REASON_LENGTH_MAX)
         params = {"from_school": from_school, "to_school": to_school, "count": count,
                   "reason": reason, "effective_date": effective_date}
@@ -219,9 +219,3 @@ class PostCommands(Bureau):
         return source, target
 
 
-def _check_count(value: int, what: str, maximum: int, *, zero: bool = False) -> int:
-    low = 0 if zero else 1
-    if type(value) is not int or not low <= value <= maximum:
-        msg = f"{what} must be a whole number between {low} and {maximum}"
-        raise InvalidInput(msg)
-    return value

@@ -28,8 +28,8 @@ from domain.limits import (
     REASON_LENGTH_MAX,
     STUDENTS_MAX,
 )
-from domain.post_commands import DOCUMENT_LENGTH_MAX, PostCommands, _check_count
-from domain.rules import check_choice, check_text
+from domain.post_commands import DOCUMENT_LENGTH_MAX, PostCommands
+from domain.rules import check_choice, check_text, check_whole
 from domain.stock_errors import (
     ImplausibleFigure,
 )
@@ -62,8 +62,8 @@ class ResourceCommands(PostCommands):
         (its value at most the amount spent) or received directly."""
         role = actor.acting_as(Role.OFFICER)
         kind = check_choice(asset, AssetKind, "asset").value
-        quantity = _check_count(quantity, "quantity", QUANTITY_MAX)
-        value = _check_value(value)
+        quantity = check_whole(quantity, "quantity", 1, QUANTITY_MAX)
+        value = check_whole(value, "value", 0, AMOUNT_MINOR_MAX, fen=True)
         document = check_text(document, "document", DOCUMENT_LENGTH_MAX, required=False)
         params = {"school": school, "asset": kind, "quantity": quantity, "value": value,
                   "expenditure": None if expenditure is None else str(expenditure),
@@ -139,7 +139,7 @@ class ResourceCommands(PostCommands):
         role = actor.acting_as(Role.OFFICER)
         figures = _check_figures(figures)
         if junior_pupils is not None:
-            junior_pupils = _check_count(junior_pupils, "junior_pupils", STUDENTS_MAX, zero=True)
+            junior_pupils = check_whole(junior_pupils, "junior_pupils", 0, STUDENTS_MAX)
         params = {"school": school, "figures": figures, "junior_pupils": junior_pupils,
                   "effective_date": effective_date}
 
@@ -191,16 +191,9 @@ def _checked_removal(asset: str, quantity: int, value: int | None, reason: str
     """What leaves a school's stock (written off or moved): which asset, how many, their
     value when given, and why."""
     kind = check_choice(asset, AssetKind, "asset").value
-    quantity = _check_count(quantity, "quantity", QUANTITY_MAX)
-    value = None if value is None else _check_value(value)
+    quantity = check_whole(quantity, "quantity", 1, QUANTITY_MAX)
+    value = None if value is None else check_whole(value, "value", 0, AMOUNT_MINOR_MAX, fen=True)
     return kind, quantity, value, check_text(reason, "reason", REASON_LENGTH_MAX)
-
-
-def _check_value(value: int) -> int:
-    if type(value) is not int or not 0 <= value <= AMOUNT_MINOR_MAX:
-        msg = f"value must be a whole number of fen between 0 and {AMOUNT_MINOR_MAX}"
-        raise InvalidInput(msg)
-    return value
 
 
 def _check_figures(figures: dict[str, int]) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Checks of plain input that every command shares: text, codes, dates."""
+"""Checks of plain input that every command shares: text, codes, whole numbers, dates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from domain.errors import DateInFuture, InvalidInput
 
@@ -76,6 +76,16 @@ def check_choice(value: str, choices: type[E], what: str) -> E:
         allowed = ", ".join(c.value for c in choices)
         msg = f"{what} {value!r} is not one of: {allowed}"
         raise InvalidInput(msg, f"{what} {value!r} 不是以下之一：{allowed}") from None
+
+
+def check_whole(value: Any, what: str, low: int, high: int, *, fen: bool = False) -> int:
+    """A whole number from `low` to `high`: an int, never a bool (an int subclass) nor a float
+    that happens to be whole. `fen`: it is money, counted in fen."""
+    if type(value) is not int or not low <= value <= high:
+        of, of_zh = (" of fen", "分") if fen else ("", "")
+        msg = f"{what} must be a whole number{of} between {low} and {high}"
+        raise InvalidInput(msg, f"{what} 须为 {low} 至 {high}{of_zh}之间的整数")
+    return value
 
 
 def check_not_future(day: date, today: date, what: str) -> date:
