@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from domain.natural_keys import KeyedAggregate, natural_id
 
 TOKEN_BYTES = 32
 
@@ -41,7 +43,7 @@ def token_hash(token: str) -> str:
 class AccessToken(Aggregate):
     @staticmethod
     def id_for_hash(hash_hex: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"fundledger:token:{hash_hex}")
+        return natural_id("token", hash_hex)
 
     @event("Issued")
     def __init__(self, id: UUID, user_name: str, roles: list[str], hash_hex: str) -> None:
@@ -58,18 +60,14 @@ class AccessToken(Aggregate):
         self.revoked = True
 
 
-class UserAccount(Aggregate):
+class UserAccount(KeyedAggregate):
     # The schools a user may read (issue 14); empty: every school. A class default, so users
     # written before scopes existed (no SchoolsScoped event) read as unscoped.
     schools: tuple[str, ...] = ()
 
     @staticmethod
     def id_for(name: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"fundledger:user:{name}")
-
-    @staticmethod
-    def create_id(name: str, **_: object) -> UUID:
-        return UserAccount.id_for(name)
+        return natural_id("user", name)
 
     @event("Added")
     def __init__(self, name: str, roles: list[str]) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.actors import Stamp
+from domain.natural_keys import KeyedAggregate, natural_id
 from domain.stock_errors import NotEnoughHeld, StockDateOrder
 
 
@@ -32,14 +33,10 @@ class ReceiptSource(StrEnum):
     EXPENDITURE = "expenditure"  # bought with a recorded expenditure
 
 
-class SchoolAssets(Aggregate):
+class SchoolAssets(KeyedAggregate):
     @staticmethod
     def id_for(school: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"fundledger:assets:{school}")
-
-    @staticmethod
-    def create_id(school: str, **_: object) -> UUID:
-        return SchoolAssets.id_for(school)
+        return natural_id("assets", school)
 
     @event("Opened")
     def __init__(self, school: str, district: str) -> None:

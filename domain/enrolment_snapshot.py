@@ -13,13 +13,14 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.actors import Stamp
 from domain.errors import InvalidInput
 from domain.limits import STUDENTS_MAX
+from domain.natural_keys import KeyedAggregate, natural_id
 
 SNAPSHOT_ROWS_MAX = 20_000
 
@@ -75,17 +76,13 @@ def check_rows(rows: list[EnrolmentCount], known: set[str]) -> None:
         raise UnknownSchools(msg)
 
 
-class EnrolmentSnapshot(Aggregate):
+class EnrolmentSnapshot(KeyedAggregate):
     """Taken once, never changed."""
 
     @staticmethod
     def id_for(name: str) -> UUID:
         """A snapshot's id follows from its name: a second snapshot of the same name is refused."""
-        return uuid5(NAMESPACE_URL, f"fundledger:enrolment-snapshot:{name}")
-
-    @staticmethod
-    def create_id(name: str, **_: object) -> UUID:
-        return EnrolmentSnapshot.id_for(name)
+        return natural_id("enrolment-snapshot", name)
 
     @event("Taken")
     def __init__(self, name: str, as_of: date, origin: str, rows: list[dict[str, Any]],

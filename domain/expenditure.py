@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Stamp
 from domain.errors import AlreadyReversed, DuplicateVoucher
+from domain.natural_keys import KeyedAggregate, natural_id
 
 
 class Expenditure(Aggregate):
@@ -87,16 +88,12 @@ class Expenditure(Aggregate):
         self.reversed = True
 
 
-class VoucherNumber(Aggregate):
+class VoucherNumber(KeyedAggregate):
     """The register entry of one voucher number at one school in one fiscal year."""
 
     @staticmethod
     def id_for(school_code: str, fiscal_year: int, voucher: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"fundledger:voucher:{school_code}:{fiscal_year}:{voucher}")
-
-    @staticmethod
-    def create_id(school_code: str, fiscal_year: int, voucher: str, **_: object) -> UUID:
-        return VoucherNumber.id_for(school_code, fiscal_year, voucher)
+        return natural_id("voucher", school_code, fiscal_year, voucher)
 
     class Claimed(Aggregate.Created):
         """A voucher number is first used, by one expenditure (a class, as `Recorded` is)."""

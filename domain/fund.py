@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -24,6 +24,7 @@ from domain.errors import (
     SchoolClosed,
 )
 from domain.limits import AMOUNT_MINOR_MAX
+from domain.natural_keys import KeyedAggregate, natural_id
 from domain.provenance import add_provenance_defaults
 from domain.rules import check_not_future
 from domain.school import School
@@ -31,7 +32,7 @@ from domain.terms import term
 from domain.units import money_text
 
 
-class Fund(Aggregate):
+class Fund(KeyedAggregate):
     # 2: snapshots hold `formula_funded`. 3: the fund's classification and provenance.
     class_version = 3
 
@@ -74,11 +75,7 @@ class Fund(Aggregate):
     @staticmethod
     def id_for(code: str) -> UUID:
         """A fund's id follows from its code, so the store itself refuses a second opening."""
-        return uuid5(NAMESPACE_URL, f"fundledger:fund:{code}")
-
-    @staticmethod
-    def create_id(code: str, **_: object) -> UUID:
-        return Fund.id_for(code)
+        return natural_id("fund", code)
 
     @event(Opened)
     def __init__(

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.actors import Stamp, check_not_maker
 from domain.errors import (
@@ -23,6 +23,7 @@ from domain.errors import (
     RuleViolation,
 )
 from domain.limits import AMOUNT_MINOR_MAX, STUDENTS_MAX
+from domain.natural_keys import KeyedAggregate, natural_id
 from domain.rules import check_whole
 from domain.school import School
 from domain.units import money_text
@@ -114,16 +115,12 @@ def check_rates(rate: int, boarder_addition: int, special_needs_addition: int,
     assert RATE_MINOR_MAX * STUDENTS_MAX * 3 < AMOUNT_MINOR_MAX
 
 
-class FundingStandard(Aggregate):
+class FundingStandard(KeyedAggregate):
     """The standard of one fiscal year, level and fund category, with its revisions."""
 
     @staticmethod
     def id_for(fiscal_year: int, level: str, category: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"fundledger:funding-standard:{fiscal_year}:{level}:{category}")
-
-    @staticmethod
-    def create_id(fiscal_year: int, level: str, category: str, **_: object) -> UUID:
-        return FundingStandard.id_for(fiscal_year, level, category)
+        return natural_id("funding-standard", fiscal_year, level, category)
 
     @event("Proposed")
     def __init__(self, fiscal_year: int, level: str, category: str, rates: dict[str, Any],

@@ -7,25 +7,22 @@ supersedes an earlier one from its day on.
 from __future__ import annotations
 
 from datetime import date
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.actors import Stamp
+from domain.natural_keys import KeyedAggregate, natural_id
 
 # The figures a report carries, each a whole number: teachers, or square metres.
 REPORTED_FIGURES = ("qualified_teachers", "key_teachers", "pe_arts_teachers",
                     "teaching_area_m2", "sports_area_m2")
 
 
-class IndicatorReports(Aggregate):
+class IndicatorReports(KeyedAggregate):
     @staticmethod
     def id_for(school: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"fundledger:indicator-reports:{school}")
-
-    @staticmethod
-    def create_id(school: str, **_: object) -> UUID:
-        return IndicatorReports.id_for(school)
+        return natural_id("indicator-reports", school)
 
     @event("Opened")
     def __init__(self, school: str, district: str) -> None:

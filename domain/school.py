@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, NamedTuple, TypeVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Stamp
 from domain.classification import Locale
 from domain.errors import InvalidInput, SchoolClosed
+from domain.natural_keys import KeyedAggregate, natural_id
 
 
 class EnrolmentReport(NamedTuple):
@@ -28,7 +29,7 @@ class EnrolmentReport(NamedTuple):
     special_needs: int | None
 
 
-class School(Aggregate):
+class School(KeyedAggregate):
     # 2: snapshots hold `parent_code` and `enrolment_reports` (boarders, special needs).
     class_version = 2
 
@@ -57,11 +58,7 @@ class School(Aggregate):
     @staticmethod
     def id_for(code: str) -> UUID:
         """A school's id follows from its code, so the store itself refuses a second registration."""
-        return uuid5(NAMESPACE_URL, f"fundledger:school:{code}")
-
-    @staticmethod
-    def create_id(code: str, **_: object) -> UUID:
-        return School.id_for(code)
+        return natural_id("school", code)
 
     @event("Registered")
     def __init__(

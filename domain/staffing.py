@@ -11,11 +11,12 @@ at year end. The history is kept in date order, so that the rules hold on every 
 from __future__ import annotations
 
 from datetime import date
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Stamp, check_not_maker
+from domain.natural_keys import KeyedAggregate, natural_id
 from domain.stock_errors import (
     MoveNotPending,
     NotEnoughFilled,
@@ -26,16 +27,12 @@ from domain.stock_errors import (
 )
 
 
-class CountyPosts(Aggregate):
+class CountyPosts(KeyedAggregate):
     """The county total, each school's approved and filled posts, and pending moves."""
 
     @staticmethod
     def id_for(district: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"fundledger:posts:{district}")
-
-    @staticmethod
-    def create_id(district: str, **_: object) -> UUID:
-        return CountyPosts.id_for(district)
+        return natural_id("posts", district)
 
     @event("Opened")
     def __init__(self, district: str) -> None:

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -33,6 +33,7 @@ from domain.errors import (
     RuleViolation,
 )
 from domain.funding_standard import SEMESTER_SHARE, Rates, rounded_fen
+from domain.natural_keys import KeyedAggregate, natural_id
 
 SHARE_PLACES_MAX = 4
 SHARE_DEFAULT = SEMESTER_SHARE
@@ -206,17 +207,13 @@ class TranchePlan:
         raise PlanChanged(msg)
 
 
-class TrancheSlot(Aggregate):
+class TrancheSlot(KeyedAggregate):
     """One fund, semester and snapshot take one tranche at a time: the store's uniqueness on
     this register's id refuses a second one even under races; a rejection frees it."""
 
     @staticmethod
     def id_for(fund_code: str, semester: str, snapshot_id: UUID) -> UUID:
-        return uuid5(NAMESPACE_URL, f"fundledger:tranche-slot:{fund_code}:{semester}:{snapshot_id}")
-
-    @staticmethod
-    def create_id(fund_code: str, semester: str, snapshot_id: UUID, **_: object) -> UUID:
-        return TrancheSlot.id_for(fund_code, semester, snapshot_id)
+        return natural_id("tranche-slot", fund_code, semester, snapshot_id)
 
     @event("Claimed")
     def __init__(self, fund_code: str, semester: str, snapshot_id: UUID, tranche_id: UUID) -> None:
