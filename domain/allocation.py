@@ -28,6 +28,7 @@ from domain.errors import (
     Overspend,
     SpentBeforeApproval,
 )
+from domain.natural_keys import natural_id
 from domain.terms import term
 from domain.units import money_text
 
@@ -176,6 +177,11 @@ class Allocation(Aggregate):
                          approved_by: str | None = None, **fields: object) -> Allocation:
         return cls._create(cls.CarriedIn, id=allocation_id, origin=Origin.CARRY_OVER.value,
                            carried_since=carried_since, approved_by=approved_by, **fields)
+
+    def carry_id(self) -> UUID:
+        """The id of the allocation next year's 结转 of this one's remainder opens: one per
+        allocation, the same on every retry of a year-end close."""
+        return natural_id("carry", self.id)
 
     @property
     def remaining(self) -> int:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.actors import Stamp
-from domain.natural_keys import KeyedAggregate, natural_id
+from domain.school import SchoolBook
 from domain.stock_errors import NotEnoughHeld, StockDateOrder
 
 
@@ -33,15 +32,10 @@ class ReceiptSource(StrEnum):
     EXPENDITURE = "expenditure"  # bought with a recorded expenditure
 
 
-class SchoolAssets(KeyedAggregate):
-    @staticmethod
-    def id_for(school: str) -> UUID:
-        return natural_id("assets", school)
+class SchoolAssets(SchoolBook):
+    book = "assets"
 
-    @event("Opened")
-    def __init__(self, school: str, district: str) -> None:
-        self.school = school
-        self.district = district
+    def _open_empty(self) -> None:
         self.quantity: dict[str, int] = {}
         self.value: dict[str, int] = {}
         self.last_day: date | None = None

@@ -6,11 +6,12 @@ finds it (or loses the race on the store's uniqueness constraint and then finds 
 
 from __future__ import annotations
 
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import IdempotencyKeyReused
+from domain.natural_keys import natural_id
 
 
 def key_scope(actor_id: str, key: str) -> str:
@@ -20,7 +21,7 @@ def key_scope(actor_id: str, key: str) -> str:
 
 def id_from_key(kind: str, actor_id: str, key: str) -> UUID:
     """Ids of things a keyed request creates follow from the key (uuid5)."""
-    return uuid5(NAMESPACE_URL, f"fundledger:{kind}:{key_scope(actor_id, key)}")
+    return natural_id(kind, key_scope(actor_id, key))
 
 
 class IdempotencyRecord(Aggregate):

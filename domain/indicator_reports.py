@@ -7,27 +7,21 @@ supersedes an earlier one from its day on.
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.actors import Stamp
-from domain.natural_keys import KeyedAggregate, natural_id
+from domain.school import SchoolBook
 
 # The figures a report carries, each a whole number: teachers, or square metres.
 REPORTED_FIGURES = ("qualified_teachers", "key_teachers", "pe_arts_teachers",
                     "teaching_area_m2", "sports_area_m2")
 
 
-class IndicatorReports(KeyedAggregate):
-    @staticmethod
-    def id_for(school: str) -> UUID:
-        return natural_id("indicator-reports", school)
+class IndicatorReports(SchoolBook):
+    book = "indicator-reports"
 
-    @event("Opened")
-    def __init__(self, school: str, district: str) -> None:
-        self.school = school
-        self.district = district
+    def _open_empty(self) -> None:
         self.reports = 0
 
     def report(self, figures: dict[str, int], junior_pupils: int | None, stamp: Stamp) -> None:

@@ -171,6 +171,29 @@ class School(KeyedAggregate):
             raise SchoolClosed(msg, f"学校 {self.code} 已于 {self.closed_on} 撤销")
 
 
+class SchoolBook(KeyedAggregate):
+    """What one school keeps of something beside its register (its assets, its indicator
+    reports): opened by its first entry, known by the school's code, and naming the school's
+    district, by which the stocks view lists its entries."""
+
+    # The kind in the book's id ("assets"; stores hold the ids, so it never changes). Left
+    # unannotated: the library makes a dataclass of an aggregate class with annotations.
+    book = ""
+
+    @classmethod
+    def id_for(cls, school: str) -> UUID:
+        return natural_id(cls.book, school)
+
+    @event("Opened")
+    def __init__(self, school: str, district: str) -> None:
+        self.school = school
+        self.district = district
+        self._open_empty()
+
+    def _open_empty(self) -> None:
+        """What a new book holds before its first entry (each kind of book says)."""
+
+
 T = TypeVar("T")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -59,7 +59,7 @@ def close_fund(fund: Fund, disposition: str, target: Fund | None, load: Callable
         allocation = load(allocation_id)
         if not allocation.is_open:
             continue
-        carry_id = uuid5(NAMESPACE_URL, f"fundledger:carry:{allocation.id}")
+        carry_id = allocation.carry_id()
         remainder = allocation.remaining if allocation.status == Status.APPROVED else 0
         if target is not None and remainder > 0:
             target.check_eligible(load(allocation.school_id), arrival.effective_date)

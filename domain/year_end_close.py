@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from domain.actors import Actor, Role, Stamp
 from domain.allocation import Allocation, Status
@@ -259,7 +259,7 @@ class YearEndCommands:
         if school is None:
             school = plan.shared[allocation.school_id] = self.load(allocation.school_id)
         target.check_eligible(school, carry_in_stamp.effective_date)
-        successor_id = uuid5(NAMESPACE_URL, f"fundledger:carry:{allocation.id}")
+        successor_id = allocation.carry_id()
         amount = allocation.carry_forward(successor_id, target.code, stamp)
         successor = Allocation.open_by_carry_in(
             successor_id, allocation.carried_since or fund.fiscal_year,
