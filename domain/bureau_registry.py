@@ -13,18 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import BureauNotFound, BureauParentConflict, InvalidInput
 from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
+from domain.natural_keys import natural_id
 from domain.rules import check_choice, check_code, check_text
 
 # Bureau codes name schemas and files (api/settings.py): short, and no dots.
 BUREAU_CODE_LENGTH_MAX = min(CODE_LENGTH_MAX, 40)
-TREE_ID = uuid5(NAMESPACE_URL, "fundledger:bureau-tree")
+TREE_ID = natural_id("bureau-tree")
 
 
 class BureauLevel(StrEnum):

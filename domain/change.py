@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor, Role, Stamp, check_not_maker
 from domain.errors import ChangeNotPending, InvalidInput, MakerCheckerViolation
+from domain.natural_keys import natural_id
 
 
 class ChangeStatus(StrEnum):
@@ -54,7 +55,7 @@ class ChangeContext:
     def derived_id(self, what: str) -> UUID:
         """The id of something the change creates (a transfer's new allocation): the same on
         every attempt and every retry of the approval."""
-        return uuid5(NAMESPACE_URL, f"fundledger:change:{self.change_id}:{what}")
+        return natural_id("change", self.change_id, what)
 
 
 # apply(ledger, context, params) → the ledger's decision (subjects, changed aggregates).

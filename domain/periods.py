@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
@@ -45,6 +45,7 @@ from domain.errors import (
 )
 from domain.event_reading import read_aggregates
 from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, REASON_LENGTH_MAX
+from domain.natural_keys import natural_id
 from domain.rules import check_text
 from domain.unit_of_work import Decision, Outcome, current_batch, working_copy, working_set
 
@@ -99,7 +100,7 @@ class ClosedMonth:
 class AccountingPeriods(Aggregate):
     """The bureau's closed months."""
 
-    ID = uuid5(NAMESPACE_URL, "fundledger:accounting-periods")
+    ID = natural_id("accounting-periods")
 
     @staticmethod
     def create_id(**_: object) -> UUID:

@@ -7,16 +7,17 @@ because the record names it."""
 from __future__ import annotations
 
 import hashlib
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.application import CommandApplication
 from domain.errors import InvalidInput
 from domain.limits import REASON_LENGTH_MAX
+from domain.natural_keys import natural_id
 from domain.rules import check_text
 
-HISTORY_ID = uuid5(NAMESPACE_URL, "fundledger:signing-keys")
+HISTORY_ID = natural_id("signing-keys")
 
 
 def fingerprint(public_key_hex: str) -> str:
