@@ -7,21 +7,18 @@ closed year reversed afterwards — credits it too, without reopening the closed
 
 from __future__ import annotations
 
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.actors import Stamp
+from domain.natural_keys import KeyedAggregate, natural_id
 
 
-class RecoveredSurplus(Aggregate):
+class RecoveredSurplus(KeyedAggregate):
     @staticmethod
     def id_for(fiscal_year: int, source: str, unit: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"fundledger:surplus:{fiscal_year}:{source}:{unit}")
-
-    @staticmethod
-    def create_id(fiscal_year: int, source: str, unit: str, **_: object) -> UUID:
-        return RecoveredSurplus.id_for(fiscal_year, source, unit)
+        return natural_id("surplus", fiscal_year, source, unit)
 
     @event("Opened")
     def __init__(self, fiscal_year: int, source: str, unit: str) -> None:

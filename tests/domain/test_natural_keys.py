@@ -18,6 +18,7 @@ from domain.idempotency import IdempotencyRecord
 from domain.indicator_reports import IndicatorReports
 from domain.school import School
 from domain.staffing import CountyPosts
+from domain.surplus import RecoveredSurplus
 from domain.tranche import TrancheSlot
 
 pytestmark = pytest.mark.unit
@@ -39,6 +40,8 @@ KEYED: list[tuple[type[Aggregate], dict[str, object], str]] = [
      "f100be45-6949-5c3d-9445-e3e81b1d8e1d"),
     (FundingStandard, {"fiscal_year": 2025, "level": "primary", "category": "public"},
      "e5c7b55a-2a30-5696-8e76-64b166800a98"),
+    (RecoveredSurplus, {"fiscal_year": 2025, "source": "county", "unit": "CNY"},
+     "05114a96-08d8-5832-92d7-bb67fb4780ea"),
 ]
 
 
