@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from domain.errors import DateInFuture, InvalidInput
+from domain.units import money_text
 
 E = TypeVar("E", bound=StrEnum)
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -82,9 +83,15 @@ def check_whole(value: Any, what: str, low: int, high: int, *, fen: bool = False
     """A whole number from `low` to `high`: an int, never a bool (an int subclass) nor a float
     that happens to be whole. `fen`: it is money, counted in fen."""
     if type(value) is not int or not low <= value <= high:
-        of, of_zh = (" of fen", "分") if fen else ("", "")
-        msg = f"{what} must be a whole number{of} between {low} and {high}"
-        raise InvalidInput(msg, f"{what} 须为 {low} 至 {high}{of_zh}之间的整数")
+        if fen:  # a person reads money in yuan; the field itself counts fen
+            msg = (f"{what} must be a whole number of fen between {low} and {high} "
+                   f"({money_text(low)} to {money_text(high)})")
+            detail = (f"{what} 须为以分计的整数，金额在 {money_text(low, language='zh')} 至 "
+                      f"{money_text(high, language='zh')} 之间")
+        else:
+            msg = f"{what} must be a whole number between {low} and {high}"
+            detail = f"{what} 须为 {low} 至 {high} 之间的整数"
+        raise InvalidInput(msg, detail)
     return value
 
 
