@@ -46,7 +46,7 @@ from domain.snapshot_seal import (
     load_or_create_key,
 )
 from domain.terms import ERRORS_ZH
-from domain.transcodings import DateAsISO, FastJSONTranscoder, StampAsDict
+from domain.transcodings import DateAsISO, FastJSONTranscoder, IdWithTextAsHex, StampAsDict
 from domain.unit_of_work import (
     A,
     Batch,
@@ -97,6 +97,7 @@ class CommandApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(StampAsDict())
+        transcoder.register(IdWithTextAsHex())
 
     def save(self, *objs: Aggregate | DomainEventProtocol[UUID] | None,
              **kwargs: Any) -> list[Recording[UUID]]:

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from datetime import date
 from types import NoneType
 from typing import Any
+from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding, UUIDAsHex
 
 from domain.actors import Stamp
 
@@ -17,6 +18,39 @@ from domain.actors import Stamp
 _AS_IS = frozenset({str, int, bool, NoneType})
 # Deeper than any event nests; a deeper (or circular) value goes to the library's writer.
 _DEPTH_MAX = 32
+
+
+class IdWithText(UUID):
+    """A UUID that keeps its text. A view writes an event's ids as text, several times per
+    event (each view, each table), and `str(UUID)` formats it anew every time; an id a page
+    shares (`decode_sharing`) is formatted once. Equal to, hashed and pickled as the UUID."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, uuid: UUID) -> None:
+        object.__setattr__(self, "int", uuid.int)
+        object.__setattr__(self, "is_safe", uuid.is_safe)
+        object.__setattr__(self, "_text", str(uuid))
+
+    def __str__(self) -> str:
+        return self._text  # type: ignore[no-any-return]
+
+    def __reduce__(self) -> tuple[type[UUID], tuple[str]]:
+        return UUID, (self._text,)
+
+
+class IdWithTextAsHex(UUIDAsHex):
+    """An id a page shared (IdWithText) is written as the library writes its UUID, should an
+    event the views read ever be written again; read back, it is the library's UUID."""
+
+    type = IdWithText
+
+
+# Transcodings whose decoded values are immutable and equal for equal texts: a page's events may
+# share one object for each (the library's UUID, kept with its text, and this module's date).
+_SHAREABLE = ("uuid_hex", "date_iso")
+# Per shareable transcoding's name: its texts seen so far and the value decoded from each.
+SharedValues = dict[str, dict[str, Any]]
 
 
 class _LeftToLibrary(Exception):
@@ -129,37 +163,75 @@ class FastJSONTranscoder(JSONTranscoder):
         return None if transcoding is None else (transcoding.name, transcoding.encode)
 
     def decode(self, data: bytes) -> Any:
-        obj = orjson.loads(data)
-        return self._revive_dict(obj) if type(obj) is dict else self._revive_list(obj)
+        return self.decode_sharing(data, None)
 
-    def _revive_dict(self, obj: dict[str, Any]) -> Any:
+    def decode_sharing(self, data: bytes, shared: SharedValues | None) -> Any:
+        """As `decode`; with `shared` (from `shared_values()`, one per page of events), an
+        id or a day whose text an earlier event of the page held is that same object, not
+        parsed again: a page names the same allocations, schools and days over and over. Only
+        values that cannot change are shared (UUID, date), so no event can alter another's."""
+        obj = orjson.loads(data)
+        if type(obj) is dict:
+            return self._revive_dict(obj, shared)
+        return self._revive_list(obj, shared)
+
+    def _revive_dict(self, obj: dict[str, Any], shared: SharedValues | None) -> Any:
         for key, value in obj.items():
             kind = type(value)
             if kind is dict:
                 # Most nested objects are typed leaves ({"_type_": "uuid_hex", ...}): decoded
                 # here, without a call for each (they were most of the walk's calls).
                 if len(value) == 2 and "_type_" in value and "_data_" in value:
-                    obj[key] = self._typed(value)
+                    obj[key] = self._typed(value, shared)
                 else:
-                    obj[key] = self._revive_dict(value)
+                    obj[key] = self._revive_dict(value, shared)
             elif kind is list:
-                obj[key] = self._revive_list(value)
+                obj[key] = self._revive_list(value, shared)
         if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
-            return self._typed(obj)
+            return self._typed(obj, shared)
         return obj
 
-    def _typed(self, obj: dict[str, Any]) -> Any:
+    def _typed(self, obj: dict[str, Any], shared: SharedValues | None) -> Any:
         data = obj["_data_"]
         kind = type(data)
         if kind is dict:
-            data = self._revive_dict(data)
+            data = self._revive_dict(data, shared)
         elif kind is list:
-            data = self._revive_list(data)
+            data = self._revive_list(data, shared)
+        elif shared is not None and kind is str:
+            known = shared.get(obj["_type_"])
+            if known is not None:
+                value = known.get(data)
+                if value is None:
+                    transcoding = self.names.get(obj["_type_"])
+                    if transcoding is None:
+                        return self._decode_obj(obj)  # the library's own error
+                    value = transcoding.decode(data)
+                    if type(value) is UUID:
+                        value = IdWithText(value)
+                    known[data] = value
+                return value
         transcoding = self.names.get(obj["_type_"])
         if transcoding is None:
             return self._decode_obj(obj)  # the library's own error
         return transcoding.decode(data)
 
-    def _revive_list(self, obj: list[Any]) -> list[Any]:
-        return [self._revive_dict(v) if type(v) is dict else self._revive_list(v)
-                if type(v) is list else v for v in obj]
+    def _revive_list(self, obj: list[Any], shared: SharedValues | None) -> list[Any]:
+        return [self._revive_dict(v, shared) if type(v) is dict
+                else self._revive_list(v, shared) if type(v) is list else v for v in obj]
+
+
+def shared_values() -> SharedValues:
+    """An empty table of the values `decode_sharing` may share, per transcoding name."""
+    return {name: {} for name in _SHAREABLE}
+
+
+def shared_id(shared: SharedValues, uuid: UUID) -> UUID:
+    """The page's one object for this id (an event's originator, which the recorder gives
+    already parsed), kept with its text."""
+    ids = shared["uuid_hex"]
+    text = uuid.hex
+    known = ids.get(text)
+    if known is None:
+        known = ids[text] = IdWithText(uuid)
+    return known  # type: ignore[no-any-return]

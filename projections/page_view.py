@@ -13,8 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
+from domain.event_reading import decode_page
+
 if TYPE_CHECKING:
-    from eventsourcing.persistence import Notification
+    from uuid import UUID
+
+    from eventsourcing.persistence import Mapper, Notification
 
     from projections.database import ViewDatabase
 
@@ -86,6 +90,15 @@ def apply_handlers(handlers: Mapping[type, Callable[[S, Any, int], None]], state
     return state
 
 
+def decoded_page(mapper: Mapper[UUID], notifications: Sequence[Notification],
+                 stored: Sequence[Notification] | None = None) -> list[PageEvent]:
+    """A page of the log with each event decoded once, for every view (the ids and days a
+    page repeats parsed once: domain/event_reading.py). `stored`: the notifications as they
+    are to be decoded, when that differs from what the page links (storable_text.py)."""
+    events = decode_page(mapper, notifications if stored is None else stored)
+    return [PageEvent(n.id, e, n) for n, e in zip(notifications, events, strict=True)]
+
+
 def log_pages(ledger: Any, stop: int | None = None, page_size: int = 2_000
               ) -> Iterator[list[PageEvent]]:
     """The application's notification log from the first event up to position `stop` (all
@@ -97,5 +110,5 @@ def log_pages(ledger: Any, stop: int | None = None, page_size: int = 2_000
                                                              stop=stop)
         if not notifications:
             return
-        yield [PageEvent(n.id, ledger.mapper.to_domain_event(n), n) for n in notifications]
+        yield decoded_page(ledger.mapper, notifications)
         start = notifications[-1].id + 1

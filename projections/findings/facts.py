@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from projections.findings.backdating import BOOK_ENTRIES
 from projections.findings.facts_handlers import HANDLERS, _PageWrites
 from projections.journal import JournalView, days_late
-from projections.page_view import PageEvent, apply_handlers
+from projections.page_view import PageEvent, apply_handlers, decoded_page
 from projections.stocks import StocksView
 
 if TYPE_CHECKING:
@@ -155,8 +155,7 @@ def catch_up(db: ViewDatabase, ledger: Any, page_size: int = PAGE_SIZE_MAX) -> i
             notifications = ledger.recorder.select_notifications(start=tracked + 1, limit=page_size)
             if not notifications:
                 return tracked
-            decode = ledger.mapper.to_domain_event
-            page = [PageEvent(n.id, decode(n), n) for n in notifications]
+            page = decoded_page(ledger.mapper, notifications)
             view.apply_page(db, page)
             stocks.apply_page(db, page)
             journal.apply_page(db, page)

@@ -4,6 +4,8 @@ exactly the bytes the library's writer writes, for anything."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 from domain.actors import Stamp
 from domain.allocation import Status
 from domain.ledger import FundLedger
-from domain.transcodings import FastJSONTranscoder
+from domain.transcodings import FastJSONTranscoder, IdWithText, shared_values
 from tests.conftest import TODAY
 
 
@@ -43,6 +45,49 @@ def test_the_fast_reader_reads_what_the_library_reads(state: dict[str, Any]) -> 
     library, fast = _pair()
     data = library.encode(state)
     assert fast.decode(data) == library.decode(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(states=st.lists(st.dictionaries(st.text(max_size=8), values, max_size=6), max_size=4))
+def test_a_page_reads_what_the_library_reads_sharing_ids_and_days(
+        states: list[dict[str, Any]]) -> None:
+    """A page's states read with one table of shared values (decode_sharing, as the views
+    read) equal the library's reading, each id keeping its text; equal ids are one object."""
+    library, fast = _pair()
+    shared = shared_values()
+    for state in states:
+        data = library.encode(state)
+        read = fast.decode_sharing(data, shared)
+        assert read == library.decode(data)
+        assert _texts(read) == _texts(library.decode(data))
+    for known in shared.values():
+        for text, value in known.items():
+            assert fast.decode_sharing(library.encode({"v": value}), shared)["v"] is value, text
+
+
+def _texts(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _texts(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_texts(v) for v in value]
+    return (type(value).__mro__[-2].__name__, str(value), repr(value) if not isinstance(value, UUID)
+            else value.hex)
+
+
+def test_an_id_with_its_text_is_the_uuid() -> None:
+    uuid = UUID(int=2**100 + 7)
+    kept = IdWithText(uuid)
+    assert kept == uuid and uuid == kept and hash(kept) == hash(uuid)
+    assert str(kept) == str(uuid) and kept.hex == uuid.hex and kept.int == uuid.int
+    assert {uuid: 1}[kept] == 1
+    assert type(pickle.loads(pickle.dumps(kept))) is UUID
+    assert pickle.loads(pickle.dumps(kept)) == uuid
+    assert copy.copy(kept) == uuid
+    with pytest.raises(TypeError):
+        kept.int = 1  # type: ignore[misc]
+    written = _LIBRARY.encode({"v": uuid})  # as stored, should a read event be written again
+    assert _LIBRARY.encode({"v": kept}) == written and _FAST.encode({"v": kept}) == written
+    assert type(_FAST.decode(written)["v"]) is UUID
 
 
 def test_lookalikes_and_unknown_types() -> None:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.store import open_view_runner
 from domain.actors import Actor, Role
+from domain.event_reading import decode_page
 from domain.ledger import FundLedger
 from projections import digests
 from projections.journal import event_table, verify_journal
@@ -99,5 +100,29 @@ def test_new_events_follow_an_old_store_on_the_same_chain(old_store: OldStore) -
             assert digests.check_history(old, event_table(runner.db), trusted).ok
             position, lines = reconcile(ledger, runner.db)
             assert position == ledger.last_position() and lines == []
+    finally:
+        ledger.close()
+
+
+def test_the_views_read_each_old_event_as_the_library_mapper_does(old_store: OldStore) -> None:
+    """The views decode a page at a time without the library's mapper (domain/event_reading.py
+    `decode_page`): the same classes and values, upcast alike, for every event of the old
+    store (its events at older class versions included)."""
+    ledger = FundLedger(env=old_store.settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        notifications = ledger.recorder.select_notifications(start=1, limit=1_000_000)
+        assert len(notifications) == old_store.facts["position"]
+        upcast = 0
+        for start in range(0, len(notifications), 100):
+            stored = notifications[start:start + 100]
+            for notification, event in zip(stored, decode_page(ledger.mapper, stored), strict=True):
+                expected = ledger.mapper.to_domain_event(notification)
+                assert type(event) is type(expected), notification.id
+                assert event.__dict__ == expected.__dict__, notification.id
+                assert {k: str(v) for k, v in event.__dict__.items()} == {
+                    k: str(v) for k, v in expected.__dict__.items()}, notification.id
+                upcast += b'"class_version"' not in notification.state and getattr(
+                    type(event), "class_version", 1) > 1
+        assert upcast, "the old store holds events stored before their class's current version"
     finally:
         ledger.close()
