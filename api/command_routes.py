@@ -12,9 +12,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Ledger
-from api.commands import IdempotencyKey, IfMatch, execute, expected_version
+from api.commands import IdempotencyKey, IfMatch, execute_async, expected_version
 from domain.ledger import FundLedger, Outcome
 
 Parameter = inspect.Parameter
@@ -23,7 +24,17 @@ Answer = Callable[[Outcome, FundLedger], Any]
 
 def of_subject(public: Callable[[Any, int], Any]) -> Answer:
     """The answer most commands give: their subject as the API shows it, at the write's position."""
-    return lambda outcome, _: public(outcome.subject, outcome.position)
+    def answer(outcome: Outcome, _: FundLedger) -> Any:
+        return public(outcome.subject, outcome.position)
+
+    answer.reads_nothing = True  # type: ignore[attr-defined]
+    return answer
+
+
+def _reads_nothing(answer: Answer) -> bool:
+    """An answer built from the outcome alone may be built on the event loop; any other (one
+    that reads the ledger) is built in the thread pool, as a store read must not stall it."""
+    return bool(getattr(answer, "reads_nothing", False))
 
 
 def command_route(router: APIRouter, path: str, command: str | Callable[[FundLedger], Any], *,
@@ -42,16 +53,23 @@ def command_route(router: APIRouter, path: str, command: str | Callable[[FundLed
     route is named `name` (the command's name when absent) as a hand-written function of that
     name would be, so the OpenAPI document (operation ids, summaries) does not change."""
 
-    def handler(**given: Any) -> Any:
+    answered_on_loop = _reads_nothing(answer)
+
+    # `async`: the event loop awaits the write (api.commands.execute_async) where a plain
+    # route parked a pool thread on it, and crossed to the pool and back twice more (the
+    # endpoint, then the answer's validation).
+    async def handler(**given: Any) -> Any:
         ledger: FundLedger = given["ledger"]
         run = getattr(ledger, command) if isinstance(command, str) else command(ledger)
         leading = (given["actor"], given[subject[0]]) if subject else (given["actor"],)
         version = {"expected_version": expected_version(given["if_match"])} if versioned else {}
         # A partial of the bound method, not a lambda: it travels to the committer process.
-        outcome = execute(given["request"], given["response"], partial(
+        outcome = await execute_async(given["request"], given["response"], partial(
             run, *leading, **given["body"].model_dump(), **fixed, **version,
             idempotency_key=given["idempotency_key"]), created=created)
-        return answer(outcome, ledger)
+        if answered_on_loop:
+            return answer(outcome, ledger)
+        return await run_in_threadpool(answer, outcome, ledger)
 
     parameters = [Parameter(subject[0], Parameter.KEYWORD_ONLY, annotation=subject[1])] if subject else []
     parameters += [Parameter(n, Parameter.KEYWORD_ONLY, annotation=a) for n, a in (

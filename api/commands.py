@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.committer_client import CommitterClient
 from api.problems import ApiProblem
@@ -51,6 +52,22 @@ def execute(request: Request, response: Response, command: Callable[[], Outcome]
     answer: 201 and `Location` for a creation, the ETag of the first subject, and whether it was a replay."""
     group: GroupCommit | CommitterClient | None = request.app.state.group_commit
     outcome = group.submit(command) if group is not None else command()
+    return _answered(request, response, outcome, created=created)
+
+
+async def execute_async(request: Request, response: Response, command: Callable[[], Outcome], *,
+                        created: bool = False) -> Outcome:
+    """`execute` for an `async` route: the event loop awaits the group commit or the committer
+    instead of a pool thread waiting for it (a plain route crosses to the pool and back for
+    the endpoint and again for its answer's validation). Without either, the command runs in
+    the pool: it reads and writes the store."""
+    group: GroupCommit | CommitterClient | None = request.app.state.group_commit
+    outcome = (await group.submit_async(command) if group is not None
+               else await run_in_threadpool(command))
+    return _answered(request, response, outcome, created=created)
+
+
+def _answered(request: Request, response: Response, outcome: Outcome, *, created: bool) -> Outcome:
     if created:
         response.status_code = 201
         # Schools and funds are addressed by their code, the rest by their id.

@@ -10,6 +10,7 @@ retry with the same Idempotency-Key is safe either way. The next request connect
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import pickle
@@ -100,6 +101,18 @@ class _Link:
                 "been saved: retry with the same Idempotency-Key"))
 
 
+def _late(timeout_seconds: float) -> CommitterUnavailable:
+    return CommitterUnavailable(f"the committer did not answer within {timeout_seconds} s")
+
+
+def _outcome(answer: tuple[Any, BaseException | None]) -> Outcome:
+    outcome, error = answer
+    if error is not None:
+        raise error
+    assert isinstance(outcome, Outcome)
+    return outcome
+
+
 class CommitterClient:
     """Submits a worker's ledger commands to the committer; the same `submit` as GroupCommit."""
 
@@ -113,21 +126,41 @@ class CommitterClient:
 
     def submit(self, command: Callable[[], Outcome],
                timeout_seconds: float = ANSWER_WAIT_SECONDS_MAX) -> Outcome:
-        request_id = next(self._ids)
-        try:
-            frame = encode(request_id, command, self.ledger)
-        except (pickle.PicklingError, TypeError, AttributeError) as error:
-            return self._here(command, error)
+        request_id, frame = self._framed(command)
+        if isinstance(frame, Exception):
+            return self._here(command, frame)
         future = self._connected().send(request_id, frame)
         try:
-            outcome, error = future.result(timeout_seconds)
+            answer = future.result(timeout_seconds)
         except FutureTimeout as late:
-            msg = f"the committer did not answer within {timeout_seconds} s"
-            raise CommitterUnavailable(msg) from late
-        if error is not None:
-            raise error
-        assert isinstance(outcome, Outcome)
-        return outcome
+            raise _late(timeout_seconds) from late
+        return _outcome(answer)
+
+    async def submit_async(self, command: Callable[[], Outcome],
+                           timeout_seconds: float = ANSWER_WAIT_SECONDS_MAX) -> Outcome:
+        """`submit` for an `async` route: the event loop awaits the answer (no thread parked
+        per request). Connecting, and a command that cannot travel, stay off the loop."""
+        request_id, frame = self._framed(command)
+        if isinstance(frame, Exception):
+            return await asyncio.to_thread(self._here, command, frame)
+        link = self._link
+        if link is None or link.lost:
+            link = await asyncio.to_thread(self._connected)
+        future = link.send(request_id, frame)
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                answer = await asyncio.wrap_future(future)
+        except TimeoutError as late:
+            raise _late(timeout_seconds) from late
+        return _outcome(answer)
+
+    def _framed(self, command: Callable[[], Outcome]) -> tuple[int, bytes | Exception]:
+        """The command's request id and frame, or why it cannot travel."""
+        request_id = next(self._ids)
+        try:
+            return request_id, encode(request_id, command, self.ledger)
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            return request_id, error
 
     def _here(self, command: Callable[[], Outcome], error: Exception) -> Outcome:
         """A command that cannot travel (a route still passing a lambda) is run by the worker

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -30,16 +31,28 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor
+from psycopg.abc import Query
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 COPY_EVENTS_MIN = 200  # below this, the COPY's extra round trips cost more than it saves
 
 
+@dataclass(frozen=True)
+class _SaveStatements:
+    begin: bytes
+    lock: tuple[bytes, ...]
+    consulted_check: bytes
+    notify: bytes
+    insert: bytes
+    commit: bytes
+
+
 class CopyingPostgresRecorder(PostgresApplicationRecorder):
     # A save may name aggregates it consulted without changing (`consulted`: id → version, 0
     # for none), checked under the table lock: a write since then refuses the save as a clash.
     checks_consulted = True
+    _rendered: _SaveStatements | None = None  # rendered by the first save's connection
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -56,7 +69,8 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         at the version consulted; sent after the table lock, so nothing can change it before
         this transaction commits."""
         for originator_id, version in (consulted or {}).items():
-            curs.execute(self._consulted_check, (version, originator_id), prepare=True)
+            curs.execute(self._save_statements(curs.connection).consulted_check,
+                         (version, originator_id), prepare=True)
 
     @cached_property
     def _consulted_check(self) -> Composed:
@@ -103,21 +117,36 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         rows = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic,
                                                e.state) for e in stored_events]
         with self.datastore.get_connection() as conn, conn.cursor() as curs, \
-                conn.cursor() as inserted:
+                conn.cursor(row_factory=tuple_row) as inserted:
             assert conn.autocommit
+            said = self._save_statements(conn)
             # Leaving the pipeline sends its one sync (a sync of our own would be a second
             # wait); on a clash the pool's connection block rolls the failed transaction back.
             with _consulted_clash(), conn.pipeline():
-                curs.execute(SQL("BEGIN"))
+                curs.execute(said.begin)
                 self._insert_events(curs, stored_events, **kwargs)
-                self._lock_table(curs)
+                for lock in said.lock:
+                    curs.execute(lock, prepare=True)
                 self._check_consulted(curs, consulted)
-                self._notify_channel(curs)
-                inserted.execute(self.insert_events_statement, (rows,))
-                curs.execute(SQL("COMMIT"))
-            notification_ids = [int(r["notification_id"]) for r in inserted.fetchall()]
+                curs.execute(said.notify)
+                inserted.execute(said.insert, (rows,))
+                curs.execute(said.commit)
+            notification_ids = [int(r[0]) for r in inserted.fetchall()]
         assert len(notification_ids) == len(stored_events)
         return notification_ids
+
+    def _save_statements(self, conn: psycopg.Connection[Any]) -> _SaveStatements:
+        """The one-round-trip save's statements, rendered to bytes once: the library composes
+        them anew for every save (`NOTIFY`'s identifier escaped by libpq each time), and
+        psycopg keeps its parsed form of a query only for a query given as bytes or text."""
+        if self._rendered is None:
+            self._rendered = _SaveStatements(
+                begin=b"BEGIN", commit=b"COMMIT",
+                lock=tuple(_rendered(s, conn) for s in self.lock_table_statements),
+                consulted_check=self._consulted_check.as_bytes(conn),
+                notify=SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_bytes(conn),
+                insert=_rendered(self.insert_events_statement, conn))
+        return self._rendered
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events_of_many(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
@@ -137,6 +166,14 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
                     originator_id=originator_id, originator_version=version, topic=topic,
                     state=bytes(state)))
         return found
+
+
+def _rendered(statement: Query, conn: psycopg.Connection[Any]) -> bytes:
+    if isinstance(statement, bytes):
+        return statement
+    if isinstance(statement, str):
+        return statement.encode()
+    return statement.as_bytes(conn)
 
 
 @contextmanager

@@ -36,8 +36,10 @@ def _walk(route: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-def refuse_unknown_query(request: Request) -> None:
-    """A router dependency of every /v1 router: runs before the route's own parameters."""
+async def refuse_unknown_query(request: Request) -> None:
+    """A router dependency of every /v1 router: runs before the route's own parameters.
+    `async` because it does no I/O: FastAPI runs a plain `def` dependency in its thread pool,
+    a hop out of the event loop and back on every request, reads and writes alike."""
     if request.method not in ("GET", "HEAD"):
         return
     route = request.scope.get("route")

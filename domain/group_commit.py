@@ -13,6 +13,8 @@ by one, so one conflict never fails its neighbours.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
 import time
@@ -52,6 +54,13 @@ class QueuedWrite:
             self.withdrawn = not self.started
             return self.withdrawn
 
+    def result(self) -> Outcome:
+        """The outcome of a decided request, or its error raised."""
+        if self.error is not None:
+            raise self.error
+        assert self.outcome is not None
+        return self.outcome
+
 
 class GroupCommit:
     def __init__(self, ledger: FundLedger, *, batch_size_max: int = BATCH_SIZE_MAX,
@@ -80,10 +89,37 @@ class GroupCommit:
             # Already in a batch: its fate is being decided now, and the store's own timeouts
             # bound how long that takes; answering before it is known could deny a durable write.
             request.done.wait()
-        if request.error is not None:
-            raise request.error
-        assert request.outcome is not None
-        return request.outcome
+        return request.result()
+
+    async def submit_async(self, command: Callable[[], Outcome],
+                           timeout_seconds: float = SUBMIT_WAIT_SECONDS_MAX) -> Outcome:
+        """`submit` for a caller on an event loop (an `async` route): the loop awaits the
+        committer's answer, so no thread is parked on the request. Same rules: durable before
+        it returns; withdrawn unstarted after `timeout_seconds`, or else awaited to the end."""
+        loop = asyncio.get_running_loop()
+        decided: asyncio.Future[None] = loop.create_future()
+
+        def settle() -> None:
+            if not decided.done():
+                decided.set_result(None)
+
+        def on_done(_: QueuedWrite) -> None:
+            # Called on the committer thread, which must never fail here (it answers the
+            # rest of its batch after this one): a loop already closed has no one to tell.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle)
+
+        request = self.enqueue(command, on_done)
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                await decided
+        except TimeoutError:
+            if request.withdraw():
+                msg = f"the write waited {timeout_seconds} s in the queue and was withdrawn unstarted"
+                raise WriteNotStarted(msg) from None
+            # Already in a batch (see `submit`): wait for its fate, off the loop.
+            await asyncio.to_thread(request.done.wait)
+        return request.result()
 
     def enqueue(self, command: Callable[[], Outcome],
                 on_done: Callable[[QueuedWrite], None] | None = None) -> QueuedWrite:

@@ -283,8 +283,17 @@ class ViewRunner:
                 continue
             self.failures, self.last_error = 0, ""
             error_wait = 0.5
-            if applied:
+            if applied >= self.page_size:
                 wait = POLL_SECONDS_MIN
+                continue  # a full page: more is waiting
+            if applied:
+                # Caught up: the next page waits POLL_SECONDS_MIN for the writes meanwhile.
+                # Polling again at once took each write alone under a steady trickle (one
+                # client): a page's reads, transaction and commit per write, and the writer's
+                # interpreter (the runner shares the server's) taken between its requests.
+                wait = POLL_SECONDS_MIN
+                if stop.wait(wait):
+                    break
                 continue
             if stop.wait(wait):
                 break

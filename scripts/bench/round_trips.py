@@ -14,8 +14,9 @@ writes are counted warm (an allocation written before), keyed (with an Idempoten
 cold (an allocation this server never read).
 
 Latency: `python -m scripts.bench.round_trips` also serves the app in uvicorn (views in the
-server, as `fundledger serve`) and drives it with one load client, one write at a time; it
-reports p50/p99 and the server's CPU per write, beside the load average.
+server, as `fundledger serve`; with `--committer`, as `fundledger serve --workers N` does:
+a committer process and the views in their own) and drives it with one load client, one
+write at a time; it reports p50/p99 and the server's CPU per write, beside the load average.
 """
 
 from __future__ import annotations
@@ -175,21 +176,29 @@ def server_cpu_seconds(pid: int) -> float:
 def one_client_latency(settings: Settings, allocations: Sequence[UUID], token: str, *,
                        seconds: float, warmup_seconds: float,
                        views_apart: bool = False, profile: Path | None = None,
-                       clients: int = 1, workers: int = 1) -> dict[str, Any]:
+                       clients: int = 1, workers: int = 1,
+                       committer: bool = False) -> dict[str, Any]:
     """One client, one write at a time, over HTTP with group commit: p50/p99 and the server's
-    CPU (the views' process not counted when `views_apart`)."""
+    CPU (the views' process not counted when `views_apart` or with the `committer`, whose
+    own process is counted with the worker's)."""
     from scripts.bench import http_server, profiling  # noqa: PLC0415
 
     spec = {"kind": "write", "token": token, "run_tag": f"l{os.getpid()}x{time.monotonic_ns()}",
             "allocations": [str(a) for a in allocations], "spent_on": SPENT_ON.isoformat()}
     with http_server.served(settings, group_commit=True, views_apart=views_apart,
-                            workers=workers) as server:
-        before = server_cpu_seconds(server.pid)
+                            workers=workers, committer=committer) as server:
+        # With the committer: the worker (uvicorn) and the committer, the last of `pids`.
+        counted = (server.pid, server.pids[-1]) if committer else (server.pid,)
+
+        def server_cpu() -> float:
+            return sum(server_cpu_seconds(pid) for pid in counted)
+
+        before = server_cpu()
         profiler = profiling.record(server.pid, profile, warmup_seconds + seconds) if profile else None
         result = http_server.load(server.port, clients, spec, requests_max=10**6,
                                   seconds_max=seconds,
                                   warmup_seconds=warmup_seconds)
-        cpu = server_cpu_seconds(server.pid) - before
+        cpu = server_cpu() - before
         if profiler is not None:
             profiler.wait()
     answered = result["ok"] + result["errors"]
@@ -213,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="uvicorn workers (more than one: the views in their own process)")
     parser.add_argument("--profile", type=Path, default=None,
                         help="py-spy raw profile of the server while timed")
+    parser.add_argument("--committer", action="store_true",
+                        help="`fundledger serve --workers N`'s layout: the worker(s) send each "
+                             "command to one committer process; the views in their own")
     parser.add_argument("--views-apart", action="store_true",
                         help="the view runner in a process of its own (`fundledger project`)")
     args = parser.parse_args(argv)
@@ -231,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    warmup_seconds=args.warmup_seconds,
                                                    views_apart=args.views_apart,
                                                    profile=args.profile, clients=args.clients,
-                                                   workers=args.workers)
+                                                   workers=args.workers,
+                                                   committer=args.committer)
     print(json.dumps(report, ensure_ascii=False))
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -150,14 +151,16 @@ def test_a_group_that_cannot_be_confirmed_in_time_says_so(ledger: FundLedger):
         group.submit(lambda: Outcome([], 0), timeout_seconds=0.05)
 
 
+def _held_spend(ledger: FundLedger, allocation_id: UUID, release: threading.Event) -> Outcome:
+    release.wait(5)  # holds the committer, as a stalled store would
+    return _spend(ledger, allocation_id, "V-SLOW", 100)
+
+
 def test_a_write_that_waits_too_long_in_the_queue_is_withdrawn_unstarted(ledger: FundLedger) -> None:
     (allocation_id,) = _funded_allocations(ledger, 1, amount=10_000)
     group = GroupCommit(ledger)
     release = threading.Event()
-
-    def slow_first() -> Outcome:
-        release.wait(5)  # holds the committer, as a stalled store would
-        return _spend(ledger, allocation_id, "V-SLOW", 100)
+    slow_first = partial(_held_spend, ledger, allocation_id, release)
 
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(group.submit, slow_first)
@@ -184,6 +187,52 @@ def test_a_write_already_in_a_batch_is_answered_with_its_outcome_however_long_it
     group.close()
     assert outcome.position is not None
     assert ledger.get_allocation(allocation_id).spent == 100
+
+
+def test_an_async_caller_hears_its_outcome_or_its_refusal_once_durable(ledger: FundLedger) -> None:
+    """`submit_async` (the `async` routes' way) keeps `submit`'s rules: the outcome once saved,
+    a refusal as the same error, concurrent callers grouped and each answered with its own."""
+    (allocation_id,) = _funded_allocations(ledger, 1, amount=1_000)
+    group = GroupCommit(ledger)
+
+    async def spend_all() -> list[Outcome | BaseException]:
+        return await asyncio.gather(*(
+            group.submit_async(partial(_spend, ledger, allocation_id, f"A-{i}", 300))
+            for i in range(5)), return_exceptions=True)
+
+    try:
+        answers = asyncio.run(spend_all())
+    finally:
+        group.close()
+    saved = [a for a in answers if isinstance(a, Outcome)]
+    assert len(saved) == 3
+    assert all(isinstance(a, Overspend) for a in answers if not isinstance(a, Outcome))
+    assert all(o.position is not None for o in saved)
+    assert ledger.get_allocation(allocation_id).spent == 900
+
+
+def test_an_async_write_that_waits_too_long_is_withdrawn_and_a_started_one_awaited(
+        ledger: FundLedger) -> None:
+    (allocation_id,) = _funded_allocations(ledger, 1, amount=10_000)
+    group = GroupCommit(ledger)
+    release = threading.Event()
+    slow_first = partial(_held_spend, ledger, allocation_id, release)
+
+    async def late_and_slow() -> Outcome:
+        first = asyncio.ensure_future(group.submit_async(slow_first, timeout_seconds=0.05))
+        await asyncio.sleep(0.1)  # the committer has taken the first request
+        with pytest.raises(WriteNotStarted):
+            await group.submit_async(lambda: _spend(ledger, allocation_id, "V-LATE", 100),
+                                     timeout_seconds=0.1)
+        release.set()
+        return await first  # past its bound, but started: answered with its fate
+
+    try:
+        outcome = asyncio.run(late_and_slow())
+    finally:
+        group.close()
+    assert outcome.position is not None
+    assert ledger.get_allocation(allocation_id).spent == 100  # V-LATE never ran
 
 
 class _CountingQueue(queue.SimpleQueue[Any]):
