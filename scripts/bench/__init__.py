@@ -2,7 +2,8 @@
 `fundledger bench [--quick]`.
 
 On a scratch PostgreSQL database (created and dropped by the run) and a scratch SQLite file,
-it generates a Xuzhou fiscal year with the project's generator and measures, in one run:
+it generates a Xuzhou fiscal year with the project's generator (the years before it too when more
+events are asked than one year holds) and measures, in one run:
 writes with and without group commit (in-process and over HTTP with a load client in its own
 process), the physical limits of raw psycopg, bulk import, a full view rebuild and its memory,
 balance reads now and as of a date, hash-chain verify, and beancount loading the same

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from scripts.bench import PARTS, BenchOptions, run_bench
 from scripts.bench.scratch import DEFAULT_POSTGRES_URL, ScratchRefused
+from scripts.bench.workload import TooManyEvents
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         parts=frozenset(p.strip() for p in args.only.split(",") if p.strip()))
     try:
         run_bench(options)
-    except ScratchRefused as error:
+    except (ScratchRefused, TooManyEvents) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -18,7 +18,7 @@ from api.settings import Settings
 from api.store import open_ledger, open_view_runner
 from scripts.bench import PARTS, document, machine, parts, peer_parts, scratch
 from scripts.bench.figures import Report, Target, guarded
-from scripts.bench.workload import generate_year
+from scripts.bench.workload import Workload, YearCap, fiscal_years, generate_years
 
 QUICK_EVENTS = 60_000
 FULL_EVENTS = 1_000_000
@@ -37,6 +37,7 @@ class BenchOptions:
     profile_dir: Path | None = None
     parts: frozenset[str] = field(default_factory=lambda: frozenset(PARTS))
     toy: bool = False  # the CI smoke test's bounds (Bounds.toy): it runs, it measures nothing
+    year_cap: YearCap = field(default_factory=YearCap)  # beyond one year at the cap: more years
 
     @property
     def event_target(self) -> int:
@@ -54,6 +55,11 @@ class BenchOptions:
 def run_bench(options: BenchOptions) -> Report:
     report = Report()
     started = time.perf_counter()
+    years = fiscal_years(options.event_target, options.year_cap)  # refuses before any store
+    if len(years) > 1:
+        console.print(f"{options.event_target:,} events asked: more than one fiscal year holds "
+                      f"(about {options.year_cap.events:,}); generating {len(years)} years "
+                      f"{years[0]}–{years[-1]}, each closed into the next")
     header = machine.describe(scratch.conninfo(options.postgres_url, "postgres")
                               if options.postgres_url else None)
     stores: list[tuple[str, Callable[[], AbstractContextManager[Settings]]]] = []
@@ -63,13 +69,14 @@ def run_bench(options: BenchOptions) -> Report:
         stores.append(("postgres", lambda: scratch.postgres_store(url)))
     if options.sqlite:
         stores.append(("sqlite", scratch.sqlite_store))
+    generated: dict[str, Workload] = {}
     for index, (store, opener) in enumerate(stores):
         with opener() as settings:
-            _measure_store(report, options, store, settings, first=index == 0)
+            generated[store] = _measure_store(report, options, store, settings, first=index == 0)
     seconds = time.perf_counter() - started
     mode = "toy" if options.toy else "quick" if options.quick else "full"
-    title = (f"fundledger benchmark ({mode}, "
-             f"{options.event_target:,} events asked, {seconds / 60:.1f} min)")
+    title = (f"fundledger benchmark ({mode}, {options.event_target:,} events asked, "
+             f"{_generated(generated)}, {seconds / 60:.1f} min)")
     Console(width=TABLE_WIDTH).print(report.table(title))
     if options.out is not None:
         document.write(options.out, report, header, title)
@@ -77,8 +84,16 @@ def run_bench(options: BenchOptions) -> Report:
     return report
 
 
+def _generated(generated: dict[str, Workload]) -> str:
+    """`3,062,116 generated in fiscal year 2025`, per store when the stores' counts differ."""
+    counts = {f"{w.events:,} generated in {w.span()}" for w in generated.values()}
+    if len(counts) == 1:
+        return counts.pop()
+    return "; ".join(f"{store} {w.events:,} generated in {w.span()}" for store, w in generated.items())
+
+
 def _measure_store(report: Report, options: BenchOptions, store: str, settings: Settings, *,
-                   first: bool) -> None:
+                   first: bool) -> Workload:
     console.rule(f"[bold]{store}")
     started = time.perf_counter()
     chosen = options.parts
@@ -86,7 +101,10 @@ def _measure_store(report: Report, options: BenchOptions, store: str, settings: 
     with ExitStack() as stack:
         stack.callback(ledger.close)
         console.print(f"generating about {options.event_target:,} events …")
-        workload = generate_year(ledger, options.event_target)
+        workload = generate_years(ledger, options.event_target, options.year_cap,
+                                  say=lambda line: console.print(f"[{store}] {line}"))
+        console.print(f"[{store}] generated {workload.events:,} events in {workload.span()} "
+                      f"({workload.seconds:.1f} s)")
         ctx = parts.Context(report, settings, store, options.bounds, workload, options.profile_dir)
         steps: list[tuple[str, str, str, str, Callable[[], None], Target | None]] = [
             ("bulk", parts.BULK, "bulk import", "events/s", lambda: parts.bulk_import(ctx, ledger), None),
@@ -111,7 +129,8 @@ def _measure_store(report: Report, options: BenchOptions, store: str, settings: 
                           lambda: parts.raw_limits(ctx, conninfo), None))
             steps.append(("roundtrips", parts.HTTP, "one write's round trips", "round trips",
                           lambda: parts.one_write_round_trips(ctx), None))
-        # Last: it closes the generated year, which the other parts write to.
+        # Last: it closes FISCAL_YEAR, the last generated year, which the other parts write to
+        # (the years before it were closed as they were generated).
         steps.append(("yearend", parts.YEAR_END, "close the generated year", "allocations/s",
                       lambda: parts.year_end(ctx, ledger), Target(5_000)))
         for name, part, label, unit, measure, target in steps:
@@ -120,6 +139,7 @@ def _measure_store(report: Report, options: BenchOptions, store: str, settings: 
             console.print(f"[{store}] {part} … ({(time.perf_counter() - started) / 60:.1f} min)")
             guarded(report, part, label, store, unit, measure, target)
         guarded(report, peer_parts.RATIOS, "ratios", store, "×", lambda: peer_parts.ratios(ctx))
+    return workload
 
 
 def _http(ctx: parts.Context) -> None:

@@ -18,8 +18,10 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/fundledger_bench"
 @cli_command
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="A few minutes, about 60,000 events")] = False,
-    events: Annotated[int | None, typer.Option("--events", min=1_000, max=20_000_000,
-                                               help="Events to generate (about)")] = None,
+    events: Annotated[int | None, typer.Option(
+        "--events", min=1_000, max=20_000_000,
+        help="Events to generate (about); beyond one fiscal year's (about 2.7 million), the "
+             "years before 2025 too, each closed into the next")] = None,
     database_url: Annotated[str, typer.Option(
         "--database-url", help="Scratch PostgreSQL database, created and dropped by the run; "
                                "its name must start with fundledger_bench")] = DEFAULT_URL,
@@ -45,6 +47,7 @@ def bench(
     `--only screens --store URL`, each screen an auditor opens on existing full-size stores."""
     from scripts.bench import PARTS, BenchOptions, run_bench  # noqa: PLC0415  (heavy; only this verb)
     from scripts.bench.scratch import ScratchRefused  # noqa: PLC0415
+    from scripts.bench.workload import TooManyEvents  # noqa: PLC0415
 
     if only.strip() == "screens":
         if not store:
@@ -63,7 +66,7 @@ def bench(
         run_bench(BenchOptions(quick=quick, events=events,
                                postgres_url=database_url if postgres else None, sqlite=sqlite,
                                out=out, profile_dir=profile, parts=parts))
-    except ScratchRefused as error:
+    except (ScratchRefused, TooManyEvents) as error:
         raise InvalidInput(str(error)) from None
 
 

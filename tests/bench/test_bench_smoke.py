@@ -5,15 +5,28 @@ benchmarks are measured, not asserted (issue 6)."""
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from typer.testing import CliRunner
 
+from domain.ledger import FundLedger
 from scripts.bench import PARTS, BenchOptions, document, run_bench
+from scripts.bench import workload as workload_module
 from scripts.bench.figures import Figure, Report, Target, guarded
 from scripts.bench.scratch import ScratchRefused, scratch_database_name
+from scripts.bench.workload import (
+    BENCH_FUND,
+    FISCAL_YEAR,
+    YEARS_MAX,
+    Shape,
+    TooManyEvents,
+    YearCap,
+    fiscal_years,
+    generate_years,
+)
 from scripts.console import app
 
 # raw psycopg, pgledger and the round-trip count measure PostgreSQL only; the HTTP parts get a
@@ -114,3 +127,59 @@ def test_an_unknown_part_is_refused_before_anything_runs() -> None:
     result = CliRunner().invoke(app, ["bench", "--only", "rebuild,nope", "--no-postgres"])
     assert result.exit_code != 0
     assert "unknown part(s) nope" in result.output
+
+
+# A toy year at the cap: 20 schools (scale 0.01) at most 2 vouchers a month, about 3,800 events.
+TOY_CAP = YearCap(scale=0.01, vouchers_per_school_month=2.0)
+
+
+def test_beyond_one_year_at_the_cap_the_years_before_are_generated_or_refused() -> None:
+    cap = YearCap()
+    assert fiscal_years(cap.events) == [FISCAL_YEAR]
+    assert fiscal_years(cap.events + 1) == [FISCAL_YEAR - 1, FISCAL_YEAR]
+    assert fiscal_years(10_000_000) == list(range(FISCAL_YEAR - 3, FISCAL_YEAR + 1))
+    with pytest.raises(TooManyEvents, match="at most 10 fiscal years"):
+        fiscal_years(YEARS_MAX * cap.events + 1)
+    # 10,000,000 events: four years of about 2.5 million, all schools, fewer vouchers a month.
+    assert Shape.for_events(10_000_000 / 4) == Shape(1.0, 36.72)
+
+
+def test_more_events_than_a_toy_year_holds_add_the_years_before_each_closed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workload_module, "_open_bench_fund", lambda ledger, workload: None)
+    ledger = FundLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                        clock=lambda: date(FISCAL_YEAR + 1, 3, 31))
+    try:
+        workload = generate_years(ledger, 3 * TOY_CAP.events - 100, TOY_CAP)
+
+        assert [y.fiscal_year for y in workload.years] == [FISCAL_YEAR - 2, FISCAL_YEAR - 1, FISCAL_YEAR]
+        assert [y.closed for y in workload.years] == [True, True, False]
+        assert workload.events == ledger.last_position()  # every event, counted once
+        assert all(y.events > 0 and y.shape.scale == TOY_CAP.scale for y in workload.years)
+        assert workload.span() == f"3 fiscal years {FISCAL_YEAR - 2}–{FISCAL_YEAR}"
+        funds = [ledger.get_fund(code) for code in workload.fund_codes if code != BENCH_FUND]
+        assert funds and all(f.fiscal_year == FISCAL_YEAR and not f.closed for f in funds)
+        assert {ledger.get_school(code).code for code in workload.school_codes} == set(
+            workload.school_codes)
+    finally:
+        ledger.close()
+
+
+def test_a_run_beyond_one_toy_year_reports_the_years_and_the_events_generated(
+        tmp_path: Path) -> None:
+    out = tmp_path / "benchmarks.md"
+    asked = 2 * TOY_CAP.events - 500
+    report = run_bench(BenchOptions(events=asked, postgres_url=None, sqlite=True, out=out,
+                                    parts=frozenset({"bulk", "verify", "writes", "yearend"}),
+                                    toy=True, year_cap=TOY_CAP))
+
+    assert _failures(report) == []
+    figures = {f.name: f for f in report.figures}
+    total = figures["generator: 2 years, each closed into the next, day batches ≤ 4,000 commands"]
+    years = [figures[f"generator: fiscal year {year}"] for year in (FISCAL_YEAR - 1, FISCAL_YEAR)]
+    generated = int(total.detail.split(" events")[0].replace(",", ""))
+    assert generated == sum(int(y.detail.split(" events")[0].replace(",", "")) for y in years)
+    title = (f"## fundledger benchmark (toy, {asked:,} events asked, {generated:,} generated in "
+             f"2 fiscal years {FISCAL_YEAR - 1}–{FISCAL_YEAR}, ")
+    assert title in out.read_text(encoding="utf-8")
+    assert "close the generated year (one command, all funds)" in figures
