@@ -6,11 +6,11 @@ import asyncio
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
@@ -22,6 +22,8 @@ from domain.errors import DuplicateVoucher, InvalidInput, Overspend, WriteNotSta
 from domain.group_commit import GroupCommit, QueuedWrite
 from domain.ledger import FundLedger, Outcome
 from tests.conftest import APPROVER, OFFICER, TODAY
+
+T = TypeVar("T")
 
 THREADS = 32
 
@@ -189,6 +191,13 @@ def test_a_write_already_in_a_batch_is_answered_with_its_outcome_however_long_it
     assert ledger.get_allocation(allocation_id).spent == 100
 
 
+def _run_on_a_loop_of_its_own(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`asyncio.run` in a thread of its own: an earlier browser test's sync Playwright may
+    still hold a running loop in this thread, where `asyncio.run` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
+
+
 def test_an_async_caller_hears_its_outcome_or_its_refusal_once_durable(ledger: FundLedger) -> None:
     """`submit_async` (the `async` routes' way) keeps `submit`'s rules: the outcome once saved,
     a refusal as the same error, concurrent callers grouped and each answered with its own."""
@@ -201,7 +210,7 @@ def test_an_async_caller_hears_its_outcome_or_its_refusal_once_durable(ledger: F
             for i in range(5)), return_exceptions=True)
 
     try:
-        answers = asyncio.run(spend_all())
+        answers = _run_on_a_loop_of_its_own(spend_all)
     finally:
         group.close()
     saved = [a for a in answers if isinstance(a, Outcome)]
@@ -228,7 +237,7 @@ def test_an_async_write_that_waits_too_long_is_withdrawn_and_a_started_one_await
         return await first  # past its bound, but started: answered with its fate
 
     try:
-        outcome = asyncio.run(late_and_slow())
+        outcome = _run_on_a_loop_of_its_own(late_and_slow)
     finally:
         group.close()
     assert outcome.position is not None
