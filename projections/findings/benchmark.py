@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from domain.terms import term
 from domain.units import money_text
 from projections.findings import as_of
-from projections.findings.rule import Finding, defined_rule
+from projections.findings.rule import Finding, defined_rule, school_shortfall
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,30 +64,21 @@ def below_benchmark(session: ViewDatabase, scope: Scope, params: Mapping[str, An
         required = rate * counted
         if total >= required:
             continue
-        findings.append(
-            Finding(
-                rule="below_benchmark",
-                fiscal_year=scope.fiscal_year,
-                key={"school": code},
-                measure=total // counted,
-                threshold=rate,
-                message=(
-                    f"{code} ({school.level}, {school.students} pupils, counted {counted}) "
-                    f"has {money_text(total)} of public operating funds: "
-                    f"{money_text(total // counted)} per pupil, below {money_text(rate)}"
-                ),
-                message_zh=(
-                    f"{code}（{term(school.level, 'zh')}，学生 {school.students} 人，按 {counted} 人计）"
-                    f"公用经费 {money_text(total, language='zh')}，生均 "
-                    f"{money_text(total // counted, language='zh')}，"
-                    f"低于基准定额 {money_text(rate, language='zh')}"
-                ),
-                measure_unit="CNY",
-                evidence=tuple(sorted({*evidence, *school.evidence})),
-                amount_minor=required - total,
-                unit="CNY",
-            )
-        )
+        findings.append(school_shortfall(
+            "below_benchmark", scope, code, short_fen=required - total,
+            measure=total // counted, threshold=rate, measure_unit="CNY",
+            message=(
+                f"{code} ({school.level}, {school.students} pupils, counted {counted}) "
+                f"has {money_text(total)} of public operating funds: "
+                f"{money_text(total // counted)} per pupil, below {money_text(rate)}"
+            ),
+            message_zh=(
+                f"{code}（{term(school.level, 'zh')}，学生 {school.students} 人，按 {counted} 人计）"
+                f"公用经费 {money_text(total, language='zh')}，生均 "
+                f"{money_text(total // counted, language='zh')}，"
+                f"低于基准定额 {money_text(rate, language='zh')}"
+            ),
+            evidence=[*evidence, *school.evidence]))
     return findings
 
 

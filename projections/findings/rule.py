@@ -100,6 +100,18 @@ def allocation_late(rule: str, scope: Scope, row: Mapping[str, Any], *, days: in
         amount_minor=amount_minor, unit=row["unit"])
 
 
+def school_shortfall(rule: str, scope: Scope, school: str, *, short_fen: int, measure: float | int,
+                     threshold: float | int, measure_unit: str, message: str, message_zh: str,
+                     evidence: Iterable[int]) -> Finding:
+    """A finding that a school's public operating money is `short_fen` fen (CNY) below what
+    the rule asks of it, on the events behind both figures (each once, in log order)."""
+    return Finding(
+        rule=rule, fiscal_year=scope.fiscal_year, key={"school": school},
+        measure=measure, threshold=threshold, measure_unit=measure_unit,
+        message=message, message_zh=message_zh, evidence=tuple(sorted(set(evidence))),
+        amount_minor=short_fen, unit="CNY")
+
+
 def measure_text(value: float | int, measure_unit: str, language: str = "en") -> str:
     """A finding's measure or threshold as a person reads it: yuan for money, 天/days,
     a percentage for a share."""

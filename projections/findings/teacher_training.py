@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from domain.units import money_text
 from projections.findings import as_of
 from projections.findings.benchmark import operating_allocated
-from projections.findings.rule import Finding, defined_rule
+from projections.findings.rule import Finding, defined_rule, school_shortfall
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -44,29 +44,20 @@ def training_share(session: ViewDatabase, scope: Scope, params: Mapping[str, Any
         spent = training[code]
         if budget <= 0 or spent * 10_000 >= budget * share_bp:
             continue
-        findings.append(
-            Finding(
-                rule="teacher_training_share",
-                fiscal_year=scope.fiscal_year,
-                key={"school": code},
-                measure=round(spent / budget, 4),
-                threshold=share_bp / 10_000,
-                message=(
-                    f"{code} spent {money_text(spent)} on teacher training out of "
-                    f"{money_text(budget)} of public operating funds "
-                    f"({spent * 100 / budget:.1f}%, under {share_bp / 100:.0f}%)"
-                ),
-                message_zh=(
-                    f"{code} 公用经费 {money_text(budget, language='zh')} 中教师培训支出 "
-                    f"{money_text(spent, language='zh')}"
-                    f"（{spent * 100 / budget:.1f}%，低于 {share_bp / 100:.0f}%）"
-                ),
-                measure_unit="share",
-                evidence=tuple(sorted({*budget_evidence, *evidence[code]})),
-                amount_minor=budget * share_bp // 10_000 - spent,
-                unit="CNY",
-            )
-        )
+        findings.append(school_shortfall(
+            "teacher_training_share", scope, code, short_fen=budget * share_bp // 10_000 - spent,
+            measure=round(spent / budget, 4), threshold=share_bp / 10_000, measure_unit="share",
+            message=(
+                f"{code} spent {money_text(spent)} on teacher training out of "
+                f"{money_text(budget)} of public operating funds "
+                f"({spent * 100 / budget:.1f}%, under {share_bp / 100:.0f}%)"
+            ),
+            message_zh=(
+                f"{code} 公用经费 {money_text(budget, language='zh')} 中教师培训支出 "
+                f"{money_text(spent, language='zh')}"
+                f"（{spent * 100 / budget:.1f}%，低于 {share_bp / 100:.0f}%）"
+            ),
+            evidence=[*budget_evidence, *evidence[code]]))
     return findings
 
 

@@ -19,7 +19,7 @@ from projections.findings import as_of
 from projections.findings.rule import Finding, defined_rule
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from projections.database import ViewDatabase
     from projections.findings.rule import Scope
@@ -44,6 +44,18 @@ def _rows_where(live: as_of.Spending, keep: Callable[[str, int], bool]) -> list[
     """The rows whose unit and amount `keep` keeps, in position order."""
     return [live.row(index) for index, (unit, amount) in enumerate(zip(live.unit, live.amount, strict=True))
             if keep(unit, amount)]
+
+
+def _payments_found(rule: str, scope: Scope, key: Mapping[str, str], payments: Sequence[Mapping[str, Any]],
+                    *, threshold: int, message: str, message_zh: str,
+                    threshold_unit: str | None = None) -> Finding:
+    """A finding about a group of payments of one unit: it counts them, they are its
+    evidence, and their sum is its amount."""
+    return Finding(
+        rule=rule, fiscal_year=scope.fiscal_year, key=key, measure=len(payments),
+        threshold=threshold, threshold_unit=threshold_unit, message=message, message_zh=message_zh,
+        evidence=tuple(x["position"] for x in payments),
+        amount_minor=sum(x["amount"] for x in payments), unit=payments[0]["unit"])
 
 
 def duplicates(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> list[Finding]:
@@ -115,26 +127,17 @@ def consecutive(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) 
             schools = {x["school_code"] for _, x in run} if len(run) >= run_length_min else set()
             if len(run) >= run_length_min and len(schools) >= schools_min:
                 first, last = run[0][1]["voucher"], run[-1][1]["voucher"]
-                findings.append(
-                    Finding(
-                        rule="consecutive_invoices",
-                        fiscal_year=scope.fiscal_year,
-                        key={"payee": payee, "first_voucher": first},
-                        measure=len(run),
-                        threshold=int(params["run_length_min"]),
-                        message=(
-                            f"{payee} issued consecutive invoices {first}…{last} to "
-                            f"{len(schools)} schools: {', '.join(sorted(schools))}"
-                        ),
-                        message_zh=(
-                            f"{payee} 向 {len(schools)} 所学校开具连号发票 {first}…{last}："
-                            f"{'、'.join(sorted(schools))}"
-                        ),
-                        evidence=tuple(x["position"] for _, x in run),
-                        amount_minor=sum(x["amount"] for _, x in run),
-                        unit=run[0][1]["unit"],
-                    )
-                )
+                findings.append(_payments_found(
+                    "consecutive_invoices", scope, {"payee": payee, "first_voucher": first},
+                    [x for _, x in run], threshold=run_length_min,
+                    message=(
+                        f"{payee} issued consecutive invoices {first}…{last} to "
+                        f"{len(schools)} schools: {', '.join(sorted(schools))}"
+                    ),
+                    message_zh=(
+                        f"{payee} 向 {len(schools)} 所学校开具连号发票 {first}…{last}："
+                        f"{'、'.join(sorted(schools))}"
+                    )))
             if item is not None:
                 run = [item]
     return findings
@@ -191,29 +194,19 @@ def splits(session: ViewDatabase, scope: Scope, params: Mapping[str, Any]) -> li
         if len(best) < 2 or sum(r["amount"] for r in best) < threshold:
             continue
         total = sum(r["amount"] for r in best)
-        findings.append(
-            Finding(
-                rule="split_purchase",
-                fiscal_year=scope.fiscal_year,
-                key={"school": school, "payee": payee},
-                measure=len(best),
-                threshold=threshold,
-                message=(
-                    f"{school} paid {payee} {len(best)} times between {best[0]['spent_on']} and "
-                    f"{best[-1]['spent_on']}, each just under {money_text(threshold)}, "
-                    f"{money_text(total)} in all"
-                ),
-                message_zh=(
-                    f"{school} 于 {best[0]['spent_on']} 至 {best[-1]['spent_on']} 间向 {payee} 支付 "
-                    f"{len(best)} 次，每次略低于 {money_text(threshold, language='zh')}，合计 "
-                    f"{money_text(total, language='zh')}"
-                ),
-                threshold_unit="CNY",
-                evidence=tuple(r["position"] for r in best),
-                amount_minor=total,
-                unit="CNY",
-            )
-        )
+        findings.append(_payments_found(
+            "split_purchase", scope, {"school": school, "payee": payee}, best,
+            threshold=threshold, threshold_unit="CNY",
+            message=(
+                f"{school} paid {payee} {len(best)} times between {best[0]['spent_on']} and "
+                f"{best[-1]['spent_on']}, each just under {money_text(threshold)}, "
+                f"{money_text(total)} in all"
+            ),
+            message_zh=(
+                f"{school} 于 {best[0]['spent_on']} 至 {best[-1]['spent_on']} 间向 {payee} 支付 "
+                f"{len(best)} 次，每次略低于 {money_text(threshold, language='zh')}，合计 "
+                f"{money_text(total, language='zh')}"
+            )))
     return findings
 
 
