@@ -137,8 +137,7 @@ class AllocationCommands(ChangeCommands, AllOrNothing):
         delta = params["delta"]
         allocation = self._allocation(params["allocation"])
         fund = self.load(allocation.fund_id)
-        stamp = self._stamp_in_year(context.maker, context.maker_role, fund,
-                                    params["effective_date"], context.key, params["reason"])
+        stamp = self._change_stamp(context, fund, params)
         allocation.adjust(delta, stamp)
         if delta > 0:
             fund.commit(allocation.id, delta, stamp)
@@ -164,8 +163,7 @@ class AllocationCommands(ChangeCommands, AllOrNothing):
                                  params: dict[str, Any]) -> Decision:
         allocation = self._allocation(params["allocation"])
         fund = self.load(allocation.fund_id)
-        stamp = self._stamp_in_year(context.maker, context.maker_role, fund,
-                                    params["effective_date"], context.key, params["reason"])
+        stamp = self._change_stamp(context, fund, params)
         released = allocation.cancel(stamp)
         if released > 0:
             fund.release(allocation.id, released, stamp)
@@ -198,8 +196,7 @@ class AllocationCommands(ChangeCommands, AllOrNothing):
         source = self._allocation(params["allocation"])
         fund = self.load(source.fund_id)
         fund.check_open()
-        stamp = self._stamp_in_year(context.maker, context.maker_role, fund,
-                                    params["effective_date"], context.key, params["reason"])
+        stamp = self._change_stamp(context, fund, params)
         changed: list[Aggregate] = [source]
         if to_allocation is not None:
             target = self._allocation(to_allocation)
@@ -317,9 +314,7 @@ class AllocationCommands(ChangeCommands, AllOrNothing):
             stamp = Stamp(actor.user_id, role.value, day, idempotency_key, reason)
             expenditure.reverse(stamp)
             allocation.restore(expenditure.id, expenditure.amount, stamp)
-            register = self.load(VoucherNumber.id_for(
-                expenditure.school_code, expenditure.fiscal_year, expenditure.voucher))
-            register.free()
+            register = self._free_voucher(expenditure)
             return Decision([expenditure], [expenditure, allocation, register])
 
         return self.run(actor, "reverse_expenditure", {

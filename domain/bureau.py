@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.access import AccessToken, UserAccount, new_token, token_hash
@@ -28,6 +29,9 @@ from domain.idempotency import IdempotencyRecord
 from domain.limits import CODE_LENGTH_MAX, REASON_LENGTH_MAX
 from domain.rules import check_choice, check_code, check_text
 from domain.school import School
+
+if TYPE_CHECKING:
+    from domain.change import ChangeContext
 
 USER_ADDED_TOPIC = "domain.access:UserAccount.Added"
 NOTIFICATIONS_PAGE_SIZE = 10_000
@@ -154,11 +158,25 @@ class Bureau(CommandApplication):
         return self.require(Expenditure, expenditure_id, ExpenditureNotFound,
                             f"expenditure {expenditure_id}", expected_version)
 
+    def _free_voucher(self, expenditure: Expenditure) -> VoucherNumber:
+        """A reversed expenditure no longer uses its voucher number: the school may use it
+        again in that fiscal year."""
+        register: VoucherNumber = self.load(VoucherNumber.id_for(
+            expenditure.school_code, expenditure.fiscal_year, expenditure.voucher))
+        register.free()
+        return register
+
     def _stamp_in_year(self, actor: Actor, role: Role, fund: Fund, effective_date: date | None,
                        idempotency_key: str | None, reason: str = "") -> Stamp:
         """A stamp whose business date falls in the fund's fiscal year (Fund.business_day)."""
         return Stamp(actor.user_id, role.value, fund.business_day(effective_date, self.today()),
                      idempotency_key, reason)
+
+    def _change_stamp(self, context: ChangeContext, fund: Fund, params: dict[str, Any]) -> Stamp:
+        """The stamp of a change to a fund's money, applied: dated as the change asked, inside
+        the fund's fiscal year, with the change's reason."""
+        return context.stamp(fund.business_day(params["effective_date"], self.today()),
+                             params["reason"])
 
 
 def reason_text(reason: str, *, required: bool = True) -> str:

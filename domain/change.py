@@ -52,6 +52,10 @@ class ChangeContext:
     def key(self) -> str:
         return f"change:{self.change_id}"
 
+    def stamp(self, day: date, reason: str) -> Stamp:
+        """The stamp of the events the change applies: the maker's, keyed by the change."""
+        return Stamp(self.maker.user_id, self.maker_role.value, day, self.key, reason)
+
     def derived_id(self, what: str) -> UUID:
         """The id of something the change creates (a transfer's new allocation): the same on
         every attempt and every retry of the approval."""

@@ -208,9 +208,7 @@ class FundLedger(PeriodCommands, YearEndCommands, PriorYearCommands, AllocationC
 
     def _apply_adjust_fund(self, context: ChangeContext, params: dict[str, Any]) -> Decision:
         fund = self._fund(params["code"])
-        fund.adjust_appropriation(params["delta"], self._stamp_in_year(
-            context.maker, context.maker_role, fund, params["effective_date"], context.key,
-            params["reason"]))
+        fund.adjust_appropriation(params["delta"], self._change_stamp(context, fund, params))
         return Decision([fund])
 
 

@@ -163,9 +163,7 @@ class PeriodCommands:
             msg = (f"{len(dated)} pending change(s) are dated in {month}; approve or reject "
                    f"them first: {names}")
             raise PendingChangesInPeriod(msg, dated)
-        periods.close(month, context.approved_by, Stamp(
-            context.maker.user_id, context.maker_role.value, today, context.key,
-            params["reason"]))
+        periods.close(month, context.approved_by, context.stamp(today, params["reason"]))
         return Decision([periods])
 
     def closed_periods(self) -> list[ClosedMonth]:

@@ -17,11 +17,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.actors import Actor, Role, Stamp
+from domain.actors import Actor, Role
 from domain.allocation import Status
 from domain.change import ChangeContext
 from domain.errors import AllocationClosed, ExpenditureNotFound, InvalidInput
-from domain.expenditure import Expenditure, VoucherNumber
+from domain.expenditure import Expenditure
 from domain.limits import REASON_LENGTH_MAX
 from domain.rules import check_not_future, check_text
 from domain.surplus import RecoveredSurplus
@@ -38,6 +38,7 @@ class PriorYearCommands:
     require: Callable[..., Any]
     find: Callable[..., Any]
     today: Callable[[], date]
+    _free_voucher: Callable[[Expenditure], Any]
 
     def adjust_prior_year(
         self, actor: Actor, expenditure_id: UUID, *, reason: str,
@@ -65,8 +66,7 @@ class PriorYearCommands:
             msg = (f"a prior-year adjustment of {expenditure.fiscal_year} takes effect in a "
                    f"later year, not on {day}")
             raise InvalidInput(msg)
-        stamp = Stamp(context.maker.user_id, context.maker_role.value, day, context.key,
-                      params["reason"])
+        stamp = context.stamp(day, params["reason"])
         expenditure.reverse(stamp)
         account_id = RecoveredSurplus.id_for(expenditure.fiscal_year, fund.source,
                                              expenditure.unit)
@@ -76,9 +76,7 @@ class PriorYearCommands:
                                        source=fund.source, unit=expenditure.unit)
         account.adjust_prior_year(expenditure.id, expenditure.fund_code,
                                   expenditure.school_code, expenditure.amount, stamp)
-        register = self.load(VoucherNumber.id_for(
-            expenditure.school_code, expenditure.fiscal_year, expenditure.voucher))
-        register.free()
+        register = self._free_voucher(expenditure)
         return Decision([expenditure], [expenditure, account, register])
 
     def _closed_years_expenditure(self, expenditure_id: UUID,
