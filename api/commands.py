@@ -49,7 +49,9 @@ def execute(request: Request, response: Response, command: Callable[[], Outcome]
     """Runs a ledger command (through the group commit or the committer process when the app
     has one; a command sent to the committer is a picklable callable — a bound method or a
     `functools.partial` of one, not a lambda) and marks the
-    answer: 201 and `Location` for a creation, the ETag of the first subject, and whether it was a replay."""
+    answer: 201 and `Location` for a creation, the ETag of the first subject, and whether it was a replay.
+    For a caller already in a pool thread (the dashboard's forms); every API command route is `async`
+    and uses `execute_async`."""
     group: GroupCommit | CommitterClient | None = request.app.state.group_commit
     outcome = group.submit(command) if group is not None else command()
     return _answered(request, response, outcome, created=created)

@@ -11,7 +11,8 @@ from api.command_routes import command_route, of_subject
 from api.commands import etag
 from api.parameters import AggregateId as AllocationId
 from api.parameters import CodeFilter
-from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
+from api.reads import After, Limit, MinPosition, views_at
+from api.routes.pages import page_of
 from api.schemas import Page
 from api.schemas.allocations import (
     AdjustAllocation,
@@ -51,9 +52,7 @@ def list_allocations(
     rows, cursor = views.list_allocations(school=school, fund=fund, schools=schools,
                                           status=status and status.value,
                                           fiscal_year=fiscal_year, after=after, limit=limit)
-    return Page[AllocationPublic](
-        items=[AllocationPublic.model_validate(row_dict(r)) for r in rows],
-        next=next_link(request, cursor), position=views.position())
+    return page_of(request, views, AllocationPublic, rows, cursor)
 
 
 @router.get("/{id}", response_model=AllocationPublic)

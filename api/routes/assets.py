@@ -19,7 +19,7 @@ from api.schemas import Code, Command, IsoDate, Reason
 from api.stock_reads import school_stock_snapshot
 from api.strict_json import StrictJsonRoute
 from domain.assets import AssetKind
-from domain.ledger import FundLedger, Outcome
+from domain.ledger import Outcome
 from domain.limits import AMOUNT_MINOR_MAX
 from domain.post_commands import DOCUMENT_LENGTH_MAX
 from domain.resource_commands import QUANTITY_MAX
@@ -77,7 +77,7 @@ def _now(aggregates: list[Any], position: int) -> list[SchoolAssetsPublic]:
             for a in aggregates]
 
 
-def _school_now(outcome: Outcome, _: FundLedger) -> SchoolAssetsPublic:
+def _school_now(outcome: Outcome) -> SchoolAssetsPublic:
     return _now(outcome.subjects, outcome.position)[0]
 
 
@@ -91,7 +91,7 @@ for path, command, name, created, body, doc in (
                   body=body, answer=_school_now, response_model=SchoolAssetsPublic,
                   created=created, doc=doc)
 command_route(router, "/v1/asset-transfers", "transfer_assets", role=Officer,
-              body=TransferAssets, answer=lambda outcome, _: _now(outcome.subjects, outcome.position),
+              body=TransferAssets, answer=lambda outcome: _now(outcome.subjects, outcome.position),
               response_model=list[SchoolAssetsPublic], name="transfer",
               doc="Move devices from one school of a county to another: one pair of events.")
 

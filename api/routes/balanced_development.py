@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from api import problems
 from api.auth import Ledger, Officer, Reader, visible_to
-from api.commands import IdempotencyKey, execute
+from api.commands import IdempotencyKey, execute_async
 from api.indicator_import import import_reports
 from api.parameters import AsOfToday as AsOf
 from api.parameters import SchoolCode
@@ -236,13 +236,13 @@ def school_indicators(code: SchoolCode, actor: Reader, request: Request, as_of: 
 
 
 @router.post("/v1/schools/{code}/indicator-reports", status_code=201, response_model=ReportPublic)
-def report(code: SchoolCode, body: ReportIndicators, actor: Officer, ledger: Ledger,
-           request: Request, response: Response,
-           idempotency_key: IdempotencyKey = None) -> ReportPublic:
+async def report(code: SchoolCode, body: ReportIndicators, actor: Officer, ledger: Ledger,
+                 request: Request, response: Response,
+                 idempotency_key: IdempotencyKey = None) -> ReportPublic:
     """Report the figures the ledger does not hold (officer): teachers and floor areas."""
     fields = body.model_dump()
     junior, day = fields.pop("junior_pupils"), fields.pop("effective_date")
-    outcome = execute(request, response, partial(
+    outcome = await execute_async(request, response, partial(
         ledger.report_indicators, actor, code, figures=fields, junior_pupils=junior, effective_date=day,
         idempotency_key=idempotency_key), created=True)
     reports = outcome.subject

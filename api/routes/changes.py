@@ -8,12 +8,14 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Approver, Ledger, Reader, require_unscoped
 from api.command_routes import command_route, of_subject
-from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
+from api.commands import IdempotencyKey, IfMatch, etag, execute_async, expected_version
 from api.parameters import AggregateId as ChangeId
-from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
+from api.reads import After, Limit, MinPosition, views_at
+from api.routes.pages import page_of
 from api.schemas import Page
 from api.schemas.allocations import allocation_public
 from api.schemas.changes import ApproveChange, ChangePublic, RejectChange, change_public
@@ -29,9 +31,9 @@ KindFilter = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z][a-z0-9_
 SubjectFilter = Annotated[str | None, Query(max_length=128, pattern=r"^[a-z]+:[A-Za-z0-9_.\-]+$")]
 
 
-def pending(request: Request, response: Response, command: Any) -> ChangePublic:
+async def pending(request: Request, response: Response, command: Any) -> ChangePublic:
     """Runs a command that makes a two-person change and answers 202 with it."""
-    outcome = execute(request, response, command)
+    outcome = await execute_async(request, response, command)
     response.status_code = 202
     return change_public(outcome.subject, outcome.position)
 
@@ -47,8 +49,7 @@ def list_changes(actor: Reader, request: Request, limit: Limit = 100, after: Aft
                                       subject=subject, after=after, limit=limit)
     if actor.schools is not None:  # the bureau's approval queue: not a scoped token's
         rows, cursor = [], None
-    return Page[ChangePublic](items=[ChangePublic.model_validate(row_dict(r)) for r in rows],
-                              next=next_link(request, cursor), position=views.position())
+    return page_of(request, views, ChangePublic, rows, cursor)
 
 
 @router.get("/{id}", response_model=ChangePublic)
@@ -62,17 +63,19 @@ def get_change(change_id: ChangeId, actor: Reader, ledger: Ledger,
 
 
 @router.post("/{id}/approve", response_model=ChangePublic)
-def approve_change(change_id: ChangeId, body: ApproveChange, actor: Approver, ledger: Ledger,
-                   request: Request, response: Response,
-                   idempotency_key: IdempotencyKey = None,
-                   if_match: IfMatch = None) -> ChangePublic:
+async def approve_change(change_id: ChangeId, body: ApproveChange, actor: Approver,
+                         ledger: Ledger, request: Request, response: Response,
+                         idempotency_key: IdempotencyKey = None,
+                         if_match: IfMatch = None) -> ChangePublic:
     """Apply a pending change (approver; not its maker, nor the proposer of an allocation it
     touches). A change that no longer fits is refused with the rule's 409 and stays pending."""
     version = expected_version(if_match)
-    outcome = execute(request, response, partial(
+    outcome = await execute_async(request, response, partial(
         ledger.approve_change, actor, change_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
-    return change_public(outcome.subject, outcome.position, _changed(request, outcome))
+    # A changed fund is shown with its spending, read from the views: off the event loop.
+    changed = await run_in_threadpool(_changed, request, outcome)
+    return change_public(outcome.subject, outcome.position, changed)
 
 
 command_route(router, "/{id}/reject", "reject_change", role=Approver,

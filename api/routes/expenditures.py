@@ -14,11 +14,12 @@ from pydantic import BaseModel, Field
 from api import problems
 from api.auth import Ledger, Officer, Reader, require_in_scope, scoped_school_filter, visible_payee
 from api.command_routes import command_route, of_subject
-from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
+from api.commands import IdempotencyKey, IfMatch, etag, execute_async, expected_version
 from api.parameters import AggregateId as ExpenditureId
 from api.parameters import CodeFilter
-from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
+from api.reads import After, Limit, MinPosition, views_at
 from api.routes.changes import pending
+from api.routes.pages import page_of
 from api.schemas import Page
 from api.schemas.changes import ChangePublic
 from api.schemas.expenditures import (
@@ -77,16 +78,16 @@ class BatchPublic(BaseModel):
              responses={422: {"description": "The batch was refused; `batch.errors` names each "
                                              "refused item by its index; nothing was written",
                               "content": {problems.PROBLEM_MEDIA_TYPE: {}}}})
-def record_expenditures(body: RecordExpenditures, actor: Officer, ledger: Ledger,
-                        request: Request, response: Response,
-                        idempotency_key: IdempotencyKey = None) -> BatchPublic | JSONResponse:
+async def record_expenditures(body: RecordExpenditures, actor: Officer, ledger: Ledger,
+                              request: Request, response: Response,
+                              idempotency_key: IdempotencyKey = None) -> BatchPublic | JSONResponse:
     """Up to 1,000 expenditures in one atomic write, or none (officer): each item is checked
     as `POST /v1/expenditures` checks one, against the books as the items before it left
     them; one refused item refuses the batch, and the answer names every refused item.
     One position for the whole batch; an Idempotency-Key covers the whole batch."""
     items = [item.model_dump() for item in body.items]
     try:
-        outcome = execute(request, response, partial(
+        outcome = await execute_async(request, response, partial(
             ledger.record_expenditures, actor, items, idempotency_key=idempotency_key))
     except BatchRejected as refused:
         rejected = BatchPublic(
@@ -128,9 +129,8 @@ def list_expenditures(
         # A reader may not confirm who was paid personally by guessing names (issue 14): the
         # filter finds what the reader could read (the page may come out shorter).
         rows = [r for r in rows if visible_payee(actor, r.payee, r.economic_class) == r.payee]
-    return Page[ExpenditurePublic](
-        items=[_as_seen(actor, ExpenditurePublic.model_validate(row_dict(r))) for r in rows],
-        next=next_link(request, cursor), position=views.position())
+    return page_of(request, views, ExpenditurePublic, rows, cursor,
+                   shown=lambda row: _as_seen(actor, ExpenditurePublic.model_validate(row)))
 
 
 @router.get("/{id}", response_model=ExpenditurePublic)
@@ -150,13 +150,13 @@ def _as_seen(actor: Actor, answer: ExpenditurePublic) -> ExpenditurePublic:
 
 
 @router.post("/{id}/reverse", response_model=ExpenditurePublic)
-def reverse_expenditure(expenditure_id: ExpenditureId, body: ReverseExpenditure, actor: Officer,
-                        ledger: Ledger, request: Request, response: Response,
-                        idempotency_key: IdempotencyKey = None,
-                        if_match: IfMatch = None) -> ExpenditurePublic:
+async def reverse_expenditure(expenditure_id: ExpenditureId, body: ReverseExpenditure,
+                              actor: Officer, ledger: Ledger, request: Request,
+                              response: Response, idempotency_key: IdempotencyKey = None,
+                              if_match: IfMatch = None) -> ExpenditurePublic:
     """Reverse an expenditure; the allocation's remainder is restored (officer)."""
     version = expected_version(if_match)
-    outcome = execute(request, response, partial(
+    outcome = await execute_async(request, response, partial(
         ledger.reverse_expenditure, actor, expenditure_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
     answer = expenditure_public(outcome.subject, outcome.position)
@@ -187,15 +187,15 @@ def _with_history(request: Request, answer: ExpenditurePublic) -> ExpenditurePub
 
 
 @router.post("/{id}/prior-year-adjustment", status_code=202, response_model=ChangePublic)
-def adjust_prior_year(expenditure_id: ExpenditureId, body: ReverseExpenditure, actor: Officer,
-                      ledger: Ledger, request: Request, response: Response,
-                      idempotency_key: IdempotencyKey = None,
-                      if_match: IfMatch = None) -> ChangePublic:
+async def adjust_prior_year(expenditure_id: ExpenditureId, body: ReverseExpenditure,
+                            actor: Officer, ledger: Ledger, request: Request,
+                            response: Response, idempotency_key: IdempotencyKey = None,
+                            if_match: IfMatch = None) -> ChangePublic:
     """Ask for an expenditure of a closed year to be reversed as a prior-year adjustment
     (以前年度盈余调整) of that year and source level (officer): a pending two-person change;
     when an approver approves it, the amount joins the year's recovered surplus and the closed
     allocation stays closed (docs/year-end.md). `If-Match` is the expenditure's version."""
     version = expected_version(if_match)
-    return pending(request, response, partial(
+    return await pending(request, response, partial(
         ledger.adjust_prior_year, actor, expenditure_id, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))

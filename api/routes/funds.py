@@ -6,11 +6,13 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Approver, Ledger, Officer, Reader
-from api.commands import IdempotencyKey, IfMatch, etag, execute, expected_version
-from api.reads import After, Limit, MinPosition, next_link, queries_of, row_dict, views_at
+from api.commands import IdempotencyKey, IfMatch, etag, execute_async, expected_version
+from api.reads import After, Limit, MinPosition, queries_of, row_dict, views_at
 from api.routes.changes import pending
+from api.routes.pages import page_of
 from api.schemas import CODE_PATTERN, Command, IsoDate, Page
 from api.schemas.changes import ChangePublic
 from api.schemas.funds import AdjustFund, CloseFund, FundPublic, OpenFund, fund_public
@@ -18,7 +20,7 @@ from api.strict_json import StrictJsonRoute
 from domain.errors import FundNotFound
 from domain.formula_funding import FormulaFunding
 from domain.fund import Fund
-from domain.ledger import Outcome
+from domain.ledger import FundLedger, Outcome
 from domain.limits import CODE_LENGTH_MAX, FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/v1/funds", tags=["funds"])
@@ -66,13 +68,13 @@ def _listed(row: dict[str, Any]) -> FundPublic:
 
 
 @router.post("", status_code=201, response_model=FundPublic)
-def open_fund(body: OpenFund, actor: Officer, ledger: Ledger, request: Request,
-              response: Response, idempotency_key: IdempotencyKey = None) -> FundPublic:
+async def open_fund(body: OpenFund, actor: Officer, ledger: Ledger, request: Request,
+                    response: Response, idempotency_key: IdempotencyKey = None) -> FundPublic:
     """Open a fund (an appropriation or programme budget line) of one fiscal year (officer)."""
     fields = body.model_dump()
-    outcome = execute(request, response, partial(
+    outcome = await execute_async(request, response, partial(
         ledger.open_fund, actor, **fields, idempotency_key=idempotency_key), created=True)
-    return _written(request, outcome)
+    return await run_in_threadpool(_written, request, outcome)
 
 
 @router.get("", response_model=Page[FundPublic])
@@ -84,8 +86,7 @@ def list_funds(
     """Funds with their balances (appropriated, allocated, spent, available), in pages."""
     views = views_at(request, min_position)
     rows, cursor = views.list_funds(fiscal_year=fiscal_year, after=after, limit=limit)
-    return Page[FundPublic](items=[_listed(row_dict(r)) for r in rows],
-                            next=next_link(request, cursor), position=views.position())
+    return page_of(request, views, FundPublic, rows, cursor, shown=_listed)
 
 
 @router.get("/{code}", response_model=FundPublic)
@@ -100,13 +101,14 @@ def get_fund(code: FundCode, _: Reader, ledger: Ledger, request: Request, respon
 
 
 @router.post("/{code}/adjust", status_code=202, response_model=ChangePublic)
-def adjust_fund(code: FundCode, body: AdjustFund, actor: Approver, ledger: Ledger,
-                request: Request, response: Response, idempotency_key: IdempotencyKey = None,
-                if_match: IfMatch = None) -> ChangePublic:
+async def adjust_fund(code: FundCode, body: AdjustFund, actor: Approver, ledger: Ledger,
+                      request: Request, response: Response,
+                      idempotency_key: IdempotencyKey = None,
+                      if_match: IfMatch = None) -> ChangePublic:
     """Ask for the appropriation to change by a delta, with a reason (approver): a pending
     two-person change, applied when another approver approves it (/v1/changes)."""
     version = expected_version(if_match)
-    return pending(request, response, partial(
+    return await pending(request, response, partial(
         ledger.adjust_fund, actor, code, **body.model_dump(), expected_version=version,
         idempotency_key=idempotency_key))
 
@@ -116,31 +118,38 @@ class MarkFormulaFunded(Command):
 
 
 @router.post("/{code}/formula-funded", response_model=FundPublic)
-def mark_formula_funded(code: FundCode, body: MarkFormulaFunded, actor: Officer, ledger: Ledger,
-                        request: Request, response: Response,
-                        idempotency_key: IdempotencyKey = None) -> FundPublic:
+async def mark_formula_funded(code: FundCode, body: MarkFormulaFunded, actor: Officer,
+                              ledger: Ledger, request: Request, response: Response,
+                              idempotency_key: IdempotencyKey = None) -> FundPublic:
     """Mark the fund as formula-funded (officer): a hand-proposed allocation below the
     per-pupil standard then needs a `below_standard_reason` (else 409 `below_standard`)."""
-    outcome = execute(request, response, partial(
+    outcome = await execute_async(request, response, partial(
         FormulaFunding(ledger).mark_formula_funded, actor, code, **body.model_dump(),
         idempotency_key=idempotency_key))
-    return _written(request, outcome)
+    return await run_in_threadpool(_written, request, outcome)
 
 
 @router.post("/{code}/close", status_code=202, response_model=ChangePublic)
-def close_fund(code: FundCode, body: CloseFund, actor: Approver, ledger: Ledger,
-               request: Request, response: Response, idempotency_key: IdempotencyKey = None,
-               if_match: IfMatch = None) -> ChangePublic:
+async def close_fund(code: FundCode, body: CloseFund, actor: Approver, ledger: Ledger,
+                     request: Request, response: Response,
+                     idempotency_key: IdempotencyKey = None,
+                     if_match: IfMatch = None) -> ChangePublic:
     """Ask for the year-end close (approver), applied when another approver approves the change
     (/v1/changes): each allocation's remainder carried over (结转) into next year's fund of the
     same purpose, or recovered as surplus (结余) to the source level; by category unless
     `disposition` or an exception says otherwise (docs/year-end.md)."""
     version = expected_version(if_match)
     fields = body.model_dump()
-    next_year = fund_codes_of_year(request, ledger.get_fund(code).fiscal_year + 1)
-    return pending(request, response, partial(
+    next_year = await run_in_threadpool(_funds_of_next_year, request, ledger, code)
+    return await pending(request, response, partial(
         ledger.close_fund, actor, code, **fields, next_year_funds=next_year, expected_version=version,
         idempotency_key=idempotency_key))
+
+
+def _funds_of_next_year(request: Request, ledger: FundLedger, code: str) -> list[str]:
+    """The funds of the year after the fund's own (read from the store and the views)."""
+    return fund_codes_of_year(request, ledger.get_fund(code).fiscal_year + 1)
+
 
 FUNDS_OF_A_YEAR_MAX = 10_000
 

@@ -42,15 +42,15 @@ class ClosedPeriods(BaseModel):
 
 
 @router.post("/{month}/close", response_model=ChangePublic, status_code=202)
-def close_period(month: Month, body: ClosePeriod, actor: Approver, ledger: Ledger,
-                 request: Request, response: Response,
-                 idempotency_key: IdempotencyKey = None) -> ChangePublic:
+async def close_period(month: Month, body: ClosePeriod, actor: Approver, ledger: Ledger,
+                       request: Request, response: Response,
+                       idempotency_key: IdempotencyKey = None) -> ChangePublic:
     """Ask for a month to be closed for the bureau (approver): a pending two-person change;
     once another approver approves it, every command dated in the month is refused
     (409 `period_closed`). Refused: a month not yet over (409 `period_not_ended`), closed
     already (409 `period_already_closed`), or with pending changes dated in it
     (409 `period_has_pending_changes`, listed in `pending_changes`)."""
-    return pending(request, response, partial(
+    return await pending(request, response, partial(
         ledger.close_period, actor, month, **body.model_dump(), idempotency_key=idempotency_key))
 
 

@@ -11,7 +11,8 @@ from api.auth import Ledger, Officer, Reader, require_school
 from api.command_routes import command_route, of_subject
 from api.commands import etag
 from api.parameters import SchoolCode
-from api.reads import After, Limit, MinPosition, next_link, row_dict, views_at
+from api.reads import After, Limit, MinPosition, views_at
+from api.routes.pages import page_of
 from api.schemas import Code, Command, IsoDate, Page, Text
 from api.schemas.schools import (
     CloseSchool,
@@ -45,8 +46,7 @@ def list_schools(
     rows, cursor = views.list_schools(district=district, locale=locale and locale.value,
                                       level=level and level.value, after=after, limit=limit,
                                       schools=actor.schools)
-    return Page[SchoolPublic](items=[SchoolPublic.model_validate(row_dict(r)) for r in rows],
-                              next=next_link(request, cursor), position=views.position())
+    return page_of(request, views, SchoolPublic, rows, cursor)
 
 
 @router.get("/{code}", response_model=SchoolPublic)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Approver, Ledger, Reader, visible_to
 from api.commands import IdempotencyKey
@@ -64,15 +65,16 @@ class CarryOverReport(BaseModel):
 
 
 @router.post("/v1/fiscal-years/{year}/close", response_model=ChangePublic, status_code=202)
-def close_year(year: Year, body: CloseYear, actor: Approver, ledger: Ledger, request: Request,
-               response: Response, idempotency_key: IdempotencyKey = None) -> ChangePublic:
+async def close_year(year: Year, body: CloseYear, actor: Approver, ledger: Ledger,
+                     request: Request, response: Response,
+                     idempotency_key: IdempotencyKey = None) -> ChangePublic:
     """Asks for the close of every open money fund of the year (approver), applied all or
     nothing when another approver approves the change (/v1/changes): each allocation's
     remainder carried over (结转) or recovered as surplus (结余); resource units (teacher posts,
     devices) stay open. docs/year-end.md has the rules."""
-    funds = fund_codes_of_year(request, year)
-    next_year = fund_codes_of_year(request, year + 1)
-    return pending(request, response, partial(
+    funds = await run_in_threadpool(fund_codes_of_year, request, year)
+    next_year = await run_in_threadpool(fund_codes_of_year, request, year + 1)
+    return await pending(request, response, partial(
         ledger.close_year, actor, year, funds=funds, next_year_funds=next_year, **body.model_dump(),
         idempotency_key=idempotency_key))
 
