@@ -14,7 +14,7 @@ from domain.actors import Actor, Role, Stamp
 from domain.all_or_nothing import AllOrNothing, Prepared, item_key
 from domain.allocation import Allocation
 from domain.approvals import ChangeCommands
-from domain.bureau import check_unit, reason_text
+from domain.bureau import check_unit
 from domain.change import ChangeContext, register_change_kind
 from domain.classification import ExpenditureClass
 from domain.errors import AllocationClosed, InvalidInput, LedgerError, TransferNotAllowed
@@ -27,7 +27,7 @@ from domain.limits import (
     PAYEE_LENGTH_MAX,
     REASON_LENGTH_MAX,
 )
-from domain.rules import check_choice, check_not_future, check_text
+from domain.rules import check_choice, check_not_future, check_text, reason_text
 from domain.unit_of_work import Decision, Outcome
 from domain.units import check_amount, check_delta
 from domain.vouchers import check_voucher

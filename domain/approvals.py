@@ -14,10 +14,11 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor, Role
-from domain.bureau import Bureau, reason_text
+from domain.bureau import Bureau
 from domain.change import ChangeContext, PendingChange, change_kind
 from domain.errors import ChangeNotFound
 from domain.idempotency import id_from_key
+from domain.rules import reason_text
 from domain.unit_of_work import Decision, Outcome, current_batch, retime
 
 # Tries kept in this process for their approval: a year's close holds thousands of aggregates.

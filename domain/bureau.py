@@ -26,8 +26,8 @@ from domain.errors import (
 from domain.expenditure import Expenditure, VoucherNumber
 from domain.fund import Fund
 from domain.idempotency import IdempotencyRecord
-from domain.limits import CODE_LENGTH_MAX, REASON_LENGTH_MAX
-from domain.rules import check_choice, check_code, check_text
+from domain.limits import CODE_LENGTH_MAX
+from domain.rules import check_choice, check_code
 from domain.school import School
 
 if TYPE_CHECKING:
@@ -178,9 +178,6 @@ class Bureau(CommandApplication):
         return context.stamp(fund.business_day(params["effective_date"], self.today()),
                              params["reason"])
 
-
-def reason_text(reason: str, *, required: bool = True) -> str:
-    return check_text(reason, "reason", REASON_LENGTH_MAX, required=required, multiline=True)
 
 
 def check_unit(given: str | None, expected: str) -> None:

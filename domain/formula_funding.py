@@ -29,8 +29,8 @@ from domain.funding_standard import (
 )
 from domain.idempotency import id_from_key
 from domain.ledger import FundLedger
-from domain.limits import CODE_LENGTH_MAX, REASON_LENGTH_MAX
-from domain.rules import check_choice, check_code, check_text
+from domain.limits import CODE_LENGTH_MAX
+from domain.rules import check_choice, check_code, reason_text
 from domain.school import School
 from domain.tranche import (
     FormulaLine,
@@ -124,7 +124,7 @@ class FormulaFunding(FundingInputs):
         ledger = self.ledger
         role = actor.acting_as(Role.APPROVER)
         excluded = {check_code(k, "school", CODE_LENGTH_MAX):
-                    check_text(v, f"reason for excluding {k}", REASON_LENGTH_MAX)
+                    reason_text(v, what=f"reason for excluding {k}")
                     for k, v in (exclude or {}).items()}
         params = {"tranche": str(tranche_id), "exclude": excluded,
                   "effective_date": effective_date}
@@ -161,7 +161,7 @@ class FormulaFunding(FundingInputs):
         for a new tranche."""
         ledger = self.ledger
         role = actor.acting_as(Role.APPROVER)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX)
+        reason = reason_text(reason)
         params = {"tranche": str(tranche_id), "reason": reason, "effective_date": effective_date}
 
         def decide() -> Decision:

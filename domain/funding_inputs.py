@@ -21,8 +21,8 @@ from domain.funding_standard import (
     check_rates,
 )
 from domain.ledger import FundLedger
-from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX, REASON_LENGTH_MAX
-from domain.rules import check_choice, check_code, check_not_future, check_text
+from domain.limits import CODE_LENGTH_MAX, NAME_LENGTH_MAX
+from domain.rules import check_choice, check_code, check_not_future, check_text, reason_text
 from domain.school import School
 from domain.tranche import (
     SnapshotNotFound,
@@ -59,7 +59,7 @@ class FundingInputs:
         category = check_choice(category, Category, "category").value
         check_rates(rate, boarder_addition, special_needs_addition, small_school_floor)
         document = check_text(document, "document (文号)", NAME_LENGTH_MAX)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX, required=False)
+        reason = reason_text(reason, required=False)
         rates = Rates(rate, boarder_addition, special_needs_addition, small_school_floor, document)
         params = {"fiscal_year": fiscal_year, "level": level, "category": category,
                   "rates": rates.__dict__, "reason": reason, "effective_date": effective_date}
@@ -83,7 +83,7 @@ class FundingInputs:
     ) -> Outcome:
         ledger = self.ledger
         role = actor.acting_as(Role.APPROVER)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX, required=not approve)
+        reason = reason_text(reason, required=not approve)
         params = {"standard": str(standard_id), "approve": approve, "reason": reason,
                   "effective_date": effective_date}
 

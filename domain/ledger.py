@@ -13,7 +13,6 @@ from typing import Any
 
 from domain.actors import Actor, Role
 from domain.allocating import AllocationCommands
-from domain.bureau import reason_text
 from domain.change import ChangeContext, register_change_kind
 from domain.classification import (
     DEFAULT_CLASSES,
@@ -39,7 +38,7 @@ from domain.periods import PERIOD_CLOSE, PeriodCommands
 from domain.prior_year import PRIOR_YEAR_ADJUSTMENT, PriorYearCommands
 from domain.provenance import check_provenance
 from domain.resource_commands import ResourceCommands
-from domain.rules import check_choice, check_code, check_not_future, check_text, check_whole
+from domain.rules import check_choice, check_code, check_not_future, check_text, check_whole, reason_text
 from domain.school import School
 from domain.unit_of_work import Batch, Decision, Outcome, working_copy
 from domain.units import check_amount, check_delta, unit_of

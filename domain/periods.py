@@ -44,9 +44,9 @@ from domain.errors import (
     PeriodNotEnded,
 )
 from domain.event_reading import read_aggregates
-from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, REASON_LENGTH_MAX
+from domain.limits import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from domain.natural_keys import natural_id
-from domain.rules import check_text
+from domain.rules import reason_text
 from domain.unit_of_work import Decision, Outcome, current_batch, working_copy, working_set
 
 PERIOD_CLOSE = "period_close"  # the change kind's stored name
@@ -143,8 +143,7 @@ class PeriodCommands:
         """Asks for a month to be closed for the bureau: a two-person change (approvers)."""
         role = actor.acting_as(Role.APPROVER)
         params = {"month": check_month(month),
-                  "reason": check_text(reason or "", "reason", REASON_LENGTH_MAX,
-                                       required=False, multiline=True)}
+                  "reason": reason_text(reason or "", required=False)}
         return self.propose_change(actor, role, PERIOD_CLOSE, params, idempotency_key)
 
     def apply_close_period(self, context: ChangeContext, params: dict[str, Any]) -> Decision:

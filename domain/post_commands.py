@@ -21,9 +21,8 @@ from domain.errors import (
 from domain.idempotency import id_from_key
 from domain.limits import (
     NAME_LENGTH_MAX,
-    REASON_LENGTH_MAX,
 )
-from domain.rules import check_text, check_whole
+from domain.rules import check_text, check_whole, reason_text
 from domain.staffing import CountyPosts, PostMove
 from domain.stock_errors import (
     MoveNotFound,
@@ -74,7 +73,7 @@ class PostCommands(Bureau):
         """Sets a school's approved posts (核定编制), within the county's total."""
         role = actor.acting_as(Role.OFFICER)
         posts = check_whole(posts, "posts", 0, POSTS_MAX)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX, required=False)
+        reason = reason_text(reason, required=False)
         return self._school_posts(
             actor, role, "distribute_posts", school, {"posts": posts}, reason, effective_date,
             idempotency_key, lambda county, code, stamp: county.distribute(code, posts, stamp))
@@ -98,7 +97,7 @@ class PostCommands(Bureau):
                       hire: bool) -> Outcome:
         role = actor.acting_as(Role.OFFICER)
         count = check_whole(count, "count", 1, POSTS_MAX)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX, required=False)
+        reason = reason_text(reason, required=False)
         return self._school_posts(
             actor, role, command, school, {"count": count}, reason, effective_date,
             idempotency_key, lambda county, code, stamp: (county.hire if hire else county.depart)(
@@ -128,7 +127,7 @@ class PostCommands(Bureau):
         approves it. The move must be possible when proposed and again when approved."""
         role = actor.acting_as(Role.OFFICER)
         count = check_whole(count, "count", 1, POSTS_MAX)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX)
+        reason = reason_text(reason)
         params = {"from_school": from_school, "to_school": to_school, "count": count,
                   "reason": reason, "effective_date": effective_date}
 
@@ -152,7 +151,7 @@ class PostCommands(Bureau):
         """Approves (the posts move: one pair of events, saved with the approval) or rejects a
         proposed move. The approver is not the proposer."""
         role = actor.acting_as(Role.APPROVER)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX, required=not approve)
+        reason = reason_text(reason, required=not approve)
         params = {"move": str(move_id), "approve": approve, "reason": reason,
                   "effective_date": effective_date}
 

@@ -22,8 +22,7 @@ from domain.allocation import Status
 from domain.change import ChangeContext
 from domain.errors import AllocationClosed, ExpenditureNotFound, InvalidInput
 from domain.expenditure import Expenditure
-from domain.limits import REASON_LENGTH_MAX
-from domain.rules import check_not_future, check_text
+from domain.rules import check_not_future, reason_text
 from domain.surplus import RecoveredSurplus
 from domain.unit_of_work import Decision
 
@@ -49,7 +48,7 @@ class PriorYearCommands:
         of that year and source level (its amount joins the recovered surplus; the allocation
         stays closed): an officer's two-person change, applied when an approver approves it."""
         role = actor.acting_as(Role.OFFICER)
-        reason = check_text(reason, "reason", REASON_LENGTH_MAX)
+        reason = reason_text(reason)
         params = {"expenditure": expenditure_id, "reason": reason,
                   "effective_date": effective_date}
         return self.propose_change(

@@ -25,11 +25,10 @@ from domain.expenditure import Expenditure
 from domain.indicator_reports import REPORTED_FIGURES, IndicatorReports
 from domain.limits import (
     AMOUNT_MINOR_MAX,
-    REASON_LENGTH_MAX,
     STUDENTS_MAX,
 )
 from domain.post_commands import DOCUMENT_LENGTH_MAX, PostCommands
-from domain.rules import check_choice, check_text, check_whole
+from domain.rules import check_choice, check_text, check_whole, reason_text
 from domain.stock_errors import (
     ImplausibleFigure,
 )
@@ -193,7 +192,7 @@ def _checked_removal(asset: str, quantity: int, value: int | None, reason: str
     kind = check_choice(asset, AssetKind, "asset").value
     quantity = check_whole(quantity, "quantity", 1, QUANTITY_MAX)
     value = None if value is None else check_whole(value, "value", 0, AMOUNT_MINOR_MAX, fen=True)
-    return kind, quantity, value, check_text(reason, "reason", REASON_LENGTH_MAX)
+    return kind, quantity, value, reason_text(reason)
 
 
 def _check_figures(figures: dict[str, int]) -> dict[str, int]:

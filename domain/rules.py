@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from domain.errors import DateInFuture, InvalidInput
+from domain.limits import REASON_LENGTH_MAX
 from domain.units import money_text
 
 E = TypeVar("E", bound=StrEnum)
@@ -60,6 +61,13 @@ def check_text(value: str, what: str, length_max: int, *, required: bool = True,
         msg = f"{what} must be at most {length_max} characters"
         raise InvalidInput(msg, f"{what} 不能超过 {length_max} 个字符")
     return stripped
+
+
+
+def reason_text(reason: str, *, required: bool = True, what: str = "reason") -> str:
+    """The one rule for a reason a person writes: lines of text (line breaks kept, so a
+    reason typed in a form reads as written), at most REASON_LENGTH_MAX characters."""
+    return check_text(reason, what, REASON_LENGTH_MAX, required=required, multiline=True)
 
 
 def check_code(value: str, what: str, length_max: int) -> str:

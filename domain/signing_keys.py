@@ -13,9 +13,8 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.application import CommandApplication
 from domain.errors import InvalidInput
-from domain.limits import REASON_LENGTH_MAX
 from domain.natural_keys import natural_id
-from domain.rules import check_text
+from domain.rules import check_text, reason_text
 
 HISTORY_ID = natural_id("signing-keys")
 
@@ -55,7 +54,7 @@ def record_rotation(app: CommandApplication, old_public_key: str | None, new_pub
     """Records that `new_public_key` signs the bureau's digests from now on, replacing
     `old_public_key` (None: no key was on record)."""
     rotated_by = check_text(rotated_by, "rotated_by", 200)
-    reason = check_text(reason, "reason", REASON_LENGTH_MAX)
+    reason = reason_text(reason)
     if old_public_key == new_public_key:
         msg = f"the key {fingerprint(new_public_key)} is already the bureau's signing key"
         raise InvalidInput(msg)

@@ -31,8 +31,8 @@ from domain.dispositions import (
 )
 from domain.errors import FundClosed, FundNotFound, InvalidInput, ResourceUnitsNotClosed
 from domain.event_reading import read_aggregates
-from domain.limits import CODE_LENGTH_MAX, REASON_LENGTH_MAX
-from domain.rules import check_code, check_text
+from domain.limits import CODE_LENGTH_MAX
+from domain.rules import check_code, reason_text
 from domain.surplus import RecoveredSurplus
 from domain.unit_of_work import Decision, current_batch, working_copy, working_set
 
@@ -79,7 +79,7 @@ def exceptions_from(items: Iterable[Mapping[str, Any]]) -> list[Override]:
             msg = "each exception names an allocation by its id"
             raise InvalidInput(msg) from None
         disposition = item.get("disposition")
-        reason = check_text(item.get("reason") or "", "reason", REASON_LENGTH_MAX, required=False)
+        reason = reason_text(item.get("reason") or "", required=False)
         carry_to = item.get("carry_to")
         found.append(Override(allocation, Choice(
             disposition_named(disposition) if disposition else None, reason,
@@ -364,7 +364,7 @@ def _plain_choices(disposition: str | None, reason: str, carry_to: str | None,
 
 
 def _choice(disposition: str | None, reason: str, carry_to: str | None) -> Choice:
-    reason = check_text(reason or "", "reason", REASON_LENGTH_MAX, required=False)
+    reason = reason_text(reason or "", required=False)
     if carry_to is not None:
         carry_to = check_code(carry_to, "carry_to", CODE_LENGTH_MAX)
     return Choice(disposition_named(disposition) if disposition else None, reason, carry_to)

@@ -3,10 +3,13 @@ and that the refused command wrote nothing."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from uuid import uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.allocation import Status
 from domain.errors import (
@@ -37,6 +40,7 @@ from domain.errors import (
 )
 from domain.ledger import FundLedger
 from domain.limits import AMOUNT_MINOR_MAX
+from domain.rules import reason_text
 from tests import factories as f
 from tests.conftest import APPROVER, OFFICER, OFFICER_2
 from tests.factories import CHIEF_OFFICER, applied, refused
@@ -654,3 +658,15 @@ def test_an_unknown_allocation_id_is_not_found(ledger: FundLedger):
     for missing in (uuid4(), fund_id):  # a fund's id is no allocation's
         refused(ledger, AllocationNotFound, "allocation_not_found",
                 lambda missing=missing: ledger.approve_allocation(APPROVER, missing))
+
+
+@given(st.lists(st.text(st.characters(categories=["L", "N", "P", "Zs"]), min_size=1,
+                        max_size=40), min_size=1, max_size=6))
+def test_a_reason_is_its_lines_as_written(lines: list[str]) -> None:
+    """One rule for every reason (domain.rules.reason_text): line breaks are kept, the text is
+    not otherwise changed but for NFC and the outer white space."""
+    written = "\n".join(lines)
+    expected = unicodedata.normalize("NFC", written).strip()
+    if not expected:
+        return
+    assert reason_text(written) == expected

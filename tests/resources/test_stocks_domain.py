@@ -103,6 +103,23 @@ def test_a_move_checks_the_filled_posts_and_the_maker(county: FundLedger) -> Non
     assert county.get_post_move(move.id).status == "rejected"
 
 
+
+def test_a_reason_keeps_its_line_breaks_as_the_api_takes_them(
+        county: FundLedger) -> None:
+    """The API's reason field takes several lines; the commands below once refused them
+    (invalid_input) because each checked its reason by hand rather than by `reason_text`."""
+    _staffed(county)
+    reason = "交流轮岗\n依据县教育局文件"
+    move = county.propose_post_move(OFFICER, from_school="PX-1", to_school="PX-2", count=1,
+                                    reason=reason, effective_date=D).subject
+    assert move.reason == reason
+    county.decide_post_move(APPROVER, move.id, approve=False, reason="人员已变动\n下月再议",
+                            effective_date=D)
+    assert county.get_post_move(move.id).status == "rejected"
+    with pytest.raises(InvalidInput, match="control character U\\+0007"):
+        county.propose_post_move(OFFICER, from_school="PX-1", to_school="PX-2", count=1,
+                                 reason="bell\a", effective_date=D)
+
 def test_assets_are_received_disposed_and_transferred(county: FundLedger) -> None:
     county.receive_assets(OFFICER, "PX-2", asset="computer", quantity=10, value=50_000_00,
                           document="入库单 17", effective_date=D)
