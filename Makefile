@@ -14,7 +14,7 @@ PIP_QUIET := sed -u '/^WARNING: Location .* is ignored: it is neither a file nor
 EXPORT := $(BIN)/uv export --quiet --format requirements-txt --no-emit-project --no-default-groups \
 	--group build
 
-.PHONY: demo test test-all lint setup bench lock lock-upgrade clean screenshots
+.PHONY: demo test test-all lint setup bench lock lock-upgrade clean screenshots openapi-pin
 
 $(STAMP): $(LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "fundledger needs Python 3.11 or later, not " + sys.version.split()[0])'
@@ -61,6 +61,11 @@ lock: $(STAMP)
 lock-upgrade: $(STAMP)
 	@$(BIN)/uv lock --quiet $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)
 	@$(MAKE) --no-print-directory lock
+
+# The OpenAPI document is pinned whole in tests/api/openapi.json (tests/api/test_contract.py).
+# A change to it is a contract change (DESIGN §6): pin it again only on purpose, then git diff.
+openapi-pin: $(STAMP)
+	@$(BIN)/python -m tests.api.openapi_pin
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

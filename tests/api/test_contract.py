@@ -1,5 +1,7 @@
 """The published document against DESIGN §6, the contract outside clients are written to:
-every path and method, the request fields, and the answer fields, by name."""
+every path and method, the request fields, and the answer fields, by name; and the whole
+document against its pin (tests/api/openapi.json, `make openapi-pin`), so that no change to it
+goes unnoticed."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.api import openapi_pin
 from tests.api.conftest import Api
 
 # DESIGN §6's table, operation by operation.
@@ -87,10 +90,7 @@ LISTS = ["/v1/schools", "/v1/funds", "/v1/allocations", "/v1/expenditures", "/v1
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    from api.app import create_app  # noqa: PLC0415
-    from api.settings import Settings  # noqa: PLC0415
-
-    return create_app(Settings(database_url="sqlite:///./var/openapi-only.db")).openapi()
+    return openapi_pin.document()
 
 
 def _schema(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -167,3 +167,16 @@ def test_docs_and_document_are_served(api: Api) -> None:
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
     assert api.client.get("/openapi.json").json()["paths"].keys() >= {p for _, p in DESIGN_OPERATIONS}
+
+
+def test_the_whole_document_is_the_pinned_one(document: dict[str, Any]) -> None:
+    """Every schema, description, status and parameter, not only the names above: a refactor
+    that changes any of them fails here, saying what changed and how to pin it on purpose."""
+    now = openapi_pin.canonical(document)
+    pinned = openapi_pin.PIN.read_text(encoding="utf-8") if openapi_pin.PIN.exists() else ""
+    if now != pinned:
+        pytest.fail(openapi_pin.why_not_pinned(pinned, now), pytrace=False)
+
+
+def test_the_pin_stands_for_the_whole_document(document: dict[str, Any]) -> None:
+    assert openapi_pin.expanded(openapi_pin.normalised(document)) == document
