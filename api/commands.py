@@ -44,25 +44,18 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def execute(request: Request, response: Response, command: Callable[[], Outcome], *,
-            created: bool = False) -> Outcome:
-    """Runs a ledger command (through the group commit or the committer process when the app
-    has one; a command sent to the committer is a picklable callable — a bound method or a
-    `functools.partial` of one, not a lambda) and marks the
-    answer: 201 and `Location` for a creation, the ETag of the first subject, and whether it was a replay.
-    For a caller already in a pool thread (the dashboard's forms); every API command route is `async`
-    and uses `execute_async`."""
-    group: GroupCommit | CommitterClient | None = request.app.state.group_commit
-    outcome = group.submit(command) if group is not None else command()
-    return _answered(request, response, outcome, created=created)
-
-
 async def execute_async(request: Request, response: Response, command: Callable[[], Outcome], *,
                         created: bool = False) -> Outcome:
-    """`execute` for an `async` route: the event loop awaits the group commit or the committer
-    instead of a pool thread waiting for it (a plain route crosses to the pool and back for
-    the endpoint and again for its answer's validation). Without either, the command runs in
-    the pool: it reads and writes the store."""
+    """Runs a ledger command for the API's command routes and the dashboard's workplace forms,
+    and marks the answer: 201 and `Location` for a creation, the ETag of the first subject, and
+    whether it was a replay.
+
+    Through the group commit or the committer process when the app has one (a command sent to
+    the committer is a picklable callable — a bound method or a `functools.partial` of one, not
+    a lambda): the event loop awaits it, instead of a pool thread waiting for it (a plain route
+    crosses to the pool and back for the endpoint and again for its answer's validation).
+    Without either, the command runs in the pool: it reads and writes the store. Either way it
+    returns only once the write is durable."""
     group: GroupCommit | CommitterClient | None = request.app.state.group_commit
     outcome = (await group.submit_async(command) if group is not None
                else await run_in_threadpool(command))

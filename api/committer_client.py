@@ -1,5 +1,5 @@
 """A worker's side of the committer (api/committer.py): `CommitterClient.submit(command)` stands
-where the worker's own group commit stood (api/commands.py `execute`), so the routes do not
+where the worker's own group commit stood (api/commands.py `execute_async`), so the routes do not
 change. One Unix-socket connection per worker carries every in-flight command at once; a
 reader thread hands each answer to the request waiting for it.
 

@@ -29,6 +29,8 @@ from api.store import open_ledger
 from domain import errors
 from domain.errors import LedgerError
 from tests.api.conftest import FISCAL_YEAR, ROLES, Api
+from tests.api.test_workplace_forms import SCHOOL
+from tests.api.workplace_client import log_in, open_form, submit, written_position
 from tests.conftest import TODAY
 
 pytestmark = pytest.mark.postgres
@@ -114,6 +116,23 @@ def test_a_command_that_cannot_travel_runs_in_the_worker_and_is_named_once(
     assert committer.group.commands == 0
     assert len(client._run_here) == 1
     assert sum("cannot be sent to the committer" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_workplace_form_behind_the_committer_writes_once_however_often_it_is_sent(
+        committed: tuple[Api, Committer]) -> None:
+    """The dashboard's forms await the routes' write path (api.commands.execute_async); their
+    command, a lambda over the form, does not travel, so the worker runs it, off the loop."""
+    api, committer = committed
+    log_in(api, "officer")
+    guard = open_form(api, "/dashboard/work/register-school")
+    first = submit(api, "/dashboard/work/register-school", SCHOOL, guard)
+    assert first.status_code == 200, first.text
+    again = submit(api, "/dashboard/work/register-school", SCHOOL, guard)
+    assert written_position(again.text) == written_position(first.text) == api.ledger.last_position()
+    assert 'data-replayed="true"' in again.text
+    client: CommitterClient = api.client.app.state.group_commit  # type: ignore[attr-defined]
+    assert committer.group.commands == 0
+    assert len(client._run_here) == 1
 
 
 def test_a_refusal_over_the_committer_is_the_problem_the_app_gives_itself(

@@ -3,8 +3,8 @@
 Every page asks `worker(request)`: the logged-in actor with a live session (else the login
 page, saying the session expired). Every POST asks `posted(request, worker)`: its form, once
 its CSRF token holds (else 403). A command runs through the API's write path
-(api/commands.py `execute`: the group commit, the idempotency key), and its answer names the
-position it wrote, linked to that journal entry.
+(api/commands.py `execute_async`: the group commit, the idempotency key), and its answer names
+the position it wrote, linked to that journal entry.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from api.commands import execute
+from api.commands import execute_async
 from api.dashboard import pages
 from api.dashboard.workplace import session
 from domain.actors import Actor, Role
@@ -109,8 +108,8 @@ def form_key(form: FormData) -> str | None:
 
 
 async def run(request: Request, command: Callable[[], Outcome]) -> Outcome:
-    """The command through the API's own write path, off the event loop."""
-    return await run_in_threadpool(execute, request, Response(), command)
+    """The command through the API's own write path: the loop awaits its commit, as a route's."""
+    return await execute_async(request, Response(), command)
 
 
 def render(request: Request, template: str, who: Worker, db: ViewDatabase, page: str,
