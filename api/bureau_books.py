@@ -82,6 +82,15 @@ class BureauBooks:
         msg = f"bureau {code} not found"
         raise BureauNotFound(msg)
 
+    def answers_at_once(self, code: str) -> bool:
+        """Whether `info(code)` and `known(code)` answer from the directory in memory, without
+        reading the registry. A caller on the event loop asks this first and else calls them
+        in the thread pool: while the store is down a read waits out the library's retries
+        (seconds), and on the loop every other request waited with it, the store breaker's
+        503s included."""
+        return code in self._directory or \
+            time.monotonic() - self._read_at < DIRECTORY_REFRESH_SECONDS_MIN
+
     def known(self, code: str) -> bool:
         try:
             self.info(code)
@@ -150,15 +159,28 @@ def bureau_of_request(books: BureauBooks, path: str, headers: dict[bytes, bytes]
     matched = BUREAU_PATH.match(path)
     if matched is not None:
         return matched.group("code")
+    return next((code for code in _named_elsewhere(path, headers) if books.known(code)),
+                books.default)
+
+
+def _named_elsewhere(path: str, headers: dict[bytes, bytes]) -> list[str]:
+    """The bureaus a request whose path names none may be about, in the order they count
+    (each only if registered): on the dashboard the one the user stepped into, then the one
+    its token names."""
     if path.startswith("/dashboard"):
         chosen = _cookie(headers, BUREAU_COOKIE)
-        if chosen and books.known(chosen):
-            return chosen
+        named = [chosen] if chosen else []
         token = _cookie(headers, "fundledger_token")
     else:
-        token = _bearer(headers)
-    named = token_bureau(token) if token else None
-    return named if named and books.known(named) else books.default
+        named, token = [], _bearer(headers)
+    bureau = token_bureau(token) if token else None
+    return [*named, bureau] if bureau else named
+
+
+def _resolved_at_once(books: BureauBooks, path: str, headers: dict[bytes, bytes]) -> bool:
+    """Whether `bureau_of_request` answers without reading the registry (BureauBooks.answers_at_once)."""
+    return BUREAU_PATH.match(path) is not None or all(
+        books.answers_at_once(code) for code in _named_elsewhere(path, headers))
 
 
 def _bearer(headers: dict[bytes, bytes]) -> str:
@@ -201,7 +223,9 @@ class BureauScope(HttpLayer):
         books = _books(scope)
         assert books is not None
         headers = dict(scope.get("headers") or [])
-        code = bureau_of_request(books, scope.get("path", ""), headers)
+        path = scope.get("path", "")
+        code = (bureau_of_request(books, path, headers) if _resolved_at_once(books, path, headers)
+                else await run_in_threadpool(bureau_of_request, books, path, headers))
         if not _may_see(books, _bearer(headers), code):
             # Before anything else (query checks, bodies): another bureau's token learns
             # nothing of this one, not even which parameters its paths take.
