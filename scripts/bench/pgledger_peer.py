@@ -19,13 +19,12 @@ from pathlib import Path
 import psycopg
 
 from scripts.bench.figures import percentile
-from scripts.bench.scratch import SCRATCH_PREFIX, admin, conninfo
+from scripts.bench.scratch import admin, conninfo, refuse_if_in_use, scratch_database_name
 
 SOURCE = Path(__file__).with_name("pgledger")
 # Loaded in this order: the ULID helpers pgledger's ids are made with, then pgledger itself.
 SQL_FILES = ("vendor/scoville-pgsql-ulid/ulid-to-uuid.sql",
              "vendor/scoville-pgsql-ulid/uuid-to-ulid.sql", "pgledger.sql")
-DATABASE = f"{SCRATCH_PREFIX}_pgledger"
 ACCOUNTS = 2_000  # as many as the bureau's schools
 AMOUNT_MAX = 99_999
 JOIN_SLACK_SECONDS = 60.0
@@ -54,12 +53,15 @@ class PeerRun:
 @contextmanager
 def installed(postgres_url: str) -> Iterator[tuple[str, list[str]]]:
     """A scratch database with pgledger and its accounts: (conninfo, account ids); dropped
-    afterwards."""
-    drop = f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
+    afterwards. Named after the run's own scratch database (`fundledger_bench_pgledger` by
+    default), so that two runs on two databases do not share it."""
+    database = f"{scratch_database_name(postgres_url)}_pgledger"
+    refuse_if_in_use(postgres_url, database)
+    drop = f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
     admin(postgres_url, drop)
-    admin(postgres_url, f'CREATE DATABASE "{DATABASE}"')
+    admin(postgres_url, f'CREATE DATABASE "{database}"')
     try:
-        target = conninfo(postgres_url, DATABASE)
+        target = conninfo(postgres_url, database)
         with psycopg.connect(target, autocommit=True) as connection:
             for name in SQL_FILES:
                 connection.execute((SOURCE / name).read_text(encoding="utf-8"))  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from domain.ledger import FundLedger
 from scripts.bench import PARTS, BenchOptions, document, run_bench
 from scripts.bench import workload as workload_module
 from scripts.bench.figures import Figure, Report, Target, guarded
-from scripts.bench.scratch import ScratchRefused, scratch_database_name
+from scripts.bench.scratch import ScratchRefused, postgres_store, scratch_database_name
 from scripts.bench.workload import (
     BENCH_FUND,
     FISCAL_YEAR,
@@ -183,3 +183,27 @@ def test_a_run_beyond_one_toy_year_reports_the_years_and_the_events_generated(
              f"2 fiscal years {FISCAL_YEAR - 1}–{FISCAL_YEAR}, ")
     assert title in out.read_text(encoding="utf-8")
     assert "close the generated year (one command, all funds)" in figures
+
+
+@pytest.mark.postgres
+def test_a_scratch_database_another_run_is_using_is_refused_and_left_alone(
+        postgres_dsn: str) -> None:
+    """A second run on the same scratch database once dropped the first run's store mid-run."""
+    import psycopg  # noqa: PLC0415
+
+    base = postgres_dsn.rsplit("/", 1)[0]
+    name = f"fundledger_bench_busy_{os.getpid()}_{uuid4().hex[:6]}"
+    url = f"{base}/{name}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(url) as first_run:
+            with pytest.raises(ScratchRefused, match="another benchmark is using it"), \
+                    postgres_store(url):
+                pass
+            assert first_run.execute("SELECT 1").fetchone() == (1,)  # still connected
+        with postgres_store(url):  # no one on it now: dropped, created, dropped again
+            pass
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
