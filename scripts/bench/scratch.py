@@ -62,7 +62,7 @@ def refuse_if_in_use(url: str, name: str) -> None:
     sessions = row[0] if row else 0
     if sessions:
         msg = (f"the scratch database {name!r} has {sessions} open session(s): another benchmark "
-               f"is using it. Give this run its own database (--postgres-url "
+               f"is using it. Give this run its own database (--database-url "
                f"postgresql://postgres@127.0.0.1:5432/{SCRATCH_PREFIX}_2), or wait for that run")
         raise ScratchRefused(msg)
 
