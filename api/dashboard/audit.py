@@ -7,6 +7,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from api.dashboard.pages import (
@@ -91,7 +92,8 @@ def sign_digest(request: Request, db: ViewsDb) -> Response:
 @router.post("/audit/jobs")
 async def start_export_job(request: Request) -> Response:
     """Starts an export in the background and shows its page (progress, then the file)."""
-    refusal = _auditor_or_refusal(request)
+    # Checking the token may read the store: in the pool, never on the event loop.
+    refusal = await run_in_threadpool(_auditor_or_refusal, request)
     if isinstance(refusal, Response):
         return refusal
     form = await request.form()

@@ -37,14 +37,16 @@ def import_form(request: Request, actor: PageActor, db: PrimaryViewsDb, as_of: A
 
 @router.post("/imports", response_class=HTMLResponse)
 async def import_upload(request: Request, actor: PageActor, db: ViewsDb) -> Response:
+    # Connecting and rendering read the views, importing the store: each in the pool, never
+    # on the event loop.
     if Role.OFFICER not in actor.roles:
-        return _render(request, "denied.html", actor, db, "imports", "", None,
-                       message_key="not_officer")
+        return await run_in_threadpool(lambda: _render(
+            request, "denied.html", actor, db, "imports", "", None, message_key="not_officer"))
     form = await request.form()
     upload = form.get("file")
     data = await upload.read() if isinstance(upload, UploadFile) else b""
     filename = upload.filename or "" if isinstance(upload, UploadFile) else ""
-    records = ImportRecords(ViewDatabase.open(request.app.state.settings))
+    records = ImportRecords(await run_in_threadpool(ViewDatabase.open, request.app.state.settings))
     try:
         result = await run_in_threadpool(import_csv, request.app.state.ledger, actor, data,
                                          filename=filename, records=records)
@@ -53,8 +55,9 @@ async def import_upload(request: Request, actor: PageActor, db: ViewsDb) -> Resp
         result, problem = None, refusal_line(error, _language(request))
     finally:
         records.close()
-    return _render(request, "imports.html", actor, db, "imports", "", None, result=result,
-                   problem=problem, history=ImportRecords(db).history(IMPORT_HISTORY_SHOWN_MAX)[0])
+    return await run_in_threadpool(lambda: _render(
+        request, "imports.html", actor, db, "imports", "", None, result=result, problem=problem,
+        history=ImportRecords(db).history(IMPORT_HISTORY_SHOWN_MAX)[0]))
 
 
 @router.get("/imports/template/{kind}")

@@ -127,8 +127,11 @@ async def tranche_propose(request: Request, actor: PageActor, db: ViewsDb) -> Re
         outcome = await run_in_threadpool(lambda: service.propose_tranche(
             actor, **_command(fields), plan=plan_token))
     except LedgerError as error:
-        return _render(request, "tranches.html", actor, db, "tranches", "", None, fields=fields,
-                       plan=None, problem=_problem(error, _language(request)), xlsx="")
+        problem = _problem(error, _language(request))
+        # The page reads the views: in the pool, never on the event loop.
+        return await run_in_threadpool(lambda: _render(
+            request, "tranches.html", actor, db, "tranches", "", None, fields=fields, plan=None,
+            problem=problem, xlsx=""))
     return RedirectResponse(f"/dashboard/tranches/{outcome.subject.id}", status_code=303)
 
 

@@ -17,11 +17,15 @@ from fastapi.testclient import TestClient
 
 from api import bureau_books
 from api.app import create_app
+from api.known_tokens import KnownTokens
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.settings import Settings
+from domain.bureau import Bureau
 from domain.bureau_registry import BureauDirectory, BureauRegistry
+from projections.database import ViewDatabase
 from scripts.faults import harness
-from tests.api.conftest import Api
+from tests.api.conftest import FISCAL_YEAR, Api
+from tests.api.workplace_client import log_in, open_form
 from tests.conftest import TODAY, in_ci
 
 ANSWER_SECONDS_MAX = 1.0
@@ -133,3 +137,51 @@ def test_the_bureau_registry_is_never_read_on_the_event_loop(
     assert dashboard.status_code < 500
     assert on_the_loop, "nothing read the registry: the test proves nothing"
     assert not any(on_the_loop), on_the_loop
+
+
+def test_the_dashboards_async_pages_read_neither_store_nor_views_on_the_event_loop(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's `async` handlers (every workplace write, the journal entry, the
+    uploads, a refused tranche, an export job) check the token, which reads the store, and
+    render pages, which read the views: each in the pool, answering as before."""
+    api.school()
+    api.fund()
+    log_in(api, "officer")
+    guard = open_form(api, "/dashboard/work/register-school")
+    upload = open_form(api, "/dashboard/work/import")
+    school = {"code": "XZ-LOOP-1", "name": "Loop", "district": "Pei", "level": "primary",
+              "locale": "rural", "students": "420", "effective_date": f"{FISCAL_YEAR}-01-01"}
+    bad_sheet = b"school,fund,amount_major,purpose,effective_date,unit\nXZ-NOPE,PUB-1,1.00,x,,CNY\n"
+    reads: dict[str, list[bool]] = {}
+    asking = [""]
+
+    def noted(read: Any) -> Any:
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            reads.setdefault(asking[0], []).append(_on_the_event_loop())
+            return read(*args, **kwargs)
+        return reading
+
+    # Every token check reads the store, as when the remembered tokens were forgotten.
+    monkeypatch.setattr(KnownTokens, "remembered", lambda _self, _token: None)
+    monkeypatch.setattr(Bureau, "authenticate", noted(Bureau.authenticate))
+    for name in ("rows", "dicts"):
+        monkeypatch.setattr(ViewDatabase, name, noted(getattr(ViewDatabase, name)))
+    asked: list[tuple[str, dict[str, Any], dict[str, Any], int]] = [
+        ("/dashboard/work/register-school", {**guard, **school, "students": "-3"}, {}, 422),
+        ("/dashboard/work/register-school", {**guard, **school}, {}, 200),
+        ("/dashboard/work/register-school", {**school, "csrf_token": "forged"}, {}, 403),
+        ("/dashboard/work/queue/bulk", {"csrf_token": guard["csrf_token"]}, {}, 403),
+        ("/dashboard/work/import", upload, {"file": ("bad.csv", bad_sheet, "text/csv")}, 422),
+        ("/dashboard/imports", {"csrf_token": guard["csrf_token"]},
+         {"file": ("bad.csv", bad_sheet, "text/csv")}, 200),
+        ("/dashboard/tranches", {"csrf_token": guard["csrf_token"], "fund": "NOPE"}, {}, 200),
+        ("/dashboard/audit/jobs", {"csrf_token": guard["csrf_token"]}, {}, 403),
+    ]
+    for path, data, files, status in asked:
+        asking[0] = f"POST {path} {status}"
+        answer = api.client.post(path, data=data, files=files or None, follow_redirects=False)
+        assert answer.status_code == status, (path, answer.text)
+    asking[0] = "GET journal"
+    assert api.client.get(f"/dashboard/work/journal/{api.ledger.last_position()}").status_code == 200
+    assert len(reads) == len(asked) + 1, f"a request read nothing: {sorted(reads)}"
+    assert not [request for request, loop in reads.items() if any(loop)]

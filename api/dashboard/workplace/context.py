@@ -1,10 +1,14 @@
 """Who is working, in which session, and how a page of the workplace answers.
 
 Every page asks `worker(request)`: the logged-in actor with a live session (else the login
-page, saying the session expired). Every POST asks `posted(request, worker)`: its form, once
-its CSRF token holds (else 403). A command runs through the API's write path
-(api/commands.py `execute_async`: the group commit, the idempotency key), and its answer names
-the position it wrote, linked to that journal entry.
+page, saying the session expired). An `async` handler asks it, and renders its pages, in the
+thread pool: checking the token may read the store (the bureau's books, its registry) and a
+page reads the views, each waiting out the driver's retries while PostgreSQL is down; on the
+event loop every other request would wait with it, the store breaker's instant 503s included.
+Every POST asks `posted(request, worker)`: its form, once its CSRF token holds (else 403).
+A command runs through the API's write path (api/commands.py `execute_async`: the group
+commit, the idempotency key), and its answer names the position it wrote, linked to that
+journal entry.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from api.commands import execute_async
@@ -85,14 +90,14 @@ async def authorised_post(request: Request, db: ViewDatabase,
     """The worker and form of a POST from a live session whose CSRF token holds and who has
     `role`; otherwise the answer that refuses it (nothing is written). Every workplace write
     passes here first."""
-    who = worker(request)
+    who = await run_in_threadpool(worker, request)
     if isinstance(who, Response):
         return who
     form = await posted(request, who)
     if form is None:
-        return refused(request, who, db, "csrf_refused")
+        return await run_in_threadpool(refused, request, who, db, "csrf_refused")
     if role not in who.actor.roles:
-        return refused(request, who, db, NEEDS_ROLE[role])
+        return await run_in_threadpool(refused, request, who, db, NEEDS_ROLE[role])
     return who, form
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from api.dashboard.pages import ViewsDb
 from api.dashboard.workplace import context
 from domain.actors import Role
+from projections.database import ViewDatabase
 from projections.journal import JOURNAL_TABLE
 
 router = APIRouter(prefix="/dashboard/work", include_in_schema=False)
@@ -38,13 +39,20 @@ async def journal_entry(request: Request, db: ViewsDb,
     """The journal's rows of one write: the row at its position and, given the write's
     idempotency key, every event it recorded (each names its key), by whom, when. For the
     roles that write or audit the books (a reader sees balances, not payees)."""
-    who = context.worker(request)
+    # The token check and the page read the store and the views: in the pool, never on the
+    # event loop (api/dashboard/workplace/context.py).
+    who = await run_in_threadpool(context.worker, request)
     if isinstance(who, Response):
         return who
     if not who.actor.roles & WRITING_ROLES:
-        return context.refused(request, who, db, "needs_officer")
+        return await run_in_threadpool(context.refused, request, who, db, "needs_officer")
     queries = request.app.state.queries
     await run_in_threadpool(queries.wait_for, position, JOURNAL_WAIT_SECONDS_MAX)
+    return await run_in_threadpool(_journal_page, request, who, db, position, key)
+
+
+def _journal_page(request: Request, who: context.Worker, db: ViewDatabase, position: int,
+                  key: str) -> Response:
     rows = db.dicts(
         f"SELECT * FROM {JOURNAL_TABLE} WHERE position <= ? AND position > ? "  # noqa: S608
         "AND (position = ? OR idempotency_key = ?) ORDER BY position",

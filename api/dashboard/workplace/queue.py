@@ -17,6 +17,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.dashboard.pages import ViewsDb
 from api.dashboard.workplace import context
@@ -222,8 +223,9 @@ async def _decided_page(request: Request, db: Any, approves: Callable[[Any], boo
     if done and len(refused) == len(done):
         codes = {d.code for d in refused}
         status = 403 if MakerCheckerViolation.code in codes else STATUS_BY_CODE.get(refused[0].code, 409)
-    return context.render(request, "work/decided.html", who, db, "work", status, done=done,
-                          approve=approve, key=key)
+    return await run_in_threadpool(lambda: context.render(
+        request, "work/decided.html", who, db, "work", status, done=done, approve=approve,
+        key=key))
 
 
 @router.post("/bulk")

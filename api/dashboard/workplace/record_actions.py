@@ -14,6 +14,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.dashboard.i18n import translate
 from api.dashboard.pages import ViewsDb
@@ -64,7 +65,7 @@ def _written(request: Request, db: Any, name: str, links: Callable[[Outcome, str
 
 @router.post("/expenditures/{expenditure_id}/reverse")
 async def reverse(request: Request, db: ViewsDb, expenditure_id: UUID) -> Response:
-    shown = records.expenditure_context(request, expenditure_id)
+    shown = await run_in_threadpool(records.expenditure_context, request, expenditure_id)
 
     def links(outcome: Outcome, language: str) -> list[tuple[str, str]]:
         return [(translate("expenditures", language), f"/dashboard/work/expenditures/{expenditure_id}"),
@@ -86,7 +87,7 @@ async def act_on_allocation(request: Request, db: ViewsDb, allocation_id: UUID,
     if name is None:
         return Response(status_code=404)
     rules, command = ALLOCATION_ACTIONS[name]
-    shown = records.allocation_context(request, allocation_id)
+    shown = await run_in_threadpool(records.allocation_context, request, allocation_id)
     unit = shown["allocation"].unit if shown else "CNY"
 
     def links(outcome: Outcome, language: str) -> list[tuple[str, str]]:

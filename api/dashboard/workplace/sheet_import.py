@@ -66,24 +66,26 @@ async def import_upload(request: Request, db: ViewsDb) -> Response:
     upload = form.get("file")
     data = await upload.read() if isinstance(upload, UploadFile) else b""
     filename = (upload.filename or "") if isinstance(upload, UploadFile) else ""
-    records = ImportRecords(ViewDatabase.open(request.app.state.settings))
+    # Connecting, importing and rendering read the store and the views: in the pool
+    # (api/dashboard/workplace/context.py).
+    records = ImportRecords(await run_in_threadpool(ViewDatabase.open, request.app.state.settings))
     try:
         result = await run_in_threadpool(import_csv, request.app.state.ledger, who.actor, data,
                                          filename=filename, idempotency_key=key,
                                          records=records)
     except LedgerError as error:
         problem = f"{error_title(error.code, error.title, who.language)}"
-        return context.render(request, "work/import.html", who, db, "work",
-                               STATUS_BY_CODE.get(error.code, 422), key=key, result=None,
-                               rows=[], columns=[], problem=problem,
-                               problem_detail=error.detail_in(who.language))
+        status, detail = STATUS_BY_CODE.get(error.code, 422), error.detail_in(who.language)
+        return await run_in_threadpool(lambda: context.render(
+            request, "work/import.html", who, db, "work", status, key=key, result=None,
+            rows=[], columns=[], problem=problem, problem_detail=detail))
     finally:
         records.close()
     columns, rows = _rows_with_errors(data, result) if result.status != "applied" else ([], [])
-    return context.render(request, "work/import.html", who, db, "work",
-                          200 if result.status == "applied" else 422, key=key, result=result,
-                          rows=rows, columns=columns, problem="",
-                          headings={c: _heading(c, who.language) for c in columns})
+    return await run_in_threadpool(lambda: context.render(
+        request, "work/import.html", who, db, "work", 200 if result.status == "applied" else 422,
+        key=key, result=result, rows=rows, columns=columns, problem="",
+        headings={c: _heading(c, who.language) for c in columns}))
 
 
 def _heading(field: str, language: str) -> str:

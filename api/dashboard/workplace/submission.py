@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.dashboard.workplace import context, forms
 from api.problems import STATUS_BY_CODE
@@ -45,18 +46,22 @@ async def submit(request: Request, db: ViewDatabase, rules: FormRules, run: Run,
         return gated
     who, form = gated
     key = context.form_key(form) or context.new_key()
+    # In the pool, as every page: a form's unit may read the books (its fund's), and the
+    # answers read the views (api/dashboard/workplace/context.py).
+    typed_in = await run_in_threadpool(unit, form)
     checked = forms.read_form(form, rules.schema, who.language, amounts=rules.amounts,
-                              unit=unit(form), whole=rules.whole, flags=rules.flags,
+                              unit=typed_in, whole=rules.whole, flags=rules.flags,
                               lists=rules.lists)
     if checked.command is None:
-        return show_again(who, checked.values, key, checked.errors, "", "", 422)
+        return await run_in_threadpool(show_again, who, checked.values, key, checked.errors,
+                                       "", "", 422)
     ledger = request.app.state.ledger
     try:
         outcome = await context.run(request, lambda: run(ledger, who, checked.command, key))
     except LedgerError as error:
         problem = forms.refusal_of_books(error, checked, who.language)
-        return show_again(who, checked.values, key, checked.errors, problem,
-                          error.detail_in(who.language),
-                          STATUS_BY_CODE.get(error.code, 409))
-    return written(who, outcome, key)
+        return await run_in_threadpool(show_again, who, checked.values, key, checked.errors,
+                                       problem, error.detail_in(who.language),
+                                       STATUS_BY_CODE.get(error.code, 409))
+    return await run_in_threadpool(written, who, outcome, key)
 
