@@ -80,17 +80,29 @@ def _closed_by(sock: socket.socket, deadline: float) -> tuple[bool, bytes]:
     return True, said
 
 
+
+def _trickle(sock: socket.socket, opened: float) -> None:
+    """A byte at a quarter, a half and three quarters of the header bound."""
+    for share in (0.25, 0.5, 0.75):
+        time.sleep(max(0.0, opened + HEADER_SECONDS * share - time.monotonic()))
+        sock.sendall(b"a")
+
 def test_slowloris_connections_are_closed_within_the_header_bound(server: tuple[str, int]) -> None:
     started = time.monotonic()
     clients = []
+    trickling: threading.Thread | None = None
     for _ in range(SLOW_CLIENTS):
         sock = socket.create_connection(server)
         sock.sendall(b"GET /v1/funds HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never finished
         clients.append(sock)
-    # One keeps trickling a byte now and then: that does not move its deadline.
-    for _ in range(3):
-        time.sleep(HEADER_SECONDS / 3)
-        clients[0].sendall(b"a")
+        if trickling is None:
+            # The first keeps trickling a byte now and then, timed from its own start (opening
+            # the other 299 may take longer than the bound on a busy machine): that does not
+            # move its deadline.
+            trickling = threading.Thread(target=_trickle, args=(sock, time.monotonic()))
+            trickling.start()
+    assert trickling is not None
+    trickling.join()
     deadline = started + HEADER_SECONDS + GRACE_SECONDS
     answers = [_closed_by(sock, deadline) for sock in clients]
     elapsed = time.monotonic() - started
