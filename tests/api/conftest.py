@@ -16,6 +16,7 @@ from tests.conftest import TODAY
 
 ROLES = ("officer", "approver", "auditor", "reader", "admin")
 FISCAL_YEAR = TODAY.year
+VIEWS_WAIT_SECONDS = 10.0
 
 
 @dataclass
@@ -27,6 +28,13 @@ class Api:
     def ledger(self) -> FundLedger:
         ledger: FundLedger = self.client.app.state.ledger  # type: ignore[attr-defined]
         return ledger
+
+    def views_caught_up(self) -> None:
+        """The views hold every event written so far: a dashboard page, unlike a /v1 read, takes
+        no `min_position`, and the view runner follows the writes in its own thread."""
+        app = self.client.app
+        assert app.state.queries.wait_for(  # type: ignore[attr-defined]
+            self.ledger.recorder.max_notification_id() or 0, VIEWS_WAIT_SECONDS), "views behind"
 
     def headers(self, role: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}", **extra}

@@ -26,6 +26,7 @@ def test_the_findings_page_in_chinese_cites_in_chinese(api: Api) -> None:
     api.school()
     api.fund()
     api.expenditure(api.allocation()["id"], amount=10_000_00)  # a round sum: one finding
+    api.views_caught_up()
     page, english = page_in_both_languages(api.client, api.tokens["auditor"], "/dashboard/findings")
     assert "整数金额付款可能是估算、预付款或虚假发票" in page
     assert "round sums suggest" not in page
