@@ -83,6 +83,7 @@ class Context:
     bounds: Bounds
     workload: Workload
     profile_dir: Path | None = None
+    views_followed: int | None = None  # the views' own process beside the generator: its position
 
     def key(self, part: str, name: str) -> str:
         return f"{self.store}:{part}:{name}"
@@ -100,7 +101,9 @@ def bulk_import(ctx: Context, ledger: FundLedger) -> None:
         BULK, name, ctx.store, workload.events / workload.seconds, "events/s", Target(50_000),
         baseline="postgres:3 raw psycopg:executemany, 1,000 rows per commit",
         detail=f"{workload.events:,} events in {workload.seconds:.1f} s, {workload.span()} "
-               f"(scale {workload.shape.scale}, {span} vouchers/school/month)"))
+               f"(scale {workload.shape.scale}, {span} vouchers/school/month"
+               + (")" if ctx.views_followed is None else
+                  f"; the views' own process followed meanwhile, to position {ctx.views_followed:,})")))
     if len(years) > 1:  # each year's own rate: does the generator slow as the log grows?
         for year in years:
             ctx.report.add(Figure(

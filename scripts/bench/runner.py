@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from api.settings import Settings
 from api.store import open_ledger, open_view_runner
 from scripts.bench import PARTS, document, machine, parts, peer_parts, scratch
 from scripts.bench.figures import Report, Target, guarded
+from scripts.bench.following_views import views_following
 from scripts.bench.workload import Workload, YearCap, fiscal_years, generate_years
 
 QUICK_EVENTS = 60_000
@@ -38,10 +39,20 @@ class BenchOptions:
     parts: frozenset[str] = field(default_factory=lambda: frozenset(PARTS))
     toy: bool = False  # the CI smoke test's bounds (Bounds.toy): it runs, it measures nothing
     year_cap: YearCap = field(default_factory=YearCap)  # beyond one year at the cap: more years
+    # The views kept by their own process while the log is generated (following_views.py).
+    # None: when more than one fiscal year is generated on PostgreSQL, the 10M run's case.
+    views_follow: bool | None = None
 
     @property
     def event_target(self) -> int:
         return self.events or (QUICK_EVENTS if self.quick else FULL_EVENTS)
+
+    def follows_views(self, store: str, years: int) -> bool:
+        """On SQLite the views share the store's one writer, so a second process would only
+        queue behind the generator."""
+        if store != "postgres" or not self.parts & {"reads", "http"}:
+            return False
+        return self.views_follow if self.views_follow is not None else years > 1
 
     @property
     def bounds(self) -> parts.Bounds:
@@ -101,11 +112,19 @@ def _measure_store(report: Report, options: BenchOptions, store: str, settings: 
     with ExitStack() as stack:
         stack.callback(ledger.close)
         console.print(f"generating about {options.event_target:,} events …")
-        workload = generate_years(ledger, options.event_target, options.year_cap,
-                                  say=lambda line: console.print(f"[{store}] {line}"))
+        follow = options.follows_views(store, len(fiscal_years(options.event_target,
+                                                               options.year_cap)))
+        with views_following(settings) if follow else nullcontext(None) as followed:
+            workload = generate_years(ledger, options.event_target, options.year_cap,
+                                      say=lambda line: console.print(f"[{store}] {line}"))
         console.print(f"[{store}] generated {workload.events:,} events in {workload.span()} "
                       f"({workload.seconds:.1f} s)")
-        ctx = parts.Context(report, settings, store, options.bounds, workload, options.profile_dir)
+        if followed is not None:
+            console.print(f"[{store}] the views' own process followed to position "
+                          f"{followed.position:,} of {ledger.last_position():,}; the rest is "
+                          "caught up before the reads")
+        ctx = parts.Context(report, settings, store, options.bounds, workload, options.profile_dir,
+                            views_followed=None if followed is None else followed.position)
         steps: list[tuple[str, str, str, str, Callable[[], None], Target | None]] = [
             ("bulk", parts.BULK, "bulk import", "events/s", lambda: parts.bulk_import(ctx, ledger), None),
             ("rebuild", parts.REBUILD, "all views from the whole log", "events/s",

@@ -27,6 +27,10 @@ def bench(
                                "its name must start with fundledger_bench")] = DEFAULT_URL,
     postgres: Annotated[bool, typer.Option("--postgres/--no-postgres")] = True,
     sqlite: Annotated[bool, typer.Option("--sqlite/--no-sqlite")] = True,
+    views_follow: Annotated[bool | None, typer.Option(
+        "--views-follow/--no-views-follow",
+        help="Keep the views in a process of their own while the log is generated (PostgreSQL; "
+             "default: when more than one fiscal year is generated)")] = None,
     out: Annotated[Path, typer.Option("--out", help="Markdown file for the table")] = Path(
         "docs/benchmarks.md"),
     profile: Annotated[Path | None, typer.Option("--profile",
@@ -65,7 +69,8 @@ def bench(
     try:
         run_bench(BenchOptions(quick=quick, events=events,
                                postgres_url=database_url if postgres else None, sqlite=sqlite,
-                               out=out, profile_dir=profile, parts=parts))
+                               out=out, profile_dir=profile, parts=parts,
+                               views_follow=views_follow))
     except (ScratchRefused, TooManyEvents) as error:
         raise InvalidInput(str(error)) from None
 

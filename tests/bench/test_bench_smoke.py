@@ -186,6 +186,24 @@ def test_a_run_beyond_one_toy_year_reports_the_years_and_the_events_generated(
 
 
 @pytest.mark.postgres
+def test_beyond_one_year_the_views_follow_the_generation_in_their_own_process(
+        postgres_dsn: str, tmp_path: Path) -> None:
+    """The 10M run built its views only after generating, over the hour it may take (issue 21)."""
+    base = postgres_dsn.rsplit("/", 1)[0]
+    url = f"{base}/fundledger_bench_follow_{os.getpid()}_{uuid4().hex[:6]}"
+    report = run_bench(BenchOptions(events=2 * TOY_CAP.events - 500, postgres_url=url,
+                                    sqlite=False, out=tmp_path / "benchmarks.md",
+                                    parts=frozenset({"bulk", "reads"}), toy=True,
+                                    year_cap=TOY_CAP))
+
+    assert _failures(report) == []
+    total = next(f for f in report.figures if f.name.startswith("generator: 2 years"))
+    followed = total.detail.split("followed meanwhile, to position ")[1].rstrip(")")
+    assert int(followed.replace(",", "")) > 0, total.detail
+    assert {"balance, HTTP: p99", "as-of balance, HTTP: p99"} <= {f.name for f in report.figures}
+
+
+@pytest.mark.postgres
 def test_a_scratch_database_another_run_is_using_is_refused_and_left_alone(
         postgres_dsn: str) -> None:
     """A second run on the same scratch database once dropped the first run's store mid-run."""
