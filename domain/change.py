@@ -104,26 +104,54 @@ def change_kind(name: str) -> ChangeKind:
         raise InvalidInput(msg) from None
 
 
-class PendingChange(Aggregate):
-    @event("Proposed")
-    def __init__(self, id: UUID, kind: str, params: dict[str, Any], subjects: list[str],
-                 excluded_checkers: list[str], stamp: Stamp) -> None:
-        self.kind = kind
-        self.params = params
-        self.subjects = subjects
-        self.excluded_checkers = excluded_checkers
+class TwoPersonProposal(Aggregate):
+    """Something one person proposed that moves nothing until another person decides on it:
+    pending from its proposal, then approved or rejected once. A kind says who may not decide
+    (`check_checker`) and what its `Approved` and `Rejected` events record."""
+
+    def _proposed(self, stamp: Stamp) -> None:
+        """What every proposal records (called from its `Proposed` event's body): who proposed
+        it and why; it is pending."""
         self.maker = stamp.actor_id
-        self.maker_role = stamp.actor_role
-        self.proposed_on = stamp.effective_date
         self.reason = stamp.reason
         self.status = ChangeStatus.PENDING.value
-        self.decided_by: str | None = None
-        self.decided_on: date | None = None
-        self.decision_reason = ""
 
     @property
     def is_pending(self) -> bool:
         return self.status == ChangeStatus.PENDING
+
+    def check_checker(self, stamp: Stamp) -> None:
+        raise NotImplementedError
+
+    def decide(self, approve: bool, stamp: Stamp) -> None:
+        """Approves or rejects the proposal, once the one deciding may."""
+        self.check_checker(stamp)
+        if approve:
+            self._approve(stamp=stamp)
+        else:
+            self._reject(stamp=stamp)
+
+    def _approve(self, stamp: Stamp) -> None:
+        raise NotImplementedError
+
+    def _reject(self, stamp: Stamp) -> None:
+        raise NotImplementedError
+
+
+class PendingChange(TwoPersonProposal):
+    @event("Proposed")
+    def __init__(self, id: UUID, kind: str, params: dict[str, Any], subjects: list[str],
+                 excluded_checkers: list[str], stamp: Stamp) -> None:
+        self._proposed(stamp)
+        self.kind = kind
+        self.params = params
+        self.subjects = subjects
+        self.excluded_checkers = excluded_checkers
+        self.maker_role = stamp.actor_role
+        self.proposed_on = stamp.effective_date
+        self.decided_by: str | None = None
+        self.decided_on: date | None = None
+        self.decision_reason = ""
 
     def check_checker(self, stamp: Stamp) -> None:
         """The one deciding is neither the maker nor anyone the change excludes."""
@@ -136,14 +164,6 @@ class PendingChange(Aggregate):
                    "and cannot decide on it")
             raise MakerCheckerViolation(msg, f"{stamp.actor_id} 提出了变更 {self.id} 涉及的拨款，"
                                              "不得复核该变更")
-
-    def decide(self, approve: bool, stamp: Stamp) -> None:
-        """Approves or rejects the change (as PostMove.decide does a post move)."""
-        self.check_checker(stamp)
-        if approve:
-            self._approve(stamp=stamp)
-        else:
-            self._reject(stamp=stamp)
 
     @event("Approved")
     def _approve(self, stamp: Stamp) -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.actors import Stamp, check_not_maker
+from domain.change import TwoPersonProposal
 from domain.natural_keys import KeyedAggregate, natural_id
 from domain.stock_errors import (
     MoveNotPending,
@@ -148,7 +149,7 @@ class CountyPosts(KeyedAggregate):
         self._note(stamp)
 
 
-class PostMove(Aggregate):
+class PostMove(TwoPersonProposal):
     """A proposed rotation of filled posts between two schools of one county: it moves
     nothing until another person approves it (two-person rule, as for every move of an
     approved resource)."""
@@ -156,25 +157,19 @@ class PostMove(Aggregate):
     @event("Proposed")
     def __init__(self, id: UUID, district: str, from_school: str, to_school: str, count: int,
                  stamp: Stamp) -> None:
+        self._proposed(stamp)
         self.district = district
         self.from_school = from_school
         self.to_school = to_school
         self.count = count
-        self.maker = stamp.actor_id
-        self.reason = stamp.reason
         self.effective_date = stamp.effective_date
-        self.status = "pending"
         self.checker: str | None = None
 
-    def decide(self, approve: bool, stamp: Stamp) -> None:
-        if self.status != "pending":
+    def check_checker(self, stamp: Stamp) -> None:
+        if not self.is_pending:
             msg = f"post move {self.id} is already {self.status}"
             raise MoveNotPending(msg)
         check_not_maker(stamp, self.maker, f"proposed post move {self.id}", "decide")
-        if approve:
-            self._approve(stamp=stamp)
-        else:
-            self._reject(stamp=stamp)
 
     @event("Approved")
     def _approve(self, stamp: Stamp) -> None:
