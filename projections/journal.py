@@ -21,7 +21,7 @@ from domain.expenditure import Expenditure
 from domain.fund import Fund
 from domain.ledger import FundLedger
 from domain.school import School
-from projections.hash_chain import GENESIS, EventTable, Progress, Verification, link, verify
+from projections.hash_chain import GENESIS, EventTable, Progress, Verification, link, verify_beside
 from projections.page_view import OwnTables
 
 if TYPE_CHECKING:
@@ -238,7 +238,9 @@ class _RecordedLinks:
 def verify_journal(db: ViewDatabase, progress: Progress | None = None, after: int = 0,
                    previous: bytes = GENESIS) -> Verification:
     """Recomputes the chain from the event store and compares it with the journal's links:
-    from the first event, or continuing after position `after` whose link was `previous`."""
+    from the first event, or continuing after position `after` whose link was `previous`.
+    Each page of events is read with the journal's links beside it (projections/hash_chain.py,
+    `verify_beside`); where they differ, the event-by-event walk names the first difference."""
     head = journal_head(db)
 
     def identify(position: int) -> tuple[bytes, int] | None:
@@ -246,8 +248,9 @@ def verify_journal(db: ViewDatabase, progress: Progress | None = None, after: in
                         "WHERE position = ?", (position,))
         return (UUID(found[0][0]).bytes, int(found[0][1])) if found else None
 
-    return verify(event_table(db), _RecordedLinks(db, head, after), head, identify, progress,
-                  after, previous)
+    return verify_beside(event_table(db), JOURNAL_TABLE, head,
+                         lambda start: _RecordedLinks(db, head, start), identify, progress,
+                         after, previous)
 
 
 def event_table(db: ViewDatabase) -> EventTable:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.settings import Settings
 from domain.ledger import FundLedger
+from projections import hash_chain
 from projections.database import ViewDatabase
 from projections.digests import Digest, check_history, sign, signing_key
+from projections.hash_chain import Verification, verify
 from projections.journal import event_table, journal_head, verify_journal
 from tests.audit.conftest import AuditedStore, build_small_bureau
 from tests.conftest import OFFICER, TODAY
@@ -147,3 +150,61 @@ def test_a_rebuild_of_the_views_does_not_launder_tampering(audited: AuditedStore
         runner.rebuild()
     result = verify_journal(audited.db)
     assert (result.ok, result.first_bad_position, result.problem) == (False, target, "altered")
+
+
+def _walked(db: ViewDatabase) -> Verification:
+    """The event-by-event walk (`verify`) over the same store: what `verify_journal` must say."""
+    head = journal_head(db)
+    recorded = [[(int(p), h) for p, h in db.rows("SELECT position, hash FROM audit_journal "
+                                                 "ORDER BY position")]]
+
+    def identify(position: int) -> tuple[bytes, int] | None:
+        found = db.rows("SELECT entity_id, entity_version FROM audit_journal WHERE position = ?",
+                        (position,))
+        return (UUID(found[0][0]).bytes, int(found[0][1])) if found else None
+
+    return verify(event_table(db), recorded, head, identify)
+
+
+@pytest.mark.parametrize(("change", "bad", "problem"), [
+    ("link_altered", 0, "altered"), ("link_deleted", 0, "inserted"),
+    # Its event and its link gone (the link moved past the head): the next link breaks.
+    ("link_moved", 1, "altered"),
+    # The next event stands where this one stood: to the walk, this one was removed.
+    ("events_reordered", 0, "removed")])
+@pytest.mark.parametrize("page_size", [5, 20_000])
+def test_journal_and_order_tampering_is_found_as_the_walk_finds_it(
+        audited: AuditedStore, monkeypatch: pytest.MonkeyPatch, change: str, bad: int,
+        problem: str, page_size: int) -> None:
+    """An altered, deleted or moved journal link, or two events that traded places, on pages
+    smaller and larger than the log: the first bad position, problem and count are the walk's."""
+    monkeypatch.setattr(hash_chain, "VERIFY_PAGE_SIZE", page_size)
+    target = audited.position_of("Expenditure.Recorded", nth=3)
+    db, table, column = audited.db, audited.table, audited.id_column
+    with db.transaction():
+        if change == "link_altered":
+            db.execute("UPDATE audit_journal SET hash = ? WHERE position = ?", ("ab" * 32, target))
+        elif change == "link_deleted":
+            db.execute("DELETE FROM audit_journal WHERE position = ?", (target,))
+        elif change == "link_moved":  # its event deleted, its link moved to a free position
+            db.execute(f"DELETE FROM {table} WHERE {column} = ?", (target,))
+            db.execute("UPDATE audit_journal SET position = ? WHERE position = ?",
+                       (10_000_000, target))
+        else:  # through a free position, as a unique index wants
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (10_000_000, target))
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (target, target + 1))
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (target + 1, 10_000_000))
+    result = verify_journal(db)
+    assert result == _walked(db)
+    assert (result.ok, result.first_bad_position, result.problem) == (False, target + bad, problem)
+    assert result.checked == target - 1
+
+
+def test_verify_journal_answers_as_the_walk_on_a_clean_store(audited: AuditedStore,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hash_chain, "VERIFY_PAGE_SIZE", 4)
+    seen: list[int] = []
+    result = verify_journal(audited.db, seen.append)
+    assert result.ok
+    assert result == _walked(audited.db)
+    assert seen[-1] == result.checked == journal_head(audited.db)
