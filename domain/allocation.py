@@ -28,6 +28,7 @@ from domain.errors import (
     Overspend,
     SpentBeforeApproval,
 )
+from domain.invariants import AssertedAfterEveryChange
 from domain.natural_keys import natural_id
 from domain.terms import term
 from domain.units import money_text
@@ -47,7 +48,7 @@ class Origin(StrEnum):
     CARRY_OVER = "carry_over"
 
 
-class Allocation(Aggregate):
+class Allocation(AssertedAfterEveryChange, Aggregate):
     # 2: snapshots hold `formula` (how a tranche computed the amount; None for hand amounts).
     # 3: snapshots hold `carried_since` (the year 结转 money was first appropriated; issue 16).
     class_version = 3
@@ -208,7 +209,6 @@ class Allocation(Aggregate):
         self._check_proposed()
         check_not_maker(stamp, self.proposed_by, f"proposed allocation {self.id}", "approve")
         self._approve(stamp=stamp)
-        self._assert_invariants()
 
     @event("Approved")
     def _approve(self, stamp: Stamp) -> None:
@@ -221,7 +221,6 @@ class Allocation(Aggregate):
         self._check_proposed()
         check_not_maker(stamp, self.proposed_by, f"proposed allocation {self.id}")
         self._reject(stamp=stamp)
-        self._assert_invariants()
 
     @event("Rejected")
     def _reject(self, stamp: Stamp) -> None:
@@ -237,7 +236,6 @@ class Allocation(Aggregate):
             raise BelowSpent(msg, f"拨款 {self.id} 已支出 {money_text(self.spent, self.unit, 'zh')}，"
                                   f"拨款额不能减至 {money_text(self.allocated + delta, self.unit, 'zh')}")
         self._adjust(delta=delta, stamp=stamp)
-        self._assert_invariants()
 
     @event("Adjusted")
     def _adjust(self, delta: int, stamp: Stamp) -> None:
@@ -250,7 +248,6 @@ class Allocation(Aggregate):
             raise AllocationClosed(msg, self._closed_zh())
         released = self.remaining if self.status == Status.APPROVED else 0
         self._cancel(released=released, stamp=stamp)
-        self._assert_invariants()
         return released
 
     @event("Cancelled")
@@ -262,7 +259,6 @@ class Allocation(Aggregate):
         self.check_approved()
         self._check_affords(amount)
         self._transfer_out(to_allocation_id=to_allocation_id, amount=amount, stamp=stamp)
-        self._assert_invariants()
 
     @event("TransferredOut")
     def _transfer_out(self, to_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -271,7 +267,6 @@ class Allocation(Aggregate):
     def transfer_in(self, from_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
         self.check_approved()
         self._transfer_in(from_allocation_id=from_allocation_id, amount=amount, stamp=stamp)
-        self._assert_invariants()
 
     @event("TransferredIn")
     def _transfer_in(self, from_allocation_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -301,7 +296,6 @@ class Allocation(Aggregate):
                 msg, f"支出日期 {spent_on} 早于拨款 {self.id} 的批准日期 {self.approved_on}")
         self._check_affords(amount)
         self.trigger_event(self.Spent, expenditure_id=expenditure_id, amount=amount, stamp=stamp)
-        self._assert_invariants()
 
     class Spent(Aggregate.Event):
         """Part of the remainder is paid out for an expenditure.
@@ -322,7 +316,6 @@ class Allocation(Aggregate):
         """A reversed expenditure gives its amount back to the allocation's remainder."""
         self.check_approved()
         self._restore(expenditure_id=expenditure_id, amount=amount, stamp=stamp)
-        self._assert_invariants()
 
     @event("SpendingReversed")
     def _restore(self, expenditure_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -334,7 +327,6 @@ class Allocation(Aggregate):
         remainder = self.remaining if self.status == Status.APPROVED else 0
         self._close_year(disposition=disposition, remainder=remainder,
                          carry_to_allocation_id=carry_to_allocation_id, stamp=stamp)
-        self._assert_invariants()
         return remainder
 
     @event("YearClosed")

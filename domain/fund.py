@@ -23,6 +23,7 @@ from domain.errors import (
     OverAllocation,
     SchoolClosed,
 )
+from domain.invariants import AssertedAfterEveryChange
 from domain.limits import AMOUNT_MINOR_MAX
 from domain.natural_keys import KeyedAggregate, natural_id
 from domain.provenance import add_provenance_defaults
@@ -32,7 +33,7 @@ from domain.terms import term
 from domain.units import money_text
 
 
-class Fund(KeyedAggregate):
+class Fund(AssertedAfterEveryChange, KeyedAggregate):
     # 2: snapshots hold `formula_funded`. 3: the fund's classification and provenance.
     class_version = 3
 
@@ -210,7 +211,6 @@ class Fund(KeyedAggregate):
             raise OverAllocation(msg, f"资金 {self.code} 预算将超过 "
                                       f"{money_text(AMOUNT_MINOR_MAX, self.unit, 'zh')}")
         self._adjust_appropriation(delta=delta, stamp=stamp)
-        self._assert_invariants()
 
     @event("AppropriationAdjusted")
     def _adjust_appropriation(self, delta: int, stamp: Stamp) -> None:
@@ -221,7 +221,6 @@ class Fund(KeyedAggregate):
         self.check_open()
         self.check_can_commit(amount)
         self._commit(allocation_id=allocation_id, amount=amount, stamp=stamp)
-        self._assert_invariants()
 
     @event("Committed")
     def _commit(self, allocation_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -239,7 +238,6 @@ class Fund(KeyedAggregate):
         self._commit_tranche(tranche_id=tranche_id,
                              allocation_ids=[allocation_id for allocation_id, _ in allocations],
                              amount=amount, stamp=stamp)
-        self._assert_invariants()
 
     @event("TrancheCommitted")
     def _commit_tranche(self, tranche_id: UUID, allocation_ids: list[UUID], amount: int,
@@ -252,7 +250,6 @@ class Fund(KeyedAggregate):
         """Cancellation or a downward adjustment gives unspent money back to the fund."""
         self.check_open()
         self._release(allocation_id=allocation_id, amount=amount, stamp=stamp)
-        self._assert_invariants()
 
     @event("Released")
     def _release(self, allocation_id: UUID, amount: int, stamp: Stamp) -> None:
@@ -262,7 +259,6 @@ class Fund(KeyedAggregate):
         """Last year's unspent remainder arrives as added appropriation (结转)."""
         self.check_open()
         self._carry_in(from_fund=from_fund, amount=amount, stamp=stamp)
-        self._assert_invariants()
 
     @event("CarriedIn")
     def _carry_in(self, from_fund: str, amount: int, stamp: Stamp) -> None:
@@ -273,7 +269,6 @@ class Fund(KeyedAggregate):
         self.check_open()
         self._close(disposition=disposition, lapsed=lapsed, carried_over=carried_over,
                     carry_to=carry_to, stamp=stamp)
-        self._assert_invariants()
 
     def receive_carry_over(self, from_fund: str, allocations: list[tuple[UUID, int]],
                            stamp: Stamp) -> None:

@@ -40,3 +40,13 @@ def test_fund_allocated_above_appropriated_stops_the_next_change(ledger: FundLed
 
 def _stamp() -> Stamp:
     return Stamp(APPROVER.user_id, "approver", APPROVED_ON)
+
+
+def test_every_change_asserts_even_one_whose_command_never_asked(ledger: FundLedger) -> None:
+    """Marking a fund formula-funded never asserted on its own: the assertion now follows every
+    event the books trigger (domain/invariants.py), so no command can forget it."""
+    school(ledger)
+    fund_ = fund(ledger).subject
+    fund_.allocated = fund_.appropriated + 1
+    with pytest.raises(AssertionError):
+        fund_.mark_formula_funded(_stamp())
