@@ -30,6 +30,7 @@ APPROVER = Actor("li.min", frozenset({Role.APPROVER}))  # 科长 section chief
 # 副科长 deputy chief: approves the two-person changes the others make (domain/change.py).
 CHECKER = Actor("wang.fang", frozenset({Role.APPROVER}))
 BATCH_COMMANDS_MAX = 4_000
+STATISTICS_EVENTS_MIN = 100_000  # below this a never-analysed table plans well enough
 
 Progress = Callable[[int, int, str], None]
 
@@ -51,6 +52,7 @@ class Office:
         # (the plan's voucher numbers are unique): a third faster on SQLite.
         batch = getattr(ledger, "batch", None)
         self._optimistic = batch is not None and "optimistic" in inspect.signature(batch).parameters
+        self._analysed_at = 0  # the log's position when the store's statistics were refreshed
 
     def issue(self, commands: list[Command]) -> None:
         ordered = sorted(commands, key=Command.sort_key)
@@ -61,9 +63,21 @@ class Office:
             for start in range(0, len(todays), BATCH_COMMANDS_MAX):
                 chunk = todays[start:start + BATCH_COMMANDS_MAX]
                 self._issue_chunk(chunk)
+                self._keep_statistics()
                 done += len(chunk)
                 if self.progress is not None:
                     self.progress(done, total, day.isoformat())
+
+    def _keep_statistics(self) -> None:
+        """The store's planner statistics refreshed each time the log has doubled, as
+        autovacuum would (api/event_store.py `refresh_statistics`; PostgreSQL only)."""
+        refresh = getattr(self.ledger.recorder, "refresh_statistics", None)
+        if refresh is None:
+            return
+        position = self.ledger.last_position()
+        if position >= max(STATISTICS_EVENTS_MIN, 2 * self._analysed_at):
+            refresh()
+            self._analysed_at = position
 
     def _issue_chunk(self, chunk: list[Command]) -> None:
         # The office records each day's work on that day (the year is written in minutes):
