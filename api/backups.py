@@ -280,8 +280,18 @@ def _restore_postgres(settings: Settings, manifest: Manifest, data: Path) -> Non
             connection.execute(f'ALTER SCHEMA "{source}" RENAME TO "{target}"')
             if source == "public":
                 connection.execute("CREATE SCHEMA public")
+        _analyse(connection, target)
     finally:
         connection.close()
+
+
+def _analyse(connection: Any, schema: str) -> None:
+    """pg_restore brings no planner statistics (PostgreSQL's docs: run ANALYZE after a
+    restore), and autovacuum may be off: never analysed, a restored log of millions of events
+    is read one aggregate at a time by parallel scans (api/event_store.py `refresh_statistics`)."""
+    for (table,) in connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall():
+        connection.execute(f'ANALYZE "{schema}"."{table}"')
 
 
 def _prove(settings: Settings, manifest: Manifest, digest: digests.Digest,
