@@ -6,8 +6,9 @@ makes its PostgreSQL schema when it is first opened."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 
 from api.settings import Settings
@@ -15,7 +16,7 @@ from domain.bureau_registry import BureauRegistry
 from domain.ledger import FundLedger, bureau_today
 from projections.database import postgres_connection
 from projections.queries import BureauQueries
-from projections.runner import ViewRunner
+from projections.runner import ViewRunner, registered_views
 
 REPLAYED_POLL_SECONDS = 0.02
 BUREAU_ENV = "FUNDLEDGER_TOKEN_BUREAU"  # read by the ledger: the bureau its new tokens name
@@ -61,10 +62,18 @@ def open_view_runner(settings: Settings, **options: Any) -> ViewRunner:
     ViewRunner's (views, page_size, check_schema)."""
     ledger = open_ledger(settings)
     try:
-        return ViewRunner(settings, ledger=ledger, owns_ledger=True, **options)
+        return ViewRunner(settings, ledger=ledger, owns_ledger=True,
+                          open_part=partial(open_view_part, settings), **options)
     except BaseException:
         ledger.close()
         raise
+
+
+def open_view_part(settings: Settings, views: Sequence[str], part: str) -> ViewRunner:
+    """In a worker process of a rebuild in parts: the runner of some of the views, moving the
+    part's own tracking row (projections/view_parts.py)."""
+    return open_view_runner(settings, views=registered_views(views), tracking_name=part,
+                            check_schema=False)
 
 
 def open_views_reader(books: Settings) -> BureauQueries:

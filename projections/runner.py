@@ -26,11 +26,19 @@ from projections.carry_over import CarryOverView
 from projections.changes import ChangesView
 from projections.database import StoreSettings, ViewDatabase
 from projections.findings.facts import AuditFactsView
-from projections.journal import JournalView
+from projections.journal import JournalView, journal_head
 from projections.page_view import PageView, decoded_page
 from projections.stocks import StocksView
 from projections.storable_text import holds_nul, nul_note, storable
 from projections.tracking import ViewTrackingRecorder
+from projections.view_parts import (
+    OpenPart,
+    build_in_processes,
+    part_name,
+    parts_default,
+    shared_out,
+    views_of,
+)
 from projections.view_schema import KEPT_VIEWS, MigrationRefused, Plan, ViewsOutdated, view_name
 from projections.view_schema import plan as schema_plan
 from projections.view_schema import record as record_schema
@@ -55,6 +63,13 @@ REGISTERED_VIEWS: list[type[PageView]] = [
     StocksView,
     CarryOverView,
 ]
+
+
+
+def registered_views(names: Sequence[str]) -> list[PageView]:
+    """The registered views of these names, new (for a part of a rebuild)."""
+    return [view() for view in REGISTERED_VIEWS if view.name in names]
+
 
 # (events done, events in the log) after each page, for progress bars.
 Progress = Callable[[int, int], None]
@@ -102,16 +117,21 @@ class ViewRunner:
 
     def __init__(self, settings: StoreSettings, *, ledger: FundLedger,
                  views: Sequence[PageView] | None = None, page_size: int = PAGE_SIZE,
-                 check_schema: bool = True, owns_ledger: bool = False) -> None:
+                 check_schema: bool = True, owns_ledger: bool = False,
+                 tracking_name: str | None = None, open_part: OpenPart | None = None) -> None:
         """`check_schema`: refuse (ViewsOutdated) a store whose view tables an earlier release
         built, until `fundledger migrate` has upgraded them (only migrate itself skips it).
-        `owns_ledger`: close the ledger with the runner."""
+        `owns_ledger`: close the ledger with the runner. `tracking_name`: the row this runner
+        moves, when it is one part of a rebuild (projections/view_parts.py). `open_part`: how
+        a worker process opens a part's runner; without it a rebuild is one part."""
         self.settings = settings
         self.page_size = page_size
         self.views: list[PageView] = list(views) if views is not None else [v() for v in REGISTERED_VIEWS]
         self._owns_ledger = owns_ledger
         self.ledger = ledger
         self.application_name = self.ledger.name
+        self.tracking_name = tracking_name or self.application_name
+        self._open_part = open_part
         self.db = ViewDatabase.open(settings)
         self.tracking = ViewTrackingRecorder(self.db)
         # Pages failed in a row, and the last failure: /healthz reports them (issue 14).
@@ -191,7 +211,7 @@ class ViewRunner:
 
     def position(self) -> int:
         """The position of the last event applied to the views."""
-        return self.tracking.max_tracking_id(self.application_name) or 0
+        return self.tracking.max_tracking_id(self.tracking_name) or 0
 
     def log_position(self) -> int:
         """The position of the last event in the ledger's log."""
@@ -199,15 +219,16 @@ class ViewRunner:
 
     def wait(self, position: int, timeout: float = 1.0) -> None:
         """Blocks until the views have processed `position` (TimeoutError after `timeout`)."""
-        self.tracking.wait(self.application_name, position, timeout=timeout)
+        self.tracking.wait(self.tracking_name, position, timeout=timeout)
 
     # -------------------------------------------------------------- processing
 
-    def process_page(self) -> int:
-        """Applies the next page, if any; returns how many events it applied."""
+    def process_page(self, stop: int | None = None) -> int:
+        """Applies the next page (up to position `stop`), if any; returns how many events it
+        applied."""
         start = self.position()
         notifications = self.ledger.recorder.select_notifications(
-            start=start + 1, limit=self.page_size)
+            start=start + 1, limit=self.page_size, stop=stop)
         if not notifications:
             return 0
         return self.apply_notifications(notifications)
@@ -219,14 +240,51 @@ class ViewRunner:
         page = decoded_page(self.ledger.mapper, notifications, stored)
         with self.db.transaction():
             # Read again under lock: another runner may have applied some of the page meanwhile.
-            tracked = self.tracking.locked_tracking_id(self.application_name)
-            page = [e for e in page if e.position > tracked]
-            if not page:
-                return 0
-            for view in self.views:
-                view.apply_page(self.db, page)
-            self.tracking.advance(self.application_name, page[-1].position)
+            if self.tracking_name != self.application_name:
+                tracked, unjoined = self.tracking.locked_tracking_id(self.tracking_name), False
+            else:
+                tracked, unjoined = self.tracking.locked_position_and_parts(self.application_name)
+            page = [] if unjoined else [e for e in page if e.position > tracked]
+            if page:
+                for view in self.views:
+                    view.apply_page(self.db, page)
+                self.tracking.advance(self.tracking_name, page[-1].position)
+        if unjoined:  # a rebuild in parts is under way or was interrupted: finish it first
+            return self.finish_parts()
         return len(page)
+
+    def catch_up_to(self, end: int) -> int:
+        """Applies pages until position `end`; returns the number of events applied."""
+        total = 0
+        while applied := self.process_page(stop=end):
+            total += applied
+        return total
+
+    def finish_parts(self) -> int:
+        """Brings every unjoined part of a rebuild to the log's end, each in turn in this
+        process, and joins them (projections/view_parts.py); returns the most events a part
+        applied."""
+        applied = 0
+        while parts := self.tracking.parts(self.application_name):
+            end = max(self.log_position(), *parts.values())
+            for part, position in sorted(parts.items()):
+                if position < end:
+                    with self._part(part) as runner:
+                        applied = max(applied, runner.catch_up_to(end))
+            if self.tracking.join_parts(self.application_name, end):
+                log.info("view runner: the rebuild's parts are joined at position %d", end)
+                break
+        return applied
+
+    def _part(self, part: str) -> ViewRunner:
+        names = views_of(part)
+        views = [v for v in self.views if v.name in names]
+        if len(views) != len(names):
+            msg = (f"a rebuild in parts ({part}) names views this runner does not keep: "
+                   "run `fundledger rebuild` again")
+            raise RuntimeError(msg)
+        return ViewRunner(self.settings, ledger=self.ledger, views=views, page_size=self.page_size,
+                          check_schema=False, tracking_name=part)
 
     def _storable(self, notification: Notification) -> Notification:
         """The event as PostgreSQL's views can hold it (projections/storable_text.py); the
@@ -252,14 +310,36 @@ class ViewRunner:
                 end = max(end, done)
                 progress(done, end)
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Drops every view and builds it again from the whole log."""
+    def rebuild(self, progress: Progress | None = None, *, parts: int | None = None) -> int:
+        """Drops every view and builds it again from the whole log; in `parts` processes at
+        once where the store allows (default: projections/view_parts.py `parts_default`)."""
+        wanted = parts_default(self.db.is_postgres) if parts is None else parts
+        groups: list[list[str]] = []
         with self.db.transaction():
             self.drop_tables()
             self.create_tables()
             record_schema(self.db, [v for v in self.views if view_name(v) not in KEPT_VIEWS])
+            if wanted > 1 and self._can_build_in_parts():
+                # The journal is kept (KEPT_VIEWS): when it is intact to the end, it costs nothing.
+                kept = {"journal"} if journal_head(self.db) >= self.log_position() else set()
+                groups = shared_out(self.views, wanted, kept)
+            if len(groups) > 1:
+                self.tracking.start_parts(self.application_name,
+                                          [part_name(self.application_name, g) for g in groups])
         with fewer_collections():
-            return self.run_until_caught_up(progress)
+            applied = 0
+            if len(groups) > 1 and self._open_part is not None:
+                applied = build_in_processes(self, self._open_part, groups, self.log_position(),
+                                             progress)
+                applied = max(applied, self.finish_parts())
+            return applied + self.run_until_caught_up(progress)
+
+    def _can_build_in_parts(self) -> bool:
+        """Parts need PostgreSQL (SQLite has one writer), a way to open them in other
+        processes, and this runner's views to be the registered ones they would open."""
+        registered = sorted(v.name for v in REGISTERED_VIEWS)
+        return (self.db.is_postgres and self._open_part is not None
+                and sorted(v.name for v in self.views) == registered)
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = POLL_SECONDS_MAX) -> None:
         """Catches up, then follows the log until `stop` is set. A failing store is retried

@@ -29,8 +29,14 @@ def _progress_bar() -> Progress:
                     TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console)
 
 
+Parts = Annotated[int | None, typer.Option(
+    "--parts", min=1, max=16, show_default=False,
+    help="Processes building the views at once, each some of them (PostgreSQL; default: 2 "
+         "where there are two cores; SQLite: 1)")]
+
+
 @cli_command
-def rebuild(page_size: PageSize = PAGE_SIZE, bureau: BureauOption = None) -> None:
+def rebuild(page_size: PageSize = PAGE_SIZE, bureau: BureauOption = None, parts: Parts = None) -> None:
     """Drop every view and build it again from the event store."""
     with open_view_runner(books_settings(bureau), page_size=page_size) as runner, _progress_bar() as bar:
         total = runner.log_position()
@@ -42,7 +48,7 @@ def rebuild(page_size: PageSize = PAGE_SIZE, bureau: BureauOption = None) -> Non
             bar.update(task, completed=done, total=max(end, 1),
                        rate=f"{done / elapsed:,.0f} events/s" if elapsed else "")
 
-        applied = runner.rebuild(advance)
+        applied = runner.rebuild(advance, parts=parts)
         elapsed = time.perf_counter() - started
     rate = applied / elapsed if elapsed > 0 else 0.0
     console.print(f"rebuilt views from {applied:,} events in {elapsed:.1f} s "

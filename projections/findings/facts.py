@@ -107,6 +107,7 @@ class AuditFactsView:
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         writes = _PageWrites(db)
+        writes.read_ahead(page)
         apply_handlers(HANDLERS, writes, page)
         writes.flush()
         db.executemany("INSERT INTO findings_late_entries VALUES (?, ?, ?)", late_entries(page))

@@ -13,6 +13,7 @@ from domain.school import School
 
 if TYPE_CHECKING:
     from projections.database import ViewDatabase
+    from projections.page_view import PageEvent
 
 
 class _PageWrites:
@@ -36,6 +37,25 @@ class _PageWrites:
         # Each allocation's entries of the page folded into one change of its running totals.
         self._totals: dict[str, _TotalsChange] = {}
 
+    def read_ahead(self, page: Sequence[PageEvent]) -> None:
+        """Reads, before the page writes anything, what its events will ask of earlier pages'
+        rows (a school's or fund's code, a proposal's amount): a read in the middle of the page
+        would send the page's batches so far and start new ones, once per approval, which was
+        most of this view's time in a rebuild. What the page itself writes, it remembers."""
+        wanted: dict[str, set[str]] = {kind: set() for kind in _READ_AHEAD}
+        for item in page:
+            event = item.event
+            if isinstance(event, Allocation.Approved):
+                wanted["allocation_amount"].add(str(event.originator_id))
+            elif isinstance(event, School.Event) and not isinstance(event, School.Registered):
+                wanted["school_code"].add(str(event.originator_id))
+            elif isinstance(event, _FUND_RECEIPTS):
+                wanted["fund_code"].add(str(event.originator_id))
+        for kind, ids in wanted.items():
+            for row in self.db.dicts_in(_READ_AHEAD[kind], ids):
+                key, value = row.values()
+                self.written[kind, key] = value
+
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self._queued.setdefault(statement, []).append(tuple(params))
 
@@ -55,6 +75,16 @@ class _PageWrites:
         for statement, rows in inserts_first:
             self.db.executemany(statement, rows)
         self._queued.clear()
+
+
+# What read_ahead reads, by the key `written` keeps it under: (id, value) rows.
+_READ_AHEAD = {
+    "allocation_amount": "SELECT allocation_id, amount FROM findings_allocations "
+                         "WHERE allocation_id IN ({marks})",
+    "school_code": "SELECT school_id, school_code FROM findings_schools WHERE school_id IN ({marks})",
+    "fund_code": "SELECT fund_id, fund_code FROM findings_funds WHERE fund_id IN ({marks})",
+}
+_FUND_RECEIPTS = (Fund.AppropriationAdjusted, Fund.CarriedIn, Fund.CarryOverReceived)
 
 
 def _later(column: str) -> str:
