@@ -26,7 +26,9 @@ IDS_PER_QUERY_MAX = 500
 
 
 @lru_cache(maxsize=256)
-def _event_class(topic: str) -> type[Any]:
+def event_class(topic: str) -> type[Any]:
+    """The event class of a stored topic (the library's resolution, renamed topics included),
+    resolved once per process."""
     return resolve_topic(topic)
 
 
@@ -84,7 +86,7 @@ def decode_event(mapper: Mapper[UUID], stored: StoredEvent, originator_id: UUID 
     transcoder = mapper.transcoder
     if mapper.cipher or mapper.compressor or not isinstance(transcoder, FastJSONTranscoder):
         return mapper.to_domain_event(stored)
-    cls = _event_class(stored.topic)
+    cls = event_class(stored.topic)
     state: dict[str, Any] = transcoder.decode_sharing(stored.state, shared)
     originator = find_id_convertor(cls, type(originator_id))(originator_id)
     if shared is not None and type(originator) is UUID:

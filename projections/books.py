@@ -53,6 +53,7 @@ class BooksView(OwnTables):
     name = "books"
     create_statements = CREATE_STATEMENTS
     tables = TABLES
+    event_bases = tuple(HANDLERS)
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         _write(db, apply_handlers(HANDLERS, _loaded(db, page), page))

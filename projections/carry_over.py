@@ -106,6 +106,10 @@ class CarryOverView(OwnTables):
     create_statements = CREATE_STATEMENTS
     tables = TABLES
 
+    @property
+    def event_bases(self) -> tuple[type, ...]:
+        return tuple(HANDLERS)  # the table is defined below the view
+
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         state = apply_handlers(HANDLERS, _loaded(db, page), page)
         db.executemany(UPSERT_FUND, [tuple(state.funds[c][k] for k in FUND_COLUMNS)

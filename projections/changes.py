@@ -54,6 +54,7 @@ class ChangesView(OwnTables):
     name = "changes"
     create_statements = CREATE_STATEMENTS
     tables = (CHANGES_TABLE,)
+    event_bases = (PendingChange.Event,)
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         for item in page:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
-from domain.event_reading import decode_page
+from domain.event_reading import decode_page, event_class
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -40,7 +40,12 @@ class PageEvent(NamedTuple):
 
 
 class PageView(Protocol):
-    """A view kept by the runner. `name` is unique; tables are the view's own."""
+    """A view kept by the runner. `name` is unique; tables are the view's own.
+
+    A view may name, in a class attribute `event_bases`, the event classes it reads (each
+    with its subclasses); a page then holds only those events for it when none of the other
+    views of its runner wants more, and the rest are never decoded. Without it (the journal,
+    which links every event) a view is handed every event."""
 
     name: str
 
@@ -91,12 +96,39 @@ def apply_handlers(handlers: Mapping[type, Callable[[S, Any, int], None]], state
 
 
 def decoded_page(mapper: Mapper[UUID], notifications: Sequence[Notification],
-                 stored: Sequence[Notification] | None = None) -> list[PageEvent]:
+                 stored: Sequence[Notification] | None = None,
+                 wanted: Callable[[str], bool] | None = None) -> list[PageEvent]:
     """A page of the log with each event decoded once, for every view (the ids and days a
     page repeats parsed once: domain/event_reading.py). `stored`: the notifications as they
-    are to be decoded, when that differs from what the page links (storable_text.py)."""
-    events = decode_page(mapper, notifications if stored is None else stored)
-    return [PageEvent(n.id, e, n) for n, e in zip(notifications, events, strict=True)]
+    are to be decoded, when that differs from what the page links (storable_text.py).
+    `wanted`: of a stored topic, whether any view reads its events (`events_wanted`); the
+    others are left out, not decoded."""
+    pairs = list(zip(notifications, notifications if stored is None else stored, strict=True))
+    if wanted is not None:
+        pairs = [(n, s) for n, s in pairs if wanted(n.topic)]
+    events = decode_page(mapper, [s for _, s in pairs])
+    return [PageEvent(n.id, e, n) for (n, _), e in zip(pairs, events, strict=True)]
+
+
+def events_wanted(views: Sequence[PageView]) -> Callable[[str], bool] | None:
+    """Whether some view reads the events of a stored topic, when every view names the event
+    classes it reads (`event_bases`); None when one reads them all."""
+    bases: list[type] = []
+    for view in views:
+        named = getattr(view, "event_bases", None)
+        if named is None:
+            return None
+        bases.extend(named)
+    read = tuple(bases)
+    known: dict[str, bool] = {}
+
+    def wanted(topic: str) -> bool:
+        found = known.get(topic)
+        if found is None:
+            found = known[topic] = issubclass(event_class(topic), read)
+        return found
+
+    return wanted
 
 
 def log_pages(ledger: Any, stop: int | None = None, page_size: int = 2_000

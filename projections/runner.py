@@ -27,7 +27,7 @@ from projections.changes import ChangesView
 from projections.database import StoreSettings, ViewDatabase
 from projections.findings.facts import AuditFactsView
 from projections.journal import JournalView, journal_head
-from projections.page_view import PageView, decoded_page
+from projections.page_view import PageView, decoded_page, events_wanted
 from projections.stocks import StocksView
 from projections.storable_text import holds_nul, nul_note, storable
 from projections.tracking import ViewTrackingRecorder
@@ -132,6 +132,8 @@ class ViewRunner:
         self.application_name = self.ledger.name
         self.tracking_name = tracking_name or self.application_name
         self._open_part = open_part
+        # The page holds only the events some view reads, when each names them (page_view.py).
+        self._wanted = events_wanted(self.views)
         self.db = ViewDatabase.open(settings)
         self.tracking = ViewTrackingRecorder(self.db)
         # Pages failed in a row, and the last failure: /healthz reports them (issue 14).
@@ -237,21 +239,24 @@ class ViewRunner:
         stored = None
         if self.db.is_postgres and any(holds_nul(n) for n in notifications):
             stored = [self._storable(n) for n in notifications]
-        page = decoded_page(self.ledger.mapper, notifications, stored)
+        page = decoded_page(self.ledger.mapper, notifications, stored, self._wanted)
+        last = notifications[-1].id
         with self.db.transaction():
             # Read again under lock: another runner may have applied some of the page meanwhile.
             if self.tracking_name != self.application_name:
                 tracked, unjoined = self.tracking.locked_tracking_id(self.tracking_name), False
             else:
                 tracked, unjoined = self.tracking.locked_position_and_parts(self.application_name)
-            page = [] if unjoined else [e for e in page if e.position > tracked]
-            if page:
-                for view in self.views:
-                    view.apply_page(self.db, page)
-                self.tracking.advance(self.tracking_name, page[-1].position)
+            if not unjoined and last > tracked:
+                page = [e for e in page if e.position > tracked]
+                if page:
+                    for view in self.views:
+                        view.apply_page(self.db, page)
+                # The page's last event, read by a view or not, is where the views now are.
+                self.tracking.advance(self.tracking_name, last)
         if unjoined:  # a rebuild in parts is under way or was interrupted: finish it first
             return self.finish_parts()
-        return len(page)
+        return sum(1 for n in notifications if n.id > tracked)
 
     def catch_up_to(self, end: int) -> int:
         """Applies pages until position `end`; returns the number of events applied."""
@@ -320,9 +325,11 @@ class ViewRunner:
             self.create_tables()
             record_schema(self.db, [v for v in self.views if view_name(v) not in KEPT_VIEWS])
             if wanted > 1 and self._can_build_in_parts():
-                # The journal is kept (KEPT_VIEWS): when it is intact to the end, it costs nothing.
-                kept = {"journal"} if journal_head(self.db) >= self.log_position() else set()
-                groups = shared_out(self.views, wanted, kept)
+                # The journal is kept (KEPT_VIEWS): intact to the end, it is in no part (it has
+                # nothing to do before the end, and the others then skip what only it reads).
+                intact = journal_head(self.db) >= self.log_position()
+                groups = shared_out([v for v in self.views if not (intact and v.name == "journal")],
+                                    wanted)
             if len(groups) > 1:
                 self.tracking.start_parts(self.application_name,
                                           [part_name(self.application_name, g) for g in groups])

@@ -90,6 +90,7 @@ class StocksView(OwnTables):
     name = "stocks"
     create_statements = CREATE_STATEMENTS
     tables = TABLES
+    event_bases = (*_OWNED, PostMove.Event)
 
     def apply_page(self, db: ViewDatabase, page: Sequence[PageEvent]) -> None:
         owners: dict[str, tuple[str, str]] = {}

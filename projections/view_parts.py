@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from typing import TYPE_CHECKING
@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 
 # What a view adds to a rebuild's wall time per event, in µs, beyond reading and decoding the
 # log (~24 µs, which every part pays): each view built alone from a generated year of 495,659
-# events on PostgreSQL, 2026-12-02 (docs/benchmarks.md). The journal's is when it is built; a
-# journal kept intact costs nothing. Used only to share the views fairly among the parts.
+# events on PostgreSQL, 2026-12-02 (docs/benchmarks.md). The journal's is when it is built (a
+# journal kept intact is in no part). Used only to share the views fairly among the parts.
 VIEW_COST_MICROSECONDS = {
     "journal": 31,
     "books": 30,
@@ -58,13 +58,12 @@ def parts_default(is_postgres: bool) -> int:
     return min(2, os.cpu_count() or 1) if is_postgres else 1
 
 
-def shared_out(views: Sequence[PageView], parts: int, kept: Collection[str] = ()) -> list[list[str]]:
+def shared_out(views: Sequence[PageView], parts: int) -> list[list[str]]:
     """The views' names in `parts` groups of about equal cost (the costliest first, each to
-    the cheapest group so far, the smallest of equals); no group is empty. `kept`: views
-    already built to the log's end, which cost nothing."""
+    the cheapest group so far, the smallest of equals); no group is empty."""
 
     def cost(name: str) -> int:
-        return 0 if name in kept else VIEW_COST_MICROSECONDS.get(name, 1)
+        return VIEW_COST_MICROSECONDS.get(name, 1)
 
     groups: list[list[str]] = [[] for _ in range(min(parts, len(views)))]
     costs = [0] * len(groups)

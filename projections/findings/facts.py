@@ -94,6 +94,7 @@ class AuditFactsView:
     """The audit-facts view as the view runner keeps it (projections.page_view.PageView)."""
 
     name = VIEW_NAME
+    event_bases = tuple(HANDLERS)  # the late entries (BOOK_ENTRIES) are among them
 
     def create_tables(self, db: ViewDatabase) -> None:
         with db.transaction():
