@@ -135,8 +135,12 @@ class Settings(BaseSettings):
         path = self.snapshot_key_path or self.signing_key_path.parent / "snapshot-seal.key"
         return path.expanduser().resolve()
 
-    def eventsourcing_env(self) -> dict[str, str]:
-        """The one place where the eventsourcing library's configuration keys appear."""
+    def eventsourcing_env(self, *, create_tables: bool = True) -> dict[str, str]:
+        """The one place where the eventsourcing library's configuration keys appear.
+        `create_tables=False`: the store's tables exist already, and another process may be
+        opening it at the same moment (a rebuild's parts): PostgreSQL refuses two processes'
+        catalog changes of the same table at once ("tuple concurrently updated"), even when
+        both would change nothing."""
         parts = urlsplit(self.database_url)
         if not self.is_postgres:
             # sqlite:///relative/path or sqlite:////absolute/path, as SQLAlchemy spells them.
@@ -168,6 +172,8 @@ class Settings(BaseSettings):
         }
         if self.postgres_schema:
             env["POSTGRES_SCHEMA"] = self.postgres_schema
+        if not create_tables:
+            env["CREATE_TABLE"] = "no"
         return _unshadowed(env)
 
 

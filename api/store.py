@@ -23,10 +23,11 @@ BUREAU_ENV = "FUNDLEDGER_TOKEN_BUREAU"  # read by the ledger: the bureau its new
 
 
 def open_ledger(settings: Settings, clock: Callable[[], date] = bureau_today, *,
-                token_bureau: str | None = None) -> FundLedger:
+                token_bureau: str | None = None, create_tables: bool = True) -> FundLedger:
     """The ledger of the books `settings` name; `token_bureau`: the bureau its new tokens
-    name (any bureau but the server's default)."""
-    env = settings.eventsourcing_env()
+    name (any bureau but the server's default); `create_tables=False`: they exist already
+    (Settings.eventsourcing_env)."""
+    env = settings.eventsourcing_env(create_tables=create_tables)
     if token_bureau:
         env[BUREAU_ENV] = token_bureau
     return FundLedger(env=env, clock=clock)
@@ -57,10 +58,10 @@ def open_bureau_ledger(settings: Settings, code: str,
     return open_ledger(books, clock, token_bureau=None if books is settings else code)
 
 
-def open_view_runner(settings: Settings, **options: Any) -> ViewRunner:
+def open_view_runner(settings: Settings, *, create_tables: bool = True, **options: Any) -> ViewRunner:
     """A view runner on its own ledger of the configured store, closed with it. `options` are
     ViewRunner's (views, page_size, check_schema)."""
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, create_tables=create_tables)
     try:
         return ViewRunner(settings, ledger=ledger, owns_ledger=True,
                           open_part=partial(open_view_part, settings), **options)
@@ -73,7 +74,7 @@ def open_view_part(settings: Settings, views: Sequence[str], part: str) -> ViewR
     """In a worker process of a rebuild in parts: the runner of some of the views, moving the
     part's own tracking row (projections/view_parts.py)."""
     return open_view_runner(settings, views=registered_views(views), tracking_name=part,
-                            check_schema=False)
+                            check_schema=False, create_tables=False)
 
 
 def open_views_reader(books: Settings) -> BureauQueries:

@@ -244,7 +244,10 @@ class ViewRunner:
         with self.db.transaction():
             # Read again under lock: another runner may have applied some of the page meanwhile.
             if self.tracking_name != self.application_name:
-                tracked, unjoined = self.tracking.locked_tracking_id(self.tracking_name), False
+                # A part's row is deleted when the parts are joined: a runner finishing the part
+                # that comes after that (another process got there first) has nothing to do.
+                found = self.tracking.locked_part_position(self.tracking_name)
+                tracked, unjoined = (last if found is None else found), False
             else:
                 tracked, unjoined = self.tracking.locked_position_and_parts(self.application_name)
             if not unjoined and last > tracked:

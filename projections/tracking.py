@@ -57,6 +57,16 @@ class ViewTrackingRecorder(TrackingRecorder):
         )
         return 0 if found is None else int(found)
 
+    def locked_part_position(self, part: str) -> int | None:
+        """Inside a transaction: a rebuild part's position, locked; None once the parts are
+        joined (their rows deleted)."""
+        found = self.db.rows(
+            f"SELECT notification_id FROM {TRACKING_TABLE} WHERE application_name = ?"  # noqa: S608
+            f"{self.db.dialect.for_update}",
+            (part,),
+        )
+        return int(found[0][0]) if found else None
+
     def locked_position_and_parts(self, application_name: str) -> tuple[int, bool]:
         """Inside a transaction: the application's position, locked as `locked_tracking_id`
         locks it, and whether a rebuild in parts is still to be joined into it (one statement:

@@ -59,6 +59,27 @@ def test_rebuild_reports_events_per_second_and_gives_the_live_rows(
         assert dump(runner.db) == live
 
 
+@pytest.mark.parametrize("parts", ["1", "3"])
+def test_rebuild_in_parts_gives_the_live_rows(books: FundLedger, store_settings: Settings,
+                                               parts: str) -> None:
+    """`--parts`: processes building the views at once (PostgreSQL; SQLite builds in one)."""
+    with ViewRunner(store_settings, ledger=books, page_size=5) as runner:
+        runner.run_until_caught_up()
+        live = dump(runner.db)
+    code, output = run("rebuild", "--parts", parts, "--page-size", "5")
+    assert code == 0, output
+    with ViewRunner(store_settings, ledger=books) as runner:
+        assert runner.position() == books.last_position()
+        assert runner.tracking.parts(runner.application_name) == {}
+        assert dump(runner.db) == live
+
+
+def test_rebuild_refuses_no_parts() -> None:
+    code, output = run("rebuild", "--parts", "0")
+    assert code == 2
+    assert "--parts" in output
+
+
 def test_rebuild_reports_progress_page_by_page(books: FundLedger, store_settings: Settings) -> None:
     seen: list[tuple[int, int]] = []
     with ViewRunner(store_settings, ledger=books, page_size=10) as runner:
