@@ -65,7 +65,6 @@ REGISTERED_VIEWS: list[type[PageView]] = [
 ]
 
 
-
 def registered_views(names: Sequence[str]) -> list[PageView]:
     """The registered views of these names, new (for a part of a rebuild)."""
     return [view() for view in REGISTERED_VIEWS if view.name in names]
