@@ -14,12 +14,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import project_aggregate
-
 from domain.actors import Actor, Role
 from domain.allocation import Allocation
 from domain.enrolment_snapshot import EnrolmentSnapshot
 from domain.errors import InvalidInput, LedgerError
+from domain.event_reading import read_aggregates
 from domain.fund import Fund
 from domain.funding_inputs import FundingInputs
 from domain.funding_standard import (
@@ -237,15 +236,12 @@ class FormulaFunding(FundingInputs):
         return plan, fund, snapshot, schools
 
     def _load_many(self, ids: Sequence[UUID]) -> dict[UUID, Any]:
-        """Many aggregates in one read where the store can (PostgreSQL), else one by one
-        (SQLite is in-process; inside a batch the batch's own copies must be used)."""
+        """Many aggregates in a few queries (domain/event_reading.py), except inside a batch,
+        whose own copies must be used."""
         ledger = self.ledger
-        select_many = getattr(ledger.recorder, "select_events_of_many", None)
-        if select_many is None or ledger_batch_open():
+        if ledger_batch_open():
             return {i: ledger.load(i) for i in ids}
-        stored = select_many(ids)
-        return {i: project_aggregate(None, [ledger.mapper.to_domain_event(e) for e in events])
-                for i, events in stored.items()}
+        return read_aggregates(ledger, ids)
 
     def _rates(self, fund: Fund, level: str) -> Rates | None:
         standard = self.ledger.find(

@@ -1,0 +1,156 @@
+"""Many aggregates read together (domain/event_reading.py, the year-end close's and the
+tranches' read) start from each aggregate's latest sealed snapshot and fold only the events
+after it: the state is the one a replay of every event gives; a snapshot whose seal fails is
+passed over and counted, as a single read passes it over. On both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+from uuid import UUID
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api.settings import Settings
+from domain.allocation import Allocation
+from domain.event_reading import read_aggregates
+from domain.ledger import FundLedger
+from domain.snapshot_seal import seal
+from projections.database import ViewDatabase
+from projections.snapshot_check import check_snapshots
+from tests import factories as f
+from tests.conftest import APPROVER, OFFICER, TODAY
+from tests.domain.test_snapshot_seal import _forge, _snapshot_table
+
+INTERVAL = FundLedger.snapshotting_intervals[Allocation]
+
+
+def _funded(ledger: FundLedger, school: str) -> UUID:
+    f.school(ledger, code=school)
+    allocation = f.proposal(ledger, school_code=school, amount=1_000_000_00)
+    ledger.approve_allocation(APPROVER, allocation)
+    return allocation
+
+
+def _spend(ledger: FundLedger, allocation: UUID, count: int, tag: str) -> None:
+    for start in range(0, count, 500):
+        ledger.record_expenditures(OFFICER, [
+            {"allocation": allocation, "amount": 100 + i, "payee": "徐州市教学用品供应站",
+             "voucher": f"{tag}-{i}", "spent_on": TODAY}
+            for i in range(start, min(count, start + 500))])
+
+
+def _replayed(ledger: FundLedger, aggregate_id: UUID) -> Any:
+    aggregate = None
+    for event in ledger.events.get(aggregate_id):
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spends=st.lists(st.integers(min_value=0, max_value=INTERVAL * 2 + 3), min_size=1,
+                       max_size=3))
+def test_many_read_equals_a_replay_of_every_event(
+        fresh_store: Callable[[], AbstractContextManager[Settings]], spends: list[int]) -> None:
+    with fresh_store() as store:
+        ledger = FundLedger(env=store.eventsourcing_env(), clock=lambda: TODAY)
+        try:
+            f.fund(ledger, amount=4_000_000_00)
+            ids = []
+            for index, count in enumerate(spends):
+                ids.append(_funded(ledger, f"S{index:03d}"))
+                _spend(ledger, ids[-1], count, f"V{index}")
+        finally:
+            ledger.close()
+        reopened = FundLedger(env=store.eventsourcing_env(), clock=lambda: TODAY)
+        try:
+            read = read_aggregates(reopened, ids)
+            for aggregate_id, count in zip(ids, spends, strict=True):
+                assert vars(read[aggregate_id]) == vars(_replayed(reopened, aggregate_id))
+                assert read[aggregate_id].spent == sum(100 + i for i in range(count))
+        finally:
+            reopened.close()
+
+
+def test_many_read_starts_from_the_sealed_snapshot(store_settings: Settings) -> None:
+    """A snapshot sealed under the bureau's key is taken as the aggregate's state at its
+    version (that is what the seal vouches for): the read folds only the events after it."""
+    ledger = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        f.fund(ledger, amount=4_000_000_00)
+        allocation_id = _funded(ledger, "S001")
+        _spend(ledger, allocation_id, INTERVAL + 2, "V")
+        assert ledger.snapshots is not None
+        (snapshot,) = ledger.snapshots.get(allocation_id)
+        # Rewritten and sealed again with the key: only a holder of the key can do this.
+        snapshot.state["spent"] += 7
+        stored = seal(ledger.snapshots.key, ledger.mapper.to_stored_event(snapshot))
+    finally:
+        ledger.close()
+    assert _forge(store_settings, lambda _state: stored.state) == 1
+    reopened = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        key = reopened.snapshots.key  # type: ignore[union-attr]
+        assert key == ledger.snapshots.key
+        read = read_aggregates(reopened, [allocation_id])[allocation_id]
+        assert read.spent == _replayed(reopened, allocation_id).spent + 7
+        assert read.version == _replayed(reopened, allocation_id).version
+    finally:
+        reopened.close()
+
+
+def test_many_read_passes_over_a_forged_snapshot_and_counts_it(store_settings: Settings) -> None:
+    ledger = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        f.fund(ledger, amount=4_000_000_00)
+        allocation_id = _funded(ledger, "S001")
+        _spend(ledger, allocation_id, INTERVAL + 2, "V")
+    finally:
+        ledger.close()
+    assert _forge(store_settings, lambda state: state.replace(b'"spent":', b'"spent":1')) == 1
+    reopened = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        read = read_aggregates(reopened, [allocation_id])[allocation_id]
+        assert vars(read) == vars(_replayed(reopened, allocation_id))
+        assert reopened.snapshots is not None
+        assert reopened.snapshots.rejected == 1
+    finally:
+        reopened.close()
+
+
+def _rewrite(settings: Settings, version: int, state: bytes) -> None:
+    """The snapshot row at `version` (the only aggregate snapshotted there) given `state`."""
+    db = ViewDatabase.open(settings)
+    try:
+        table = _snapshot_table(settings)
+        assert db.rows(f"SELECT 1 FROM {table} WHERE originator_version = ?", (version,)) == [(1,)]
+        db.execute(f"UPDATE {table} SET state = ? WHERE originator_version = ?", (state, version))
+    finally:
+        db.close()
+
+
+def test_verify_finds_the_one_sealed_snapshot_that_differs_from_the_replay(
+        store_settings: Settings) -> None:
+    """`verify`'s snapshot check replays each aggregate once, comparing at every snapshot on
+    the way: a later snapshot that differs is found, the earlier ones pass."""
+    ledger = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        f.fund(ledger, amount=4_000_000_00)
+        allocation_id = _funded(ledger, "S001")
+        for batch in range(3):  # a snapshot per save that crosses a multiple of the interval
+            _spend(ledger, allocation_id, INTERVAL, f"V{batch}")
+        assert ledger.snapshots is not None
+        snapshots = list(ledger.snapshots.get(allocation_id))
+        assert len(snapshots) >= 2
+        assert check_snapshots(ledger) == []
+        later = snapshots[-1]
+        later.state["allocated"] -= 1
+        stored = seal(ledger.snapshots.key, ledger.mapper.to_stored_event(later))
+        _rewrite(store_settings, later.originator_version, stored.state)
+        assert check_snapshots(ledger) == [
+            f"snapshot of {allocation_id} at version {later.originator_version}: "
+            "differs from a replay of its events"]
+    finally:
+        ledger.close()
