@@ -39,19 +39,21 @@ def item_key(idempotency_key: str | None, index: int) -> str | None:
 
 class AllOrNothing(CommandApplication):
     def run_all(self, actor: Actor, command: str, params: dict[str, Any],
-                idempotency_key: str | None, prepared: Sequence[Prepared]) -> Outcome:
+                idempotency_key: str | None, prepared: Sequence[Prepared],
+                reads: Sequence[UUID] = ()) -> Outcome:
         """Decides every prepared command and saves them in one atomic write, or raises
-        `BatchRejected` naming each refused one; retries on a concurrent write, bounded."""
+        `BatchRejected` naming each refused one; retries on a concurrent write, bounded.
+        `reads`: the aggregates the commands will change, read together first."""
         record_id, request = self.request_key(actor, idempotency_key, params)
         outer = current_batch.get()
         if outer is not None:
-            return self._all_in(outer, command, request, record_id, prepared)
+            return self._all_in(outer, command, request, record_id, prepared, reads)
         for attempt in range(COMMAND_ATTEMPTS_MAX):
             # The first attempt assumes its voucher numbers are new (no read for each); the
             # store refuses a duplicate, and the next attempt reads them to name the item.
             try:
                 with self.batch(optimistic=attempt == 0) as batch:
-                    outcome = self._all_in(batch, command, request, record_id, prepared)
+                    outcome = self._all_in(batch, command, request, record_id, prepared, reads)
             except ConcurrencyConflict:
                 time.sleep(random.uniform(0, COMMAND_RETRY_WAIT_SECONDS_MAX) * attempt)  # noqa: S311
                 continue
@@ -60,13 +62,14 @@ class AllOrNothing(CommandApplication):
         raise ConcurrencyConflict(msg)
 
     def _all_in(self, batch: Batch, command: str, request: str, record_id: UUID | None,
-                prepared: Sequence[Prepared]) -> Outcome:
+                prepared: Sequence[Prepared], reads: Sequence[UUID] = ()) -> Outcome:
         if record_id is not None:
             # A twin in the same group commit, or an earlier request whose answer was lost.
             record = batch.aggregates.get(record_id) or self._stored_record(record_id)
             if isinstance(record, IdempotencyRecord):
                 return self._replay(record, command, request)
         aggregates, events, tickets = dict(batch.aggregates), len(batch.events), len(batch.tickets)
+        self.read_ahead(reads)
         outcomes, errors = self._each(batch, command, prepared)
         if errors and batch.optimistic:
             # An optimistic batch took voucher numbers unread: to name every refused item,

@@ -249,8 +249,10 @@ class AllocationCommands(ChangeCommands, AllOrNothing):
                     actor, **item, idempotency_key=item_key(idempotency_key, index))[1])
             except LedgerError as error:
                 prepared.append(error)
+        allocations = [item.get("allocation") for item in items]
         return self.run_all(actor, "record_expenditures", {"items": list(items)},
-                            idempotency_key, prepared)
+                            idempotency_key, prepared,
+                            reads=[a for a in allocations if isinstance(a, UUID)])
 
     def _expenditure_command(
         self, actor: Actor, *, allocation: UUID, amount: int, payee: str, voucher: str,

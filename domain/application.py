@@ -31,6 +31,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording,
 
 from domain.actors import Actor, Role, Stamp
 from domain.errors import ConcurrencyConflict, LedgerError
+from domain.event_reading import read_aggregates
 from domain.idempotency import IdempotencyRecord
 from domain.limits import (
     COMMAND_ATTEMPTS_MAX,
@@ -315,7 +316,8 @@ class CommandApplication(Application[UUID]):
         if aggregate_id not in working:
             batch = current_batch.get()
             assert batch is not None
-            known = batch.aggregates.get(aggregate_id) or self._recall(aggregate_id)
+            known = (batch.aggregates.get(aggregate_id) or self._recall(aggregate_id)
+                     or batch.read.get(aggregate_id))
             if known is not None:
                 # A copy, so that a refused command leaves the batch's state untouched.
                 working[aggregate_id] = working_copy(known)
@@ -324,6 +326,18 @@ class CommandApplication(Application[UUID]):
             else:
                 working[aggregate_id] = self._read(aggregate_id, kind)
         return working[aggregate_id]
+
+    def read_ahead(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Inside a batch: those of `aggregate_ids` that neither the batch nor this process's
+        memory holds are read together (domain/event_reading.py), for the batch's commands to
+        start from instead of a read each. A batch of 500 expenditures on a server that had not
+        yet written to their allocations read them one by one, two round trips each."""
+        batch = current_batch.get()
+        assert batch is not None
+        unknown = [i for i in dict.fromkeys(aggregate_ids)
+                   if i not in batch.aggregates and i not in batch.read and self._recall(i) is None]
+        if unknown:
+            batch.read.update(read_aggregates(self, unknown))
 
     def _read(self, aggregate_id: UUID, kind: type[Aggregate] | None) -> Any:
         """Reads an aggregate from the store. A kind that is never snapshotted (a token, a

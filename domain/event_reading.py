@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Mapper, StoredEvent, find_id_convertor
 from eventsourcing.utils import resolve_topic
 
@@ -43,7 +44,13 @@ def read_aggregates(application: Any, aggregate_ids: Iterable[UUID]) -> dict[UUI
     ids = list(dict.fromkeys(aggregate_ids))
     selects = _selects(application)
     if selects is None:
-        return {i: application.repository.get(i) for i in ids}
+        found = {}
+        for i in ids:
+            try:
+                found[i] = application.repository.get(i)
+            except AggregateNotFoundError:
+                continue
+        return found
     select_after, select_latest = selects
     snapshots = application.snapshots
     aggregates: dict[UUID, Any] = {}

@@ -74,6 +74,9 @@ class Batch:
     # batch, or taken from the process's memory where the save checks they are still so
     # (CommandApplication.consult), since another process may have outdated them.
     consulted: dict[UUID, Aggregate | None] = field(default_factory=dict)
+    # Aggregates read together before the commands that will change them ran
+    # (CommandApplication.read_ahead), as the store held them: a command starts from a copy.
+    read: dict[UUID, Aggregate] = field(default_factory=dict)
 
     @property
     def event_count(self) -> int:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from api.settings import Settings
 from domain.allocation import Allocation
+from domain.errors import BatchRejected, LedgerError
 from domain.event_reading import read_aggregates
 from domain.ledger import FundLedger
 from domain.snapshot_seal import seal
@@ -154,3 +155,67 @@ def test_verify_finds_the_one_sealed_snapshot_that_differs_from_the_replay(
             "differs from a replay of its events"]
     finally:
         ledger.close()
+
+
+batch_items = st.lists(st.tuples(st.integers(0, 2), st.integers(1, 700)), min_size=1, max_size=12)
+
+
+def _three_allocations(store: Settings) -> list[UUID]:
+    ledger = FundLedger(env=store.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        f.fund(ledger, amount=4_000_000_00)
+        ids = []
+        for index in range(3):
+            f.school(ledger, code=f"S{index:03d}")
+            allocation = f.proposal(ledger, school_code=f"S{index:03d}", amount=1_000)
+            ledger.approve_allocation(APPROVER, allocation)
+            ids.append(allocation)
+        return ids
+    finally:
+        ledger.close()
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=batch_items)
+def test_a_batch_read_ahead_decides_as_one_by_one_in_a_fresh_process(
+        fresh_store: Callable[[], AbstractContextManager[Settings]],
+        items: list[tuple[int, int]]) -> None:
+    """A batch in a process that remembers none of its allocations reads them together
+    (`read_ahead`) and never one by one; it refuses exactly what one-by-one recording in
+    another fresh process refuses, and leaves the same books."""
+    with fresh_store() as batch_store, fresh_store() as alone_store:
+        batch_ids, alone_ids = _three_allocations(batch_store), _three_allocations(alone_store)
+        alone = FundLedger(env=alone_store.eventsourcing_env(), clock=lambda: TODAY)
+        batch = FundLedger(env=batch_store.eventsourcing_env(), clock=lambda: TODAY)
+        try:
+            refused_alone = []
+            for index, (which, amount) in enumerate(items):
+                try:
+                    alone.record_expenditure(OFFICER, allocation=alone_ids[which], amount=amount,
+                                             payee="p", voucher=f"V{index}", spent_on=TODAY)
+                except LedgerError as error:
+                    refused_alone.append((index, error.code))
+            one_by_one: list[UUID] = []
+            read_one = batch._read
+            batch._read = lambda i, kind: one_by_one.append(i) or read_one(i, kind)  # type: ignore[method-assign]
+            refused: list[tuple[int, str]] | None = None
+            try:
+                batch.record_expenditures(OFFICER, [
+                    {"allocation": batch_ids[which], "amount": amount, "payee": "p",
+                     "voucher": f"V{index}", "spent_on": TODAY}
+                    for index, (which, amount) in enumerate(items)])
+            except BatchRejected as rejection:
+                refused = [(i, code) for i, code, _ in rejection.errors]
+            finally:
+                batch._read = read_one  # type: ignore[method-assign]
+            assert not set(one_by_one) & set(batch_ids)
+            if refused is not None:
+                assert refused == refused_alone
+                assert [batch.get_allocation(i).spent for i in batch_ids] == [0, 0, 0]
+            else:
+                assert refused_alone == []
+                assert ([batch.get_allocation(i).spent for i in batch_ids]
+                        == [alone.get_allocation(i).spent for i in alone_ids])
+        finally:
+            alone.close()
+            batch.close()
