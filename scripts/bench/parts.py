@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,11 @@ class Context:
     workload: Workload
     profile_dir: Path | None = None
     views_followed: int | None = None  # the views' own process beside the generator: its position
+    # beancount's file, written from the views the rebuild just built: the peer loads the same
+    # log the rebuild replayed, not the larger one the write parts leave behind them.
+    peer_ledger: Path | None = None
+    peer_transactions: int = 0
+    wants_peer: bool = False
 
     def key(self, part: str, name: str) -> str:
         return f"{self.store}:{part}:{name}"
@@ -318,6 +324,9 @@ def rebuild(ctx: Context) -> None:
                           Target(64, at_least=False, note="(flat in the event count)")))
     ctx.report.add(Figure(REBUILD, "whole log, seconds", ctx.store, result["seconds"], "s",
                           baseline=f"{PEER_STORE}:{PEER}:load + balances, seconds"))
+    if ctx.wants_peer and importlib.util.find_spec("beancount") is not None:
+        ctx.peer_ledger = Path(tempfile.mkdtemp(prefix="fundledger-bench-")) / "bureau.beancount"
+        ctx.peer_transactions = _peer_file(ctx, ctx.peer_ledger)
 
 
 def verify(ctx: Context) -> None:
@@ -357,27 +366,41 @@ def reads(ctx: Context) -> None:
 PEER_STORE = "any"
 
 
-def beancount_peer(ctx: Context) -> None:
+def _peer_file(ctx: Context, path: Path) -> int:
+    """beancount's file of the balance movements the views now hold; its transactions."""
     from projections.database import ViewDatabase  # noqa: PLC0415
 
+    db = ViewDatabase.open(ctx.settings)
+    try:
+        return write_ledger(db, path)
+    finally:
+        db.close()
+
+
+def beancount_peer(ctx: Context) -> None:
     if importlib.util.find_spec("beancount") is None:
         ctx.report.missing(PEER, "load + balances", PEER_STORE, "transactions/s",
                            "not installed (pip install 'beancount>=3,<4')")
         return
-    with tempfile.TemporaryDirectory(prefix="fundledger-bench-") as directory:
-        path = Path(directory) / "bureau.beancount"
-        db = ViewDatabase.open(ctx.settings)
+    if ctx.peer_ledger is not None:  # the log the rebuild replayed
+        path, transactions, source = ctx.peer_ledger, ctx.peer_transactions, "the rebuilt log"
         try:
-            transactions = write_ledger(db, path)
+            result = child("beancount", str(path))
         finally:
-            db.close()
-        result = child("beancount", str(path))
+            shutil.rmtree(path.parent, ignore_errors=True)
+            ctx.peer_ledger = None
+    else:  # no rebuild in this run: the log as it is now
+        with tempfile.TemporaryDirectory(prefix="fundledger-bench-") as directory:
+            path = Path(directory) / "bureau.beancount"
+            transactions, source = _peer_file(ctx, path), "the log at the end of the run"
+            result = child("beancount", str(path))
     status = f"{result['errors']} errors: {result['first_error'][:80]}" if result["errors"] else ""
     ctx.report.add(Figure(PEER, "load + balances", PEER_STORE,
                           result["transactions"] / result["seconds"], "transactions/s",
                           status=status,
-                          detail=f"{transactions:,} transactions in {result['seconds']:.1f} s "
-                                 f"(parse+book {result['load_seconds']:.1f} s), peak RSS "
+                          detail=f"{transactions:,} transactions ({source}) in "
+                                 f"{result['seconds']:.1f} s (parse+book "
+                                 f"{result['load_seconds']:.1f} s), peak RSS "
                                  f"{result['peak_rss_mb']:.0f} MB"))
     ctx.report.add(Figure(PEER, "load + balances, seconds", PEER_STORE, result["seconds"], "s"))
     rebuild_seconds = [f for f in ctx.report.figures if f.part == REBUILD and f.name == "whole log, seconds"]

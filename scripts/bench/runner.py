@@ -124,7 +124,8 @@ def _measure_store(report: Report, options: BenchOptions, store: str, settings: 
                           f"{followed.position:,} of {ledger.last_position():,}; the rest is "
                           "caught up before the reads")
         ctx = parts.Context(report, settings, store, options.bounds, workload, options.profile_dir,
-                            views_followed=None if followed is None else followed.position)
+                            views_followed=None if followed is None else followed.position,
+                            wants_peer=first and "beancount" in chosen)
         steps: list[tuple[str, str, str, str, Callable[[], None], Target | None]] = [
             ("bulk", parts.BULK, "bulk import", "events/s", lambda: parts.bulk_import(ctx, ledger), None),
             ("rebuild", parts.REBUILD, "all views from the whole log", "events/s",
