@@ -33,6 +33,7 @@ from typing import Any
 
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
+from api.collector import tune_for_serving
 from api.problems import is_store_unavailable
 from api.settings import Settings
 from api.store import open_ledger
@@ -197,6 +198,7 @@ class Committer:
 async def _run(socket_path: str) -> None:
     ledger = open_ledger(Settings())
     committer = Committer(ledger, socket_path)
+    tune_for_serving()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

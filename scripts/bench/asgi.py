@@ -8,6 +8,7 @@ import os
 from fastapi import FastAPI
 
 from api.app import create_app
+from api.collector import tune_for_serving
 from api.committer import COMMITTER_SOCKET_ENV
 from api.settings import Settings
 
@@ -18,6 +19,8 @@ VIEWS_ENV = "FUNDLEDGER_BENCH_VIEWS"
 def app() -> FastAPI:
     """One uvicorn worker's app; the view runner runs in it, as with `fundledger serve`, or
     in a process of its own; its commands go to the committer process when one is named."""
-    return create_app(Settings(), group_commit=os.environ.get(GROUP_COMMIT_ENV, "1") != "0",
-                      run_views=os.environ.get(VIEWS_ENV, "1") != "0",
-                      committer_socket=os.environ.get(COMMITTER_SOCKET_ENV))
+    app = create_app(Settings(), group_commit=os.environ.get(GROUP_COMMIT_ENV, "1") != "0",
+                     run_views=os.environ.get(VIEWS_ENV, "1") != "0",
+                     committer_socket=os.environ.get(COMMITTER_SOCKET_ENV))
+    tune_for_serving()  # as `fundledger serve` does
+    return app
