@@ -33,13 +33,13 @@ from typing import Any
 
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
-from api.collector import tune_for_serving
 from api.problems import is_store_unavailable
 from api.settings import Settings
 from api.store import open_ledger
 from domain.errors import WriteNotStarted
 from domain.group_commit import SUBMIT_WAIT_SECONDS_MAX, GroupCommit, QueuedWrite
 from domain.ledger import FundLedger
+from projections.garbage_collection import tune_collector
 
 COMMITTER_SOCKET_ENV = "FUNDLEDGER_COMMITTER_SOCKET"
 LEDGER_REF = "ledger"
@@ -198,7 +198,7 @@ class Committer:
 async def _run(socket_path: str) -> None:
     ledger = open_ledger(Settings())
     committer = Committer(ledger, socket_path)
-    tune_for_serving()
+    tune_collector()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

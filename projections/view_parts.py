@@ -24,6 +24,7 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
+from projections.garbage_collection import tune_collector
 from projections.tracking import PART_MARK
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def views_of(part: str) -> list[str]:
 
 def build_part(open_part: OpenPart, views: Sequence[str], part: str, end: int) -> int:
     """In a worker process: brings one part's views to `end`; returns the events applied."""
+    tune_collector()
     with open_part(views, part) as runner:
         return runner.catch_up_to(end)
 

@@ -36,12 +36,12 @@ Workers = Annotated[int, typer.Option(min=1, max=WORKERS_MAX, help="uvicorn work
 def app_from_environment() -> FastAPI:
     """The app of one uvicorn worker, configured from the environment."""
     from api.app import create_app  # noqa: PLC0415  (`fundledger --help` need not load the app)
-    from api.collector import tune_for_serving  # noqa: PLC0415
     from api.committer import COMMITTER_SOCKET_ENV  # noqa: PLC0415
+    from projections.garbage_collection import tune_collector  # noqa: PLC0415
 
     app = create_app(Settings(), run_views=os.environ.get(RUNNER_ELSEWHERE_ENV) != "1",
                      committer_socket=os.environ.get(COMMITTER_SOCKET_ENV))
-    tune_for_serving()
+    tune_collector()
     return app
 
 

@@ -15,6 +15,7 @@ from api.cli.errors import cli_command
 from api.cli.terminal import stdout_console
 from api.settings import Settings
 from api.store import open_view_runner
+from projections.garbage_collection import fewer_collections
 from projections.reconcile import reconcile as reconcile_views
 from projections.runner import PAGE_SIZE
 
@@ -48,7 +49,8 @@ def rebuild(page_size: PageSize = PAGE_SIZE, bureau: BureauOption = None, parts:
             bar.update(task, completed=done, total=max(end, 1),
                        rate=f"{done / elapsed:,.0f} events/s" if elapsed else "")
 
-        applied = runner.rebuild(advance, parts=parts)
+        with fewer_collections():
+            applied = runner.rebuild(advance, parts=parts)
         elapsed = time.perf_counter() - started
     rate = applied / elapsed if elapsed > 0 else 0.0
     console.print(f"rebuilt views from {applied:,} events in {elapsed:.1f} s "
@@ -111,7 +113,8 @@ def project(page_size: PageSize = PAGE_SIZE, bureau: BureauOption = None) -> Non
     with open_view_runner(books_settings(bureau), page_size=page_size) as runner:
         console.print(f"views at position {runner.position()}; following the ledger")
         try:
-            runner.run_forever(stop)
+            with fewer_collections():
+                runner.run_forever(stop)
         except KeyboardInterrupt:
             stop.set()
         console.print(f"stopped at position {runner.position()}")

@@ -8,9 +8,9 @@ import os
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.collector import tune_for_serving
 from api.committer import COMMITTER_SOCKET_ENV
 from api.settings import Settings
+from projections.garbage_collection import tune_collector
 
 GROUP_COMMIT_ENV = "FUNDLEDGER_GROUP_COMMIT"
 VIEWS_ENV = "FUNDLEDGER_BENCH_VIEWS"
@@ -22,5 +22,5 @@ def app() -> FastAPI:
     app = create_app(Settings(), group_commit=os.environ.get(GROUP_COMMIT_ENV, "1") != "0",
                      run_views=os.environ.get(VIEWS_ENV, "1") != "0",
                      committer_socket=os.environ.get(COMMITTER_SOCKET_ENV))
-    tune_for_serving()  # as `fundledger serve` does
+    tune_collector()  # as `fundledger serve` does
     return app

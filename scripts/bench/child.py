@@ -55,10 +55,13 @@ def rebuild(database_url: str) -> dict[str, Any]:
         if not first_page:
             first_page.append(rss_mb())
 
+    from projections.garbage_collection import fewer_collections  # noqa: PLC0415
+
     with open_view_runner(Settings(database_url=database_url)) as runner:
         started_rss = rss_mb()
         started = time.perf_counter()
-        events = runner.rebuild(progress)
+        with fewer_collections():  # as `fundledger rebuild` does
+            events = runner.rebuild(progress)
         seconds = time.perf_counter() - started
     return {"events": events, "seconds": seconds, "rss_start_mb": started_rss,
             "rss_first_page_mb": first_page[0] if first_page else started_rss,
