@@ -328,14 +328,17 @@ class CommandApplication(Application[UUID]):
         return working[aggregate_id]
 
     def read_ahead(self, aggregate_ids: Iterable[UUID]) -> None:
-        """Inside a batch: those of `aggregate_ids` that neither the batch nor this process's
-        memory holds are read together (domain/event_reading.py), for the batch's commands to
+        """Inside a batch: those of `aggregate_ids` that neither the command, the batch nor
+        this process's memory holds are read together (domain/event_reading.py), for `load` to
         start from instead of a read each. A batch of 500 expenditures on a server that had not
-        yet written to their allocations read them one by one, two round trips each."""
+        yet written to their allocations read them one by one, two round trips each; a close in
+        a freshly started server, ~140 allocations/s."""
         batch = current_batch.get()
         assert batch is not None
+        working = working_set.get() or {}
         unknown = [i for i in dict.fromkeys(aggregate_ids)
-                   if i not in batch.aggregates and i not in batch.read and self._recall(i) is None]
+                   if i not in working and i not in batch.aggregates and i not in batch.read
+                   and self._recall(i) is None]
         if unknown:
             batch.read.update(read_aggregates(self, unknown))
 

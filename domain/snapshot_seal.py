@@ -92,17 +92,14 @@ class SealedSnapshotStore(EventStore[Any]):
 
     def get(self, originator_id: Any, *, gt: int | None = None, lte: int | None = None,
             desc: bool = False, limit: int | None = None) -> Iterator[Any]:
-        for stored in self.recorder.select_events(originator_id=originator_id, gt=gt, lte=lte,
-                                                  desc=desc, limit=limit):
-            opened = unseal(self.key, stored)
-            if opened is None:
-                self.report(stored)
-                continue
+        stored = self.recorder.select_events(originator_id=originator_id, gt=gt, lte=lte,
+                                             desc=desc, limit=limit)
+        for opened in self.opened(stored):
             yield self.mapper.to_domain_event(opened)
 
     def opened(self, stored: Iterable[StoredEvent]) -> list[StoredEvent]:
-        """The snapshots read in bulk whose seals hold, each as it was sealed; the others are
-        reported and left out, as `get` leaves them out."""
+        """The snapshots whose seals hold, each as it was sealed; the others are reported and
+        left out (the aggregate is then replayed from its events)."""
         found = []
         for snapshot in stored:
             opened = unseal(self.key, snapshot)

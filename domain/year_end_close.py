@@ -34,7 +34,7 @@ from domain.event_reading import read_aggregates
 from domain.limits import CODE_LENGTH_MAX
 from domain.rules import check_code, reason_text
 from domain.surplus import RecoveredSurplus
-from domain.unit_of_work import Decision, current_batch, working_copy, working_set
+from domain.unit_of_work import Decision, working_copy, working_set
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
@@ -285,7 +285,7 @@ class YearEndCommands:
         over as remembered."""
         working = working_set.get()
         if working is not None:
-            self._read_into_batch(aggregate_ids, working)
+            self.read_ahead(aggregate_ids)  # where `load` finds them
             return {}
         found: dict[UUID, Any] = {}
         unknown: list[UUID] = []
@@ -297,17 +297,6 @@ class YearEndCommands:
                 found[aggregate_id] = working_copy(known) if copies else known
         found.update(read_aggregates(self, unknown))
         return found
-
-    def _read_into_batch(self, aggregate_ids: Sequence[UUID], working: dict[UUID, Any]) -> None:
-        """Inside a batch (the server's group commit), what neither the batch nor this
-        process's memory holds is read together into the command's working set, where `load`
-        finds it: read one by one, a close in a freshly started server ran at ~140
-        allocations/s."""
-        batch = current_batch.get()
-        held = batch.aggregates if batch is not None else {}
-        working.update(read_aggregates(self, [
-            i for i in aggregate_ids
-            if i not in working and i not in held and self._recall(i) is None]))
 
     def _remembered_fund(self, fund_id: UUID) -> Fund | None:
         """A copy of the fund as this process last wrote it, outside a batch. Otherwise the
