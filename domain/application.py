@@ -66,6 +66,9 @@ class CommandApplication(Application[UUID]):
     """The write machinery every command of a subclass shares."""
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {}
+    # Kinds snapshotted more often by the views' runner, off the write path
+    # (domain/snapshot_keeping.py): every this many events.
+    snapshots_kept_every: ClassVar[dict[type[Aggregate], int]] = {}
     # Kinds a group commit creates without reading first (the store refuses a duplicate).
     created_unread: ClassVar[tuple[type[Aggregate], ...]] = (IdempotencyRecord,)
 

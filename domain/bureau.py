@@ -41,6 +41,7 @@ class Bureau(CommandApplication):
     """The bureau's aggregates and access; its commands are in the subclasses."""
 
     snapshotting_intervals = {Fund: 50, Allocation: 100, School: 50}  # noqa: RUF012
+    snapshots_kept_every = {Allocation: 8}  # noqa: RUF012
     created_unread = (IdempotencyRecord, VoucherNumber)
 
     def __init__(self, env: dict[str, str] | None = None,

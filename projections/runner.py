@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from domain.ledger import FundLedger
+from domain.snapshot_keeping import keep_snapshots
 from projections.books import BooksView
 from projections.carry_over import CarryOverView
 from projections.changes import ChangesView
@@ -131,6 +132,9 @@ class ViewRunner:
         self.application_name = self.ledger.name
         self.tracking_name = tracking_name or self.application_name
         self._open_part = open_part
+        # The runner that follows the whole log keeps the snapshots the write path leaves out
+        # (domain/snapshot_keeping.py); a rebuild's parts and a rebuild itself do not.
+        self.keeps_snapshots = tracking_name is None
         # The page holds only the events some view reads, when each names them (page_view.py).
         self._wanted = events_wanted(self.views)
         self.db = ViewDatabase.open(settings)
@@ -258,7 +262,18 @@ class ViewRunner:
                 self.tracking.advance(self.tracking_name, last)
         if unjoined:  # a rebuild in parts is under way or was interrupted: finish it first
             return self.finish_parts()
+        if self.keeps_snapshots:
+            self._keep_snapshots([n for n in notifications if n.id > tracked])
         return sum(1 for n in notifications if n.id > tracked)
+
+    def _keep_snapshots(self, notifications: Sequence[Notification]) -> None:
+        """After the page is committed: a snapshot it failed to keep costs only speed."""
+        try:
+            keep_snapshots(self.ledger, ((n.originator_id, n.originator_version, n.topic)
+                                         for n in notifications))
+        except Exception:
+            log.warning("view runner: keeping snapshots after position %d failed",
+                        notifications[-1].id if notifications else 0, exc_info=True)
 
     def catch_up_to(self, end: int) -> int:
         """Applies pages until position `end`; returns the number of events applied."""
@@ -335,13 +350,22 @@ class ViewRunner:
             if len(groups) > 1:
                 self.tracking.start_parts(self.application_name,
                                           [part_name(self.application_name, g) for g in groups])
-        with fewer_collections():
+        with fewer_collections(), self._no_snapshots_kept():
             applied = 0
             if len(groups) > 1 and self._open_part is not None:
                 applied = build_in_processes(self, self._open_part, groups, self.log_position(),
                                              progress)
                 applied = max(applied, self.finish_parts())
             return applied + self.run_until_caught_up(progress)
+
+    @contextmanager
+    def _no_snapshots_kept(self) -> Iterator[None]:
+        """A rebuild replays history that was snapshotted as it was written."""
+        keeps, self.keeps_snapshots = self.keeps_snapshots, False
+        try:
+            yield
+        finally:
+            self.keeps_snapshots = keeps
 
     def _can_build_in_parts(self) -> bool:
         """Parts need PostgreSQL (SQLite has one writer), a way to open them in other
