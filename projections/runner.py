@@ -18,10 +18,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.ledger import FundLedger
-from domain.snapshot_keeping import keep_snapshots
+from domain.snapshot_keeping import SnapshotKeeper
 from projections.books import BooksView
 from projections.carry_over import CarryOverView
 from projections.changes import ChangesView
@@ -135,6 +135,7 @@ class ViewRunner:
         # The runner that follows the whole log keeps the snapshots the write path leaves out
         # (domain/snapshot_keeping.py); a rebuild's parts and a rebuild itself do not.
         self.keeps_snapshots = tracking_name is None
+        self._keeper = SnapshotKeeper(ledger)
         # The page holds only the events some view reads, when each names them (page_view.py).
         self._wanted = events_wanted(self.views)
         self.db = ViewDatabase.open(settings)
@@ -262,18 +263,20 @@ class ViewRunner:
                 self.tracking.advance(self.tracking_name, last)
         if unjoined:  # a rebuild in parts is under way or was interrupted: finish it first
             return self.finish_parts()
-        if self.keeps_snapshots:
-            self._keep_snapshots([n for n in notifications if n.id > tracked])
+        if self.keeps_snapshots and last > tracked:
+            # Events decoded from text the views store altered (NUL) are not the aggregate's.
+            self._keep_snapshots([n for n in notifications if n.id > tracked],
+                                 [e.event for e in page] if stored is None else [])
         return sum(1 for n in notifications if n.id > tracked)
 
-    def _keep_snapshots(self, notifications: Sequence[Notification]) -> None:
+    def _keep_snapshots(self, notifications: Sequence[Notification], decoded: list[Any]) -> None:
         """After the page is committed: a snapshot it failed to keep costs only speed."""
         try:
-            keep_snapshots(self.ledger, ((n.originator_id, n.originator_version, n.topic)
-                                         for n in notifications))
+            self._keeper.keep([(n.originator_id, n.originator_version, n.topic)
+                               for n in notifications], decoded)
         except Exception:
             log.warning("view runner: keeping snapshots after position %d failed",
-                        notifications[-1].id if notifications else 0, exc_info=True)
+                        notifications[-1].id, exc_info=True)
 
     def catch_up_to(self, end: int) -> int:
         """Applies pages until position `end`; returns the number of events applied."""
