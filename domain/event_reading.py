@@ -73,7 +73,7 @@ def read_aggregates_and_snapshots(application: Any, aggregate_ids: Iterable[UUID
     aggregates: dict[UUID, Any] = {}
     snapshot_versions: dict[UUID, int] = {}
     chunks = [ids[start:start + IDS_PER_QUERY_MAX] for start in range(0, len(ids), IDS_PER_QUERY_MAX)]
-    for opened, after in _fetched(fetch, chunks, ahead=_reads_in_threads(application)):
+    for opened, after in fetched_ahead(fetch, chunks, ahead=reads_in_threads(application)):
         folded: dict[UUID, Any] = {}
         for snapshot in opened:
             aggregate_id = _uuid(snapshot.originator_id)
@@ -89,7 +89,7 @@ def read_aggregates_and_snapshots(application: Any, aggregate_ids: Iterable[UUID
     return aggregates, snapshot_versions
 
 
-def _fetched(fetch: Callable[[list[UUID]], T], chunks: list[list[UUID]], *, ahead: bool
+def fetched_ahead(fetch: Callable[[list[UUID]], T], chunks: list[list[UUID]], *, ahead: bool
              ) -> Iterator[T]:
     """Each chunk's `fetch`, in order; with `ahead`, the next chunk's is read in a thread
     while the caller decodes this one. Decoding a cold close's chunks and waiting for their
@@ -106,7 +106,7 @@ def _fetched(fetch: Callable[[list[UUID]], T], chunks: list[list[UUID]], *, ahea
         yield coming.result()
 
 
-def _reads_in_threads(application: Any) -> bool:
+def reads_in_threads(application: Any) -> bool:
     # A PostgreSQL recorder reads from a pool of connections; SQLite's and the in-memory
     # store's connections belong to the thread that opened them.
     return getattr(application.recorder, "select_events_of_many", None) is not None

@@ -4,12 +4,19 @@ Snapshots are derived data; this proves they are the events' and nobody else's."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.event_reading import IDS_PER_QUERY_MAX, decode_event, events_of_many
+from domain.event_reading import (
+    IDS_PER_QUERY_MAX,
+    decode_event,
+    events_of_many,
+    fetched_ahead,
+    reads_in_threads,
+)
 from domain.snapshot_seal import SEAL_PREFIX, unseal
 
 
@@ -34,10 +41,16 @@ def check_snapshots(ledger: Any) -> list[str]:
     snapshots of a generated year (2.8 s now)."""
     ids = snapshot_ids(ledger)
     problems: list[str] = []
-    for start in range(0, len(ids), IDS_PER_QUERY_MAX):
-        chunk = ids[start:start + IDS_PER_QUERY_MAX]
-        events = events_of_many(ledger, chunk)
-        for aggregate_id, snapshots in _snapshots_of(ledger, chunk).items():
+
+    def fetch(chunk: list[UUID]) -> tuple[Mapping[UUID, list[StoredEvent]],
+                                          dict[UUID, list[StoredEvent]]]:
+        return events_of_many(ledger, chunk), _snapshots_of(ledger, chunk)
+
+    chunks = [ids[start:start + IDS_PER_QUERY_MAX] for start in range(0, len(ids), IDS_PER_QUERY_MAX)]
+    # The next chunk is read while this one is replayed: once every allocation had snapshots
+    # kept (domain/snapshot_keeping.py), reading their events was a third of the check.
+    for events, snapshots_of in fetched_ahead(fetch, chunks, ahead=reads_in_threads(ledger)):
+        for aggregate_id, snapshots in snapshots_of.items():
             problems += _check_aggregate(ledger, aggregate_id, snapshots,
                                          events.get(aggregate_id, []))
     return problems
@@ -66,7 +79,7 @@ def _check_aggregate(ledger: Any, aggregate_id: UUID, snapshots: list[StoredEven
                 break
             replayed = decode_event(ledger.mapper, event, aggregate_id).mutate(replayed)
         if (replayed is None or replayed.version != stored.originator_version
-                or _state(from_snapshot) != _state(replayed)):
+                or not _same_state(from_snapshot, replayed)):
             sealed = "" if opened is not stored else " (unsealed)"
             problems.append(f"{where}{sealed}: differs from a replay of its events")
     return problems
@@ -94,10 +107,20 @@ def _snapshots_of(ledger: Any, ids: list[UUID]) -> dict[UUID, list[StoredEvent]]
     return found
 
 
+def _same_state(from_snapshot: Any, replayed: Any) -> bool:
+    # Compared as they are first (one C-level comparison, equal for nearly every snapshot);
+    # only where that differs, as plain JSON values.
+    return _fields(from_snapshot) == _fields(replayed) or _state(from_snapshot) == _state(replayed)
+
+
+def _fields(aggregate: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(aggregate).items()
+            if k not in ("_pending_events", "_modified_on")}
+
+
 def _state(aggregate: Any) -> Any:
     # The library's bookkeeping (pending events, modified time) is not the books' state.
-    return _plain({k: v for k, v in vars(aggregate).items()
-                   if k not in ("_pending_events", "_modified_on")})
+    return _plain(_fields(aggregate))
 
 
 def _plain(value: Any) -> Any:
