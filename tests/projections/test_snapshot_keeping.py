@@ -24,24 +24,11 @@ from domain.snapshot_keeping import SnapshotKeeper, aggregate_kind, due, keep_sn
 from projections import runner as runner_module
 from projections.runner import ViewRunner
 from tests import factories as f
-from tests.conftest import APPROVER, OFFICER, TODAY
+from tests.conftest import TODAY
+from tests.domain.test_many_reads import _funded, _spend
 
 KEPT_EVERY = FundLedger.snapshots_kept_every[Allocation]
 INTERVAL = FundLedger.snapshotting_intervals[Allocation]
-
-
-def _funded(ledger: FundLedger, school: str) -> UUID:
-    f.school(ledger, code=school)
-    allocation = f.proposal(ledger, school_code=school, amount=1_000_000_00)
-    ledger.approve_allocation(APPROVER, allocation)
-    return allocation
-
-
-def _spend(ledger: FundLedger, allocation: UUID, count: int, tag: str) -> None:
-    if count:
-        ledger.record_expenditures(OFFICER, [
-            {"allocation": allocation, "amount": 100 + i, "payee": "徐州市教学用品供应站",
-             "voucher": f"{tag}-{i}", "spent_on": TODAY} for i in range(count)])
 
 
 def _snapshots(ledger: FundLedger, aggregate_id: UUID) -> list[Any]:
