@@ -67,7 +67,7 @@ def read_aggregates_and_snapshots(application: Any, aggregate_ids: Iterable[UUID
         """A chunk's latest sealed snapshots and the stored events after them."""
         opened = ([] if snapshots is None or select_latest is None
                   else snapshots.opened(select_latest(chunk)))
-        after = {_uuid(s.originator_id): s.originator_version for s in opened}
+        after = {originator_uuid(s.originator_id): s.originator_version for s in opened}
         return opened, select_after(chunk, after)
 
     aggregates: dict[UUID, Any] = {}
@@ -76,11 +76,11 @@ def read_aggregates_and_snapshots(application: Any, aggregate_ids: Iterable[UUID
     for opened, after in fetched_ahead(fetch, chunks, ahead=reads_in_threads(application)):
         folded: dict[UUID, Any] = {}
         for snapshot in opened:
-            aggregate_id = _uuid(snapshot.originator_id)
+            aggregate_id = originator_uuid(snapshot.originator_id)
             folded[aggregate_id] = _decode(application, snapshot, aggregate_id).mutate(None)
             snapshot_versions[aggregate_id] = snapshot.originator_version
         for originator, stored_events in after.items():
-            aggregate_id = _uuid(originator)
+            aggregate_id = originator_uuid(originator)
             aggregate = folded.get(aggregate_id)
             for stored in stored_events:
                 aggregate = _decode(application, stored, aggregate_id).mutate(aggregate)
@@ -119,10 +119,10 @@ def events_of_many(application: Any, aggregate_ids: Sequence[UUID]
     selects = _selects(application)
     if selects is None:
         return {i: list(application.events.recorder.select_events(i)) for i in aggregate_ids}
-    return {_uuid(i): events for i, events in selects[0](list(aggregate_ids), {}).items()}
+    return {originator_uuid(i): events for i, events in selects[0](list(aggregate_ids), {}).items()}
 
 
-def _uuid(originator: UUID | str) -> UUID:
+def originator_uuid(originator: UUID | str) -> UUID:
     # PostgreSQL gives UUIDs already; parsing each event's id twice over was a tenth of a cold
     # close.
     return originator if type(originator) is UUID else UUID(str(originator))

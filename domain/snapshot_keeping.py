@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from domain.event_reading import event_class, read_aggregates_and_snapshots
+from domain.event_reading import event_class, originator_uuid, read_aggregates_and_snapshots
 
 # (aggregate id, its version after the event, the event's topic): what a page of the log tells.
 LoggedEvent = tuple[UUID | str, int, str]
@@ -76,7 +76,7 @@ def due(events: Iterable[LoggedEvent], kept_every: Mapping[type, int],
                                    else (every, write_intervals.get(kind, 0)))  # type: ignore[arg-type]
         if rule is None:
             continue
-        aggregate_id = _uuid(originator_id)
+        aggregate_id = originator_uuid(originator_id)
         last[aggregate_id] = version
         if version % rule[0] == 0 and (not rule[1] or version % rule[1]):
             found[aggregate_id] = None
@@ -166,19 +166,9 @@ class SnapshotKeeper:
         taken.append((entry, type(aggregate).Snapshot.take(aggregate)))
 
 
-def keep_snapshots(application: Any, events: Sequence[LoggedEvent]) -> int:
-    """Snapshots the aggregates `events` make due, each read from the store at its current
-    version; answers how many were taken."""
-    return SnapshotKeeper(application).keep(events)
-
-
-def _uuid(originator_id: UUID | str) -> UUID:
-    return originator_id if type(originator_id) is UUID else UUID(str(originator_id))
-
-
 def keep_snapshots_of(application: Any, logged: Iterable[LoggedEvent],
                       chunk: int = 5_000) -> int:
-    """`keep_snapshots` over a long stretch of the log, `chunk` events at a time (a store
+    """`SnapshotKeeper.keep` over a long stretch of the log, `chunk` events at a time (a store
     written while no runner followed it, as the benchmark's generator writes); answers how many
     were taken."""
     keeper = SnapshotKeeper(application)

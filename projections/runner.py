@@ -13,7 +13,6 @@ decided once by whoever starts the process (api/store.py `open_view_runner`), ne
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +26,7 @@ from projections.carry_over import CarryOverView
 from projections.changes import ChangesView
 from projections.database import StoreSettings, ViewDatabase
 from projections.findings.facts import AuditFactsView
+from projections.garbage_collection import fewer_collections
 from projections.journal import JournalView, journal_head
 from projections.page_view import PageView, decoded_page, events_wanted
 from projections.stocks import StocksView
@@ -73,43 +73,6 @@ def registered_views(names: Sequence[str]) -> list[PageView]:
 
 # (events done, events in the log) after each page, for progress bars.
 Progress = Callable[[int, int], None]
-
-
-# The cyclic collector's young-generation threshold while the whole log is replayed (Python's
-# default is 700 allocations). A page holds thousands of decoded events alive at once, each a
-# few objects, so the default ran a collection ~80 times per page of 5,000, each walking what
-# the page had built so far: ~10 % of a rebuild's CPU (60,000 events). The events are freed by
-# reference counting once their page is written; only cycles wait for the collector, and this
-# many allocations between collections keeps their memory small.
-REPLAY_COLLECTION_THRESHOLD = 50_000
-
-
-class _ReplayCollections:
-    """The collector's threshold is the process's: raised while any replay runs, put back when
-    the last one ends."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._replays = 0
-        self._default: tuple[int, ...] = ()
-
-    @contextmanager
-    def fewer(self) -> Iterator[None]:
-        with self._lock:
-            if self._replays == 0:
-                self._default = gc.get_threshold()
-                gc.set_threshold(REPLAY_COLLECTION_THRESHOLD, *self._default[1:])
-            self._replays += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._replays -= 1
-                if self._replays == 0:
-                    gc.set_threshold(*self._default)
-
-
-fewer_collections = _ReplayCollections().fewer
 
 
 class ViewRunner:
@@ -263,11 +226,11 @@ class ViewRunner:
                 self.tracking.advance(self.tracking_name, last)
         if unjoined:  # a rebuild in parts is under way or was interrupted: finish it first
             return self.finish_parts()
-        if self.keeps_snapshots and last > tracked:
+        applied = [n for n in notifications if n.id > tracked]
+        if self.keeps_snapshots and applied:
             # Events decoded from text the views store altered (NUL) are not the aggregate's.
-            self._keep_snapshots([n for n in notifications if n.id > tracked],
-                                 [e.event for e in page] if stored is None else [])
-        return sum(1 for n in notifications if n.id > tracked)
+            self._keep_snapshots(applied, [e.event for e in page] if stored is None else [])
+        return len(applied)
 
     def _keep_snapshots(self, notifications: Sequence[Notification], decoded: list[Any]) -> None:
         """After the page is committed: a snapshot it failed to keep costs only speed."""

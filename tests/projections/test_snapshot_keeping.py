@@ -20,7 +20,7 @@ from domain.allocation import Allocation
 from domain.expenditure import Expenditure
 from domain.fund import Fund
 from domain.ledger import FundLedger
-from domain.snapshot_keeping import SnapshotKeeper, aggregate_kind, due, keep_snapshots
+from domain.snapshot_keeping import SnapshotKeeper, aggregate_kind, due
 from projections import runner as runner_module
 from projections.runner import ViewRunner
 from tests import factories as f
@@ -88,8 +88,8 @@ def test_a_page_seen_again_takes_no_second_snapshot(store_ledger: FundLedger) ->
     _spend(store_ledger, allocation, KEPT_EVERY * 2, "V")
     page = [(e.originator_id, e.originator_version, e.topic)
             for e in store_ledger.recorder.select_events(allocation)]
-    assert keep_snapshots(store_ledger, page) == 1
-    assert keep_snapshots(store_ledger, page) == 0
+    assert SnapshotKeeper(store_ledger).keep(page) == 1
+    assert SnapshotKeeper(store_ledger).keep(page) == 0
     assert len(_snapshots(store_ledger, allocation)) == 1
 
 
@@ -152,7 +152,7 @@ def test_a_snapshot_of_a_version_held_already_is_passed_over(store_ledger: FundL
     _spend(store_ledger, first, KEPT_EVERY, "V")
     page = [(e.originator_id, e.originator_version, e.topic)
             for e in store_ledger.recorder.select_events(first)]
-    assert keep_snapshots(store_ledger, page) == 1
+    assert SnapshotKeeper(store_ledger).keep(page) == 1
     assert store_ledger.snapshots is not None
     aggregates = [store_ledger.repository.get(first), store_ledger.repository.get(second)]
     store_ledger.snapshots.put([Allocation.Snapshot.take(a) for a in aggregates])
