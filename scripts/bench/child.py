@@ -1,5 +1,5 @@
 """Measurements that run in a fresh process so that their peak memory is their own:
-`python -m scripts.bench.child rebuild|verify|beancount ...` prints one JSON line.
+`python -m scripts.bench.child rebuild|verify|beancount|close ...` prints one JSON line.
 
 Peak memory is the process's high-water mark (getrusage ru_maxrss); `rss_first_page_mb` is the
 resident size once the first page is done, so `peak − first page` is what grew with the log.
@@ -98,11 +98,48 @@ def beancount(path: str) -> dict[str, Any]:
             "seconds": seconds, "accounts": accounts, "peak_rss_mb": peak_rss_mb()}
 
 
+def close(database_url: str, asked: str) -> dict[str, Any]:
+    """The year-end close of `asked` (JSON: fiscal_year, funds, next_year_funds), proposed and
+    approved as two people, in a process set up as a `fundledger serve` worker is (its
+    collector tuned once the app is made, api/cli/server.py) with nothing of the store in its
+    memory yet: a served store closes its year so. Run in the bench's own process, the close
+    met that process's heap and garbage (the generated workload, the snapshots just kept) at
+    every collection, and took 1.1-1.5x as long, varying with what the parts before it left."""
+    from api.settings import Settings  # noqa: PLC0415
+    from api.store import open_ledger  # noqa: PLC0415
+    from projections.garbage_collection import tune_collector  # noqa: PLC0415
+    from scripts.generator.office import APPROVER as CHIEF  # noqa: PLC0415
+    from scripts.generator.office import CHECKER as SECOND_CHIEF  # noqa: PLC0415
+
+    close_of = json.loads(asked)
+    ledger = open_ledger(Settings(database_url=database_url))
+    try:
+        tune_collector()
+        started = time.perf_counter()
+        made = ledger.close_year(CHIEF, close_of["fiscal_year"], funds=close_of["funds"],
+                                 next_year_funds=close_of["next_year_funds"],
+                                 reason="bench: year-end close")
+        proposed = time.perf_counter() - started
+        outcome = ledger.approve_change(SECOND_CHIEF, made.subject.id)  # a two-person change
+        seconds = time.perf_counter() - started
+    finally:
+        ledger.close()
+    funds_closed = outcome.subjects[1:]  # the change first, then the funds it closed
+    return {"allocations": sum(len(fund.allocation_ids) for fund in funds_closed),
+            "funds": len(funds_closed), "seconds": seconds, "proposed_seconds": proposed,
+            "peak_rss_mb": peak_rss_mb()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("measure", choices=("rebuild", "verify", "beancount"))
+    parser.add_argument("measure", choices=("rebuild", "verify", "beancount", "close"))
     parser.add_argument("target", help="database URL, or the beancount file")
+    parser.add_argument("asked", nargs="?", default="{}",
+                        help="close: the fiscal year and funds, as JSON")
     args = parser.parse_args(argv)
+    if args.measure == "close":
+        print(json.dumps(close(args.target, args.asked)))
+        return 0
     measure = {"rebuild": rebuild, "verify": verify, "beancount": beancount}[args.measure]
     print(json.dumps(measure(args.target)))
     return 0
