@@ -34,6 +34,7 @@ from typing import Any
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
 from api.problems import is_store_unavailable
+from api.server_processes import child_environment, end_with_server
 from api.settings import Settings
 from api.store import open_ledger
 from domain.errors import WriteNotStarted
@@ -241,7 +242,8 @@ class CommitterProcess:
 
     def _start(self) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(  # noqa: S603  (our own interpreter, our own module)
-            [sys.executable, "-m", "api.committer", self.socket_path], env=self._env)
+            [sys.executable, "-m", "api.committer", self.socket_path],
+            env=child_environment(self._env))
         deadline = time.monotonic() + START_WAIT_SECONDS_MAX
         while time.monotonic() < deadline and process.poll() is None:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
@@ -296,6 +298,7 @@ class CommitterProcess:
 def main() -> None:
     """`python -m api.committer SOCKET_PATH`: started by `fundledger serve --workers N`."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     committer: %(message)s")
+    end_with_server()
     socket_path = sys.argv[1]
     log.info("committing for the workers on %s (pid %d)", socket_path, os.getpid())
     import uvloop  # noqa: PLC0415  (the server's own loop)

@@ -1,7 +1,11 @@
 """`fundledger serve`: the HTTP API (uvicorn on uvloop + httptools) with the view runner beside
-it — a thread of the one worker, or its own process for several, when one committer process
-(api/committer.py) also decides and saves every worker's commands. (`fundledger demo`, which
-generates a year first, lives in scripts/demo.py: api/ never imports scripts/.)"""
+it. On PostgreSQL the views are kept by a process of their own (`fundledger project`, watched
+and started again by the server, api/server_processes.py): on a 2-core machine a runner thread in
+the worker took the interpreter between its requests (issue 21: one client's p50 2.9-3.7 ms
+against 2.7 ms, 64 clients 860-870 writes/s against 1,085-1,105). With several workers, one
+committer process (api/committer.py) also decides and saves every worker's commands. On SQLite,
+and with `--views-in-server`, the runner is a thread of the one worker. (`fundledger demo`,
+which generates a year first, lives in scripts/demo.py: api/ never imports scripts/.)"""
 
 from __future__ import annotations
 
@@ -9,8 +13,6 @@ import copy
 import logging
 import os
 import signal
-import subprocess
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -25,12 +27,16 @@ if TYPE_CHECKING:
 # Set for the workers of a multi-worker server, whose views are kept by a separate process.
 RUNNER_ELSEWHERE_ENV = "FUNDLEDGER_VIEWS_RUN_ELSEWHERE"
 WORKERS_MAX = 64
-RUNNER_STOP_WAIT_SECONDS = 10
 KEEP_ALIVE_SECONDS = 5
 
 Host = Annotated[str, typer.Option(help="Interface to listen on")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
 Workers = Annotated[int, typer.Option(min=1, max=WORKERS_MAX, help="uvicorn worker processes")]
+ViewsLayout = Annotated[bool, typer.Option(
+    "--views-process/--views-in-server",
+    help="PostgreSQL, one worker: keep the views in a process of their own (the default) or in "
+         "a thread of the worker. SQLite keeps them in the worker; several workers, in a "
+         "process")]
 
 
 def app_from_environment() -> FastAPI:
@@ -78,36 +84,41 @@ def server_options(host: str, port: int) -> dict[str, Any]:
             "timeout_keep_alive": KEEP_ALIVE_SECONDS}
 
 
-def run_server(host: str, port: int, workers: int) -> None:
+def run_server(host: str, port: int, workers: int, *, views_process: bool = True) -> None:
     # uvloop + httptools: with several workers the plain asyncio loop has a flat ~44 ms
     # latency floor on this kind of machine (reference/baselines.md). An idle keep-alive
     # connection is closed after KEEP_ALIVE_SECONDS.
     import uvicorn  # noqa: PLC0415
 
     options = server_options(host, port)
-    if workers == 1:
+    settings = Settings()
+    # Kept by another service already (docs/deployment.md: fundledger-views.service)?
+    kept_elsewhere = os.environ.get(RUNNER_ELSEWHERE_ENV) == "1"
+    if workers == 1 and (kept_elsewhere or not (views_process and settings.is_postgres)):
         uvicorn.run(app_from_environment(), **options)  # type: ignore[arg-type]
         return
-    _create_tables(Settings())
+    _create_tables(settings)
     from api.committer import COMMITTER_SOCKET_ENV, CommitterProcess  # noqa: PLC0415
+    from api.server_processes import ViewsProcess  # noqa: PLC0415
 
-    # One committer decides and saves every worker's commands (one writer, one group commit
-    # whose batches see every worker's requests); the views are kept by a process of their own.
-    committer = CommitterProcess(give_up=lambda: os.kill(os.getpid(), signal.SIGTERM))
+    # With several workers, one committer decides and saves every worker's commands (one
+    # writer, one group commit whose batches see every worker's requests).
+    committer = (CommitterProcess(give_up=lambda: os.kill(os.getpid(), signal.SIGTERM))
+                 if workers > 1 else None)
+    views = None if kept_elsewhere else ViewsProcess()
     os.environ[RUNNER_ELSEWHERE_ENV] = "1"
-    os.environ[COMMITTER_SOCKET_ENV] = committer.socket_path
-    runner = subprocess.Popen(  # our own interpreter running our own verb
-        [sys.executable, "-c", "from api.cli import main; main()", "project"])
     try:
-        uvicorn.run("api.cli.server:app_from_environment", factory=True, workers=workers,
-                    **options)  # type: ignore[arg-type]
+        if committer is None:
+            uvicorn.run(app_from_environment(), **options)  # type: ignore[arg-type]
+        else:
+            os.environ[COMMITTER_SOCKET_ENV] = committer.socket_path
+            uvicorn.run("api.cli.server:app_from_environment", factory=True, workers=workers,
+                        **options)  # type: ignore[arg-type]
     finally:
-        runner.terminate()
-        try:
-            runner.wait(RUNNER_STOP_WAIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            runner.kill()
-        committer.stop()
+        if views is not None:
+            views.stop()
+        if committer is not None:
+            committer.stop()
 
 
 def _create_tables(settings: Settings) -> None:
@@ -120,12 +131,13 @@ def _create_tables(settings: Settings) -> None:
 
 
 @cli_command
-def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1,
+          views_process: ViewsLayout = True) -> None:
     """Serve the HTTP API (and keep the views up to date) on the configured store."""
     settings = Settings()  # a bad configuration is one line before uvicorn starts
     _require_current_views(settings)
     _require_the_key_on_record(settings)
-    run_server(host, port, workers)
+    run_server(host, port, workers, views_process=views_process)
 
 
 def _require_current_views(settings: Settings) -> None:

@@ -108,6 +108,9 @@ def _migrate(settings: Settings, page_size: int) -> None:
 @cli_command
 def project(page_size: PageSize = PAGE_SIZE, bureau: BureauOption = None) -> None:
     """Keep the views up to date until interrupted (Ctrl-C)."""
+    from api.server_processes import end_with_server  # noqa: PLC0415
+
+    end_with_server()  # started by `fundledger serve`: ended with it
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with open_view_runner(books_settings(bureau), page_size=page_size) as runner:

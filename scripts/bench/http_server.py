@@ -51,14 +51,16 @@ def server_command(port: int, workers: int = 1) -> list[str]:
 
 @contextmanager
 def served(settings: Settings, *, group_commit: bool, views: bool = True,
-           workers: int = 1, views_apart: bool = False,
+           workers: int = 1, views_apart: bool | None = None,
            committer: bool = False) -> Iterator[Server]:
-    """The app in uvicorn. With several workers, as `fundledger serve --workers N` runs it: the
-    views are kept by a process of their own (`fundledger project`), not by a worker; with one
-    worker too when `views_apart`. With `committer` (any number of workers), one committer
-    process decides and saves every worker's commands, as `fundledger serve --workers N` does;
-    without it, each worker writes with its own group commit."""
+    """The app in uvicorn. The views are kept as `fundledger serve` keeps them: by a process of
+    their own (`fundledger project`) on PostgreSQL or with several workers, by a thread of the
+    one worker on SQLite; `views_apart` chooses otherwise. With `committer` (any number of
+    workers), one committer process decides and saves every worker's commands, as `fundledger
+    serve --workers N` does; without it, each worker writes with its own group commit."""
     port = free_port()
+    if views_apart is None:
+        views_apart = settings.is_postgres
     views_in_server = views and workers == 1 and not views_apart and not committer
     env = {**os.environ, "FUNDLEDGER_DATABASE_URL": settings.database_url,
            "FUNDLEDGER_POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),

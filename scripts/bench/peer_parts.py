@@ -35,13 +35,16 @@ def http_batches(ctx: Context, server: http_server.Server, spec: dict[str, Any])
              baseline=ctx.key(HTTP, f"{max(ctx.bounds.concurrency)} clients, group commit"))
 
 
-def http_batches_views_apart(ctx: Context, spec: dict[str, Any]) -> None:
-    """The same with the views in a process of their own: in the row above, the view runner
-    following 3 events per expenditure shares the server's interpreter with the writes. Pools
-    of HTTP_WORKER_POOL_SIZE, as the two-worker row: the server is shared with other runs."""
+def http_batches_other_layout(ctx: Context, spec: dict[str, Any]) -> None:
+    """The same with the views kept the other way than `fundledger serve` keeps them on this
+    store: in a thread of the server on PostgreSQL (where the row above has them in a process
+    of their own), in a process of their own on SQLite. Pools of HTTP_WORKER_POOL_SIZE, as the
+    two-worker row: the server is shared with other runs."""
     settings = ctx.settings.model_copy(update={"postgres_pool_size": HTTP_WORKER_POOL_SIZE})
-    with http_server.served(settings, group_commit=True, views_apart=True) as apart:
-        _batches(ctx, apart, spec, f"{batch_name(ctx)}, views in their own process",
+    apart = not settings.is_postgres
+    layout = "views in their own process" if apart else "views in the server's process"
+    with http_server.served(settings, group_commit=True, views_apart=apart) as server:
+        _batches(ctx, server, spec, f"{batch_name(ctx)}, {layout}",
                  baseline=ctx.key(HTTP, batch_name(ctx)))
 
 

@@ -175,7 +175,7 @@ def server_cpu_seconds(pid: int) -> float:
 
 def one_client_latency(settings: Settings, allocations: Sequence[UUID], token: str, *,
                        seconds: float, warmup_seconds: float,
-                       views_apart: bool = False, profile: Path | None = None,
+                       views_apart: bool = True, profile: Path | None = None,
                        clients: int = 1, workers: int = 1,
                        committer: bool = False) -> dict[str, Any]:
     """One client, one write at a time, over HTTP with group commit: p50/p99 and the server's
@@ -225,8 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--committer", action="store_true",
                         help="`fundledger serve --workers N`'s layout: the worker(s) send each "
                              "command to one committer process; the views in their own")
-    parser.add_argument("--views-apart", action="store_true",
-                        help="the view runner in a process of its own (`fundledger project`)")
+    parser.add_argument("--views-in-server", action="store_true",
+                        help="the view runner in a thread of the server (`fundledger serve "
+                             "--views-in-server`); by default in a process of its own, as "
+                             "`fundledger serve` keeps it on PostgreSQL")
     args = parser.parse_args(argv)
     with scratch.postgres_store(args.database_url) as store:
         settings = store.model_copy(update={"postgres_pool_size": args.pool_size})
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             report["latency"] = one_client_latency(settings, allocations[:-1], token,
                                                    seconds=args.seconds,
                                                    warmup_seconds=args.warmup_seconds,
-                                                   views_apart=args.views_apart,
+                                                   views_apart=not args.views_in_server,
                                                    profile=args.profile, clients=args.clients,
                                                    workers=args.workers,
                                                    committer=args.committer)

@@ -166,8 +166,8 @@ def _http(ctx: parts.Context) -> None:
     _catch_up_views(ctx.settings)  # the server's runner then follows only the new writes
     parts.http_writes(ctx, batches=peer_parts.http_batches)
     parts.http_gain(ctx)
-    guarded(ctx.report, parts.HTTP, "batches, views in their own process", ctx.store,
-            "expenditures/s", lambda: peer_parts.http_batches_views_apart(ctx, parts.write_spec(ctx)))
+    guarded(ctx.report, parts.HTTP, "batches, the views kept the other way", ctx.store,
+            "expenditures/s", lambda: peer_parts.http_batches_other_layout(ctx, parts.write_spec(ctx)))
 
 
 def _reads(ctx: parts.Context) -> None:

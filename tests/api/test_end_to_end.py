@@ -30,8 +30,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(store_settings: Settings, tmp_path: Path,
-           workers: int) -> Iterator[tuple[str, dict[str, str]]]:
+def _serve(store_settings: Settings, tmp_path: Path, workers: int, *,
+           keep_process: bool = False) -> Iterator[Any]:
+    """(url, tokens) of a served store; with `keep_process`, the server's process too."""
     ledger = open_ledger(store_settings)
     try:
         tokens = {role: ledger.add_user(f"e2e.{role}", [role]) for role in ROLES}
@@ -58,7 +59,7 @@ def _serve(store_settings: Settings, tmp_path: Path,
             process.kill()
             pytest.fail((tmp_path / "server.log").read_text())
         time.sleep(0.1)
-    yield url, tokens
+    yield (url, tokens, process) if keep_process else (url, tokens)
     process.terminate()
     process.wait(15)
     log.close()
