@@ -129,8 +129,14 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         transaction's and the pipeline's syncs, COMMIT), counted at the wire by
         scripts/bench/round_trips.py. A failed statement makes the server skip the rest up to the one sync, so
         the COMMIT never runs after a clash."""
-        rows = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic,
-                                               e.state) for e in stored_events]
+        # Four plain arrays sent in binary: the library's one array of composites is written
+        # as text, each event's state hex-escaped and searched by a regular expression in
+        # Python, ~28 µs an event (190 events: 5.3-6.5 ms of the committer's CPU, against
+        # 0.3-0.5 ms so; scripts/bench/round_trips.py's profile at 64 clients showed it as
+        # 14 % of the server's samples).
+        columns = ([e.originator_id for e in stored_events],
+                   [e.originator_version for e in stored_events],
+                   [e.topic for e in stored_events], [e.state for e in stored_events])
         with self.datastore.get_connection() as conn, conn.cursor() as curs, \
                 conn.cursor(row_factory=tuple_row) as inserted:
             assert conn.autocommit
@@ -144,7 +150,7 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
                     curs.execute(lock, prepare=True)
                 self._check_consulted(curs, consulted)
                 curs.execute(said.notify)
-                inserted.execute(said.insert, (rows,))
+                inserted.execute(said.insert, columns)
                 curs.execute(said.commit)
             notification_ids = [int(r[0]) for r in inserted.fetchall()]
         assert len(notification_ids) == len(stored_events)
@@ -160,7 +166,11 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
                 lock=tuple(_rendered(s, conn) for s in self.lock_table_statements),
                 consulted_check=self._consulted_check.as_bytes(conn),
                 notify=SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_bytes(conn),
-                insert=_rendered(self.insert_events_statement, conn))
+                insert=SQL("INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
+                           "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], "
+                           "%b::bytea[]) RETURNING notification_id").format(
+                    Identifier(self.datastore.schema), Identifier(self.events_table_name),
+                ).as_bytes(conn))
         return self._rendered
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
