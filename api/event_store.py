@@ -185,16 +185,18 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         if after:
             ids = list(originator_ids)
             query = SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state "
-                        "FROM {} e JOIN unnest(%s::uuid[], %s::bigint[]) AS s(id, after) "
+                        "FROM {} e JOIN unnest(%b::uuid[], %b::bigint[]) AS s(id, after) "
                         "ON e.originator_id = s.id AND e.originator_version > s.after "
                         "ORDER BY e.originator_id, e.originator_version").format(table)
             params: tuple[Any, ...] = (ids, [after.get(i, 0) for i in ids])
         else:
             query = SQL("SELECT originator_id, originator_version, topic, state FROM {} "
-                        "WHERE originator_id = ANY(%s) "
+                        "WHERE originator_id = ANY(%b::uuid[]) "
                         "ORDER BY originator_id, originator_version").format(table)
             params = (list(originator_ids),)
         found: dict[UUID, list[StoredEvent]] = {}
+        # The ids go as binary arrays (%b): as text, psycopg searched each id with a regular
+        # expression, ~1 ms of CPU per 500 ids and their versions (0.35 ms so).
         # Plain tuples: a dict per row was a tenth of reading a year's allocations.
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(query, params)
@@ -213,7 +215,7 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(SQL("SELECT DISTINCT ON (originator_id) originator_id, "
                              "originator_version, topic, state FROM {} "
-                             "WHERE originator_id = ANY(%s) "
+                             "WHERE originator_id = ANY(%b::uuid[]) "
                              "ORDER BY originator_id, originator_version DESC").format(table),
                          (list(originator_ids),))
             return {originator_id: StoredEvent(originator_id=originator_id,
