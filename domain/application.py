@@ -31,7 +31,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording,
 
 from domain.actors import Actor, Role, Stamp
 from domain.errors import ConcurrencyConflict, LedgerError
-from domain.event_reading import read_aggregates
+from domain.event_reading import read_aggregate, read_aggregates
 from domain.idempotency import IdempotencyRecord
 from domain.limits import (
     COMMAND_ATTEMPTS_MAX,
@@ -346,11 +346,12 @@ class CommandApplication(Application[UUID]):
             batch.read.update(read_aggregates(self, unknown))
 
     def _read(self, aggregate_id: UUID, kind: type[Aggregate] | None) -> Any:
-        """Reads an aggregate from the store. A kind that is never snapshotted (a token, a
-        voucher number, an expenditure) is read in one query: the library first asks the
-        snapshot table, a second round trip on every request's token check."""
+        """Reads an aggregate from the store in one query. A kind that is never snapshotted
+        (a token, a voucher number, an expenditure) is read from its events: the library first
+        asks the snapshot table, a second round trip on every request's token check. Another
+        kind, from its latest snapshot and the events after it together (event_reading)."""
         if kind is None or kind in self.snapshotting_intervals:
-            return self.repository.get(aggregate_id)
+            return read_aggregate(self, aggregate_id)
         aggregate = project_aggregate(None, self.events.get(aggregate_id))
         if aggregate is None:
             raise AggregateNotFoundError(aggregate_id)

@@ -10,13 +10,14 @@ from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.settings import Settings
 from domain.allocation import Allocation
 from domain.errors import BatchRejected, LedgerError
-from domain.event_reading import read_aggregates
+from domain.event_reading import read_aggregate, read_aggregates
 from domain.ledger import FundLedger
 from domain.snapshot_seal import seal
 from projections.database import ViewDatabase
@@ -71,6 +72,8 @@ def test_many_read_equals_a_replay_of_every_event(
             for aggregate_id, count in zip(ids, spends, strict=True):
                 assert vars(read[aggregate_id]) == vars(_replayed(reopened, aggregate_id))
                 assert read[aggregate_id].spent == sum(100 + i for i in range(count))
+                # One aggregate read alone (a command's `load`) folds the same way.
+                assert vars(read_aggregate(reopened, aggregate_id)) == vars(read[aggregate_id])
         finally:
             reopened.close()
 
@@ -95,9 +98,10 @@ def test_many_read_starts_from_the_sealed_snapshot(store_settings: Settings) -> 
     try:
         key = reopened.snapshots.key  # type: ignore[union-attr]
         assert key == ledger.snapshots.key
-        read = read_aggregates(reopened, [allocation_id])[allocation_id]
-        assert read.spent == _replayed(reopened, allocation_id).spent + 7
-        assert read.version == _replayed(reopened, allocation_id).version
+        for read in (read_aggregates(reopened, [allocation_id])[allocation_id],
+                     read_aggregate(reopened, allocation_id)):
+            assert read.spent == _replayed(reopened, allocation_id).spent + 7
+            assert read.version == _replayed(reopened, allocation_id).version
     finally:
         reopened.close()
 
@@ -117,6 +121,8 @@ def test_many_read_passes_over_a_forged_snapshot_and_counts_it(store_settings: S
         assert vars(read) == vars(_replayed(reopened, allocation_id))
         assert reopened.snapshots is not None
         assert reopened.snapshots.rejected == 1
+        assert vars(read_aggregate(reopened, allocation_id)) == vars(read)
+        assert reopened.snapshots.rejected == 2  # counted again: read again
     finally:
         reopened.close()
 
@@ -219,3 +225,31 @@ def test_a_batch_read_ahead_decides_as_one_by_one_in_a_fresh_process(
         finally:
             alone.close()
             batch.close()
+
+
+@pytest.mark.postgres
+def test_one_aggregate_is_read_from_its_snapshot_and_later_events_in_one_query(
+        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server reading an allocation it has not met asks the store once, not once for the
+    snapshot and once more for the events after it."""
+    ledger = FundLedger(env=postgres_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        f.fund(ledger, amount=4_000_000_00)
+        allocation_id = _funded(ledger, "S001")
+        _spend(ledger, allocation_id, INTERVAL + 2, "V")
+    finally:
+        ledger.close()
+    reopened = FundLedger(env=postgres_settings.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        recorder = reopened.recorder
+        asked: list[str] = []
+        for name in ("select_snapshot_and_events", "select_events"):
+            method = getattr(recorder, name)
+            monkeypatch.setattr(recorder, name, lambda *a, _m=method, _n=name, **k:
+                                asked.append(_n) or _m(*a, **k))
+        monkeypatch.setattr(reopened.snapshots, "get", lambda *a, **k: pytest.fail("asked apart"))
+        allocation = reopened.load(allocation_id)
+        assert asked == ["select_snapshot_and_events"]
+        assert vars(allocation) == vars(_replayed(reopened, allocation_id))
+    finally:
+        reopened.close()
