@@ -34,7 +34,7 @@ from typing import Any
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
 from api.problems import is_store_unavailable
-from api.server_processes import child_environment, end_with_server
+from api.server_processes import child_environment, end, end_with_server, exited
 from api.settings import Settings
 from api.store import open_ledger
 from domain.errors import WriteNotStarted
@@ -258,12 +258,7 @@ class CommitterProcess:
         raise RuntimeError(msg)
 
     def _keep_alive(self) -> None:
-        while not self._stopping.is_set():
-            if self.process.poll() is None:
-                self._stopping.wait(0.2)
-                continue
-            if self._stopping.is_set():
-                return
+        while exited(self.process, self._stopping):
             now = time.monotonic()
             self._restarts.append(now)
             while self._restarts and self._restarts[0] < now - RESTART_WINDOW_SECONDS:
@@ -283,12 +278,7 @@ class CommitterProcess:
     def stop(self) -> None:
         self._stopping.set()
         self._watch.join(STOP_WAIT_SECONDS_MAX)
-        self.process.terminate()
-        try:
-            self.process.wait(STOP_WAIT_SECONDS_MAX)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(STOP_WAIT_SECONDS_MAX)
+        end(self.process)
         with contextlib.suppress(OSError):
             os.unlink(self.socket_path)
         with contextlib.suppress(OSError):

@@ -62,6 +62,25 @@ def end_with_server() -> None:
         sys.exit(0)
 
 
+def exited(process: subprocess.Popen[bytes], stopping: threading.Event) -> bool:
+    """Waits until `process` exits (True) or `stopping` is set (False): a watcher's beat."""
+    while not stopping.is_set():
+        if process.poll() is not None:
+            return not stopping.is_set()
+        stopping.wait(0.2)
+    return False
+
+
+def end(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it has not ended within STOP_WAIT_SECONDS_MAX."""
+    process.terminate()
+    try:
+        process.wait(STOP_WAIT_SECONDS_MAX)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(STOP_WAIT_SECONDS_MAX)
+
+
 class ViewsProcess:
     """`fundledger project` beside the server, watched from a daemon thread."""
 
@@ -81,12 +100,7 @@ class ViewsProcess:
     def _keep_alive(self) -> None:
         wait = RESTART_WAIT_SECONDS_MIN
         started = time.monotonic()
-        while not self._stopping.is_set():
-            if self.process.poll() is None:
-                self._stopping.wait(0.2)
-                continue
-            if self._stopping.is_set():
-                return
+        while exited(self.process, self._stopping):
             if time.monotonic() - started > HEALTHY_SECONDS:
                 wait = RESTART_WAIT_SECONDS_MIN
             log.warning("the views' process exited (%s): starting it again in %.1f s; the views "
@@ -100,9 +114,4 @@ class ViewsProcess:
     def stop(self) -> None:
         self._stopping.set()
         self._watch.join(STOP_WAIT_SECONDS_MAX)
-        self.process.terminate()  # `project` stops at the end of its page
-        try:
-            self.process.wait(STOP_WAIT_SECONDS_MAX)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(STOP_WAIT_SECONDS_MAX)
+        end(self.process)  # `project` stops at the end of its page

@@ -44,6 +44,18 @@ def _spend(ledger: FundLedger, allocation: UUID, count: int, tag: str) -> None:
             for i in range(start, min(count, start + 500))])
 
 
+def _past_a_snapshot(store: Settings) -> UUID:
+    """An allocation spent from two events past its first snapshot, the ledger closed."""
+    ledger = FundLedger(env=store.eventsourcing_env(), clock=lambda: TODAY)
+    try:
+        f.fund(ledger, amount=4_000_000_00)
+        allocation_id = _funded(ledger, "S001")
+        _spend(ledger, allocation_id, INTERVAL + 2, "V")
+    finally:
+        ledger.close()
+    return allocation_id
+
+
 def _replayed(ledger: FundLedger, aggregate_id: UUID) -> Any:
     aggregate = None
     for event in ledger.events.get(aggregate_id):
@@ -107,13 +119,7 @@ def test_many_read_starts_from_the_sealed_snapshot(store_settings: Settings) -> 
 
 
 def test_many_read_passes_over_a_forged_snapshot_and_counts_it(store_settings: Settings) -> None:
-    ledger = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
-    try:
-        f.fund(ledger, amount=4_000_000_00)
-        allocation_id = _funded(ledger, "S001")
-        _spend(ledger, allocation_id, INTERVAL + 2, "V")
-    finally:
-        ledger.close()
+    allocation_id = _past_a_snapshot(store_settings)
     assert _forge(store_settings, lambda state: state.replace(b'"spent":', b'"spent":1')) == 1
     reopened = FundLedger(env=store_settings.eventsourcing_env(), clock=lambda: TODAY)
     try:
@@ -232,13 +238,7 @@ def test_one_aggregate_is_read_from_its_snapshot_and_later_events_in_one_query(
         postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """A server reading an allocation it has not met asks the store once, not once for the
     snapshot and once more for the events after it."""
-    ledger = FundLedger(env=postgres_settings.eventsourcing_env(), clock=lambda: TODAY)
-    try:
-        f.fund(ledger, amount=4_000_000_00)
-        allocation_id = _funded(ledger, "S001")
-        _spend(ledger, allocation_id, INTERVAL + 2, "V")
-    finally:
-        ledger.close()
+    allocation_id = _past_a_snapshot(postgres_settings)
     reopened = FundLedger(env=postgres_settings.eventsourcing_env(), clock=lambda: TODAY)
     try:
         recorder = reopened.recorder
