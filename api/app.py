@@ -161,6 +161,7 @@ def _services_opener(app_state: Callable[[], Any], settings: Settings,
         state.bureaus = getattr(app_state(), "bureaus", None)
         if books.is_postgres and state is app_state():  # SQLite reads a token in-process
             state.known_tokens = KnownTokens(books, state.ledger.recorder.events_table_name)
+            state.ledger.on_saved(state.known_tokens.forget_on_access_change)
             state.known_tokens.start()
 
         def close() -> None:

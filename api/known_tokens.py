@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
+from eventsourcing.persistence import Recording
 from psycopg import sql
 
 from api.settings import Settings
@@ -110,6 +111,13 @@ class KnownTokens:
         with self._lock:
             self.generation += 1
             self._known.clear()
+
+    def forget_on_access_change(self, recordings: Sequence[Recording[Any]]) -> None:
+        """After a save of this server's own: an access event in it forgets every token at
+        once. The notification arrives a few milliseconds after the commit, and under load a
+        request in between was still answered with the roles the user no longer has."""
+        if any(r.notification.topic.startswith(ACCESS_TOPIC_PREFIX) for r in recordings):
+            self.forget()
 
     def _listen_forever(self) -> None:
         wait = 0.5

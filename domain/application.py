@@ -78,6 +78,18 @@ class CommandApplication(Application[UUID]):
         # Aggregates as this process last wrote (or consulted) them, for batches to start from
         # without a read (domain/recent.py).
         self._recent = RecentAggregates()
+        self._saved_listeners: list[Callable[[list[Recording[UUID]]], None]] = []
+
+    def on_saved(self, listener: Callable[[list[Recording[UUID]]], None]) -> None:
+        """Calls `listener` with each save's recordings once they are committed, in the
+        thread that saved them (a server forgets the tokens it knew when a user's roles
+        change through it: api/known_tokens.py)."""
+        self._saved_listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        super()._notify(recordings)
+        for listener in self._saved_listeners:
+            listener(recordings)
 
     def construct_snapshot_store(self) -> SealedSnapshotStore:
         """Snapshots sealed under a key outside the database (domain/snapshot_seal.py). With no
