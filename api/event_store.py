@@ -223,7 +223,6 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
                                                state=bytes(state))
                     for originator_id, version, topic, state in curs.fetchall()}
 
-
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_snapshot_and_events(self, snapshot_table: str, originator_id: UUID
                                    ) -> tuple[StoredEvent | None, list[StoredEvent]]:

@@ -47,22 +47,25 @@ def read_aggregate(application: Any, aggregate_id: UUID) -> Any:
     whose seal fails is left out and the aggregate replayed from its first event, as the
     repository does."""
     select = getattr(application.recorder, "select_snapshot_and_events", None)
-    snapshots = application.snapshots
-    table = getattr(getattr(snapshots, "recorder", None), "events_table_name", None)
+    table = _snapshot_table(application)
     if select is None or table is None:
         return application.repository.get(aggregate_id)
     snapshot, stored_events = select(table, aggregate_id)
-    aggregate = None
-    if snapshot is not None:
-        opened = snapshots.opened([snapshot])
-        if not opened:
-            stored_events = list(application.recorder.select_events(aggregate_id))
-        else:
-            aggregate = decode_event(application.mapper, opened[0], aggregate_id).mutate(None)
-    for stored in stored_events:
-        aggregate = decode_event(application.mapper, stored, aggregate_id).mutate(aggregate)
+    opened = application.snapshots.opened([snapshot]) if snapshot is not None else []
+    if snapshot is not None and not opened:
+        stored_events = list(application.recorder.select_events(aggregate_id))
+    aggregate = _folded(application, aggregate_id, opened[0] if opened else None, stored_events)
     if aggregate is None:
         raise AggregateNotFoundError(aggregate_id)
+    return aggregate
+
+
+def _folded(application: Any, aggregate_id: UUID, snapshot: StoredEvent | None,
+            stored_events: Iterable[StoredEvent]) -> Any:
+    """The aggregate from its (opened) snapshot, if any, and the stored events after it."""
+    aggregate = None if snapshot is None else _decode(application, snapshot, aggregate_id).mutate(None)
+    for stored in stored_events:
+        aggregate = _decode(application, stored, aggregate_id).mutate(aggregate)
     return aggregate
 
 
@@ -99,18 +102,11 @@ def read_aggregates_and_snapshots(application: Any, aggregate_ids: Iterable[UUID
     snapshot_versions: dict[UUID, int] = {}
     chunks = [ids[start:start + IDS_PER_QUERY_MAX] for start in range(0, len(ids), IDS_PER_QUERY_MAX)]
     for opened, after in fetched_ahead(fetch, chunks, ahead=reads_in_threads(application)):
-        folded: dict[UUID, Any] = {}
-        for snapshot in opened:
-            aggregate_id = originator_uuid(snapshot.originator_id)
-            folded[aggregate_id] = _decode(application, snapshot, aggregate_id).mutate(None)
-            snapshot_versions[aggregate_id] = snapshot.originator_version
-        for originator, stored_events in after.items():
-            aggregate_id = originator_uuid(originator)
-            aggregate = folded.get(aggregate_id)
-            for stored in stored_events:
-                aggregate = _decode(application, stored, aggregate_id).mutate(aggregate)
-            folded[aggregate_id] = aggregate
-        aggregates.update(folded)
+        by_id = {originator_uuid(s.originator_id): s for s in opened}
+        snapshot_versions.update((i, s.originator_version) for i, s in by_id.items())
+        events = {originator_uuid(originator): found for originator, found in after.items()}
+        aggregates.update((i, _folded(application, i, by_id.get(i), events.get(i, ())))
+                          for i in by_id.keys() | events.keys())
     return aggregates, snapshot_versions
 
 
@@ -153,12 +149,16 @@ def originator_uuid(originator: UUID | str) -> UUID:
     return originator if type(originator) is UUID else UUID(str(originator))
 
 
+def _snapshot_table(application: Any) -> str | None:
+    """The table of the application's snapshots, or None (no snapshots, or not in a table)."""
+    return getattr(getattr(application.snapshots, "recorder", None), "events_table_name", None)
+
+
 def _selects(application: Any) -> tuple[SelectAfter, SelectLatest | None] | None:
     """How this store reads many aggregates' events and latest snapshots, or None (the
     in-memory store)."""
     recorder = application.recorder
-    snapshots = application.snapshots
-    snapshot_table = getattr(getattr(snapshots, "recorder", None), "events_table_name", None)
+    snapshot_table = _snapshot_table(application)
     # PostgreSQL: the recorder's own queries of many aggregates (api/event_store.py). The
     # recorder's module is the application's (api.event_store), so it is found by what it
     # can do: looking for the library's module name sent every read one by one (30/s).
