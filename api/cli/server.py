@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 RUNNER_ELSEWHERE_ENV = "FUNDLEDGER_VIEWS_RUN_ELSEWHERE"
 WORKERS_MAX = 64
 KEEP_ALIVE_SECONDS = 5
+# With several workers, uvicorn's supervisor kills a worker that does not answer its ping within
+# this (its default, 5 s): on a loaded 2-core machine a busy, healthy worker missed it and its
+# clients' connections were reset (a CI run, and bench runs, 2026-12-03).
+WORKER_PING_SECONDS = 30
 
 Host = Annotated[str, typer.Option(help="Interface to listen on")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
@@ -81,7 +85,8 @@ def server_options(host: str, port: int) -> dict[str, Any]:
 
     return {"host": host, "port": port, "loop": "uvloop", "http": PROTOCOL,
             "log_level": "info", "proxy_headers": False, "log_config": log_config(),
-            "timeout_keep_alive": KEEP_ALIVE_SECONDS}
+            "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+            "timeout_worker_healthcheck": WORKER_PING_SECONDS}
 
 
 def run_server(host: str, port: int, workers: int, *, views_process: bool = True) -> None:
