@@ -20,7 +20,7 @@ trip where the COPY takes five.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -36,8 +36,11 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.abc import Query
+from psycopg.errors import DuplicateObject
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
+
+from projections.database import TABLE_CREATION_LOCK
 
 COPY_EVENTS_MIN = 200  # below this, the COPY's extra round trips cost more than it saves
 
@@ -52,7 +55,25 @@ class _SaveStatements:
     commit: bytes
 
 
-class CopyingPostgresRecorder(PostgresApplicationRecorder):
+class CreatedOneAtATime(PostgresAggregateRecorder):
+    """Creates its tables, types and indexes in one transaction, under the lock every process
+    of this store takes to create tables (projections/database.py TABLE_CREATION_LOCK). The
+    library's `IF NOT EXISTS` is not enough when two processes create one table at once:
+    PostgreSQL refuses the second, and a server whose workers start together stopped so."""
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (TABLE_CREATION_LOCK,))
+            for statement in self.sql_create_statements:
+                if "CREATE TYPE" in statement.as_string():
+                    # No `IF NOT EXISTS` for a type: a savepoint keeps its refusal local.
+                    with suppress(DuplicateObject), curs.connection.transaction():
+                        curs.execute(statement, prepare=False)
+            self._create_table(curs)
+        self.datastore.register_type_adapters()
+
+
+class CopyingPostgresRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
     # A save may name aggregates it consulted without changing (`consulted`: id → version, 0
     # for none), checked under the table lock: a write since then refuses the save as a clash.
     checks_consulted = True
@@ -260,7 +281,7 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         return statements[snapshot_table]  # type: ignore[no-any-return]
 
 
-class SnapshotPostgresRecorder(PostgresAggregateRecorder):
+class SnapshotPostgresRecorder(CreatedOneAtATime):
     """The snapshots' recorder. The library sends the rows of a save as one array of
     composites, dumped in Python with a regular expression per row: half of what the views'
     runner spent keeping snapshots (domain/snapshot_keeping.py). Here they go as one

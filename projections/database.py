@@ -21,6 +21,11 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 # From this many rows, a PostgreSQL INSERT … VALUES goes as a COPY (see _copy_insert); below
 # it, a COPY's extra statements cost more than they save.
 COPY_ROWS_MIN = 50
+# The PostgreSQL advisory lock every process takes while it creates tables (the events' and
+# the views'): PostgreSQL refuses two `CREATE … IF NOT EXISTS` of one table at once ("duplicate
+# key value … pg_type", "tuple concurrently updated"), and the workers, the views' process and
+# the committer of one server start at once. One number for the database: creation is rare.
+TABLE_CREATION_LOCK = 0x66_6C_64_67_72  # "fldgr"
 # Values of one `IN (…)` list: a list of thousands is a statement the backends plan slowly.
 IN_LIST_MAX = 500
 # `INSERT INTO table [(columns)] VALUES (?, …, ?) [ON CONFLICT …]`, as the views spell them.
@@ -205,6 +210,15 @@ class ViewDatabase:
                 self.connection.commit()
         finally:
             self._depth = 0
+
+    @contextmanager
+    def creating_tables(self) -> Iterator[ViewDatabase]:
+        """A transaction that creates tables, one process at a time (TABLE_CREATION_LOCK);
+        SQLite's write lock does that by itself."""
+        with self.transaction():
+            if self.is_postgres:
+                self.execute("SELECT pg_advisory_xact_lock(?)", (TABLE_CREATION_LOCK,))
+            yield self
 
     @contextmanager
     def snapshot(self) -> Iterator[ViewDatabase]:

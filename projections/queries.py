@@ -101,7 +101,7 @@ class BureauQueries:
         db = self._db()
         # The views may not have been built yet: empty tables answer "nothing yet".
         ViewTrackingRecorder(db).create_table()
-        with db.transaction():
+        with db.creating_tables():
             BooksView().create_tables(db)
             ChangesView().create_tables(db)
             StocksView().create_tables(db)

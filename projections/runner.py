@@ -120,7 +120,7 @@ class ViewRunner:
 
     def create_tables(self) -> None:
         self.tracking.create_table()
-        with self.db.transaction():
+        with self.db.creating_tables():
             for view in self.views:
                 view.create_tables(self.db)
 

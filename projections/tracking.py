@@ -30,7 +30,7 @@ class ViewTrackingRecorder(TrackingRecorder):
         self.db = db
 
     def create_table(self) -> None:
-        with self.db.transaction():
+        with self.db.creating_tables():
             self.db.execute(
                 f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ("
                 "application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)"

@@ -19,7 +19,7 @@ import typer
 
 from api.cli.errors import cli_command
 from api.settings import Settings
-from api.store import open_ledger, open_view_runner
+from api.store import open_ledger, open_registry, open_view_runner
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -127,9 +127,12 @@ def run_server(host: str, port: int, workers: int, *, views_process: bool = True
 
 
 def _create_tables(settings: Settings) -> None:
-    """Creates the store's tables once, before several workers would race to create them."""
-    ledger = open_ledger(settings)
-    ledger.close()
+    """Creates the store's tables once, before several workers would race to create them
+    (two at once are refused by PostgreSQL, and the refused worker's start-up failure stops
+    the whole server): the ledger's, the bureau registry's (every worker opens it) and the
+    views'."""
+    open_ledger(settings).close()
+    open_registry(settings).close()
     from projections.queries import BureauQueries  # noqa: PLC0415 — creates the views' tables
 
     BureauQueries(settings).close()

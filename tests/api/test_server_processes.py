@@ -8,19 +8,25 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api import server_processes
+from api.app import create_app
+from api.cli.server import _create_tables
 from api.server_processes import SERVER_PID_ENV, ViewsProcess
 from api.settings import Settings
 from api.store import open_view_runner
 from tests.api.test_end_to_end import _serve
 
 WAIT_SECONDS_MAX = 20.0
+OPENERS = 8
 # A process that asks to end with its server, then would sleep for a minute.
 CHILD = ("import time; from api.server_processes import end_with_server; end_with_server(); "
          "print('ready', flush=True); time.sleep(60)")
@@ -120,3 +126,31 @@ def test_serve_on_postgres_keeps_the_views_in_a_process_that_ends_with_it(
         assert _until(lambda: not _alive(runner)), "the views' process outlived the server"
     finally:
         served.close()
+
+
+@pytest.mark.postgres
+def test_a_worker_starts_on_the_tables_the_server_created_and_creates_none(
+        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several workers starting at once on a new schema each created the tables they lacked;
+    PostgreSQL refused the second (a duplicate type), and the worker's failed start-up made
+    uvicorn stop the whole server, resetting the first requests. The server now creates every
+    table a worker opens before it starts them, so a worker that may create none starts."""
+    _create_tables(postgres_settings)
+    monkeypatch.setenv("CREATE_TABLE", "no")
+    with TestClient(create_app(postgres_settings, run_views=False)) as client:
+        assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.postgres
+def test_many_processes_creating_the_tables_at_once_all_start(postgres_settings: Settings) -> None:
+    """What each process of a server does as it starts, eight at once on a new schema: every
+    one opens the ledger, the bureau registry and the views, and none is refused."""
+    start = threading.Barrier(OPENERS)
+
+    def opens() -> None:
+        start.wait()
+        _create_tables(postgres_settings)
+
+    with ThreadPoolExecutor(OPENERS) as pool:
+        for opened in [pool.submit(opens) for _ in range(OPENERS)]:
+            opened.result()
