@@ -21,6 +21,7 @@ from api.export_jobs import ExportJobs
 from api.known_tokens import KnownTokens
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import BodySizeLimit, DashboardHeaders, LastResort, StoreBreaker, StoreOutage
+from api.route_order import busiest_first
 from api.routes import (
     allocations,
     assets,
@@ -118,6 +119,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.include_router(dashboard_tranches.router)
     app.include_router(dashboard_bureaus.router)
     app.include_router(dashboard.router)
+    # Writes, balance reads and health checks are most of the requests a server answers.
+    busiest_first(app, (expenditures.router, balances.router, system.router, allocations.router))
     metrics = Metrics(lambda: _positions(app), lambda: _integrity_counts(app))
     app.state.metrics = metrics
     # Outermost first: metrics see every answer, including the last resort's 500 and the 413.
