@@ -37,7 +37,7 @@ test: $(STAMP)
 	@bash scripts/ensure_chromium.sh
 	@$(BIN)/ruff check --quiet .
 	@$(BIN)/lint-imports --no-cache
-	@$(BIN)/pytest -m "not slow or ci_fault"
+	@$(BIN)/pytest -m "not slow or ci_fault" --durations=20
 
 test-all: $(STAMP)
 	@bash scripts/ensure_postgres.sh
