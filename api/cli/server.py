@@ -29,8 +29,9 @@ RUNNER_ELSEWHERE_ENV = "FUNDLEDGER_VIEWS_RUN_ELSEWHERE"
 WORKERS_MAX = 64
 KEEP_ALIVE_SECONDS = 5
 # With several workers, uvicorn's supervisor kills a worker that does not answer its ping within
-# this (its default, 5 s): on a loaded 2-core machine a busy, healthy worker missed it and its
-# clients' connections were reset (a CI run, and bench runs, 2026-12-03).
+# this (its default: 5 s). Raised as a margin for a busy worker on a loaded 2-core machine; the
+# connection resets first blamed on it (CI and bench, 2026-12-03) were the workers' start-up
+# race to create tables (TABLE_CREATION_LOCK), not a missed ping.
 WORKER_PING_SECONDS = 30
 
 Host = Annotated[str, typer.Option(help="Interface to listen on")]
