@@ -8,6 +8,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements-dev.lock
+# `make test` runs the suite on every core (pytest-xdist), a test module on one worker, so that
+# its module-scoped fixtures (a served app, a generated year) are built once. TEST_WORKERS=0:
+# in this process, one test at a time.
+TEST_WORKERS ?= auto
+# schemathesis under pytest-xdist runs one operation of the API's ~90: its module runs alone.
+SCHEMATHESIS_TESTS := tests/api/test_schemathesis.py tests/faults/test_schemathesis_full.py
 # pip names each configured local index that lacks a package (one line per package on some
 # machines); what a person needs is the rest.
 PIP_QUIET := sed -u '/^WARNING: Location .* is ignored: it is neither a file nor a directory\.$$/d'
@@ -37,7 +43,9 @@ test: $(STAMP)
 	@bash scripts/ensure_chromium.sh
 	@$(BIN)/ruff check --quiet .
 	@$(BIN)/lint-imports --no-cache
-	@$(BIN)/pytest -m "not slow or ci_fault" --durations=20
+	@$(BIN)/pytest -m "not slow or ci_fault" -n $(TEST_WORKERS) --dist loadfile --durations=20 \
+		$(addprefix --ignore=,$(SCHEMATHESIS_TESTS))
+	@$(BIN)/pytest -m "not slow or ci_fault" -p no:xdist --durations=5 $(SCHEMATHESIS_TESTS)
 
 test-all: $(STAMP)
 	@bash scripts/ensure_postgres.sh

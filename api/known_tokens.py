@@ -41,15 +41,16 @@ _INSTALL_LOCK_KEY = 0x46_4C_41_43  # "FLAC"
 
 
 def install_trigger(connection: psycopg.Connection[Any], events_table: str, schema: str) -> None:
-    """Makes every commit that stores an access event notify CHANNEL (idempotent)."""
+    """Makes every commit that stores an access event notify CHANNEL (idempotent), naming
+    the schema: the channel is the database's, and each bureau's books are a schema of it."""
     qualified = sql.Identifier(schema, events_table)
     function = sql.Identifier(schema, "fundledger_access_changed")
     with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(%s)", (_INSTALL_LOCK_KEY,))
         connection.execute(sql.SQL(
             "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN PERFORM pg_notify({channel}, ''); RETURN NULL; END $$"
-        ).format(function=function, channel=sql.Literal(CHANNEL)))
+            "BEGIN PERFORM pg_notify({channel}, {schema}); RETURN NULL; END $$"
+        ).format(function=function, channel=sql.Literal(CHANNEL), schema=sql.Literal(schema)))
         connection.execute(sql.SQL(
             "CREATE OR REPLACE TRIGGER fundledger_access_changed AFTER INSERT ON {table} "
             "FOR EACH ROW WHEN (NEW.topic LIKE {prefix}) EXECUTE FUNCTION {function}()"
@@ -121,19 +122,22 @@ class KnownTokens:
 
     def _listen_forever(self) -> None:
         wait = 0.5
+        own_schema = self.settings.postgres_schema or "public"
         while not self._stop.is_set():
             try:
                 with self._connect() as connection:
-                    install_trigger(connection, self.events_table,
-                                    self.settings.postgres_schema or "public")
+                    install_trigger(connection, self.events_table, own_schema)
                     connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     # Anything remembered before now may predate a change we did not hear.
                     self.forget()
                     self._listening = True
                     wait = 0.5
                     while not self._stop.is_set():
-                        for _ in connection.notifies(timeout=1.0, stop_after=1):
-                            self.forget()
+                        for notice in connection.notifies(timeout=1.0, stop_after=1):
+                            # Another schema's (bureau's) users are not this server's; an
+                            # empty payload is a trigger an earlier release installed.
+                            if notice.payload in ("", own_schema):
+                                self.forget()
             except Exception:
                 log.warning("access listener: disconnected; checking every token in the store "
                             "until it reconnects", exc_info=True)

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from uuid import uuid4
@@ -114,7 +114,9 @@ def postgres_dsn() -> str:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                               (TEST_DATABASE,)).fetchone()
         if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEST_DATABASE)))
+            # Workers of `pytest -n` start together: the second one's CREATE is refused.
+            with suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEST_DATABASE)))
     return POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + "/" + TEST_DATABASE
 
 

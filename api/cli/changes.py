@@ -9,11 +9,12 @@ from uuid import UUID
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from api.cli.bureaus import BureauOption, books_ledger, books_settings
 from api.cli.errors import cli_command
 from api.cli.options import actor_of, signed_in
+from api.cli.terminal import stdout_console
 from domain.change import ChangeStatus
 from projections.queries import BureauQueries
 
@@ -41,11 +42,13 @@ def list_changes(
     finally:
         queries.close()
         ledger.close()
-    table = Table("change", "status", "kind", "maker", "subjects", "params", "decided by")
+    # A change's id is what `approve` and `reject` are given: never cut, however narrow.
+    table = Table(Column("change", no_wrap=True, min_width=len(str(UUID(int=0)))), "status",
+                  "kind", "maker", "subjects", "params", "decided by")
     for row in rows:
         table.add_row(row.change, row.status, row.kind, row.maker, " ".join(row.subjects),
                       json.dumps(row.params, ensure_ascii=False), row.decided_by or "")
-    stdout.print(table)
+    stdout_console().print(table)  # a pipe or a file gets the whole table
 
 
 @changes.command("approve")

@@ -15,6 +15,7 @@ from api.cli.bureaus import BureauOption, books_ledger
 from api.cli.changes import Token
 from api.cli.errors import cli_command
 from api.cli.options import signed_in
+from api.cli.terminal import stdout_console
 
 periods = typer.Typer(help="List closed months; ask for a month to be closed.",
                       no_args_is_help=True)
@@ -30,7 +31,7 @@ def list_periods(bureau: BureauOption = None) -> None:
     table = Table("month", "closed by", "approved by", "closed on", "reason")
     for c in closed:
         table.add_row(c.month, c.closed_by, c.approved_by or "", c.closed_on.isoformat(), c.reason)
-    stdout.print(table)
+    stdout_console().print(table)  # a pipe or a file gets the whole table
 
 
 @periods.command("close")

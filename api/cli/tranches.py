@@ -15,6 +15,7 @@ from rich.table import Table
 from api.cli.bureaus import BureauOption
 from api.cli.errors import cli_command
 from api.cli.options import Token, business_day, signed_in
+from api.cli.terminal import stdout_console
 from domain.actors import Actor
 from domain.enrolment_snapshot import EnrolmentSnapshot
 from domain.errors import InvalidInput
@@ -53,7 +54,7 @@ def _print_plan(plan: TranchePlan) -> None:
         table.add_row(line.school, line.level, str(line.pupils), str(line.counted_pupils),
                       str(line.boarders), str(line.special_needs),
                       money_text(line.rate, plan.unit, "zh"), money_text(line.amount, plan.unit, "zh"))
-    stdout.print(table)
+    stdout_console().print(table)  # a pipe or a file gets the whole table
     if len(plan.lines) > LINES_PRINTED_MAX:
         stdout.print(f"… and {len(plan.lines) - LINES_PRINTED_MAX} more schools")
     for excluded in plan.excluded:

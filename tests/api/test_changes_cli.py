@@ -13,8 +13,8 @@ from tests import factories as f
 from tests.conftest import APPROVER, TODAY
 
 
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "300"})
+def run(*args: str, columns: int = 300) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": str(columns)})
     return result.exit_code, result.output
 
 
@@ -36,6 +36,9 @@ def test_changes_are_listed_approved_and_rejected_from_the_command_line(
     code, output = run("changes", "list", "--token", checker, "--status", "pending")
     assert code == 0, output
     assert str(raise_.id) in output and str(cut.id) in output
+    # Piped where the environment says 60 columns (`… | grep`): the ids a checker copies are whole.
+    code, output = run("changes", "list", "--token", checker, "--status", "pending", columns=60)
+    assert code == 0 and str(raise_.id) in output and str(cut.id) in output, output
     code, output = run("changes", "approve", str(raise_.id), "--token", maker)
     assert code == 2 and "maker_checker" in output, output
     code, output = run("changes", "approve", str(raise_.id), "--token", checker)

@@ -8,9 +8,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 
-from api.known_tokens import KnownTokens
+from api.known_tokens import CHANNEL, KnownTokens
 from api.settings import Settings
 from domain.ledger import FundLedger
 from tests.api.conftest import Api, _api
@@ -148,3 +149,21 @@ def test_a_role_change_through_this_server_is_forgotten_before_the_next_request(
     assert actor is not None and [r.value for r in actor.roles] == ["reader"]
     pg_api.school()  # a save with no access event forgets nothing
     assert known.remembered(token) == actor
+
+
+def test_another_schemas_access_changes_do_not_make_the_server_forget(
+        pg_api: Api, postgres_settings: Settings) -> None:
+    """The channel is the database's; each bureau's books are a schema of it. A notice naming
+    another schema is not this server's; one naming its own, sent after it, is heard."""
+    known = known_tokens(pg_api)
+    generation = -1
+    while known.generation != generation:
+        generation = known.generation
+        time.sleep(0.3)
+    with psycopg.connect(postgres_settings.database_url, autocommit=True) as connection, \
+            connection.transaction():  # delivered together, in this order
+        connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, "another_bureau"))
+        connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, postgres_settings.postgres_schema))
+    wait_for_forgetting(known, generation)
+    time.sleep(0.2)
+    assert known.generation == generation + 1

@@ -4,6 +4,7 @@ operation, authenticated, must never get a 5xx, and every answer must match the 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,13 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from api.app import create_app
 from api.settings import Settings
 from tests.conftest import TODAY
+
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # Under pytest-xdist, schemathesis 4.32's parametrization runs ONE operation of the ~90
+    # (counted: 132 requests, all to one path) and reports a pass: a test proving far less
+    # than it says. `make test` runs this module in a pytest of its own, without workers.
+    pytest.skip("schemathesis runs one operation under pytest -n: run this module without -n",
+                allow_module_level=True)
 
 EXAMPLES_PER_OPERATION = 20
 # A placeholder store for building the document only; the tests use their own file.

@@ -93,11 +93,14 @@ def chromium() -> Path:
 
 @pytest.fixture(scope="session")
 def output_dir() -> Path:
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    for old in OUTPUT_DIR.glob("*"):
+    """Emptied once a session; each worker of `pytest -n` has its own (gw0/, gw1/), so that
+    no worker empties it under another's download."""
+    own = OUTPUT_DIR / os.environ.get("PYTEST_XDIST_WORKER", "")
+    own.mkdir(parents=True, exist_ok=True)
+    for old in own.glob("*"):
         if old.is_file():
             old.unlink()
-    return OUTPUT_DIR
+    return own
 
 
 @pytest.fixture(scope="session")
