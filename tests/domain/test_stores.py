@@ -11,13 +11,21 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.pq import TransactionStatus
 
-from api.event_store import COPY_EVENTS_MIN
+from api.event_store import COPY_EVENTS_MIN, SAVE_FUNCTION
 from api.settings import Settings
 from domain.allocation import Allocation
 from domain.fund import Fund
 from domain.ledger import FundLedger
 from tests.conftest import APPROVER, OFFICER
 from tests.factories import SPENT_ON, funded_school
+
+# A command's save: the store's save function, or (a store made before it) the statements.
+SMALL_SAVES = ("function", "statements")
+
+
+def save_small_ones(ledger: FundLedger, way: str) -> None:
+    """Makes `ledger` save a few events the way named."""
+    ledger.recorder._save_function_missing = way == "statements"
 
 
 def test_a_school_funded_and_spending_survives_a_reopen_of_the_store(stored_ledger: FundLedger):
@@ -138,13 +146,16 @@ def test_a_copied_save_is_atomic_and_ordered_on_postgres(postgres_settings: Sett
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("way", SMALL_SAVES)
 def test_a_small_save_is_atomic_ordered_and_leaves_its_connection_clean(
-        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A command's save (BEGIN … COMMIT in one round trip): a clash undoes all of it, raises the
-    store's IntegrityError and hands back a connection out of any transaction."""
+        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch, way: str) -> None:
+    """A command's save (the store's save function, or BEGIN … COMMIT in one round trip): a
+    clash undoes all of it, raises the store's IntegrityError and hands back a connection out
+    of any transaction."""
     ledger = FundLedger(env=postgres_settings.eventsourcing_env(
         ) | {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"})
     try:
+        save_small_ones(ledger, way)
         events = [StoredEvent(originator_id=uuid4(), originator_version=1, topic="t:E", state=STATE)
                   for _ in range(3)]
         assert list(ledger.recorder.insert_events(events) or []) == [1, 2, 3]
@@ -178,13 +189,15 @@ def test_a_small_save_is_atomic_ordered_and_leaves_its_connection_clean(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("count", [2, COPY_EVENTS_MIN])
+@pytest.mark.parametrize(("count", "way"), [(2, SMALL_SAVES[0]), (2, SMALL_SAVES[1]),
+                                            (COPY_EVENTS_MIN, "copied")])
 def test_a_save_that_consulted_an_aggregate_since_changed_is_refused(
-        postgres_settings: Settings, count: int) -> None:
+        postgres_settings: Settings, count: int, way: str) -> None:
     """The save checks, under the table lock, that each aggregate it only consulted is still at
     the version consulted (0: none yet); otherwise nothing is written, as for any clash."""
     ledger = FundLedger(env=postgres_settings.eventsourcing_env())
     try:
+        save_small_ones(ledger, way)
         consulted = uuid4()
 
         def save(seen: int) -> list[int]:
@@ -201,5 +214,31 @@ def test_a_save_that_consulted_an_aggregate_since_changed_is_refused(
                 save(stale)
         assert ledger.recorder.max_notification_id() == head
         assert len(save(1)) == count
+    finally:
+        ledger.close()
+
+
+@pytest.mark.postgres
+def test_a_store_without_the_save_function_saves_by_statements_until_tables_are_made(
+        postgres_settings: Settings) -> None:
+    """A store made by a release before the save function: its saves still work (the
+    statements, one round trip), and the next process that makes tables adds the function."""
+    ledger = FundLedger(env=postgres_settings.eventsourcing_env())
+    recorder = ledger.recorder
+    function = f"{recorder.datastore.schema}.{SAVE_FUNCTION}"
+    with recorder.datastore.get_connection() as conn:
+        conn.execute(f"DROP FUNCTION {function}")  # as an older release's store has none
+    try:
+        first = [StoredEvent(originator_id=uuid4(), originator_version=1, topic="t:E", state=STATE)]
+        assert list(recorder.insert_events(first) or []) == [1]
+        assert recorder._save_function_missing
+        reopened = FundLedger(env=postgres_settings.eventsourcing_env())
+        try:
+            second = [StoredEvent(originator_id=uuid4(), originator_version=1, topic="t:E",
+                                  state=STATE)]
+            assert list(reopened.recorder.insert_events(second) or []) == [2]
+            assert not reopened.recorder._save_function_missing
+        finally:
+            reopened.close()
     finally:
         ledger.close()
