@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Ledger
+from api.auth import ledger_of
 from api.commands import IdempotencyKey, IfMatch, execute_async, expected_version
 from domain.ledger import FundLedger, Outcome
 
@@ -58,7 +58,7 @@ def command_route(router: APIRouter, path: str, command: str | Callable[[FundLed
     # route parked a pool thread on it, and crossed to the pool and back twice more (the
     # endpoint, then the answer's validation).
     async def handler(**given: Any) -> Any:
-        ledger: FundLedger = given["ledger"]
+        ledger = ledger_of(given["request"])  # not a dependency: one fewer to solve a request
         run = getattr(ledger, command) if isinstance(command, str) else command(ledger)
         leading = (given["actor"], given[subject[0]]) if subject else (given["actor"],)
         version = {"expected_version": expected_version(given["if_match"])} if versioned else {}
@@ -72,7 +72,7 @@ def command_route(router: APIRouter, path: str, command: str | Callable[[FundLed
 
     parameters = [Parameter(subject[0], Parameter.KEYWORD_ONLY, annotation=subject[1])] if subject else []
     parameters += [Parameter(n, Parameter.KEYWORD_ONLY, annotation=a) for n, a in (
-        ("body", body), ("actor", role), ("ledger", Ledger), ("request", Request),
+        ("body", body), ("actor", role), ("request", Request),
         ("response", Response))]
     parameters.append(Parameter("idempotency_key", Parameter.KEYWORD_ONLY, default=None,
                                 annotation=IdempotencyKey))

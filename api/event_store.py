@@ -43,7 +43,7 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 from projections.database import TABLE_CREATION_LOCK
 
 COPY_EVENTS_MIN = 200  # below this, the COPY's extra round trips cost more than it saves
-SAVE_FUNCTION = "fundledger_save_v1"  # a new signature is a new name: old releases keep theirs
+SAVE_FUNCTION = "{table}_save_v1"  # a new signature is a new name: old releases keep theirs
 CONSULTED_CLASH = "FL409"  # the SQLSTATE the save function raises when a consulted aggregate moved
 
 
@@ -118,9 +118,17 @@ class CopyingPostgresRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
     def _create_functions(self, curs: Cursor[DictRow]) -> None:
         curs.execute(self._save_function_definition, prepare=False)
 
+    @property
+    def save_function_name(self) -> str:
+        """One per events table: a schema holds the ledger's and the bureau registry's."""
+        name = SAVE_FUNCTION.format(table=self.events_table_name)
+        assert len(name.encode()) <= 63, f"{name}: longer than PostgreSQL keeps a name"
+        return name
+
     @cached_property
     def _save_function(self) -> Composed:
-        return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(SAVE_FUNCTION))
+        return SQL("{}.{}").format(Identifier(self.datastore.schema),
+                                   Identifier(self.save_function_name))
 
     @cached_property
     def _save_function_definition(self) -> Composed:

@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.pq import TransactionStatus
 
-from api.event_store import COPY_EVENTS_MIN, SAVE_FUNCTION
+from api.event_store import COPY_EVENTS_MIN
 from api.settings import Settings
 from domain.allocation import Allocation
 from domain.fund import Fund
@@ -225,7 +225,7 @@ def test_a_store_without_the_save_function_saves_by_statements_until_tables_are_
     statements, one round trip), and the next process that makes tables adds the function."""
     ledger = FundLedger(env=postgres_settings.eventsourcing_env())
     recorder = ledger.recorder
-    function = f"{recorder.datastore.schema}.{SAVE_FUNCTION}"
+    function = f"{recorder.datastore.schema}.{recorder.save_function_name}"
     with recorder.datastore.get_connection() as conn:
         conn.execute(f"DROP FUNCTION {function}")  # as an older release's store has none
     try:
@@ -241,4 +241,29 @@ def test_a_store_without_the_save_function_saves_by_statements_until_tables_are_
         finally:
             reopened.close()
     finally:
+        ledger.close()
+
+
+@pytest.mark.postgres
+def test_each_events_table_of_a_schema_is_saved_into_by_its_own_function(
+        postgres_settings: Settings) -> None:
+    """A schema holds the ledger's events and the bureau registry's: each save lands in its
+    recorder's own table (one function for the schema sent the ledger's users to the
+    registry's table, and their tokens were unknown)."""
+    from api.store import open_registry  # noqa: PLC0415
+
+    ledger = FundLedger(env=postgres_settings.eventsourcing_env())
+    registry = open_registry(postgres_settings)
+    try:
+        assert ledger.recorder.save_function_name != registry.recorder.save_function_name
+        before = (ledger.recorder.max_notification_id() or 0,
+                  registry.recorder.max_notification_id() or 0)
+        for recorder in (ledger.recorder, registry.recorder):
+            recorder.insert_events([StoredEvent(originator_id=uuid4(), originator_version=1,
+                                                topic="t:E", state=STATE)])
+            assert not recorder._save_function_missing
+        assert (ledger.recorder.max_notification_id(),
+                registry.recorder.max_notification_id()) == (before[0] + 1, before[1] + 1)
+    finally:
+        registry.close()
         ledger.close()
