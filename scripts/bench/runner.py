@@ -77,7 +77,10 @@ def run_bench(options: BenchOptions) -> Report:
     if options.postgres_url:
         url = options.postgres_url
         scratch.scratch_database_name(url)  # refuse before anything is created
-        stores.append(("postgres", lambda: scratch.postgres_store(url)))
+        # A toy run (the CI smoke test) keeps few connections: its processes each open a pool,
+        # beside the rest of a suite running on every core (the server takes 100 in all).
+        pool_size = 4 if options.toy else 20
+        stores.append(("postgres", lambda: scratch.postgres_store(url, pool_size)))
     if options.sqlite:
         stores.append(("sqlite", scratch.sqlite_store))
     generated: dict[str, Workload] = {}

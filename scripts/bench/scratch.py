@@ -68,15 +68,16 @@ def refuse_if_in_use(url: str, name: str) -> None:
 
 
 @contextmanager
-def postgres_store(url: str = DEFAULT_POSTGRES_URL) -> Iterator[Settings]:
-    """A fresh database for the run, dropped afterwards (also when the run fails)."""
+def postgres_store(url: str = DEFAULT_POSTGRES_URL, pool_size: int = 20) -> Iterator[Settings]:
+    """A fresh database for the run, dropped afterwards (also when the run fails); each process
+    that opens its store keeps `pool_size` connections."""
     name = scratch_database_name(url)
     refuse_if_in_use(url, name)
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     admin(url, drop)
     admin(url, f'CREATE DATABASE "{name}"')
     try:
-        yield Settings(database_url=url, postgres_pool_size=20)
+        yield Settings(database_url=url, postgres_pool_size=pool_size)
     finally:
         admin(url, drop)
 
