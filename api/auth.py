@@ -43,8 +43,7 @@ async def current_ledger(request: Request) -> FundLedger:
 Ledger = Annotated[FundLedger, Depends(current_ledger)]
 
 
-async def current_actor(request: Request, credentials: HTTPAuthorizationCredentials | None,
-                        ) -> Actor:
+async def current_actor(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Actor:
     """A remembered token is answered here; any other is checked in the store, in the thread
     pool (a store read must not stall the event loop)."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:

@@ -13,8 +13,9 @@ makes this transaction the only one taking notification ids, so the rows above t
 id before the COPY are exactly this save's, in the order sent. Still one atomic save; a
 clashing event anywhere undoes all of it. Measured: a generated year on PostgreSQL 7,472 →
 9,514 events/s; HTTP writes through the group commit (64 clients, batches of ~200 events)
-545 → 615/s. Smaller saves, a single command's, keep the library's pipelined path: one round
-trip where the COPY takes five.
+545 → 615/s. Smaller saves, a single command's, are one call of the events table's save
+function (`SAVE_FUNCTION`): one statement, one round trip where the COPY takes five; a store
+that has no such function yet sends the same work as pipelined statements.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class _SaveStatements:
     notify: bytes
     insert: bytes
     commit: bytes
+    call: bytes  # the save function's call, which does all of the above in one statement
 
 
 class CreatedOneAtATime(PostgresAggregateRecorder):
@@ -137,7 +139,7 @@ class CopyingPostgresRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
         each consulted aggregate, NOTIFY, the INSERT. Called as one statement in autocommit,
         it is one implicit transaction: one message and one answer, where the same statements
         sent one by one were seven executes that psycopg prepares, dumps and reads back in
-        Python (~0.3 ms of a committer's CPU a save)."""
+        Python (~0.2 ms of a committer's CPU a save, docs/benchmarks.md)."""
         table = SQL("{}.{}").format(Identifier(self.datastore.schema),
                                     Identifier(self.events_table_name))
         return SQL(
@@ -173,21 +175,13 @@ class CopyingPostgresRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
                 conn.cursor(row_factory=tuple_row) as curs:
             assert conn.autocommit
             try:
-                curs.execute(self._save_call(conn), params, prepare=True)
+                curs.execute(self._save_statements(conn).call, params, prepare=True)
             except psycopg.errors.UndefinedFunction:
                 self._save_function_missing = True
                 return None
             notification_ids = [int(r[0]) for r in curs.fetchall()]
         assert len(notification_ids) == len(stored_events)
         return notification_ids
-
-    def _save_call(self, conn: psycopg.Connection[Any]) -> bytes:
-        call = self.__dict__.get("_rendered_save_call")
-        if call is None:
-            call = self.__dict__["_rendered_save_call"] = SQL(
-                "SELECT * FROM {}(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[], "
-                "%b::uuid[], %b::bigint[])").format(self._save_function).as_bytes(conn)
-        return call
 
     def _check_consulted(self, curs: Cursor[DictRow], consulted: Mapping[UUID, int] | None,
                          ) -> None:
@@ -268,7 +262,7 @@ class CopyingPostgresRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
         return notification_ids
 
     def _save_statements(self, conn: psycopg.Connection[Any]) -> _SaveStatements:
-        """The one-round-trip save's statements, rendered to bytes once: the library composes
+        """A command's save, as one call or as statements, rendered to bytes once: the library composes
         them anew for every save (`NOTIFY`'s identifier escaped by libpq each time), and
         psycopg keeps its parsed form of a query only for a query given as bytes or text."""
         if self._rendered is None:
@@ -281,7 +275,9 @@ class CopyingPostgresRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
                            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], "
                            "%b::bytea[]) RETURNING notification_id").format(
                     Identifier(self.datastore.schema), Identifier(self.events_table_name),
-                ).as_bytes(conn))
+                ).as_bytes(conn),
+                call=SQL("SELECT * FROM {}(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[], "
+                         "%b::uuid[], %b::bigint[])").format(self._save_function).as_bytes(conn))
         return self._rendered
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
