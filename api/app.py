@@ -17,6 +17,7 @@ from api.committer_client import CommitterClient
 from api.dashboard import bureaus as dashboard_bureaus
 from api.dashboard import routes as dashboard
 from api.dashboard import tranches as dashboard_tranches
+from api.direct_command import direct_command
 from api.export_jobs import ExportJobs
 from api.known_tokens import KnownTokens
 from api.metrics import Metrics, MetricsMiddleware
@@ -58,7 +59,8 @@ RUNNER_STOP_WAIT_SECONDS_MAX = 10.0
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = bureau_today,
                run_views: bool = True, group_commit: bool = True,
-               ledger: FundLedger | None = None, committer_socket: str | None = None) -> FastAPI:
+               ledger: FundLedger | None = None, committer_socket: str | None = None,
+               direct_writes: bool = True) -> FastAPI:
     """The API over the configured store.
 
     `run_views` runs the view runner in a background thread of this process (one uvicorn
@@ -66,7 +68,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     concurrent writes share one atomic save. With `committer_socket` the default bureau's
     commands are sent to the committer process listening there (api/committer.py), which
     decides and saves them for every worker. A `ledger` given by the caller is used as is and
-    not closed (tests).
+    not closed (tests). `direct_writes` answers the common `POST /v1/expenditures` without
+    FastAPI's parameter solving (api/direct_command.py; off only to compare the two).
     """
     settings = settings or Settings()
 
@@ -121,6 +124,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], date] = 
     app.include_router(dashboard.router)
     # Writes, balance reads and health checks are most of the requests a server answers.
     busiest_first(app, (expenditures.router, balances.router, system.router, allocations.router))
+    app.state.direct_write = (direct_command(app, expenditures.router, "POST", "/v1/expenditures")
+                              if direct_writes else None)
     metrics = Metrics(lambda: _positions(app), lambda: _integrity_counts(app))
     app.state.metrics = metrics
     # Outermost first: metrics see every answer, including the last resort's 500 and the 413.

@@ -247,14 +247,14 @@ async def _on_api_problem(_: Request, error: Exception) -> JSONResponse:
     return api_problem(error.code, error.detail, headers=error.headers)
 
 
-def _roles_required(dependant: Any) -> frozenset[Any] | None:
+def roles_required(dependant: Any) -> frozenset[Any] | None:
     """The roles a route's auth dependency lets through (api.auth.requires), or None for a
     route without one."""
     for dependency in getattr(dependant, "dependencies", ()):
         roles = getattr(dependency.call, "allowed_roles", None)
         if roles is not None:
             return frozenset(roles)
-        found = _roles_required(dependency)
+        found = roles_required(dependency)
         if found is not None:
             return found
     return None
@@ -263,7 +263,7 @@ def _roles_required(dependant: Any) -> frozenset[Any] | None:
 async def _access_refusal(request: Request) -> JSONResponse | None:
     """Who asks is decided before what they sent (issue 14): a body the API cannot read is
     answered 401 without a valid token and 403 without the role, as a readable one would be."""
-    roles = _roles_required(getattr(request.scope.get("route"), "dependant", None))
+    roles = roles_required(getattr(request.scope.get("route"), "dependant", None))
     if roles is None:
         return None
     from api.auth import actor_from_header  # noqa: PLC0415  (api.auth imports the ledger)

@@ -10,7 +10,7 @@ pool, the group commit's committer) per request, and with `--profile` a cProfile
 thread, merged, sorted by cumulative time. CPU per request does not depend on the machine's
 load the way wall time does, so it compares trees measured at different loads.
 
-    python -m scripts.bench.one_write_cpu --requests 2000 [--profile 30]
+    python -m scripts.bench.one_write_cpu --requests 2000 [--profile 30] [--rounds 8 --alternate-direct]
 """
 
 from __future__ import annotations
@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=1, help="measured runs on one app each")
+    parser.add_argument("--alternate-direct", action="store_true",
+                        help="alternate rounds with the direct write route on and off "
+                             "(api/direct_command.py), to compare them in one process")
     parser.add_argument("--profile", type=int, default=0,
                         help="print this many functions of a cProfile of every thread (slower)")
     args = parser.parse_args(argv)
@@ -188,13 +191,14 @@ def main(argv: list[str] | None = None) -> int:
             allocations, token = small_world(ledger)
         finally:
             ledger.close()
-        for _ in range(args.rounds):
-            app = create_app(settings, run_views=False, group_commit=True)
+        for round_ in range(args.rounds):
+            direct = not (args.alternate_direct and round_ % 2)
+            app = create_app(settings, run_views=False, group_commit=True, direct_writes=direct)
             main_profile = cProfile.Profile(time.thread_time) if args.profile else None
             threads = ThreadProfiles() if args.profile else None
             result = asyncio.run(drive(app, token, allocations[:-1], args.requests, args.warmup,
                                        main_profile, threads))
-            print(json.dumps(result))
+            print(json.dumps({"direct_writes": direct, **result}))
             if main_profile is not None and threads is not None:
                 out = io.StringIO()
                 stats = threads.stats(main_profile)

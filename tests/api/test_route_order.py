@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match
 
 from api.app import create_app
+from api.direct_command import DirectCommand
 from api.settings import Settings
 
 PARAMETER = re.compile(r"\{[^}]+\}")
@@ -39,6 +40,8 @@ def _api_routes(route: Any) -> Iterator[APIRoute]:
 
 
 def test_no_path_of_one_router_is_a_path_of_another(app: FastAPI) -> None:
+    """The direct write (api/direct_command.py) stands in front of its own route only: it hands
+    every request it does not answer on to the routers, which match it as before."""
     checked = 0
     for owner in app.router.routes:
         for route in _api_routes(owner):
@@ -46,9 +49,20 @@ def test_no_path_of_one_router_is_a_path_of_another(app: FastAPI) -> None:
             for method in route.methods:
                 matched = [other for other in app.router.routes
                            if other.matches(_scope(app, method, path))[0] == Match.FULL]
+                fronts = [m for m in matched if isinstance(m, DirectCommand)]
+                assert all(front.route is route for front in fronts), f"{method} {path}"
+                matched = [m for m in matched if not isinstance(m, DirectCommand)]
                 assert matched == [owner], f"{method} {path} is matched by {len(matched)} routers"
+                handed_on = {**_scope(app, method, path), "fundledger.handed_on": True}
+                assert not any(front.matches(handed_on)[0] == Match.FULL for front in fronts)
                 checked += 1
     assert checked > 100  # every operation of the API, not a few
+
+
+def test_the_direct_write_stands_before_one_route(app: FastAPI) -> None:
+    fronts = [route for route in app.router.routes if isinstance(route, DirectCommand)]
+    assert [(front.route.path, front.methods) for front in fronts] == [
+        ("/v1/expenditures", {"POST"})]
 
 
 @pytest.mark.parametrize(("method", "path"), [("POST", "/v1/expenditures"),
