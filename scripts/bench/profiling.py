@@ -30,13 +30,14 @@ def record(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes] | Non
 
 
 def wrapped(command: list[str], out: Path | None) -> list[str]:
-    """`command` run under py-spy (raw output to `out`), or as is."""
+    """`command` run under py-spy (raw output to `out`), or as is. Its subprocesses are
+    sampled too: a rebuild's parts run in processes of their own."""
     binary = py_spy()
     if out is None or binary is None:
         return command
     out.parent.mkdir(parents=True, exist_ok=True)
     return [binary, "record", "-f", "raw", "--gil", "-r", str(PY_SPY_RATE_HZ), "-o", str(out),
-            "--nonblocking", "--", *command]
+            "--nonblocking", "--subprocesses", "--", *command]
 
 
 def summary(raw: Path, top: int = 15) -> list[tuple[str, float]]:
