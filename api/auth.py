@@ -49,7 +49,7 @@ async def current_actor(request: Request, credentials: HTTPAuthorizationCredenti
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         msg = "an Authorization: Bearer <token> header is required"
         raise UnknownToken(msg)
-    return await actor_of_token(request, credentials.credentials.strip())
+    return await _actor_of_token(request, credentials.credentials.strip())
 
 
 async def actor_from_header(request: Request) -> Actor:
@@ -59,10 +59,10 @@ async def actor_from_header(request: Request) -> Actor:
     if scheme.lower() != "bearer" or not token.strip():
         msg = "an Authorization: Bearer <token> header is required"
         raise UnknownToken(msg)
-    return await actor_of_token(request, token.strip())
+    return await _actor_of_token(request, token.strip())
 
 
-async def actor_of_token(request: Request, token: str) -> Actor:
+async def _actor_of_token(request: Request, token: str) -> Actor:
     """The token is checked in its own bureau's books, then against this request's bureau
     (api/bureau_access.py); each on the event loop only when it reads nothing from the store."""
     home = (token_home(request, token) if home_is_open(request, token)
